@@ -1,0 +1,218 @@
+import { z } from "zod";
+
+/**
+ * The agent protocol: JSON text frames over one websocket per host. The server sends `event`s
+ * addressed to that agent; the agent answers each with exactly one `reply` carrying the event's id,
+ * sends a `ping` every few seconds, and relays what Docker tells it. Every frame is validated with
+ * these schemas on arrival; a frame that fails closes the connection.
+ */
+
+/** Docker labels that tie a container to its server record, so a restarted agent finds it again. */
+export const labelKeys = {
+  containerId: "io.corral.container.id",
+  projectId: "io.corral.project.id",
+  hostId: "io.corral.host.id",
+} as const;
+
+/** A published port in the form the agent hands to Docker. */
+export const portBindingSchema = z.strictObject({
+  privatePort: z.number().int().min(1).max(65535),
+  publicPort: z.number().int().min(0).max(65535).optional(),
+  protocol: z.enum(["tcp", "udp"]),
+  bindAddress: z.string().max(64).optional(),
+});
+/** A published port. */
+export type PortBinding = z.infer<typeof portBindingSchema>;
+
+/** Everything the agent needs to create one container. */
+export const instanceSpecSchema = z.strictObject({
+  containerId: z.string(),
+  projectId: z.string(),
+  name: z.string(),
+  image: z.string(),
+  command: z.array(z.string()).optional(),
+  entryPoint: z.array(z.string()).optional(),
+  environment: z.record(z.string(), z.string()),
+  labels: z.record(z.string(), z.string()),
+  ports: z.array(portBindingSchema),
+  volumes: z.array(z.string()),
+  restartPolicy: z.strictObject({ name: z.string(), maximumRetryCount: z.number().optional() }).optional(),
+  networkMode: z.string(),
+  workingDir: z.string().optional(),
+  user: z.string().optional(),
+  hostname: z.string().optional(),
+  tty: z.boolean(),
+  stdinOpen: z.boolean(),
+  memory: z.number().optional(),
+  cpuShares: z.number().optional(),
+  pullPolicy: z.enum(["missing", "always", "never"]),
+});
+/** Everything the agent needs to create one container. */
+export type InstanceSpec = z.infer<typeof instanceSpecSchema>;
+
+/** What an agent observed of one container it manages. */
+export const containerObservationSchema = z.strictObject({
+  containerId: z.string().max(32),
+  dockerId: z.string().max(128),
+  name: z.string().max(256),
+  state: z.enum(["created", "running", "paused", "restarting", "removing", "exited", "dead"]),
+  exitCode: z.number().int().optional(),
+  startedAt: z.string().max(64).optional(),
+  ipAddress: z.string().max(64).optional(),
+  ports: z.array(portBindingSchema).max(512).optional(),
+});
+/** What an agent observed of one container. */
+export type ContainerObservation = z.infer<typeof containerObservationSchema>;
+
+/** Host facts sent at hello and, refreshed, in pings. */
+export const hostFactsSchema = z.strictObject({
+  hostname: z.string().max(253),
+  kernel: z.string().max(256),
+  os: z.string().max(256),
+  arch: z.string().max(64),
+  cpuCount: z.number().int().min(0),
+  cpuModel: z.string().max(256),
+  cpuLoad: z.number().min(0),
+  memoryTotal: z.number().min(0),
+  memoryUsed: z.number().min(0),
+  disks: z
+    .array(z.strictObject({ mount: z.string().max(1024), size: z.number(), used: z.number() }))
+    .max(256),
+  dockerVersion: z.string().max(128),
+  ipAddresses: z.array(z.string().max(64)).max(256),
+});
+/** Host facts. */
+export type HostFacts = z.infer<typeof hostFactsSchema>;
+
+/** Names of the events the server sends to agents. */
+export const eventNames = [
+  "instance.create",
+  "instance.start",
+  "instance.stop",
+  "instance.restart",
+  "instance.remove",
+  "instance.inspect",
+  "instance.stats",
+  "instance.logs",
+  "instance.exec",
+  "host.resync",
+] as const;
+/** A name of an event the server sends to agents. */
+export type EventName = (typeof eventNames)[number];
+
+/** Server to agent: work for this host. `agentId` qualifies every event with its addressee. */
+export const serverEventSchema = z.strictObject({
+  type: z.literal("event"),
+  id: z.string(),
+  agentId: z.string(),
+  name: z.enum(eventNames),
+  data: z.record(z.string(), z.unknown()),
+});
+/** Server to agent event. */
+export type ServerEvent = z.infer<typeof serverEventSchema>;
+
+/** Server to agent: greeting after authentication. */
+export const welcomeSchema = z.strictObject({
+  type: z.literal("welcome"),
+  hostId: z.string(),
+  agentId: z.string(),
+  pingIntervalMs: z.number().int().positive(),
+});
+
+/** Server to agent: input for an open stream (exec stdin), or a request to close it. */
+export const streamInputSchema = z.strictObject({
+  type: z.literal("streamInput"),
+  streamId: z.string(),
+  data: z.string().optional(),
+  close: z.boolean().optional(),
+});
+
+/** Any frame the server sends. */
+export const serverFrameSchema = z.discriminatedUnion("type", [serverEventSchema, welcomeSchema, streamInputSchema]);
+/** Any frame the server sends. */
+export type ServerFrame = z.infer<typeof serverFrameSchema>;
+
+const idString = z.string().min(1).max(64);
+
+/** Agent to server: the first frame, with facts and every managed container. */
+export const helloSchema = z.strictObject({
+  type: z.literal("hello"),
+  agentVersion: z.string().max(64),
+  facts: hostFactsSchema,
+  containers: z.array(containerObservationSchema).max(10000),
+});
+
+/** Agent to server: liveness with fresh facts and container states. */
+export const pingSchema = z.strictObject({
+  type: z.literal("ping"),
+  seq: z.number().int().min(0),
+  facts: hostFactsSchema.optional(),
+  containers: z.array(containerObservationSchema).max(10000),
+});
+
+/** Agent to server: the answer to one event. */
+export const replySchema = z.strictObject({
+  type: z.literal("reply"),
+  eventId: idString,
+  ok: z.boolean(),
+  data: z.record(z.string(), z.unknown()).optional(),
+  error: z.strictObject({ code: z.string().max(64), message: z.string().max(8192) }).optional(),
+});
+
+/** Agent to server: progress of a long event (image pull). */
+export const progressSchema = z.strictObject({
+  type: z.literal("progress"),
+  eventId: idString,
+  message: z.string().max(4096),
+});
+
+/** Agent to server: a Docker event about a managed container. */
+export const containerEventSchema = z.strictObject({
+  type: z.literal("containerEvent"),
+  action: z.string().max(64),
+  container: containerObservationSchema.optional(),
+  containerId: z.string().max(32),
+});
+
+/** Agent to server: output of a stream (logs, exec), base64; `end` closes it. */
+export const streamDataSchema = z.strictObject({
+  type: z.literal("stream"),
+  streamId: idString,
+  data: z.string().max(1024 * 1024).optional(),
+  end: z.boolean().optional(),
+  exitCode: z.number().int().optional(),
+});
+
+/** Any frame an agent sends. */
+export const agentFrameSchema = z.discriminatedUnion("type", [
+  helloSchema,
+  pingSchema,
+  replySchema,
+  progressSchema,
+  containerEventSchema,
+  streamDataSchema,
+]);
+/** Any frame an agent sends. */
+export type AgentFrame = z.infer<typeof agentFrameSchema>;
+
+/** The largest frame either side accepts, in bytes. */
+export const maxFrameBytes = 4 * 1024 * 1024;
+
+/** The answer to `POST /v2-beta/register`: the host's id and the agent's own key pair. */
+export const registrationResponseSchema = z.object({
+  type: z.literal("agentRegistration"),
+  hostId: z.string(),
+  agentId: z.string(),
+  projectId: z.string(),
+  accessKey: z.string(),
+  secretKey: z.string(),
+});
+/** The answer to `POST /v2-beta/register`. */
+export type RegistrationResponse = z.infer<typeof registrationResponseSchema>;
+
+/** Paths of the agent-facing endpoints, relative to the server URL. */
+export const agentPaths = {
+  register: "/v2-beta/register",
+  connect: "/v2-beta/agent/connect",
+  script: "/v2-beta/scripts",
+} as const;

@@ -1,0 +1,161 @@
+import { z } from "zod";
+
+/** Resource names: letters, digits, dots, dashes and underscores, as Docker and Rancher accept. */
+export const nameSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must start with a letter or digit and hold only letters, digits, '.', '-', '_'");
+
+/** Free text up to 1 KiB. */
+export const descriptionSchema = z.string().max(1024);
+
+/** Labels and environment maps: string keys and values, bounded in count and size. */
+export const stringMapSchema = z
+  .record(z.string().min(1).max(256), z.string().max(4096))
+  .refine((m) => Object.keys(m).length <= 256, "at most 256 entries");
+
+/** Input to create a project (environment). */
+export const projectCreateSchema = z.strictObject({
+  name: nameSchema,
+  description: descriptionSchema.optional(),
+  servicesPortRange: z
+    .strictObject({ startPort: z.number().int().min(1).max(65535), endPort: z.number().int().min(1).max(65535) })
+    .refine((r) => r.startPort <= r.endPort, "startPort must not exceed endPort")
+    .optional(),
+});
+/** Input to update a project. */
+export const projectUpdateSchema = projectCreateSchema.partial().strict();
+
+/** Account kinds: admins see everything, users see their projects, agents see their own host. */
+export const accountKinds = ["admin", "user", "agent"] as const;
+
+/** Input to create an account. */
+export const accountCreateSchema = z.strictObject({
+  name: nameSchema,
+  kind: z.enum(["admin", "user"]).default("user"),
+  description: descriptionSchema.optional(),
+});
+/** Input to update an account. */
+export const accountUpdateSchema = z.strictObject({
+  name: nameSchema.optional(),
+  description: descriptionSchema.optional(),
+});
+
+/** Input to create an API key; the secret is generated and shown once. */
+export const apiKeyCreateSchema = z.strictObject({
+  name: z.string().max(128).optional(),
+  description: descriptionSchema.optional(),
+});
+
+/** Input to create a registration token (no fields: everything is generated). */
+export const registrationTokenCreateSchema = z.strictObject({
+  name: z.string().max(128).optional(),
+  description: descriptionSchema.optional(),
+});
+
+/** Input to update a host: what an operator may change. */
+export const hostUpdateSchema = z.strictObject({
+  name: z.string().max(128).optional(),
+  description: descriptionSchema.optional(),
+  labels: stringMapSchema.optional(),
+});
+
+/** A published port: "8080:80", "80", "127.0.0.1:8080:80/udp", as Docker and Rancher write them. */
+export const portSpecSchema = z
+  .string()
+  .max(64)
+  .regex(
+    /^(?:(?:\d{1,3}(?:\.\d{1,3}){3}):)?(?:\d{1,5}:)?\d{1,5}(?:\/(?:tcp|udp))?$/,
+    "must look like [ip:][public:]private[/tcp|udp]",
+  );
+
+/** A volume: "name:/path[:ro]", "/host:/path[:ro|rw]" or "/path". */
+export const volumeSpecSchema = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^(?:[^:\s]+:)?\/[^:\s]*(?::(?:ro|rw|z|Z))?$/, "must look like [source:]/path[:ro|rw]");
+
+/** Restart policies Docker accepts. */
+export const restartPolicySchema = z.strictObject({
+  name: z.enum(["no", "always", "unless-stopped", "on-failure"]),
+  maximumRetryCount: z.number().int().min(0).max(1000).optional(),
+});
+
+/** Network modes: `managed` is Corral's network (a plain bridge until the network issue's controller). */
+export const networkModeSchema = z.union([
+  z.enum(["managed", "bridge", "host", "none"]),
+  z.string().regex(/^container:[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, "must be container:<name or id>"),
+]);
+
+/** An image reference: `docker:` prefix optional, as Rancher's imageUuid carried it. */
+export const imageSchema = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^(?:docker:)?[a-z0-9][a-z0-9._\-/:@]*$/, "must be an image reference like docker:nginx:1.25");
+
+/** A command: one string (split on spaces) or an argument list. */
+export const commandSchema = z.union([z.string().max(8192), z.array(z.string().max(8192)).max(256)]);
+
+/** Input to create a container. */
+export const containerCreateSchema = z.strictObject({
+  name: nameSchema.optional(),
+  description: descriptionSchema.optional(),
+  imageUuid: imageSchema.optional(),
+  image: imageSchema.optional(),
+  command: commandSchema.optional(),
+  entryPoint: commandSchema.optional(),
+  environment: stringMapSchema.optional(),
+  labels: stringMapSchema.optional(),
+  ports: z.array(portSpecSchema).max(256).optional(),
+  dataVolumes: z.array(volumeSpecSchema).max(256).optional(),
+  restartPolicy: restartPolicySchema.optional(),
+  networkMode: networkModeSchema.optional(),
+  requestedHostId: z.string().max(32).optional(),
+  workingDir: z.string().max(1024).optional(),
+  user: z.string().max(256).optional(),
+  hostname: z.string().max(253).optional(),
+  tty: z.boolean().optional(),
+  stdinOpen: z.boolean().optional(),
+  memory: z.number().int().min(0).max(2 ** 50).optional(),
+  cpuShares: z.number().int().min(0).max(262144).optional(),
+  pullPolicy: z.enum(["missing", "always", "never"]).optional(),
+  startOnCreate: z.boolean().optional(),
+});
+/** Input to update a container: only descriptive fields; the rest needs a new container. */
+export const containerUpdateSchema = z.strictObject({
+  name: nameSchema.optional(),
+  description: descriptionSchema.optional(),
+});
+
+/** Input of the `execute` action. */
+export const containerExecuteSchema = z.strictObject({
+  command: z.array(z.string().max(8192)).min(1).max(256),
+  attachStdin: z.boolean().optional(),
+  attachStdout: z.boolean().optional(),
+  tty: z.boolean().optional(),
+});
+
+/** Input of the `logs` action. */
+export const containerLogsSchema = z.strictObject({
+  follow: z.boolean().optional(),
+  lines: z.number().int().min(0).max(100000).optional(),
+  timestamps: z.boolean().optional(),
+});
+
+/** Input of `POST /v2-beta/register`: an agent joining with a registration token. */
+export const registerSchema = z.strictObject({
+  token: z.string().min(8).max(256),
+  hostname: z.string().min(1).max(253),
+  uuid: z.string().min(8).max(64).regex(/^[a-zA-Z0-9-]+$/),
+  labels: stringMapSchema.optional(),
+});
+
+/** Types inferred from the schemas above. */
+export type ContainerCreate = z.infer<typeof containerCreateSchema>;
+/** Input of a project create. */
+export type ProjectCreate = z.infer<typeof projectCreateSchema>;
+/** Input of the register call. */
+export type RegisterInput = z.infer<typeof registerSchema>;

@@ -1,0 +1,35 @@
+/** Exponential backoff with full jitter, capped; `reset` after a success. */
+export class Backoff {
+  private attempt = 0;
+
+  constructor(
+    private readonly baseMs = 250,
+    private readonly maxMs = 10_000,
+  ) {}
+
+  /** The delay before the next attempt, growing with each call. */
+  next(): number {
+    const ceiling = Math.min(this.maxMs, this.baseMs * 2 ** this.attempt);
+    this.attempt = Math.min(this.attempt + 1, 30);
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
+  /** Starts again from the base delay. */
+  reset(): void {
+    this.attempt = 0;
+  }
+}
+
+/** Resolves after `ms` milliseconds, or early when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs and starts what a Corral host needs, idempotently: Debian's docker.io, a running dockerd
+# (started directly, as these machines have no systemd), and the locally built base image used by
+# tests and examples (no registry is reachable, so images are built from Debian's packages).
+set -euo pipefail
+
+log() { echo "[host-setup] $*" >&2; }
+
+need_pkgs=()
+command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
+command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
+[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || need_pkgs+=(busybox-static)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  log "installing ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  log "starting dockerd"
+  mkdir -p /var/log
+  nohup dockerd >/var/log/corral-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  docker info >/dev/null 2>&1 || { log "dockerd did not start; see /var/log/corral-dockerd.log"; tail -20 /var/log/corral-dockerd.log >&2; exit 1; }
+fi
+
+# corral/busybox: a tiny image with a shell, httpd and nc, built from busybox-static.
+if ! docker image inspect corral/busybox:latest >/dev/null 2>&1; then
+  log "building corral/busybox:latest"
+  root=$(mktemp -d)
+  mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/www"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
+  done
+  echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+  echo "root:x:0:" >"$root/etc/group"
+  echo "hello from corral" >"$root/www/index.html"
+  tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' - corral/busybox:latest >/dev/null
+  rm -rf "$root"
+fi
+log "ready: docker $(docker version --format '{{.Server.Version}}')"
