@@ -1,0 +1,17 @@
+/**
+ * The Corral agent: registers a host with the server, keeps one websocket session to it, turns the
+ * server's events into Docker work through a DockerDriver, and reports host facts and containers.
+ */
+
+export { createDockerDriver } from "./src/dockerode-driver.ts";
+export type {
+  ContainerRef,
+  ContainerStats,
+  DockerDriver,
+  EngineEvent,
+  ExecHandle,
+  ExecOptions,
+  LogOptions,
+} from "./src/driver.ts";
+export { collectHostFacts } from "./src/host-facts.ts";
+export { type RunAgentOptions, runAgent } from "./src/run-agent.ts";

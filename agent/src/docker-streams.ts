@@ -1,0 +1,119 @@
+import { sleep } from "@corral/lib";
+import type Docker from "dockerode";
+import { Demuxer } from "./demux.ts";
+import { toAppError } from "./docker-errors.ts";
+import type { ExecHandle, ExecOptions, LogOptions } from "./driver.ts";
+
+/** A readable Node stream as dockerode hands it out. */
+type Readable = NodeJS.ReadableStream & { destroy?: () => void };
+
+/** A sink for output: demultiplexed unless the container or exec has a terminal. */
+function sink(tty: boolean, onData: (chunk: Uint8Array) => void): (data: Uint8Array) => void {
+  if (tty) return onData;
+  const demux = new Demuxer(onData);
+  return (data) => demux.push(data);
+}
+
+/** Resolves when a stream ended, closed or failed, whichever comes first. */
+function finished(stream: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    stream.once("end", () => resolve());
+    stream.once("close", () => resolve());
+    stream.once("error", () => resolve());
+  });
+}
+
+/** Streams a container's log until it ends or `signal` aborts (see DockerDriver.logs). */
+export async function streamLogs(
+  container: Docker.Container,
+  options: LogOptions,
+  onData: (chunk: Uint8Array) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  let tty: boolean;
+  try {
+    tty = (await container.inspect()).Config.Tty;
+  } catch (e) {
+    throw toAppError(e);
+  }
+  const write = sink(tty, onData);
+  // Docker sends the whole log when no tail is given.
+  const query = {
+    stdout: true,
+    stderr: true,
+    timestamps: options.timestamps,
+    ...(options.lines !== undefined && { tail: options.lines }),
+  };
+  if (!options.follow) {
+    // Without follow dockerode answers with the whole log as one buffer.
+    const data = (await container.logs({ ...query, follow: false }).catch((e) => {
+      throw toAppError(e);
+    })) as unknown as Uint8Array;
+    write(data);
+    return;
+  }
+  const stream = (await container.logs({ ...query, follow: true, abortSignal: signal }).catch((e) => {
+    throw toAppError(e);
+  })) as unknown as Readable;
+  const abort = () => stream.destroy?.();
+  if (signal.aborted) abort();
+  signal.addEventListener("abort", abort, { once: true });
+  stream.on("data", (chunk: Uint8Array) => write(chunk));
+  await finished(stream);
+  signal.removeEventListener("abort", abort);
+}
+
+/** Starts an exec and wires its output and stdin (see DockerDriver.exec). */
+export async function startExec(
+  container: Docker.Container,
+  options: ExecOptions,
+  onData: (chunk: Uint8Array) => void,
+): Promise<ExecHandle> {
+  let exec: Docker.Exec;
+  let stream: NodeJS.ReadWriteStream & { destroy?: () => void };
+  try {
+    exec = await container.exec({
+      Cmd: options.command,
+      AttachStdin: options.attachStdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: options.tty,
+    });
+    // hijack keeps the connection raw and two-way, which stdin needs.
+    stream = (await exec.start({
+      hijack: options.attachStdin,
+      stdin: options.attachStdin,
+      Tty: options.tty,
+    })) as never;
+  } catch (e) {
+    throw toAppError(e);
+  }
+  const write = sink(options.tty, onData);
+  stream.on("data", (chunk: Uint8Array) => write(chunk));
+  const done = finished(stream).then(() => exitCodeOf(exec));
+  return {
+    write(data) {
+      if (options.attachStdin) stream.write(data);
+    },
+    close() {
+      // Half-closing tells Docker stdin reached EOF, so `cat` and shells exit on their own.
+      if (options.attachStdin) stream.end();
+      else stream.destroy?.();
+    },
+    done,
+  };
+}
+
+/** Reads an exec's exit code, waiting briefly because Docker may report it a moment after the output ends. */
+async function exitCodeOf(exec: Docker.Exec): Promise<number | undefined> {
+  for (let attempt = 0; attempt < 40; attempt++) {
+    try {
+      const info = await exec.inspect();
+      if (!info.Running) return info.ExitCode ?? undefined;
+    } catch {
+      return undefined;
+    }
+    await sleep(50);
+  }
+  return undefined;
+}

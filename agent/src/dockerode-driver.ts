@@ -1,0 +1,224 @@
+import { type ContainerObservation, labelKeys } from "@corral/api";
+import { AppError } from "@corral/lib";
+import Docker from "dockerode";
+import { dockerMessage, dockerStatus, toAppError } from "./docker-errors.ts";
+import { observeInspect, observeListed, statsFromSample } from "./docker-observe.ts";
+import { normalizeImage, toCreateOptions } from "./docker-spec.ts";
+import { startExec, streamLogs } from "./docker-streams.ts";
+import type { DockerDriver, EngineEvent } from "./driver.ts";
+
+/** Calls Docker and turns its failures into AppErrors. */
+async function call<T>(promise: Promise<T>): Promise<T> {
+  try {
+    return await promise;
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight, keeping the order. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/**
+ * The DockerDriver backed by dockerode on a Docker socket (default /var/run/docker.sock).
+ */
+export function createDockerDriver(socketPath = "/var/run/docker.sock"): DockerDriver {
+  const docker = new Docker({ socketPath });
+  // Inspect results keyed by id|state|status: pings list every few seconds, and Docker's status text
+  // ("Up 3 seconds") changes on every restart, so an unchanged key means an unchanged observation.
+  let cache = new Map<string, ContainerObservation | null>();
+
+  const inspect = async (dockerId: string) => {
+    const observation = observeInspect(await call(docker.getContainer(dockerId).inspect()));
+    if (!observation) throw new AppError("NotFound", `container ${dockerId} is not managed by Corral`);
+    return observation;
+  };
+
+  const byLabel = async (containerId: string) => {
+    const listed = await call(
+      docker.listContainers({ all: true, filters: { label: [`${labelKeys.containerId}=${containerId}`] } }),
+    );
+    return listed[0]?.Id;
+  };
+
+  const ignoring = (codes: number[]) => (e: unknown) => {
+    // 304 means "already in that state" and 404 on remove means "already gone": both are the goal reached.
+    if (codes.includes(dockerStatus(e) ?? 0)) return;
+    throw toAppError(e);
+  };
+
+  return {
+    async version() {
+      return (await call(docker.version())).Version;
+    },
+
+    async list() {
+      const listed = await call(
+        docker.listContainers({ all: true, filters: { label: [labelKeys.containerId] } }),
+      );
+      const fresh = new Map<string, ContainerObservation | null>();
+      const observations = await mapLimit(listed, 8, async (info) => {
+        const key = `${info.Id}|${info.State}|${info.Status}`;
+        if (cache.has(key)) {
+          fresh.set(key, cache.get(key)!);
+          return cache.get(key)!;
+        }
+        const observation = await inspect(info.Id).catch(() => observeListed(info));
+        fresh.set(key, observation);
+        return observation;
+      });
+      cache = fresh;
+      return observations.filter((o): o is ContainerObservation => o !== null);
+    },
+
+    async find(ref) {
+      if (ref.dockerId) {
+        try {
+          const found = await inspect(ref.dockerId);
+          if (found.containerId === ref.containerId) return found;
+        } catch (e) {
+          if (!(e instanceof AppError && e.code === "NotFound")) throw e;
+        }
+      }
+      // The Docker id may be stale (container recreated by hand, agent restarted): the label is the truth.
+      const id = await byLabel(ref.containerId);
+      if (!id) return null;
+      return inspect(id).catch((e) => {
+        if (e instanceof AppError && e.code === "NotFound") return null;
+        throw e;
+      });
+    },
+
+    async hasImage(image) {
+      try {
+        await docker.getImage(normalizeImage(image)).inspect();
+        return true;
+      } catch (e) {
+        if (dockerStatus(e) === 404) return false;
+        throw toAppError(e);
+      }
+    },
+
+    async pullImage(image, onProgress) {
+      const ref = normalizeImage(image);
+      const stream = await docker.pull(ref).catch((e) => {
+        throw new AppError(dockerStatus(e) === 404 ? "InvalidReference" : "ServerError", dockerMessage(e));
+      });
+      await new Promise<void>((resolve, reject) => {
+        docker.modem.followProgress(
+          stream,
+          (err) =>
+            err ? reject(new AppError("InvalidReference", `pull ${ref}: ${dockerMessage(err)}`)) : resolve(),
+          (event: { status?: string; id?: string; progress?: string; error?: string }) => {
+            const text = [event.id, event.status ?? event.error, event.progress].filter(Boolean).join(" ");
+            if (text) onProgress(text.slice(0, 4096));
+          },
+        );
+      });
+    },
+
+    async create(spec, hostId) {
+      const container = await call(docker.createContainer(toCreateOptions(spec, hostId)));
+      return inspect(container.id);
+    },
+
+    async start(dockerId) {
+      await docker
+        .getContainer(dockerId)
+        .start()
+        .catch(ignoring([304]));
+    },
+
+    async stop(dockerId, timeoutSec) {
+      const options = timeoutSec === undefined ? {} : { t: timeoutSec };
+      await docker
+        .getContainer(dockerId)
+        .stop(options)
+        .catch(ignoring([304]));
+    },
+
+    async restart(dockerId, timeoutSec) {
+      const options = timeoutSec === undefined ? {} : { t: timeoutSec };
+      await call(docker.getContainer(dockerId).restart(options));
+    },
+
+    async remove(dockerId) {
+      await docker
+        .getContainer(dockerId)
+        .remove({ force: true, v: true })
+        .catch(ignoring([404]));
+    },
+
+    inspect,
+
+    async stats(dockerId) {
+      const sample = await call(docker.getContainer(dockerId).stats({ stream: false }));
+      return statsFromSample(sample);
+    },
+
+    logs(dockerId, options, onData, signal) {
+      return streamLogs(docker.getContainer(dockerId), options, onData, signal);
+    },
+
+    exec(dockerId, options, onData) {
+      return startExec(docker.getContainer(dockerId), options, onData);
+    },
+
+    async events(onEvent, signal) {
+      const stream = (await call(
+        docker.getEvents({
+          filters: { type: ["container"], label: [labelKeys.containerId] },
+          abortSignal: signal,
+        }),
+      )) as NodeJS.ReadableStream & { destroy?: () => void };
+      const abort = () => stream.destroy?.();
+      signal.addEventListener("abort", abort, { once: true });
+      const decoder = new TextDecoder();
+      let rest = "";
+      stream.on("data", (chunk: Uint8Array) => {
+        // Docker writes one JSON object per line, but a read may end mid-line.
+        rest += decoder.decode(chunk, { stream: true });
+        const lines = rest.split("\n");
+        rest = lines.pop() ?? "";
+        for (const line of lines) {
+          const event = parseEngineEvent(line);
+          if (event) onEvent(event);
+        }
+      });
+      await new Promise<void>((resolve) => {
+        stream.once("end", resolve);
+        stream.once("close", resolve);
+        stream.once("error", resolve);
+      });
+      signal.removeEventListener("abort", abort);
+    },
+  };
+}
+
+/** Parses one line of Docker's event stream into an EngineEvent, or null when it is not one of ours. */
+export function parseEngineEvent(line: string): EngineEvent | null {
+  if (!line.trim()) return null;
+  try {
+    const raw = JSON.parse(line) as {
+      Type?: string;
+      Action?: string;
+      Actor?: { ID?: string; Attributes?: Record<string, string> };
+    };
+    const containerId = raw.Actor?.Attributes?.[labelKeys.containerId];
+    if (raw.Type !== "container" || !raw.Action || !containerId || !raw.Actor?.ID) return null;
+    return { action: raw.Action, containerId, dockerId: raw.Actor.ID };
+  } catch {
+    return null;
+  }
+}

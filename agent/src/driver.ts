@@ -1,0 +1,113 @@
+import type { ContainerObservation, InstanceSpec } from "@corral/api";
+
+/**
+ * The agent's view of a container engine. Event handling and the session talk only to this
+ * interface, so they are tested against a fake and the dockerode implementation is tested against
+ * the real dockerd. Every method that takes a `dockerId` fails with AppError NotFound when Docker
+ * does not know the container.
+ */
+export interface DockerDriver {
+  /** The engine's version string, e.g. "28.2.2". */
+  version(): Promise<string>;
+  /** Every container carrying the Corral container-id label, stopped ones included. */
+  list(): Promise<ContainerObservation[]>;
+  /** The container with this Docker id, or else the one labelled with this Corral id; null when neither. */
+  find(ref: ContainerRef): Promise<ContainerObservation | null>;
+  /** True when the image is present locally. */
+  hasImage(image: string): Promise<boolean>;
+  /** Pulls an image, reporting progress lines; resolves when the pull completed. */
+  pullImage(image: string, onProgress: (message: string) => void): Promise<void>;
+  /** Creates (does not start) a container for `spec`, labelled for `hostId`. */
+  create(spec: InstanceSpec, hostId: string): Promise<ContainerObservation>;
+  /** Starts a container; starting a running one is a success. */
+  start(dockerId: string): Promise<void>;
+  /** Stops a container; stopping a stopped one is a success. */
+  stop(dockerId: string, timeoutSec?: number): Promise<void>;
+  /** Restarts a container. */
+  restart(dockerId: string, timeoutSec?: number): Promise<void>;
+  /** Removes a container (forced) with its anonymous volumes; an absent one is a success. */
+  remove(dockerId: string): Promise<void>;
+  /** The observation of one container. */
+  inspect(dockerId: string): Promise<ContainerObservation>;
+  /** One sample of resource usage. */
+  stats(dockerId: string): Promise<ContainerStats>;
+  /** Streams a container's log as plain text chunks until the log ends or `signal` aborts. */
+  logs(
+    dockerId: string,
+    options: LogOptions,
+    onData: (chunk: Uint8Array) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
+  /** Runs a command in a container; output goes to `onData` as plain text chunks. */
+  exec(dockerId: string, options: ExecOptions, onData: (chunk: Uint8Array) => void): Promise<ExecHandle>;
+  /** Follows engine events about managed containers until the stream ends or `signal` aborts. */
+  events(onEvent: (event: EngineEvent) => void, signal: AbortSignal): Promise<void>;
+}
+
+/** How an event names a container: the Corral id always, the Docker id when the server knows it. */
+export interface ContainerRef {
+  /** The Corral container id (label `io.corral.container.id`). */
+  containerId: string;
+  /** Docker's id, when known; preferred over the label. */
+  dockerId?: string;
+}
+
+/** Options of a log stream. */
+export interface LogOptions {
+  /** Keep streaming new output. */
+  follow: boolean;
+  /** Number of lines from the end to start with; undefined for all. */
+  lines?: number;
+  /** Prefix each line with Docker's timestamp. */
+  timestamps: boolean;
+}
+
+/** Options of an exec. */
+export interface ExecOptions {
+  /** The argument list to run. */
+  command: string[];
+  /** Allocate a terminal (output is then not multiplexed). */
+  tty: boolean;
+  /** Keep stdin open for `write`. */
+  attachStdin: boolean;
+}
+
+/** A running exec. */
+export interface ExecHandle {
+  /** Writes bytes to the process's stdin (ignored when stdin is not attached). */
+  write(data: Uint8Array): void;
+  /** Ends stdin when attached, else detaches from the output. */
+  close(): void;
+  /** Resolves with the exit code once the output ended (undefined when it could not be read). */
+  done: Promise<number | undefined>;
+}
+
+/** One sample of a container's resource usage. */
+export interface ContainerStats {
+  /** CPU use in percent of one core times the number of cores (Docker CLI semantics). */
+  cpuPercent: number;
+  /** Memory in use, bytes (page cache excluded). */
+  memoryUsage: number;
+  /** Memory limit, bytes. */
+  memoryLimit: number;
+  /** Bytes received on all interfaces. */
+  networkRxBytes: number;
+  /** Bytes sent on all interfaces. */
+  networkTxBytes: number;
+  /** Bytes read from block devices. */
+  blockReadBytes: number;
+  /** Bytes written to block devices. */
+  blockWriteBytes: number;
+  /** Number of processes. */
+  pids: number;
+}
+
+/** A Docker event about a managed container. */
+export interface EngineEvent {
+  /** Docker's action, e.g. "start", "die", "health_status: healthy". */
+  action: string;
+  /** Corral container id from the label. */
+  containerId: string;
+  /** Docker's container id. */
+  dockerId: string;
+}

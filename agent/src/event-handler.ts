@@ -1,0 +1,234 @@
+import type { AgentFrame, ContainerObservation, InstanceSpec, ServerEvent } from "@corral/api";
+import { AppError, type Logger } from "@corral/lib";
+import type { z } from "zod";
+import { toAppError } from "./docker-errors.ts";
+import type { ContainerRef, DockerDriver } from "./driver.ts";
+import {
+  containerRefDataSchema,
+  createDataSchema,
+  execDataSchema,
+  logsDataSchema,
+  resyncDataSchema,
+} from "./event-data.ts";
+import { StreamRegistry } from "./streams.ts";
+
+/** What the handler needs from the session around it. */
+export interface EventHandlerOptions {
+  /** The engine to act on. */
+  driver: DockerDriver;
+  /** Sends one frame to the server (dropped when the socket is down: the server retries or resyncs). */
+  send: (frame: AgentFrame) => void;
+  /** This agent's id, as the welcome named it; events for any other id are refused. */
+  agentId: string;
+  /** This host's id, written into container labels. */
+  hostId: string;
+  /** Where to log. */
+  logger: Logger;
+}
+
+type Data = Record<string, unknown>;
+
+/** Parses an event's data, turning a schema failure into an InvalidFormat AppError. */
+function parse<S extends z.ZodType>(schema: S, data: unknown): z.infer<S> {
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+    throw new AppError("InvalidFormat", `invalid event data: ${where}${issue?.message ?? "bad input"}`);
+  }
+  return result.data;
+}
+
+/**
+ * Turns server events into Docker work and answers each with exactly one reply. Work on one
+ * container is serialised (a retried create must see the first one's container, a stop must not
+ * overtake the start it follows); work on different containers runs concurrently.
+ */
+export class EventHandler {
+  private readonly streams: StreamRegistry;
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly options: EventHandlerOptions) {
+    this.streams = new StreamRegistry(options.send);
+  }
+
+  /** Handles one validated event; resolves after its reply was sent. Never throws. */
+  async handle(event: ServerEvent): Promise<void> {
+    const { send, logger } = this.options;
+    if (event.agentId !== this.options.agentId) {
+      logger.warn("refused event for another agent", { eventId: event.id, agentId: event.agentId });
+      send(this.failure(event.id, new AppError("PermissionDenied", "event is addressed to another agent")));
+      return;
+    }
+    const key = typeof event.data.containerId === "string" ? event.data.containerId : undefined;
+    const spec = event.data.spec as { containerId?: unknown } | undefined;
+    const lockKey = key ?? (typeof spec?.containerId === "string" ? spec.containerId : undefined);
+    const work = () => this.dispatch(event);
+    let reply: AgentFrame;
+    try {
+      const data = await (lockKey ? this.serialised(lockKey, work) : work());
+      reply = { type: "reply", eventId: event.id, ok: true, data: data.data };
+      send(reply);
+      data.after?.();
+    } catch (e) {
+      const error = toAppError(e);
+      logger.debug("event failed", {
+        eventId: event.id,
+        name: event.name,
+        code: error.code,
+        error: error.message,
+      });
+      send(this.failure(event.id, error));
+    }
+  }
+
+  /** Passes server input to an open stream. */
+  streamInput(streamId: string, data: string | undefined, close: boolean | undefined): void {
+    this.streams.input(streamId, data, close);
+  }
+
+  /** Ends every open stream: the session they belonged to is gone. */
+  closeStreams(): void {
+    this.streams.closeAll();
+  }
+
+  private failure(eventId: string, error: AppError): AgentFrame {
+    return {
+      type: "reply",
+      eventId,
+      ok: false,
+      error: { code: error.code, message: error.message.slice(0, 8192) },
+    };
+  }
+
+  private serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const settled = next.catch(() => undefined);
+    this.queues.set(key, settled);
+    // Forget the queue once it drained, so the map does not grow with every container ever seen.
+    settled.then(() => {
+      if (this.queues.get(key) === settled) this.queues.delete(key);
+    });
+    return next;
+  }
+
+  /** Runs an event; `after` runs once the reply went out (streams start flowing then). */
+  private async dispatch(event: ServerEvent): Promise<{ data: Data; after?: () => void }> {
+    const { driver } = this.options;
+    switch (event.name) {
+      case "instance.create":
+        return { data: await this.create(event.id, parse(createDataSchema, event.data)) };
+      case "instance.start":
+      case "instance.stop":
+      case "instance.restart":
+      case "instance.inspect": {
+        const ref = parse(containerRefDataSchema, event.data);
+        const found = await this.require(ref);
+        if (event.name === "instance.start") await driver.start(found.dockerId);
+        if (event.name === "instance.stop") await driver.stop(found.dockerId, ref.timeoutSec);
+        if (event.name === "instance.restart") await driver.restart(found.dockerId, ref.timeoutSec);
+        const observed = event.name === "instance.inspect" ? found : await driver.inspect(found.dockerId);
+        return { data: observed };
+      }
+      case "instance.remove": {
+        const found = await driver.find(parse(containerRefDataSchema, event.data));
+        if (found) await driver.remove(found.dockerId);
+        return { data: { removed: true } };
+      }
+      case "instance.stats": {
+        const found = await this.require(parse(containerRefDataSchema, event.data));
+        return { data: { ...(await driver.stats(found.dockerId)) } };
+      }
+      case "instance.logs":
+        return this.logs(parse(logsDataSchema, event.data));
+      case "instance.exec":
+        return this.exec(parse(execDataSchema, event.data));
+      case "host.resync":
+        parse(resyncDataSchema, event.data);
+        return { data: { containers: await driver.list() } };
+    }
+  }
+
+  private async require(ref: ContainerRef): Promise<ContainerObservation> {
+    const found = await this.options.driver.find(ref);
+    if (!found) throw new AppError("NotFound", `container ${ref.containerId} not found on this host`);
+    return found;
+  }
+
+  private async create(eventId: string, data: { spec: InstanceSpec; start: boolean }): Promise<Data> {
+    const { driver, send, hostId } = this.options;
+    const { spec } = data;
+    // A create retried after an agent restart finds the first attempt's container by its label.
+    let observed = await driver.find({ containerId: spec.containerId });
+    if (!observed) {
+      await this.ensureImage(eventId, spec);
+      send({ type: "progress", eventId, message: `creating container ${spec.name}` });
+      observed = await driver.create(spec, hostId);
+    }
+    if (data.start && observed.state !== "running") {
+      await driver.start(observed.dockerId);
+      observed = await driver.inspect(observed.dockerId);
+    }
+    return observed;
+  }
+
+  private async ensureImage(eventId: string, spec: InstanceSpec): Promise<void> {
+    const { driver, send } = this.options;
+    const policy = spec.pullPolicy;
+    if (policy !== "always" && (await driver.hasImage(spec.image))) return;
+    if (policy === "never") {
+      throw new AppError("InvalidReference", `image ${spec.image} is not present and pullPolicy is never`);
+    }
+    send({ type: "progress", eventId, message: `pulling image ${spec.image}` });
+    await driver.pullImage(spec.image, (message) => send({ type: "progress", eventId, message }));
+  }
+
+  private async logs(data: z.infer<typeof logsDataSchema>) {
+    const { driver, logger } = this.options;
+    const found = await this.require(data);
+    if (this.streams.has(data.streamId))
+      throw new AppError("NotUnique", `stream ${data.streamId} is already open`);
+    const abort = new AbortController();
+    const stream = this.streams.create(data.streamId, { write: () => {}, close: () => abort.abort() });
+    const options = { follow: data.follow, lines: data.lines, timestamps: data.timestamps };
+    const after = () => {
+      stream.ready();
+      driver
+        .logs(found.dockerId, options, stream.output, abort.signal)
+        .catch((e) => logger.debug("log stream failed", { streamId: data.streamId, error: e }))
+        .finally(() => stream.end());
+    };
+    return { data: { streamId: data.streamId }, after };
+  }
+
+  private async exec(data: z.infer<typeof execDataSchema>) {
+    const { driver, logger } = this.options;
+    const found = await this.require(data);
+    if (this.streams.has(data.streamId))
+      throw new AppError("NotUnique", `stream ${data.streamId} is already open`);
+    let handle: Awaited<ReturnType<DockerDriver["exec"]>> | undefined;
+    let closeEarly = false;
+    const stream = this.streams.create(data.streamId, {
+      write: (bytes) => handle?.write(bytes),
+      close: () => {
+        if (handle) handle.close();
+        else closeEarly = true;
+      },
+    });
+    try {
+      handle = await driver.exec(found.dockerId, data, stream.output);
+    } catch (e) {
+      stream.cancel();
+      throw e;
+    }
+    if (closeEarly) handle.close();
+    handle.done
+      .then((exitCode) => stream.end(exitCode))
+      .catch((e) => {
+        logger.debug("exec stream failed", { streamId: data.streamId, error: e });
+        stream.end();
+      });
+    return { data: { streamId: data.streamId }, after: stream.ready };
+  }
+}

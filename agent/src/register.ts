@@ -1,0 +1,72 @@
+import { hostname } from "node:os";
+import { agentPaths, isErrorCode, registrationResponseSchema } from "@corral/api";
+import { AppError } from "@corral/lib";
+import { type AgentState, hashToken } from "./state.ts";
+
+/** Inputs of a registration. */
+export interface RegisterOptions {
+  /** Server URL, e.g. http://server:8080. */
+  url: string;
+  /** The registration token. */
+  token: string;
+  /** Host labels to register with. */
+  labels?: Record<string, string>;
+  /** Aborts the request. */
+  signal?: AbortSignal;
+}
+
+/** The server URL without a trailing slash, so paths can be appended. */
+export function baseUrl(url: string): string {
+  return url.replace(/\/+$/, "");
+}
+
+/**
+ * Registers this host with a token (Rancher style): POST /v2-beta/register with the host's uuid,
+ * and returns the state updated with the host id and the agent's own key pair.
+ */
+export async function register(state: AgentState, options: RegisterOptions): Promise<AgentState> {
+  const body: Record<string, unknown> = {
+    token: options.token,
+    hostname: hostname().slice(0, 253) || "host",
+    uuid: state.uuid,
+  };
+  if (options.labels && Object.keys(options.labels).length > 0) body.labels = options.labels;
+  let response: Response;
+  try {
+    response = await fetch(`${baseUrl(options.url)}${agentPaths.register}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify(body),
+      signal: options.signal,
+    });
+  } catch (e) {
+    throw new AppError("Unavailable", `cannot reach ${options.url}: ${(e as Error).message}`, { cause: e });
+  }
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if (!response.ok) {
+    const err = (json ?? {}) as { code?: unknown; message?: unknown };
+    const code = typeof err.code === "string" && isErrorCode(err.code) ? err.code : "Unavailable";
+    const message = typeof err.message === "string" ? err.message : text.slice(0, 200);
+    throw new AppError(code, `registration refused (HTTP ${response.status}): ${message}`);
+  }
+  const parsed = registrationResponseSchema.safeParse(json);
+  if (!parsed.success)
+    throw new AppError("InvalidFormat", `bad registration response: ${parsed.error.message}`);
+  const r = parsed.data;
+  return {
+    ...state,
+    url: options.url,
+    hostId: r.hostId,
+    agentId: r.agentId,
+    projectId: r.projectId,
+    accessKey: r.accessKey,
+    secretKey: r.secretKey,
+    tokenHash: hashToken(options.token),
+  };
+}

@@ -1,0 +1,108 @@
+import type { AgentFrame } from "@corral/api";
+import { agentPaths } from "@corral/api";
+import { AppError, Backoff, createLogger, sleep } from "@corral/lib";
+import { relayContainerEvents } from "./container-events.ts";
+import { createDockerDriver } from "./dockerode-driver.ts";
+import type { DockerDriver } from "./driver.ts";
+import { baseUrl, register } from "./register.ts";
+import { runSession } from "./session.ts";
+import { type AgentState, hasCredentials, hashToken, loadState, saveState } from "./state.ts";
+
+/** Options of runAgent. */
+export interface RunAgentOptions {
+  /** Server URL, e.g. http://server:8080. */
+  url: string;
+  /** Registration token; needed the first time, and to re-register. */
+  token?: string;
+  /** Folder for agent.json (created 0700). */
+  stateDir: string;
+  /** Docker socket path (default /var/run/docker.sock). */
+  dockerSocket?: string;
+  /** Host labels sent at registration. */
+  labels?: Record<string, string>;
+  /** Stops the agent. */
+  signal?: AbortSignal;
+  /** Overrides the server's ping interval (tests). */
+  pingIntervalMsOverride?: number;
+  /** A driver to use instead of dockerode on `dockerSocket` (tests). */
+  driver?: DockerDriver;
+}
+
+/** The websocket URL of the connect endpoint for a server URL. */
+export function connectUrl(url: string): string {
+  return `${baseUrl(url).replace(/^http(s?):/i, "ws$1:")}${agentPaths.connect}`;
+}
+
+/** True when the stored state must be replaced by a fresh registration. */
+export function needsRegistration(state: AgentState, url: string, token: string | undefined): boolean {
+  if (!hasCredentials(state)) return true;
+  if (!token) return false;
+  // A new token or another server means the operator asked this host to join again.
+  return (
+    state.tokenHash !== hashToken(token) || (state.url !== undefined && baseUrl(state.url) !== baseUrl(url))
+  );
+}
+
+/**
+ * Runs the agent until `signal` aborts: registers when needed, keeps one websocket session to the
+ * server (reconnecting with backoff forever), and relays Docker events. Containers are never
+ * touched on disconnect. Rejects only when it cannot start at all (no credentials and no token,
+ * unreadable state).
+ */
+export async function runAgent(options: RunAgentOptions): Promise<void> {
+  const logger = createLogger("agent");
+  const signal = options.signal ?? new AbortController().signal;
+  const driver = options.driver ?? createDockerDriver(options.dockerSocket);
+  let state = await loadState(options.stateDir);
+  if (!hasCredentials(state) && !options.token) {
+    throw new AppError("MissingRequired", "this host is not registered: a registration token is needed");
+  }
+  // Persist the uuid before anything else, so a crash during registration cannot change identity.
+  await saveState(options.stateDir, state);
+  const backoff = new Backoff(250, 5_000);
+
+  const registerOnce = async (token: string) => {
+    state = await register(state, { url: options.url, token, labels: options.labels, signal });
+    await saveState(options.stateDir, state);
+    logger.info("registered", { hostId: state.hostId, agentId: state.agentId });
+  };
+
+  let current: ((frame: AgentFrame) => void) | null = null;
+  const events = relayContainerEvents({ driver, logger, signal, send: (frame) => current?.(frame) });
+
+  let reRegistered = false;
+  while (!signal.aborted) {
+    try {
+      if (options.token && needsRegistration(state, options.url, options.token))
+        await registerOnce(options.token);
+      const result = await runSession({
+        wsUrl: connectUrl(options.url),
+        accessKey: state.accessKey!,
+        secretKey: state.secretKey!,
+        agentId: state.agentId!,
+        driver,
+        logger,
+        signal,
+        pingIntervalMsOverride: options.pingIntervalMsOverride,
+        onSender: (send) => {
+          current = send;
+        },
+      });
+      if (result.welcomed) {
+        backoff.reset();
+        reRegistered = false;
+      } else if (result.refusedStatus === 401 && options.token && !reRegistered) {
+        // Our key was revoked or the server lost it: join again with the token, once per outage.
+        logger.warn("server refused our key; registering again");
+        reRegistered = true;
+        await registerOnce(options.token);
+        continue;
+      }
+    } catch (e) {
+      logger.warn("cannot connect", { error: e });
+    }
+    if (signal.aborted) break;
+    await sleep(backoff.next(), signal);
+  }
+  await events;
+}

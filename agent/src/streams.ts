@@ -1,0 +1,97 @@
+import type { AgentFrame } from "@corral/api";
+
+/** Largest raw chunk per frame: its base64 form (4/3 larger) stays under the protocol's 1 MiB. */
+const maxChunkBytes = 512 * 1024;
+
+/** What an open stream does with the server's input. */
+interface OpenStream {
+  write(data: Uint8Array): void;
+  close(): void;
+}
+
+/**
+ * The open logs and exec streams of one session, by stream id. Output is held back until the
+ * event's reply went out, because the server must see `reply {streamId}` before the first `stream`.
+ */
+export class StreamRegistry {
+  private readonly open = new Map<string, OpenStream>();
+
+  constructor(private readonly send: (frame: AgentFrame) => void) {}
+
+  /** True when `streamId` is in use. */
+  has(streamId: string): boolean {
+    return this.open.has(streamId);
+  }
+
+  /**
+   * Opens a stream and returns its output writer, which buffers until `ready()` is called, and its
+   * `end`, which sends the closing frame exactly once and forgets the stream.
+   */
+  create(streamId: string, input: OpenStream) {
+    let ready = false;
+    let ended = false;
+    // An exec may finish before its reply is out; its end waits for `ready` like its output.
+    let pendingEnd: { exitCode?: number } | null = null;
+    const held: Uint8Array[] = [];
+    this.open.set(streamId, input);
+    const forget = () => {
+      if (this.open.get(streamId) === input) this.open.delete(streamId);
+    };
+    const emit = (chunk: Uint8Array) => {
+      for (let at = 0; at < chunk.length; at += maxChunkBytes) {
+        const part = chunk.subarray(at, at + maxChunkBytes);
+        this.send({ type: "stream", streamId, data: Buffer.from(part).toString("base64") });
+      }
+    };
+    const sendEnd = (exitCode?: number) =>
+      this.send(
+        exitCode === undefined
+          ? { type: "stream", streamId, end: true }
+          : { type: "stream", streamId, end: true, exitCode },
+      );
+    return {
+      output: (chunk: Uint8Array) => {
+        if (ended || chunk.length === 0) return;
+        if (ready) emit(chunk);
+        // Copy: Docker's buffers are reused by the socket after the callback returns.
+        else held.push(chunk.slice());
+      },
+      ready: () => {
+        if (ready) return;
+        ready = true;
+        for (const chunk of held.splice(0)) emit(chunk);
+        if (pendingEnd) sendEnd(pendingEnd.exitCode);
+      },
+      end: (exitCode?: number) => {
+        if (ended) return;
+        ended = true;
+        forget();
+        if (ready) sendEnd(exitCode);
+        else pendingEnd = exitCode === undefined ? {} : { exitCode };
+      },
+      /** Drops the stream without any frame, when its event is answered with an error instead. */
+      cancel: () => {
+        ended = true;
+        // Marking it ready makes a late `ready()` a no-op: nothing may follow an error reply.
+        ready = true;
+        pendingEnd = null;
+        held.length = 0;
+        forget();
+      },
+    };
+  }
+
+  /** Hands server input to a stream: data goes to its stdin, `close` ends it. Unknown ids are ignored. */
+  input(streamId: string, data: string | undefined, close: boolean | undefined): void {
+    const stream = this.open.get(streamId);
+    if (!stream) return;
+    if (data) stream.write(Buffer.from(data, "base64"));
+    if (close) stream.close();
+  }
+
+  /** Closes every stream, as when the session that asked for them is gone. */
+  closeAll(): void {
+    for (const stream of [...this.open.values()]) stream.close();
+    this.open.clear();
+  }
+}
