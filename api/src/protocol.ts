@@ -128,7 +128,11 @@ export const streamInputSchema = z.strictObject({
 });
 
 /** Any frame the server sends. */
-export const serverFrameSchema = z.discriminatedUnion("type", [serverEventSchema, welcomeSchema, streamInputSchema]);
+export const serverFrameSchema = z.discriminatedUnion("type", [
+  serverEventSchema,
+  welcomeSchema,
+  streamInputSchema,
+]);
 /** Any frame the server sends. */
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
 
@@ -178,7 +182,10 @@ export const containerEventSchema = z.strictObject({
 export const streamDataSchema = z.strictObject({
   type: z.literal("stream"),
   streamId: idString,
-  data: z.string().max(1024 * 1024).optional(),
+  data: z
+    .string()
+    .max(1024 * 1024)
+    .optional(),
   end: z.boolean().optional(),
   exitCode: z.number().int().optional(),
 });

@@ -5,7 +5,10 @@ export const nameSchema = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must start with a letter or digit and hold only letters, digits, '.', '-', '_'");
+  .regex(
+    /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/,
+    "must start with a letter or digit and hold only letters, digits, '.', '-', '_'",
+  );
 
 /** Free text up to 1 KiB. */
 export const descriptionSchema = z.string().max(1024);
@@ -20,7 +23,10 @@ export const projectCreateSchema = z.strictObject({
   name: nameSchema,
   description: descriptionSchema.optional(),
   servicesPortRange: z
-    .strictObject({ startPort: z.number().int().min(1).max(65535), endPort: z.number().int().min(1).max(65535) })
+    .strictObject({
+      startPort: z.number().int().min(1).max(65535),
+      endPort: z.number().int().min(1).max(65535),
+    })
     .refine((r) => r.startPort <= r.endPort, "startPort must not exceed endPort")
     .optional(),
 });
@@ -119,7 +125,12 @@ export const containerCreateSchema = z.strictObject({
   hostname: z.string().max(253).optional(),
   tty: z.boolean().optional(),
   stdinOpen: z.boolean().optional(),
-  memory: z.number().int().min(0).max(2 ** 50).optional(),
+  memory: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 50)
+    .optional(),
   cpuShares: z.number().int().min(0).max(262144).optional(),
   pullPolicy: z.enum(["missing", "always", "never"]).optional(),
   startOnCreate: z.boolean().optional(),
@@ -149,7 +160,11 @@ export const containerLogsSchema = z.strictObject({
 export const registerSchema = z.strictObject({
   token: z.string().min(8).max(256),
   hostname: z.string().min(1).max(253),
-  uuid: z.string().min(8).max(64).regex(/^[a-zA-Z0-9-]+$/),
+  uuid: z
+    .string()
+    .min(8)
+    .max(64)
+    .regex(/^[a-zA-Z0-9-]+$/),
   labels: stringMapSchema.optional(),
 });
 

@@ -1,0 +1,56 @@
+#!/usr/bin/env bun
+import { runAgentCommand } from "./commands/agent.ts";
+/**
+ * `corral`: the one multi-call entry point. `corral server`, `corral agent`, `corral up` (server plus
+ * a local agent, the README's main job). Compiled into `dist/corral` by `npm run build`.
+ */
+import { runServerCommand, runUpCommand } from "./commands/server.ts";
+
+const usage = `usage: corral <command> [options]
+
+commands:
+  up       run the server on :8080 with SQLite in ./data and join this machine through a local agent
+  server   run the API server only
+  agent    join this machine to a server and run its containers
+  version  print the version
+
+run 'corral <command> --help' for a command's options.
+`;
+
+/** Runs the command named by argv[0]; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "up":
+      return runUpCommand(rest);
+    case "server":
+      return runServerCommand(rest);
+    case "agent":
+      return runAgentCommand(rest);
+    case "version":
+    case "--version":
+      console.log("corral 0.1.0");
+      return 0;
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(usage);
+      return 0;
+    default:
+      process.stderr.write(`corral: unknown command '${command}'\n\n${usage}`);
+      return 2;
+  }
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== -1) process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`corral: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,38 @@
+import { type AgentFrame, parseId } from "@corral/api";
+import type { HubHandlers } from "./hub/hub.ts";
+import { applyObservations, resumeHost } from "./services/container-lifecycle.ts";
+import type { Dispatcher } from "./services/context.ts";
+import type { HostFields } from "./services/hosts.ts";
+import type { Store } from "./store/store.ts";
+
+const factsEveryMs = 30_000;
+
+/**
+ * Folds agents' reports into the store: facts at hello and at most every 30 s after (a ping must
+ * not cost a write), container states from every hello and ping (only changes are written), and
+ * on hello, unfinished container transitions are resumed.
+ */
+export function agentReportHandlers(store: Store, dispatcher: () => Dispatcher): HubHandlers {
+  const factsWritten = new Map<string, number>();
+  const writeFacts = (hostId: string, facts: Extract<AgentFrame, { type: "hello" }>["facts"] | undefined) => {
+    const n = parseId("host", hostId);
+    if (n === null || !facts) return;
+    factsWritten.set(hostId, Date.now());
+    store.update<HostFields>(n, { data: { info: facts, hostname: facts.hostname } });
+  };
+  return {
+    onHello(hostId, frame) {
+      writeFacts(hostId, frame.facts);
+      applyObservations(store, hostId, frame.containers, true);
+      resumeHost(store, dispatcher(), hostId);
+    },
+    onPing(hostId, frame) {
+      if (frame.facts && Date.now() - (factsWritten.get(hostId) ?? 0) > factsEveryMs)
+        writeFacts(hostId, frame.facts);
+      applyObservations(store, hostId, frame.containers, true);
+    },
+    onContainerEvent(hostId, frame) {
+      if (frame.container) applyObservations(store, hostId, [frame.container], false);
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { AppError } from "@corral/lib";
+import { Hono } from "hono";
+import type { Authenticator } from "../auth/authenticate.ts";
+import { writeAudit } from "../services/audit.ts";
+import type { Dispatcher, ServerSettings, VerbContext } from "../services/context.ts";
+import { registerHost } from "../services/registration.ts";
+import type { Store } from "../store/store.ts";
+import { readJson } from "./body.ts";
+import type { ResourceDef } from "./definition.ts";
+import { errorResponse } from "./errors.ts";
+import { joinScript } from "./join-script.ts";
+import { type ApiEnv, resourceRouter } from "./router.ts";
+import { schemaCollection, schemaOf } from "./schemas.ts";
+import { indexPage } from "./web.ts";
+
+/** What the HTTP app needs. */
+export interface AppDeps {
+  store: Store;
+  auth: Authenticator;
+  dispatcher: Dispatcher;
+  settings: ServerSettings;
+  defs: ResourceDef[];
+}
+
+/** Bindings the Bun server passes to every request. */
+export interface RequestEnv {
+  ip: string;
+}
+
+/** The origin clients used to reach us, for links in answers. */
+export function baseOf(req: Request): string {
+  const url = new URL(req.url);
+  return url.origin;
+}
+
+/** Builds the HTTP API: public endpoints (ping, register, join script), then authenticated `/v2-beta`. */
+export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }> {
+  const app = new Hono<ApiEnv & { Bindings: RequestEnv }>();
+  app.onError((e) => errorResponse(e));
+  app.notFound((c) =>
+    errorResponse(
+      new AppError("NotFound", `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}`),
+    ),
+  );
+
+  app.get("/", (c) => c.html(indexPage()));
+  app.get("/ping", (c) => c.text("pong"));
+
+  app.post("/v2-beta/register", async (c) => {
+    const body = await readJson(c.req.raw, false);
+    const ip = c.env?.ip ?? "";
+    const result = registerHost(deps.store, body, ip);
+    writeAudit(deps.store, {
+      principal: null,
+      clientIp: ip,
+      eventType: "agent.register",
+      resourceType: "host",
+      resourceId: result.hostId,
+      projectId: result.projectId,
+      requestObject: body,
+      responseCode: 201,
+    });
+    return c.json(result, 201);
+  });
+
+  app.get("/v2-beta/scripts/:token", (c) => {
+    const token = c.req.param("token");
+    const row = deps.store.getByLookup("registrationToken", token);
+    if (row?.state !== "active") throw new AppError("NotFound", "unknown registration token");
+    return c.text(joinScript(baseOf(c.req.raw), token), 200, { "Content-Type": "text/x-shellscript" });
+  });
+
+  app.get("/v2-beta/binaries/corral", () => {
+    const exe = process.execPath;
+    if (!/corral$/.test(exe))
+      throw new AppError("NotFound", "this server does not run from a compiled corral binary");
+    return new Response(Bun.file(exe), { headers: { "Content-Type": "application/octet-stream" } });
+  });
+
+  app.use("/v2-beta/*", async (c, next) => {
+    const principal = deps.auth.authenticate(c.req.header("authorization"));
+    if (!principal) throw new AppError("Unauthorized", "send an API key with HTTP Basic authentication");
+    const path = new URL(c.req.url).pathname;
+    if (
+      principal.kind === "agent" &&
+      !(c.req.method === "GET" && path.endsWith(`/hosts/${principal.hostId}`))
+    ) {
+      throw new AppError("PermissionDenied", "agent keys may read only their own host");
+    }
+    const base = baseOf(c.req.raw);
+    c.set("principal", principal);
+    c.set("base", base);
+    c.set("clientIp", c.env?.ip ?? "");
+    c.set(
+      "verbs",
+      (): VerbContext => ({
+        store: deps.store,
+        principal,
+        dispatcher: deps.dispatcher,
+        settings: deps.settings,
+      }),
+    );
+    await next();
+  });
+
+  app.get("/v2-beta", (c) => {
+    const base = c.get("base");
+    const links: Record<string, string> = { self: `${base}/v2-beta`, schemas: `${base}/v2-beta/schemas` };
+    for (const d of deps.defs) links[d.collection] = `${base}/v2-beta/${d.collection}`;
+    return c.json({ type: "apiVersion", id: "v2-beta", links }, 200, {
+      "X-Api-Schemas": `${base}/v2-beta/schemas`,
+    });
+  });
+  app.get("/v2-beta/schemas", (c) => c.json(schemaCollection(deps.defs, c.get("base"))));
+  app.get("/v2-beta/schemas/:id", (c) => {
+    const id = c.req.param("id").toLowerCase();
+    const def = deps.defs.find((d) => d.type.toLowerCase() === id || d.collection === id);
+    if (!def) throw new AppError("NotFound", `no schema ${id.slice(0, 64)}`);
+    return c.json(schemaOf(def, c.get("base")));
+  });
+  app.route("/v2-beta", resourceRouter(deps.defs));
+  return app;
+}

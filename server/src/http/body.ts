@@ -1,0 +1,31 @@
+import { AppError } from "@corral/lib";
+
+/** The largest request body the API reads. */
+export const maxBodyBytes = 1024 * 1024;
+
+/**
+ * Reads a JSON request body with a size limit. An empty body is `{}` where `allowEmpty` (actions),
+ * otherwise an error; anything that is not JSON is InvalidBodyContent.
+ */
+export async function readJson(req: Request, allowEmpty: boolean): Promise<unknown> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > maxBodyBytes)
+    throw new AppError("TooLarge", `the body is larger than ${maxBodyBytes} bytes`);
+  const type = req.headers.get("content-type");
+  if (type && !/json/i.test(type) && declared > 0) {
+    throw new AppError("UnsupportedMediaType", `send application/json, not ${type.slice(0, 64)}`);
+  }
+  const bytes = await req.arrayBuffer();
+  if (bytes.byteLength > maxBodyBytes)
+    throw new AppError("TooLarge", `the body is larger than ${maxBodyBytes} bytes`);
+  const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes).trim();
+  if (text === "") {
+    if (allowEmpty) return {};
+    throw new AppError("InvalidBodyContent", "the body is empty; send a JSON object");
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new AppError("InvalidBodyContent", `the body is not valid JSON: ${(e as Error).message}`);
+  }
+}

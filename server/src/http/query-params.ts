@@ -1,0 +1,62 @@
+import { AppError } from "@corral/lib";
+import { type Filter, type FilterModifier, filterModifiers } from "../store/rows.ts";
+import type { ResourceDef } from "./definition.ts";
+
+const reserved = new Set(["limit", "marker", "sort", "order", "include", "action", "projectId"]);
+
+/** Parsed collection query: filters, sort, and page. */
+export interface CollectionParams {
+  filters: Filter[];
+  sort?: { field: string; order: "asc" | "desc" };
+  limit: number;
+  marker?: string;
+}
+
+/**
+ * Reads Rancher-style collection parameters: `field=v` (repeat for OR), `field_<modifier>=v`,
+ * `sort`, `order`, `limit` (default 100, at most 1000) and `marker`. Unknown fields are an error,
+ * never silently ignored, so a typo does not return everything.
+ */
+export function parseCollectionParams(def: ResourceDef, url: URL): CollectionParams {
+  const filters: Filter[] = [];
+  const grouped = new Map<string, string[]>();
+  for (const [key, value] of url.searchParams) grouped.set(key, [...(grouped.get(key) ?? []), value]);
+  for (const [key, values] of grouped) {
+    if (reserved.has(key)) continue;
+    let field = key;
+    let modifier: FilterModifier = "eq";
+    const m = /^(.+)_([a-z]+)$/.exec(key);
+    if (m && (filterModifiers as readonly string[]).includes(m[2]!) && def.fields[m[1]!]?.filter) {
+      field = m[1]!;
+      modifier = m[2] as FilterModifier;
+    }
+    if (!def.fields[field]?.filter) {
+      throw new AppError("InvalidOption", `${key}: ${def.type} cannot be filtered by ${field}`, {
+        detail: { field: key },
+      });
+    }
+    if (values.some((v) => v.length > 1024))
+      throw new AppError("InvalidFormat", `${key}: filter value too long`);
+    filters.push({ field, modifier, values });
+  }
+  const limitText = url.searchParams.get("limit");
+  const limit = limitText === null ? 100 : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw new AppError("InvalidOption", "limit: must be an integer from 1 to 1000");
+  }
+  const sortField = url.searchParams.get("sort");
+  if (sortField !== null && !def.fields[sortField]?.filter) {
+    throw new AppError("InvalidOption", `sort: ${def.type} cannot be sorted by ${sortField}`);
+  }
+  const order = url.searchParams.get("order") ?? "asc";
+  if (order !== "asc" && order !== "desc") throw new AppError("InvalidOption", "order: must be asc or desc");
+  const marker = url.searchParams.get("marker") ?? undefined;
+  if (marker !== undefined && !/^[mo]\d{1,15}$/.test(marker))
+    throw new AppError("InvalidOption", "marker: not a marker this API gave out");
+  return {
+    filters,
+    limit,
+    marker,
+    ...(sortField || url.searchParams.has("order") ? { sort: { field: sortField ?? "id", order } } : {}),
+  };
+}

@@ -1,0 +1,102 @@
+import { formatId } from "@corral/api";
+import { AppError } from "@corral/lib";
+import type { ContainerFields } from "../../services/container-spec.ts";
+import {
+  containerAction,
+  containerActions,
+  createContainer,
+  purgeContainer,
+  requireConnectedHost,
+  updateContainer,
+} from "../../services/containers.ts";
+import { loadVisible } from "../../services/context.ts";
+import type { ActionDef, ResourceDef } from "../definition.ts";
+import { openHostAccess } from "../streams.ts";
+import { scopedFields } from "./common.ts";
+
+function lifecycle(name: keyof typeof containerActions): ActionDef {
+  return {
+    available: (r) => containerActions[name].from.includes(r.state),
+    run: (ctx, id) => containerAction(ctx, id, name),
+    accepted: true,
+  };
+}
+
+/** `container`: one Docker container on one host, with its lifecycle, logs, exec and stats. */
+export const containerResource: ResourceDef = {
+  type: "container",
+  collection: "containers",
+  scoped: true,
+  fields: {
+    ...scopedFields,
+    name: { type: "string", create: true, update: true, nullable: true, filter: true },
+    description: { type: "string", create: true, update: true, nullable: true },
+    imageUuid: { type: "string", create: true, required: true, filter: true },
+    command: { type: "array[string]", create: true, nullable: true },
+    entryPoint: { type: "array[string]", create: true, nullable: true },
+    environment: { type: "map[string]", create: true },
+    labels: { type: "map[string]", create: true },
+    ports: { type: "array[string]", create: true },
+    dataVolumes: { type: "array[string]", create: true },
+    restartPolicy: { type: "restartPolicy", create: true, nullable: true },
+    networkMode: { type: "string", create: true, filter: true },
+    requestedHostId: { type: "reference[host]", create: true, nullable: true },
+    hostId: { type: "reference[host]", filter: true },
+    workingDir: { type: "string", create: true, nullable: true },
+    user: { type: "string", create: true, nullable: true },
+    hostname: { type: "string", create: true, nullable: true },
+    tty: { type: "boolean", create: true },
+    stdinOpen: { type: "boolean", create: true },
+    memory: { type: "int", create: true, nullable: true },
+    cpuShares: { type: "int", create: true, nullable: true },
+    pullPolicy: { type: "enum", options: ["missing", "always", "never"], create: true },
+    startOnCreate: { type: "boolean", create: true },
+    externalId: { type: "string", filter: true },
+    primaryIpAddress: { type: "string", nullable: true, filter: true },
+    exitCode: { type: "int", nullable: true, filter: true },
+    startCount: { type: "int", filter: true },
+    publicEndpoints: { type: "array[publicEndpoint]" },
+  },
+  create: (ctx, projectId, body) => ({ row: createContainer(ctx, projectId ?? "", body) }),
+  update: updateContainer,
+  remove: (ctx, id) => containerAction(ctx, id, "remove"),
+  actions: {
+    start: lifecycle("start"),
+    stop: lifecycle("stop"),
+    restart: lifecycle("restart"),
+    remove: lifecycle("remove"),
+    purge: { available: (r) => r.state === "removed", run: (ctx, id) => purgeContainer(ctx, id) },
+    logs: {
+      available: (r) => Boolean((r.data as ContainerFields).externalId) && r.state !== "removed",
+      run: (ctx, id, body, base) => openHostAccess(ctx, id, "logs", body, base),
+    },
+    execute: {
+      available: (r) => r.state === "running",
+      run: (ctx, id, body, base) => openHostAccess(ctx, id, "execute", body, base),
+    },
+  },
+  present: (row) => {
+    const d = row.data as unknown as ContainerFields;
+    const { transitioningMessage: _t, ...fields } = d;
+    return { ...fields, kind: "container", image: d.imageUuid.replace(/^docker:/, "") };
+  },
+  links: (_row, self) => ({ stats: `${self}/stats` }),
+  subresources: {
+    stats: async (ctx, id) => {
+      const row = loadVisible<ContainerFields>(ctx, "container", id);
+      if (row.state !== "running")
+        throw new AppError("InvalidState", `container ${id} is ${row.state}; stats need it running`);
+      const hostId = requireConnectedHost(ctx, row);
+      const stats = await ctx.dispatcher.dispatch(
+        hostId,
+        "instance.stats",
+        {
+          containerId: formatId("container", row.id),
+          dockerId: row.data.externalId,
+        },
+        15_000,
+      );
+      return { type: "containerStats", id: formatId("container", row.id), ...stats };
+    },
+  },
+};

@@ -1,0 +1,46 @@
+import { type HostFields, removeHost, setHostActive, updateHost } from "../../services/hosts.ts";
+import type { ResourceDef } from "../definition.ts";
+import { scopedFields } from "./common.ts";
+
+/** `host`: a machine whose agent joined the project. */
+export const hostResource: ResourceDef = {
+  type: "host",
+  collection: "hosts",
+  scoped: true,
+  fields: {
+    ...scopedFields,
+    name: { type: "string", update: true, nullable: true, filter: true },
+    description: { type: "string", update: true, nullable: true },
+    hostname: { type: "string", filter: true },
+    labels: { type: "map[string]", update: true },
+    agentState: {
+      type: "enum",
+      options: ["registering", "active", "reconnecting", "disconnected"],
+      filter: true,
+    },
+    agentIpAddress: { type: "string", filter: true },
+    info: { type: "json" },
+    uuid: { type: "string", filter: true },
+  },
+  update: updateHost,
+  remove: removeHost,
+  actions: {
+    activate: { available: (r) => r.state === "inactive", run: (ctx, id) => setHostActive(ctx, id, true) },
+    deactivate: { available: (r) => r.state === "active", run: (ctx, id) => setHostActive(ctx, id, false) },
+  },
+  present: (row) => {
+    const d = row.data as unknown as HostFields;
+    return {
+      hostname: d.hostname,
+      description: d.description ?? null,
+      labels: d.labels,
+      agentState: d.agentState,
+      agentIpAddress: d.agentIpAddress,
+      uuid: d.uuid,
+      info: d.info,
+    };
+  },
+  links: (_row, self) => ({
+    containers: `${self.replace(/\/hosts\/[^/]+$/, "/containers")}?hostId=${self.split("/").at(-1)}`,
+  }),
+};

@@ -1,0 +1,19 @@
+import type { ResourceDef } from "../definition.ts";
+import { accountResource } from "./accounts.ts";
+import { apiKeyResource } from "./api-keys.ts";
+import { auditLogResource } from "./audit-logs.ts";
+import { containerResource } from "./containers.ts";
+import { hostResource } from "./hosts.ts";
+import { projectResource } from "./projects.ts";
+import { registrationTokenResource } from "./registration-tokens.ts";
+
+/** Every resource type the API serves. */
+export const resourceDefs: ResourceDef[] = [
+  projectResource,
+  accountResource,
+  apiKeyResource,
+  registrationTokenResource,
+  hostResource,
+  containerResource,
+  auditLogResource,
+];

@@ -1,0 +1,318 @@
+import { formatId, type IdType } from "@corral/api";
+import { AppError } from "@corral/lib";
+import { type Context, Hono } from "hono";
+import type { Principal } from "../auth/principal.ts";
+import { writeAudit } from "../services/audit.ts";
+import { isVisible, type VerbContext } from "../services/context.ts";
+import type { Row } from "../store/rows.ts";
+import { readJson } from "./body.ts";
+import type { ResourceDef } from "./definition.ts";
+import { present, selfUrl } from "./present.ts";
+import { parseCollectionParams } from "./query-params.ts";
+
+/** Hono variables set by the auth middleware. */
+export interface ApiEnv {
+  Variables: {
+    principal: Principal;
+    base: string;
+    verbs: (c: Context<ApiEnv>) => VerbContext;
+    clientIp: string;
+  };
+}
+
+/**
+ * Turns resource definitions into Rancher-style endpoints, globally (`/v2-beta/<collection>`) and
+ * inside a project (`/v2-beta/projects/<id>/<collection>`): list with filters, create, read, edit,
+ * remove, actions and sub-resources. Every mutating request leaves an audit row.
+ */
+export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const byCollection = new Map(defs.map((d) => [d.collection, d]));
+  const byType = new Map(defs.map((d) => [d.type as string, d]));
+
+  const defOf = (collection: string): ResourceDef => {
+    const def = byCollection.get(collection.toLowerCase());
+    if (!def) throw new AppError("NotFound", `no collection named ${collection}`);
+    return def;
+  };
+
+  /** The project a request is scoped to: the path's, or an environment key's own. */
+  const scopeOf = (c: Context<ApiEnv>, pid: string | undefined, def: ResourceDef): string | null => {
+    const principal = c.get("principal");
+    if (pid !== undefined) {
+      const project = c.get("verbs")(c).store.getByPublicId("project", pid);
+      if (!project || !isVisible(principal, project) || project.state === "removed")
+        throw new AppError("NotFound", `project ${pid} not found`);
+      if (!def.scoped) throw new AppError("NotFound", `${def.collection} do not live inside a project`);
+      return pid;
+    }
+    return principal.kind === "project" && def.scoped ? principal.projectId! : null;
+  };
+
+  const list = (c: Context<ApiEnv>, collection: string, pid?: string) => {
+    const def = defOf(collection);
+    const ctx = c.get("verbs")(c);
+    const projectId = scopeOf(c, pid, def);
+    const params = parseCollectionParams(def, new URL(c.req.url));
+    const p = ctx.principal;
+    const filters = [...params.filters];
+    let projectIds: string[] | undefined;
+    if (def.type === "project") {
+      if (p.kind === "user")
+        filters.push({ field: "id", modifier: "eq", values: p.memberOf?.length ? p.memberOf : ["0"] });
+      if (p.kind === "project") filters.push({ field: "id", modifier: "eq", values: [p.projectId!] });
+    } else if (def.type === "account") {
+      if (p.kind === "project")
+        throw new AppError("PermissionDenied", "environment keys cannot read accounts");
+      if (p.kind === "user") filters.push({ field: "id", modifier: "eq", values: [p.accountId] });
+    } else if (def.type === "apiKey" && !projectId) {
+      if (p.kind === "project") projectIds = [p.projectId!];
+      else filters.push({ field: "accountId", modifier: "eq", values: [p.accountId] });
+    } else if (projectId) projectIds = [projectId];
+    else if (p.kind === "user") projectIds = p.memberOf ?? [];
+    const page = ctx.store.list({
+      type: def.type,
+      projectIds,
+      filters,
+      sort: params.sort,
+      limit: params.limit,
+      marker: params.marker,
+    });
+    const base = c.get("base");
+    const url = new URL(c.req.url);
+    const collectionUrl = `${base}${url.pathname}`;
+    const nextUrl = page.next ? withParam(url, base, "marker", page.next) : null;
+    return c.json({
+      type: "collection",
+      resourceType: def.type,
+      links: { self: `${base}${url.pathname}${url.search}` },
+      createTypes: def.create ? { [def.type]: collectionUrl } : {},
+      actions: {},
+      data: page.rows.map((row) => present(def, row, base)),
+      sortLinks: Object.fromEntries(
+        Object.entries(def.fields)
+          .filter(([, f]) => f.filter)
+          .map(([name]) => [name, withParam(url, base, "sort", name)]),
+      ),
+      pagination: {
+        first: null,
+        previous: null,
+        next: nextUrl,
+        limit: params.limit,
+        partial: page.next !== null,
+      },
+      sort: params.sort
+        ? {
+            name: params.sort.field,
+            order: params.sort.order,
+            reverse: withParam(url, base, "order", params.sort.order === "asc" ? "desc" : "asc"),
+          }
+        : null,
+      filters: Object.fromEntries(
+        Object.entries(def.fields)
+          .filter(([, f]) => f.filter)
+          .map(([name]) => {
+            const applied = params.filters.filter((f) => f.field === name);
+            return [
+              name,
+              applied.length
+                ? applied.map((f) => ({ modifier: f.modifier, value: f.values.join(",") }))
+                : null,
+            ];
+          }),
+      ),
+    });
+  };
+
+  const loadRow = (
+    c: Context<ApiEnv>,
+    collection: string,
+    id: string,
+    pid?: string,
+  ): { def: ResourceDef; row: Row } => {
+    const def = defOf(collection);
+    const ctx = c.get("verbs")(c);
+    const projectId = scopeOf(c, pid, def);
+    const row = ctx.store.getByPublicId(def.type, id);
+    if (!row || !isVisible(ctx.principal, row) || (projectId && row.projectId !== projectId)) {
+      throw new AppError("NotFound", `${def.type} ${id} not found`);
+    }
+    return { def, row };
+  };
+
+  /** Runs a mutating verb and writes its audit row in the same transaction (or a failure row after). */
+  const mutate = async (
+    c: Context<ApiEnv>,
+    def: ResourceDef,
+    verb: string,
+    fn: (ctx: VerbContext) => unknown,
+    body: unknown,
+    targetId?: string,
+  ) => {
+    const ctx = c.get("verbs")(c);
+    const audit = (code: number, result: unknown) => ({
+      principal: ctx.principal,
+      clientIp: c.get("clientIp"),
+      eventType: `api.${def.type}.${verb}`,
+      resourceType: def.type,
+      resourceId: resultId(result) ?? targetId ?? null,
+      projectId: resultProject(result) ?? ctx.principal.projectId ?? null,
+      requestObject: body,
+      responseCode: code,
+    });
+    try {
+      return await ctx.store.transaction(() => {
+        const result = fn(ctx);
+        writeAudit(ctx.store, audit(verb === "create" ? 201 : 200, result));
+        return result;
+      });
+    } catch (e) {
+      const status = e instanceof AppError ? e.status : 500;
+      try {
+        writeAudit(ctx.store, audit(status, null));
+      } catch {
+        // The audit of a failure must not hide the failure itself.
+      }
+      throw e;
+    }
+  };
+
+  const answer = (c: Context<ApiEnv>, def: ResourceDef, result: unknown, status: 200 | 201 | 202) => {
+    const base = c.get("base");
+    if (isRow(result)) return c.json(present(byType.get(result.type) ?? def, result, base), status);
+    if (result && typeof result === "object" && "row" in result && isRow((result as { row: unknown }).row)) {
+      const { row, extra } = result as { row: Row; extra?: Record<string, unknown> };
+      return c.json({ ...present(def, row, base), ...(extra ?? {}) }, status);
+    }
+    return c.json(result as object, status);
+  };
+
+  const create = async (c: Context<ApiEnv>, collection: string, pid?: string) => {
+    const def = defOf(collection);
+    if (!def.create)
+      throw new AppError("MethodNotAllowed", `${def.collection} cannot be created through the API`);
+    const projectId = scopeOf(c, pid, def);
+    const body = await readJson(c.req.raw, false);
+    const ctx = c.get("verbs")(c);
+    const scope = def.scoped && def.type !== "apiKey" ? (projectId ?? defaultProject(ctx)) : projectId;
+    const result = await mutate(c, def, "create", (vc) => def.create!(vc, scope, body), body);
+    return answer(c, def, result, 201);
+  };
+
+  const getOne = (c: Context<ApiEnv>, collection: string, id: string, pid?: string) => {
+    const { def, row } = loadRow(c, collection, id, pid);
+    return c.json(present(def, row, c.get("base")));
+  };
+
+  const update = async (c: Context<ApiEnv>, collection: string, id: string, pid?: string) => {
+    const { def } = loadRow(c, collection, id, pid);
+    if (!def.update) throw new AppError("MethodNotAllowed", `${def.type} cannot be edited`);
+    const body = await readJson(c.req.raw, false);
+    const result = await mutate(c, def, "update", (ctx) => def.update!(ctx, id, body), body, id);
+    return answer(c, def, result, 200);
+  };
+
+  const remove = async (c: Context<ApiEnv>, collection: string, id: string, pid?: string) => {
+    const { def } = loadRow(c, collection, id, pid);
+    if (!def.remove) throw new AppError("MethodNotAllowed", `${def.type} cannot be removed`);
+    const result = await mutate(c, def, "remove", (ctx) => def.remove!(ctx, id), null, id);
+    return answer(c, def, result, 200);
+  };
+
+  const action = async (c: Context<ApiEnv>, collection: string, id: string, pid?: string) => {
+    const name = c.req.query("action");
+    const { def, row } = loadRow(c, collection, id, pid);
+    if (!name) throw new AppError("MethodNotAllowed", `POST to a ${def.type} needs ?action=<name>`);
+    const act = def.actions[name];
+    if (!act) throw new AppError("InvalidAction", `${def.type} has no action ${name.slice(0, 64)}`);
+    if (!act.available(row))
+      throw new AppError(
+        "ActionNotAvailable",
+        `${name} is not available while ${def.type} ${id} is ${row.state}`,
+      );
+    const body = await readJson(c.req.raw, true);
+    const base = c.get("base");
+    const result = await mutate(c, def, name, (ctx) => act.run(ctx, id, body, base), body, id);
+    return answer(c, def, result, act.accepted ? 202 : 200);
+  };
+
+  const sub = async (c: Context<ApiEnv>, collection: string, id: string, name: string, pid?: string) => {
+    const { def } = loadRow(c, collection, id, pid);
+    const read = def.subresources?.[name];
+    if (!read) throw new AppError("NotFound", `${def.type} has no ${name}`);
+    return c.json((await read(c.get("verbs")(c), id)) as object);
+  };
+
+  app.get("/projects/:pid/:collection", (c) => list(c, c.req.param("collection"), c.req.param("pid")));
+  app.post("/projects/:pid/:collection", (c) => create(c, c.req.param("collection"), c.req.param("pid")));
+  app.get("/projects/:pid/:collection/:id", (c) =>
+    getOne(c, c.req.param("collection"), c.req.param("id"), c.req.param("pid")),
+  );
+  app.put("/projects/:pid/:collection/:id", (c) =>
+    update(c, c.req.param("collection"), c.req.param("id"), c.req.param("pid")),
+  );
+  app.delete("/projects/:pid/:collection/:id", (c) =>
+    remove(c, c.req.param("collection"), c.req.param("id"), c.req.param("pid")),
+  );
+  app.post("/projects/:pid/:collection/:id", (c) =>
+    action(c, c.req.param("collection"), c.req.param("id"), c.req.param("pid")),
+  );
+  app.get("/projects/:pid/:collection/:id/:sub", (c) =>
+    sub(c, c.req.param("collection"), c.req.param("id"), c.req.param("sub"), c.req.param("pid")),
+  );
+  app.get("/:collection", (c) => list(c, c.req.param("collection")));
+  app.post("/:collection", (c) => create(c, c.req.param("collection")));
+  app.get("/:collection/:id", (c) => getOne(c, c.req.param("collection"), c.req.param("id")));
+  app.put("/:collection/:id", (c) => update(c, c.req.param("collection"), c.req.param("id")));
+  app.delete("/:collection/:id", (c) => remove(c, c.req.param("collection"), c.req.param("id")));
+  app.post("/:collection/:id", (c) => action(c, c.req.param("collection"), c.req.param("id")));
+  app.get("/:collection/:id/:sub", (c) =>
+    sub(c, c.req.param("collection"), c.req.param("id"), c.req.param("sub")),
+  );
+  return app;
+}
+
+function isRow(v: unknown): v is Row {
+  return Boolean(
+    v &&
+      typeof v === "object" &&
+      "type" in v &&
+      "data" in v &&
+      "id" in v &&
+      typeof (v as Row).id === "number",
+  );
+}
+
+function resultRow(result: unknown): Row | null {
+  if (isRow(result)) return result;
+  if (result && typeof result === "object" && "row" in result && isRow((result as { row: unknown }).row))
+    return (result as { row: Row }).row;
+  return null;
+}
+
+function resultId(result: unknown): string | null {
+  const row = resultRow(result);
+  return row ? formatId(row.type as IdType, row.id) : null;
+}
+
+function resultProject(result: unknown): string | null {
+  const row = resultRow(result);
+  if (!row) return null;
+  return row.type === "project" ? formatId("project", row.id) : row.projectId;
+}
+
+function withParam(url: URL, base: string, key: string, value: string): string {
+  const next = new URL(url.toString());
+  next.searchParams.set(key, value);
+  return `${base}${next.pathname}${next.search}`;
+}
+
+function defaultProject(ctx: VerbContext): string {
+  const id = ctx.store.getSetting("defaultProjectId");
+  if (!id)
+    throw new AppError("MissingRequired", "name a project: POST to /v2-beta/projects/<id>/<collection>");
+  return id;
+}
+
+/** The URL of a row, for links in events. */
+export { selfUrl };

@@ -1,0 +1,150 @@
+import { agentPaths, maxFrameBytes } from "@corral/api";
+import { AppError, createLogger } from "@corral/lib";
+import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
+import type { Authenticator } from "../auth/authenticate.ts";
+import type { Hub } from "../hub/hub.ts";
+import type { AgentSocketData } from "../hub/session.ts";
+import { isVisible } from "../services/context.ts";
+import type { Store } from "../store/store.ts";
+import { baseOf } from "./app.ts";
+import { errorResponse } from "./errors.ts";
+import { type StreamGrant, takeGrant } from "./streams.ts";
+import type { SubscriberData, Subscribers } from "./subscribe.ts";
+
+const log = createLogger("sockets");
+
+/** Data Bun keeps on a logs/exec websocket. */
+export interface StreamSocketData {
+  kind: "stream";
+  grant: StreamGrant;
+  handle?: { input(data: Uint8Array): void; close(): void };
+  early: Uint8Array[];
+  closed: boolean;
+}
+
+/** Data of any websocket the server accepts. */
+export type SocketData = AgentSocketData | SubscriberData | StreamSocketData;
+
+/** What the websocket endpoints need. */
+export interface SocketDeps {
+  auth: Authenticator;
+  hub: Hub;
+  subscribers: Subscribers;
+  store: Store;
+}
+
+/**
+ * Upgrades the three websocket endpoints after checking credentials: the agent connection (agent
+ * keys only), the event stream (any key, optionally scoped with `?projectId=`), and logs/exec
+ * streams (a single-use token from the `logs`/`execute` actions). Returns undefined for other paths.
+ */
+export function upgradeSocket(
+  req: Request,
+  server: Server<SocketData>,
+  deps: SocketDeps,
+): Response | undefined {
+  const url = new URL(req.url);
+  const path = url.pathname;
+  if (path !== agentPaths.connect && path !== "/v2-beta/subscribe" && path !== "/v2-beta/streams")
+    return undefined;
+  try {
+    let data: SocketData;
+    if (path === "/v2-beta/streams") {
+      const grant = takeGrant(url.searchParams.get("token"));
+      if (!grant) throw new AppError("Unauthorized", "unknown or expired stream token");
+      data = { kind: "stream", grant, early: [], closed: false };
+    } else {
+      const principal = deps.auth.authenticate(req.headers.get("authorization"));
+      if (!principal) throw new AppError("Unauthorized", "send an API key with HTTP Basic authentication");
+      if (path === agentPaths.connect) {
+        if (principal.kind !== "agent" || !principal.hostId)
+          throw new AppError("PermissionDenied", "only agent keys may connect as agents");
+        data = { kind: "agent", hostId: principal.hostId, agentId: principal.accountId };
+      } else {
+        const projectId = url.searchParams.get("projectId");
+        if (principal.kind === "agent") throw new AppError("PermissionDenied", "agent keys cannot subscribe");
+        if (projectId !== null) checkProject(deps, principal, projectId);
+        data = {
+          kind: "subscriber",
+          principal,
+          projectId: projectId ?? principal.projectId ?? null,
+          base: baseOf(req),
+        };
+      }
+    }
+    if (server.upgrade(req, { data })) return new Response(null, { status: 101 });
+    throw new AppError("InvalidBodyContent", "this endpoint needs a websocket upgrade");
+  } catch (e) {
+    return errorResponse(e);
+  }
+}
+
+function checkProject(deps: SocketDeps, principal: SubscriberData["principal"], projectId: string): void {
+  const project = deps.store.getByPublicId("project", projectId);
+  if (!project || !isVisible(principal, project))
+    throw new AppError("NotFound", `project ${projectId} not found`);
+}
+
+/** The websocket handlers, dispatching on the kind of socket. */
+export function socketHandlers(deps: SocketDeps): WebSocketHandler<SocketData> {
+  return {
+    maxPayloadLength: maxFrameBytes,
+    idleTimeout: 120,
+    open(ws) {
+      const d = ws.data;
+      if (d.kind === "agent") deps.hub.open(ws as ServerWebSocket<AgentSocketData>);
+      else if (d.kind === "subscriber") deps.subscribers.open(ws as ServerWebSocket<SubscriberData>);
+      else void openStream(ws as ServerWebSocket<StreamSocketData>, deps.hub);
+    },
+    message(ws, message) {
+      const d = ws.data;
+      if (d.kind === "agent") deps.hub.message(ws as ServerWebSocket<AgentSocketData>, message);
+      else if (d.kind === "stream") {
+        const bytes =
+          typeof message === "string" ? new TextEncoder().encode(message) : new Uint8Array(message);
+        if (d.handle) d.handle.input(bytes);
+        else if (d.early.length < 1024) d.early.push(bytes);
+      }
+      // Subscribers only listen; anything they send is ignored.
+    },
+    close(ws) {
+      const d = ws.data;
+      if (d.kind === "agent") deps.hub.close(ws as ServerWebSocket<AgentSocketData>);
+      else if (d.kind === "subscriber") deps.subscribers.close(ws as ServerWebSocket<SubscriberData>);
+      else {
+        d.closed = true;
+        d.handle?.close();
+      }
+    },
+  };
+}
+
+async function openStream(ws: ServerWebSocket<StreamSocketData>, hub: Hub): Promise<void> {
+  const { grant } = ws.data;
+  try {
+    const handle = await hub.openStream(
+      grant.hostId,
+      grant.kind === "logs" ? "instance.logs" : "instance.exec",
+      grant.data,
+      {
+        data: (chunk) => {
+          if (!ws.data.closed) ws.send(chunk);
+        },
+        end: (exitCode, error) => {
+          if (ws.data.closed) return;
+          ws.data.closed = true;
+          const reason = error ? `error: ${error}` : exitCode !== undefined ? `exit ${exitCode}` : "end";
+          ws.close(error ? 1011 : 1000, reason.slice(0, 120));
+        },
+      },
+    );
+    if (ws.data.closed) return handle.close();
+    ws.data.handle = handle;
+    for (const bytes of ws.data.early) handle.input(bytes);
+    ws.data.early = [];
+  } catch (e) {
+    log.warn("stream failed to open", { error: e });
+    ws.data.closed = true;
+    ws.close(1011, (e instanceof Error ? e.message : "stream failed").slice(0, 120));
+  }
+}

@@ -1,0 +1,69 @@
+import { containerExecuteSchema, containerLogsSchema, formatId } from "@corral/api";
+import { randomToken } from "../auth/keys.ts";
+import type { ContainerFields } from "../services/container-spec.ts";
+import { requireConnectedHost } from "../services/containers.ts";
+import { loadVisible, type VerbContext } from "../services/context.ts";
+import { parseInput } from "../services/input.ts";
+
+/** A granted, not yet used, logs or exec session. */
+export interface StreamGrant {
+  kind: "logs" | "execute";
+  hostId: string;
+  data: Record<string, unknown>;
+  expires: number;
+}
+
+const grants = new Map<string, StreamGrant>();
+const grantTtlMs = 60_000;
+
+/**
+ * The `logs` and `execute` actions answer, as Rancher's did, with `{type: "hostAccess", url, token}`:
+ * a single-use websocket URL valid for one minute that carries the container's output (and, for
+ * exec, the caller's input).
+ */
+export function openHostAccess(
+  ctx: VerbContext,
+  id: string,
+  kind: "logs" | "execute",
+  body: unknown,
+  base: string,
+) {
+  const row = loadVisible<ContainerFields>(ctx, "container", id);
+  const hostId = requireConnectedHost(ctx, row);
+  const common = { containerId: formatId("container", row.id), dockerId: row.data.externalId };
+  let data: Record<string, unknown>;
+  if (kind === "logs") {
+    const input = parseInput(containerLogsSchema, body ?? {});
+    data = {
+      ...common,
+      follow: input.follow ?? true,
+      lines: input.lines ?? 100,
+      timestamps: input.timestamps ?? false,
+    };
+  } else {
+    const input = parseInput(containerExecuteSchema, body);
+    data = {
+      ...common,
+      command: input.command,
+      tty: input.tty ?? false,
+      attachStdin: input.attachStdin ?? true,
+    };
+  }
+  sweep();
+  const token = randomToken(32);
+  grants.set(token, { kind, hostId, data, expires: Date.now() + grantTtlMs });
+  return { type: "hostAccess", token, url: `${base.replace(/^http/, "ws")}/v2-beta/streams?token=${token}` };
+}
+
+/** Takes a grant by its token (each token works once), or null when unknown or expired. */
+export function takeGrant(token: string | null): StreamGrant | null {
+  if (!token) return null;
+  const grant = grants.get(token);
+  grants.delete(token);
+  return grant && grant.expires > Date.now() ? grant : null;
+}
+
+function sweep(): void {
+  const now = Date.now();
+  for (const [token, grant] of grants) if (grant.expires <= now) grants.delete(token);
+}

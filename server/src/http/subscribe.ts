@@ -1,0 +1,86 @@
+import { formatId } from "@corral/api";
+import type { ServerWebSocket } from "bun";
+import type { Principal } from "../auth/principal.ts";
+import { isVisible } from "../services/context.ts";
+import type { RowChange, Store } from "../store/store.ts";
+import type { ResourceDef } from "./definition.ts";
+import { present } from "./present.ts";
+
+/** Data Bun keeps on an event-stream websocket. */
+export interface SubscriberData {
+  kind: "subscriber";
+  principal: Principal;
+  projectId: string | null;
+  base: string;
+}
+
+/**
+ * The event stream at `/v2-beta/subscribe`: every committed change a subscriber may see is sent as
+ * `{name: "resource.change", resourceType, resourceId, data: {resource}}`, plus a `ping` every 5 s.
+ * A subscriber that cannot keep up (too much unsent data) is disconnected rather than buffered forever.
+ */
+export class Subscribers {
+  private readonly sockets = new Set<ServerWebSocket<SubscriberData>>();
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    store: Store,
+    private readonly defs: Map<string, ResourceDef>,
+  ) {
+    store.onChange((change) => this.publish(change));
+    this.timer = setInterval(() => this.broadcast({ name: "ping" }), 5000);
+    this.timer.unref?.();
+  }
+
+  /** Adds a subscriber. */
+  open(ws: ServerWebSocket<SubscriberData>): void {
+    this.sockets.add(ws);
+  }
+
+  /** Removes a subscriber. */
+  close(ws: ServerWebSocket<SubscriberData>): void {
+    this.sockets.delete(ws);
+  }
+
+  /** Stops the ping timer and closes all subscribers. */
+  stop(): void {
+    clearInterval(this.timer);
+    for (const ws of this.sockets) ws.close(1001, "server shutting down");
+  }
+
+  private publish({ row }: RowChange): void {
+    if (this.sockets.size === 0 || row.type === "auditLog") return;
+    const def = this.defs.get(row.type);
+    if (!def) return;
+    for (const ws of this.sockets) {
+      const { principal, projectId, base } = ws.data;
+      if (!isVisible(principal, row)) continue;
+      if (
+        projectId &&
+        row.projectId !== projectId &&
+        !(row.type === "project" && formatId("project", row.id) === projectId)
+      )
+        continue;
+      const resource = present(def, row, base);
+      this.send(ws, {
+        name: "resource.change",
+        resourceType: row.type,
+        resourceId: resource.id,
+        data: { resource },
+      });
+    }
+  }
+
+  private broadcast(message: object): void {
+    for (const ws of this.sockets) this.send(ws, message);
+  }
+
+  private send(ws: ServerWebSocket<SubscriberData>, message: object): void {
+    if (ws.getBufferedAmount() > 8 * 1024 * 1024) {
+      ws.close(1013, "too slow: events were dropping");
+      this.sockets.delete(ws);
+      return;
+    }
+    ws.send(JSON.stringify(message));
+  }
+}

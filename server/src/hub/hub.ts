@@ -1,0 +1,250 @@
+import { randomUUID } from "node:crypto";
+import { type AgentFrame, agentFrameSchema, maxFrameBytes, type ServerFrame } from "@corral/api";
+import { AppError, createLogger } from "@corral/lib";
+import type { ServerWebSocket } from "bun";
+import type { Dispatcher } from "../services/context.ts";
+import type { Store } from "../store/store.ts";
+import { HostLiveness, type LivenessTimings } from "./liveness.ts";
+import type { AgentSession, AgentSocketData, StreamSink } from "./session.ts";
+
+const log = createLogger("hub");
+
+/** What the hub does with agents' reports; the server wires these to the container services. */
+export interface HubHandlers {
+  onHello(hostId: string, frame: Extract<AgentFrame, { type: "hello" }>): void;
+  onPing(hostId: string, frame: Extract<AgentFrame, { type: "ping" }>): void;
+  onContainerEvent(hostId: string, frame: Extract<AgentFrame, { type: "containerEvent" }>): void;
+}
+
+/**
+ * Holds one websocket session per host. Events go only to the addressed host's session; replies and
+ * stream frames are accepted only from the session the matching event or stream was sent to. A frame
+ * that is not valid JSON or fails the protocol schema closes that agent's connection, nothing else.
+ */
+export class Hub implements Dispatcher {
+  private readonly sessions = new Map<string, AgentSession>();
+  readonly liveness: HostLiveness;
+
+  constructor(
+    store: Store,
+    private readonly handlers: HubHandlers,
+    readonly timings: LivenessTimings,
+  ) {
+    this.liveness = new HostLiveness(store, timings);
+  }
+
+  /** Number of connected agents. */
+  get connectedCount(): number {
+    return this.sessions.size;
+  }
+
+  /** True when the host's agent is connected now. */
+  isConnected(hostId: string): boolean {
+    return this.sessions.has(hostId);
+  }
+
+  /** Called when an authenticated agent's websocket opens. */
+  open(ws: ServerWebSocket<AgentSocketData>): void {
+    const { hostId, agentId } = ws.data;
+    const previous = this.sessions.get(hostId);
+    if (previous) this.drop(previous, 4000, "replaced by a newer connection");
+    const session: AgentSession = {
+      ws,
+      hostId,
+      agentId,
+      pending: new Map(),
+      streams: new Map(),
+      helloSeen: false,
+    };
+    ws.data.session = session;
+    this.sessions.set(hostId, session);
+    this.send(session, { type: "welcome", hostId, agentId, pingIntervalMs: this.timings.pingIntervalMs });
+    log.info("agent connected", { hostId });
+  }
+
+  /** Called for every frame an agent sends. */
+  message(ws: ServerWebSocket<AgentSocketData>, raw: string | Buffer): void {
+    const session = ws.data.session;
+    if (!session || this.sessions.get(session.hostId) !== session) return;
+    const size = typeof raw === "string" ? raw.length : raw.byteLength;
+    if (size > maxFrameBytes) {
+      this.drop(session, 1009, "frame too large");
+      return;
+    }
+    let frame: AgentFrame;
+    try {
+      const parsed = agentFrameSchema.safeParse(
+        JSON.parse(typeof raw === "string" ? raw : raw.toString("utf8")),
+      );
+      if (!parsed.success) {
+        this.drop(session, 1008, `invalid frame: ${parsed.error.issues[0]?.message ?? "schema"}`);
+        return;
+      }
+      frame = parsed.data;
+    } catch {
+      this.drop(session, 1007, "frame is not JSON");
+      return;
+    }
+    try {
+      this.handle(session, frame);
+    } catch (e) {
+      log.error("handling agent frame failed", { hostId: session.hostId, error: e });
+    }
+  }
+
+  /** Called when an agent's websocket closes. */
+  close(ws: ServerWebSocket<AgentSocketData>): void {
+    const session = ws.data.session;
+    if (!session) return;
+    this.cleanup(session, "the agent disconnected");
+    if (this.sessions.get(session.hostId) === session) {
+      this.sessions.delete(session.hostId);
+      this.liveness.disconnected(session.hostId);
+      log.info("agent disconnected", { hostId: session.hostId });
+    }
+  }
+
+  /** Sends an event to a host's agent and resolves with its reply's data. */
+  dispatch(
+    hostId: string,
+    name: string,
+    data: Record<string, unknown>,
+    timeoutMs = 60_000,
+  ): Promise<Record<string, unknown>> {
+    const session = this.sessions.get(hostId);
+    if (!session)
+      return Promise.reject(new AppError("Unavailable", `the agent of host ${hostId} is not connected`));
+    const id = randomUUID();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        session.pending.delete(id);
+        reject(new AppError("Timeout", `host ${hostId} did not answer ${name} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      session.pending.set(id, { resolve, reject, timer, name });
+      this.send(session, { type: "event", id, agentId: session.agentId, name: name as never, data });
+    });
+  }
+
+  /** Opens a stream (logs, exec) on a host: sends the event and routes the agent's stream frames to `sink`. */
+  async openStream(
+    hostId: string,
+    name: "instance.logs" | "instance.exec",
+    data: Record<string, unknown>,
+    sink: StreamSink,
+  ): Promise<{ input(data: Uint8Array): void; close(): void }> {
+    const session = this.sessions.get(hostId);
+    if (!session) throw new AppError("Unavailable", `the agent of host ${hostId} is not connected`);
+    const streamId = randomUUID();
+    session.streams.set(streamId, sink);
+    try {
+      await this.dispatch(hostId, name, { ...data, streamId }, 30_000);
+    } catch (e) {
+      session.streams.delete(streamId);
+      throw e;
+    }
+    return {
+      input: (bytes) =>
+        this.send(session, { type: "streamInput", streamId, data: Buffer.from(bytes).toString("base64") }),
+      close: () => {
+        if (session.streams.delete(streamId))
+          this.send(session, { type: "streamInput", streamId, close: true });
+      },
+    };
+  }
+
+  /** Closes the session of a host (for example when the host is removed). */
+  disconnect(hostId: string, reason: string): void {
+    const session = this.sessions.get(hostId);
+    if (session) this.drop(session, 4001, reason);
+  }
+
+  /** Stops timers and closes every session. */
+  stop(): void {
+    this.liveness.stop();
+    for (const session of [...this.sessions.values()]) this.drop(session, 1001, "server shutting down");
+  }
+
+  private handle(session: AgentSession, frame: AgentFrame): void {
+    switch (frame.type) {
+      case "hello":
+        session.helloSeen = true;
+        this.liveness.seen(session.hostId);
+        this.handlers.onHello(session.hostId, frame);
+        return;
+      case "ping":
+        this.liveness.seen(session.hostId);
+        this.handlers.onPing(session.hostId, frame);
+        return;
+      case "reply": {
+        const waiter = session.pending.get(frame.eventId);
+        // Only replies to events sent to this very session count: a reply naming another agent's
+        // event (or none) is a protocol violation.
+        if (!waiter) {
+          this.drop(session, 1008, `reply to an event that was not sent to this agent: ${frame.eventId}`);
+          return;
+        }
+        session.pending.delete(frame.eventId);
+        clearTimeout(waiter.timer);
+        if (frame.ok) waiter.resolve(frame.data ?? {});
+        else waiter.reject(replyError(frame.error, waiter.name));
+        return;
+      }
+      case "progress":
+        if (!session.pending.has(frame.eventId)) {
+          this.drop(session, 1008, "progress for an unknown event");
+          return;
+        }
+        return;
+      case "containerEvent":
+        this.handlers.onContainerEvent(session.hostId, frame);
+        return;
+      case "stream": {
+        const sink = session.streams.get(frame.streamId);
+        if (!sink) return; // a stream the client already closed: late frames are expected
+        if (frame.data) sink.data(Buffer.from(frame.data, "base64"));
+        if (frame.end) {
+          session.streams.delete(frame.streamId);
+          sink.end(frame.exitCode);
+        }
+        return;
+      }
+    }
+  }
+
+  private send(session: AgentSession, frame: ServerFrame): void {
+    session.ws.send(JSON.stringify(frame));
+  }
+
+  private drop(session: AgentSession, code: number, reason: string): void {
+    log.warn("closing agent connection", { hostId: session.hostId, code, reason });
+    this.cleanup(session, reason);
+    if (this.sessions.get(session.hostId) === session) {
+      this.sessions.delete(session.hostId);
+      this.liveness.disconnected(session.hostId);
+    }
+    try {
+      session.ws.close(code, reason.slice(0, 120));
+    } catch {
+      // already closed
+    }
+  }
+
+  private cleanup(session: AgentSession, reason: string): void {
+    for (const [id, waiter] of session.pending) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new AppError("Unavailable", `${reason} before answering ${waiter.name}`));
+      session.pending.delete(id);
+    }
+    for (const [id, sink] of session.streams) {
+      session.streams.delete(id);
+      sink.end(undefined, reason);
+    }
+  }
+}
+
+function replyError(error: { code: string; message: string } | undefined, name: string): AppError {
+  const code = error?.code;
+  const known = ["NotFound", "InvalidReference", "InvalidState", "PermissionDenied", "Timeout"] as const;
+  const mapped = known.find((k) => k === code) ?? "ServerError";
+  return new AppError(mapped, error?.message ?? `${name} failed`);
+}

@@ -1,0 +1,83 @@
+import { join } from "node:path";
+import { createLogger } from "@corral/lib";
+import type { Server } from "bun";
+import { agentReportHandlers } from "./agent-reports.ts";
+import { Authenticator } from "./auth/authenticate.ts";
+import { type BootstrapResult, bootstrap } from "./bootstrap.ts";
+import { createApp } from "./http/app.ts";
+import { maxBodyBytes } from "./http/body.ts";
+import { resourceDefs } from "./http/resources/index.ts";
+import { type SocketData, socketHandlers, upgradeSocket } from "./http/sockets.ts";
+import { Subscribers } from "./http/subscribe.ts";
+import { Hub } from "./hub/hub.ts";
+import { defaultTimings, type LivenessTimings } from "./hub/liveness.ts";
+import { openDatabase } from "./store/db.ts";
+import { Store } from "./store/store.ts";
+
+const log = createLogger("server");
+
+/** How to run a server. */
+export interface ServerOptions {
+  port: number;
+  hostname?: string;
+  /** Folder for the SQLite store and the admin key file; `null` keeps everything in memory. */
+  dataDir: string | null;
+  timings?: Partial<LivenessTimings>;
+  env?: Record<string, string | undefined>;
+}
+
+/** A running server. */
+export interface RunningServer {
+  url: string;
+  port: number;
+  store: Store;
+  hub: Hub;
+  admin: BootstrapResult;
+  stop(): Promise<void>;
+}
+
+/** Opens the store, bootstraps the first admin and environment, and serves the API and websockets. */
+export function startServer(options: ServerOptions): RunningServer {
+  const db = openDatabase(options.dataDir ? join(options.dataDir, "corral.db") : ":memory:");
+  const store = new Store(db);
+  const admin = bootstrap(store, options.dataDir, options.env ?? process.env);
+  const timings = { ...defaultTimings, ...options.timings };
+  let hub: Hub | null = null;
+  hub = new Hub(
+    store,
+    agentReportHandlers(store, () => hub!),
+    timings,
+  );
+  const auth = new Authenticator(store);
+  const settings = { publicUrl: `http://localhost:${options.port}` };
+  const app = createApp({ store, auth, dispatcher: hub, settings, defs: resourceDefs });
+  const subscribers = new Subscribers(store, new Map(resourceDefs.map((d) => [d.type as string, d])));
+  const deps = { auth, hub, subscribers, store };
+  const server: Server<SocketData> = Bun.serve<SocketData>({
+    port: options.port,
+    hostname: options.hostname ?? "0.0.0.0",
+    maxRequestBodySize: maxBodyBytes * 2,
+    idleTimeout: 120,
+    fetch(req, srv) {
+      const upgraded = upgradeSocket(req, srv, deps);
+      if (upgraded !== undefined) return upgraded;
+      return app.fetch(req, { ip: srv.requestIP(req)?.address ?? "" });
+    },
+    websocket: socketHandlers(deps),
+  });
+  const url = `http://127.0.0.1:${server.port}`;
+  log.info("listening", { url: `http://${options.hostname ?? "0.0.0.0"}:${server.port}` });
+  return {
+    url,
+    port: server.port ?? options.port,
+    store,
+    hub,
+    admin,
+    async stop() {
+      hub?.stop();
+      subscribers.stop();
+      await server.stop(true);
+      db.close();
+    },
+  };
+}

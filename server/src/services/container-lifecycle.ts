@@ -1,0 +1,179 @@
+import { type ContainerObservation, formatId } from "@corral/api";
+import { createLogger } from "@corral/lib";
+import type { Row } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
+import { type ContainerFields, instanceSpec } from "./container-spec.ts";
+import type { Dispatcher } from "./context.ts";
+
+const log = createLogger("containers");
+
+/** Transitional container states and the agent event that completes each. */
+export const transitions = {
+  creating: "instance.create",
+  starting: "instance.start",
+  stopping: "instance.stop",
+  restarting: "instance.restart",
+  removing: "instance.remove",
+} as const;
+
+/** A transitional container state. */
+export type TransitionState = keyof typeof transitions;
+
+const inFlight = new Set<number>();
+
+/**
+ * Drives a container in a transitional state to its next stable state by asking its host's agent.
+ * Runs after the verb's transaction committed; a failure leaves the row in `error` with the reason,
+ * and a host that is away leaves it transitioning until the agent comes back (see {@link resumeHost}).
+ */
+export async function completeTransition(store: Store, dispatcher: Dispatcher, rowId: number): Promise<void> {
+  if (inFlight.has(rowId)) return;
+  inFlight.add(rowId);
+  try {
+    const row = store.get<ContainerFields>(rowId);
+    if (!row || !(row.state in transitions) || !row.data.hostId) return;
+    const state = row.state as TransitionState;
+    if (!dispatcher.isConnected(row.data.hostId)) {
+      store.update(row.id, { data: { transitioningMessage: "waiting for the host's agent to reconnect" } });
+      return;
+    }
+    const id = formatId("container", row.id);
+    const data =
+      state === "creating"
+        ? { spec: instanceSpec(id, row.projectId!, row.name!, row.data), start: row.data.startOnCreate }
+        : { containerId: id, dockerId: row.data.externalId ?? undefined, timeoutSec: 10 };
+    try {
+      const reply = await dispatcher.dispatch(
+        row.data.hostId,
+        transitions[state],
+        data,
+        state === "creating" ? 300_000 : 60_000,
+      );
+      settle(store, row, reply);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      log.warn("container transition failed", { id, state, error: message });
+      const code = (e as { code?: string }).code;
+      if (code === "Unavailable") {
+        store.update(row.id, { data: { transitioningMessage: `waiting for the host: ${message}` } }, [state]);
+        return;
+      }
+      if (state === "removing") {
+        // The agent could not remove it: keep the record removable, with the reason.
+        store.update(row.id, { state: "error", data: { transitioningMessage: message } }, [state]);
+        return;
+      }
+      store.update(row.id, { state: "error", data: { transitioningMessage: message } }, [state]);
+    }
+  } finally {
+    inFlight.delete(rowId);
+  }
+}
+
+function settle(store: Store, row: Row<ContainerFields>, reply: Record<string, unknown>): void {
+  if (row.state === "removing") {
+    store.update(row.id, { state: "removed", removed: Date.now(), data: { transitioningMessage: "" } }, [
+      "removing",
+    ]);
+    return;
+  }
+  const obs = reply as Partial<ContainerObservation> & { dockerId?: string };
+  const running = obs.state === "running" || obs.state === "restarting";
+  const next = running ? "running" : "stopped";
+  const startCount = row.data.startCount + (running && row.state !== "stopping" ? 1 : 0);
+  store.update(
+    row.id,
+    {
+      state: next,
+      data: {
+        externalId: obs.dockerId ?? row.data.externalId,
+        primaryIpAddress: obs.ipAddress ?? row.data.primaryIpAddress,
+        exitCode: obs.exitCode ?? null,
+        startCount,
+        publicEndpoints: endpoints(obs),
+        transitioningMessage: "",
+      },
+    },
+    [row.state],
+  );
+}
+
+function endpoints(obs: Partial<ContainerObservation>): ContainerFields["publicEndpoints"] {
+  return (obs.ports ?? [])
+    .filter((p) => p.publicPort)
+    .map((p) => ({
+      port: p.publicPort!,
+      privatePort: p.privatePort,
+      protocol: p.protocol,
+      ...(p.bindAddress ? { bindAddress: p.bindAddress } : {}),
+    }));
+}
+
+/** Restarts every unfinished transition of a host's containers, e.g. when its agent reconnects. */
+export function resumeHost(store: Store, dispatcher: Dispatcher, hostId: string): void {
+  const rows = store.all<ContainerFields>("container", {
+    state: Object.keys(transitions),
+    dataField: ["hostId", hostId],
+  });
+  for (const row of rows) void completeTransition(store, dispatcher, row.id);
+}
+
+const stable = ["running", "stopped", "error"];
+const snapshotGraceMs = 3000;
+
+/**
+ * Folds what an agent observed into the records: a container that died becomes `stopped`, one started
+ * by Docker's restart policy becomes `running`. With `complete`, records whose container is gone
+ * from the host become `error`. Only real changes are written.
+ */
+export function applyObservations(
+  store: Store,
+  hostId: string,
+  observed: ContainerObservation[],
+  complete: boolean,
+): void {
+  const rows = store.all<ContainerFields>("container", { state: stable, dataField: ["hostId", hostId] });
+  const byId = new Map(observed.map((o) => [o.containerId, o]));
+  const now = Date.now();
+  store.transaction(() => {
+    for (const row of rows) {
+      // A ping's snapshot may predate an action that just finished; trust it only for rows that
+      // have been still for a while. Docker events (complete=false) are current and always apply.
+      if (complete && now - row.updated < snapshotGraceMs) continue;
+      const obs = byId.get(formatId("container", row.id));
+      if (!obs) {
+        if (complete && row.data.externalId && row.state !== "error") {
+          store.update(
+            row.id,
+            { state: "error", data: { transitioningMessage: "the container is gone from its host" } },
+            [row.state],
+          );
+        }
+        continue;
+      }
+      const running = obs.state === "running" || obs.state === "restarting" || obs.state === "paused";
+      const next = running ? "running" : "stopped";
+      const ip = obs.ipAddress || row.data.primaryIpAddress;
+      if (
+        next !== row.state ||
+        ip !== row.data.primaryIpAddress ||
+        (obs.dockerId && obs.dockerId !== row.data.externalId)
+      ) {
+        store.update(
+          row.id,
+          {
+            state: next,
+            data: {
+              externalId: obs.dockerId,
+              primaryIpAddress: ip,
+              exitCode: running ? null : (obs.exitCode ?? row.data.exitCode),
+              transitioningMessage: "",
+              ...(obs.ports ? { publicEndpoints: endpoints(obs) } : {}),
+            },
+          },
+          [row.state],
+        );
+      }
+    }
+  });
+}

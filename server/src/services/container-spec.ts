@@ -1,0 +1,95 @@
+import type { InstanceSpec, PortBinding } from "@corral/api";
+import { labelKeys } from "@corral/api";
+import { AppError } from "@corral/lib";
+
+/** Parses "[ip:][public:]private[/proto]" into a binding (public 0 means a random port). */
+export function parsePort(spec: string): PortBinding {
+  const [addr, proto = "tcp"] = spec.split("/") as [string, string?];
+  const parts = addr.split(":");
+  const privatePort = Number(parts.at(-1));
+  const publicPort = parts.length >= 2 ? Number(parts.at(-2)) : 0;
+  const bindAddress = parts.length === 3 ? parts[0] : undefined;
+  if (!(privatePort >= 1 && privatePort <= 65535) || !(publicPort >= 0 && publicPort <= 65535)) {
+    throw new AppError("InvalidFormat", `port ${spec}: ports must be between 1 and 65535`, {
+      detail: { field: "ports" },
+    });
+  }
+  return {
+    privatePort,
+    publicPort,
+    protocol: proto === "udp" ? "udp" : "tcp",
+    ...(bindAddress ? { bindAddress } : {}),
+  };
+}
+
+/** Splits a command string like a shell would for plain words and quotes (no expansion). */
+export function splitCommand(command: string | string[] | undefined): string[] | undefined {
+  if (command === undefined) return undefined;
+  if (Array.isArray(command)) return command;
+  const out: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+  for (const m of command.matchAll(re)) out.push(m[1]?.replace(/\\(.)/g, "$1") ?? m[2] ?? m[3] ?? "");
+  return out.length ? out : undefined;
+}
+
+/** Stored fields of a container. */
+export interface ContainerFields {
+  description?: string;
+  imageUuid: string;
+  command?: string[];
+  entryPoint?: string[];
+  environment: Record<string, string>;
+  labels: Record<string, string>;
+  ports: string[];
+  dataVolumes: string[];
+  restartPolicy?: { name: string; maximumRetryCount?: number };
+  networkMode: string;
+  requestedHostId?: string;
+  hostId: string | null;
+  workingDir?: string;
+  user?: string;
+  hostname?: string;
+  tty: boolean;
+  stdinOpen: boolean;
+  memory?: number;
+  cpuShares?: number;
+  pullPolicy: "missing" | "always" | "never";
+  startOnCreate: boolean;
+  externalId: string | null;
+  primaryIpAddress: string | null;
+  exitCode: number | null;
+  startCount: number;
+  publicEndpoints: { port: number; privatePort: number; protocol: string; bindAddress?: string }[];
+  transitioningMessage?: string;
+}
+
+/** The spec the agent receives to create a container (labels tie it back to its record). */
+export function instanceSpec(id: string, projectId: string, name: string, c: ContainerFields): InstanceSpec {
+  return {
+    containerId: id,
+    projectId,
+    name,
+    image: c.imageUuid.replace(/^docker:/, ""),
+    command: c.command,
+    entryPoint: c.entryPoint,
+    environment: c.environment,
+    labels: {
+      ...c.labels,
+      [labelKeys.containerId]: id,
+      [labelKeys.projectId]: projectId,
+      ...(c.hostId ? { [labelKeys.hostId]: c.hostId } : {}),
+    },
+    ports: c.ports.map(parsePort),
+    volumes: c.dataVolumes,
+    restartPolicy: c.restartPolicy,
+    networkMode: c.networkMode,
+    workingDir: c.workingDir,
+    user: c.user,
+    hostname: c.hostname,
+    tty: c.tty,
+    stdinOpen: c.stdinOpen,
+    memory: c.memory,
+    cpuShares: c.cpuShares,
+    pullPolicy: c.pullPolicy,
+  };
+}

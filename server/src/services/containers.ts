@@ -1,0 +1,190 @@
+import { containerCreateSchema, containerUpdateSchema, formatId } from "@corral/api";
+import { AppError } from "@corral/lib";
+import type { Row } from "../store/rows.ts";
+import { completeTransition, type TransitionState } from "./container-lifecycle.ts";
+import { type ContainerFields, parsePort, splitCommand } from "./container-spec.ts";
+import { loadProject, loadVisible, type VerbContext } from "./context.ts";
+import type { HostFields } from "./hosts.ts";
+import { parseInput } from "./input.ts";
+
+const liveStates = [
+  "creating",
+  "starting",
+  "running",
+  "stopping",
+  "stopped",
+  "restarting",
+  "removing",
+  "error",
+];
+
+/** Creates a container in a project, places it on a host and asks that host's agent to run it. */
+export function createContainer(ctx: VerbContext, projectId: string, body: unknown): Row<ContainerFields> {
+  const input = parseInput(containerCreateSchema, body);
+  const image = input.imageUuid ?? input.image;
+  if (!image)
+    throw new AppError("MissingRequired", "imageUuid: an image is required", {
+      detail: [{ field: "imageUuid" }],
+    });
+  const ports = input.ports ?? [];
+  ports.forEach(parsePort);
+  const row = ctx.store.transaction(() => {
+    const project = loadProject(ctx, projectId);
+    if (project.state !== "active")
+      throw new AppError("InvalidState", `environment ${projectId} is ${project.state}`);
+    const pid = formatId("project", project.id);
+    if (input.name) assertNameFree(ctx, pid, input.name);
+    const host = pickHost(ctx, pid, input.requestedHostId);
+    const inserted = ctx.store.insert<ContainerFields>("container", {
+      projectId: pid,
+      name: input.name ?? null,
+      state: "creating",
+      data: {
+        description: input.description,
+        imageUuid: image.startsWith("docker:") ? image : `docker:${image}`,
+        command: splitCommand(input.command),
+        entryPoint: splitCommand(input.entryPoint),
+        environment: input.environment ?? {},
+        labels: input.labels ?? {},
+        ports,
+        dataVolumes: input.dataVolumes ?? [],
+        restartPolicy: input.restartPolicy,
+        networkMode: input.networkMode ?? "managed",
+        requestedHostId: input.requestedHostId,
+        hostId: formatId("host", host.id),
+        workingDir: input.workingDir,
+        user: input.user,
+        hostname: input.hostname,
+        tty: input.tty ?? false,
+        stdinOpen: input.stdinOpen ?? false,
+        memory: input.memory,
+        cpuShares: input.cpuShares,
+        pullPolicy: input.pullPolicy ?? "missing",
+        startOnCreate: input.startOnCreate ?? true,
+        externalId: null,
+        primaryIpAddress: null,
+        exitCode: null,
+        startCount: 0,
+        publicEndpoints: [],
+        transitioningMessage: "scheduled",
+      },
+    });
+    if (input.name) return inserted;
+    // Docker needs a name that is unique on the host; the row id makes one.
+    return ctx.store.update<ContainerFields>(inserted.id, { name: `container-${inserted.id}` })!;
+  });
+  void completeTransition(ctx.store, ctx.dispatcher, row.id);
+  return row;
+}
+
+/** Edits a container's name or description (the Docker container keeps its name). */
+export function updateContainer(ctx: VerbContext, id: string, body: unknown): Row<ContainerFields> {
+  const input = parseInput(containerUpdateSchema, body);
+  return ctx.store.transaction(() => {
+    const row = loadVisible<ContainerFields>(ctx, "container", id);
+    const data: Record<string, unknown> = {};
+    if (input.description !== undefined) data.description = input.description;
+    return ctx.store.update<ContainerFields>(row.id, { data, ...(input.name ? { name: input.name } : {}) })!;
+  });
+}
+
+/** The states from which each action may start, and the transitional state it enters. */
+export const containerActions: Record<
+  "start" | "stop" | "restart" | "remove",
+  { from: string[]; to: TransitionState }
+> = {
+  start: { from: ["stopped", "error"], to: "starting" },
+  stop: { from: ["running"], to: "stopping" },
+  restart: { from: ["running", "stopped"], to: "restarting" },
+  remove: { from: ["running", "stopped", "error", "creating"], to: "removing" },
+};
+
+/** Runs start, stop, restart or remove: moves the record to its transitional state, then asks the agent. */
+export function containerAction(
+  ctx: VerbContext,
+  id: string,
+  action: keyof typeof containerActions,
+): Row<ContainerFields> {
+  const rule = containerActions[action];
+  const row = ctx.store.transaction(() => {
+    const current = loadVisible<ContainerFields>(ctx, "container", id);
+    if (action === "start" && current.state === "error" && !current.data.externalId) {
+      throw new AppError(
+        "ActionNotAvailable",
+        `container ${id} was never created; remove it and create it again`,
+      );
+    }
+    if (action === "remove" && !current.data.externalId && ["error", "creating"].includes(current.state)) {
+      // Nothing exists on the host yet: the record can go at once.
+      const gone = ctx.store.update<ContainerFields>(current.id, { state: "removed", removed: Date.now() }, [
+        current.state,
+      ]);
+      if (gone) return gone;
+    }
+    const updated = ctx.store.update<ContainerFields>(
+      current.id,
+      { state: rule.to, data: { transitioningMessage: "" } },
+      rule.from,
+    );
+    if (!updated)
+      throw new AppError(
+        "ActionNotAvailable",
+        `cannot ${action} container ${id} while it is ${current.state}`,
+      );
+    return updated;
+  });
+  if (row.state === rule.to) void completeTransition(ctx.store, ctx.dispatcher, row.id);
+  return row;
+}
+
+/** Deletes the record of a removed container for good (admins only). */
+export function purgeContainer(ctx: VerbContext, id: string): Row<ContainerFields> {
+  if (ctx.principal.kind !== "admin") throw new AppError("PermissionDenied", "purge needs an admin account");
+  return ctx.store.transaction(() => {
+    const row = loadVisible<ContainerFields>(ctx, "container", id);
+    if (row.state !== "removed")
+      throw new AppError("ActionNotAvailable", `container ${id} is ${row.state}; remove it first`);
+    ctx.store.purge(row.id);
+    return { ...row, state: "purged" };
+  });
+}
+
+/** The host a container runs on, checking that its agent can take work now. */
+export function requireConnectedHost(ctx: VerbContext, row: Row<ContainerFields>): string {
+  const hostId = row.data.hostId;
+  if (!hostId || !ctx.dispatcher.isConnected(hostId)) {
+    throw new AppError("Unavailable", `the agent of host ${hostId ?? "(none)"} is not connected`);
+  }
+  return hostId;
+}
+
+function assertNameFree(ctx: VerbContext, projectId: string, name: string): void {
+  const clash = ctx.store.all("container", { projectId, state: liveStates }).some((c) => c.name === name);
+  if (clash)
+    throw new AppError("NotUnique", `a container named ${name} exists in this environment`, {
+      detail: { field: "name" },
+    });
+}
+
+function pickHost(ctx: VerbContext, projectId: string, requested?: string): Row<HostFields> {
+  if (requested) {
+    const host = ctx.store.getByPublicId<HostFields>("host", requested);
+    if (!host || host.projectId !== projectId)
+      throw new AppError("InvalidReference", `requestedHostId: host ${requested} not found`);
+    if (host.state !== "active") throw new AppError("InvalidState", `host ${requested} is ${host.state}`);
+    return host;
+  }
+  const hosts = ctx.store
+    .all<HostFields>("host", { projectId, state: ["active"] })
+    .filter((h) => ctx.dispatcher.isConnected(formatId("host", h.id)));
+  if (hosts.length === 0)
+    throw new AppError("InvalidState", "no active host with a connected agent in this environment");
+  // Spread containers: the host with the fewest live containers wins (the full scheduler comes with services).
+  const counts = new Map<string, number>();
+  for (const c of ctx.store.all<ContainerFields>("container", { projectId, state: liveStates })) {
+    if (c.data.hostId) counts.set(c.data.hostId, (counts.get(c.data.hostId) ?? 0) + 1);
+  }
+  return hosts.reduce((best, h) =>
+    (counts.get(formatId("host", h.id)) ?? 0) < (counts.get(formatId("host", best.id)) ?? 0) ? h : best,
+  );
+}

@@ -1,0 +1,75 @@
+import { formatId } from "@corral/api";
+import { AppError } from "@corral/lib";
+import type { Principal } from "../auth/principal.ts";
+import { canAccessProject } from "../auth/principal.ts";
+import type { ResourceType, Row } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
+
+/** What a host-facing dispatcher offers the domain verbs (the hub implements it). */
+export interface Dispatcher {
+  /** Sends an event to the agent of `hostId` and resolves with its reply data. */
+  dispatch(
+    hostId: string,
+    name: string,
+    data: Record<string, unknown>,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
+  /** True when the host's agent is connected now. */
+  isConnected(hostId: string): boolean;
+}
+
+/** Server-wide settings the verbs need. */
+export interface ServerSettings {
+  /** The URL agents and clients use to reach this server. */
+  publicUrl: string;
+}
+
+/** Everything a domain verb receives: never Hono's context. */
+export interface VerbContext {
+  store: Store;
+  principal: Principal;
+  dispatcher: Dispatcher;
+  settings: ServerSettings;
+}
+
+/** Throws PermissionDenied unless the caller is an admin. */
+export function requireAdmin(ctx: VerbContext): void {
+  if (ctx.principal.kind !== "admin") throw new AppError("PermissionDenied", "this needs an admin account");
+}
+
+/**
+ * Loads a row the caller may see, or throws NotFound: rows of other projects are reported as
+ * missing, never as forbidden, so ids of other environments leak nothing.
+ */
+export function loadVisible<T extends object>(ctx: VerbContext, type: ResourceType, id: string): Row<T> {
+  const row = ctx.store.getByPublicId<T>(type, id);
+  if (!row || !isVisible(ctx.principal, row)) throw new AppError("NotFound", `${type} ${id} not found`);
+  return row;
+}
+
+/** True when the principal may see `row`. */
+export function isVisible(p: Principal, row: Row): boolean {
+  if (p.kind === "admin") return true;
+  if (p.kind === "agent") return row.type === "host" && formatId("host", row.id) === p.hostId;
+  if (row.type === "project") {
+    return canAccessProject(p, formatId("project", row.id));
+  }
+  if (row.type === "account") return p.kind === "user" && p.accountId === formatId("account", row.id);
+  if (row.projectId) return canAccessProject(p, row.projectId);
+  if (row.type === "apiKey") return (row.data as { accountId?: string }).accountId === p.accountId;
+  return false;
+}
+
+/** Loads a project the caller may act in, or throws NotFound. */
+export function loadProject(ctx: VerbContext, projectId: string): Row<ProjectFields> {
+  const project = loadVisible<ProjectFields>(ctx, "project", projectId);
+  return project;
+}
+
+/** Stored fields of a project. */
+export interface ProjectFields {
+  description?: string;
+  members: string[];
+  servicesPortRange?: { startPort: number; endPort: number };
+  transitioningMessage?: string;
+}

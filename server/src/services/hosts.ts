@@ -1,0 +1,71 @@
+import { type HostFacts, hostUpdateSchema } from "@corral/api";
+import { AppError } from "@corral/lib";
+import type { Row } from "../store/rows.ts";
+import type { ApiKeyData } from "./api-keys.ts";
+import { loadVisible, type VerbContext } from "./context.ts";
+import { parseInput } from "./input.ts";
+
+/** Agent connection states, as Rancher showed them. */
+export type AgentState = "registering" | "active" | "reconnecting" | "disconnected";
+
+/** Stored fields of a host. */
+export interface HostFields {
+  hostname: string;
+  uuid: string;
+  description?: string;
+  labels: Record<string, string>;
+  info: HostFacts | null;
+  agentState: AgentState;
+  agentAccountId: string;
+  agentIpAddress: string;
+  lastPingAt: number | null;
+}
+
+/** Edits a host's name, description or labels (labels are replaced whole). */
+export function updateHost(ctx: VerbContext, id: string, body: unknown): Row<HostFields> {
+  const input = parseInput(hostUpdateSchema, body);
+  if (ctx.principal.kind === "agent") throw new AppError("PermissionDenied", "agents cannot edit hosts");
+  return ctx.store.transaction(() => {
+    const host = loadVisible<HostFields>(ctx, "host", id);
+    const data: Record<string, unknown> = {};
+    if (input.description !== undefined) data.description = input.description;
+    if (input.labels !== undefined) data.labels = input.labels;
+    return ctx.store.update<HostFields>(host.id, { name: input.name, data })!;
+  });
+}
+
+/** Activates or deactivates a host: an inactive host gets no new containers; its running ones stay. */
+export function setHostActive(ctx: VerbContext, id: string, active: boolean): Row<HostFields> {
+  if (ctx.principal.kind === "agent") throw new AppError("PermissionDenied", "agents cannot change hosts");
+  return ctx.store.transaction(() => {
+    const host = loadVisible<HostFields>(ctx, "host", id);
+    const row = ctx.store.update<HostFields>(host.id, { state: active ? "active" : "inactive" }, [
+      active ? "inactive" : "active",
+    ]);
+    if (!row) throw new AppError("InvalidState", `host ${id} is ${host.state}`);
+    return row;
+  });
+}
+
+/**
+ * Removes an inactive host: its agent's keys stop working and its container records are marked
+ * removed (the containers themselves stay on the machine, as in Rancher).
+ */
+export function removeHost(ctx: VerbContext, id: string): Row<HostFields> {
+  if (ctx.principal.kind === "agent") throw new AppError("PermissionDenied", "agents cannot remove hosts");
+  return ctx.store.transaction(() => {
+    const host = loadVisible<HostFields>(ctx, "host", id);
+    if (host.state !== "inactive")
+      throw new AppError("InvalidState", `deactivate host ${id} before removing it`);
+    const now = Date.now();
+    for (const key of ctx.store.all<ApiKeyData>("apiKey", {
+      dataField: ["accountId", host.data.agentAccountId],
+    })) {
+      if (key.state !== "removed") ctx.store.update(key.id, { state: "removed", removed: now, lookup: null });
+    }
+    for (const c of ctx.store.all("container", { dataField: ["hostId", id] })) {
+      if (c.state !== "removed") ctx.store.update(c.id, { state: "removed", removed: now });
+    }
+    return ctx.store.update<HostFields>(host.id, { state: "removed", removed: now, lookup: null })!;
+  });
+}

@@ -1,0 +1,88 @@
+import { formatId, projectCreateSchema, projectUpdateSchema } from "@corral/api";
+import { AppError } from "@corral/lib";
+import type { Row } from "../store/rows.ts";
+import { loadProject, type ProjectFields, requireAdmin, type VerbContext } from "./context.ts";
+import { parseInput } from "./input.ts";
+
+/** Creates a project (environment); a user creating one becomes its member. */
+export function createProject(ctx: VerbContext, body: unknown): Row<ProjectFields> {
+  if (ctx.principal.kind !== "admin" && ctx.principal.kind !== "user") {
+    throw new AppError("PermissionDenied", "only accounts can create environments");
+  }
+  const input = parseInput(projectCreateSchema, body);
+  return ctx.store.transaction(() => {
+    assertNameFree(ctx, input.name);
+    const members = ctx.principal.kind === "user" ? [ctx.principal.accountId] : [];
+    return ctx.store.insert<ProjectFields>("project", {
+      name: input.name,
+      state: "active",
+      data: { description: input.description, members, servicesPortRange: input.servicesPortRange },
+    });
+  });
+}
+
+/** Edits a project's name, description or port range. */
+export function updateProject(ctx: VerbContext, id: string, body: unknown): Row<ProjectFields> {
+  const input = parseInput(projectUpdateSchema, body);
+  return ctx.store.transaction(() => {
+    const project = loadProject(ctx, id);
+    if (input.name && input.name !== project.name) assertNameFree(ctx, input.name);
+    const data: Record<string, unknown> = {};
+    if (input.description !== undefined) data.description = input.description;
+    if (input.servicesPortRange !== undefined) data.servicesPortRange = input.servicesPortRange;
+    return ctx.store.update<ProjectFields>(project.id, { name: input.name, data })!;
+  });
+}
+
+/** Moves a project between active and inactive; inactive projects refuse their keys. */
+export function setProjectActive(ctx: VerbContext, id: string, active: boolean): Row<ProjectFields> {
+  requireAdmin(ctx);
+  return ctx.store.transaction(() => {
+    const project = loadProject(ctx, id);
+    const from = active ? ["inactive"] : ["active"];
+    const row = ctx.store.update<ProjectFields>(project.id, { state: active ? "active" : "inactive" }, from);
+    if (!row) throw new AppError("InvalidState", `project ${id} is ${project.state}`);
+    return row;
+  });
+}
+
+/** Removes a project that holds no hosts or containers any more. */
+export function removeProject(ctx: VerbContext, id: string): Row<ProjectFields> {
+  requireAdmin(ctx);
+  return ctx.store.transaction(() => {
+    const project = loadProject(ctx, id);
+    const pid = formatId("project", project.id);
+    const busy = ["host", "container"].some(
+      (type) => ctx.store.all(type as "host" | "container", { projectId: pid, state: liveStates }).length > 0,
+    );
+    if (busy)
+      throw new AppError("InvalidState", `project ${id} still has hosts or containers; remove them first`);
+    const row = ctx.store.update<ProjectFields>(project.id, { state: "removed", removed: Date.now() }, [
+      "active",
+      "inactive",
+    ]);
+    if (!row) throw new AppError("InvalidState", `project ${id} is ${project.state}`);
+    return row;
+  });
+}
+
+const liveStates = [
+  "active",
+  "inactive",
+  "activating",
+  "creating",
+  "running",
+  "stopped",
+  "starting",
+  "stopping",
+  "error",
+  "registering",
+];
+
+function assertNameFree(ctx: VerbContext, name: string): void {
+  const clash = ctx.store.all("project", { state: ["active", "inactive"] }).some((p) => p.name === name);
+  if (clash)
+    throw new AppError("NotUnique", `an environment named ${name} exists already`, {
+      detail: { field: "name" },
+    });
+}

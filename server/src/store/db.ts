@@ -1,0 +1,54 @@
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+
+/**
+ * Opens (creating if needed) the SQLite store and brings its schema up to date.
+ * One table holds every resource: one global AUTOINCREMENT sequence gives ids that are never reused
+ * across types, and the fields of each type live in a JSON column queried with json_extract.
+ */
+export function openDatabase(path: string): Database {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { create: true, strict: true });
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = NORMAL");
+  db.exec("PRAGMA busy_timeout = 5000");
+  db.exec("PRAGMA foreign_keys = ON");
+  migrate(db);
+  return db;
+}
+
+const migrations: string[] = [
+  `CREATE TABLE resource (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     type TEXT NOT NULL,
+     project_id TEXT,
+     name TEXT,
+     state TEXT NOT NULL,
+     created INTEGER NOT NULL,
+     updated INTEGER NOT NULL,
+     removed INTEGER,
+     lookup TEXT,
+     secret TEXT,
+     data TEXT NOT NULL
+   );
+   CREATE INDEX resource_type_project ON resource (type, project_id, id);
+   CREATE INDEX resource_type_state ON resource (type, state);
+   CREATE UNIQUE INDEX resource_lookup ON resource (type, lookup) WHERE lookup IS NOT NULL;
+   CREATE TABLE setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+];
+
+function migrate(db: Database): void {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  const row = db.query<{ version: number }, []>("SELECT version FROM schema_version").get();
+  let version = row?.version ?? 0;
+  if (!row) db.exec("INSERT INTO schema_version (version) VALUES (0)");
+  while (version < migrations.length) {
+    const sql = migrations[version]!;
+    db.transaction(() => {
+      db.exec(sql);
+      db.query("UPDATE schema_version SET version = ?").run(version + 1);
+    })();
+    version++;
+  }
+}
