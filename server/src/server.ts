@@ -50,7 +50,8 @@ export function startServer(options: ServerOptions): RunningServer {
   );
   const auth = new Authenticator(store);
   const settings = { publicUrl: `http://localhost:${options.port}` };
-  const app = createApp({ store, auth, dispatcher: hub, settings, defs: resourceDefs });
+  const metrics = () => hub!.metrics.render(hub!.connectedCount);
+  const app = createApp({ store, auth, dispatcher: hub, settings, defs: resourceDefs, metrics });
   const subscribers = new Subscribers(store, new Map(resourceDefs.map((d) => [d.type as string, d])));
   const deps = { auth, hub, subscribers, store };
   const server: Server<SocketData> = Bun.serve<SocketData>({

@@ -20,6 +20,8 @@ export interface AppDeps {
   dispatcher: Dispatcher;
   settings: ServerSettings;
   defs: ResourceDef[];
+  /** Prometheus text of the server's own numbers. */
+  metrics: () => string;
 }
 
 /** Bindings the Bun server passes to every request. */
@@ -75,6 +77,14 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
     if (!/corral$/.test(exe))
       throw new AppError("NotFound", "this server does not run from a compiled corral binary");
     return new Response(Bun.file(exe), { headers: { "Content-Type": "application/octet-stream" } });
+  });
+
+  app.get("/metrics", (c) => {
+    const principal = deps.auth.authenticate(c.req.header("authorization"));
+    if (!principal)
+      throw new AppError("Unauthorized", "send an admin API key with HTTP Basic authentication");
+    if (principal.kind !== "admin") throw new AppError("PermissionDenied", "metrics need an admin key");
+    return c.text(deps.metrics(), 200, { "Content-Type": "text/plain; version=0.0.4" });
   });
 
   app.use("/v2-beta/*", async (c, next) => {

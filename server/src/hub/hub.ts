@@ -5,6 +5,7 @@ import type { ServerWebSocket } from "bun";
 import type { Dispatcher } from "../services/context.ts";
 import type { Store } from "../store/store.ts";
 import { HostLiveness, type LivenessTimings } from "./liveness.ts";
+import { HubMetrics } from "./metrics.ts";
 import type { AgentSession, AgentSocketData, StreamSink } from "./session.ts";
 
 const log = createLogger("hub");
@@ -24,6 +25,7 @@ export interface HubHandlers {
 export class Hub implements Dispatcher {
   private readonly sessions = new Map<string, AgentSession>();
   readonly liveness: HostLiveness;
+  readonly metrics = new HubMetrics();
 
   constructor(
     store: Store,
@@ -64,6 +66,8 @@ export class Hub implements Dispatcher {
 
   /** Called for every frame an agent sends. */
   message(ws: ServerWebSocket<AgentSocketData>, raw: string | Buffer): void {
+    // Handling time counts from arrival, so parsing and validation are part of it.
+    const received = performance.now();
     const session = ws.data.session;
     if (!session || this.sessions.get(session.hostId) !== session) return;
     const size = typeof raw === "string" ? raw.length : raw.byteLength;
@@ -87,6 +91,7 @@ export class Hub implements Dispatcher {
     }
     try {
       this.handle(session, frame);
+      this.metrics.record(frame.type, performance.now() - received);
     } catch (e) {
       log.error("handling agent frame failed", { hostId: session.hostId, error: e });
     }
@@ -216,6 +221,7 @@ export class Hub implements Dispatcher {
   }
 
   private drop(session: AgentSession, code: number, reason: string): void {
+    this.metrics.dropped++;
     log.warn("closing agent connection", { hostId: session.hostId, code, reason });
     this.cleanup(session, reason);
     if (this.sessions.get(session.hostId) === session) {
