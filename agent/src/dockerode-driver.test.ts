@@ -163,6 +163,17 @@ describe.skipIf(!haveDocker)("dockerode driver against dockerd", () => {
     expect(textOf("x2")).toBe("from-host\n");
   });
 
+  test("exec with a terminal is not demultiplexed", async () => {
+    await call("instance.exec", {
+      containerId,
+      streamId: "t1",
+      command: ["sh", "-c", "echo tty-out"],
+      tty: true,
+    });
+    expect(await ended("t1")).toMatchObject({ end: true, exitCode: 0 });
+    expect(textOf("t1")).toBe("tty-out\r\n");
+  });
+
   test("exec with stdin", async () => {
     const reply = await call("instance.exec", {
       containerId,

@@ -51,8 +51,8 @@ export function parseServerFrame(
   text: string,
   logger: Logger,
 ): { frame: ServerFrame } | { badEvent: string; message: string } | null {
-  if (text.length > maxFrameBytes) {
-    logger.warn("ignored oversized frame", { bytes: text.length });
+  if (Buffer.byteLength(text) > maxFrameBytes) {
+    logger.warn("ignored oversized frame", { bytes: Buffer.byteLength(text) });
     return null;
   }
   let raw: unknown;
@@ -97,8 +97,8 @@ export function runSession(options: SessionOptions): Promise<SessionResult> {
   const send = (frame: AgentFrame) => {
     if (ws.readyState !== WebSocket.OPEN) return;
     const text = JSON.stringify(frame);
-    if (text.length > maxFrameBytes) {
-      logger.error("dropped oversized frame", { type: frame.type, bytes: text.length });
+    if (Buffer.byteLength(text) > maxFrameBytes) {
+      logger.error("dropped oversized frame", { type: frame.type, bytes: Buffer.byteLength(text) });
       return;
     }
     ws.send(text);
