@@ -161,6 +161,15 @@ describe.skipIf(!haveDocker)("dockerode driver against dockerd", () => {
     });
     expect(await ended("x2")).toMatchObject({ end: true, exitCode: 3 });
     expect(textOf("x2")).toBe("from-host\n");
+    // stdin attached but never closed: the stream still ends when the process exits.
+    await call("instance.exec", {
+      containerId,
+      streamId: "x4",
+      command: ["echo", "no-stdin"],
+      attachStdin: true,
+    });
+    expect(await ended("x4")).toMatchObject({ end: true, exitCode: 0 });
+    expect(textOf("x4")).toBe("no-stdin\n");
   });
 
   test("exec with a terminal is not demultiplexed", async () => {

@@ -48,8 +48,8 @@ export interface DockerDriver {
 export interface ContainerRef {
   /** The Corral container id (label `io.corral.container.id`). */
   containerId: string;
-  /** Docker's id, when known; preferred over the label. */
-  dockerId?: string;
+  /** Docker's id, when known (null or absent otherwise); preferred over the label. */
+  dockerId?: string | null;
 }
 
 /** Options of a log stream. */

@@ -12,14 +12,18 @@ const streamId = z.string().min(1).max(64);
 /** `instance.start|stop|restart|remove|inspect|stats`: which container, and a stop timeout. */
 export const containerRefDataSchema = z.object({
   containerId: z.string().min(1).max(32),
-  dockerId: z.string().min(1).max(128).optional(),
+  // null when the server never learned the Docker id (create failed half-way); the label finds it then.
+  dockerId: z.string().min(1).max(128).nullish(),
   timeoutSec: z.number().int().min(0).max(3600).optional(),
 });
 
 /** `instance.create`: the spec, and whether to start the container at once. */
 export const createDataSchema = z.object({
   spec: instanceSpecSchema,
-  start: z.boolean().default(false),
+  start: z
+    .boolean()
+    .nullish()
+    .transform((v) => v ?? false),
 });
 
 /** `instance.logs`: a log stream request. */

@@ -134,7 +134,7 @@ describe("EventHandler", () => {
     const created = await run("instance.create", { spec: spec(), start: true });
     const dockerId = created.data?.dockerId as string;
     expect((await run("instance.stop", { containerId: "1i1", dockerId })).data?.state).toBe("exited");
-    expect((await run("instance.start", { containerId: "1i1" })).data?.state).toBe("running");
+    expect((await run("instance.start", { containerId: "1i1", dockerId: null })).data?.state).toBe("running");
     expect((await run("instance.restart", { containerId: "1i1", timeoutSec: 1 })).data?.state).toBe(
       "running",
     );

@@ -33,7 +33,7 @@ export class FakeDriver implements DockerDriver {
     return [...this.containers.values()].map((c) => ({ ...c.observation }));
   }
 
-  async find(ref: { containerId: string; dockerId?: string }) {
+  async find(ref: { containerId: string; dockerId?: string | null }) {
     this.calls.push(`find ${ref.containerId}`);
     const byId = ref.dockerId ? this.containers.get(ref.dockerId) : undefined;
     if (byId?.observation.containerId === ref.containerId) return { ...byId.observation };
