@@ -3,3 +3,4 @@ export * from "./src/errors.ts";
 export * from "./src/ids.ts";
 export * from "./src/protocol.ts";
 export * from "./src/resources.ts";
+export * from "./src/stack.ts";

@@ -1,0 +1,166 @@
+import { z } from "zod";
+
+/**
+ * The normalized model of stacks and services, in Rancher 1.6's names. Compose files (v1, v2, v3 and
+ * rancher-compose.yml) are parsed into it; the orchestrator reconciles it; exportconfig renders it back.
+ */
+
+/** A health check run by agents: TCP when `requestLine` is empty, else HTTP. Times in ms. */
+export const healthCheckSchema = z.strictObject({
+  port: z.number().int().min(1).max(65535),
+  requestLine: z.string().max(1024).optional(),
+  interval: z.number().int().min(100).max(3_600_000).default(2000),
+  responseTimeout: z.number().int().min(10).max(600_000).default(2000),
+  healthyThreshold: z.number().int().min(1).max(100).default(2),
+  unhealthyThreshold: z.number().int().min(1).max(100).default(3),
+  initializingTimeout: z.number().int().min(0).max(3_600_000).default(60_000),
+  reinitializingTimeout: z.number().int().min(0).max(3_600_000).optional(),
+  strategy: z.enum(["recreate", "none", "recreateOnQuorum"]).default("recreate"),
+  recreateOnQuorumStrategyConfig: z.strictObject({ quorum: z.number().int().min(1) }).optional(),
+});
+/** A health check. */
+export type HealthCheck = z.infer<typeof healthCheckSchema>;
+
+/** How to run one container of a service (the primary, or a sidekick when `name` is set). */
+export const launchConfigSchema = z.strictObject({
+  /** Sidekick name (secondary launch configs only). */
+  name: z.string().max(63).optional(),
+  imageUuid: z.string().min(1).max(512),
+  command: z.array(z.string()).max(256).optional(),
+  entryPoint: z.array(z.string()).max(256).optional(),
+  environment: z.record(z.string(), z.string()).default({}),
+  labels: z.record(z.string(), z.string()).default({}),
+  ports: z.array(z.string().max(64)).max(256).default([]),
+  expose: z.array(z.string().max(64)).max(256).default([]),
+  dataVolumes: z.array(z.string().max(1024)).max(256).default([]),
+  /** Containers or services whose volumes this one mounts. */
+  dataVolumesFrom: z.array(z.string().max(128)).max(64).default([]),
+  /** Sidekicks (of the same unit) whose volumes this one mounts. */
+  dataVolumesFromLaunchConfigs: z.array(z.string().max(63)).max(64).default([]),
+  networkMode: z.string().max(160).default("managed"),
+  /** Sidekick whose network namespace this one joins (`network_mode: container:<sidekick>`). */
+  networkLaunchConfig: z.string().max(63).optional(),
+  restartPolicy: z
+    .strictObject({ name: z.string(), maximumRetryCount: z.number().int().optional() })
+    .optional(),
+  workingDir: z.string().max(1024).optional(),
+  user: z.string().max(256).optional(),
+  hostname: z.string().max(253).optional(),
+  domainName: z.string().max(253).optional(),
+  tty: z.boolean().default(false),
+  stdinOpen: z.boolean().default(false),
+  privileged: z.boolean().default(false),
+  capAdd: z.array(z.string().max(64)).max(64).default([]),
+  capDrop: z.array(z.string().max(64)).max(64).default([]),
+  devices: z.array(z.string().max(512)).max(64).default([]),
+  dns: z.array(z.string().max(64)).max(16).default([]),
+  dnsSearch: z.array(z.string().max(253)).max(16).default([]),
+  extraHosts: z.array(z.string().max(300)).max(256).default([]),
+  memory: z.number().int().min(0).optional(),
+  memoryReservation: z.number().int().min(0).optional(),
+  milliCpuReservation: z.number().int().min(0).optional(),
+  cpuShares: z.number().int().min(0).optional(),
+  logConfig: z
+    .strictObject({ driver: z.string(), config: z.record(z.string(), z.string()).default({}) })
+    .optional(),
+  healthCheck: healthCheckSchema.optional(),
+  pullPolicy: z.enum(["missing", "always", "never"]).default("missing"),
+  stopSignal: z.string().max(32).optional(),
+  stopTimeout: z.number().int().min(0).max(3600).optional(),
+});
+/** How to run one container of a service. */
+export type LaunchConfig = z.infer<typeof launchConfigSchema>;
+
+/** In-service upgrade strategy (rancher-compose `upgrade_strategy`). */
+export const upgradeStrategySchema = z.strictObject({
+  batchSize: z.number().int().min(1).max(1000).default(1),
+  intervalMillis: z.number().int().min(0).max(3_600_000).default(2000),
+  startFirst: z.boolean().default(false),
+});
+/** In-service upgrade strategy. */
+export type UpgradeStrategy = z.infer<typeof upgradeStrategySchema>;
+
+/** A link from one service to another: `target` is `service` (same stack) or `stack/service`. */
+export const serviceLinkSchema = z.strictObject({
+  target: z.string().min(1).max(256),
+  alias: z.string().max(253).optional(),
+});
+/** A link between services. */
+export type ServiceLink = z.infer<typeof serviceLinkSchema>;
+
+/** Service kinds, as Rancher had them. */
+export const serviceKinds = ["service", "externalService", "dnsService", "loadBalancerService"] as const;
+
+/** One service of a stack, normalized. */
+export const serviceSpecSchema = z.strictObject({
+  name: z.string().min(1).max(63),
+  kind: z.enum(serviceKinds).default("service"),
+  description: z.string().max(1024).optional(),
+  scale: z.number().int().min(0).max(10_000).default(1),
+  /** `io.rancher.scheduler.global=true`: one unit per eligible host, `scale` ignored. */
+  global: z.boolean().default(false),
+  launchConfig: launchConfigSchema.optional(),
+  secondaryLaunchConfigs: z.array(launchConfigSchema).max(32).default([]),
+  links: z.array(serviceLinkSchema).max(256).default([]),
+  externalLinks: z.array(serviceLinkSchema).max(256).default([]),
+  dependsOn: z.array(z.string().max(63)).max(256).default([]),
+  retainIp: z.boolean().default(false),
+  startOnCreate: z.boolean().default(true),
+  scalePolicy: z
+    .strictObject({
+      min: z.number().int().min(0),
+      max: z.number().int().min(0),
+      increment: z.number().int().min(1).default(1),
+    })
+    .optional(),
+  upgradeStrategy: upgradeStrategySchema.optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  /** Load balancer configuration (consumed by the load balancer controller). */
+  lbConfig: z.record(z.string(), z.unknown()).optional(),
+  /** External services: IP addresses, or a hostname (CNAME). */
+  externalIpAddresses: z.array(z.string().max(64)).max(256).default([]),
+  hostname: z.string().max(253).optional(),
+  selectorLink: z.string().max(1024).optional(),
+  selectorContainer: z.string().max(1024).optional(),
+});
+/** One service of a stack. */
+export type ServiceSpec = z.infer<typeof serviceSpecSchema>;
+
+/** A top-level named volume of a stack. */
+export const stackVolumeSchema = z.strictObject({
+  driver: z.string().max(128).default("local"),
+  driverOpts: z.record(z.string(), z.string()).default({}),
+  external: z.boolean().default(false),
+});
+
+/** A whole stack as parsed from compose files. */
+export const stackSpecSchema = z.strictObject({
+  services: z.array(serviceSpecSchema).max(500),
+  volumes: z.record(z.string(), stackVolumeSchema).default({}),
+});
+/** A whole stack as parsed from compose files. */
+export type StackSpec = z.infer<typeof stackSpecSchema>;
+
+/** Input to create a stack. */
+export const stackCreateSchema = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be lowercase letters, digits and '-', as DNS labels are"),
+  description: z.string().max(1024).optional(),
+  dockerCompose: z
+    .string()
+    .max(1024 * 1024)
+    .optional(),
+  rancherCompose: z
+    .string()
+    .max(1024 * 1024)
+    .optional(),
+  environment: z.record(z.string(), z.string()).optional(),
+  answers: z.record(z.string(), z.string()).optional(),
+  externalId: z.string().max(256).optional(),
+  startOnCreate: z.boolean().optional(),
+});
+/** Input to create a stack. */
+export type StackCreate = z.infer<typeof stackCreateSchema>;
