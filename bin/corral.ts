@@ -4,13 +4,12 @@ import { runAgentCommand } from "./commands/agent.ts";
  * `corral`: the one multi-call entry point. `corral server`, `corral agent`, `corral up` (server plus
  * a local agent, the README's main job). Compiled into `dist/corral` by `npm run build`.
  */
-import { runServerCommand, runUpCommand } from "./commands/server.ts";
+import { runServerCommand } from "./commands/server.ts";
 
 const usage = `usage: corral <command> [options]
 
 commands:
-  up       run the server on :8080 with SQLite in ./data and join this machine through a local agent
-  server   run the API server only
+  server   run the API server (:8080, SQLite in ./data); --join also joins this machine as a host
   agent    join this machine to a server and run its containers
   version  print the version
 
@@ -21,8 +20,6 @@ run 'corral <command> --help' for a command's options.
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case "up":
-      return runUpCommand(rest);
     case "server":
       return runServerCommand(rest);
     case "agent":

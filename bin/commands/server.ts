@@ -4,20 +4,22 @@ import { resolve } from "node:path";
 import { defaultRegistrationToken, startServer } from "@corral/server";
 import { parseFlags, untilSignal } from "./args.ts";
 
-const serverHelp = `usage: corral server [--port 8080] [--data ./data] [--listen 0.0.0.0]
+const serverHelp = `usage: corral server [--port 8080] [--data ./data] [--listen 0.0.0.0] [--join]
 
 Runs the Corral API server with SQLite in the data folder. On first start it creates the admin
 account and the Default environment; the admin key comes from CORRAL_ADMIN_ACCESS_KEY and
 CORRAL_ADMIN_SECRET_KEY, or is generated, printed once and written to <data>/admin-key.json (0600).
+
+With --join, this machine also joins the server through a local agent process, exactly as a remote
+host joins: with the Default environment's registration token over HTTP and a websocket.
 `;
 
-const upHelp = `usage: corral up [--port 8080] [--data ./data] [--listen 0.0.0.0]
-
-Runs the server (as 'corral server') and joins this machine to it through a local agent, exactly as
-a remote host joins: with the Default environment's registration token over HTTP and a websocket.
-`;
-
-const flagSpec = { port: { type: "string" }, data: { type: "string" }, listen: { type: "string" } } as const;
+const flagSpec = {
+  port: { type: "string" },
+  data: { type: "string" },
+  listen: { type: "string" },
+  join: { type: "boolean" },
+} as const;
 
 function start(values: Record<string, string | boolean | undefined>) {
   const port = Number(values.port ?? process.env.CORRAL_PORT ?? 8080);
@@ -35,21 +37,19 @@ function start(values: Record<string, string | boolean | undefined>) {
   return { server, dataDir };
 }
 
-/** `corral server`: runs the API server until SIGINT/SIGTERM. */
+/**
+ * `corral server`: runs the API server until SIGINT/SIGTERM; with `--join`, also a local agent child
+ * process that joins this machine like any remote host (restarted if it dies).
+ */
 export async function runServerCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, flagSpec, serverHelp);
   if (!flags) return process.exitCode === 2 ? 2 : 0;
-  const { server } = start(flags.values);
-  await untilSignal();
-  await server.stop();
-  return 0;
-}
-
-/** `corral up`: the server plus a local agent child process that joins like any remote host. */
-export async function runUpCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, flagSpec, upHelp);
-  if (!flags) return process.exitCode === 2 ? 2 : 0;
   const { server, dataDir } = start(flags.values);
+  if (!flags.values.join) {
+    await untilSignal();
+    await server.stop();
+    return 0;
+  }
   const token = defaultRegistrationToken(server.store);
   let agent: ChildProcess | null = null;
   let stopping = false;
