@@ -1,9 +1,7 @@
 #!/usr/bin/env bun
+// `corral`: the one multi-call entry point: `corral server` (with `--join`, plus a local agent: the
+// README's main job) and `corral agent`. Compiled into `dist/corral` by `npm run build`.
 import { runAgentCommand } from "./commands/agent.ts";
-/**
- * `corral`: the one multi-call entry point. `corral server`, `corral agent`, `corral up` (server plus
- * a local agent, the README's main job). Compiled into `dist/corral` by `npm run build`.
- */
 import { runServerCommand } from "./commands/server.ts";
 
 const usage = `usage: corral <command> [options]
