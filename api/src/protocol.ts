@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { healthCheckSchema } from "./stack.ts";
 
 /**
  * The agent protocol: JSON text frames over one websocket per host. The server sends `event`s
@@ -12,6 +13,8 @@ export const labelKeys = {
   containerId: "io.corral.container.id",
   projectId: "io.corral.project.id",
   hostId: "io.corral.host.id",
+  /** JSON of the container's health check, so a restarted agent resumes checking it. */
+  healthCheck: "io.corral.healthcheck",
 } as const;
 
 /** A published port in the form the agent hands to Docker. */
@@ -46,6 +49,22 @@ export const instanceSpecSchema = z.strictObject({
   memory: z.number().optional(),
   cpuShares: z.number().optional(),
   pullPolicy: z.enum(["missing", "always", "never"]),
+  /** Docker names or ids of containers whose volumes this one mounts (sidekicks, volumes_from). */
+  volumesFrom: z.array(z.string()).optional(),
+  /** Health check the agent runs against this container (see the `healthEvent` frame). */
+  healthCheck: healthCheckSchema.optional(),
+  expose: z.array(z.string()).optional(),
+  domainName: z.string().optional(),
+  privileged: z.boolean().optional(),
+  capAdd: z.array(z.string()).optional(),
+  capDrop: z.array(z.string()).optional(),
+  devices: z.array(z.string()).optional(),
+  dns: z.array(z.string()).optional(),
+  dnsSearch: z.array(z.string()).optional(),
+  extraHosts: z.array(z.string()).optional(),
+  logConfig: z.strictObject({ driver: z.string(), config: z.record(z.string(), z.string()) }).optional(),
+  stopSignal: z.string().optional(),
+  stopTimeout: z.number().int().optional(),
 });
 /** Everything the agent needs to create one container. */
 export type InstanceSpec = z.infer<typeof instanceSpecSchema>;
@@ -188,6 +207,23 @@ export const streamDataSchema = z.strictObject({
     .optional(),
   end: z.boolean().optional(),
   exitCode: z.number().int().optional(),
+  /** Set with `end` when the stream failed after it was opened. */
+  error: z.string().max(4096).optional(),
+});
+
+/** Container health as agents report it. */
+export const healthStates = ["initializing", "healthy", "unhealthy"] as const;
+
+/**
+ * Agent to server: the health of a container with a health check changed (or is re-reported after a
+ * reconnect). `initializing` until the first pass or `initializingTimeout`; then `healthy` after
+ * `healthyThreshold` passes in a row and `unhealthy` after `unhealthyThreshold` failures in a row.
+ */
+export const healthEventSchema = z.strictObject({
+  type: z.literal("healthEvent"),
+  containerId: z.string().max(32),
+  healthState: z.enum(healthStates),
+  reason: z.string().max(1024).optional(),
 });
 
 /** Any frame an agent sends. */
@@ -198,6 +234,7 @@ export const agentFrameSchema = z.discriminatedUnion("type", [
   progressSchema,
   containerEventSchema,
   streamDataSchema,
+  healthEventSchema,
 ]);
 /** Any frame an agent sends. */
 export type AgentFrame = z.infer<typeof agentFrameSchema>;

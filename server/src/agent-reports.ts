@@ -1,6 +1,7 @@
 import { type AgentFrame, parseId } from "@corral/api";
 import type { HubHandlers } from "./hub/hub.ts";
 import { applyObservations, resumeHost } from "./services/container-lifecycle.ts";
+import type { ContainerFields } from "./services/container-spec.ts";
 import type { Dispatcher } from "./services/context.ts";
 import type { HostFields } from "./services/hosts.ts";
 import type { Store } from "./store/store.ts";
@@ -33,6 +34,14 @@ export function agentReportHandlers(store: Store, dispatcher: () => Dispatcher):
     },
     onContainerEvent(hostId, frame) {
       if (frame.container) applyObservations(store, hostId, [frame.container], false);
+    },
+    onHealthEvent(hostId, frame) {
+      const n = parseId("container", frame.containerId);
+      const row = n === null ? null : store.get<ContainerFields>(n);
+      // Only the container's own host may report its health.
+      if (!row || row.type !== "container" || row.data.hostId !== hostId || row.state === "removed") return;
+      if (row.data.healthState === frame.healthState) return;
+      store.update(row.id, { data: { healthState: frame.healthState, healthReason: frame.reason ?? "" } });
     },
   };
 }

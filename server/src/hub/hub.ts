@@ -15,6 +15,7 @@ export interface HubHandlers {
   onHello(hostId: string, frame: Extract<AgentFrame, { type: "hello" }>): void;
   onPing(hostId: string, frame: Extract<AgentFrame, { type: "ping" }>): void;
   onContainerEvent(hostId: string, frame: Extract<AgentFrame, { type: "containerEvent" }>): void;
+  onHealthEvent(hostId: string, frame: Extract<AgentFrame, { type: "healthEvent" }>): void;
 }
 
 /**
@@ -203,13 +204,16 @@ export class Hub implements Dispatcher {
       case "containerEvent":
         this.handlers.onContainerEvent(session.hostId, frame);
         return;
+      case "healthEvent":
+        this.handlers.onHealthEvent(session.hostId, frame);
+        return;
       case "stream": {
         const sink = session.streams.get(frame.streamId);
         if (!sink) return; // a stream the client already closed: late frames are expected
         if (frame.data) sink.data(Buffer.from(frame.data, "base64"));
         if (frame.end) {
           session.streams.delete(frame.streamId);
-          sink.end(frame.exitCode);
+          sink.end(frame.exitCode, frame.error);
         }
         return;
       }

@@ -61,6 +61,9 @@ export interface ContainerFields {
   startCount: number;
   publicEndpoints: { port: number; privatePort: number; protocol: string; bindAddress?: string }[];
   transitioningMessage?: string;
+  /** Health from the agent's checks: null when the container has no health check. */
+  healthState?: "initializing" | "healthy" | "unhealthy" | null;
+  healthReason?: string;
 }
 
 /** The spec the agent receives to create a container (labels tie it back to its record). */
