@@ -1,0 +1,167 @@
+import type { HealthCheck, LaunchConfig, ServiceSpec, StackSpec } from "@corral/api";
+import { stringify } from "yaml";
+import { lbConfigToCompose } from "./lb-config.ts";
+import { sidekicksLabel } from "./service.ts";
+
+type Obj = Record<string, unknown>;
+
+/** Sets `key` only when the value says something beyond the model's default. */
+function put(o: Obj, key: string, value: unknown): void {
+  if (value === undefined || value === false) return;
+  if (Array.isArray(value) && value.length === 0) return;
+  if (value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 0)
+    return;
+  o[key] = value;
+}
+
+function restart(p: LaunchConfig["restartPolicy"]): string | undefined {
+  if (!p) return undefined;
+  return p.maximumRetryCount !== undefined ? `${p.name}:${p.maximumRetryCount}` : p.name;
+}
+
+const linkText = (l: { target: string; alias?: string }): string =>
+  l.alias ? `${l.target}:${l.alias}` : l.target;
+
+/** One launch config as a docker-compose service. */
+function composeService(lc: LaunchConfig, labels: Record<string, string>): Obj {
+  const o: Obj = { image: lc.imageUuid.replace(/^docker:/, "") };
+  // Empty command lists are kept: `command: []` clears an image's CMD, unlike no command.
+  if (lc.command) o.command = lc.command;
+  if (lc.entryPoint) o.entrypoint = lc.entryPoint;
+  put(o, "environment", lc.environment);
+  put(o, "labels", labels);
+  put(o, "ports", lc.ports);
+  put(o, "expose", lc.expose);
+  put(o, "volumes", lc.dataVolumes);
+  put(o, "volumes_from", [...lc.dataVolumesFrom, ...lc.dataVolumesFromLaunchConfigs]);
+  if (lc.networkMode === "container") o.network_mode = `container:${lc.networkLaunchConfig ?? ""}`;
+  else if (lc.networkMode !== "managed") o.network_mode = lc.networkMode;
+  put(o, "restart", restart(lc.restartPolicy));
+  put(o, "working_dir", lc.workingDir);
+  put(o, "user", lc.user);
+  put(o, "hostname", lc.hostname);
+  put(o, "domainname", lc.domainName);
+  put(o, "tty", lc.tty);
+  put(o, "stdin_open", lc.stdinOpen);
+  put(o, "privileged", lc.privileged);
+  put(o, "cap_add", lc.capAdd);
+  put(o, "cap_drop", lc.capDrop);
+  put(o, "devices", lc.devices);
+  put(o, "dns", lc.dns);
+  put(o, "dns_search", lc.dnsSearch);
+  put(o, "extra_hosts", lc.extraHosts);
+  put(o, "mem_limit", lc.memory);
+  put(o, "mem_reservation", lc.memoryReservation);
+  put(o, "milli_cpu_reservation", lc.milliCpuReservation);
+  put(o, "cpu_shares", lc.cpuShares);
+  if (lc.logConfig)
+    o.logging =
+      lc.logConfig.config && Object.keys(lc.logConfig.config).length > 0
+        ? { driver: lc.logConfig.driver, options: lc.logConfig.config }
+        : { driver: lc.logConfig.driver };
+  if (lc.pullPolicy !== "missing") o.pull_policy = lc.pullPolicy;
+  put(o, "stop_signal", lc.stopSignal);
+  if (lc.stopTimeout !== undefined) o.stop_grace_period = `${lc.stopTimeout}s`;
+  return o;
+}
+
+function healthCheck(hc: HealthCheck): Obj {
+  const o: Obj = { port: hc.port };
+  put(o, "request_line", hc.requestLine);
+  Object.assign(o, {
+    interval: hc.interval,
+    response_timeout: hc.responseTimeout,
+    healthy_threshold: hc.healthyThreshold,
+    unhealthy_threshold: hc.unhealthyThreshold,
+    initializing_timeout: hc.initializingTimeout,
+  });
+  put(o, "reinitializing_timeout", hc.reinitializingTimeout);
+  o.strategy = hc.strategy;
+  if (hc.recreateOnQuorumStrategyConfig)
+    o.recreate_on_quorum_strategy_config = { ...hc.recreateOnQuorumStrategyConfig };
+  return o;
+}
+
+/** The primary's labels, plus what the model holds that only a label can say in compose v2. */
+function primaryLabels(s: ServiceSpec, lc: LaunchConfig): Record<string, string> {
+  const labels = { ...lc.labels };
+  if (s.secondaryLaunchConfigs.length > 0 && !labels[sidekicksLabel])
+    labels[sidekicksLabel] = s.secondaryLaunchConfigs.map((x) => x.name ?? "").join(", ");
+  if (s.selectorLink !== undefined) labels["io.rancher.service.selector.link"] = s.selectorLink;
+  if (s.selectorContainer !== undefined)
+    labels["io.rancher.service.selector.container"] = s.selectorContainer;
+  return labels;
+}
+
+function rancherService(s: ServiceSpec): Obj {
+  const o: Obj = {};
+  if (s.scale !== 1) o.scale = s.scale;
+  put(o, "retain_ip", s.retainIp);
+  if (!s.startOnCreate) o.start_on_create = false;
+  if (s.scalePolicy) o.scale_policy = { ...s.scalePolicy };
+  if (s.upgradeStrategy) {
+    const u = s.upgradeStrategy;
+    o.upgrade_strategy = {
+      start_first: u.startFirst,
+      batch_size: u.batchSize,
+      interval_millis: u.intervalMillis,
+    };
+  }
+  if (s.metadata) o.metadata = s.metadata;
+  if (s.lbConfig) o.lb_config = lbConfigToCompose(s.lbConfig);
+  put(o, "external_ips", s.externalIpAddresses);
+  put(o, "hostname", s.hostname);
+  put(o, "description", s.description);
+  if (s.launchConfig?.healthCheck) o.health_check = healthCheck(s.launchConfig.healthCheck);
+  return o;
+}
+
+/** Doubles every "$" in values so interpolation on the way back in yields the text unchanged. */
+function escapeDollars(v: unknown): unknown {
+  if (typeof v === "string") return v.replaceAll("$", "$$$$");
+  if (Array.isArray(v)) return v.map(escapeDollars);
+  if (v === null || typeof v !== "object") return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, escapeDollars(x)]));
+}
+
+const yamlOptions = { lineWidth: 0, version: "1.1" as const };
+
+/** See index.ts. */
+export function exportStackImpl(spec: StackSpec): { dockerCompose: string; rancherCompose: string } {
+  const services: Obj = {};
+  const rancher: Obj = {};
+  for (const s of spec.services) {
+    const lc = s.launchConfig;
+    if (lc) {
+      const o = composeService(lc, primaryLabels(s, lc));
+      put(o, "links", s.links.map(linkText));
+      put(o, "external_links", s.externalLinks.map(linkText));
+      put(o, "depends_on", s.dependsOn);
+      // Without the Rancher label, `deploy.mode` is how compose says global (v3, and any compose spec file).
+      if (s.global && lc.labels["io.rancher.scheduler.global"] !== "true") o.deploy = { mode: "global" };
+      services[s.name] = o;
+      for (const side of s.secondaryLaunchConfigs)
+        services[side.name ?? ""] = composeService(side, side.labels);
+    }
+    const r = rancherService(s);
+    if (Object.keys(r).length > 0) rancher[s.name] = r;
+    for (const side of s.secondaryLaunchConfigs)
+      if (side.healthCheck) rancher[side.name ?? ""] = { health_check: healthCheck(side.healthCheck) };
+  }
+  const docker: Obj = { version: "2", services };
+  if (Object.keys(spec.volumes).length > 0) {
+    docker.volumes = Object.fromEntries(
+      Object.entries(spec.volumes).map(([name, v]) => {
+        const o: Obj = {};
+        if (v.driver !== "local") o.driver = v.driver;
+        put(o, "driver_opts", v.driverOpts);
+        put(o, "external", v.external);
+        return [name, Object.keys(o).length > 0 ? o : null];
+      }),
+    );
+  }
+  return {
+    dockerCompose: stringify(escapeDollars(docker), yamlOptions),
+    rancherCompose: stringify(escapeDollars({ version: "2", services: rancher }), yamlOptions),
+  };
+}

@@ -1,0 +1,180 @@
+import type { HealthCheck, UpgradeStrategy } from "@corral/api";
+import type { FileReporter, Located } from "./issues.ts";
+import { lbConfigFromCompose } from "./lb-config.ts";
+import { asBool, asInt, asMap, asString, asStringList } from "./values.ts";
+import { entry, toPlain, type YMap, type YNode } from "./yaml-tree.ts";
+
+/** One service's entry in rancher-compose.yml. */
+export interface RancherEntry {
+  name: string;
+  at: Located;
+  scale?: number;
+  retainIp?: boolean;
+  startOnCreate?: boolean;
+  scalePolicy?: { min: number; max: number; increment?: number };
+  metadata?: Record<string, unknown>;
+  upgrade?: Partial<UpgradeStrategy>;
+  healthCheck?: Partial<HealthCheck>;
+  lbConfig?: Record<string, unknown>;
+  externalIps?: string[];
+  hostname?: string;
+  description?: string;
+  /** Keys that apply to a whole service (so not to a sidekick), with where they are. */
+  serviceKeys: Located[];
+}
+
+type Field = [key: string, min: number, max: number];
+const hcInts: Record<string, Field> = {
+  port: ["port", 1, 65535],
+  interval: ["interval", 100, 3_600_000],
+  response_timeout: ["responseTimeout", 10, 600_000],
+  healthy_threshold: ["healthyThreshold", 1, 100],
+  unhealthy_threshold: ["unhealthyThreshold", 1, 100],
+  initializing_timeout: ["initializingTimeout", 0, 3_600_000],
+  reinitializing_timeout: ["reinitializingTimeout", 0, 3_600_000],
+};
+const strategies = ["recreate", "none", "recreateOnQuorum"] as const;
+
+function healthCheck(r: FileReporter, n: YNode): Partial<HealthCheck> | undefined {
+  const m = asMap(r, n);
+  if (!m) return undefined;
+  const hc: Record<string, unknown> = {};
+  for (const e of m.entries) {
+    const at = { pos: e.keyPos, path: e.value.path };
+    const int = hcInts[e.key];
+    if (int) hc[int[0]] = asInt(r, e.value, int[1], int[2]);
+    else if (e.key === "request_line") hc.requestLine = asString(r, e.value);
+    else if (e.key === "strategy") {
+      const s = asString(r, e.value);
+      if (s !== undefined && !(strategies as readonly string[]).includes(s))
+        r.error(e.value, `strategy must be recreate, none or recreateOnQuorum, not "${s}"`);
+      else hc.strategy = s;
+    } else if (e.key === "recreate_on_quorum_strategy_config") {
+      const q = asMap(r, e.value);
+      const quorum = q && entry(q, "quorum");
+      if (q && !quorum) r.error(q, "recreate_on_quorum_strategy_config needs quorum");
+      if (quorum) hc.recreateOnQuorumStrategyConfig = { quorum: asInt(r, quorum.value, 1) };
+    } else if (e.key === "name") r.warn(at, "health_check name is not used; ignored");
+    else r.error(at, `unknown health_check key "${e.key}"`);
+  }
+  if (!entry(m, "port")) r.error(m, "health_check needs a port");
+  if (hc.strategy === "recreateOnQuorum" && !hc.recreateOnQuorumStrategyConfig)
+    r.error(m, "strategy recreateOnQuorum needs recreate_on_quorum_strategy_config.quorum");
+  return hc as Partial<HealthCheck>;
+}
+
+function upgradeStrategy(r: FileReporter, n: YNode): Partial<UpgradeStrategy> | undefined {
+  const m = asMap(r, n);
+  if (!m) return undefined;
+  const u: Partial<UpgradeStrategy> = {};
+  for (const e of m.entries) {
+    if (e.key === "start_first") u.startFirst = asBool(r, e.value);
+    else if (e.key === "batch_size") u.batchSize = asInt(r, e.value, 1, 1000);
+    else if (e.key === "interval_millis") u.intervalMillis = asInt(r, e.value, 0, 3_600_000);
+    else r.error({ pos: e.keyPos, path: e.value.path }, `unknown upgrade_strategy key "${e.key}"`);
+  }
+  return u;
+}
+
+function scalePolicy(r: FileReporter, n: YNode): RancherEntry["scalePolicy"] {
+  const m = asMap(r, n);
+  if (!m) return undefined;
+  const p: Record<string, number | undefined> = {};
+  for (const e of m.entries) {
+    if (e.key === "min" || e.key === "max") p[e.key] = asInt(r, e.value, 0, 10_000);
+    else if (e.key === "increment") p.increment = asInt(r, e.value, 1, 10_000);
+    else r.error({ pos: e.keyPos, path: e.value.path }, `unknown scale_policy key "${e.key}"`);
+  }
+  if (p.min === undefined || p.max === undefined) {
+    r.error(m, "scale_policy needs min and max");
+    return undefined;
+  }
+  if (p.min > p.max) r.error(m, `scale_policy min (${p.min}) is greater than max (${p.max})`);
+  return p.increment === undefined
+    ? { min: p.min, max: p.max }
+    : { min: p.min, max: p.max, increment: p.increment };
+}
+
+/** Keys Rancher's rancher-compose knew that Corral has no use for. */
+const ignored = new Set([
+  "network_driver",
+  "storage_driver",
+  "service_schemas",
+  "load_balancer_config",
+  "default_cert",
+  "certs",
+  "vcpu",
+  "userdata",
+  "memory",
+  "disks",
+  "type",
+]);
+
+function rancherEntry(r: FileReporter, name: string, keyPos: Located["pos"], n: YNode): RancherEntry {
+  const re: RancherEntry = { name, at: { pos: keyPos, path: n.path }, serviceKeys: [] };
+  if (n.kind === "scalar" && n.value === null) return re;
+  const m = asMap(r, n);
+  for (const e of m?.entries ?? []) {
+    const at = { pos: e.keyPos, path: e.value.path };
+    const v = e.value;
+    if (e.key !== "health_check" && !e.key.startsWith("x-")) re.serviceKeys.push(at);
+    if (e.key === "scale") re.scale = asInt(r, v, 0, 10_000);
+    else if (e.key === "retain_ip") re.retainIp = asBool(r, v);
+    else if (e.key === "start_on_create") re.startOnCreate = asBool(r, v);
+    else if (e.key === "scale_policy") re.scalePolicy = scalePolicy(r, v);
+    else if (e.key === "metadata")
+      re.metadata = asMap(r, v) ? (toPlain(v) as Record<string, unknown>) : undefined;
+    else if (e.key === "upgrade_strategy") re.upgrade = upgradeStrategy(r, v);
+    else if (e.key === "health_check") re.healthCheck = healthCheck(r, v);
+    else if (e.key === "lb_config")
+      re.lbConfig = asMap(r, v) ? lbConfigFromCompose(toPlain(v) as Record<string, unknown>) : undefined;
+    else if (e.key === "external_ips") re.externalIps = asStringList(r, v);
+    else if (e.key === "hostname") re.hostname = asString(r, v);
+    else if (e.key === "description") re.description = asString(r, v);
+    else if (ignored.has(e.key)) r.warn(at, `${e.key} is not supported by Corral; ignored`);
+    else if (!e.key.startsWith("x-")) r.error(at, `unknown rancher-compose key "${e.key}"`);
+  }
+  return re;
+}
+
+/** Parses rancher-compose.yml (v1 layout, or `version: '2'` with `services:`). */
+export function parseRancherCompose(r: FileReporter, root: YNode): RancherEntry[] {
+  if (root.kind === "scalar" && root.value === null) return [];
+  const top = asMap(r, root, "a mapping of services");
+  if (!top) return [];
+  let services: YMap | undefined = top;
+  const version = entry(top, "version");
+  if (version || entry(top, "services")) {
+    const v = version?.value.kind === "scalar" ? String(version.value.value) : "2";
+    if (!/^[12](\.\d+)?$/.test(v))
+      r.error(version?.value ?? top, `unsupported rancher-compose version "${v}"`);
+    for (const e of top.entries)
+      if (!["version", "services", ".catalog"].includes(e.key) && !e.key.startsWith("x-"))
+        r.error({ pos: e.keyPos, path: e.value.path }, `unknown top-level key "${e.key}"`);
+    const s = entry(top, "services");
+    services = s && !(s.value.kind === "scalar" && s.value.value === null) ? asMap(r, s.value) : undefined;
+  }
+  const out: RancherEntry[] = [];
+  for (const e of services?.entries ?? []) {
+    // `.catalog` carries catalog questions: the catalog reads it, the stack does not.
+    if (e.key === ".catalog" || e.key.startsWith("x-")) continue;
+    out.push(rancherEntry(r, e.key, e.keyPos, e.value));
+  }
+  return out;
+}
+
+/** Defaults of catalog questions (`.catalog.questions[].default`), used for unanswered variables. */
+export function catalogDefaults(root: YNode): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (root.kind !== "map") return out;
+  const catalog = entry(root, ".catalog")?.value;
+  const questions = catalog?.kind === "map" ? entry(catalog, "questions")?.value : undefined;
+  for (const q of questions?.kind === "seq" ? questions.items : []) {
+    if (q.kind !== "map") continue;
+    const variable = entry(q, "variable")?.value;
+    const def = entry(q, "default")?.value;
+    if (variable?.kind === "scalar" && def?.kind === "scalar" && def.value !== null)
+      out[String(variable.value)] = String(def.value);
+  }
+  return out;
+}
