@@ -37,7 +37,7 @@ function fromLabels(d: Draft, svc: ServiceDraft): void {
 
 function launchConfig(r: FileReporter, d: Draft, kind: ServiceDraft["kind"]): LaunchInput {
   const image = d.image ?? (kind ? defaultImages[kind] : undefined);
-  if (!image) r.error(d.at, `service ${d.name} has no image`);
+  if (!image && !d.build) r.error(d.at, `service ${d.name} has no image`);
   return { ...d.lc, imageUuid: `docker:${image ?? "missing"}` };
 }
 

@@ -36,6 +36,8 @@ export interface Draft {
   /** Names from the `io.rancher.sidekicks` label. */
   sidekicks?: Ref[];
   dockerHealthcheck: boolean;
+  /** `build:` was given (already an error; no second "no image" error). */
+  build?: boolean;
 }
 
 /** A service of the final spec under construction. */

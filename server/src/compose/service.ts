@@ -84,7 +84,10 @@ const handlers: Record<string, Handler> = {
     if (v !== undefined && v.trim() === "") r.error(n, "image must not be empty");
     else if (v !== undefined) d.image = v;
   },
-  build: (r, _d, _n, at) => r.error(at, "images cannot be built here; use image"),
+  build: (r, d, _n, at) => {
+    d.build = true;
+    r.error(at, "images cannot be built here; use image");
+  },
   env_file: (r, _d, _n, at) =>
     r.error(at, "env_file is not supported: files are not available; use environment"),
   extends: (r, _d, _n, at) => r.error(at, "extends is not supported: write the service out in full"),

@@ -1,0 +1,378 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are compose files, where ${VAR} is the syntax under test
+import { describe, expect, test } from "bun:test";
+import { AppError } from "@corral/lib";
+import { type Issue, parseStack } from "./index.ts";
+
+/** Parses and returns the issues (the test fails when parsing succeeds). */
+function issuesOf(
+  dockerCompose: string | undefined,
+  rancherCompose?: string,
+  environment?: Record<string, string>,
+): Issue[] {
+  try {
+    parseStack({ dockerCompose, rancherCompose, environment });
+  } catch (e) {
+    expect(e).toBeInstanceOf(AppError);
+    const err = e as AppError;
+    expect(err.code).toBe("InvalidFormat");
+    return err.detail as Issue[];
+  }
+  throw new Error("expected parseStack to fail");
+}
+
+const svc = (body: string) => `services:\n  web:\n    image: nginx\n${body}`;
+
+interface Case {
+  name: string;
+  docker?: string;
+  rancher?: string;
+  env?: Record<string, string>;
+  /** `file:line:column` of the (first) issue. */
+  at: string;
+  reason: string;
+}
+
+const R = "rancher-compose.yml";
+const D = "docker-compose.yml";
+
+const cases: Case[] = [
+  {
+    name: "YAML syntax error",
+    docker: "services:\n  web:\n    image: [nginx\n",
+    at: `${D}:4:1`,
+    reason: "YAML syntax",
+  },
+  {
+    name: "bad indentation",
+    docker: "services:\n  web:\n    image: a\n   ports: []\n",
+    at: `${D}:4:1`,
+    reason: "All mapping items must start at the same column",
+  },
+  {
+    name: "top level is a list",
+    docker: "- web\n- db\n",
+    at: `${D}:1:1`,
+    reason: "must be a mapping of services, not a list",
+  },
+  { name: "top level is a string", docker: "hello\n", at: `${D}:1:1`, reason: "not a string" },
+  {
+    name: "several documents",
+    docker: "services: {}\n---\nservices: {}\n",
+    at: `${D}:2:1`,
+    reason: "only one YAML document",
+  },
+  {
+    name: "unknown version",
+    docker: 'version: "7"\nservices: {}\n',
+    at: `${D}:1:10`,
+    reason: 'unsupported compose version "7"',
+  },
+  {
+    name: "unknown top-level key",
+    docker: "services: {}\nservice: {}\n",
+    at: `${D}:2:1`,
+    reason: 'unknown top-level key "service"',
+  },
+  {
+    name: "ports as a map",
+    docker: svc("    ports:\n      http: 80\n"),
+    at: `${D}:5:7`,
+    reason: "must be a list, not a mapping",
+  },
+  {
+    name: "port out of range",
+    docker: svc('    ports: ["99999:80"]\n'),
+    at: `${D}:4:13`,
+    reason: "invalid port",
+  },
+  {
+    name: "port range mismatch",
+    docker: svc('    ports: ["8000-8002:80-81"]\n'),
+    at: `${D}:4:13`,
+    reason: "ranges differ",
+  },
+  {
+    name: "scale not a number",
+    docker: svc("    scale: x\n"),
+    at: `${D}:4:12`,
+    reason: 'must be an integer, not "x"',
+  },
+  {
+    name: "unknown service key",
+    docker: svc("    imagee: nginx\n"),
+    at: `${D}:4:5`,
+    reason: 'unknown key "imagee"',
+  },
+  {
+    name: "missing image",
+    docker: "services:\n  web:\n    ports: ['80']\n",
+    at: `${D}:2:3`,
+    reason: "has no image",
+  },
+  {
+    name: "build",
+    docker: "services:\n  web:\n    build: .\n",
+    at: `${D}:3:5`,
+    reason: "images cannot be built here; use image",
+  },
+  {
+    name: "env_file",
+    docker: svc("    env_file: .env\n"),
+    at: `${D}:4:5`,
+    reason: "files are not available",
+  },
+  {
+    name: "link to unknown",
+    docker: svc("    links: [db]\n"),
+    at: `${D}:4:13`,
+    reason: 'unknown service "db"',
+  },
+  {
+    name: "depends_on unknown",
+    docker: svc("    depends_on:\n      - cache\n"),
+    at: `${D}:5:9`,
+    reason: 'unknown service "cache"',
+  },
+  {
+    name: "volumes_from unknown",
+    docker: svc("    volumes_from: [data]\n"),
+    at: `${D}:4:20`,
+    reason: 'unknown service "data"',
+  },
+  {
+    name: "cycle",
+    docker:
+      "services:\n  a:\n    image: x\n    links: [b]\n  b:\n    image: x\n    depends_on: [c]\n  c:\n    image: x\n    volumes_from: [a]\n",
+    at: `${D}:10:20`,
+    reason: "dependency cycle: a -> b -> c -> a",
+  },
+  {
+    name: "duplicate service",
+    docker: "services:\n  web:\n    image: a\n  web:\n    image: b\n",
+    at: `${D}:4:3`,
+    reason: 'duplicate key "web"',
+  },
+  {
+    name: "invalid service name",
+    docker: "services:\n  Web_1:\n    image: a\n",
+    at: `${D}:2:3`,
+    reason: 'invalid service name "Web_1"',
+  },
+  {
+    name: "restart value",
+    docker: svc("    restart: sometimes\n"),
+    at: `${D}:4:14`,
+    reason: "restart must be",
+  },
+  { name: "memory size", docker: svc("    mem_limit: lots\n"), at: `${D}:4:16`, reason: "must be a size" },
+  {
+    name: "duration",
+    docker: svc("    stop_grace_period: soon\n"),
+    at: `${D}:4:24`,
+    reason: "must be a duration",
+  },
+  {
+    name: "relative volume target",
+    docker: svc("    volumes: ['data:var/lib']\n"),
+    at: `${D}:4:15`,
+    reason: "must be absolute",
+  },
+  {
+    name: "required variable",
+    docker: svc("    environment:\n      PW: ${PW:?set a password}\n"),
+    at: `${D}:5:11`,
+    reason: "required variable PW is not set: set a password",
+  },
+  {
+    name: "bad interpolation",
+    docker: svc('    command: "echo $1"\n'),
+    at: `${D}:4:14`,
+    reason: "invalid interpolation format",
+  },
+  {
+    name: "unclosed interpolation",
+    docker: svc('    command: "echo ${A"\n'),
+    at: `${D}:4:14`,
+    reason: "invalid interpolation format",
+  },
+  {
+    name: "sidekick missing",
+    docker: svc("    labels:\n      io.rancher.sidekicks: helper\n"),
+    at: `${D}:5:29`,
+    reason: "sidekick helper of web is not a service",
+  },
+  {
+    name: "sidekick claimed twice",
+    docker:
+      "services:\n  a:\n    image: x\n    labels: {io.rancher.sidekicks: s}\n  b:\n    image: x\n    labels: {io.rancher.sidekicks: s}\n  s:\n    image: x\n",
+    at: `${D}:7:36`,
+    reason: "claimed by both a and b",
+  },
+  {
+    name: "network of another unit",
+    docker: `${svc("    network_mode: container:db\n")}  db:\n    image: x\n`,
+    at: `${D}:4:19`,
+    reason: "not in the same unit",
+  },
+  {
+    name: "network_mode unknown",
+    docker: svc("    network_mode: overlay1\n"),
+    at: `${D}:4:19`,
+    reason: "unsupported network_mode",
+  },
+  {
+    name: "deploy mode",
+    docker: svc("    deploy:\n      mode: everywhere\n"),
+    at: `${D}:5:13`,
+    reason: "mode must be replicated or global",
+  },
+  {
+    name: "long port without target",
+    docker: svc("    ports:\n      - published: 80\n"),
+    at: `${D}:5:9`,
+    reason: "needs a target",
+  },
+  {
+    name: "rancher service unknown",
+    docker: svc(""),
+    rancher: "web:\n  scale: 2\ndb:\n  scale: 1\n",
+    at: `${R}:3:1`,
+    reason: "service db is not in docker-compose.yml",
+  },
+  {
+    name: "rancher scale type",
+    docker: svc(""),
+    rancher: "web:\n  scale: many\n",
+    at: `${R}:2:10`,
+    reason: "must be an integer",
+  },
+  {
+    name: "health_check without port",
+    docker: svc(""),
+    rancher: "web:\n  health_check:\n    interval: 2000\n",
+    at: `${R}:3:5`,
+    reason: "needs a port",
+  },
+  {
+    name: "health_check interval type",
+    docker: svc(""),
+    rancher: "web:\n  health_check:\n    port: 80\n    interval: fast\n",
+    at: `${R}:4:15`,
+    reason: "must be an integer",
+  },
+  {
+    name: "health_check interval bound",
+    docker: svc(""),
+    rancher: "web:\n  health_check:\n    port: 80\n    interval: 5\n",
+    at: `${R}:4:15`,
+    reason: "between 100 and 3600000",
+  },
+  {
+    name: "health_check strategy",
+    docker: svc(""),
+    rancher: "web:\n  health_check:\n    port: 80\n    strategy: sometimes\n",
+    at: `${R}:4:15`,
+    reason: "strategy must be",
+  },
+  {
+    name: "unknown rancher key",
+    docker: svc(""),
+    rancher: "web:\n  scael: 2\n",
+    at: `${R}:2:3`,
+    reason: 'unknown rancher-compose key "scael"',
+  },
+  {
+    name: "scale_policy min > max",
+    docker: svc(""),
+    rancher: "web:\n  scale_policy: {min: 3, max: 1}\n",
+    at: `${R}:2:17`,
+    reason: "greater than max",
+  },
+  {
+    name: "rancher interpolation",
+    docker: svc(""),
+    rancher: "web:\n  scale: ${N:?how many}\n",
+    at: `${R}:2:10`,
+    reason: "required variable N",
+  },
+  {
+    name: "rancher yaml error",
+    docker: svc(""),
+    rancher: "web:\n  scale: [1\n",
+    at: `${R}:3:1`,
+    reason: "YAML syntax",
+  },
+  {
+    name: "too large",
+    docker: `# ${"x".repeat(1024 * 1024)}\n`,
+    at: `${D}:1:1`,
+    reason: "larger than 1048576 bytes",
+  },
+  {
+    name: "too many services",
+    docker: `services:\n${Array.from({ length: 501 }, (_, i) => `  s${i}: {image: x}\n`).join("")}`,
+    at: `${D}:2:3`,
+    reason: "too many services: 501",
+  },
+];
+
+describe("bad compose files", () => {
+  for (const c of cases) {
+    test(c.name, () => {
+      const issues = issuesOf(c.docker, c.rancher, c.env);
+      const first = issues[0] as Issue;
+      expect(`${first.file}:${first.line}:${first.column}`).toBe(c.at);
+      expect(first.message).toContain(c.reason);
+    });
+  }
+
+  test("every problem is reported, in file order, and the message names each", () => {
+    const docker = "services:\n  web:\n    image: a\n    ports: {}\n    scale: x\n  db:\n    links: [nope]\n";
+    try {
+      parseStack({ dockerCompose: docker, rancherCompose: "web:\n  retain_ip: maybe\n" });
+      throw new Error("should fail");
+    } catch (e) {
+      const err = e as AppError;
+      const issues = err.detail as Issue[];
+      expect(issues.map((i) => `${i.file}:${i.line}`)).toEqual([
+        "docker-compose.yml:4",
+        "docker-compose.yml:5",
+        "docker-compose.yml:6",
+        "docker-compose.yml:7",
+        "rancher-compose.yml:2",
+      ]);
+      expect(err.message.split("\n")[0]).toBe(
+        "docker-compose.yml:4:12: services.web.ports: must be a list, not a mapping",
+      );
+      expect(err.message.split("\n")).toHaveLength(5);
+    }
+  });
+
+  test("custom file names appear in issues", () => {
+    try {
+      parseStack({ dockerCompose: "- x\n", files: { docker: "stacks/blog/docker-compose.yml" } });
+    } catch (e) {
+      expect((e as AppError).message).toStartWith("stacks/blog/docker-compose.yml:1:1:");
+    }
+  });
+
+  test("a billion laughs fails fast with a clear error", () => {
+    const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 10; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const cur = String.fromCharCode(97 + i);
+      lines.push(`${cur}: &${cur} [${Array(9).fill(`*${prev}`).join(",")}]`);
+    }
+    const started = performance.now();
+    const issues = issuesOf(lines.join("\n"));
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(issues[0]?.message).toContain("aliases expand without bound");
+  });
+
+  test("aliases that expand past 4 MB are refused", () => {
+    // Flat aliases of one big string: no nesting, so only the size budget catches it.
+    const big = "x".repeat(100_000);
+    const doc = `x-big: &big "${big}"\nservices:\n  web:\n    image: nginx\n    environment:\n${Array.from({ length: 60 }, (_, i) => `      V${i}: *big\n`).join("")}`;
+    expect(issuesOf(doc)[0]?.message).toContain("expands to more than");
+  });
+});
