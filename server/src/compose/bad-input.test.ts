@@ -309,6 +309,32 @@ const cases: Case[] = [
     reason: "larger than 1048576 bytes",
   },
   {
+    name: "merge of a scalar",
+    docker: "x: &a 5\nservices:\n  web:\n    <<: *a\n    image: n\n",
+    at: `${D}:4:5`,
+    reason: "merge key << needs a mapping",
+  },
+  {
+    name: "unknown alias",
+    docker: "services:\n  web:\n    image: *nope\n",
+    at: `${D}:3:12`,
+    reason: "unknown alias *nope",
+  },
+  { name: "link to itself", docker: svc("    links: [web]\n"), at: `${D}:4:13`, reason: "web -> web" },
+  {
+    name: "v1 service not a mapping",
+    docker: "web: nginx\n",
+    at: `${D}:1:6`,
+    reason: "service web must be a mapping",
+  },
+  { name: "tab indentation", docker: "services:\n\tweb:\n", at: `${D}:2:1`, reason: "Tabs are not allowed" },
+  {
+    name: "services as a list",
+    docker: "services: [a]\n",
+    at: `${D}:1:11`,
+    reason: "must be a mapping of services",
+  },
+  {
     name: "too many services",
     docker: `services:\n${Array.from({ length: 501 }, (_, i) => `  s${i}: {image: x}\n`).join("")}`,
     at: `${D}:2:3`,

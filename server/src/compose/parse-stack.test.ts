@@ -184,6 +184,16 @@ describe("export round trip", () => {
     expect(parseStack(out).spec).toEqual(spec);
   });
 
+  test("strings YAML 1.1 would misread stay strings on export", () => {
+    const { spec } = parseStack({
+      dockerCompose:
+        "services:\n  a:\n    image: x\n    restart: 'no'\n    environment: {A: 'yes', B: '0755', C: '22:22'}\n",
+    });
+    const out = exportStack(spec);
+    expect(out.dockerCompose).toContain('restart: "no"');
+    expect(parseStack(out).spec).toEqual(spec);
+  });
+
   test("global without the label exports as deploy.mode", () => {
     const { spec } = load("v3");
     expect(exportStack(spec).dockerCompose).toContain("mode: global");

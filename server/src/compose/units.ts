@@ -85,6 +85,7 @@ export function buildUnits(r: FileReporter, drafts: Draft[]): Unit[] {
       else r.error(d.networkRef.node, `network_mode refers to unknown service "${t}"`);
     }
     for (const l of d.links) {
+      if (l.name === d.name) r.error(l.node, `dependency cycle: ${d.name} -> ${d.name} (links to itself)`);
       if (same(l.name)) continue; // a unit reaches its own containers without links
       if (
         other(d, l.name, l.node, "links to") &&
@@ -96,6 +97,8 @@ export function buildUnits(r: FileReporter, drafts: Draft[]): Unit[] {
       if (!unit.externalLinks.some((y) => y.target === x.target && y.alias === x.alias))
         unit.externalLinks.push(x);
     for (const dep of d.dependsOn) {
+      if (dep.name === d.name)
+        r.error(dep.node, `dependency cycle: ${d.name} -> ${d.name} (depends on itself)`);
       if (same(dep.name)) continue;
       if (other(d, dep.name, dep.node, "depends_on") && !unit.dependsOn.includes(dep.name))
         unit.dependsOn.push(dep.name);

@@ -97,10 +97,13 @@ export function loadYaml(text: string, r: FileReporter): YNode | undefined {
   }
   try {
     // The yaml package's own guard against nested alias expansion, before we expand anything.
-    doc.toJS({ maxAliasCount });
+    doc.toJS({ maxAliasCount, mapAsMap: true });
   } catch (e) {
-    r.error(start, `aliases expand without bound: ${(e as Error).message}`);
-    return undefined;
+    // Other failures (bad merge sources, unknown aliases) are reported with positions below.
+    if (e instanceof ReferenceError && e.message.startsWith("Excessive alias count")) {
+      r.error(start, `aliases expand without bound: ${e.message}`);
+      return undefined;
+    }
   }
   const builder = new TreeBuilder(doc, at, r);
   try {
