@@ -2,13 +2,24 @@
 // `corral`: the one multi-call entry point: `corral server` (with `--join`, plus a local agent: the
 // README's main job) and `corral agent`. Compiled into `dist/corral` by `npm run build`.
 import { runAgentCommand } from "./commands/agent.ts";
+import { processIo } from "./commands/cli.ts";
+import { main as logs } from "./commands/logs.ts";
+import { main as ps } from "./commands/ps.ts";
+import { main as rm } from "./commands/rm.ts";
+import { main as scale } from "./commands/scale.ts";
 import { runServerCommand } from "./commands/server.ts";
+import { main as up } from "./commands/up.ts";
 
 const usage = `usage: corral <command> [options]
 
 commands:
   server   run the API server (:8080, SQLite in ./data); --join also joins this machine as a host
   agent    join this machine to a server and run its containers
+  up       create or upgrade a stack from docker-compose.yml and rancher-compose.yml
+  ps       list a stack's services (and with -a their containers)
+  logs     print the logs of a service's containers
+  scale    set how many containers services run
+  rm       remove stacks
   version  print the version
 
 run 'corral <command> --help' for a command's options.
@@ -22,6 +33,16 @@ export async function main(argv: string[]): Promise<number> {
       return runServerCommand(rest);
     case "agent":
       return runAgentCommand(rest);
+    case "up":
+      return up(rest, processIo());
+    case "ps":
+      return ps(rest, processIo());
+    case "logs":
+      return logs(rest, processIo());
+    case "scale":
+      return scale(rest, processIo());
+    case "rm":
+      return rm(rest, processIo());
     case "version":
     case "--version":
       console.log("corral 0.1.0");
