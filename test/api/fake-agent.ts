@@ -1,0 +1,205 @@
+/**
+ * A fake host agent for protocol tests: registers with a token, connects its websocket with the agent
+ * key, says hello, pings on demand, records every event the server sends and (optionally) answers them.
+ */
+import { basic, hostFacts, until } from "./harness.ts";
+
+/** The answer to `POST /v2-beta/register`. */
+export interface AgentRegistration {
+  hostId: string;
+  agentId: string;
+  projectId: string;
+  accessKey: string;
+  secretKey: string;
+}
+
+/** An event frame as the server sends it. */
+export interface ServerEventFrame {
+  type: "event";
+  id: string;
+  agentId: string;
+  name: string;
+  data: Record<string, unknown>;
+}
+
+/** How a fake agent answers events: `false` records them only; a function chooses the reply data. */
+export type AutoReply = false | ((event: ServerEventFrame) => Record<string, unknown>);
+
+/** Registers a host with a registration token and returns the agent's credentials. */
+export async function registerAgent(
+  base: string,
+  token: string,
+  options: { uuid?: string; hostname?: string } = {},
+): Promise<AgentRegistration> {
+  const res = await fetch(`${base}/v2-beta/register`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      token,
+      hostname: options.hostname ?? "fake-host",
+      uuid: options.uuid ?? crypto.randomUUID(),
+    }),
+  });
+  const body = await res.json();
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(body)}`);
+  return body as AgentRegistration;
+}
+
+/** A container as the fake agent reports it in pings. */
+export interface Observed {
+  containerId: string;
+  dockerId: string;
+  name: string;
+  state: "running" | "exited";
+}
+
+/**
+ * Acts as a Docker host would: creates, starts, stops and removes containers in a map, replies with
+ * what it did, and reports them in every ping (so the server does not think they vanished).
+ */
+export function dockerLike(containers: Map<string, Observed>): AutoReply {
+  return (event) => {
+    const data = event.data as { spec?: { containerId: string; name: string }; containerId?: string };
+    const id = data.spec?.containerId ?? data.containerId ?? "";
+    if (!event.name.startsWith("instance.")) return { handled: event.name };
+    if (event.name === "instance.create") {
+      containers.set(id, { containerId: id, dockerId: `d${id}`, name: data.spec!.name, state: "running" });
+    } else if (event.name === "instance.remove") {
+      containers.delete(id);
+      return {};
+    } else if (containers.has(id)) {
+      containers.get(id)!.state = event.name === "instance.stop" ? "exited" : "running";
+    }
+    return { ...(containers.get(id) ?? {}), ipAddress: "10.42.0.2" };
+  };
+}
+
+/** One fake agent connection. */
+export class FakeAgent {
+  readonly events: ServerEventFrame[] = [];
+  readonly frames: unknown[] = [];
+  ws: WebSocket | null = null;
+  closeInfo: { code: number; reason: string } | null = null;
+  /** The containers this agent "runs", reported in every ping. */
+  readonly containers = new Map<string, Observed>();
+  autoReply: AutoReply = dockerLike(this.containers);
+  private pinger: ReturnType<typeof setInterval> | null = null;
+  private seq = 0;
+
+  constructor(
+    readonly base: string,
+    readonly registration: AgentRegistration,
+  ) {}
+
+  /** Registers, connects, says hello and starts pinging. */
+  static async join(base: string, token: string, options: { uuid?: string; ping?: boolean } = {}) {
+    const agent = new FakeAgent(base, await registerAgent(base, token, options));
+    await agent.connect();
+    agent.hello();
+    if (options.ping !== false) agent.startPinging();
+    return agent;
+  }
+
+  get hostId(): string {
+    return this.registration.hostId;
+  }
+
+  /** Opens the websocket and waits for the server's welcome. */
+  async connect(): Promise<void> {
+    const { accessKey, secretKey } = this.registration;
+    const url = `${this.base.replace(/^http/, "ws")}/v2-beta/agent/connect`;
+    const ws = new WebSocket(url, { headers: { Authorization: basic(accessKey, secretKey) } });
+    this.ws = ws;
+    this.closeInfo = null;
+    this.frames.length = 0;
+    ws.onmessage = (m) => this.receive(m.data);
+    ws.onclose = (e) => {
+      this.closeInfo = { code: e.code, reason: e.reason };
+      this.stopPinging();
+    };
+    await until("welcome", () => this.closeInfo || this.frames.some((f) => kind(f) === "welcome"));
+    if (this.closeInfo) throw new Error(`agent socket closed: ${JSON.stringify(this.closeInfo)}`);
+  }
+
+  /** Sends the hello frame. */
+  hello(): void {
+    this.send({
+      type: "hello",
+      agentVersion: "test",
+      facts: hostFacts(),
+      containers: [...this.containers.values()],
+    });
+  }
+
+  /** Sends one ping. */
+  ping(): void {
+    this.send({ type: "ping", seq: this.seq++, containers: [...this.containers.values()] });
+  }
+
+  /** Pings every `everyMs` until stopped or closed. */
+  startPinging(everyMs = 100): void {
+    this.stopPinging();
+    this.pinger = setInterval(() => this.ping(), everyMs);
+  }
+
+  /** Stops the pings (the socket stays open). */
+  stopPinging(): void {
+    if (this.pinger) clearInterval(this.pinger);
+    this.pinger = null;
+  }
+
+  /** Sends a frame as JSON. */
+  send(frame: unknown): void {
+    this.sendRaw(JSON.stringify(frame));
+  }
+
+  /** Sends exact bytes or text. */
+  sendRaw(data: string | Uint8Array): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(data);
+  }
+
+  /** Answers an event. */
+  reply(eventId: string, data: Record<string, unknown> = {}, ok = true): void {
+    this.send({ type: "reply", eventId, ok, data });
+  }
+
+  /** Waits for an event (optionally with a given name) that arrived and was not taken before. */
+  async nextEvent(name?: string, timeoutMs = 5000): Promise<ServerEventFrame> {
+    const index = await until(
+      `event ${name ?? "(any)"}`,
+      () => {
+        const i = this.events.findIndex((e) => name === undefined || e.name === name);
+        return i >= 0 ? i + 1 : 0;
+      },
+      timeoutMs,
+    );
+    return this.events.splice(index - 1, 1)[0]!;
+  }
+
+  /** Waits until the server closed this connection, and returns the close code and reason. */
+  closed(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+    return until("the agent socket to close", () => this.closeInfo, timeoutMs);
+  }
+
+  /** Closes the connection from the agent's side. */
+  async close(): Promise<void> {
+    this.stopPinging();
+    if (this.ws && this.ws.readyState !== WebSocket.CLOSED) {
+      this.ws.close(1000, "bye");
+      await this.closed();
+    }
+  }
+
+  private receive(data: unknown): void {
+    const frame = JSON.parse(String(data));
+    this.frames.push(frame);
+    if (kind(frame) !== "event") return;
+    const event = frame as ServerEventFrame;
+    if (this.autoReply) this.reply(event.id, this.autoReply(event));
+    else this.events.push(event);
+  }
+}
+
+function kind(frame: unknown): string | undefined {
+  return (frame as { type?: string } | null)?.type;
+}
