@@ -9,6 +9,8 @@ export const idPrefixes = {
   registrationToken: "c",
   host: "h",
   container: "i",
+  stack: "st",
+  service: "s",
   auditLog: "al",
   agent: "ag",
 } as const;

@@ -164,3 +164,71 @@ export const stackCreateSchema = z.strictObject({
 });
 /** Input to create a stack. */
 export type StackCreate = z.infer<typeof stackCreateSchema>;
+
+/** Input to create a service through the API (compose files create them through stacks). */
+export const serviceCreateSchema = serviceSpecSchema.extend({
+  name: z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be lowercase letters, digits and '-', as DNS labels are"),
+  stackId: z.string().min(1).max(32),
+});
+
+/** Input to edit a service: what may change without an upgrade. */
+export const serviceUpdateSchema = z.strictObject({
+  scale: z.number().int().min(0).max(10_000).optional(),
+  description: z.string().max(1024).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  retainIp: z.boolean().optional(),
+  scalePolicy: serviceSpecSchema.shape.scalePolicy,
+  upgradeStrategy: upgradeStrategySchema.optional(),
+  selectorLink: z.string().max(1024).optional(),
+  selectorContainer: z.string().max(1024).optional(),
+  externalIpAddresses: z.array(z.string().max(64)).max(256).optional(),
+  hostname: z.string().max(253).optional(),
+  lbConfig: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Input of the service `upgrade` action (Rancher's inServiceStrategy). */
+export const serviceUpgradeSchema = z.strictObject({
+  inServiceStrategy: z.strictObject({
+    launchConfig: launchConfigSchema.optional(),
+    secondaryLaunchConfigs: z.array(launchConfigSchema).max(32).optional(),
+    batchSize: z.number().int().min(1).max(1000).default(1),
+    intervalMillis: z.number().int().min(0).max(3_600_000).default(2000),
+    startFirst: z.boolean().default(false),
+  }),
+});
+
+/** Input of the service `restart` action. */
+export const serviceRestartSchema = z.strictObject({
+  rollingRestartStrategy: z
+    .strictObject({
+      batchSize: z.number().int().min(1).max(1000).default(1),
+      intervalMillis: z.number().int().min(0).max(3_600_000).default(2000),
+    })
+    .default({ batchSize: 1, intervalMillis: 2000 }),
+});
+
+/** Input of the `setservicelinks` action. */
+export const setServiceLinksSchema = z.strictObject({
+  serviceLinks: z
+    .array(z.strictObject({ serviceId: z.string().max(32), name: z.string().max(253).optional() }))
+    .max(256),
+});
+
+/** Input of the stack `upgrade` action: new compose files for the whole stack. */
+export const stackUpgradeSchema = z.strictObject({
+  dockerCompose: z
+    .string()
+    .max(1024 * 1024)
+    .optional(),
+  rancherCompose: z
+    .string()
+    .max(1024 * 1024)
+    .optional(),
+  environment: z.record(z.string(), z.string()).optional(),
+  answers: z.record(z.string(), z.string()).optional(),
+  externalId: z.string().max(256).optional(),
+});

@@ -39,7 +39,7 @@ export function agentReportHandlers(store: Store, dispatcher: () => Dispatcher):
       const n = parseId("container", frame.containerId);
       const row = n === null ? null : store.get<ContainerFields>(n);
       // Only the container's own host may report its health.
-      if (!row || row.type !== "container" || row.data.hostId !== hostId || row.state === "removed") return;
+      if (row?.type !== "container" || row.data.hostId !== hostId || row.state === "removed") return;
       if (row.data.healthState === frame.healthState) return;
       store.update(row.id, { data: { healthState: frame.healthState, healthReason: frame.reason ?? "" } });
     },

@@ -11,6 +11,8 @@ import { type SocketData, socketHandlers, upgradeSocket } from "./http/sockets.t
 import { Subscribers } from "./http/subscribe.ts";
 import { Hub } from "./hub/hub.ts";
 import { defaultTimings, type LivenessTimings } from "./hub/liveness.ts";
+import { Orchestrator } from "./orchestrator/orchestrator.ts";
+import { resumeRunners } from "./orchestrator/runners.ts";
 import { openDatabase } from "./store/db.ts";
 import { Store } from "./store/store.ts";
 
@@ -24,6 +26,8 @@ export interface ServerOptions {
   dataDir: string | null;
   timings?: Partial<LivenessTimings>;
   env?: Record<string, string | undefined>;
+  /** Full orchestrator pass interval (default 15 s). */
+  resyncMs?: number;
 }
 
 /** A running server. */
@@ -32,6 +36,7 @@ export interface RunningServer {
   port: number;
   store: Store;
   hub: Hub;
+  orchestrator: Orchestrator;
   admin: BootstrapResult;
   stop(): Promise<void>;
 }
@@ -66,6 +71,9 @@ export function startServer(options: ServerOptions): RunningServer {
     },
     websocket: socketHandlers(deps),
   });
+  const orchestrator = new Orchestrator(store, hub, { resyncMs: options.resyncMs });
+  orchestrator.start();
+  resumeRunners(store, hub);
   const url = `http://127.0.0.1:${server.port}`;
   log.info("listening", { url: `http://${options.hostname ?? "0.0.0.0"}:${server.port}` });
   return {
@@ -73,8 +81,10 @@ export function startServer(options: ServerOptions): RunningServer {
     port: server.port ?? options.port,
     store,
     hub,
+    orchestrator,
     admin,
     async stop() {
+      orchestrator.stop();
       hub?.stop();
       subscribers.stop();
       await server.stop(true);

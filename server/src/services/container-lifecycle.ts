@@ -29,10 +29,17 @@ const inFlight = new Set<number>();
 export async function completeTransition(store: Store, dispatcher: Dispatcher, rowId: number): Promise<void> {
   if (inFlight.has(rowId)) return;
   inFlight.add(rowId);
+  let handled: string | null = null;
   try {
+    handled = store.get(rowId)?.state ?? null;
     const row = store.get<ContainerFields>(rowId);
     if (!row || !(row.state in transitions) || !row.data.hostId) return;
     const state = row.state as TransitionState;
+    if (state === "removing" && !hostExists(store, row.data.hostId)) {
+      // The host is gone for good: nothing is left to remove on it.
+      store.update(row.id, { state: "removed", removed: Date.now() }, ["removing"]);
+      return;
+    }
     if (!dispatcher.isConnected(row.data.hostId)) {
       store.update(row.id, { data: { transitioningMessage: "waiting for the host's agent to reconnect" } });
       return;
@@ -67,7 +74,15 @@ export async function completeTransition(store: Store, dispatcher: Dispatcher, r
     }
   } finally {
     inFlight.delete(rowId);
+    // Another action may have moved the row on while this one was in flight (remove during create).
+    const now = store.get(rowId)?.state;
+    if (now && now !== handled && now in transitions) void completeTransition(store, dispatcher, rowId);
   }
+}
+
+function hostExists(store: Store, hostId: string): boolean {
+  const host = store.getByPublicId("host", hostId);
+  return Boolean(host && host.state !== "removed");
 }
 
 function settle(store: Store, row: Row<ContainerFields>, reply: Record<string, unknown>): void {

@@ -1,4 +1,4 @@
-import type { InstanceSpec, PortBinding } from "@corral/api";
+import type { HealthCheck, InstanceSpec, PortBinding } from "@corral/api";
 import { labelKeys } from "@corral/api";
 import { AppError } from "@corral/lib";
 
@@ -61,6 +61,23 @@ export interface ContainerFields {
   startCount: number;
   publicEndpoints: { port: number; privatePort: number; protocol: string; bindAddress?: string }[];
   transitioningMessage?: string;
+  /** Launch config fields services pass through to Docker (see LaunchConfig). */
+  volumesFrom?: string[];
+  healthCheck?: HealthCheck;
+  expose?: string[];
+  domainName?: string;
+  privileged?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  devices?: string[];
+  dns?: string[];
+  dnsSearch?: string[];
+  extraHosts?: string[];
+  logConfig?: { driver: string; config: Record<string, string> };
+  stopSignal?: string;
+  stopTimeout?: number;
+  memoryReservation?: number;
+  milliCpuReservation?: number;
   /** Health from the agent's checks: null when the container has no health check. */
   healthState?: "initializing" | "healthy" | "unhealthy" | null;
   healthReason?: string;
@@ -94,5 +111,19 @@ export function instanceSpec(id: string, projectId: string, name: string, c: Con
     memory: c.memory,
     cpuShares: c.cpuShares,
     pullPolicy: c.pullPolicy,
+    volumesFrom: c.volumesFrom,
+    healthCheck: c.healthCheck,
+    expose: c.expose,
+    domainName: c.domainName,
+    privileged: c.privileged,
+    capAdd: c.capAdd,
+    capDrop: c.capDrop,
+    devices: c.devices,
+    dns: c.dns,
+    dnsSearch: c.dnsSearch,
+    extraHosts: c.extraHosts,
+    logConfig: c.logConfig,
+    stopSignal: c.stopSignal,
+    stopTimeout: c.stopTimeout,
   };
 }

@@ -114,8 +114,8 @@ export function containerAction(
         `container ${id} was never created; remove it and create it again`,
       );
     }
-    if (action === "remove" && !current.data.externalId && ["error", "creating"].includes(current.state)) {
-      // Nothing exists on the host yet: the record can go at once.
+    if (action === "remove" && !current.data.hostId) {
+      // Never placed on a host: the record can go at once.
       const gone = ctx.store.update<ContainerFields>(current.id, { state: "removed", removed: Date.now() }, [
         current.state,
       ]);

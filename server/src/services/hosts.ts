@@ -2,6 +2,7 @@ import { type HostFacts, hostUpdateSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
 import type { Row } from "../store/rows.ts";
 import type { ApiKeyData } from "./api-keys.ts";
+import { completeTransition } from "./container-lifecycle.ts";
 import { loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
 
@@ -68,4 +69,27 @@ export function removeHost(ctx: VerbContext, id: string): Row<HostFields> {
     }
     return ctx.store.update<HostFields>(host.id, { state: "removed", removed: now, lookup: null })!;
   });
+}
+
+/**
+ * `evacuate`: deactivates the host and removes the containers of services on it, so the
+ * orchestrator places their units on other hosts. Standalone containers stay where they are.
+ */
+export function evacuateHost(ctx: VerbContext, id: string): Row<HostFields> {
+  if (ctx.principal.kind === "agent") throw new AppError("PermissionDenied", "agents cannot change hosts");
+  const moved: number[] = [];
+  const row = ctx.store.transaction(() => {
+    const host = loadVisible<HostFields>(ctx, "host", id);
+    if (host.state === "removed") throw new AppError("ActionNotAvailable", `host ${id} is removed`);
+    const updated =
+      host.state === "active" ? ctx.store.update<HostFields>(host.id, { state: "inactive" })! : host;
+    for (const c of ctx.store.all<{ serviceId?: string }>("container", { dataField: ["hostId", id] })) {
+      if (!c.data.serviceId || ["removing", "removed"].includes(c.state)) continue;
+      if (ctx.store.update(c.id, { state: "removing" }, ["running", "stopped", "error", "creating"]))
+        moved.push(c.id);
+    }
+    return updated;
+  });
+  for (const cid of moved) void completeTransition(ctx.store, ctx.dispatcher, cid);
+  return row;
 }

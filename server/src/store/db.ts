@@ -36,6 +36,9 @@ const migrations: string[] = [
    CREATE INDEX resource_type_state ON resource (type, state);
    CREATE UNIQUE INDEX resource_lookup ON resource (type, lookup) WHERE lookup IS NOT NULL;
    CREATE TABLE setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // Containers are looked up by their host and service on every ping and reconcile pass.
+  `CREATE INDEX resource_host_id ON resource (json_extract(data, '$.hostId'));
+   CREATE INDEX resource_service_id ON resource (json_extract(data, '$.serviceId'));`,
 ];
 
 function migrate(db: Database): void {

@@ -7,6 +7,8 @@ export const resourceTypes = [
   "host",
   "container",
   "auditLog",
+  "stack",
+  "service",
 ] as const;
 
 /** A resource type the store holds. */

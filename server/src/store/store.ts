@@ -7,6 +7,8 @@ import { fromRaw, type ListPage, type ListQuery, type RawRow, type ResourceType,
 export interface RowChange {
   row: Row;
   previousState: string | null;
+  /** The row before the change (null for inserts). */
+  previous: Row | null;
 }
 
 /** Fields of a new row. */
@@ -87,7 +89,7 @@ export class Store {
         JSON.stringify(row.data),
       )!;
     const created = fromRaw<T>(raw);
-    this.record({ row: created as Row, previousState: null });
+    this.record({ row: created as Row, previousState: null, previous: null });
     return created;
   }
 
@@ -153,7 +155,7 @@ export class Store {
       if (!raw) return null;
       const row = fromRaw<T>(raw);
       if (row.state !== current.state || patch.data || patch.name !== undefined) {
-        this.record({ row: row as Row, previousState: current.state });
+        this.record({ row: row as Row, previousState: current.state, previous: current });
       }
       return row;
     });

@@ -1,4 +1,10 @@
-import { type HostFields, removeHost, setHostActive, updateHost } from "../../services/hosts.ts";
+import {
+  evacuateHost,
+  type HostFields,
+  removeHost,
+  setHostActive,
+  updateHost,
+} from "../../services/hosts.ts";
 import type { ResourceDef } from "../definition.ts";
 import { scopedFields } from "./common.ts";
 
@@ -27,6 +33,11 @@ export const hostResource: ResourceDef = {
   actions: {
     activate: { available: (r) => r.state === "inactive", run: (ctx, id) => setHostActive(ctx, id, true) },
     deactivate: { available: (r) => r.state === "active", run: (ctx, id) => setHostActive(ctx, id, false) },
+    evacuate: {
+      available: (r) => r.state === "active" || r.state === "inactive",
+      run: (ctx, id) => evacuateHost(ctx, id),
+      accepted: true,
+    },
   },
   present: (row) => {
     const d = row.data as unknown as HostFields;

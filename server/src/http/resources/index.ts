@@ -6,6 +6,8 @@ import { containerResource } from "./containers.ts";
 import { hostResource } from "./hosts.ts";
 import { projectResource } from "./projects.ts";
 import { registrationTokenResource } from "./registration-tokens.ts";
+import { serviceResource } from "./services.ts";
+import { stackResource } from "./stacks.ts";
 
 /** Every resource type the API serves. */
 export const resourceDefs: ResourceDef[] = [
@@ -15,5 +17,7 @@ export const resourceDefs: ResourceDef[] = [
   registrationTokenResource,
   hostResource,
   containerResource,
+  stackResource,
+  serviceResource,
   auditLogResource,
 ];

@@ -1,0 +1,197 @@
+import { randomUUID } from "node:crypto";
+import { formatId, type LaunchConfig } from "@corral/api";
+import { completeTransition } from "../services/container-lifecycle.ts";
+import type { ContainerFields } from "../services/container-spec.ts";
+import type { Dispatcher } from "../services/context.ts";
+import type { ServiceFields, UnitMembership } from "../services/service-fields.ts";
+import type { Row } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
+import type { Unit, UnitContainer } from "./units.ts";
+
+/** Rancher's label that marks the primary launch config of a unit. */
+const primaryLaunchConfig = "io.rancher.service.primary.launch.config";
+
+/** The launch configs of a unit, primary first: `[name, config]` with "" naming the primary. */
+export function unitLaunchConfigs(svc: ServiceFields): [string, LaunchConfig][] {
+  const out: [string, LaunchConfig][] = [];
+  if (svc.launchConfig) out.push(["", svc.launchConfig]);
+  for (const lc of svc.secondaryLaunchConfigs) out.push([lc.name ?? "sidekick", lc]);
+  return out;
+}
+
+/**
+ * The member a reference inside a unit names: compose files name the primary by its service name
+ * (`network_mode: container:web` in a sidekick of web), which is member "" here.
+ */
+export function memberOf(ref: string, serviceName: string): string {
+  return ref === serviceName ? "" : ref;
+}
+
+/** Orders launch configs so that a member providing network or volumes is created before its users. */
+export function creationOrder(configs: [string, LaunchConfig][], serviceName = ""): [string, LaunchConfig][] {
+  const byName = new Map(configs);
+  const done = new Set<string>();
+  const out: [string, LaunchConfig][] = [];
+  const visit = (name: string, depth: number) => {
+    if (done.has(name) || depth > configs.length) return;
+    const lc = byName.get(name);
+    if (!lc) return;
+    for (const dep of [lc.networkLaunchConfig, ...lc.dataVolumesFromLaunchConfigs]) {
+      if (dep !== undefined) visit(memberOf(dep, serviceName), depth + 1);
+    }
+    if (!done.has(name)) {
+      done.add(name);
+      out.push([name, lc]);
+    }
+  };
+  for (const [name] of configs) visit(name, 0);
+  return out;
+}
+
+/** The container name of one member of a unit: `stack-service-N`, sidekicks `stack-service-side-N`. */
+export function memberName(
+  stack: string,
+  service: string,
+  launchConfigName: string,
+  createIndex: number,
+): string {
+  return launchConfigName
+    ? `${stack}-${service}-${launchConfigName}-${createIndex}`
+    : `${stack}-${service}-${createIndex}`;
+}
+
+/** The labels Rancher put on every service container, merged over the launch config's own. */
+export function unitLabels(
+  lc: LaunchConfig,
+  stack: string,
+  service: string,
+  uuid: string,
+  launchConfigName: string,
+  name: string,
+) {
+  return {
+    ...lc.labels,
+    "io.rancher.stack.name": stack,
+    "io.rancher.stack_service.name": `${stack}/${service}`,
+    "io.rancher.service.deployment.unit": uuid,
+    "io.rancher.service.launch.config": launchConfigName || primaryLaunchConfig,
+    "io.rancher.container.name": name,
+  };
+}
+
+/** Everything needed to make a unit. */
+export interface UnitPlan {
+  service: Row<ServiceFields>;
+  stackName: string;
+  hostId: string;
+  createIndex: number;
+}
+
+/**
+ * Inserts the rows of a new unit (all members, one transaction) and then asks the host to create
+ * them one by one, providers of network or volumes first. Failures leave a container in `error`;
+ * the next reconcile pass replaces the unit.
+ */
+export async function createUnit(store: Store, dispatcher: Dispatcher, plan: UnitPlan): Promise<void> {
+  const svc = plan.service.data;
+  const uuid = randomUUID();
+  const serviceId = formatId("service", plan.service.id);
+  const configs = creationOrder(unitLaunchConfigs(svc), plan.service.name!);
+  const names = new Map(
+    configs.map(([n]) => [n, memberName(plan.stackName, plan.service.name!, n, plan.createIndex)]),
+  );
+  const nameOf = (ref: string) => names.get(memberOf(ref, plan.service.name!)) ?? ref;
+  const rows = store.transaction(() =>
+    configs.map(([lcName, lc]) => {
+      const name = names.get(lcName)!;
+      const membership: UnitMembership = {
+        serviceId,
+        stackId: svc.stackId,
+        deploymentUnitUuid: uuid,
+        createIndex: plan.createIndex,
+        launchConfigName: lcName,
+        serviceVersion: svc.version,
+        startOnce: lc.labels["io.rancher.container.start_once"] === "true",
+      };
+      const networkMode =
+        lc.networkLaunchConfig !== undefined ? `container:${nameOf(lc.networkLaunchConfig)}` : lc.networkMode;
+      const volumesFrom = [...lc.dataVolumesFromLaunchConfigs.map(nameOf), ...lc.dataVolumesFrom];
+      const data: ContainerFields & UnitMembership = {
+        ...membership,
+        imageUuid: lc.imageUuid,
+        command: lc.command,
+        entryPoint: lc.entryPoint,
+        environment: lc.environment,
+        labels: unitLabels(lc, plan.stackName, plan.service.name!, uuid, lcName, name),
+        ports: lc.ports,
+        dataVolumes: lc.dataVolumes,
+        restartPolicy: lc.restartPolicy,
+        networkMode,
+        hostId: plan.hostId,
+        workingDir: lc.workingDir,
+        user: lc.user,
+        hostname: lc.hostname,
+        tty: lc.tty,
+        stdinOpen: lc.stdinOpen,
+        memory: lc.memory,
+        cpuShares: lc.cpuShares,
+        pullPolicy: lc.labels["io.rancher.container.pull_image"] === "always" ? "always" : lc.pullPolicy,
+        startOnCreate: true,
+        externalId: null,
+        primaryIpAddress: null,
+        exitCode: null,
+        startCount: 0,
+        publicEndpoints: [],
+        volumesFrom: volumesFrom.length ? volumesFrom : undefined,
+        healthCheck: lc.healthCheck,
+        healthState: lc.healthCheck ? "initializing" : null,
+        expose: lc.expose,
+        domainName: lc.domainName,
+        privileged: lc.privileged,
+        capAdd: lc.capAdd,
+        capDrop: lc.capDrop,
+        devices: lc.devices,
+        dns: lc.dns,
+        dnsSearch: lc.dnsSearch,
+        extraHosts: lc.extraHosts,
+        logConfig: lc.logConfig,
+        stopSignal: lc.stopSignal,
+        stopTimeout: lc.stopTimeout,
+        memoryReservation: lc.memoryReservation,
+        milliCpuReservation: lc.milliCpuReservation,
+        transitioningMessage: "scheduled",
+      };
+      return store.insert("container", { projectId: plan.service.projectId, name, state: "creating", data });
+    }),
+  );
+  for (const row of rows) await completeTransition(store, dispatcher, row.id);
+}
+
+/** Moves containers to a transitional state (when still in one of `from`) and drives them there. */
+export async function transition(
+  store: Store,
+  dispatcher: Dispatcher,
+  containers: UnitContainer[],
+  from: string[],
+  to: "starting" | "stopping" | "removing" | "restarting",
+): Promise<void> {
+  const moved: number[] = [];
+  store.transaction(() => {
+    for (const c of containers) {
+      if (store.update(c.id, { state: to, data: { transitioningMessage: "" } }, from)) moved.push(c.id);
+    }
+  });
+  await Promise.all(moved.map((id) => completeTransition(store, dispatcher, id)));
+}
+
+/** Removes whole units (all members). */
+export function removeUnits(store: Store, dispatcher: Dispatcher, units: Unit[]): Promise<void> {
+  const all = units.flatMap((u) => u.containers);
+  return transition(
+    store,
+    dispatcher,
+    all,
+    ["running", "stopped", "error", "creating", "starting", "stopping", "restarting"],
+    "removing",
+  );
+}

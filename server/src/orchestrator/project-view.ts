@@ -1,0 +1,76 @@
+import { formatId } from "@corral/api";
+import { Scheduler } from "../scheduler/index.ts";
+import type { Dispatcher } from "../services/context.ts";
+import type { HostFields } from "../services/hosts.ts";
+import type { StackFields } from "../services/service-fields.ts";
+import type { Row } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
+import { schedHosts, schedInstances } from "./placement.ts";
+import { presentStates, type UnitContainer } from "./units.ts";
+
+/**
+ * Everything one reconcile pass needs about a project, read once: hosts, stacks, present containers
+ * grouped by service, and a scheduler that sees every placement made during the pass.
+ */
+export class ProjectView {
+  readonly hosts: Row<HostFields>[];
+  readonly hostById = new Map<string, Row<HostFields>>();
+  readonly byService = new Map<string, UnitContainer[]>();
+  private readonly stacks = new Map<string, Row<StackFields> | null>();
+  private scheduler: Scheduler | null = null;
+  private readonly present: Row[];
+
+  constructor(
+    private readonly store: Store,
+    private readonly dispatcher: Dispatcher,
+    readonly projectId: string,
+  ) {
+    this.hosts = store.all<HostFields>("host", { projectId, state: ["active", "inactive"] });
+    for (const h of this.hosts) this.hostById.set(formatId("host", h.id), h);
+    this.present = store.all("container", { projectId, state: presentStates });
+    for (const c of this.present as UnitContainer[]) {
+      const sid = c.data.serviceId;
+      if (!sid) continue;
+      const list = this.byService.get(sid) ?? [];
+      list.push(c);
+      this.byService.set(sid, list);
+    }
+  }
+
+  /** Hosts whose agent is disconnected, and hosts that no longer exist. */
+  hostFacts(): { disconnected: Set<string>; missing: Set<string> } {
+    const disconnected = new Set<string>();
+    for (const [id, h] of this.hostById) if (h.data.agentState === "disconnected") disconnected.add(id);
+    const missing = new Set<string>();
+    for (const c of this.present as UnitContainer[]) {
+      if (c.data.hostId && !this.hostById.has(c.data.hostId)) missing.add(c.data.hostId);
+    }
+    return { disconnected, missing };
+  }
+
+  /** True when a host is active with its agent connected (it can take and run work now). */
+  hostReady(hostId: string): boolean {
+    const h = this.hostById.get(hostId);
+    return Boolean(
+      h && h.state === "active" && h.data.agentState === "active" && this.dispatcher.isConnected(hostId),
+    );
+  }
+
+  /** The stack row of a service, cached. */
+  stack(stackId: string): Row<StackFields> | null {
+    if (!this.stacks.has(stackId))
+      this.stacks.set(stackId, this.store.getByPublicId<StackFields>("stack", stackId));
+    return this.stacks.get(stackId) ?? null;
+  }
+
+  /** The pass's scheduler, built on first use. */
+  sched(): Scheduler {
+    if (!this.scheduler) {
+      this.scheduler = new Scheduler(
+        schedHosts(this.hosts, this.dispatcher),
+        schedInstances(this.present as never),
+      );
+    }
+    return this.scheduler;
+  }
+}

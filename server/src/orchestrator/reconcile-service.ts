@@ -1,0 +1,189 @@
+import { formatId } from "@corral/api";
+import { createLogger } from "@corral/lib";
+import { summarizeReasons } from "../scheduler/index.ts";
+import type { Dispatcher } from "../services/context.ts";
+import type { ServiceFields } from "../services/service-fields.ts";
+import type { Row } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
+import { createUnit, removeUnits, transition } from "./deploy.ts";
+import { serviceHealth } from "./health.ts";
+import { unitRequest } from "./placement.ts";
+import type { ProjectView } from "./project-view.ts";
+import { groupUnits, judgeUnit, type Unit, unitHealthy } from "./units.ts";
+
+const log = createLogger("orchestrator");
+
+/** States in which the reconciler keeps a service's units at scale. */
+const runningStates = ["activating", "active", "upgraded"];
+/** States owned by a runner (upgrade, rollback, restart): the reconciler only updates status. */
+const runnerStates = ["upgrading", "rolling-back", "finishing-upgrade", "restarting", "canceled-upgrade"];
+
+/** What a pass did to one service. */
+export interface ServiceOutcome {
+  changed: boolean;
+  /** When set, the service wants another pass at this time (crash-loop backoff). */
+  retryAt?: number;
+}
+
+/** The delay before replacing units again after `failures` failed units in a row (1 s doubling, at most 60 s). */
+export function crashLoopDelay(failures: number): number {
+  return Math.min(60_000, 1000 * 2 ** Math.max(0, failures - 1));
+}
+
+/**
+ * One reconcile step for one service, as Cattle's deployment planner did it: replace bad units,
+ * start stopped ones, add units until `scale` (or one per eligible host for global services) and
+ * remove extras, highest createIndex first. Creations run in the background; their rows exist
+ * before this returns, so the next pass counts them.
+ */
+export function reconcileService(
+  store: Store,
+  dispatcher: Dispatcher,
+  view: ProjectView,
+  svc: Row<ServiceFields>,
+): ServiceOutcome {
+  const serviceId = formatId("service", svc.id);
+  const units = groupUnits(view.byService.get(serviceId) ?? []);
+  const stackName = view.stack(svc.data.stackId)?.name ?? "stack";
+  let changed = false;
+  const run = (p: Promise<void>) => {
+    changed = true;
+    p.catch((e) => log.error("reconcile action failed", { serviceId, error: e }));
+  };
+
+  if (svc.state === "removing") {
+    if (units.length > 0) run(removeUnits(store, dispatcher, units));
+    else
+      return {
+        changed: Boolean(store.update(svc.id, { state: "removed", removed: Date.now() }, ["removing"])),
+      };
+    return { changed };
+  }
+  if (svc.state === "deactivating" || svc.state === "inactive") {
+    const running = units.flatMap((u) => u.containers).filter((c) => c.state === "running");
+    if (running.length > 0) run(transition(store, dispatcher, running, ["running"], "stopping"));
+    else if (svc.state === "deactivating")
+      changed = Boolean(store.update(svc.id, { state: "inactive" }, ["deactivating"]));
+    return {
+      changed:
+        writeStatus(
+          store,
+          svc,
+          units.filter((u) => u.version === svc.data.version),
+          0,
+        ) || changed,
+    };
+  }
+  const current = units.filter((u) => u.version === svc.data.version);
+  if (
+    runnerStates.includes(svc.state) ||
+    !runningStates.includes(svc.state) ||
+    (svc.data.kind !== "service" && !svc.data.launchConfig)
+  ) {
+    const desired = svc.data.launchConfig ? svc.data.scale : 0;
+    return { changed: writeStatus(store, svc, current, desired) };
+  }
+
+  const hosts = view.hostFacts();
+  const healthCheck = svc.data.launchConfig?.healthCheck;
+  const quorum = healthCheck?.recreateOnQuorumStrategyConfig?.quorum ?? 1;
+  const quorumMet = current.filter(unitHealthy).length >= quorum;
+  const kept: Unit[] = [];
+  const doomed: Unit[] = [];
+  for (const unit of current) {
+    const verdict = judgeUnit(unit, healthCheck, hosts, quorumMet);
+    if (verdict.kind === "replace") {
+      log.info("replacing unit", { serviceId, unit: unit.createIndex, reason: verdict.reason });
+      doomed.push(unit);
+      continue;
+    }
+    if (verdict.kind === "start")
+      run(transition(store, dispatcher, verdict.containers, ["stopped"], "starting"));
+    kept.push(unit);
+  }
+  for (const c of doomed.flatMap((u) => u.containers)) view.sched().release(formatId("container", c.id));
+  if (doomed.length > 0) run(removeUnits(store, dispatcher, doomed));
+
+  // Crash-loop guard: units that fail again and again are replaced with a growing delay, and the
+  // service says why, instead of churning containers as fast as the host can make them.
+  const now = Date.now();
+  const failed = doomed.flatMap((u) => u.containers).find((c) => c.state === "error");
+  let failureCount = svc.data.failures ?? 0;
+  let retryAt = svc.data.retryAt ?? 0;
+  const status: Record<string, unknown> = {};
+  if (failed) {
+    failureCount += 1;
+    retryAt = now + crashLoopDelay(failureCount);
+    status.failures = failureCount;
+    status.retryAt = retryAt;
+    status.transitioningMessage = `${failed.name}: ${failed.data.transitioningMessage || "failed"}`;
+  }
+  const waiting = retryAt > now;
+
+  let nextIndex = svc.data.nextCreateIndex;
+  const failures: string[] = [];
+  const create = (hostId: string) => {
+    const createIndex = nextIndex++;
+    run(
+      createUnit(store, dispatcher, {
+        service: { ...svc, data: { ...svc.data } },
+        stackName,
+        hostId,
+        createIndex,
+      }),
+    );
+  };
+
+  let desired: number;
+  if (svc.data.global) {
+    const request = unitRequest(svc, stackName, nextIndex);
+    const eligible = new Set(view.sched().eligibleHosts(request));
+    const covered = new Set(kept.map((u) => u.hostId));
+    for (const hostId of eligible) {
+      if (covered.has(hostId) || waiting) continue;
+      const placed = view.sched().place(unitRequest(svc, stackName, nextIndex, hostId));
+      if (placed.hostId !== null) create(placed.hostId);
+      else failures.push(summarizeReasons(placed.reasons));
+    }
+    const strays = kept.filter((u) => u.hostId && !eligible.has(u.hostId) && view.hostReady(u.hostId));
+    if (strays.length > 0) run(removeUnits(store, dispatcher, strays));
+    desired = eligible.size;
+  } else {
+    desired = svc.data.scale;
+    for (let i = kept.length; i < desired && !waiting; i++) {
+      const placed = view.sched().place(unitRequest(svc, stackName, nextIndex));
+      if (placed.hostId === null) {
+        failures.push(summarizeReasons(placed.reasons));
+        break;
+      }
+      create(placed.hostId);
+    }
+    if (kept.length > desired) {
+      const extras = [...kept].sort((a, b) => b.createIndex - a.createIndex).slice(0, kept.length - desired);
+      run(removeUnits(store, dispatcher, extras));
+    }
+  }
+  const patch: Record<string, unknown> = { ...status };
+  if (!failed && failureCount > 0 && kept.length >= desired && kept.every(unitHealthy)) {
+    Object.assign(patch, { failures: 0, retryAt: 0, transitioningMessage: "" });
+  }
+  if (nextIndex !== svc.data.nextCreateIndex) patch.nextCreateIndex = nextIndex;
+  const message = failures[0] ?? "";
+  if (message !== (svc.data.schedulingMessage ?? "")) patch.schedulingMessage = message;
+  if (Object.keys(patch).length > 0 || svc.state === "activating") {
+    store.update(svc.id, { ...(svc.state === "activating" ? { state: "active" } : {}), data: patch });
+    changed = true;
+  }
+  const fresh = store.get<ServiceFields>(svc.id) ?? svc;
+  const statusChanged = writeStatus(store, fresh, current, desired);
+  return { changed: statusChanged || changed, ...(waiting ? { retryAt } : {}) };
+}
+
+/** Writes currentScale and healthState when they changed. */
+function writeStatus(store: Store, svc: Row<ServiceFields>, current: Unit[], desired: number): boolean {
+  const running = current.filter((u) => u.containers.every((c) => c.state === "running")).length;
+  const health = serviceHealth(current, desired);
+  if (running === svc.data.currentScale && health === svc.data.healthState) return false;
+  store.update(svc.id, { data: { currentScale: running, healthState: health } });
+  return true;
+}

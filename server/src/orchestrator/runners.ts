@@ -1,0 +1,219 @@
+import { formatId } from "@corral/api";
+import { createLogger, sleep } from "@corral/lib";
+import { summarizeReasons } from "../scheduler/index.ts";
+import type { Dispatcher } from "../services/context.ts";
+import type { ServiceFields } from "../services/service-fields.ts";
+import type { Row } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
+import { createUnit, removeUnits, transition } from "./deploy.ts";
+import { unitRequest } from "./placement.ts";
+import { ProjectView } from "./project-view.ts";
+import { groupUnits, type Unit, unitHealthy } from "./units.ts";
+
+const log = createLogger("upgrade");
+const running = new Set<number>();
+/** How long a new unit may take to become healthy before the upgrade gives up on it. */
+const unitReadyTimeoutMs = 300_000;
+
+function load(store: Store, id: number): Row<ServiceFields> | null {
+  const row = store.get<ServiceFields>(id);
+  return row && row.type === "service" ? row : null;
+}
+
+function unitsOf(store: Store, svc: Row<ServiceFields>): Unit[] {
+  return groupUnits(
+    store.all("container", { dataField: ["serviceId", formatId("service", svc.id)] }) as never,
+  );
+}
+
+/** Waits until the units with these createIndexes are running and healthy, or the service left `state`. */
+async function waitReady(store: Store, id: number, indexes: number[], state: string): Promise<boolean> {
+  const deadline = Date.now() + unitReadyTimeoutMs;
+  while (Date.now() < deadline) {
+    const svc = load(store, id);
+    if (!svc || svc.state !== state) return false;
+    const units = unitsOf(store, svc).filter((u) => indexes.includes(u.createIndex));
+    if (units.length === indexes.length && units.every(unitHealthy)) return true;
+    if (units.some((u) => u.containers.some((c) => c.state === "error"))) return false;
+    await sleep(200);
+  }
+  return false;
+}
+
+/** Creates `count` units of the service's current version; returns their createIndexes. */
+function addUnits(store: Store, dispatcher: Dispatcher, svc: Row<ServiceFields>, count: number): number[] {
+  const view = new ProjectView(store, dispatcher, svc.projectId!);
+  const stackName = view.stack(svc.data.stackId)?.name ?? "stack";
+  const indexes: number[] = [];
+  let next = svc.data.nextCreateIndex;
+  for (let i = 0; i < count; i++) {
+    const placed = view.sched().place(unitRequest(svc, stackName, next));
+    if (placed.hostId === null) {
+      store.update(svc.id, { data: { schedulingMessage: summarizeReasons(placed.reasons) } });
+      break;
+    }
+    indexes.push(next);
+    const createIndex = next++;
+    createUnit(store, dispatcher, { service: svc, stackName, hostId: placed.hostId, createIndex }).catch(
+      (e) => log.error("creating a unit failed", { error: e }),
+    );
+  }
+  store.update(svc.id, { data: { nextCreateIndex: next } });
+  return indexes;
+}
+
+/**
+ * In-service upgrade, batch by batch as Cattle did: with `startFirst`, start the new units, wait
+ * until they are healthy, then stop the old ones; otherwise stop first. Old containers are stopped,
+ * not deleted, so `rollback` can start them again; `finishupgrade` removes them. Cancelling moves
+ * the service to `canceled-upgrade`, which ends the loop between batches.
+ */
+export async function runUpgrade(store: Store, dispatcher: Dispatcher, id: number): Promise<void> {
+  if (running.has(id)) return;
+  running.add(id);
+  try {
+    let svc = load(store, id);
+    if (!svc?.data.upgrade) return;
+    const { batchSize, intervalMillis, startFirst, previousVersion } = svc.data.upgrade;
+    while (true) {
+      svc = load(store, id);
+      if (svc?.state !== "upgrading") return;
+      const all = unitsOf(store, svc);
+      const old = all.filter(
+        (u) => u.version === previousVersion && u.containers.some((c) => c.state === "running"),
+      );
+      const fresh = all.filter((u) => u.version === svc!.data.version);
+      const want = svc.data.global ? old.length + fresh.length : svc.data.scale;
+      if (old.length === 0 && fresh.length >= Math.min(want, svc.data.scale)) break;
+      const batch = old.slice(0, batchSize);
+      const toAdd = Math.max(0, Math.min(batchSize, want - fresh.length));
+      if (startFirst) {
+        const indexes = addUnits(store, dispatcher, svc, toAdd);
+        if (indexes.length > 0 && !(await waitReady(store, id, indexes, "upgrading"))) {
+          log.warn("new units did not become healthy; upgrade paused", { service: formatId("service", id) });
+          store.update(id, {
+            data: { transitioningMessage: "new containers did not become healthy; roll back or finish" },
+          });
+          return;
+        }
+        await transition(
+          store,
+          dispatcher,
+          batch.flatMap((u) => u.containers),
+          ["running"],
+          "stopping",
+        );
+      } else {
+        await transition(
+          store,
+          dispatcher,
+          batch.flatMap((u) => u.containers),
+          ["running"],
+          "stopping",
+        );
+        const indexes = addUnits(store, dispatcher, svc, toAdd);
+        if (indexes.length > 0 && !(await waitReady(store, id, indexes, "upgrading"))) {
+          store.update(id, {
+            data: { transitioningMessage: "new containers did not become healthy; roll back or finish" },
+          });
+          return;
+        }
+      }
+      if (batch.length === 0 && toAdd === 0) break;
+      await sleep(intervalMillis);
+    }
+    store.update(id, { state: "upgraded", data: { transitioningMessage: "" } }, ["upgrading"]);
+  } finally {
+    running.delete(id);
+  }
+}
+
+/** Rollback: removes the new units, restores the previous launch configs and starts the old units again. */
+export async function runRollback(store: Store, dispatcher: Dispatcher, id: number): Promise<void> {
+  const svc = load(store, id);
+  if (svc?.state !== "rolling-back" || !svc.data.upgrade) return;
+  const up = svc.data.upgrade;
+  const all = unitsOf(store, svc);
+  await removeUnits(
+    store,
+    dispatcher,
+    all.filter((u) => u.version !== up.previousVersion),
+  );
+  const old = all.filter((u) => u.version === up.previousVersion);
+  store.update(id, {
+    data: {
+      launchConfig: up.previousLaunchConfig,
+      secondaryLaunchConfigs: up.previousSecondaryLaunchConfigs,
+      version: up.previousVersion,
+      upgrade: undefined,
+    },
+  });
+  await transition(
+    store,
+    dispatcher,
+    old.flatMap((u) => u.containers),
+    ["stopped"],
+    "starting",
+  );
+  store.update(id, { state: "active", data: { transitioningMessage: "" } }, ["rolling-back"]);
+}
+
+/** Finish: removes the old (stopped) units and forgets the previous launch configs. */
+export async function runFinish(store: Store, dispatcher: Dispatcher, id: number): Promise<void> {
+  const svc = load(store, id);
+  if (svc?.state !== "finishing-upgrade") return;
+  const old = unitsOf(store, svc).filter((u) => u.version !== svc.data.version);
+  await removeUnits(store, dispatcher, old);
+  store.update(id, { state: "active", data: { upgrade: undefined, transitioningMessage: "" } }, [
+    "finishing-upgrade",
+  ]);
+}
+
+/** Rolling restart: restarts units batch by batch, waiting for each batch to be healthy. */
+export async function runRestart(
+  store: Store,
+  dispatcher: Dispatcher,
+  id: number,
+  batchSize: number,
+  intervalMillis: number,
+): Promise<void> {
+  if (running.has(id)) return;
+  running.add(id);
+  try {
+    const svc = load(store, id);
+    if (svc?.state !== "restarting") return;
+    const units = unitsOf(store, svc).filter((u) => u.version === svc.data.version);
+    for (let i = 0; i < units.length; i += batchSize) {
+      const batch = units.slice(i, i + batchSize);
+      await transition(
+        store,
+        dispatcher,
+        batch.flatMap((u) => u.containers),
+        ["running", "stopped"],
+        "restarting",
+      );
+      await waitReady(
+        store,
+        id,
+        batch.map((u) => u.createIndex),
+        "restarting",
+      );
+      if (i + batchSize < units.length) await sleep(intervalMillis);
+    }
+    store.update(id, { state: "active" }, ["restarting"]);
+  } finally {
+    running.delete(id);
+  }
+}
+
+/** After a server restart, picks up the runners of services left mid-way. */
+export function resumeRunners(store: Store, dispatcher: Dispatcher): void {
+  for (const svc of store.all<ServiceFields>("service", {
+    state: ["upgrading", "rolling-back", "finishing-upgrade", "restarting"],
+  })) {
+    if (svc.state === "upgrading") void runUpgrade(store, dispatcher, svc.id);
+    if (svc.state === "rolling-back") void runRollback(store, dispatcher, svc.id);
+    if (svc.state === "finishing-upgrade") void runFinish(store, dispatcher, svc.id);
+    if (svc.state === "restarting") void runRestart(store, dispatcher, svc.id, 1, 2000);
+  }
+}

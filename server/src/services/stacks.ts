@@ -1,0 +1,217 @@
+import { formatId, type StackSpec, stackCreateSchema, stackUpgradeSchema } from "@corral/api";
+import { AppError } from "@corral/lib";
+import { exportStack, parseStack } from "../compose/index.ts";
+import { runFinish, runRollback, runUpgrade } from "../orchestrator/runners.ts";
+import type { Row } from "../store/rows.ts";
+import { loadProject, loadVisible, type VerbContext } from "./context.ts";
+import { parseInput } from "./input.ts";
+import type { ServiceFields, StackFields } from "./service-fields.ts";
+import { insertService, liveServiceStates, serviceActionStates, startUpgrade } from "./services.ts";
+
+const liveStackStates = [
+  "active",
+  "inactive",
+  "upgrading",
+  "upgraded",
+  "rolling-back",
+  "finishing-upgrade",
+  "removing",
+];
+
+/**
+ * Creates a stack from compose files. The files are parsed and checked whole first: a stack that
+ * cannot deploy is refused with `file:line:column` and nothing is created.
+ */
+export function createStack(ctx: VerbContext, projectId: string, body: unknown): Row<StackFields> {
+  const input = parseInput(stackCreateSchema, body);
+  const environment = { ...(input.environment ?? {}), ...(input.answers ?? {}) };
+  const { spec } = parseStack({
+    dockerCompose: input.dockerCompose ?? "",
+    rancherCompose: input.rancherCompose,
+    environment,
+  });
+  const start = input.startOnCreate ?? true;
+  return ctx.store.transaction(() => {
+    const project = loadProject(ctx, projectId);
+    if (project.state !== "active")
+      throw new AppError("InvalidState", `environment ${projectId} is ${project.state}`);
+    const pid = formatId("project", project.id);
+    const clash = ctx.store
+      .all("stack", { projectId: pid, state: liveStackStates })
+      .some((s) => s.name === input.name);
+    if (clash)
+      throw new AppError("NotUnique", `a stack named ${input.name} exists in this environment`, {
+        detail: { field: "name" },
+      });
+    const stack = ctx.store.insert<StackFields>("stack", {
+      projectId: pid,
+      name: input.name,
+      state: "active",
+      data: {
+        description: input.description,
+        dockerCompose: input.dockerCompose ?? "",
+        rancherCompose: input.rancherCompose ?? "",
+        environment,
+        externalId: input.externalId,
+        startOnCreate: start,
+        healthState: "initializing",
+      },
+    });
+    const stackId = formatId("stack", stack.id);
+    for (const svc of spec.services) insertService(ctx.store, pid, stackId, svc, start && svc.startOnCreate);
+    return stack;
+  });
+}
+
+/** The live services of a stack. */
+export function stackServices(ctx: VerbContext, stack: Row): Row<ServiceFields>[] {
+  return ctx.store.all<ServiceFields>("service", {
+    projectId: stack.projectId!,
+    state: liveServiceStates,
+    dataField: ["stackId", formatId("stack", stack.id)],
+  });
+}
+
+/** `activateservices` / `deactivateservices`: every service of the stack. */
+export function setStackServicesActive(ctx: VerbContext, id: string, active: boolean): Row<StackFields> {
+  return ctx.store.transaction(() => {
+    const stack = loadVisible<StackFields>(ctx, "stack", id);
+    for (const svc of stackServices(ctx, stack)) {
+      const from = active ? serviceActionStates.activate! : serviceActionStates.deactivate!;
+      ctx.store.update(svc.id, { state: active ? "activating" : "deactivating" }, from);
+    }
+    return ctx.store.update<StackFields>(stack.id, { state: active ? "active" : "inactive" })!;
+  });
+}
+
+/** `remove`: removes the stack with all its services and their containers. */
+export function removeStack(ctx: VerbContext, id: string): Row<StackFields> {
+  return ctx.store.transaction(() => {
+    const stack = loadVisible<StackFields>(ctx, "stack", id);
+    if (stack.state === "removed") throw new AppError("ActionNotAvailable", `stack ${id} is removed`);
+    for (const svc of stackServices(ctx, stack)) ctx.store.update(svc.id, { state: "removing" });
+    return ctx.store.update<StackFields>(stack.id, { state: "removed", removed: Date.now() })!;
+  });
+}
+
+/** Launch config equality, for deciding which services an upgrade touches. */
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/**
+ * `upgrade` with new compose files: services whose launch configs changed are upgraded in service
+ * (with their rancher-compose upgrade_strategy), new services are added, scale and other fields are
+ * applied. Services missing from the new files are left alone, as rancher-compose did.
+ */
+export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<StackFields> {
+  const input = parseInput(stackUpgradeSchema, body);
+  const upgraded: number[] = [];
+  const row = ctx.store.transaction(() => {
+    const stack = loadVisible<StackFields>(ctx, "stack", id);
+    if (!["active", "inactive"].includes(stack.state))
+      throw new AppError("ActionNotAvailable", `stack ${id} is ${stack.state}`);
+    const environment = { ...stack.data.environment, ...(input.environment ?? {}), ...(input.answers ?? {}) };
+    const dockerCompose = input.dockerCompose ?? stack.data.dockerCompose;
+    const rancherCompose = input.rancherCompose ?? stack.data.rancherCompose;
+    const { spec } = parseStack({ dockerCompose, rancherCompose, environment });
+    const existing = new Map(stackServices(ctx, stack).map((s) => [s.name, s]));
+    const stackId = formatId("stack", stack.id);
+    for (const next of spec.services) {
+      const svc = existing.get(next.name);
+      if (!svc) {
+        insertService(ctx.store, stack.projectId!, stackId, next, stack.state === "active");
+        continue;
+      }
+      const { launchConfig, secondaryLaunchConfigs, name: _n, ...fields } = next;
+      ctx.store.update(svc.id, { data: { ...fields } });
+      if (
+        !same(launchConfig, svc.data.launchConfig) ||
+        !same(secondaryLaunchConfigs, svc.data.secondaryLaunchConfigs)
+      ) {
+        const strategy = next.upgradeStrategy ?? { batchSize: 1, intervalMillis: 2000, startFirst: false };
+        const fresh = ctx.store.get<ServiceFields>(svc.id)!;
+        upgraded.push(startUpgrade(ctx.store, fresh, launchConfig, secondaryLaunchConfigs, strategy).id);
+      }
+    }
+    return ctx.store.update<StackFields>(stack.id, {
+      state: upgraded.length > 0 ? "upgrading" : stack.state,
+      data: {
+        dockerCompose,
+        rancherCompose,
+        environment,
+        ...(input.externalId ? { externalId: input.externalId } : {}),
+        previous: {
+          dockerCompose: stack.data.dockerCompose,
+          rancherCompose: stack.data.rancherCompose,
+          environment: stack.data.environment,
+        },
+      },
+    })!;
+  });
+  for (const sid of upgraded) void runUpgrade(ctx.store, ctx.dispatcher, sid);
+  return row;
+}
+
+/** `finishupgrade` / `rollback` / `cancelupgrade` on every upgrading service of the stack. */
+export function settleStackUpgrade(
+  ctx: VerbContext,
+  id: string,
+  how: "finish" | "rollback" | "cancel",
+): Row<StackFields> {
+  const started: number[] = [];
+  const row = ctx.store.transaction(() => {
+    const stack = loadVisible<StackFields>(ctx, "stack", id);
+    if (!["upgrading", "upgraded"].includes(stack.state))
+      throw new AppError("ActionNotAvailable", `stack ${id} is ${stack.state}`);
+    const target =
+      how === "finish" ? "finishing-upgrade" : how === "rollback" ? "rolling-back" : "canceled-upgrade";
+    const from = how === "cancel" ? serviceActionStates.cancelupgrade! : serviceActionStates.finishupgrade!;
+    for (const svc of stackServices(ctx, stack))
+      if (ctx.store.update(svc.id, { state: target }, from)) started.push(svc.id);
+    const back =
+      how === "rollback" && stack.data.previous
+        ? { ...stack.data.previous, previous: undefined }
+        : { previous: undefined };
+    return ctx.store.update<StackFields>(stack.id, {
+      state: how === "cancel" ? "upgraded" : "active",
+      data: how === "cancel" ? {} : back,
+    })!;
+  });
+  for (const sid of started) {
+    if (how === "finish") void runFinish(ctx.store, ctx.dispatcher, sid);
+    if (how === "rollback") void runRollback(ctx.store, ctx.dispatcher, sid);
+  }
+  return row;
+}
+
+/** `exportconfig`: the stack as compose files that deploy the same stack again. */
+export function exportStackConfig(
+  ctx: VerbContext,
+  id: string,
+): { type: string; dockerComposeConfig: string; rancherComposeConfig: string } {
+  const stack = loadVisible<StackFields>(ctx, "stack", id);
+  const spec: StackSpec = {
+    services: stackServices(ctx, stack).map((s) => {
+      const {
+        stackId: _s,
+        version: _v,
+        nextCreateIndex: _n,
+        currentScale: _c,
+        healthState: _h,
+        upgrade: _u,
+        schedulingMessage: _m,
+        transitioningMessage: _t,
+        ...rest
+      } = s.data;
+      return { name: s.name!, ...rest };
+    }),
+    volumes: {},
+  };
+  const files = exportStack(spec);
+  return {
+    type: "composeConfig",
+    dockerComposeConfig: files.dockerCompose,
+    rancherComposeConfig: files.rancherCompose,
+  };
+}
