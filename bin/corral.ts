@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 // `corral`: the one multi-call entry point: `corral server` (with `--join`, plus a local agent: the
-// README's main job) and `corral agent`. Compiled into `dist/corral` by `npm run build`.
+// README's main job), `corral agent`, and the user commands for stacks (`up`, `ps`, `logs`, `scale`,
+// `rm`, as rancher-compose and the rancher CLI had them). Compiled into `dist/corral` by `npm run build`.
 import { runAgentCommand } from "./commands/agent.ts";
 import { processIo } from "./commands/cli.ts";
 import { main as logs } from "./commands/logs.ts";
