@@ -62,7 +62,8 @@ export function startServer(options: ServerOptions): RunningServer {
   const server: Server<SocketData> = Bun.serve<SocketData>({
     port: options.port,
     hostname: options.hostname ?? "0.0.0.0",
-    maxRequestBodySize: maxBodyBytes * 2,
+    // Bun's own limit answers without our error body; ours (readJson) is the one clients meet.
+    maxRequestBodySize: maxBodyBytes * 64,
     idleTimeout: 120,
     fetch(req, srv) {
       const upgraded = upgradeSocket(req, srv, deps);

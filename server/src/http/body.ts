@@ -12,12 +12,10 @@ export async function readJson(req: Request, allowEmpty: boolean): Promise<unkno
   if (declared > maxBodyBytes)
     throw new AppError("TooLarge", `the body is larger than ${maxBodyBytes} bytes`);
   const type = req.headers.get("content-type");
-  if (type && !/json/i.test(type) && declared > 0) {
+  if (type !== null && !/json/i.test(type) && declared > 0) {
     throw new AppError("UnsupportedMediaType", `send application/json, not ${type.slice(0, 64)}`);
   }
-  const bytes = await req.arrayBuffer();
-  if (bytes.byteLength > maxBodyBytes)
-    throw new AppError("TooLarge", `the body is larger than ${maxBodyBytes} bytes`);
+  const bytes = await readLimited(req, maxBodyBytes);
   const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes).trim();
   if (text === "") {
     if (allowEmpty) return {};
@@ -28,4 +26,29 @@ export async function readJson(req: Request, allowEmpty: boolean): Promise<unkno
   } catch (e) {
     throw new AppError("InvalidBodyContent", `the body is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+/** Reads a body but stops at `limit` bytes, so a chunked body without a length is never buffered whole. */
+async function readLimited(req: Request, limit: number): Promise<Uint8Array> {
+  if (!req.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = req.body.getReader();
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw new AppError("TooLarge", `the body is larger than ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
 }

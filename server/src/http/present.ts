@@ -5,8 +5,26 @@ import type { ResourceDef } from "./definition.ts";
 /** `yes` while a row is in a transitional state, `error` in error, else `no` (Rancher's convention). */
 export function transitioningOf(state: string): "yes" | "no" | "error" {
   if (state === "error") return "error";
-  return /ing$/.test(state) ? "yes" : "no";
+  return transitionalStates.has(state) ? "yes" : "no";
 }
+
+/** States that are on their way to another (`running` is not one, though it ends in "ing"). */
+const transitionalStates = new Set([
+  "requested",
+  "registering",
+  "creating",
+  "starting",
+  "stopping",
+  "restarting",
+  "removing",
+  "purging",
+  "activating",
+  "deactivating",
+  "updating",
+  "upgrading",
+  "finishing-upgrade",
+  "rolling-back",
+]);
 
 /** The URL of a row: inside its project for scoped types. */
 export function selfUrl(def: ResourceDef, row: Row, base: string): string {

@@ -37,6 +37,10 @@ export function parseCollectionParams(def: ResourceDef, url: URL): CollectionPar
     }
     if (values.some((v) => v.length > 1024))
       throw new AppError("InvalidFormat", `${key}: filter value too long`);
+    const badId = (v: string) => !/^1[a-z]{1,3}[0-9]{1,15}$/.test(v);
+    if (field === "id" && modifier !== "null" && modifier !== "notnull" && values.some(badId)) {
+      throw new AppError("InvalidOption", `${key}: not an id`);
+    }
     filters.push({ field, modifier, values });
   }
   const limitText = url.searchParams.get("limit");

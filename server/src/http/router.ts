@@ -41,7 +41,8 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
     const principal = c.get("principal");
     if (pid !== undefined) {
       const project = c.get("verbs")(c).store.getByPublicId("project", pid);
-      if (!project || !isVisible(principal, project) || project.state === "removed")
+      const ownProject = principal.kind === "agent" && principal.projectId === pid;
+      if (!project || !(ownProject || isVisible(principal, project)) || project.state === "removed")
         throw new AppError("NotFound", `project ${pid} not found`);
       if (!def.scoped) throw new AppError("NotFound", `${def.collection} do not live inside a project`);
       return pid;
@@ -223,7 +224,7 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
     const name = c.req.query("action");
     const { def, row } = loadRow(c, collection, id, pid);
     if (!name) throw new AppError("MethodNotAllowed", `POST to a ${def.type} needs ?action=<name>`);
-    const act = def.actions[name];
+    const act = Object.hasOwn(def.actions, name) ? def.actions[name] : undefined;
     if (!act) throw new AppError("InvalidAction", `${def.type} has no action ${name.slice(0, 64)}`);
     if (!act.available(row))
       throw new AppError(
@@ -231,6 +232,9 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
         `${name} is not available while ${def.type} ${id} is ${row.state}`,
       );
     const body = await readJson(c.req.raw, true);
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+      throw new AppError("InvalidBodyContent", "an action's body must be a JSON object (or empty)");
+    }
     const base = c.get("base");
     const result = await mutate(c, def, name, (ctx) => act.run(ctx, id, body, base), body, id);
     return answer(c, def, result, act.accepted ? 202 : 200);
@@ -238,7 +242,8 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
 
   const sub = async (c: Context<ApiEnv>, collection: string, id: string, name: string, pid?: string) => {
     const { def } = loadRow(c, collection, id, pid);
-    const read = def.subresources?.[name];
+    const read =
+      def.subresources && Object.hasOwn(def.subresources, name) ? def.subresources[name] : undefined;
     if (!read) throw new AppError("NotFound", `${def.type} has no ${name}`);
     return c.json((await read(c.get("verbs")(c), id)) as object);
   };

@@ -59,7 +59,12 @@ export function upgradeSocket(
       if (path === agentPaths.connect) {
         if (principal.kind !== "agent" || !principal.hostId)
           throw new AppError("PermissionDenied", "only agent keys may connect as agents");
-        data = { kind: "agent", hostId: principal.hostId, agentId: principal.accountId };
+        data = {
+          kind: "agent",
+          hostId: principal.hostId,
+          agentId: principal.accountId,
+          keyId: principal.keyId,
+        };
       } else {
         const projectId = url.searchParams.get("projectId");
         if (principal.kind === "agent") throw new AppError("PermissionDenied", "agent keys cannot subscribe");

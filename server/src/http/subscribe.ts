@@ -50,6 +50,12 @@ export class Subscribers {
 
   private publish({ row }: RowChange): void {
     if (this.sockets.size === 0 || row.type === "auditLog") return;
+    if (
+      (row.type === "apiKey" || row.type === "account" || row.type === "project") &&
+      row.state !== "active"
+    ) {
+      this.revoke(formatId(row.type, row.id));
+    }
     const def = this.defs.get(row.type);
     if (!def) return;
     for (const ws of this.sockets) {
@@ -68,6 +74,17 @@ export class Subscribers {
         resourceId: resource.id,
         data: { resource },
       });
+    }
+  }
+
+  /** Closes the subscribers whose key, account or environment was just deactivated or removed. */
+  private revoke(id: string): void {
+    for (const ws of [...this.sockets]) {
+      const p = ws.data.principal;
+      if (p.keyId === id || p.accountId === id || p.projectId === id) {
+        this.sockets.delete(ws);
+        ws.close(4001, `${id} is no longer active`);
+      }
     }
   }
 

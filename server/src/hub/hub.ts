@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { type AgentFrame, agentFrameSchema, maxFrameBytes, type ServerFrame } from "@corral/api";
+import {
+  type AgentFrame,
+  agentFrameSchema,
+  formatId,
+  type IdType,
+  maxFrameBytes,
+  type ServerFrame,
+} from "@corral/api";
 import { AppError, createLogger } from "@corral/lib";
 import type { ServerWebSocket } from "bun";
 import type { Dispatcher } from "../services/context.ts";
@@ -34,6 +41,19 @@ export class Hub implements Dispatcher {
     readonly timings: LivenessTimings,
   ) {
     this.liveness = new HostLiveness(store, timings);
+    // Credentials and hosts can be revoked while an agent is connected: end such sessions at once.
+    store.onChange(({ row }) => {
+      if (row.state === "active") return;
+      const id = formatId(row.type as IdType, row.id);
+      for (const session of [...this.sessions.values()]) {
+        const d = session.ws.data;
+        const revoked =
+          (row.type === "apiKey" && d.keyId === id) ||
+          (row.type === "account" && d.agentId === id) ||
+          (row.type === "host" && row.state === "removed" && d.hostId === id);
+        if (revoked) this.drop(session, 4001, `${row.type} ${id} is ${row.state}`);
+      }
+    });
   }
 
   /** Number of connected agents. */

@@ -29,5 +29,7 @@ export interface AgentSocketData {
   kind: "agent";
   hostId: string;
   agentId: string;
+  /** The API key the agent connected with: when it stops being active, the session ends. */
+  keyId: string;
   session?: AgentSession;
 }

@@ -12,9 +12,10 @@ const columns: Record<string, string> = {
 };
 
 /** The SQL expression for a field: a column for common fields, json_extract for the rest. */
-export function fieldSql(field: string): string {
+export function fieldSql(field: string, type?: string): string {
   if (field === "id") return "id";
-  const column = columns[field];
+  // API keys are owned by an account (data.accountId); only environment keys live in a project.
+  const column = type === "apiKey" && field === "accountId" ? undefined : columns[field];
   if (column) return column;
   if (!/^[a-zA-Z][a-zA-Z0-9]{0,63}$/.test(field)) throw new Error(`bad field name ${field}`);
   return `json_extract(data, '$.${field}')`;
@@ -38,8 +39,13 @@ function likePattern(value: string): string {
 }
 
 /** Builds the WHERE clause of one filter; `idOf` turns public ids into row ids. */
-function filterSql(f: Filter, params: SQLQueryBindings[], idOf: (v: string) => number | null): string {
-  const expr = fieldSql(f.field);
+function filterSql(
+  f: Filter,
+  params: SQLQueryBindings[],
+  idOf: (v: string) => number | null,
+  type: string,
+): string {
+  const expr = fieldSql(f.field, type);
   const value = (v: string): SQLQueryBindings => (f.field === "id" ? (idOf(v) ?? -1) : coerce(f.field, v));
   switch (f.modifier) {
     case "null":
@@ -87,7 +93,7 @@ export function buildListSql(
       params.push(...q.projectIds);
     }
   }
-  for (const f of q.filters) where.push(filterSql(f, params, idOf));
+  for (const f of q.filters) where.push(filterSql(f, params, idOf, q.type));
   const sortField = q.sort?.field ?? "id";
   const order = q.sort?.order === "desc" ? "DESC" : "ASC";
   let offset = 0;
@@ -98,7 +104,7 @@ export function buildListSql(
   } else if (q.marker?.startsWith("o")) {
     offset = Math.max(0, Math.min(Number(q.marker.slice(1)) || 0, 1_000_000_000));
   }
-  const orderBy = sortField === "id" ? `id ${order}` : `${fieldSql(sortField)} ${order}, id ${order}`;
+  const orderBy = sortField === "id" ? `id ${order}` : `${fieldSql(sortField, q.type)} ${order}, id ${order}`;
   const sql = `SELECT * FROM resource WHERE ${where.join(" AND ")} ORDER BY ${orderBy} LIMIT ${q.limit + 1} OFFSET ${offset}`;
   return { sql, params, offset };
 }
