@@ -5,6 +5,7 @@
 
 export { createDockerDriver } from "./src/dockerode-driver.ts";
 export type {
+  CheckTarget,
   ContainerRef,
   ContainerStats,
   DockerDriver,
@@ -13,5 +14,6 @@ export type {
   ExecOptions,
   LogOptions,
 } from "./src/driver.ts";
+export { HealthMonitor, type HealthMonitorOptions } from "./src/health/health-monitor.ts";
 export { collectHostFacts } from "./src/host-facts.ts";
 export { type RunAgentOptions, runAgent } from "./src/run-agent.ts";

@@ -25,19 +25,24 @@ export async function toContainerEvent(driver: DockerDriver, event: EngineEvent)
 /**
  * Follows Docker's event stream for the agent's whole life and relays events about managed
  * containers through `send` (a no-op while disconnected: the hello after reconnecting carries the
- * full container list). A broken stream is reopened with backoff.
+ * full container list). A broken stream is reopened with backoff. `observe` sees every event of a
+ * managed container first (the health monitor follows the same stream instead of opening its own),
+ * and `onFollow` runs each time the stream is (re)opened, since events may have been missed.
  */
 export async function relayContainerEvents(options: {
   driver: DockerDriver;
   send: (frame: AgentFrame) => void;
   logger: Logger;
   signal: AbortSignal;
+  observe?: (event: EngineEvent) => void;
+  onFollow?: () => void;
 }): Promise<void> {
-  const { driver, send, logger, signal } = options;
+  const { driver, send, logger, signal, observe, onFollow } = options;
   const backoff = new Backoff(250, 5_000);
   // Events are inspected concurrently but sent in Docker's order, so start never overtakes die.
   let chain = Promise.resolve();
   const onEvent = (event: EngineEvent) => {
+    observe?.(event);
     if (!isRelayedAction(event.action)) return;
     const framed = toContainerEvent(driver, event);
     chain = chain.then(async () => send(await framed)).catch(() => undefined);
@@ -45,6 +50,7 @@ export async function relayContainerEvents(options: {
   while (!signal.aborted) {
     const started = Date.now();
     try {
+      onFollow?.();
       await driver.events(onEvent, signal);
     } catch (e) {
       logger.warn("docker event stream failed", { error: e });

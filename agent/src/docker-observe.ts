@@ -1,6 +1,6 @@
 import { type ContainerObservation, labelKeys, type PortBinding } from "@corral/api";
 import type Docker from "dockerode";
-import type { ContainerStats } from "./driver.ts";
+import type { CheckTarget, ContainerStats } from "./driver.ts";
 
 const states = new Set<ContainerObservation["state"]>([
   "created",
@@ -93,6 +93,34 @@ export function observeListed(info: Docker.ContainerInfo): ContainerObservation 
   const ip = firstIp(info.NetworkSettings as never);
   if (ip) observation.ipAddress = ip;
   return observation;
+}
+
+/** Where a container's services listen: its first network IP, or loopback with host networking. */
+export function networkAddress(info: Docker.ContainerInspectInfo): string | undefined {
+  if (info.HostConfig?.NetworkMode === "host") return "127.0.0.1";
+  return firstIp(info.NetworkSettings as never);
+}
+
+/**
+ * A container as a health check target, or null when it is not managed or has no check label.
+ * `peerAddress` is the address of the container whose network namespace this one joined.
+ */
+export function checkTargetOf(info: Docker.ContainerInspectInfo, peerAddress?: string): CheckTarget | null {
+  const labels = info.Config?.Labels ?? {};
+  const containerId = labels[labelKeys.containerId];
+  const healthCheck = labels[labelKeys.healthCheck];
+  if (!containerId || containerId.length > 32 || !healthCheck) return null;
+  const target: CheckTarget = {
+    containerId,
+    dockerId: info.Id,
+    running: info.State?.Running === true,
+    healthCheck,
+  };
+  if (info.State?.StartedAt && !info.State.StartedAt.startsWith("0001-"))
+    target.startedAt = info.State.StartedAt;
+  const address = info.HostConfig?.NetworkMode?.startsWith("container:") ? peerAddress : networkAddress(info);
+  if (address) target.address = address;
+  return target;
 }
 
 /** Sums a numeric field over an object's values, treating absent ones as 0. */

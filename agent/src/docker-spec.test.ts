@@ -1,10 +1,32 @@
 import { describe, expect, test } from "bun:test";
-import { labelKeys } from "@corral/api";
+import { healthCheckSchema, type InstanceSpec, labelKeys } from "@corral/api";
 import { isRelayedAction } from "./container-events.ts";
 import { Demuxer } from "./demux.ts";
 import { mapState, portsFromMap, statsFromSample } from "./docker-observe.ts";
-import { normalizeImage, splitVolumes, toCreateOptions } from "./docker-spec.ts";
+import { deviceMapping, exposedPorts, normalizeImage, splitVolumes, toCreateOptions } from "./docker-spec.ts";
 import { parseEngineEvent } from "./dockerode-driver.ts";
+import {
+  isCapabilityRefusal,
+  parseCapBnd,
+  privilegedEquivalent,
+  processCapabilities,
+  splitCapabilities,
+} from "./privileged.ts";
+
+const base: InstanceSpec = {
+  containerId: "1i7",
+  projectId: "1a5",
+  name: "web",
+  image: "corral/busybox",
+  environment: {},
+  labels: {},
+  ports: [],
+  volumes: [],
+  networkMode: "managed",
+  tty: false,
+  stdinOpen: false,
+  pullPolicy: "missing",
+};
 
 describe("docker spec translation", () => {
   test("normalizeImage strips docker: and adds latest only when no tag", () => {
@@ -77,6 +99,153 @@ describe("docker spec translation", () => {
         CpuShares: 512,
       },
     });
+  });
+});
+
+describe("docker spec: the richer fields", () => {
+  test("maps volumesFrom, expose, domain, privileged, caps, devices, dns, hosts, logging, stop and health", () => {
+    const healthCheck = healthCheckSchema.parse({ port: 80, requestLine: "GET / HTTP/1.0" });
+    const options = toCreateOptions(
+      {
+        ...base,
+        volumesFrom: ["data-1", "conf-1:ro"],
+        expose: ["8080", "53/udp", "9000-9002/tcp"],
+        domainName: "example.com",
+        privileged: true,
+        capAdd: ["NET_ADMIN"],
+        capDrop: ["MKNOD"],
+        devices: ["/dev/fuse", "/dev/sda:/dev/xvda:r"],
+        dns: ["10.0.0.1"],
+        dnsSearch: ["example.com"],
+        extraHosts: ["db:10.0.0.9"],
+        logConfig: { driver: "json-file", config: { "max-size": "10m" } },
+        stopSignal: "SIGINT",
+        stopTimeout: 30,
+        healthCheck,
+      },
+      "1h2",
+    );
+    expect(options).toMatchObject({
+      Domainname: "example.com",
+      StopSignal: "SIGINT",
+      StopTimeout: 30,
+      ExposedPorts: { "8080/tcp": {}, "53/udp": {}, "9000/tcp": {}, "9001/tcp": {}, "9002/tcp": {} },
+      HostConfig: {
+        VolumesFrom: ["data-1", "conf-1:ro"],
+        Privileged: true,
+        CapAdd: ["NET_ADMIN"],
+        CapDrop: ["MKNOD"],
+        Devices: [
+          { PathOnHost: "/dev/fuse", PathInContainer: "/dev/fuse", CgroupPermissions: "rwm" },
+          { PathOnHost: "/dev/sda", PathInContainer: "/dev/xvda", CgroupPermissions: "r" },
+        ],
+        Dns: ["10.0.0.1"],
+        DnsSearch: ["example.com"],
+        ExtraHosts: ["db:10.0.0.9"],
+        LogConfig: { Type: "json-file", Config: { "max-size": "10m" } },
+      },
+    });
+    // The label round-trips to the same check, defaults included.
+    const label = options.Labels?.[labelKeys.healthCheck] ?? "";
+    expect(healthCheckSchema.parse(JSON.parse(label))).toEqual(healthCheck);
+  });
+
+  test("absent optional fields leave Docker's defaults alone", () => {
+    const options = toCreateOptions(base, "1h2");
+    expect(options.Labels?.[labelKeys.healthCheck]).toBeUndefined();
+    for (const key of ["VolumesFrom", "Privileged", "CapAdd", "Devices", "Dns", "ExtraHosts", "LogConfig"])
+      expect(options.HostConfig).not.toHaveProperty(key);
+    expect(options).not.toHaveProperty("StopTimeout");
+    expect(options).not.toHaveProperty("Domainname");
+  });
+
+  test("network modes: managed is bridge, container:<name> passes through without what Docker refuses", () => {
+    expect(toCreateOptions(base, "h").HostConfig?.NetworkMode).toBe("bridge");
+    const joined = toCreateOptions(
+      {
+        ...base,
+        networkMode: "container:web-primary",
+        hostname: "h",
+        expose: ["80"],
+        dns: ["10.0.0.1"],
+        dnsSearch: ["x"],
+        extraHosts: ["a:1.2.3.4"],
+      },
+      "h",
+    );
+    expect(joined.HostConfig?.NetworkMode).toBe("container:web-primary");
+    expect(joined.ExposedPorts).toEqual({});
+    expect(joined).not.toHaveProperty("Hostname");
+    for (const key of ["Dns", "DnsSearch", "ExtraHosts"]) expect(joined.HostConfig).not.toHaveProperty(key);
+    expect(toCreateOptions({ ...base, networkMode: "host" }, "h").HostConfig?.NetworkMode).toBe("host");
+  });
+
+  test("expose and device syntax, and clear errors for bad entries", () => {
+    expect(exposedPorts(["80/UDP"])).toEqual({ "80/udp": {} });
+    expect(deviceMapping("/dev/kvm:rw")).toEqual({
+      PathOnHost: "/dev/kvm",
+      PathInContainer: "/dev/kvm",
+      CgroupPermissions: "rw",
+    });
+    expect(deviceMapping("/dev/a:/dev/b")).toMatchObject({
+      PathInContainer: "/dev/b",
+      CgroupPermissions: "rwm",
+    });
+    for (const bad of ["http", "0", "70000", "90-80", "80/icmp"])
+      expect(() => exposedPorts([bad])).toThrow(/invalid expose/);
+    for (const bad of ["dev/x", "/dev/x:/dev/y:rwx", "/dev/x:/y:rw:extra", "/dev/x:rr"])
+      expect(() => deviceMapping(bad)).toThrow(/invalid device/);
+  });
+});
+
+describe("privileged where Docker cannot grant it", () => {
+  test("capabilities come from the CapBnd mask, up to the kernel's last one", () => {
+    const status = "Name:\tbun\nCapPrm:\t000001fffeffffff\nCapBnd:\t000001fffeffffff\nCapAmb:\t0\n";
+    const mask = parseCapBnd(status);
+    expect(mask).toBe(0x1fffeffffffn);
+    const { present, missing } = splitCapabilities(mask!, 40);
+    expect(missing).toEqual(["CAP_SYS_RESOURCE"]);
+    expect(present).toHaveLength(40);
+    expect(present).toContain("CAP_SYS_ADMIN");
+    expect(splitCapabilities(0x3n, 1)).toEqual({ present: ["CAP_CHOWN", "CAP_DAC_OVERRIDE"], missing: [] });
+    expect(parseCapBnd("Name: x")).toBeNull();
+    const own = processCapabilities();
+    expect(own.present.length + own.missing.length).toBeGreaterThan(30);
+  });
+
+  test("the equivalent: all but the missing capabilities, unconfined, every device, cgroups writable", () => {
+    const hostConfig = privilegedEquivalent(
+      { Privileged: true, CapDrop: ["MKNOD"], Binds: ["/h:/c"], SecurityOpt: ["label=disable"] },
+      ["CAP_SYS_RESOURCE"],
+    );
+    expect(hostConfig).toEqual({
+      Privileged: false,
+      CapAdd: ["ALL"],
+      CapDrop: ["CAP_SYS_RESOURCE"],
+      SecurityOpt: ["label=disable", "seccomp=unconfined", "apparmor=unconfined"],
+      MaskedPaths: [],
+      ReadonlyPaths: [],
+      DeviceCgroupRules: ["a *:* rwm"],
+      Binds: ["/h:/c", "/sys/fs/cgroup:/sys/fs/cgroup:rw"],
+    });
+    // A user's own bind of /sys/fs/cgroup is kept rather than doubled.
+    expect(privilegedEquivalent({ Binds: ["/sys/fs/cgroup:/sys/fs/cgroup:ro"] }, []).Binds).toEqual([
+      "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+    ]);
+  });
+
+  test("recognises runc's capability refusal", () => {
+    const refusal = {
+      statusCode: 400,
+      json: {
+        message:
+          "failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: unable to apply caps: operation not permitted: unknown",
+      },
+    };
+    expect(isCapabilityRefusal(refusal)).toBe(true);
+    expect(isCapabilityRefusal({ json: { message: 'exec: "/x": stat /x: no such file or directory' } })).toBe(
+      false,
+    );
   });
 });
 

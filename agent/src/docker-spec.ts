@@ -1,4 +1,5 @@
 import { type InstanceSpec, labelKeys, type PortBinding } from "@corral/api";
+import { AppError } from "@corral/lib";
 import type Docker from "dockerode";
 
 /**
@@ -56,14 +57,79 @@ export function portMaps(ports: PortBinding[]): {
   return { exposed, bindings };
 }
 
-/** The labels a Corral container carries: the user's, plus the ids that let a restarted agent find it. */
+/**
+ * Docker's ExposedPorts keys for `expose` entries ("80", "53/udp", "8000-8010/tcp"); tcp when no
+ * protocol is given, as in `docker run --expose`. A malformed entry is an InvalidOption error.
+ */
+export function exposedPorts(expose: string[]): Record<string, object> {
+  const exposed: Record<string, object> = {};
+  for (const entry of expose) {
+    const match = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp|sctp))?$/i.exec(entry.trim());
+    const first = Number(match?.[1]);
+    const last = match?.[2] === undefined ? first : Number(match[2]);
+    if (!match || first < 1 || last > 65535 || last < first)
+      throw new AppError("InvalidOption", `invalid expose entry "${entry}"`);
+    const proto = (match[3] ?? "tcp").toLowerCase();
+    for (let port = first; port <= last; port++) exposed[`${port}/${proto}`] = {};
+  }
+  return exposed;
+}
+
+/** True for a device cgroup permission string: some of r, w, m, each at most once. */
+function isDeviceMode(text: string): boolean {
+  return /^[rwm]{1,3}$/.test(text) && new Set(text).size === text.length;
+}
+
+/**
+ * Docker's device mapping for "/dev/x", "/dev/x:/dev/y", "/dev/x:rw" or "/dev/x:/dev/y:rwm", read
+ * the way the Docker CLI reads `--device` (a second part that is a mode is the mode, not a path).
+ */
+export function deviceMapping(device: string): Docker.DeviceMapping {
+  const parts = device.split(":");
+  const [source = "", second, third] = parts;
+  let target = source;
+  let mode = "rwm";
+  if (parts.length === 3 && second && third) {
+    target = second;
+    mode = third;
+  } else if (parts.length === 2 && second) {
+    if (isDeviceMode(second)) mode = second;
+    else target = second;
+  }
+  if (parts.length > 3 || !source.startsWith("/") || !target.startsWith("/") || !isDeviceMode(mode))
+    throw new AppError("InvalidOption", `invalid device "${device}"`);
+  return { PathOnHost: source, PathInContainer: target, CgroupPermissions: mode };
+}
+
+/**
+ * The labels a Corral container carries: the user's, plus the ids that let a restarted agent find
+ * it, plus its health check (JSON) so a restarted agent resumes checking it without the server.
+ */
 export function containerLabels(spec: InstanceSpec, hostId: string): Record<string, string> {
   return {
     ...spec.labels,
     [labelKeys.containerId]: spec.containerId,
     [labelKeys.projectId]: spec.projectId,
     [labelKeys.hostId]: hostId,
+    ...(spec.healthCheck && { [labelKeys.healthCheck]: JSON.stringify(spec.healthCheck) }),
   };
+}
+
+/** Sets the HostConfig fields of the optional security, device, DNS and logging settings. */
+function applyHostOptions(hostConfig: Docker.HostConfig, spec: InstanceSpec, ownNetwork: boolean): void {
+  if (spec.volumesFrom?.length) hostConfig.VolumesFrom = spec.volumesFrom;
+  if (spec.privileged) hostConfig.Privileged = true;
+  if (spec.capAdd?.length) hostConfig.CapAdd = spec.capAdd;
+  if (spec.capDrop?.length) hostConfig.CapDrop = spec.capDrop;
+  if (spec.devices?.length) hostConfig.Devices = spec.devices.map(deviceMapping);
+  // A container joining another's network namespace uses that one's resolv.conf and hosts file:
+  // Docker refuses these settings then, so they are left to the namespace's owner.
+  if (ownNetwork) {
+    if (spec.dns?.length) hostConfig.Dns = spec.dns;
+    if (spec.dnsSearch?.length) hostConfig.DnsSearch = spec.dnsSearch;
+    if (spec.extraHosts?.length) hostConfig.ExtraHosts = spec.extraHosts;
+  }
+  if (spec.logConfig) hostConfig.LogConfig = { Type: spec.logConfig.driver, Config: spec.logConfig.config };
 }
 
 /** Translates an instance spec into dockerode's create options. */
@@ -71,8 +137,11 @@ export function toCreateOptions(spec: InstanceSpec, hostId: string): Docker.Cont
   const networkMode = dockerNetworkMode(spec.networkMode);
   const { binds, anonymous } = splitVolumes(spec.volumes);
   const { exposed, bindings } = portMaps(spec.ports);
+  const joinsContainer = networkMode.startsWith("container:");
   // Docker refuses a hostname when the network namespace is shared with the host or another container.
-  const sharesUts = networkMode === "host" || networkMode.startsWith("container:");
+  const sharesUts = networkMode === "host" || joinsContainer;
+  // Docker refuses exposing ports in another container's namespace; that container exposes them.
+  if (spec.expose?.length && !joinsContainer) Object.assign(exposed, exposedPorts(spec.expose));
   const hostConfig: Docker.HostConfig = {
     NetworkMode: networkMode,
     Binds: binds,
@@ -88,6 +157,7 @@ export function toCreateOptions(spec: InstanceSpec, hostId: string): Docker.Cont
   }
   if (spec.memory !== undefined) hostConfig.Memory = spec.memory;
   if (spec.cpuShares !== undefined) hostConfig.CpuShares = spec.cpuShares;
+  applyHostOptions(hostConfig, spec, !joinsContainer);
   const options: Docker.ContainerCreateOptions = {
     name: spec.name,
     Image: normalizeImage(spec.image),
@@ -104,5 +174,8 @@ export function toCreateOptions(spec: InstanceSpec, hostId: string): Docker.Cont
   if (spec.workingDir) options.WorkingDir = spec.workingDir;
   if (spec.user) options.User = spec.user;
   if (spec.hostname && !sharesUts) options.Hostname = spec.hostname;
+  if (spec.domainName) options.Domainname = spec.domainName;
+  if (spec.stopSignal) options.StopSignal = spec.stopSignal;
+  if (spec.stopTimeout !== undefined) options.StopTimeout = spec.stopTimeout;
   return options;
 }

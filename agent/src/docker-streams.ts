@@ -14,12 +14,15 @@ function sink(tty: boolean, onData: (chunk: Uint8Array) => void): (data: Uint8Ar
   return (data) => demux.push(data);
 }
 
-/** Resolves when a stream ended, closed or failed, whichever comes first. */
-function finished(stream: Readable): Promise<void> {
-  return new Promise((resolve) => {
+/**
+ * Resolves when a stream ended or closed; rejects when it failed first, unless `signal` aborted
+ * (destroying a stream we were asked to stop is not a failure worth reporting).
+ */
+function finished(stream: Readable, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
     stream.once("end", () => resolve());
     stream.once("close", () => resolve());
-    stream.once("error", () => resolve());
+    stream.once("error", (e) => (signal?.aborted ? resolve() : reject(toAppError(e))));
   });
 }
 
@@ -59,8 +62,11 @@ export async function streamLogs(
   if (signal.aborted) abort();
   signal.addEventListener("abort", abort, { once: true });
   stream.on("data", (chunk: Uint8Array) => write(chunk));
-  await finished(stream);
-  signal.removeEventListener("abort", abort);
+  try {
+    await finished(stream, signal);
+  } finally {
+    signal.removeEventListener("abort", abort);
+  }
 }
 
 /** Starts an exec and wires its output and stdin (see DockerDriver.exec). */
@@ -90,12 +96,15 @@ export async function startExec(
   }
   const write = sink(options.tty, onData);
   stream.on("data", (chunk: Uint8Array) => write(chunk));
-  const done = finished(stream).then(() => exitCodeOf(exec));
+  // Errors after we closed the stream ourselves are the close, not a failure.
+  const closing = new AbortController();
+  const done = finished(stream, closing.signal).then(() => exitCodeOf(exec));
   return {
     write(data) {
       if (options.attachStdin) stream.write(data);
     },
     close() {
+      closing.abort();
       // Half-closing tells Docker stdin reached EOF, so `cat` and shells exit on their own.
       if (options.attachStdin) stream.end();
       else stream.destroy?.();

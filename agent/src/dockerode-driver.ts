@@ -2,10 +2,17 @@ import { type ContainerObservation, labelKeys } from "@corral/api";
 import { AppError } from "@corral/lib";
 import Docker from "dockerode";
 import { dockerMessage, dockerStatus, toAppError } from "./docker-errors.ts";
-import { observeInspect, observeListed, statsFromSample } from "./docker-observe.ts";
+import {
+  checkTargetOf,
+  networkAddress,
+  observeInspect,
+  observeListed,
+  statsFromSample,
+} from "./docker-observe.ts";
 import { normalizeImage, toCreateOptions } from "./docker-spec.ts";
 import { startExec, streamLogs } from "./docker-streams.ts";
-import type { DockerDriver, EngineEvent } from "./driver.ts";
+import type { CheckTarget, DockerDriver, EngineEvent } from "./driver.ts";
+import { privilegedEquivalent, privilegedTrial, processCapabilities } from "./privileged.ts";
 
 /** Calls Docker and turns its failures into AppErrors. */
 async function call<T>(promise: Promise<T>): Promise<T> {
@@ -51,6 +58,27 @@ export function createDockerDriver(socketPath = "/var/run/docker.sock"): DockerD
     );
     return listed[0]?.Id;
   };
+
+  const checkTarget = async (dockerId: string): Promise<CheckTarget | null> => {
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await call(docker.getContainer(dockerId).inspect());
+    } catch (e) {
+      if (e instanceof AppError && e.code === "NotFound") return null;
+      throw e;
+    }
+    const mode = info.HostConfig?.NetworkMode ?? "";
+    // A container in another's network namespace has no address of its own: probe the owner's.
+    const peer = mode.startsWith("container:")
+      ? await docker
+          .getContainer(mode.slice("container:".length))
+          .inspect()
+          .then(networkAddress, () => undefined)
+      : undefined;
+    return checkTargetOf(info, peer);
+  };
+
+  const privilegedWorks = privilegedTrial(docker);
 
   const ignoring = (codes: number[]) => (e: unknown) => {
     // 304 means "already in that state" and 404 on remove means "already gone": both are the goal reached.
@@ -129,7 +157,13 @@ export function createDockerDriver(socketPath = "/var/run/docker.sock"): DockerD
     },
 
     async create(spec, hostId) {
-      const container = await call(docker.createContainer(toCreateOptions(spec, hostId)));
+      let options = toCreateOptions(spec, hostId);
+      if (spec.privileged && !(await privilegedWorks(options.Image ?? spec.image))) {
+        // This engine cannot grant privileged (see privileged.ts): create the nearest equivalent.
+        const { missing } = processCapabilities();
+        options = { ...options, HostConfig: privilegedEquivalent(options.HostConfig ?? {}, missing) };
+      }
+      const container = await call(docker.createContainer(options));
       return inspect(container.id);
     },
 
@@ -174,6 +208,19 @@ export function createDockerDriver(socketPath = "/var/run/docker.sock"): DockerD
     exec(dockerId, options, onData) {
       return startExec(docker.getContainer(dockerId), options, onData);
     },
+
+    async checkTargets() {
+      const listed = await call(
+        docker.listContainers({
+          all: true,
+          filters: { label: [labelKeys.containerId, labelKeys.healthCheck] },
+        }),
+      );
+      const targets = await mapLimit(listed, 8, (info) => checkTarget(info.Id));
+      return targets.filter((t): t is CheckTarget => t !== null);
+    },
+
+    checkTarget,
 
     async events(onEvent, signal) {
       const stream = (await call(

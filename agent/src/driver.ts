@@ -42,6 +42,29 @@ export interface DockerDriver {
   exec(dockerId: string, options: ExecOptions, onData: (chunk: Uint8Array) => void): Promise<ExecHandle>;
   /** Follows engine events about managed containers until the stream ends or `signal` aborts. */
   events(onEvent: (event: EngineEvent) => void, signal: AbortSignal): Promise<void>;
+  /** Every managed container that carries a health check label, stopped ones included. */
+  checkTargets(): Promise<CheckTarget[]>;
+  /** One container as a health check target; null when it is gone or has no health check label. */
+  checkTarget(dockerId: string): Promise<CheckTarget | null>;
+}
+
+/** A managed container with a health check, as the health monitor needs to see it. */
+export interface CheckTarget {
+  /** The Corral container id (label `io.corral.container.id`). */
+  containerId: string;
+  /** Docker's id. */
+  dockerId: string;
+  /** True while the container runs (paused included: a paused container fails its checks). */
+  running: boolean;
+  /** When the current run started; a new value means the container was restarted. */
+  startedAt?: string;
+  /**
+   * Where to probe: the first network IP; 127.0.0.1 with host networking; the other container's
+   * address when it joined another container's network. Undefined when there is none.
+   */
+  address?: string;
+  /** The raw text of the health check label (JSON of a HealthCheck, unvalidated). */
+  healthCheck: string;
 }
 
 /** How an event names a container: the Corral id always, the Docker id when the server knows it. */

@@ -199,6 +199,41 @@ describe("EventHandler", () => {
     expect(of("x3").at(-1)).toMatchObject({ end: true, exitCode: 0 });
   });
 
+  test("a stream that fails after its reply ends with the error", async () => {
+    const { run, driver, frames } = harness();
+    await run("instance.create", { spec: spec(), start: true });
+    for (const c of driver.containers.values()) c.log = "FAIL";
+    expect((await run("instance.logs", { containerId: "1i1", streamId: "l9", follow: true })).ok).toBe(true);
+    expect((await run("instance.exec", { containerId: "1i1", streamId: "x9", command: ["fail"] })).ok).toBe(
+      true,
+    );
+    await Bun.sleep(20);
+    const last = (id: string) => frames.filter((f) => f.type === "stream" && f.streamId === id).at(-1);
+    expect(last("l9")).toEqual({ type: "stream", streamId: "l9", end: true, error: "log stream broke" });
+    expect(last("x9")).toEqual({ type: "stream", streamId: "x9", end: true, error: "exec stream broke" });
+  });
+
+  test("instance.create tells onContainer which container it made", async () => {
+    const driver = new FakeDriver();
+    const seen: string[] = [];
+    const handler = new EventHandler({
+      driver,
+      send: () => {},
+      agentId: "1ag1",
+      hostId: "1h1",
+      logger,
+      onContainer: (dockerId) => seen.push(dockerId),
+    });
+    await handler.handle({
+      type: "event",
+      id: "e1",
+      agentId: "1ag1",
+      name: "instance.create",
+      data: { spec: spec() },
+    });
+    expect(seen).toEqual([...driver.containers.keys()]);
+  });
+
   test("a stream id in use is refused", async () => {
     const { run } = harness();
     await run("instance.create", { spec: spec(), start: true });

@@ -24,6 +24,8 @@ export interface EventHandlerOptions {
   hostId: string;
   /** Where to log. */
   logger: Logger;
+  /** Told the Docker id of each container instance.create made or found (the health monitor looks). */
+  onContainer?: (dockerId: string) => void;
 }
 
 type Data = Record<string, unknown>;
@@ -170,6 +172,7 @@ export class EventHandler {
       await driver.start(observed.dockerId);
       observed = await driver.inspect(observed.dockerId);
     }
+    this.options.onContainer?.(observed.dockerId);
     return observed;
   }
 
@@ -194,10 +197,13 @@ export class EventHandler {
     const options = { follow: data.follow, lines: data.lines, timestamps: data.timestamps };
     const after = () => {
       stream.ready();
-      driver
-        .logs(found.dockerId, options, stream.output, abort.signal)
-        .catch((e) => logger.debug("log stream failed", { streamId: data.streamId, error: e }))
-        .finally(() => stream.end());
+      driver.logs(found.dockerId, options, stream.output, abort.signal).then(
+        () => stream.end(),
+        (e) => {
+          logger.debug("log stream failed", { streamId: data.streamId, error: e });
+          stream.end(undefined, toAppError(e).message);
+        },
+      );
     };
     return { data: { streamId: data.streamId }, after };
   }
@@ -227,7 +233,7 @@ export class EventHandler {
       .then((exitCode) => stream.end(exitCode))
       .catch((e) => {
         logger.debug("exec stream failed", { streamId: data.streamId, error: e });
-        stream.end();
+        stream.end(undefined, toAppError(e).message);
       });
     return { data: { streamId: data.streamId }, after: stream.ready };
   }

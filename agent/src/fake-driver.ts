@@ -1,6 +1,6 @@
 import type { ContainerObservation, InstanceSpec } from "@corral/api";
 import { AppError } from "@corral/lib";
-import type { DockerDriver, EngineEvent, ExecHandle, ExecOptions } from "./driver.ts";
+import type { CheckTarget, DockerDriver, EngineEvent, ExecHandle, ExecOptions } from "./driver.ts";
 
 /** One container of the fake engine. */
 interface FakeContainer {
@@ -12,7 +12,8 @@ interface FakeContainer {
 /**
  * An in-memory DockerDriver for tests of event handling and sessions. Containers, images and calls
  * are public so tests can set up and check state. `exec` runs a tiny shell: `echo ...` prints its
- * arguments, `cat` echoes stdin until closed, `exit N` exits with N.
+ * arguments, `cat` echoes stdin until closed, `exit N` exits with N, `fail` breaks its stream.
+ * A container whose log is "FAIL" breaks its log stream after sending it.
  */
 export class FakeDriver implements DockerDriver {
   /** Containers by Docker id. */
@@ -24,6 +25,8 @@ export class FakeDriver implements DockerDriver {
   /** Listeners of `events`, to push engine events from a test. */
   readonly listeners = new Set<(event: EngineEvent) => void>();
   private next = 1;
+  // Start times are unique, so a restart within one millisecond still reads as a new run.
+  private lastStart = 0;
 
   async version() {
     return "99.0.0-fake";
@@ -81,11 +84,12 @@ export class FakeDriver implements DockerDriver {
   async start(dockerId: string) {
     this.calls.push(`start ${dockerId}`);
     const c = this.get(dockerId);
+    this.lastStart = Math.max(Date.now(), this.lastStart + 1);
     c.observation = {
       ...c.observation,
       state: "running",
       ipAddress: "172.17.0.9",
-      startedAt: new Date().toISOString(),
+      startedAt: new Date(this.lastStart).toISOString(),
     };
     delete c.observation.exitCode;
   }
@@ -133,6 +137,7 @@ export class FakeDriver implements DockerDriver {
   ) {
     const c = this.get(dockerId);
     onData(new TextEncoder().encode(c.log));
+    if (c.log === "FAIL") throw new AppError("ServerError", "log stream broke");
     if (!options.follow || signal.aborted) return;
     await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
   }
@@ -150,6 +155,12 @@ export class FakeDriver implements DockerDriver {
       return { write() {}, close() {}, done: Promise.resolve(0) };
     }
     if (program === "exit") return { write() {}, close() {}, done: Promise.resolve(Number(args[0])) };
+    if (program === "fail") {
+      const done = new Promise<number | undefined>((_, reject) =>
+        setTimeout(() => reject(new AppError("ServerError", "exec stream broke")), 1),
+      );
+      return { write() {}, close() {}, done };
+    }
     if (program === "cat") {
       const { promise, resolve } = Promise.withResolvers<number | undefined>();
       return { write: (data) => onData(data), close: () => resolve(0), done: promise };
@@ -161,6 +172,26 @@ export class FakeDriver implements DockerDriver {
     this.listeners.add(onEvent);
     await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
     this.listeners.delete(onEvent);
+  }
+
+  async checkTargets() {
+    const targets = await Promise.all([...this.containers.keys()].map((id) => this.checkTarget(id)));
+    return targets.filter((t): t is CheckTarget => t !== null);
+  }
+
+  async checkTarget(dockerId: string) {
+    const c = this.containers.get(dockerId);
+    if (!c?.spec.healthCheck) return null;
+    const { containerId, state, startedAt, ipAddress } = c.observation;
+    const target: CheckTarget = {
+      containerId,
+      dockerId,
+      running: state === "running",
+      healthCheck: JSON.stringify(c.spec.healthCheck),
+    };
+    if (startedAt) target.startedAt = startedAt;
+    if (ipAddress) target.address = ipAddress;
+    return target;
   }
 
   /** Sends an engine event to every follower, as Docker would. */

@@ -3,7 +3,13 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AgentFrame, agentFrameSchema, agentPaths, registerSchema } from "@corral/api";
+import {
+  type AgentFrame,
+  agentFrameSchema,
+  agentPaths,
+  healthCheckSchema,
+  registerSchema,
+} from "@corral/api";
 import type { ServerWebSocket } from "bun";
 import { FakeDriver } from "./fake-driver.ts";
 import { connectUrl, runAgent } from "./run-agent.ts";
@@ -205,6 +211,68 @@ describe("runAgent against a fake server", () => {
     stop.abort();
     await running;
     server.stop();
+  });
+
+  test("health: reports checked containers, new ones from instance.create, and re-sends after a reconnect", async () => {
+    const server = fakeServer();
+    server.validKeys.add(Buffer.from("ak2:sk2").toString("base64"));
+    const driver = new FakeDriver();
+    const healthCheck = healthCheckSchema.parse({ port: 80, interval: 100, healthyThreshold: 1 });
+    const spec = {
+      containerId: "1i5",
+      projectId: "1a1",
+      name: "checked",
+      image: "corral/busybox:latest",
+      environment: {},
+      labels: {},
+      ports: [],
+      volumes: [],
+      networkMode: "managed",
+      tty: false,
+      stdinOpen: false,
+      pullPolicy: "missing",
+      healthCheck,
+    } as const;
+    await driver.start((await driver.create({ ...spec, ports: [], volumes: [] }, "1h1")).dockerId);
+    const stop = new AbortController();
+    const probed: string[] = [];
+    const running = runAgent({
+      url: server.url,
+      stateDir,
+      driver,
+      signal: stop.signal,
+      healthProbe: async (target) => {
+        probed.push(`${target.address}:${target.port}`);
+        return { ok: true };
+      },
+    });
+    const health = (containerId: string) =>
+      server.frames.flatMap((f, i) =>
+        f.type === "healthEvent" && f.containerId === containerId ? [`${i}:${f.healthState}`] : [],
+      );
+    try {
+      await until("healthy", () => health("1i5").some((h) => h.endsWith("healthy")));
+      expect(probed[0]).toBe("172.17.0.9:80");
+      server.send({
+        type: "event",
+        id: "ev9",
+        agentId: "1ag1",
+        name: "instance.create",
+        data: { start: true, spec: { ...spec, containerId: "1i6", name: "checked-2" } },
+      });
+      await until("second container healthy", () => health("1i6").some((h) => h.endsWith(":healthy")));
+      server.drop();
+      await until("second hello", () => server.frames.filter((f) => f.type === "hello").length === 2);
+      const secondHello = server.frames.findLastIndex((f) => f.type === "hello");
+      await until("re-sent states", () =>
+        ["1i5", "1i6"].every((id) => health(id).some((h) => Number(h.split(":")[0]) > secondHello)),
+      );
+      expect(server.invalid).toEqual([]);
+    } finally {
+      stop.abort();
+      await running;
+      server.stop();
+    }
   });
 
   test("without stored keys or a token it refuses to start", async () => {

@@ -4,6 +4,8 @@ import { AppError, Backoff, createLogger, sleep } from "@corral/lib";
 import { relayContainerEvents } from "./container-events.ts";
 import { createDockerDriver } from "./dockerode-driver.ts";
 import type { DockerDriver } from "./driver.ts";
+import { HealthMonitor } from "./health/health-monitor.ts";
+import type { Probe } from "./health/probe.ts";
 import { baseUrl, register } from "./register.ts";
 import { runSession } from "./session.ts";
 import { type AgentState, hasCredentials, hashToken, loadState, saveState } from "./state.ts";
@@ -26,6 +28,8 @@ export interface RunAgentOptions {
   pingIntervalMsOverride?: number;
   /** A driver to use instead of dockerode on `dockerSocket` (tests). */
   driver?: DockerDriver;
+  /** A health probe to use instead of real sockets (tests). */
+  healthProbe?: Probe;
 }
 
 /** The websocket URL of the connect endpoint for a server URL. */
@@ -68,7 +72,23 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   };
 
   let current: ((frame: AgentFrame) => void) | null = null;
-  const events = relayContainerEvents({ driver, logger, signal, send: (frame) => current?.(frame) });
+  const send = (frame: AgentFrame) => current?.(frame);
+  // Health checks run whether or not the server is reachable; changes made while it is away are
+  // caught up by `resend` when the next session is welcomed.
+  const health = new HealthMonitor({
+    driver,
+    send,
+    logger: logger.child("health"),
+    ...(options.healthProbe && { probe: options.healthProbe }),
+  });
+  const events = relayContainerEvents({
+    driver,
+    logger,
+    signal,
+    send,
+    observe: (event) => health.onEngineEvent(event),
+    onFollow: () => void health.sync(),
+  });
 
   let reRegistered = false;
   while (!signal.aborted) {
@@ -84,9 +104,16 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
         logger,
         signal,
         pingIntervalMsOverride: options.pingIntervalMsOverride,
-        onSender: (send) => {
-          current = send;
+        onSender: (sender) => {
+          current = sender;
+          // The server may have missed changes while we were away: repeat every state, and look
+          // again for containers whose Docker events may have been lost meanwhile.
+          if (sender) {
+            health.resend();
+            void health.sync();
+          }
         },
+        onContainer: (dockerId) => void health.track(dockerId),
       });
       if (result.welcomed) {
         backoff.reset();
@@ -105,4 +132,5 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     await sleep(backoff.next(), signal);
   }
   await events;
+  health.close();
 }

@@ -32,6 +32,8 @@ export interface SessionOptions {
   pingIntervalMsOverride?: number;
   /** Called with the session's sender once welcomed, and with null when it ended. */
   onSender?: (send: ((frame: AgentFrame) => void) | null) => void;
+  /** Told the Docker id of each container instance.create made or found. */
+  onContainer?: (dockerId: string) => void;
 }
 
 /** How a session ended. */
@@ -140,7 +142,14 @@ export function runSession(options: SessionOptions): Promise<SessionResult> {
     if (!facts || !list) return;
     send({ type: "hello", agentVersion, facts, containers: list });
     // Events are handled only after hello: the server learns our containers before it gives us work.
-    handler = new EventHandler({ driver, send, agentId: frame.agentId, hostId: frame.hostId, logger });
+    handler = new EventHandler({
+      driver,
+      send,
+      agentId: frame.agentId,
+      hostId: frame.hostId,
+      logger,
+      ...(options.onContainer && { onContainer: options.onContainer }),
+    });
     options.onSender?.(send);
     schedulePing(options.pingIntervalMsOverride ?? frame.pingIntervalMs);
   };

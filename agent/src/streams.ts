@@ -31,7 +31,7 @@ export class StreamRegistry {
     let ready = false;
     let ended = false;
     // An exec may finish before its reply is out; its end waits for `ready` like its output.
-    let pendingEnd: { exitCode?: number } | null = null;
+    let pendingEnd: { exitCode?: number; error?: string } | null = null;
     const held: Uint8Array[] = [];
     this.open.set(streamId, input);
     const forget = () => {
@@ -43,12 +43,12 @@ export class StreamRegistry {
         this.send({ type: "stream", streamId, data: Buffer.from(part).toString("base64") });
       }
     };
-    const sendEnd = (exitCode?: number) =>
-      this.send(
-        exitCode === undefined
-          ? { type: "stream", streamId, end: true }
-          : { type: "stream", streamId, end: true, exitCode },
-      );
+    const sendEnd = (exitCode?: number, error?: string) => {
+      const frame: Extract<AgentFrame, { type: "stream" }> = { type: "stream", streamId, end: true };
+      if (exitCode !== undefined) frame.exitCode = exitCode;
+      if (error !== undefined) frame.error = error.slice(0, 4096);
+      this.send(frame);
+    };
     return {
       output: (chunk: Uint8Array) => {
         if (ended || chunk.length === 0) return;
@@ -60,14 +60,15 @@ export class StreamRegistry {
         if (ready) return;
         ready = true;
         for (const chunk of held.splice(0)) emit(chunk);
-        if (pendingEnd) sendEnd(pendingEnd.exitCode);
+        if (pendingEnd) sendEnd(pendingEnd.exitCode, pendingEnd.error);
       },
-      end: (exitCode?: number) => {
+      /** Ends the stream: with the exit code of an exec, or with `error` when it failed after its reply. */
+      end: (exitCode?: number, error?: string) => {
         if (ended) return;
         ended = true;
         forget();
-        if (ready) sendEnd(exitCode);
-        else pendingEnd = exitCode === undefined ? {} : { exitCode };
+        if (ready) sendEnd(exitCode, error);
+        else pendingEnd = { exitCode, error };
       },
       /** Drops the stream without any frame, when its event is answered with an error instead. */
       cancel: () => {
