@@ -123,7 +123,7 @@ export const serviceActionStates: Record<string, string[]> = {
   activate: ["inactive"],
   deactivate: ["active", "activating", "upgraded", "canceled-upgrade"],
   restart: ["active"],
-  upgrade: ["active", "inactive"],
+  upgrade: ["active", "activating", "inactive"],
   finishupgrade: ["upgraded", "canceled-upgrade", "upgrading"],
   rollback: ["upgraded", "canceled-upgrade", "upgrading"],
   cancelupgrade: ["upgrading"],
