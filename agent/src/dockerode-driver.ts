@@ -40,7 +40,15 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 /**
  * The DockerDriver backed by dockerode on a Docker socket (default /var/run/docker.sock).
  */
-export function createDockerDriver(socketPath = "/var/run/docker.sock"): DockerDriver {
+export function createDockerDriver(
+  socketPath = "/var/run/docker.sock",
+  installId: () => string | undefined = () => undefined,
+): DockerDriver {
+  // Every lookup is limited to this installation's containers (see labelKeys.installId).
+  const scoped = (...labels: string[]) => {
+    const id = installId();
+    return id ? [...labels, `${labelKeys.installId}=${id}`] : labels;
+  };
   const docker = new Docker({ socketPath });
   // Inspect results keyed by id|state|status: pings list every few seconds, and Docker's status text
   // ("Up 3 seconds") changes on every restart, so an unchanged key means an unchanged observation.
@@ -54,7 +62,10 @@ export function createDockerDriver(socketPath = "/var/run/docker.sock"): DockerD
 
   const byLabel = async (containerId: string) => {
     const listed = await call(
-      docker.listContainers({ all: true, filters: { label: [`${labelKeys.containerId}=${containerId}`] } }),
+      docker.listContainers({
+        all: true,
+        filters: { label: scoped(`${labelKeys.containerId}=${containerId}`) },
+      }),
     );
     return listed[0]?.Id;
   };
@@ -93,7 +104,7 @@ export function createDockerDriver(socketPath = "/var/run/docker.sock"): DockerD
 
     async list() {
       const listed = await call(
-        docker.listContainers({ all: true, filters: { label: [labelKeys.containerId] } }),
+        docker.listContainers({ all: true, filters: { label: scoped(labelKeys.containerId) } }),
       );
       const fresh = new Map<string, ContainerObservation | null>();
       const observations = await mapLimit(listed, 8, async (info) => {
@@ -213,7 +224,7 @@ export function createDockerDriver(socketPath = "/var/run/docker.sock"): DockerD
       const listed = await call(
         docker.listContainers({
           all: true,
-          filters: { label: [labelKeys.containerId, labelKeys.healthCheck] },
+          filters: { label: scoped(labelKeys.containerId, labelKeys.healthCheck) },
         }),
       );
       const targets = await mapLimit(listed, 8, (info) => checkTarget(info.Id));
@@ -225,7 +236,7 @@ export function createDockerDriver(socketPath = "/var/run/docker.sock"): DockerD
     async events(onEvent, signal) {
       const stream = (await call(
         docker.getEvents({
-          filters: { type: ["container"], label: [labelKeys.containerId] },
+          filters: { type: ["container"], label: scoped(labelKeys.containerId) },
           abortSignal: signal,
         }),
       )) as NodeJS.ReadableStream & { destroy?: () => void };
@@ -239,7 +250,7 @@ export function createDockerDriver(socketPath = "/var/run/docker.sock"): DockerD
         const lines = rest.split("\n");
         rest = lines.pop() ?? "";
         for (const line of lines) {
-          const event = parseEngineEvent(line);
+          const event = parseEngineEvent(line, installId());
           if (event) onEvent(event);
         }
       });
@@ -254,7 +265,7 @@ export function createDockerDriver(socketPath = "/var/run/docker.sock"): DockerD
 }
 
 /** Parses one line of Docker's event stream into an EngineEvent, or null when it is not one of ours. */
-export function parseEngineEvent(line: string): EngineEvent | null {
+export function parseEngineEvent(line: string, installId?: string): EngineEvent | null {
   if (!line.trim()) return null;
   try {
     const raw = JSON.parse(line) as {
@@ -264,6 +275,8 @@ export function parseEngineEvent(line: string): EngineEvent | null {
     };
     const containerId = raw.Actor?.Attributes?.[labelKeys.containerId];
     if (raw.Type !== "container" || !raw.Action || !containerId || !raw.Actor?.ID) return null;
+    // The stream may have opened before registration told us our installation: filter here too.
+    if (installId && raw.Actor.Attributes?.[labelKeys.installId] !== installId) return null;
     return { action: raw.Action, containerId, dockerId: raw.Actor.ID };
   } catch {
     return null;

@@ -68,5 +68,6 @@ export async function register(state: AgentState, options: RegisterOptions): Pro
     accessKey: r.accessKey,
     secretKey: r.secretKey,
     tokenHash: hashToken(options.token),
+    installId: r.installId,
   };
 }

@@ -56,8 +56,9 @@ export function needsRegistration(state: AgentState, url: string, token: string 
 export async function runAgent(options: RunAgentOptions): Promise<void> {
   const logger = createLogger("agent");
   const signal = options.signal ?? new AbortController().signal;
-  const driver = options.driver ?? createDockerDriver(options.dockerSocket);
   let state = await loadState(options.stateDir);
+  // The driver reads the installation id at each call: it is known only after registration.
+  const driver = options.driver ?? createDockerDriver(options.dockerSocket, () => state.installId);
   if (!hasCredentials(state) && !options.token) {
     throw new AppError("MissingRequired", "this host is not registered: a registration token is needed");
   }

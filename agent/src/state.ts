@@ -8,6 +8,8 @@ export const agentStateSchema = z.object({
   uuid: z.string().min(8).max(64),
   url: z.string().optional(),
   hostId: z.string().optional(),
+  /** The server installation this host belongs to; only its containers are managed here. */
+  installId: z.string().optional(),
   agentId: z.string().optional(),
   projectId: z.string().optional(),
   accessKey: z.string().optional(),

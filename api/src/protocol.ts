@@ -15,6 +15,11 @@ export const labelKeys = {
   hostId: "io.corral.host.id",
   /** JSON of the container's health check, so a restarted agent resumes checking it. */
   healthCheck: "io.corral.healthcheck",
+  /**
+   * The server installation that owns the container. Ids restart at 1 in every installation, so two
+   * servers' agents on one Docker engine (a reinstall, tests) must not take each other's containers.
+   */
+  installId: "io.corral.install.id",
 } as const;
 
 /** A published port in the form the agent hands to Docker. */
@@ -250,6 +255,8 @@ export const registrationResponseSchema = z.object({
   projectId: z.string(),
   accessKey: z.string(),
   secretKey: z.string(),
+  /** The server installation's id; the agent manages only containers carrying it. */
+  installId: z.string().optional(),
 });
 /** The answer to `POST /v2-beta/register`. */
 export type RegistrationResponse = z.infer<typeof registrationResponseSchema>;

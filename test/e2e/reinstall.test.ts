@@ -23,11 +23,9 @@ afterAll(async () => {
 }, 30_000);
 
 describe("a second install on the same engine", () => {
-  // BUG (agent/src/event-handler.ts create -> driver.find({containerId}), agent/src/dockerode-driver.ts
-  // find/list filter on the io.corral.container.id label only): ids restart at 1 in every store, so the
-  // new install adopts the old install's container instead of creating its own. Make it a plain `test`
-  // once containers carry (and agents filter on) a label unique to the install or agent.
-  test.failing("reuses no container of an earlier install that had the same ids", async () => {
+  // Ids restart at 1 in every store; containers carry their installation's id
+  // (io.corral.install.id) and agents look only at their own installation's containers.
+  test("reuses no container of an earlier install that had the same ids", async () => {
     const idBase = 2_000_000 + Math.floor(Math.random() * 900_000_000);
     const first = await startEnv({ idBase });
     envs.push(first);

@@ -65,7 +65,9 @@ const p = (path: string) => `/v2-beta/projects/${cluster.projectId}${path}`;
 
 async function services(): Promise<Record<string, any>> {
   const r = await cluster.api("GET", p("/services?limit=100"));
-  return Object.fromEntries(r.body.data.filter((s: any) => s.state !== "removed").map((s: any) => [s.name, s]));
+  return Object.fromEntries(
+    r.body.data.filter((s: any) => s.state !== "removed").map((s: any) => [s.name, s]),
+  );
 }
 
 async function containersOf(serviceId: string): Promise<any[]> {
@@ -80,8 +82,15 @@ function settled(name: string, scale: number, timeoutMs = 90_000) {
     () => `${name} at ${scale} healthy units (last: ${seen})`,
     async () => {
       const s = (await services())[name];
-      seen = s ? `${s.state} ${s.currentScale}/${s.scale} ${s.healthState} ${s.transitioningMessage ?? ""} ${s.schedulingMessage ?? ""}` : "missing";
-      return s && s.currentScale === scale && s.healthState === "healthy" && ["active", "upgraded"].includes(s.state) ? s : null;
+      seen = s
+        ? `${s.state} ${s.currentScale}/${s.scale} ${s.healthState} ${s.transitioningMessage ?? ""} ${s.schedulingMessage ?? ""}`
+        : "missing";
+      return s &&
+        s.currentScale === scale &&
+        s.healthState === "healthy" &&
+        ["active", "upgraded"].includes(s.state)
+        ? s
+        : null;
     },
     timeoutMs,
   );
@@ -139,14 +148,18 @@ test("a container killed on its host is brought back", async () => {
 test("units of a health-checked service on a stopped host are rescheduled within 30 s", async () => {
   const web = (await services()).web;
   const host = cluster.hosts[2]!;
-  const before = (await containersOf(web.id)).filter((c) => c.hostId === host.hostId && !c.name.includes("-log-"));
+  const before = (await containersOf(web.id)).filter(
+    (c) => c.hostId === host.hostId && !c.name.includes("-log-"),
+  );
   expect(before.length).toBeGreaterThan(0);
   await host.stop(2);
   const t0 = Date.now();
   await waitFor(
     "web units replaced on the remaining hosts",
     async () => {
-      const now = (await containersOf(web.id)).filter((c) => !c.name.includes("-log-") && c.state === "running" && c.hostId !== host.hostId);
+      const now = (await containersOf(web.id)).filter(
+        (c) => !c.name.includes("-log-") && c.state === "running" && c.hostId !== host.hostId,
+      );
       return now.length >= 3 ? now : null;
     },
     60_000,
@@ -154,7 +167,12 @@ test("units of a health-checked service on a stopped host are rescheduled within
   // Disconnected after 5 s of silence with the harness's timings; the replacement follows at once.
   expect(Date.now() - t0).toBeLessThan(30_000);
   await host.start();
-  await waitFor("host 3 back", async () => ((await cluster.api("GET", p(`/hosts/${host.hostId}`))).body.agentState === "active" ? true : null), 60_000);
+  await waitFor(
+    "host 3 back",
+    async () =>
+      (await cluster.api("GET", p(`/hosts/${host.hostId}`))).body.agentState === "active" ? true : null,
+    60_000,
+  );
   await settled("web", 3);
 }, 180_000);
 
@@ -177,7 +195,11 @@ test("a start-first rolling upgrade keeps a healthy unit at every moment; rollba
     inServiceStrategy: { launchConfig, batchSize: 1, intervalMillis: 500, startFirst: true },
   });
   expect(up.status).toBe(202);
-  await waitFor("web upgraded", async () => ((await services()).web.state === "upgraded" ? true : null), 180_000);
+  await waitFor(
+    "web upgraded",
+    async () => ((await services()).web.state === "upgraded" ? true : null),
+    180_000,
+  );
   probing = false;
   await probe;
   expect(worst).toBeGreaterThanOrEqual(1);
@@ -197,7 +219,11 @@ test("a start-first rolling upgrade keeps a healthy unit at every moment; rollba
   await cluster.api("POST", p(`/services/${web.id}?action=upgrade`), {
     inServiceStrategy: { launchConfig, batchSize: 2, intervalMillis: 200, startFirst: true },
   });
-  await waitFor("web upgraded again", async () => ((await services()).web.state === "upgraded" ? true : null), 180_000);
+  await waitFor(
+    "web upgraded again",
+    async () => ((await services()).web.state === "upgraded" ? true : null),
+    180_000,
+  );
   expect((await cluster.api("POST", p(`/services/${web.id}?action=finishupgrade`), {})).status).toBe(202);
   await settled("web", 3);
   const finished = await containersOf(web.id);
@@ -205,7 +231,9 @@ test("a start-first rolling upgrade keeps a healthy unit at every moment; rollba
 }, 400_000);
 
 test("removing the stack removes every container on every host", async () => {
-  const s = (await cluster.api("GET", p(`/stacks?name=${stack}`))).body.data.find((x: any) => x.state !== "removed");
+  const s = (await cluster.api("GET", p(`/stacks?name=${stack}`))).body.data.find(
+    (x: any) => x.state !== "removed",
+  );
   expect((await cluster.api("DELETE", p(`/stacks/${s.id}`))).status).toBe(200);
   await waitFor(
     "no shop containers left",

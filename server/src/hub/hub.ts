@@ -40,7 +40,9 @@ export class Hub implements Dispatcher {
     private readonly handlers: HubHandlers,
     readonly timings: LivenessTimings,
   ) {
-    this.liveness = new HostLiveness(store, timings);
+    this.liveness = new HostLiveness(store, timings, (hostId) =>
+      this.disconnect(hostId, `no ping for ${timings.disconnectedAfterMs} ms`),
+    );
     // Credentials and hosts can be revoked while an agent is connected: end such sessions at once.
     store.onChange(({ row }) => {
       if (row.state === "active") return;

@@ -32,6 +32,8 @@ export class HostLiveness {
   constructor(
     private readonly store: Store,
     private readonly timings: LivenessTimings,
+    /** Called when a connected host has been silent too long: its session is dead, whatever TCP says. */
+    private readonly onSilent: (hostId: string) => void = () => {},
   ) {
     this.timer = setInterval(() => this.sweep(), Math.min(1000, timings.pingIntervalMs));
     this.timer.unref?.();
@@ -74,6 +76,7 @@ export class HostLiveness {
       else if (host.data.agentState !== "registering")
         next = silence > this.timings.disconnectedAfterMs ? "disconnected" : "reconnecting";
       if (next !== host.data.agentState) this.setState(id, next);
+      if (next === "disconnected" && this.lastSeen.has(id)) this.onSilent(id);
     }
   }
 

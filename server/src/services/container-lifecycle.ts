@@ -47,7 +47,10 @@ export async function completeTransition(store: Store, dispatcher: Dispatcher, r
     const id = formatId("container", row.id);
     const data =
       state === "creating"
-        ? { spec: instanceSpec(id, row.projectId!, row.name!, row.data), start: row.data.startOnCreate }
+        ? {
+            spec: instanceSpec(id, row.projectId!, row.name!, row.data, store.getSetting("installId")),
+            start: row.data.startOnCreate,
+          }
         : { containerId: id, dockerId: row.data.externalId ?? undefined, timeoutSec: 10 };
     try {
       const reply = await dispatcher.dispatch(

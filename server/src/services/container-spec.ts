@@ -78,23 +78,32 @@ export interface ContainerFields {
   stopTimeout?: number;
   memoryReservation?: number;
   milliCpuReservation?: number;
+  /** The name the Docker container was created with, when the record was renamed since. */
+  dockerName?: string;
   /** Health from the agent's checks: null when the container has no health check. */
   healthState?: "initializing" | "healthy" | "unhealthy" | null;
   healthReason?: string;
 }
 
 /** The spec the agent receives to create a container (labels tie it back to its record). */
-export function instanceSpec(id: string, projectId: string, name: string, c: ContainerFields): InstanceSpec {
+export function instanceSpec(
+  id: string,
+  projectId: string,
+  name: string,
+  c: ContainerFields,
+  installId?: string | null,
+): InstanceSpec {
   return {
     containerId: id,
     projectId,
-    name,
+    name: c.dockerName ?? name,
     image: c.imageUuid.replace(/^docker:/, ""),
     command: c.command,
     entryPoint: c.entryPoint,
     environment: c.environment,
     labels: {
       ...c.labels,
+      ...(installId ? { [labelKeys.installId]: installId } : {}),
       [labelKeys.containerId]: id,
       [labelKeys.projectId]: projectId,
       ...(c.hostId ? { [labelKeys.hostId]: c.hostId } : {}),

@@ -84,6 +84,11 @@ export function updateContainer(ctx: VerbContext, id: string, body: unknown): Ro
     const row = loadVisible<ContainerFields>(ctx, "container", id);
     const data: Record<string, unknown> = {};
     if (input.description !== undefined) data.description = input.description;
+    if (input.name && input.name !== row.name) {
+      assertNameFree(ctx, row.projectId!, input.name);
+      // The Docker container keeps the name it was created with; remember it so it stays taken.
+      data.dockerName = row.data.dockerName ?? row.name;
+    }
     return ctx.store.update<ContainerFields>(row.id, { data, ...(input.name ? { name: input.name } : {}) })!;
   });
 }
@@ -159,7 +164,9 @@ export function requireConnectedHost(ctx: VerbContext, row: Row<ContainerFields>
 }
 
 function assertNameFree(ctx: VerbContext, projectId: string, name: string): void {
-  const clash = ctx.store.all("container", { projectId, state: liveStates }).some((c) => c.name === name);
+  const clash = ctx.store
+    .all<ContainerFields>("container", { projectId, state: liveStates })
+    .some((c) => c.name === name || c.data.dockerName === name);
   if (clash)
     throw new AppError("NotUnique", `a container named ${name} exists in this environment`, {
       detail: { field: "name" },
@@ -176,7 +183,7 @@ function pickHost(ctx: VerbContext, projectId: string, requested?: string): Row<
   }
   const hosts = ctx.store
     .all<HostFields>("host", { projectId, state: ["active"] })
-    .filter((h) => ctx.dispatcher.isConnected(formatId("host", h.id)));
+    .filter((h) => h.data.agentState === "active" && ctx.dispatcher.isConnected(formatId("host", h.id)));
   if (hosts.length === 0)
     throw new AppError("InvalidState", "no active host with a connected agent in this environment");
   // Spread containers: the host with the fewest live containers wins (the full scheduler comes with services).

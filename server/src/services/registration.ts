@@ -130,6 +130,7 @@ export function registerHost(store: Store, body: unknown, clientIp: string): Reg
       projectId,
       accessKey: key.row.data.publicValue,
       secretKey: key.secretValue,
+      ...(store.getSetting("installId") ? { installId: store.getSetting("installId")! } : {}),
     };
   });
 }
