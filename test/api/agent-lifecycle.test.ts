@@ -165,7 +165,7 @@ describe("agentState", () => {
     return seen;
   }
 
-  test("goes active, then reconnecting and disconnected when pings stop, and active when they resume", async () => {
+  test("goes reconnecting, then disconnected when pings stop (its silent session is closed); active after reconnecting", async () => {
     const agent = await FakeAgent.join(server.url, project.token);
     expect(await statesUntil(agent.hostId, "active")).toContain("active");
     agent.stopPinging();
@@ -174,6 +174,10 @@ describe("agentState", () => {
       "reconnecting",
       "disconnected",
     ]);
+    // A silent session is dead whatever TCP says: the server closed it, so no work goes to it.
+    expect((await agent.closed()).code).toBe(4001);
+    await agent.connect();
+    agent.hello();
     agent.startPinging();
     expect(await statesUntil(agent.hostId, "active")).not.toContain("reconnecting");
     await agent.close();

@@ -15,6 +15,7 @@ export const projectResource: ResourceDef = {
     servicesPortRange: { type: "servicesPortRange", create: true, update: true, nullable: true },
     members: { type: "array[reference[account]]" },
     orchestration: { type: "string" },
+    healthState: { type: "enum", options: ["healthy", "degraded", "unhealthy", "initializing"] },
   },
   create: (ctx, _pid, body) => ({ row: createProject(ctx, body) }),
   update: updateProject,
@@ -27,17 +28,21 @@ export const projectResource: ResourceDef = {
     },
   },
   present: (row) => {
-    const d = row.data as unknown as ProjectFields;
+    const d = row.data as unknown as ProjectFields & { healthState?: string };
     return {
       description: d.description ?? null,
       servicesPortRange: d.servicesPortRange ?? null,
       members: d.members,
       orchestration: "cattle",
+      // The environment's health, rolled up from its stacks by the orchestrator.
+      healthState: d.healthState ?? "healthy",
     };
   },
   links: (_row, self) => ({
     hosts: `${self}/hosts`,
     containers: `${self}/containers`,
+    stacks: `${self}/stacks`,
+    services: `${self}/services`,
     registrationTokens: `${self}/registrationtokens`,
     apiKeys: `${self}/apikeys`,
     auditLogs: `${self}/auditlogs`,
