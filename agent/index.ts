@@ -16,4 +16,5 @@ export type {
 } from "./src/driver.ts";
 export { HealthMonitor, type HealthMonitorOptions } from "./src/health/health-monitor.ts";
 export { collectHostFacts } from "./src/host-facts.ts";
+export { HostStateBus, type HostStateListener } from "./src/host-state-bus.ts";
 export { type RunAgentOptions, runAgent } from "./src/run-agent.ts";

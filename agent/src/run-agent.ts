@@ -6,6 +6,7 @@ import { createDockerDriver } from "./dockerode-driver.ts";
 import type { DockerDriver } from "./driver.ts";
 import { HealthMonitor } from "./health/health-monitor.ts";
 import type { Probe } from "./health/probe.ts";
+import type { HostStateBus } from "./host-state-bus.ts";
 import { baseUrl, register } from "./register.ts";
 import { runSession } from "./session.ts";
 import { type AgentState, hasCredentials, hashToken, loadState, saveState } from "./state.ts";
@@ -26,6 +27,8 @@ export interface RunAgentOptions {
   signal?: AbortSignal;
   /** Overrides the server's ping interval (tests). */
   pingIntervalMsOverride?: number;
+  /** Receives the server's network views; the host's network controllers subscribe to it. */
+  hostState?: HostStateBus;
   /** A driver to use instead of dockerode on `dockerSocket` (tests). */
   driver?: DockerDriver;
   /** A health probe to use instead of real sockets (tests). */
@@ -105,6 +108,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
         logger,
         signal,
         pingIntervalMsOverride: options.pingIntervalMsOverride,
+        hostState: options.hostState,
         onSender: (sender) => {
           current = sender;
           // The server may have missed changes while we were away: repeat every state, and look

@@ -9,6 +9,7 @@ import { AppError, type Logger } from "@corral/lib";
 import type { DockerDriver } from "./driver.ts";
 import { EventHandler } from "./event-handler.ts";
 import { collectHostFacts } from "./host-facts.ts";
+import type { HostStateBus } from "./host-state-bus.ts";
 
 /** The agent's version, sent in hello. */
 export const agentVersion = "0.1.0";
@@ -32,6 +33,8 @@ export interface SessionOptions {
   pingIntervalMsOverride?: number;
   /** Called with the session's sender once welcomed, and with null when it ended. */
   onSender?: (send: ((frame: AgentFrame) => void) | null) => void;
+  /** Receives the server's network views (`hostState` frames) for the host's controllers. */
+  hostState?: HostStateBus;
   /** Told the Docker id of each container instance.create made or found. */
   onContainer?: (dockerId: string) => void;
 }
@@ -179,6 +182,7 @@ export function runSession(options: SessionOptions): Promise<SessionResult> {
           error: { code: error.code, message: error.message },
         });
     } else if (frame.type === "event") void handler.handle(frame);
+    else if (frame.type === "hostState") options.hostState?.publish(frame);
     else handler.streamInput(frame.streamId, frame.data, frame.close);
   };
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hostStateSchema } from "./host-state.ts";
 import { healthCheckSchema } from "./stack.ts";
 
 /**
@@ -156,6 +157,7 @@ export const serverFrameSchema = z.discriminatedUnion("type", [
   serverEventSchema,
   welcomeSchema,
   streamInputSchema,
+  hostStateSchema,
 ]);
 /** Any frame the server sends. */
 export type ServerFrame = z.infer<typeof serverFrameSchema>;

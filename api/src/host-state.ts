@@ -1,0 +1,113 @@
+import { z } from "zod";
+
+/**
+ * The network view the server sends each host's agent (frame `hostState`), whole, whenever it
+ * changes: the environment's managed network, every container and service the host's DNS and
+ * metadata answer about, the ports this host publishes, and the load balancers it runs. Each agent
+ * controller (network, ports, dns, metadata, lb) computes its whole desired state from the latest
+ * view and applies it; nothing is sent as a diff. `version` grows with every change, so a reconnect
+ * can tell whether anything was missed.
+ */
+
+/** The environment's managed network and this host's slice of it. */
+export const managedNetworkSchema = z.strictObject({
+  /** The whole managed range, e.g. 10.42.0.0/16. */
+  cidr: z.string(),
+  /** This host's slice (a /24 of the range), from which its containers get their addresses. */
+  hostSubnet: z.string(),
+  /** The bridge address inside the slice (its first address), the containers' gateway. */
+  gateway: z.string(),
+  /** Name of the Docker bridge network the agent owns. */
+  bridgeName: z.string(),
+  mtu: z.number().int().min(576).max(9000).default(1500),
+});
+
+/** One container as DNS, metadata and the port controller see it. */
+export const stateContainerSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  hostId: z.string(),
+  /** Managed-network address, or the address Docker gave it. */
+  ip: z.string().nullable(),
+  state: z.string(),
+  healthState: z.enum(["initializing", "healthy", "unhealthy"]).nullable(),
+  stackName: z.string().nullable(),
+  serviceName: z.string().nullable(),
+  serviceId: z.string().nullable(),
+  /** "" for a primary, the sidekick's name otherwise. */
+  launchConfigName: z.string().nullable(),
+  createIndex: z.number().int().nullable(),
+  labels: z.record(z.string(), z.string()),
+  /** Published ports ("[ip:]public:private/proto"), for the host's port controller and metadata. */
+  ports: z.array(z.string()),
+  /** Links of a standalone container: alias -> target container or service name. */
+  links: z.record(z.string(), z.string()).default({}),
+  /** The container's own extra DNS servers (`dns`), recursed first for its queries. */
+  dns: z.array(z.string()).default([]),
+  dnsSearch: z.array(z.string()).default([]),
+});
+/** One container of the environment. */
+export type StateContainer = z.infer<typeof stateContainerSchema>;
+
+/** One service as DNS and metadata see it. */
+export const stateServiceSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  stackName: z.string(),
+  kind: z.enum(["service", "externalService", "dnsService", "loadBalancerService"]),
+  state: z.string(),
+  healthState: z.string(),
+  scale: z.number().int(),
+  /** Links: alias (default the target's name) -> target service id. */
+  links: z.array(z.strictObject({ serviceId: z.string(), alias: z.string() })),
+  externalIpAddresses: z.array(z.string()),
+  /** External service by hostname: answered as a CNAME. */
+  hostname: z.string().nullable(),
+  /** Sidekick names of the service. */
+  sidekicks: z.array(z.string()),
+  metadata: z.record(z.string(), z.unknown()),
+  labels: z.record(z.string(), z.string()),
+  /** For load balancers: the configuration, with certificate ids (PEM sent separately). */
+  lbConfig: z.record(z.string(), z.unknown()).nullable(),
+});
+/** One service of the environment. */
+export type StateService = z.infer<typeof stateServiceSchema>;
+
+/** One host as metadata sees it. */
+export const stateHostSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  agentIp: z.string(),
+  hostSubnet: z.string().nullable(),
+  labels: z.record(z.string(), z.string()),
+  state: z.string(),
+  agentState: z.string(),
+});
+
+/** A certificate a load balancer on this host serves (only sent to hosts that run such a balancer). */
+export const stateCertificateSchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  cert: z.string(),
+  key: z.string(),
+  certChain: z.string().nullable(),
+});
+
+/** Server to agent: the whole network view for this host. */
+export const hostStateSchema = z.strictObject({
+  type: z.literal("hostState"),
+  version: z.number().int().min(0),
+  hostId: z.string(),
+  environmentId: z.string(),
+  network: managedNetworkSchema.nullable(),
+  /** Port range for random public ports (servicesPortRange), default 49153-65535. */
+  portRange: z.strictObject({ start: z.number().int(), end: z.number().int() }),
+  containers: z.array(stateContainerSchema),
+  services: z.array(stateServiceSchema),
+  hosts: z.array(stateHostSchema),
+  certificates: z.array(stateCertificateSchema),
+  /** Upstream resolvers for names outside rancher.internal (the host's own when empty). */
+  upstreamDns: z.array(z.string()),
+});
+/** Server to agent: the whole network view for this host. */
+export type HostState = z.infer<typeof hostStateSchema>;
