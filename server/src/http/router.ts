@@ -7,8 +7,8 @@ import { isVisible, type VerbContext } from "../services/context.ts";
 import type { Row } from "../store/rows.ts";
 import { readJson } from "./body.ts";
 import type { ResourceDef } from "./definition.ts";
+import { listCollection, withParam } from "./list.ts";
 import { present, selfUrl } from "./present.ts";
-import { parseCollectionParams } from "./query-params.ts";
 
 /** Hono variables set by the auth middleware. */
 export interface ApiEnv {
@@ -52,77 +52,7 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
 
   const list = (c: Context<ApiEnv>, collection: string, pid?: string) => {
     const def = defOf(collection);
-    const ctx = c.get("verbs")(c);
-    const projectId = scopeOf(c, pid, def);
-    const params = parseCollectionParams(def, new URL(c.req.url));
-    const p = ctx.principal;
-    const filters = [...params.filters];
-    let projectIds: string[] | undefined;
-    if (def.type === "project") {
-      if (p.kind === "user")
-        filters.push({ field: "id", modifier: "eq", values: p.memberOf?.length ? p.memberOf : ["0"] });
-      if (p.kind === "project") filters.push({ field: "id", modifier: "eq", values: [p.projectId!] });
-    } else if (def.type === "account") {
-      if (p.kind === "project")
-        throw new AppError("PermissionDenied", "environment keys cannot read accounts");
-      if (p.kind === "user") filters.push({ field: "id", modifier: "eq", values: [p.accountId] });
-    } else if (def.type === "apiKey" && !projectId) {
-      if (p.kind === "project") projectIds = [p.projectId!];
-      else filters.push({ field: "accountId", modifier: "eq", values: [p.accountId] });
-    } else if (projectId) projectIds = [projectId];
-    else if (p.kind === "user") projectIds = p.memberOf ?? [];
-    const page = ctx.store.list({
-      type: def.type,
-      projectIds,
-      filters,
-      sort: params.sort,
-      limit: params.limit,
-      marker: params.marker,
-    });
-    const base = c.get("base");
-    const url = new URL(c.req.url);
-    const collectionUrl = `${base}${url.pathname}`;
-    const nextUrl = page.next ? withParam(url, base, "marker", page.next) : null;
-    return c.json({
-      type: "collection",
-      resourceType: def.type,
-      links: { self: `${base}${url.pathname}${url.search}` },
-      createTypes: def.create ? { [def.type]: collectionUrl } : {},
-      actions: {},
-      data: page.rows.map((row) => present(def, row, base)),
-      sortLinks: Object.fromEntries(
-        Object.entries(def.fields)
-          .filter(([, f]) => f.filter)
-          .map(([name]) => [name, withParam(url, base, "sort", name)]),
-      ),
-      pagination: {
-        first: null,
-        previous: null,
-        next: nextUrl,
-        limit: params.limit,
-        partial: page.next !== null,
-      },
-      sort: params.sort
-        ? {
-            name: params.sort.field,
-            order: params.sort.order,
-            reverse: withParam(url, base, "order", params.sort.order === "asc" ? "desc" : "asc"),
-          }
-        : null,
-      filters: Object.fromEntries(
-        Object.entries(def.fields)
-          .filter(([, f]) => f.filter)
-          .map(([name]) => {
-            const applied = params.filters.filter((f) => f.field === name);
-            return [
-              name,
-              applied.length
-                ? applied.map((f) => ({ modifier: f.modifier, value: f.values.join(",") }))
-                : null,
-            ];
-          }),
-      ),
-    });
+    return listCollection(c, def, scopeOf(c, pid, def));
   };
 
   const loadRow = (
@@ -304,12 +234,6 @@ function resultProject(result: unknown): string | null {
   const row = resultRow(result);
   if (!row) return null;
   return row.type === "project" ? formatId("project", row.id) : row.projectId;
-}
-
-function withParam(url: URL, base: string, key: string, value: string): string {
-  const next = new URL(url.toString());
-  next.searchParams.set(key, value);
-  return `${base}${next.pathname}${next.search}`;
 }
 
 function defaultProject(ctx: VerbContext): string {

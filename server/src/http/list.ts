@@ -1,0 +1,87 @@
+import { AppError } from "@corral/lib";
+import type { Context } from "hono";
+import type { ResourceDef } from "./definition.ts";
+import { present } from "./present.ts";
+import { parseCollectionParams } from "./query-params.ts";
+import type { ApiEnv } from "./router.ts";
+
+/**
+ * A Rancher-style collection answer: the rows the caller may see (by project membership or key
+ * scope) filtered, sorted and paged, with `pagination`, `filters`, `sortLinks` and `createTypes`.
+ */
+export function listCollection(c: Context<ApiEnv>, def: ResourceDef, projectId: string | null) {
+  const ctx = c.get("verbs")(c);
+  const params = parseCollectionParams(def, new URL(c.req.url));
+  const p = ctx.principal;
+  const filters = [...params.filters];
+  let projectIds: string[] | undefined;
+  if (def.type === "project") {
+    if (p.kind === "user")
+      filters.push({ field: "id", modifier: "eq", values: p.memberOf?.length ? p.memberOf : ["0"] });
+    if (p.kind === "project") filters.push({ field: "id", modifier: "eq", values: [p.projectId!] });
+  } else if (def.type === "account") {
+    if (p.kind === "project") throw new AppError("PermissionDenied", "environment keys cannot read accounts");
+    if (p.kind === "user") filters.push({ field: "id", modifier: "eq", values: [p.accountId] });
+  } else if (def.type === "apiKey" && !projectId) {
+    if (p.kind === "project") projectIds = [p.projectId!];
+    else filters.push({ field: "accountId", modifier: "eq", values: [p.accountId] });
+  } else if (projectId) projectIds = [projectId];
+  else if (p.kind === "user") projectIds = p.memberOf ?? [];
+  const page = ctx.store.list({
+    type: def.type,
+    projectIds,
+    filters,
+    sort: params.sort,
+    limit: params.limit,
+    marker: params.marker,
+  });
+  const base = c.get("base");
+  const url = new URL(c.req.url);
+  const collectionUrl = `${base}${url.pathname}`;
+  const nextUrl = page.next ? withParam(url, base, "marker", page.next) : null;
+  return c.json({
+    type: "collection",
+    resourceType: def.type,
+    links: { self: `${base}${url.pathname}${url.search}` },
+    createTypes: def.create ? { [def.type]: collectionUrl } : {},
+    actions: {},
+    data: page.rows.map((row) => present(def, row, base)),
+    sortLinks: Object.fromEntries(
+      Object.entries(def.fields)
+        .filter(([, f]) => f.filter)
+        .map(([name]) => [name, withParam(url, base, "sort", name)]),
+    ),
+    pagination: {
+      first: null,
+      previous: null,
+      next: nextUrl,
+      limit: params.limit,
+      partial: page.next !== null,
+    },
+    sort: params.sort
+      ? {
+          name: params.sort.field,
+          order: params.sort.order,
+          reverse: withParam(url, base, "order", params.sort.order === "asc" ? "desc" : "asc"),
+        }
+      : null,
+    filters: Object.fromEntries(
+      Object.entries(def.fields)
+        .filter(([, f]) => f.filter)
+        .map(([name]) => {
+          const applied = params.filters.filter((f) => f.field === name);
+          return [
+            name,
+            applied.length ? applied.map((f) => ({ modifier: f.modifier, value: f.values.join(",") })) : null,
+          ];
+        }),
+    ),
+  });
+}
+
+/** The request URL with one query parameter set, for pagination and sort links. */
+export function withParam(url: URL, base: string, key: string, value: string): string {
+  const next = new URL(url.toString());
+  next.searchParams.set(key, value);
+  return `${base}${next.pathname}${next.search}`;
+}
