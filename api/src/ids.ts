@@ -13,6 +13,7 @@ export const idPrefixes = {
   service: "s",
   auditLog: "al",
   agent: "ag",
+  certificate: "ce",
 } as const;
 
 /** A type that has ids. */

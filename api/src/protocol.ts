@@ -71,6 +71,16 @@ export const instanceSpecSchema = z.strictObject({
   logConfig: z.strictObject({ driver: z.string(), config: z.record(z.string(), z.string()) }).optional(),
   stopSignal: z.string().optional(),
   stopTimeout: z.number().int().optional(),
+  /**
+   * Managed network only: the address the server allocated from this host's slice. The agent
+   * attaches the container to the Docker bridge network `managedNetwork.bridgeName` (the one the
+   * hostState frame's `network` describes) with exactly this address.
+   */
+  ipAddress: z.string().max(64).optional(),
+  /** Managed network only: the bridge network and the host's slice the address belongs to. */
+  managedNetwork: z
+    .strictObject({ bridgeName: z.string().max(64), subnet: z.string().max(64), gateway: z.string().max(64) })
+    .optional(),
 });
 /** Everything the agent needs to create one container. */
 export type InstanceSpec = z.infer<typeof instanceSpecSchema>;

@@ -174,3 +174,40 @@ export type ContainerCreate = z.infer<typeof containerCreateSchema>;
 export type ProjectCreate = z.infer<typeof projectCreateSchema>;
 /** Input of the register call. */
 export type RegisterInput = z.infer<typeof registerSchema>;
+
+/** A PEM text (certificate, key or chain), at most 64 KiB. */
+const pemSchema = z
+  .string()
+  .min(1)
+  .max(64 * 1024);
+
+/** Input to create a certificate: PEM texts, or `generate` for a self-signed one. */
+export const certificateCreateSchema = z.strictObject({
+  name: nameSchema,
+  description: descriptionSchema.optional(),
+  cert: pemSchema.optional(),
+  key: pemSchema.optional(),
+  certChain: pemSchema.optional(),
+  /** Makes a self-signed certificate (and its key) for this hostname instead of taking PEMs. */
+  generate: z
+    .strictObject({
+      hostname: z
+        .string()
+        .min(1)
+        .max(253)
+        .regex(
+          /^(\*\.)?[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$/,
+          "must be a DNS name",
+        ),
+      days: z.number().int().min(1).max(3650).optional(),
+    })
+    .optional(),
+});
+/** Input to update a certificate: cert and key are replaced together (and checked again). */
+export const certificateUpdateSchema = z.strictObject({
+  name: nameSchema.optional(),
+  description: descriptionSchema.optional(),
+  cert: pemSchema.optional(),
+  key: pemSchema.optional(),
+  certChain: pemSchema.optional(),
+});

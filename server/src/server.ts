@@ -11,6 +11,7 @@ import { type SocketData, socketHandlers, upgradeSocket } from "./http/sockets.t
 import { Subscribers } from "./http/subscribe.ts";
 import { Hub } from "./hub/hub.ts";
 import { defaultTimings, type LivenessTimings } from "./hub/liveness.ts";
+import { StatePublisher } from "./network/publisher.ts";
 import { Orchestrator } from "./orchestrator/orchestrator.ts";
 import { resumeRunners } from "./orchestrator/runners.ts";
 import { openDatabase } from "./store/db.ts";
@@ -37,6 +38,8 @@ export interface RunningServer {
   store: Store;
   hub: Hub;
   orchestrator: Orchestrator;
+  /** Sends agents their hosts' network views. */
+  publisher: StatePublisher;
   admin: BootstrapResult;
   stop(): Promise<void>;
 }
@@ -48,11 +51,21 @@ export function startServer(options: ServerOptions): RunningServer {
   const admin = bootstrap(store, options.dataDir, options.env ?? process.env);
   const timings = { ...defaultTimings, ...options.timings };
   let hub: Hub | null = null;
+  let publisher: StatePublisher | null = null;
+  const reports = agentReportHandlers(store, () => hub!);
   hub = new Hub(
     store,
-    agentReportHandlers(store, () => hub!),
+    {
+      ...reports,
+      // After the hello is folded in, the agent gets its host's network view.
+      onHello(hostId, frame) {
+        reports.onHello(hostId, frame);
+        publisher?.hello(hostId);
+      },
+    },
     timings,
   );
+  publisher = new StatePublisher(store, hub);
   const auth = new Authenticator(store);
   const settings = { publicUrl: `http://localhost:${options.port}` };
   const metrics = () => hub!.metrics.render(hub!.connectedCount);
@@ -68,7 +81,7 @@ export function startServer(options: ServerOptions): RunningServer {
     fetch(req, srv) {
       const upgraded = upgradeSocket(req, srv, deps);
       if (upgraded !== undefined) return upgraded;
-      return app.fetch(req, { ip: srv.requestIP(req)?.address ?? "" });
+      return app.fetch(req, { ip: () => srv.requestIP(req)?.address ?? "" });
     },
     websocket: socketHandlers(deps),
   });
@@ -83,9 +96,11 @@ export function startServer(options: ServerOptions): RunningServer {
     store,
     hub,
     orchestrator,
+    publisher,
     admin,
     async stop() {
       orchestrator.stop();
+      publisher?.stop();
       hub?.stop();
       subscribers.stop();
       await server.stop(true);

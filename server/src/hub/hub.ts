@@ -153,6 +153,14 @@ export class Hub implements Dispatcher {
     });
   }
 
+  /** Sends a host's agent its network view (a `hostState` frame); false when it is not connected. */
+  sendState(hostId: string, frame: Extract<ServerFrame, { type: "hostState" }>): boolean {
+    const session = this.sessions.get(hostId);
+    if (!session) return false;
+    this.send(session, frame);
+    return true;
+  }
+
   /** Opens a stream (logs, exec) on a host: sends the event and routes the agent's stream frames to `sink`. */
   async openStream(
     hostId: string,

@@ -1,5 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { formatId, type LaunchConfig } from "@corral/api";
+import { AppError } from "@corral/lib";
+import {
+  addressReleased,
+  allocateUnitAddress,
+  isManaged,
+  requestedIpLabel,
+  type UnitAllocation,
+} from "../network/allocation.ts";
 import { completeTransition } from "../services/container-lifecycle.ts";
 import type { ContainerFields } from "../services/container-spec.ts";
 import type { Dispatcher } from "../services/context.ts";
@@ -116,6 +124,7 @@ export async function createUnit(store: Store, dispatcher: Dispatcher, plan: Uni
       const networkMode =
         lc.networkLaunchConfig !== undefined ? `container:${nameOf(lc.networkLaunchConfig)}` : lc.networkMode;
       const volumesFrom = [...lc.dataVolumesFromLaunchConfigs.map(nameOf), ...lc.dataVolumesFrom];
+      const address = unitAddress(store, plan, lcName, lc, networkMode);
       const data: ContainerFields & UnitMembership = {
         ...membership,
         imageUuid: lc.imageUuid,
@@ -138,7 +147,9 @@ export async function createUnit(store: Store, dispatcher: Dispatcher, plan: Uni
         pullPolicy: lc.labels["io.rancher.container.pull_image"] === "always" ? "always" : lc.pullPolicy,
         startOnCreate: true,
         externalId: null,
-        primaryIpAddress: null,
+        primaryIpAddress: address.allocation?.managedIp ?? null,
+        managedIp: address.allocation?.managedIp ?? null,
+        ...(address.allocation ? { managedSubnet: address.allocation.managedSubnet } : {}),
         exitCode: null,
         startCount: 0,
         publicEndpoints: [],
@@ -159,12 +170,42 @@ export async function createUnit(store: Store, dispatcher: Dispatcher, plan: Uni
         stopTimeout: lc.stopTimeout,
         memoryReservation: lc.memoryReservation,
         milliCpuReservation: lc.milliCpuReservation,
-        transitioningMessage: "scheduled",
+        transitioningMessage: address.failure ?? "scheduled",
       };
-      return store.insert("container", { projectId: plan.service.projectId, name, state: "creating", data });
+      // An address that cannot be had (requested_ip taken or outside the slice, slice full) fails the
+      // unit like a failed placement: the reconciler replaces it with its crash-loop backoff.
+      const state = address.failure ? "error" : "creating";
+      return store.insert("container", { projectId: plan.service.projectId, name, state, data });
     }),
   );
-  for (const row of rows) await completeTransition(store, dispatcher, row.id);
+  for (const row of rows) {
+    if (row.state !== "creating") continue;
+    // A retain_ip replacement waits until the unit it replaces has let go of the address.
+    await addressReleased(store, row.id);
+    await completeTransition(store, dispatcher, row.id);
+  }
+}
+
+/** The managed address of one unit member, or why it cannot have one. */
+function unitAddress(
+  store: Store,
+  plan: UnitPlan,
+  launchConfigName: string,
+  lc: LaunchConfig,
+  networkMode: string,
+): { allocation?: UnitAllocation; failure?: string } {
+  if (!isManaged(networkMode)) return {};
+  try {
+    const allocation = allocateUnitAddress(store, plan.service.id, plan.hostId, {
+      launchConfigName,
+      createIndex: plan.createIndex,
+      requestedIp: lc.labels[requestedIpLabel],
+    });
+    return { allocation };
+  } catch (e) {
+    if (e instanceof AppError) return { failure: e.message };
+    throw e;
+  }
 }
 
 /** Moves containers to a transitional state (when still in one of `from`) and drives them there. */

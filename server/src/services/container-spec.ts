@@ -1,6 +1,9 @@
 import type { HealthCheck, InstanceSpec, PortBinding } from "@corral/api";
 import { labelKeys } from "@corral/api";
 import { AppError } from "@corral/lib";
+import { gatewayOf, managedBridgeName } from "../network/addresses.ts";
+import type { ContainerNetworkFields } from "../network/allocation.ts";
+import { managedResolver } from "../network/dns-config.ts";
 
 /** Parses "[ip:][public:]private[/proto]" into a binding (public 0 means a random port). */
 export function parsePort(spec: string): PortBinding {
@@ -33,7 +36,7 @@ export function splitCommand(command: string | string[] | undefined): string[] |
 }
 
 /** Stored fields of a container. */
-export interface ContainerFields {
+export interface ContainerFields extends ContainerNetworkFields {
   description?: string;
   imageUuid: string;
   command?: string[];
@@ -93,6 +96,9 @@ export function instanceSpec(
   c: ContainerFields,
   installId?: string | null,
 ): InstanceSpec {
+  // Managed containers get their allocated address on the host's bridge and the host's DNS server.
+  const managed = c.managedIp && c.managedSubnet ? c.managedSubnet : null;
+  const resolver = managed ? managedResolver(c.labels, c) : { dns: c.dns, dnsSearch: c.dnsSearch };
   return {
     containerId: id,
     projectId,
@@ -128,11 +134,17 @@ export function instanceSpec(
     capAdd: c.capAdd,
     capDrop: c.capDrop,
     devices: c.devices,
-    dns: c.dns,
-    dnsSearch: c.dnsSearch,
+    dns: resolver.dns,
+    dnsSearch: resolver.dnsSearch,
     extraHosts: c.extraHosts,
     logConfig: c.logConfig,
     stopSignal: c.stopSignal,
     stopTimeout: c.stopTimeout,
+    ...(managed
+      ? {
+          ipAddress: c.managedIp!,
+          managedNetwork: { bridgeName: managedBridgeName, subnet: managed, gateway: gatewayOf(managed) },
+        }
+      : {}),
   };
 }

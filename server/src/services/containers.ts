@@ -1,5 +1,6 @@
 import { containerCreateSchema, containerUpdateSchema, formatId } from "@corral/api";
 import { AppError } from "@corral/lib";
+import { allocateAddress, isManaged, requestedIpLabel } from "../network/allocation.ts";
 import type { Row } from "../store/rows.ts";
 import { completeTransition, type TransitionState } from "./container-lifecycle.ts";
 import { type ContainerFields, parsePort, splitCommand } from "./container-spec.ts";
@@ -35,6 +36,10 @@ export function createContainer(ctx: VerbContext, projectId: string, body: unkno
     const pid = formatId("project", project.id);
     if (input.name) assertNameFree(ctx, pid, input.name);
     const host = pickHost(ctx, pid, input.requestedHostId);
+    const networkMode = input.networkMode ?? "managed";
+    const address = isManaged(networkMode)
+      ? allocateAddress(ctx.store, pid, formatId("host", host.id), input.labels?.[requestedIpLabel])
+      : null;
     const inserted = ctx.store.insert<ContainerFields>("container", {
       projectId: pid,
       name: input.name ?? null,
@@ -49,7 +54,7 @@ export function createContainer(ctx: VerbContext, projectId: string, body: unkno
         ports,
         dataVolumes: input.dataVolumes ?? [],
         restartPolicy: input.restartPolicy,
-        networkMode: input.networkMode ?? "managed",
+        networkMode,
         requestedHostId: input.requestedHostId,
         hostId: formatId("host", host.id),
         workingDir: input.workingDir,
@@ -62,7 +67,8 @@ export function createContainer(ctx: VerbContext, projectId: string, body: unkno
         pullPolicy: input.pullPolicy ?? "missing",
         startOnCreate: input.startOnCreate ?? true,
         externalId: null,
-        primaryIpAddress: null,
+        primaryIpAddress: address?.managedIp ?? null,
+        ...(address ?? {}),
         exitCode: null,
         startCount: 0,
         publicEndpoints: [],

@@ -9,6 +9,7 @@ export const resourceTypes = [
   "auditLog",
   "stack",
   "service",
+  "certificate",
 ] as const;
 
 /** A resource type the store holds. */

@@ -1,0 +1,227 @@
+import { AppError } from "@corral/lib";
+import type { HostFields } from "../services/hosts.ts";
+import type { Store } from "../store/store.ts";
+import { assignable, firstFree, inSubnet, managedCidr, sliceAt, sliceCount } from "./addresses.ts";
+
+/**
+ * Managed network addressing. Every host of an environment gets a /24 slice of 10.42.0.0/16 the first
+ * time it needs one (kept in the host row while the host exists); every container on the managed
+ * network gets the first free address of its host's slice when its record is made. Everything here
+ * runs inside the caller's store transaction, so two creates can never take the same address: the
+ * taken set is read and the new row written in one SQLite transaction.
+ */
+
+/** Label that pins a container's address (Rancher's). */
+export const requestedIpLabel = "io.rancher.container.requested_ip";
+
+/** Host data fields this module keeps. */
+export interface HostNetworkFields {
+  /** The host's slice of the managed range, e.g. 10.42.3.0/24. */
+  hostSubnet?: string;
+}
+
+/** Container data fields this module keeps. */
+export interface ContainerNetworkFields {
+  /** The address allocated from the managed network (stays, whatever Docker reports). */
+  managedIp?: string | null;
+  /** The host slice `managedIp` came from. */
+  managedSubnet?: string;
+}
+
+/** Service data field: retained addresses per slot (`retain_ip`). */
+export interface ServiceNetworkFields {
+  retainedIps?: Record<string, string>;
+}
+
+/** A network mode that puts the container on the managed network. */
+export function isManaged(networkMode: string | undefined): boolean {
+  return (networkMode ?? "managed") === "managed";
+}
+
+/** The host's slice, allocating the first free one of the environment when it has none yet. */
+export function ensureHostSlice(store: Store, hostId: string): string {
+  return store.transaction(() => {
+    const host = store.getByPublicId<HostFields & HostNetworkFields>("host", hostId);
+    if (!host) throw new AppError("InvalidReference", `host ${hostId} not found`);
+    if (host.data.hostSubnet) return host.data.hostSubnet;
+    const used = new Set(
+      store.db
+        .query<{ s: string }, [string]>(
+          `SELECT json_extract(data, '$.hostSubnet') AS s FROM resource
+           WHERE type = 'host' AND project_id = ? AND state != 'removed'
+             AND json_extract(data, '$.hostSubnet') IS NOT NULL`,
+        )
+        .all(host.projectId ?? "")
+        .map((r) => r.s),
+    );
+    for (let i = 0; i < sliceCount(managedCidr); i++) {
+      const slice = sliceAt(managedCidr, i);
+      if (used.has(slice)) continue;
+      store.update(host.id, { data: { hostSubnet: slice } });
+      return slice;
+    }
+    throw new AppError(
+      "InvalidState",
+      `environment ${host.projectId} has no free /24 left in ${managedCidr}`,
+    );
+  });
+}
+
+/** Containers (not removed) holding `ip` on a host, with their states. */
+export function holdersOf(store: Store, hostId: string, ip: string): { id: number; state: string }[] {
+  return store.db
+    .query<{ id: number; state: string }, [string, string]>(
+      `SELECT id, state FROM resource WHERE type = 'container' AND state != 'removed'
+         AND json_extract(data, '$.hostId') = ? AND json_extract(data, '$.managedIp') = ?`,
+    )
+    .all(hostId, ip);
+}
+
+/** Addresses of a host's slice in use: held by a container, or retained by a service. */
+export function takenAddresses(store: Store, projectId: string, hostId: string, subnet: string): Set<string> {
+  const taken = new Set(
+    store.db
+      .query<{ ip: string }, [string]>(
+        `SELECT json_extract(data, '$.managedIp') AS ip FROM resource
+         WHERE type = 'container' AND state != 'removed' AND json_extract(data, '$.hostId') = ?
+           AND json_extract(data, '$.managedIp') IS NOT NULL`,
+      )
+      .all(hostId)
+      .map((r) => r.ip),
+  );
+  for (const ip of retainedAddresses(store, projectId)) if (inSubnet(ip, subnet)) taken.add(ip);
+  return taken;
+}
+
+function retainedAddresses(store: Store, projectId: string): string[] {
+  return store.db
+    .query<{ r: string }, [string]>(
+      `SELECT json_extract(data, '$.retainedIps') AS r FROM resource
+       WHERE type = 'service' AND project_id = ? AND state != 'removed'
+         AND json_extract(data, '$.retainedIps') IS NOT NULL`,
+    )
+    .all(projectId)
+    .flatMap((row) => Object.values(JSON.parse(row.r) as Record<string, string>));
+}
+
+/** What an allocation gives a container record. */
+export interface Allocation {
+  managedIp: string;
+  managedSubnet: string;
+}
+
+/**
+ * Allocates an address on `hostId` for a new container: the requested one (checked: inside the
+ * slice, assignable, free) or the first free one. Throws InvalidOption with the reason otherwise.
+ */
+export function allocateAddress(
+  store: Store,
+  projectId: string,
+  hostId: string,
+  requestedIp?: string,
+): Allocation {
+  return store.transaction(() => {
+    const subnet = ensureHostSlice(store, hostId);
+    const taken = takenAddresses(store, projectId, hostId, subnet);
+    if (requestedIp) {
+      checkRequested(requestedIp, subnet, hostId, taken);
+      return { managedIp: requestedIp, managedSubnet: subnet };
+    }
+    const ip = firstFree(subnet, taken);
+    if (!ip) throw new AppError("InvalidState", `host ${hostId} has no free address left in ${subnet}`);
+    return { managedIp: ip, managedSubnet: subnet };
+  });
+}
+
+function checkRequested(ip: string, subnet: string, hostId: string, taken: Set<string>): void {
+  if (!assignable(ip, subnet)) {
+    throw new AppError(
+      "InvalidOption",
+      `${requestedIpLabel}=${ip}: the address is not assignable on host ${hostId}, whose slice is ${subnet} (.0, .1 and .255 are reserved)`,
+      { detail: { field: "labels" } },
+    );
+  }
+  if (taken.has(ip)) {
+    throw new AppError("InvalidOption", `${requestedIpLabel}=${ip}: the address is already in use`, {
+      detail: { field: "labels" },
+    });
+  }
+}
+
+/** An allocation for a unit member of a `retain_ip` service, with the slot it belongs to. */
+export interface UnitAllocation extends Allocation {
+  /** The key in the service's retainedIps, when the service retains addresses. */
+  slot?: string;
+}
+
+/**
+ * Allocates the address of one member of a service unit. With `retainIp`, a replacement unit takes
+ * the address of a slot whose holder is gone or being removed (the unit it replaces), provided the
+ * address lies in this host's slice; otherwise it opens a new slot. Slots are stored on the service
+ * as `retainedIps: {"<createIndex>[:<sidekick>]": ip}`, and their addresses stay reserved while the
+ * service exists.
+ */
+export function allocateUnitAddress(
+  store: Store,
+  serviceRowId: number,
+  hostId: string,
+  member: { launchConfigName: string; createIndex: number; requestedIp?: string },
+): UnitAllocation {
+  return store.transaction(() => {
+    const svc = store.get<ServiceNetworkFields & { retainIp?: boolean; scale?: number }>(serviceRowId);
+    if (!svc?.projectId) throw new AppError("InvalidReference", `service row ${serviceRowId} not found`);
+    if (member.requestedIp || !svc.data.retainIp) {
+      return allocateAddress(store, svc.projectId, hostId, member.requestedIp);
+    }
+    const subnet = ensureHostSlice(store, hostId);
+    const suffix = member.launchConfigName ? `:${member.launchConfigName}` : "";
+    const slots = { ...(svc.data.retainedIps ?? {}) };
+    const mine = Object.entries(slots)
+      .filter(([key]) => key.replace(/^\d+/, "") === suffix)
+      .sort(([a], [b]) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
+    const free = (ip: string) => holdersOf(store, hostId, ip).every((h) => h.state === "removing");
+    const reuse = mine.find(([, ip]) => inSubnet(ip, subnet) && free(ip));
+    if (reuse) return { managedIp: reuse[1], managedSubnet: subnet, slot: reuse[0] };
+    // Slots left on other hosts (the unit moved) are dropped once the service has enough of them.
+    const stale = mine.filter(([, ip]) => !inSubnet(ip, subnet));
+    for (const [key] of stale.slice(0, Math.max(0, mine.length + 1 - (svc.data.scale ?? 1)))) {
+      const ip = slots[key]!;
+      if (holdersOfAnyHost(store, svc.projectId, ip) === 0) delete slots[key];
+    }
+    const ip = firstFree(subnet, takenAddresses(store, svc.projectId, hostId, subnet));
+    if (!ip) throw new AppError("InvalidState", `host ${hostId} has no free address left in ${subnet}`);
+    const slot = `${member.createIndex}${suffix}`;
+    slots[slot] = ip;
+    store.update(svc.id, { data: { retainedIps: slots } });
+    return { managedIp: ip, managedSubnet: subnet, slot };
+  });
+}
+
+function holdersOfAnyHost(store: Store, projectId: string, ip: string): number {
+  return store.db
+    .query<{ n: number }, [string, string]>(
+      `SELECT count(*) AS n FROM resource WHERE type = 'container' AND state != 'removed'
+         AND project_id = ? AND json_extract(data, '$.managedIp') = ?`,
+    )
+    .get(projectId, ip)!.n;
+}
+
+/**
+ * Resolves when no container but `rowId` holds `ip` on the host any more (the unit a retain_ip
+ * replacement takes the address from is being removed), or after `timeoutMs`.
+ */
+export async function addressReleased(
+  store: Store,
+  rowId: number,
+  timeoutMs = 60_000,
+  everyMs = 100,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = store.get<ContainerNetworkFields & { hostId: string | null }>(rowId);
+    if (!row?.data.managedIp || !row.data.hostId) return;
+    const others = holdersOf(store, row.data.hostId, row.data.managedIp).filter((h) => h.id !== rowId);
+    if (others.length === 0 || Date.now() > deadline) return;
+    await Bun.sleep(everyMs);
+  }
+}

@@ -1,0 +1,198 @@
+import { formatId, type HostState, type StateContainer, type StateService } from "@corral/api";
+import type { ContainerFields } from "../services/container-spec.ts";
+import type { ProjectFields } from "../services/context.ts";
+import type { HostFields } from "../services/hosts.ts";
+import type { ServiceFields, StackFields, UnitMembership } from "../services/service-fields.ts";
+import type { Row } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
+import { gatewayOf, managedBridgeName, managedCidr } from "./addresses.ts";
+import type { HostNetworkFields, ServiceNetworkFields } from "./allocation.ts";
+import { lbCertificateRefs, resolveLbConfig } from "./lb-refs.ts";
+
+/** Default range of random public ports (Rancher's). */
+export const defaultPortRange = { start: 49153, end: 65535 } as const;
+
+type Container = Row<ContainerFields & Partial<UnitMembership>>;
+type Service = Row<ServiceFields & ServiceNetworkFields>;
+type Host = Row<HostFields & HostNetworkFields>;
+
+/** Every row of one environment that the network view is made of, read once. */
+export interface ProjectRows {
+  projectId: string;
+  project: Row<ProjectFields> | null;
+  hosts: Host[];
+  containers: Container[];
+  services: Service[];
+  stacks: Row<StackFields>[];
+  certificates: Row<{ cert: string; certChain?: string | null }>[];
+  /** Private keys of the certificates, by public id (kept out of rows so they never leak into answers). */
+  keyOf(certificateId: string): string | null;
+}
+
+function live<T extends object>(store: Store, type: Row["type"], projectId: string): Row<T>[] {
+  return store.all<T>(type, { projectId }).filter((r) => r.state !== "removed" && r.state !== "purged");
+}
+
+/** Reads the rows of an environment the network view needs (one query per type). */
+export function loadProjectRows(store: Store, projectId: string): ProjectRows {
+  const certificates = live<{ cert: string; certChain?: string | null }>(store, "certificate", projectId);
+  const rowIdOf = new Map(certificates.map((c) => [formatId("certificate", c.id), c.id]));
+  return {
+    projectId,
+    project: store.getByPublicId<ProjectFields>("project", projectId),
+    hosts: live(store, "host", projectId),
+    containers: live(store, "container", projectId),
+    services: live(store, "service", projectId),
+    stacks: live(store, "stack", projectId),
+    certificates,
+    keyOf: (id) => {
+      const n = rowIdOf.get(id);
+      return n === undefined ? null : store.secretOf(n);
+    },
+  };
+}
+
+/** The whole network view of one host, built from the store. Null when the host is unknown. */
+export function buildHostState(store: Store, hostId: string, version: number): HostState | null {
+  const host = store.getByPublicId("host", hostId);
+  if (!host?.projectId) return null;
+  return hostStateFrom(loadProjectRows(store, host.projectId), hostId, version);
+}
+
+/**
+ * The network view of one host from an environment's rows: the host's slice of the managed network,
+ * every container and service of the environment (DNS and metadata answer about all of them), every
+ * host, and only the certificates of load balancers that run on this host. Pure: one pass per type.
+ */
+export function hostStateFrom(rows: ProjectRows, hostId: string, version: number): HostState {
+  const stackName = new Map(rows.stacks.map((s) => [formatId("stack", s.id), s.name ?? ""]));
+  const serviceById = new Map(rows.services.map((s) => [formatId("service", s.id), s]));
+  const serviceByPath = new Map<string, string>();
+  for (const [id, s] of serviceById) serviceByPath.set(`${stackName.get(s.data.stackId)}/${s.name}`, id);
+  const certIdByName = new Map(rows.certificates.map((c) => [c.name ?? "", formatId("certificate", c.id)]));
+
+  const host = rows.hosts.find((h) => formatId("host", h.id) === hostId);
+  const subnet = host?.data.hostSubnet;
+  const network = subnet
+    ? {
+        cidr: managedCidr,
+        hostSubnet: subnet,
+        gateway: gatewayOf(subnet),
+        bridgeName: managedBridgeName,
+        mtu: 1500,
+      }
+    : null;
+
+  const lbServicesHere = new Set<string>();
+  const containers: StateContainer[] = rows.containers.map((c) => {
+    const d = c.data;
+    const svc = d.serviceId ? serviceById.get(d.serviceId) : undefined;
+    if (svc && d.hostId === hostId && svc.data.kind === "loadBalancerService")
+      lbServicesHere.add(d.serviceId!);
+    return {
+      id: formatId("container", c.id),
+      name: c.name ?? "",
+      hostId: d.hostId ?? "",
+      ip: d.managedIp ?? d.primaryIpAddress ?? null,
+      state: c.state,
+      healthState: d.healthState ?? null,
+      stackName: d.stackId ? (stackName.get(d.stackId) ?? null) : null,
+      serviceName: svc?.name ?? null,
+      serviceId: d.serviceId ?? null,
+      launchConfigName: d.serviceId ? (d.launchConfigName ?? "") : null,
+      createIndex: d.createIndex ?? null,
+      labels: d.labels,
+      ports: portsOf(d),
+      links: {},
+      dns: d.dns ?? [],
+      dnsSearch: d.dnsSearch ?? [],
+    };
+  });
+
+  const services: StateService[] = rows.services.map((s) => {
+    const d = s.data;
+    const stack = stackName.get(d.stackId) ?? "";
+    const resolve = (target: string) =>
+      serviceByPath.get(target.includes("/") ? target : `${stack}/${target}`);
+    const links: StateService["links"] = [];
+    for (const l of [...(d.links ?? []), ...(d.externalLinks ?? [])]) {
+      const serviceId = resolve(l.target);
+      if (serviceId) links.push({ serviceId, alias: l.alias || (l.target.split("/").at(-1) ?? l.target) });
+    }
+    return {
+      id: formatId("service", s.id),
+      name: s.name ?? "",
+      stackName: stack,
+      kind: d.kind,
+      state: s.state,
+      healthState: d.healthState,
+      scale: d.scale,
+      links,
+      externalIpAddresses: d.externalIpAddresses ?? [],
+      hostname: d.hostname ?? null,
+      sidekicks: (d.secondaryLaunchConfigs ?? []).map((lc) => lc.name ?? "").filter(Boolean),
+      metadata: d.metadata ?? {},
+      labels: d.launchConfig?.labels ?? {},
+      lbConfig: d.lbConfig ? resolveLbConfig(d.lbConfig, resolve, (n) => certIdByName.get(n)) : null,
+    };
+  });
+
+  const wanted = new Set<string>();
+  for (const sid of lbServicesHere) {
+    const lb = serviceById.get(sid)?.data.lbConfig;
+    if (lb) for (const id of lbCertificateRefs(lb, (n) => certIdByName.get(n))) wanted.add(id);
+  }
+  const certificates: HostState["certificates"] = [];
+  for (const c of rows.certificates) {
+    const id = formatId("certificate", c.id);
+    const key = wanted.has(id) ? rows.keyOf(id) : null;
+    if (key)
+      certificates.push({
+        id,
+        name: c.name ?? "",
+        cert: c.data.cert,
+        key,
+        certChain: c.data.certChain ?? null,
+      });
+  }
+
+  const range = rows.project?.data.servicesPortRange;
+  return {
+    type: "hostState",
+    version,
+    hostId,
+    environmentId: rows.projectId,
+    network,
+    portRange: range ? { start: range.startPort, end: range.endPort } : { ...defaultPortRange },
+    containers,
+    services,
+    hosts: rows.hosts.map((h) => ({
+      id: formatId("host", h.id),
+      name: h.name ?? h.data.hostname,
+      agentIp: h.data.agentIpAddress ?? "",
+      hostSubnet: h.data.hostSubnet ?? null,
+      labels: h.data.labels ?? {},
+      state: h.state,
+      agentState: h.data.agentState,
+    })),
+    certificates,
+    upstreamDns: [],
+  };
+}
+
+/**
+ * Published ports as `[ip:]public:private/proto`; a random public port (0 in the spec) is shown as
+ * the port Docker chose once the agent reported it, 0 before.
+ */
+function portsOf(d: ContainerFields): string[] {
+  const chosen = new Map(d.publicEndpoints.map((e) => [`${e.privatePort}/${e.protocol}`, e.port]));
+  return d.ports.map((spec) => {
+    const [addr, proto = "tcp"] = spec.split("/") as [string, string?];
+    const parts = addr.split(":");
+    const priv = parts.at(-1) ?? "";
+    const given = parts.length >= 2 ? Number(parts.at(-2)) : 0;
+    const pub = given || chosen.get(`${priv}/${proto}`) || 0;
+    const bind = parts.length === 3 ? `${parts[0]}:` : "";
+    return `${bind}${pub}:${priv}/${proto}`;
+  });
+}
