@@ -2,14 +2,8 @@
 // `corral`: the one multi-call entry point: `corral server` (with `--join`, plus a local agent: the
 // README's main job), `corral agent`, and the user commands for stacks (`up`, `ps`, `logs`, `scale`,
 // `rm`, as rancher-compose and the rancher CLI had them). Compiled into `dist/corral` by `npm run build`.
-import { runAgentCommand } from "./commands/agent.ts";
-import { processIo } from "./commands/cli.ts";
-import { main as logs } from "./commands/logs.ts";
-import { main as ps } from "./commands/ps.ts";
-import { main as rm } from "./commands/rm.ts";
-import { main as scale } from "./commands/scale.ts";
-import { runServerCommand } from "./commands/server.ts";
-import { main as up } from "./commands/up.ts";
+// Each command is loaded only when it runs: `corral server` must not pay for the agent's Docker
+// client, nor the CLI for the server (start-up time is a measured target).
 
 const usage = `usage: corral <command> [options]
 
@@ -26,24 +20,28 @@ commands:
 run 'corral <command> --help' for a command's options.
 `;
 
+async function io() {
+  return (await import("./commands/cli.ts")).processIo();
+}
+
 /** Runs the command named by argv[0]; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "server":
-      return runServerCommand(rest);
+      return (await import("./commands/server.ts")).runServerCommand(rest);
     case "agent":
-      return runAgentCommand(rest);
+      return (await import("./commands/agent.ts")).runAgentCommand(rest);
     case "up":
-      return up(rest, processIo());
+      return (await import("./commands/up.ts")).main(rest, await io());
     case "ps":
-      return ps(rest, processIo());
+      return (await import("./commands/ps.ts")).main(rest, await io());
     case "logs":
-      return logs(rest, processIo());
+      return (await import("./commands/logs.ts")).main(rest, await io());
     case "scale":
-      return scale(rest, processIo());
+      return (await import("./commands/scale.ts")).main(rest, await io());
     case "rm":
-      return rm(rest, processIo());
+      return (await import("./commands/rm.ts")).main(rest, await io());
     case "version":
     case "--version":
       console.log("corral 0.1.0");

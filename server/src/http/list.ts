@@ -27,56 +27,65 @@ export function listCollection(c: Context<ApiEnv>, def: ResourceDef, projectId: 
     else filters.push({ field: "accountId", modifier: "eq", values: [p.accountId] });
   } else if (projectId) projectIds = [projectId];
   else if (p.kind === "user") projectIds = p.memberOf ?? [];
-  const page = ctx.store.list({
-    type: def.type,
-    projectIds,
-    filters,
-    sort: params.sort,
-    limit: params.limit,
-    marker: params.marker,
-  });
   const base = c.get("base");
   const url = new URL(c.req.url);
-  const collectionUrl = `${base}${url.pathname}`;
-  const nextUrl = page.next ? withParam(url, base, "marker", page.next) : null;
-  return c.json({
-    type: "collection",
-    resourceType: def.type,
-    links: { self: `${base}${url.pathname}${url.search}` },
-    createTypes: def.create ? { [def.type]: collectionUrl } : {},
-    actions: {},
-    data: page.rows.map((row) => present(def, row, base)),
-    sortLinks: Object.fromEntries(
-      Object.entries(def.fields)
-        .filter(([, f]) => f.filter)
-        .map(([name]) => [name, withParam(url, base, "sort", name)]),
-    ),
-    pagination: {
-      first: null,
-      previous: null,
-      next: nextUrl,
+  // The page depends on its rows (the cache tracks them by type), the caller's scope and the URL.
+  const key = JSON.stringify([def.type, projectIds, filters, base, url.pathname, url.search]);
+  const json = c.get("cache").page(def.type, key, () => build());
+  return c.body(json, 200, { "Content-Type": "application/json" });
+
+  function build() {
+    const page = ctx.store.list({
+      type: def.type,
+      projectIds,
+      filters,
+      sort: params.sort,
       limit: params.limit,
-      partial: page.next !== null,
-    },
-    sort: params.sort
-      ? {
-          name: params.sort.field,
-          order: params.sort.order,
-          reverse: withParam(url, base, "order", params.sort.order === "asc" ? "desc" : "asc"),
-        }
-      : null,
-    filters: Object.fromEntries(
-      Object.entries(def.fields)
-        .filter(([, f]) => f.filter)
-        .map(([name]) => {
-          const applied = params.filters.filter((f) => f.field === name);
-          return [
-            name,
-            applied.length ? applied.map((f) => ({ modifier: f.modifier, value: f.values.join(",") })) : null,
-          ];
-        }),
-    ),
-  });
+      marker: params.marker,
+    });
+    const collectionUrl = `${base}${url.pathname}`;
+    const nextUrl = page.next ? withParam(url, base, "marker", page.next) : null;
+    return {
+      type: "collection",
+      resourceType: def.type,
+      links: { self: `${base}${url.pathname}${url.search}` },
+      createTypes: def.create ? { [def.type]: collectionUrl } : {},
+      actions: {},
+      data: page.rows.map((row) => present(def, row, base)),
+      sortLinks: Object.fromEntries(
+        Object.entries(def.fields)
+          .filter(([, f]) => f.filter)
+          .map(([name]) => [name, withParam(url, base, "sort", name)]),
+      ),
+      pagination: {
+        first: null,
+        previous: null,
+        next: nextUrl,
+        limit: params.limit,
+        partial: page.next !== null,
+      },
+      sort: params.sort
+        ? {
+            name: params.sort.field,
+            order: params.sort.order,
+            reverse: withParam(url, base, "order", params.sort.order === "asc" ? "desc" : "asc"),
+          }
+        : null,
+      filters: Object.fromEntries(
+        Object.entries(def.fields)
+          .filter(([, f]) => f.filter)
+          .map(([name]) => {
+            const applied = params.filters.filter((f) => f.field === name);
+            return [
+              name,
+              applied.length
+                ? applied.map((f) => ({ modifier: f.modifier, value: f.values.join(",") }))
+                : null,
+            ];
+          }),
+      ),
+    };
+  }
 }
 
 /** The request URL with one query parameter set, for pagination and sort links. */

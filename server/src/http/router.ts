@@ -9,6 +9,7 @@ import { readJson } from "./body.ts";
 import type { ResourceDef } from "./definition.ts";
 import { listCollection, withParam } from "./list.ts";
 import { present, selfUrl } from "./present.ts";
+import type { ResponseCache } from "./response-cache.ts";
 
 /** Hono variables set by the auth middleware. */
 export interface ApiEnv {
@@ -16,7 +17,9 @@ export interface ApiEnv {
     principal: Principal;
     base: string;
     verbs: (c: Context<ApiEnv>) => VerbContext;
-    clientIp: string;
+    /** The caller's address, looked up only when something needs it (audit). */
+    clientIp: () => string;
+    cache: ResponseCache;
   };
 }
 
@@ -83,7 +86,7 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
     const ctx = c.get("verbs")(c);
     const audit = (code: number, result: unknown) => ({
       principal: ctx.principal,
-      clientIp: c.get("clientIp"),
+      clientIp: c.get("clientIp")(),
       eventType: `api.${def.type}.${verb}`,
       resourceType: def.type,
       resourceId: resultId(result) ?? targetId ?? null,
@@ -132,7 +135,9 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
 
   const getOne = (c: Context<ApiEnv>, collection: string, id: string, pid?: string) => {
     const { def, row } = loadRow(c, collection, id, pid);
-    return c.json(present(def, row, c.get("base")));
+    return c.body(c.get("cache").resource(def, row, c.get("base")), 200, {
+      "Content-Type": "application/json",
+    });
   };
 
   const update = async (c: Context<ApiEnv>, collection: string, id: string, pid?: string) => {

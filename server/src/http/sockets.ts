@@ -13,6 +13,9 @@ import type { SubscriberData, Subscribers } from "./subscribe.ts";
 
 const log = createLogger("sockets");
 
+/** A cheap test for the websocket endpoints' paths, before any URL parsing. */
+const socketPathHint = /\/v2-beta\/(?:agent\/connect|subscribe|streams)(?:[?#]|$)/;
+
 /** Data Bun keeps on a logs/exec websocket. */
 export interface StreamSocketData {
   kind: "stream";
@@ -43,6 +46,8 @@ export function upgradeSocket(
   server: Server<SocketData>,
   deps: SocketDeps,
 ): Response | undefined {
+  // Plain HTTP requests to other paths (nearly all) leave at once, without parsing their URL.
+  if (req.headers.get("upgrade") === null && !socketPathHint.test(req.url)) return undefined;
   const url = new URL(req.url);
   const path = url.pathname;
   if (path !== agentPaths.connect && path !== "/v2-beta/subscribe" && path !== "/v2-beta/streams")

@@ -3,6 +3,9 @@ import { formatId, type IdType, parseId } from "@corral/api";
 import { buildListSql } from "./query.ts";
 import { fromRaw, type ListPage, type ListQuery, type RawRow, type ResourceType, type Row } from "./rows.ts";
 
+/** How many rows the point-read cache keeps before it starts over. */
+const rowCacheSize = 50_000;
+
 /** A change to one row, delivered to listeners after its transaction commits. */
 export interface RowChange {
   row: Row;
@@ -38,6 +41,11 @@ export interface RowPatch {
 export class Store {
   private readonly listeners = new Set<(change: RowChange) => void>();
   private pending: RowChange[] | null = null;
+  /**
+   * Point reads by id are answered from memory: every write goes through this store, which drops the
+   * written row from the cache, and rows are frozen so no caller can change a cached copy.
+   */
+  private readonly rows = new Map<number, Row>();
   private readonly getStmt;
   private readonly lookupStmt;
 
@@ -95,8 +103,18 @@ export class Store {
 
   /** The row with this numeric id, or null. */
   get<T extends object = object>(id: number): Row<T> | null {
+    const hit = this.rows.get(id);
+    if (hit) return hit as Row<T>;
     const raw = this.getStmt.get(id);
-    return raw ? fromRaw<T>(raw) : null;
+    if (!raw) return null;
+    const row = fromRaw<T>(raw);
+    // Only committed rows are cached: inside a transaction a read may see what a rollback undoes.
+    if (this.pending === null) {
+      if (this.rows.size >= rowCacheSize) this.rows.clear();
+      Object.freeze(row.data);
+      this.rows.set(id, Object.freeze(row) as Row);
+    }
+    return row;
   }
 
   /** The row of `type` with public id `publicId`, or null when it is not one. */
@@ -164,6 +182,7 @@ export class Store {
   /** Deletes a row for good (purge). */
   purge(id: number): void {
     this.db.query("DELETE FROM resource WHERE id = ?").run(id);
+    this.rows.delete(id);
   }
 
   /** One page of rows of a type. */
@@ -227,6 +246,7 @@ export class Store {
   }
 
   private record(change: RowChange): void {
+    this.rows.delete(change.row.id);
     if (this.pending) this.pending.push(change);
     else this.emit(change);
   }
