@@ -9,6 +9,7 @@ import {
   setServiceLinksSchema,
 } from "@corral/api";
 import { AppError } from "@corral/lib";
+import { checkLbReferences, lbServiceSpec } from "../network/lb-service.ts";
 import { runFinish, runRestart, runRollback, runUpgrade } from "../orchestrator/runners.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
@@ -49,8 +50,10 @@ export function insertService(
   spec: ServiceSpec,
   start: boolean,
 ): Row<ServiceFields> {
-  checkLaunchConfigs(spec);
-  const { name, ...rest } = spec;
+  const prepared = lbServiceSpec(spec);
+  checkLaunchConfigs(prepared);
+  checkLbReferences(store, projectId, prepared.lbConfig);
+  const { name, ...rest } = prepared;
   return store.insert<ServiceFields>("service", {
     projectId,
     name,
@@ -97,7 +100,15 @@ export function updateService(ctx: VerbContext, id: string, body: unknown): Row<
     const svc = loadVisible<ServiceFields>(ctx, "service", id);
     if (svc.state === "removed" || svc.state === "removing")
       throw new AppError("InvalidState", `service ${id} is ${svc.state}`);
-    const data = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+    const data: Record<string, unknown> = Object.fromEntries(
+      Object.entries(input).filter(([, v]) => v !== undefined),
+    );
+    if (input.lbConfig && svc.data.kind === "loadBalancerService") {
+      // New source ports are published by the containers of the next upgrade or replacement.
+      const lb = lbServiceSpec({ ...svc.data, lbConfig: input.lbConfig });
+      checkLbReferences(ctx.store, svc.projectId!, lb.lbConfig);
+      data.launchConfig = lb.launchConfig;
+    }
     return ctx.store.update<ServiceFields>(svc.id, { data })!;
   });
 }

@@ -1,6 +1,7 @@
 import { formatId, type StackSpec, stackCreateSchema, stackUpgradeSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
 import { exportStack, parseStack } from "../compose/index.ts";
+import { lbServiceSpec } from "../network/lb-service.ts";
 import { runFinish, runRollback, runUpgrade } from "../orchestrator/runners.ts";
 import type { Row } from "../store/rows.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
@@ -117,7 +118,7 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
     const { spec } = parseStack({ dockerCompose, rancherCompose, environment });
     const existing = new Map(stackServices(ctx, stack).map((s) => [s.name, s]));
     const stackId = formatId("stack", stack.id);
-    for (const next of spec.services) {
+    for (const next of spec.services.map(lbServiceSpec)) {
       const svc = existing.get(next.name);
       if (!svc) {
         insertService(ctx.store, stack.projectId!, stackId, next, stack.state === "active");

@@ -2,6 +2,7 @@ import type { ResourceDef } from "../definition.ts";
 import { accountResource } from "./accounts.ts";
 import { apiKeyResource } from "./api-keys.ts";
 import { auditLogResource } from "./audit-logs.ts";
+import { certificateResource } from "./certificates.ts";
 import { containerResource } from "./containers.ts";
 import { hostResource } from "./hosts.ts";
 import { projectResource } from "./projects.ts";
@@ -19,5 +20,6 @@ export const resourceDefs: ResourceDef[] = [
   containerResource,
   stackResource,
   serviceResource,
+  certificateResource,
   auditLogResource,
 ];

@@ -1,0 +1,131 @@
+import { certificateCreateSchema, certificateUpdateSchema, formatId } from "@corral/api";
+import { AppError } from "@corral/lib";
+import { lbCertificateRefs } from "../network/lb-refs.ts";
+import { loadProject, loadVisible, type VerbContext } from "../services/context.ts";
+import { parseInput } from "../services/input.ts";
+import type { ServiceFields } from "../services/service-fields.ts";
+import type { Row } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
+import { selfSigned } from "./generate.ts";
+import { type CertificateInfo, inspectCertificate } from "./pem.ts";
+
+/**
+ * Stored fields of a certificate. The private key is not among them: it lives in the row's secret
+ * column, which no answer, event or audit row ever includes.
+ */
+export interface CertificateFields extends CertificateInfo {
+  description?: string;
+  cert: string;
+  certChain: string | null;
+}
+
+function assertNameFree(store: Store, projectId: string, name: string, except?: number): void {
+  const clash = store
+    .all("certificate", { projectId })
+    .some((c) => c.state !== "removed" && c.name === name && c.id !== except);
+  if (clash)
+    throw new AppError("NotUnique", `a certificate named ${name} exists in this environment`, {
+      detail: { field: "name" },
+    });
+}
+
+/** Load balancer services of the environment that use a certificate (by id or by name). */
+export function servicesUsing(store: Store, row: Row): string[] {
+  const id = formatId("certificate", row.id);
+  return store
+    .all<ServiceFields>("service", { projectId: row.projectId! })
+    .filter((s) => s.state !== "removed" && s.data.lbConfig)
+    .filter((s) => lbCertificateRefs(s.data.lbConfig!, (n) => (n === row.name ? id : undefined)).includes(id))
+    .map((s) => `${s.name} (${formatId("service", s.id)})`);
+}
+
+/**
+ * Creates a certificate from PEM texts (checked: the key must match the certificate, the chain must
+ * parse), or, with `generate: {hostname}`, a self-signed one made by openssl.
+ */
+export function createCertificate(
+  ctx: VerbContext,
+  projectId: string,
+  body: unknown,
+): Row<CertificateFields> {
+  const input = parseInput(certificateCreateSchema, body);
+  if (input.generate && (input.cert || input.key))
+    throw new AppError("InvalidOption", "generate: give either generate or cert and key, not both", {
+      detail: { field: "generate" },
+    });
+  if (!input.generate && (!input.cert || !input.key))
+    throw new AppError("MissingRequired", `${input.cert ? "key" : "cert"}: cert and key are required`, {
+      detail: { field: input.cert ? "key" : "cert" },
+    });
+  return ctx.store.transaction(() => {
+    const project = loadProject(ctx, projectId);
+    if (project.state !== "active")
+      throw new AppError("InvalidState", `environment ${projectId} is ${project.state}`);
+    const pid = formatId("project", project.id);
+    assertNameFree(ctx.store, pid, input.name);
+    const pem = input.generate
+      ? selfSigned(input.generate.hostname, input.generate.days)
+      : { cert: input.cert!, key: input.key! };
+    const certChain = input.certChain?.trim() ? input.certChain : null;
+    const info = inspectCertificate(pem.cert, pem.key, certChain);
+    return ctx.store.insert<CertificateFields>("certificate", {
+      projectId: pid,
+      name: input.name,
+      state: "active",
+      secret: pem.key,
+      data: { description: input.description, cert: pem.cert, certChain, ...info },
+    });
+  });
+}
+
+/** Edits a certificate: name, description, or new PEMs (checked against each other again). */
+export function updateCertificate(ctx: VerbContext, id: string, body: unknown): Row<CertificateFields> {
+  const input = parseInput(certificateUpdateSchema, body);
+  return ctx.store.transaction(() => {
+    const row = loadVisible<CertificateFields>(ctx, "certificate", id);
+    if (row.state === "removed") throw new AppError("InvalidState", `certificate ${id} is removed`);
+    const data: Record<string, unknown> = {};
+    if (input.description !== undefined) data.description = input.description;
+    if (input.name !== undefined && input.name !== row.name) {
+      assertNameFree(ctx.store, row.projectId!, input.name, row.id);
+      const users = servicesUsing(ctx.store, row);
+      if (users.length > 0)
+        throw new AppError(
+          "InvalidState",
+          `certificate ${id} is used by ${users.join(", ")}; rename refused`,
+        );
+    }
+    let secret: string | undefined;
+    if (input.cert !== undefined || input.key !== undefined || input.certChain !== undefined) {
+      const cert = input.cert ?? row.data.cert;
+      const key = input.key ?? ctx.store.secretOf(row.id) ?? "";
+      const certChain = input.certChain !== undefined ? input.certChain.trim() || null : row.data.certChain;
+      Object.assign(data, { cert, certChain, ...inspectCertificate(cert, key, certChain) });
+      if (input.key !== undefined) secret = input.key;
+    }
+    return ctx.store.update<CertificateFields>(row.id, {
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(secret !== undefined ? { secret } : {}),
+      data,
+    })!;
+  });
+}
+
+/** Removes a certificate, unless a load balancer still uses it; the private key is erased. */
+export function removeCertificate(ctx: VerbContext, id: string): Row<CertificateFields> {
+  return ctx.store.transaction(() => {
+    const row = loadVisible<CertificateFields>(ctx, "certificate", id);
+    if (row.state === "removed") throw new AppError("ActionNotAvailable", `certificate ${id} is removed`);
+    const users = servicesUsing(ctx.store, row);
+    if (users.length > 0)
+      throw new AppError(
+        "ActionNotAvailable",
+        `certificate ${id} is used by load balancer ${users.join(", ")}`,
+      );
+    return ctx.store.update<CertificateFields>(row.id, {
+      state: "removed",
+      removed: Date.now(),
+      secret: null,
+    })!;
+  });
+}
