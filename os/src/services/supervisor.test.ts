@@ -1,0 +1,174 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${corral.x} is the service.yml substitution syntax under test
+import { describe, expect, test } from "bun:test";
+import { createLogger, sleep } from "@corral/lib";
+import type { CorralConfig } from "../config/config-schema.ts";
+import { missingCapabilities } from "./capabilities.ts";
+import { containerOptions } from "./container-spec.ts";
+import { FakeEngine } from "./fake-engine.ts";
+import { isEnabled, substitute } from "./service-config.ts";
+import { parseServiceFile } from "./service-file.ts";
+import { orderServices } from "./service-order.ts";
+import { Supervisor } from "./supervisor.ts";
+
+const svc = (name: string, yaml: string) =>
+  parseServiceFile(name, `image: img/${name}\n${yaml}`, `${name}/service.yml`);
+const quiet = { log: createLogger("test").child("x"), backoffBaseMs: 5, backoffMaxMs: 10 };
+process.env.CORRAL_LOG_LEVEL ??= "error";
+
+async function until(check: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await sleep(5);
+  }
+}
+
+describe("service order", () => {
+  test("after edges, ties by name, disabled deps ignored", () => {
+    const order = orderServices([
+      svc("c", "after: [b, gone]"),
+      svc("b", "after: [a]"),
+      svc("a", ""),
+      svc("d", ""),
+    ]);
+    expect(order.map((s) => s.name)).toEqual(["a", "d", "b", "c"]);
+  });
+
+  test("cycles are named", () => {
+    expect(() =>
+      orderServices([svc("a", "after: [b]"), svc("b", "after: [c]"), svc("c", "after: [a]")]),
+    ).toThrow("cycle: a -> b -> c -> a");
+    expect(() => orderServices([svc("a", "after: [a]")])).toThrow("after itself");
+  });
+});
+
+describe("service config", () => {
+  const config: CorralConfig = {
+    corral: { agent: { url: "http://s:8080" }, modules: ["a", "b"], services_include: { x: false } },
+  };
+  test("enabled by boolean, config path, services_include, disable", () => {
+    expect(isEnabled(svc("a", "enabled: corral.agent.url"), config)).toBe(true);
+    expect(isEnabled(svc("a", "enabled: rancher.server.enabled"), config)).toBe(false);
+    expect(isEnabled(svc("x", ""), config)).toBe(false);
+    expect(isEnabled(svc("y", "enabled: false"), { corral: { services_include: { y: true } } })).toBe(true);
+    expect(isEnabled(svc("z", ""), { corral: { disable: ["z"] } })).toBe(false);
+  });
+
+  test("substitution of config values", () => {
+    expect(
+      substitute("U=${corral.agent.url} M=${rancher.modules} N=${corral.nope} $${corral.agent.url}", config),
+    ).toBe("U=http://s:8080 M=a,b N= ${corral.agent.url}");
+  });
+
+  test("container options: env, command, labels, privileged from CapBnd", () => {
+    const spec = svc(
+      "agent",
+      "command: agent --url ${corral.agent.url}\nenvironment: {A: '${corral.agent.url}', B: 1}\nprivileged: true\npid: host",
+    );
+    const full = containerOptions(spec, config, []);
+    expect(full.Cmd).toEqual(["agent", "--url", "http://s:8080"]);
+    expect(full.Env).toEqual(["A=http://s:8080", "B=1"]);
+    expect(full.HostConfig?.Privileged).toBe(true);
+    expect(full.HostConfig?.PidMode).toBe("host");
+    expect(full.HostConfig?.RestartPolicy?.Name).toBe("no");
+    const missing = missingCapabilities(0x1ffffffffffn & ~(1n << 24n), 40);
+    expect(missing).toEqual(["CAP_SYS_RESOURCE"]);
+    const partial = containerOptions(spec, config, missing);
+    expect(partial.HostConfig?.Privileged).toBeUndefined();
+    expect(partial.HostConfig?.CapDrop).toEqual(["CAP_SYS_RESOURCE"]);
+    expect(partial.HostConfig?.Binds).toContain("/sys/fs/cgroup:/sys/fs/cgroup:rw");
+    expect(full.Labels?.["io.corral.os.hash"]).not.toBe(
+      containerOptions(spec, { corral: {} }, []).Labels?.["io.corral.os.hash"],
+    );
+  });
+});
+
+describe("supervisor", () => {
+  test("starts in order, waits for one-shots, create_only is only created", async () => {
+    const engine = new FakeEngine();
+    engine.exitOnStart.set("init", 0);
+    const sup = new Supervisor(engine, quiet);
+    await sup.reconcile(
+      [svc("app", "after: [init, vols]"), svc("init", "oneshot: true"), svc("vols", "create_only: true")],
+      {},
+    );
+    expect(engine.events).toEqual(["create init", "create vols", "start init", "create app", "start app"]);
+    expect(sup.status().map((s) => [s.name, s.state])).toEqual([
+      ["init", "completed"],
+      ["vols", "created"],
+      ["app", "running"],
+    ]);
+    await sup.stopAll();
+  });
+
+  test("a failed one-shot blocks its dependents and fails the reconcile", async () => {
+    const engine = new FakeEngine();
+    engine.exitOnStart.set("init", 3);
+    const sup = new Supervisor(engine, quiet);
+    await expect(
+      sup.reconcile([svc("app", "after: [init]"), svc("init", "oneshot: true"), svc("other", "")], {}),
+    ).rejects.toThrow("init (exited with code 3), app (needs init, which failed)");
+    expect(sup.status().find((s) => s.name === "other")?.state).toBe("running");
+    await sup.stopAll();
+  });
+
+  test("a missing image fails that service only", async () => {
+    const engine = new FakeEngine();
+    engine.failCreate.add("bad");
+    const sup = new Supervisor(engine, quiet);
+    await expect(sup.reconcile([svc("bad", ""), svc("good", "")], {})).rejects.toThrow("bad (No such image");
+    await sup.stopAll();
+  });
+
+  test("restarts with backoff, then the crash-loop guard holds off", async () => {
+    const engine = new FakeEngine();
+    const sup = new Supervisor(engine, { ...quiet, maxRestarts: 3, windowMs: 10_000, cooldownMs: 150 });
+    await sup.reconcile([svc("web", "restart: always")], {});
+    engine.crash("web", 1);
+    await until(() => engine.starts("web") === 2);
+    engine.exitOnStart.set("web", 1);
+    engine.crash("web", 1);
+    await until(() => sup.status()[0]?.state === "crash-loop");
+    const during = engine.starts("web");
+    await sleep(60);
+    expect(engine.starts("web")).toBe(during);
+    engine.exitOnStart.delete("web");
+    await until(() => sup.status()[0]?.state === "running");
+    expect(sup.status()[0]?.restarts).toBeGreaterThanOrEqual(3);
+    await sup.stopAll();
+  });
+
+  test("restart policies no and on-failure", async () => {
+    const engine = new FakeEngine();
+    const sup = new Supervisor(engine, quiet);
+    await sup.reconcile([svc("a", "restart: 'no'"), svc("b", "restart: on-failure")], {});
+    engine.crash("a", 1);
+    engine.crash("b", 0);
+    await until(() => sup.status().every((s) => s.state === "failed" || s.state === "exited"));
+    expect(engine.starts("a") + engine.starts("b")).toBe(2);
+    await sup.stopAll();
+  });
+
+  test("reconcile recreates what changed and removes what was disabled", async () => {
+    const engine = new FakeEngine();
+    const sup = new Supervisor(engine, quiet);
+    const specs = [svc("agent", "environment: {U: '${corral.agent.url}'}"), svc("ntp", "")];
+    await sup.reconcile(specs, { corral: { agent: { url: "a" } } });
+    engine.events.length = 0;
+    await sup.reconcile(specs, { corral: { agent: { url: "b" }, services_include: { ntp: false } } });
+    expect(engine.events).toEqual([
+      "stop ntp",
+      "remove ntp",
+      "stop agent",
+      "remove agent",
+      "create agent",
+      "start agent",
+    ]);
+    expect(engine.containers.get("agent")?.options.Env).toEqual(["U=b"]);
+    engine.events.length = 0;
+    await sup.reconcile(specs, { corral: { agent: { url: "b" }, services_include: { ntp: false } } });
+    expect(engine.events).toEqual([]);
+    await sup.stopAll();
+    expect(sup.status().every((s) => s.state === "stopped")).toBe(true);
+  });
+});
