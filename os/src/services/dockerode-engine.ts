@@ -1,0 +1,89 @@
+import Docker from "dockerode";
+import { labels } from "./container-spec.ts";
+import type { ContainerState, Engine } from "./engine.ts";
+
+function statusOf(e: unknown): number | undefined {
+  return (e as { statusCode?: number }).statusCode;
+}
+
+/** The supervisor's engine backed by a real dockerd (System Docker) through dockerode. */
+export class DockerodeEngine implements Engine {
+  readonly docker: Docker;
+
+  constructor(socketPath: string) {
+    this.docker = new Docker({ socketPath });
+  }
+
+  async inspect(name: string): Promise<ContainerState | null> {
+    try {
+      const info = await this.docker.getContainer(name).inspect();
+      return {
+        id: info.Id,
+        running: info.State.Running,
+        exitCode: info.State.ExitCode,
+        hash: info.Config.Labels?.[labels.hash],
+      };
+    } catch (e) {
+      if (statusOf(e) === 404) return null;
+      throw e;
+    }
+  }
+
+  async create(options: Docker.ContainerCreateOptions): Promise<void> {
+    await this.docker.createContainer(options);
+  }
+
+  async start(name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(name).start();
+    } catch (e) {
+      if (statusOf(e) !== 304) throw e;
+    }
+  }
+
+  async wait(name: string): Promise<number> {
+    const result = (await this.docker.getContainer(name).wait()) as { StatusCode: number };
+    return result.StatusCode;
+  }
+
+  async stop(name: string, timeoutSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(name).stop({ t: timeoutSeconds });
+    } catch (e) {
+      if (statusOf(e) !== 304 && statusOf(e) !== 404) throw e;
+    }
+  }
+
+  async remove(name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(name).remove({ force: true });
+    } catch (e) {
+      if (statusOf(e) !== 404) throw e;
+    }
+  }
+
+  async listServiceContainers(): Promise<string[]> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: [labels.service] } });
+    return list.map((c) => c.Labels[labels.service] ?? (c.Names[0] ?? "").replace(/^\//, ""));
+  }
+
+  /** The last lines of a service's logs, stdout and stderr demultiplexed. */
+  async logs(name: string, tail = 200): Promise<string> {
+    const container = this.docker.getContainer(name);
+    const info = await container.inspect();
+    const buf = (await container.logs({
+      stdout: true,
+      stderr: true,
+      tail,
+      follow: false,
+    })) as unknown as Buffer;
+    if (info.Config.Tty) return buf.toString("utf8");
+    let out = "";
+    for (let i = 0; i + 8 <= buf.length; ) {
+      const size = buf.readUInt32BE(i + 4);
+      out += buf.subarray(i + 8, i + 8 + size).toString("utf8");
+      i += 8 + size;
+    }
+    return out;
+  }
+}
