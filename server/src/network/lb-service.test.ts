@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import type { LaunchConfig } from "@corral/api";
 import { checkLbConfig, lbImage, lbServiceSpec, validRuleHostname } from "./lb-service.ts";
 
 const rule = (r: Record<string, unknown>) => ({ sourcePort: 80, targetPort: 8080, service: "web", ...r });
@@ -49,7 +50,7 @@ test("a load balancer service runs the HAProxy image and publishes its source po
   const spec = lbServiceSpec({
     kind: "loadBalancerService" as const,
     lbConfig: { portRules: [rule({}), rule({ sourcePort: 8443, protocol: "tcp" })] },
-    launchConfig: undefined,
+    launchConfig: undefined as LaunchConfig | undefined,
   });
   expect(spec.launchConfig?.imageUuid).toBe(lbImage);
   expect(spec.launchConfig?.ports).toEqual(["80:80/tcp", "8443:8443/tcp"]);
