@@ -15,7 +15,14 @@ function fakeHost(): Host & { calls: string[] } {
   const root = mkdtempSync(join(tmpdir(), "corral-root-"));
   mkdirSync(join(root, "etc"));
   const calls: string[] = [];
-  return { root, calls, run: async (f, a) => (calls.push([f, ...a].join(" ")), "") };
+  return {
+    root,
+    calls,
+    run: async (f, a) => {
+      calls.push([f, ...a].join(" "));
+      return "";
+    },
+  };
 }
 
 describe("user-data and datasources", () => {
@@ -145,7 +152,10 @@ describe("host setup", () => {
     sb.write("RANCHER_STATE", 1024 + 120, "latin1");
     writeFileSync(join(host.root, "dev/sda1"), sb);
     const host2 = { ...host, calls: [] as string[] };
-    host2.run = async (f, a) => (host2.calls.push([f, ...a].join(" ")), "");
+    host2.run = async (f, a) => {
+      host2.calls.push([f, ...a].join(" "));
+      return "";
+    };
     expect(
       await setupState(host2, {}, [join(host.root, "dev/vdb"), join(host.root, "dev/sda1")]),
     ).toMatchObject({ device: join(host.root, "dev/sda1"), formatted: false });

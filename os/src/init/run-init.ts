@@ -1,0 +1,111 @@
+import { openSync, writeSync } from "node:fs";
+import { createLogger, sleep } from "@corral/lib";
+import Docker from "dockerode";
+import { realHost } from "../system/host.ts";
+import { type BootContext, bootPhases, reconcileServices } from "./boot-phases.ts";
+import { initSocketPath, serveControl } from "./control-socket.ts";
+import { type ConsoleOut, runPhases } from "./phases.ts";
+import { type PowerAction, rebootNow, shutdown } from "./power.ts";
+import { Reaper } from "./reaper.ts";
+import { consoleShell, recoveryConsole } from "./recovery.ts";
+import { bootLogPath, Timeline } from "./timeline.ts";
+
+/** The console: /dev/console when PID 1 (nothing else is attached), stderr otherwise. */
+function openConsole(): ConsoleOut {
+  if (process.pid === 1) {
+    try {
+      const fd = openSync("/dev/console", "w");
+      return { write: (t) => void writeSync(fd, t) };
+    } catch {}
+  }
+  return { write: (t) => void process.stderr.write(t) };
+}
+
+/** Notes a milestone when a socket or URL first answers, for the boot benchmark. */
+async function watchReady(
+  timeline: Timeline,
+  name: string,
+  probe: () => Promise<unknown>,
+  limitMs = 300_000,
+): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (Date.now() < end) {
+    try {
+      await probe();
+      timeline.milestone(name);
+      return;
+    } catch {
+      await sleep(100);
+    }
+  }
+}
+
+/** `corral init`: PID 1 of CorralOS. Never returns while PID 1; returns an exit code otherwise. */
+export async function runInit(_argv: string[]): Promise<number> {
+  const out = openConsole();
+  const timeline = new Timeline(bootLogPath);
+  timeline.milestone("pid1");
+  out.write(`CorralOS init (pid ${process.pid})\n`);
+  const reaper = new Reaper();
+  reaper.start(1000);
+  const ctx: BootContext = { host: realHost("/"), out, timeline, config: {}, warnings: [] };
+  const stopping = new AbortController();
+  const log = createLogger("init");
+
+  const power = async (action: PowerAction) => {
+    if (stopping.signal.aborted) return;
+    stopping.abort();
+    await shutdown(action, {
+      stopServices: async () => ctx.supervisor?.stopAll(),
+      stopSystemDocker: async () => ctx.systemDocker?.stop(),
+      killAll: (sig) => {
+        if (process.pid === 1) process.kill(-1, sig);
+      },
+      sync: () => {},
+      unmountAll: async () => {
+        await ctx.host.run("umount", ["-a", "-r"]).catch(() => "");
+      },
+      reboot: (a) => (process.pid === 1 ? rebootNow(a) : process.exit(0)),
+      log: (t) => out.write(t),
+    });
+  };
+  // busybox init conventions: SIGTERM reboot, SIGUSR2 poweroff, SIGUSR1 halt, SIGINT (Ctrl-Alt-Del) reboot.
+  process.on("SIGTERM", () => void power("reboot"));
+  process.on("SIGINT", () => void power("reboot"));
+  process.on("SIGUSR2", () => void power("poweroff"));
+  process.on("SIGUSR1", () => void power("halt"));
+
+  const control = serveControl(initSocketPath, {
+    status: () => ctx.supervisor?.status() ?? [],
+    reconcile: async () => {
+      await reconcileServices(ctx);
+      return ctx.supervisor?.status() ?? [];
+    },
+    power: (a) => void power(a),
+  });
+  const result = await runPhases(bootPhases(), ctx, out, timeline);
+  if (!result.ok) {
+    log.error("boot failed", { phase: result.phase });
+    await recoveryConsole(result.phase, result.message, out, consoleShell(), stopping.signal);
+  } else {
+    out.write(
+      `CorralOS ready (${(timeline.entries.at(-1)?.sinceKernelMs ?? 0) / 1000}s since kernel start)\n`,
+    );
+    void watchReady(timeline, "user-docker-ready", () =>
+      new Docker({ socketPath: "/var/run/docker.sock" }).ping(),
+    );
+    if (ctx.config.corral?.server?.enabled) {
+      const port = ctx.config.corral.server.port ?? 8080;
+      void watchReady(timeline, "api-ready", async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/ping`);
+        if (!r.ok && r.status >= 500) throw new Error("not ready");
+      });
+    }
+  }
+  // PID 1 must never exit: wait until a shutdown ends the machine (or, outside PID 1, the process).
+  await new Promise<void>((resolve) =>
+    stopping.signal.addEventListener("abort", () => setTimeout(resolve, 60_000)),
+  );
+  control.stop();
+  return 0;
+}
