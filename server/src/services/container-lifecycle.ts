@@ -105,7 +105,8 @@ function settle(store: Store, row: Row<ContainerFields>, reply: Record<string, u
       state: next,
       data: {
         externalId: obs.dockerId ?? row.data.externalId,
-        primaryIpAddress: obs.ipAddress ?? row.data.primaryIpAddress,
+        // The address the server allocated on the managed network wins over what Docker reports.
+        primaryIpAddress: row.data.managedIp ?? obs.ipAddress ?? row.data.primaryIpAddress,
         exitCode: obs.exitCode ?? null,
         startCount,
         publicEndpoints: endpoints(obs),
@@ -171,7 +172,7 @@ export function applyObservations(
       }
       const running = obs.state === "running" || obs.state === "restarting" || obs.state === "paused";
       const next = running ? "running" : "stopped";
-      const ip = obs.ipAddress || row.data.primaryIpAddress;
+      const ip = row.data.managedIp ?? (obs.ipAddress || row.data.primaryIpAddress);
       if (
         next !== row.state ||
         ip !== row.data.primaryIpAddress ||
