@@ -1,0 +1,11 @@
+/** The host's metadata service (rancher-metadata successor) on 169.254.169.250:80. */
+
+export { renderText, walk } from "./render.ts";
+export {
+  METADATA_ADDRESS,
+  METADATA_VERSIONS,
+  type MetadataServer,
+  type MetadataServerOptions,
+  startMetadataServer,
+} from "./server.ts";
+export { buildMetadata, type Meta, type MetadataTree, viewFor } from "./tree.ts";
