@@ -17,6 +17,12 @@ commands:
   rm       remove stacks
   version  print the version
 
+CorralOS (on the console):
+  init     PID 1 of CorralOS
+  config   get, set, export, validate, merge the OS config (cloud-config)
+  service  list, enable, disable, up, logs system services
+  os       version, boot-log, poweroff, reboot
+
 run 'corral <command> --help' for a command's options.
 `;
 
@@ -42,6 +48,15 @@ export async function main(argv: string[]): Promise<number> {
       return (await import("./commands/scale.ts")).main(rest, await io());
     case "rm":
       return (await import("./commands/rm.ts")).main(rest, await io());
+    case "init":
+      return (await import("@corral/os")).runInit(rest);
+    case "config":
+    case "service":
+    case "os": {
+      const os = await import("@corral/os");
+      const run = { config: os.configCommand, service: os.serviceCommand, os: os.osCommand }[command];
+      return run(rest, os.processCliIo());
+    }
     case "version":
     case "--version":
       console.log("corral 0.1.0");
