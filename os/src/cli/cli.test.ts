@@ -18,8 +18,12 @@ function fakeIo(stdin = "") {
   const io: CliIo = {
     root,
     initSocket: join(root, "no-init.sock"),
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
     stdin: async () => stdin,
   };
   return { io, root, out: () => out, err: () => err };
