@@ -7,7 +7,7 @@ import { isVisible, type VerbContext } from "../services/context.ts";
 import type { Row } from "../store/rows.ts";
 import { readJson } from "./body.ts";
 import type { ResourceDef } from "./definition.ts";
-import { listCollection, withParam } from "./list.ts";
+import { listCollection } from "./list.ts";
 import { present, selfUrl } from "./present.ts";
 import type { ResponseCache } from "./response-cache.ts";
 
