@@ -1,6 +1,7 @@
 import { type InstanceSpec, labelKeys, type PortBinding } from "@corral/api";
 import { AppError } from "@corral/lib";
 import type Docker from "dockerode";
+import { applyManagedNetwork } from "./network/managed-spec.ts";
 
 /**
  * Normalises an image reference for Docker: drops Rancher's `docker:` prefix and adds `:latest`
@@ -14,7 +15,10 @@ export function normalizeImage(image: string): string {
   return ref.slice(lastSlash + 1).includes(":") ? ref : `${ref}:latest`;
 }
 
-/** The Docker network mode for a spec's mode: Corral's `managed` network is a plain bridge for now. */
+/**
+ * The Docker network mode for a spec's mode. `managed` is Docker's default bridge here; a spec that
+ * names its managed network is moved onto that network by applyManagedNetwork.
+ */
 export function dockerNetworkMode(mode: string): string {
   return mode === "managed" || mode === "" ? "bridge" : mode;
 }
@@ -177,5 +181,6 @@ export function toCreateOptions(spec: InstanceSpec, hostId: string): Docker.Cont
   if (spec.domainName) options.Domainname = spec.domainName;
   if (spec.stopSignal) options.StopSignal = spec.stopSignal;
   if (spec.stopTimeout !== undefined) options.StopTimeout = spec.stopTimeout;
+  applyManagedNetwork(options, spec);
   return options;
 }

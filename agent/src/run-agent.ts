@@ -6,7 +6,9 @@ import { createDockerDriver } from "./dockerode-driver.ts";
 import type { DockerDriver } from "./driver.ts";
 import { HealthMonitor } from "./health/health-monitor.ts";
 import type { Probe } from "./health/probe.ts";
-import type { HostStateBus } from "./host-state-bus.ts";
+import { HostStateBus } from "./host-state-bus.ts";
+import { startNetworkControllers } from "./network/index.ts";
+import { withPublishedPorts } from "./ports/observed-ports.ts";
 import { baseUrl, register } from "./register.ts";
 import { runSession } from "./session.ts";
 import { type AgentState, hasCredentials, hashToken, loadState, saveState } from "./state.ts";
@@ -27,8 +29,14 @@ export interface RunAgentOptions {
   signal?: AbortSignal;
   /** Overrides the server's ping interval (tests). */
   pingIntervalMsOverride?: number;
-  /** Receives the server's network views; the host's network controllers subscribe to it. */
+  /** Receives the server's network views; the host's network controllers subscribe to it (default: a new bus). */
   hostState?: HostStateBus;
+  /**
+   * Runs the host's network controllers (managed bridge, published ports) on the server's views.
+   * Default: on with the real driver, off with a `driver` override, since they change the real
+   * host (Docker networks, iptables) and a fake engine has nothing for them to work on.
+   */
+  networkControllers?: boolean;
   /** A driver to use instead of dockerode on `dockerSocket` (tests). */
   driver?: DockerDriver;
   /** A health probe to use instead of real sockets (tests). */
@@ -60,11 +68,24 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   const logger = createLogger("agent");
   const signal = options.signal ?? new AbortController().signal;
   let state = await loadState(options.stateDir);
-  // The driver reads the installation id at each call: it is known only after registration.
-  const driver = options.driver ?? createDockerDriver(options.dockerSocket, () => state.installId);
   if (!hasCredentials(state) && !options.token) {
     throw new AppError("MissingRequired", "this host is not registered: a registration token is needed");
   }
+  // The driver reads the installation id at each call: it is known only after registration.
+  const plainDriver = options.driver ?? createDockerDriver(options.dockerSocket, () => state.installId);
+  const hostState = options.hostState ?? new HostStateBus(logger.child("host-state"));
+  const withNetwork = options.networkControllers ?? options.driver === undefined;
+  const network = withNetwork
+    ? startNetworkControllers({
+        bus: hostState,
+        driver: plainDriver,
+        logger,
+        signal,
+        ...(options.dockerSocket && { dockerSocket: options.dockerSocket }),
+      })
+    : null;
+  // Ports published by Corral's chains are unknown to Docker: observations get them from the controller.
+  const driver = network ? withPublishedPorts(plainDriver, (id) => network.publishedPorts(id)) : plainDriver;
   // Persist the uuid before anything else, so a crash during registration cannot change identity.
   await saveState(options.stateDir, state);
   const backoff = new Backoff(250, 5_000);
@@ -90,7 +111,11 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     logger,
     signal,
     send,
-    observe: (event) => health.onEngineEvent(event),
+    observe: (event) => {
+      health.onEngineEvent(event);
+      // A container started or gone changes which rules and bridge ports there must be.
+      network?.kick();
+    },
     onFollow: () => void health.sync(),
   });
 
@@ -108,7 +133,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
         logger,
         signal,
         pingIntervalMsOverride: options.pingIntervalMsOverride,
-        hostState: options.hostState,
+        hostState,
         onSender: (sender) => {
           current = sender;
           // The server may have missed changes while we were away: repeat every state, and look
@@ -138,4 +163,5 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   }
   await events;
   health.close();
+  await network?.stopped;
 }
