@@ -8,6 +8,7 @@ import { defaultManagedNetworkConfig, type ManagedNetworkConfig } from "./config
 import { createNetworkBackend, type NetworkBackend } from "./network-backend.ts";
 import { NetworkController } from "./network-controller.ts";
 import { startReconcileLoop } from "./reconcile-loop.ts";
+import { runServiceListeners } from "./service-listeners.ts";
 
 export {
   defaultManagedNetworkConfig,
@@ -33,6 +34,8 @@ export interface NetworkControllersOptions {
   network?: NetworkBackend;
   /** Time between passes when nothing happens (default 5 s). */
   intervalMs?: number;
+  /** Run the DNS server and metadata service on the service address (default true). */
+  serviceListeners?: boolean;
 }
 
 /** The running controllers. */
@@ -72,11 +75,16 @@ export function startNetworkControllers(options: NetworkControllersOptions): Net
     startReconcileLoop({ ...common, logger: logger.child("network"), pass: (s) => network.pass(s) }),
     startReconcileLoop({ ...common, logger: logger.child("ports"), pass: (s) => ports.pass(s) }),
   ];
+  // DNS and metadata answer on the service address the network controller provides.
+  const listeners =
+    options.serviceListeners === false
+      ? Promise.resolve()
+      : runServiceListeners({ bus, logger, signal, address: config.serviceAddress });
   return {
     kick: () => {
       for (const loop of loops) loop.kick();
     },
     publishedPorts: (containerId) => ports.publishedPorts(containerId),
-    stopped: Promise.all(loops.map((loop) => loop.stopped)).then(() => undefined),
+    stopped: Promise.all([...loops.map((loop) => loop.stopped), listeners]).then(() => undefined),
   };
 }

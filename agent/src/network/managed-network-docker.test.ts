@@ -69,6 +69,8 @@ describe.skipIf(!canRun)("managed network and published ports, end to end", () =
     signal: abort.signal,
     config,
     intervalMs: 1_000,
+    // This test runs its own listeners on the service address.
+    serviceListeners: false,
   });
   const servers: { stop(): void }[] = [];
   let hostIp = "";
