@@ -12,6 +12,7 @@ import {
 import { normalizeImage, toCreateOptions } from "./docker-spec.ts";
 import { startExec, streamLogs } from "./docker-streams.ts";
 import type { CheckTarget, DockerDriver, EngineEvent } from "./driver.ts";
+import { tarArchive } from "./lb/tar.ts";
 import { privilegedEquivalent, privilegedTrial, processCapabilities } from "./privileged.ts";
 
 /** Calls Docker and turns its failures into AppErrors. */
@@ -214,6 +215,10 @@ export function createDockerDriver(
 
     logs(dockerId, options, onData, signal) {
       return streamLogs(docker.getContainer(dockerId), options, onData, signal);
+    },
+
+    async writeFiles(dockerId, dir, files) {
+      await call(docker.getContainer(dockerId).putArchive(Buffer.from(tarArchive(files)), { path: dir }));
     },
 
     exec(dockerId, options, onData) {

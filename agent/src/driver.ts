@@ -1,4 +1,5 @@
 import type { ContainerObservation, InstanceSpec } from "@corral/api";
+import type { TarEntry } from "./lb/tar.ts";
 
 /**
  * The agent's view of a container engine. Event handling and the session talk only to this
@@ -38,6 +39,8 @@ export interface DockerDriver {
     onData: (chunk: Uint8Array) => void,
     signal: AbortSignal,
   ): Promise<void>;
+  /** Writes files into a container under the folder `dir` (which must exist), creating subfolders. */
+  writeFiles(dockerId: string, dir: string, files: TarEntry[]): Promise<void>;
   /** Runs a command in a container; output goes to `onData` as plain text chunks. */
   exec(dockerId: string, options: ExecOptions, onData: (chunk: Uint8Array) => void): Promise<ExecHandle>;
   /** Follows engine events about managed containers until the stream ends or `signal` aborts. */

@@ -1,6 +1,7 @@
 import type { ContainerObservation, InstanceSpec } from "@corral/api";
 import { AppError } from "@corral/lib";
 import type { CheckTarget, DockerDriver, EngineEvent, ExecHandle, ExecOptions } from "./driver.ts";
+import type { TarEntry } from "./lb/tar.ts";
 
 /** One container of the fake engine. */
 interface FakeContainer {
@@ -24,6 +25,10 @@ export class FakeDriver implements DockerDriver {
   readonly calls: string[] = [];
   /** Listeners of `events`, to push engine events from a test. */
   readonly listeners = new Set<(event: EngineEvent) => void>();
+  /** Files written by `writeFiles`, by Docker id, then by absolute path. */
+  readonly files = new Map<string, Map<string, string>>();
+  /** Answers execs the tiny shell does not know (a test plays the program); null falls through. */
+  execHook: ((dockerId: string, command: string[]) => { code: number; output: string } | null) | null = null;
   private next = 1;
   // Start times are unique, so a restart within one millisecond still reads as a new run.
   private lastStart = 0;
@@ -142,6 +147,18 @@ export class FakeDriver implements DockerDriver {
     await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
   }
 
+  async writeFiles(dockerId: string, dir: string, files: TarEntry[]) {
+    this.calls.push(`writeFiles ${dockerId} ${dir}`);
+    this.get(dockerId);
+    const written = this.files.get(dockerId) ?? new Map<string, string>();
+    this.files.set(dockerId, written);
+    for (const f of files)
+      written.set(
+        `${dir}/${f.path}`,
+        typeof f.content === "string" ? f.content : new TextDecoder().decode(f.content),
+      );
+  }
+
   async exec(
     dockerId: string,
     options: ExecOptions,
@@ -150,6 +167,11 @@ export class FakeDriver implements DockerDriver {
     this.get(dockerId);
     const [program, ...args] = options.command;
     const encode = (text: string) => new TextEncoder().encode(text);
+    const hooked = this.execHook?.(dockerId, options.command);
+    if (hooked) {
+      onData(encode(hooked.output));
+      return { write() {}, close() {}, done: Promise.resolve(hooked.code) };
+    }
     if (program === "echo") {
       onData(encode(`${args.join(" ")}\n`));
       return { write() {}, close() {}, done: Promise.resolve(0) };

@@ -1,0 +1,150 @@
+import { describe, expect, test } from "bun:test";
+import type { InstanceSpec } from "@corral/api";
+import { createLogger } from "@corral/lib";
+import { FakeDriver } from "../fake-driver.ts";
+import { HostStateBus } from "../host-state-bus.ts";
+import { startLoadBalancerController } from "./controller.ts";
+import { container, hostState, lbService, service } from "./test-fixtures.ts";
+
+/** A fake engine whose execs play haproxy -c, the swap script and the /config probe. */
+function fakeEngine() {
+  const driver = new FakeDriver();
+  const served = new Map<string, string>();
+  const reloads: string[] = [];
+  driver.execHook = (dockerId, command) => {
+    const [program, ...args] = command;
+    if (program === "/usr/sbin/haproxy") {
+      const text = driver.files.get(dockerId)?.get(args[2]!) ?? "";
+      return text.includes("bogus")
+        ? {
+            code: 1,
+            output: "[NOTICE]   (7) : haproxy version\n[ALERT]    (7) : config : unknown keyword 'bogus'\n",
+          }
+        : { code: 0, output: "Configuration file is valid\n" };
+    }
+    if (program === "sh") {
+      const id = /cp (\w+)\/haproxy.cfg/.exec(args[1]!)![1]!;
+      served.set(dockerId, id);
+      reloads.push(id);
+      return { code: 0, output: "" };
+    }
+    if (program === "wget") return { code: 0, output: `${served.get(dockerId) ?? "minimal"}\n` };
+    if (program === "kill" || program === "rm") return { code: 0, output: "" };
+    return null;
+  };
+  return { driver, served, reloads };
+}
+
+const spec = (containerId: string): InstanceSpec => ({
+  containerId,
+  projectId: "1a1",
+  name: `lb-${containerId}`,
+  image: "corral/lb-haproxy:latest",
+  environment: {},
+  labels: { "io.corral.lb": "true" },
+  ports: [],
+  volumes: [],
+  networkMode: "bridge",
+  tty: false,
+  stdinOpen: false,
+  pullPolicy: "never",
+});
+
+const web = service("1s1", "web");
+const lbContainer = container("1i50", "lb-1", "1s100", "10.42.0.9", { labels: { "io.corral.lb": "true" } });
+const backends = [
+  container("1i1", "web-1", "1s1", "10.42.0.2"),
+  container("1i2", "web-2", "1s1", "10.42.0.3"),
+];
+const view = (version: number, lbConfig: Record<string, unknown>, cs = backends) => {
+  const lb = lbService(lbConfig);
+  return hostState(version, [web, lb], [lbContainer, ...cs]);
+};
+const rules = { portRules: [{ sourcePort: 80, targetPort: 80, serviceId: "1s1" }] };
+
+describe("load balancer controller (fake engine)", () => {
+  test("installs the rendered config, skips an unchanged view, reinstalls on a change", async () => {
+    const { driver, reloads } = fakeEngine();
+    const { dockerId } = await driver.create(spec("1i50"), "1h1");
+    await driver.start(dockerId);
+    const bus = new HostStateBus();
+    const lb = startLoadBalancerController({ bus, driver, logger: createLogger("test") });
+    bus.publish(view(1, rules));
+    await lb.sync();
+    expect(reloads).toHaveLength(1);
+    const [status] = lb.status();
+    expect(status).toMatchObject({ containerId: "1i50", serviceId: "1s100", dockerId, error: null });
+    const cfg = driver.files.get(dockerId)!.get(`/etc/haproxy/${status!.configId}/haproxy.cfg`)!;
+    expect(cfg).toContain("server web-1 10.42.0.2:80");
+    bus.publish(view(2, rules));
+    await lb.sync();
+    expect(reloads).toHaveLength(1);
+    bus.publish(view(3, rules, backends.slice(1)));
+    await lb.sync();
+    expect(reloads).toHaveLength(2);
+    lb.stop();
+  });
+
+  test("a refused config keeps the running one and reports HAProxy's message", async () => {
+    const { driver, reloads, served } = fakeEngine();
+    const { dockerId } = await driver.create(spec("1i50"), "1h1");
+    await driver.start(dockerId);
+    const bus = new HostStateBus();
+    const lb = startLoadBalancerController({ bus, driver, logger: createLogger("test") });
+    bus.publish(view(1, rules));
+    await lb.sync();
+    const good = lb.status()[0]!.configId;
+    bus.publish(view(2, { ...rules, config: "defaults\n  bogus 1\n" }));
+    await lb.sync();
+    expect(lb.status()[0]).toMatchObject({
+      configId: good,
+      error: "[ALERT] config : unknown keyword 'bogus'",
+    });
+    expect(served.get(dockerId)).toBe(good!);
+    // The same refused view is not tried again; a fixed one is installed and clears the error.
+    const writes = () => driver.calls.filter((c) => c.startsWith("writeFiles")).length;
+    const calls = writes();
+    bus.publish(view(3, { ...rules, config: "defaults\n  bogus 1\n" }));
+    await lb.sync();
+    expect(writes()).toBe(calls);
+    bus.publish(view(4, { ...rules, config: "defaults\n  timeout client 1m\n" }));
+    await lb.sync();
+    expect(lb.status()[0]!.error).toBeNull();
+    expect(reloads).toHaveLength(2);
+    lb.stop();
+  });
+
+  test("a restarted container gets its config again; other hosts' and stopped LBs are left alone", async () => {
+    const { driver, reloads } = fakeEngine();
+    const { dockerId } = await driver.create(spec("1i50"), "1h1");
+    await driver.create(spec("1i51"), "1h1");
+    const bus = new HostStateBus();
+    const lb = startLoadBalancerController({ bus, driver, logger: createLogger("test") });
+    const state = view(1, rules);
+    const elsewhere = container("1i52", "lb-2", "1s100", "10.42.1.9", {
+      hostId: "1h2",
+      labels: { "io.corral.lb": "true" },
+    });
+    const stopped = { ...lbContainer, id: "1i51", name: "lb-stopped" };
+    bus.publish({ ...state, containers: [...state.containers, elsewhere, stopped] });
+    await lb.sync();
+    expect(reloads).toHaveLength(0);
+    await driver.start(dockerId);
+    driver.emit({ action: "start", containerId: "1i50", dockerId });
+    await Bun.sleep(10);
+    await lb.sync();
+    expect(reloads).toHaveLength(1);
+    await driver.restart(dockerId);
+    driver.emit({ action: "start", containerId: "1i50", dockerId });
+    await Bun.sleep(10);
+    await lb.sync();
+    expect(reloads).toHaveLength(2);
+    expect(
+      lb
+        .status()
+        .map((s) => s.containerId)
+        .sort(),
+    ).toEqual(["1i50", "1i51"]);
+    lb.stop();
+  });
+});

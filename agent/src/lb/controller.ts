@@ -1,0 +1,218 @@
+import type { HostState, StateContainer } from "@corral/api";
+import { Backoff, type Logger, sleep } from "@corral/lib";
+import type { DockerDriver } from "../driver.ts";
+import type { HostStateBus } from "../host-state-bus.ts";
+import { configRoot, type InstallOptions, installConfig } from "./install.ts";
+import { renderVersioned } from "./render.ts";
+
+/** The label the server puts on load balancer containers. */
+export const lbLabel = "io.corral.lb";
+
+/** Options of startLoadBalancerController. */
+export interface LoadBalancerControllerOptions extends InstallOptions {
+  bus: HostStateBus;
+  driver: DockerDriver;
+  logger: Logger;
+  /** Delay before retrying after a failure that was not HAProxy refusing the config (default 1 s, growing). */
+  retryBaseMs?: number;
+}
+
+/** What the controller knows of one LB container on this host. */
+export interface LoadBalancerStatus {
+  /** Corral container id. */
+  containerId: string;
+  serviceId: string;
+  dockerId: string | null;
+  /** Id of the config HAProxy serves (confirmed after the reload); null before the first one. */
+  configId: string | null;
+  /** When that config was installed (ISO time). */
+  appliedAt: string | null;
+  /** The last failure: HAProxy's message for a refused config, else what went wrong; null when fine. */
+  error: string | null;
+  /** What the renderer had to leave out of the current lbConfig. */
+  warnings: string[];
+}
+
+/** A running load balancer controller. */
+export interface LoadBalancerController {
+  /** Stops following the bus and Docker events; configs already installed stay. */
+  stop(): void;
+  /** One entry per LB container of this host. */
+  status(): LoadBalancerStatus[];
+  /** Runs a pass now and resolves when the controller is idle (tests, and the agent's shutdown). */
+  sync(): Promise<void>;
+}
+
+interface Entry extends LoadBalancerStatus {
+  startedAt: string | null;
+  /** A config HAProxy refused: not tried again until the view changes. */
+  refusedId: string | null;
+}
+
+/** The LB containers of this host in a view. */
+function lbContainers(state: HostState): StateContainer[] {
+  return state.containers.filter(
+    (c) => c.hostId === state.hostId && c.labels[lbLabel] === "true" && c.serviceId,
+  );
+}
+
+/**
+ * Keeps every load balancer container on this host serving the config its service's lbConfig
+ * describes. For each LB container it renders the whole haproxy.cfg from the latest host view;
+ * when that differs from what the container serves it installs it (validate, swap, reload; see
+ * installConfig). A refused config is logged with HAProxy's message and kept in `status()`; the
+ * running one stays. A container that restarts (Docker `start` event) gets its config again.
+ */
+export function startLoadBalancerController(options: LoadBalancerControllerOptions): LoadBalancerController {
+  const { bus, driver, logger } = options;
+  const entries = new Map<string, Entry>();
+  const abort = new AbortController();
+  const backoff = new Backoff(options.retryBaseMs ?? 1_000, 30_000);
+  let running: Promise<void> | null = null;
+  let again = false;
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
+
+  const applyOne = async (state: HostState, container: StateContainer): Promise<boolean> => {
+    const lb = state.services.find((s) => s.id === container.serviceId && s.kind === "loadBalancerService");
+    if (!lb) return true;
+    const entry: Entry = entries.get(container.id) ?? {
+      containerId: container.id,
+      serviceId: lb.id,
+      dockerId: null,
+      configId: null,
+      appliedAt: null,
+      error: null,
+      warnings: [],
+      startedAt: null,
+      refusedId: null,
+    };
+    entries.set(container.id, entry);
+    const seen = await driver.find({ containerId: container.id });
+    if (seen?.state !== "running") return true;
+    if (seen.dockerId !== entry.dockerId || (seen.startedAt ?? null) !== entry.startedAt) {
+      // A new or restarted container runs whatever its entry found on disk: install again.
+      entry.dockerId = seen.dockerId;
+      entry.startedAt = seen.startedAt ?? null;
+      entry.configId = null;
+      entry.refusedId = null;
+    }
+    const rendered = renderVersioned({ lb, state }, configRoot);
+    if (rendered.id === entry.refusedId) return true;
+    if (rendered.id === entry.configId) {
+      // The view went back to what HAProxy serves (e.g. a bad custom config was undone).
+      entry.error = null;
+      entry.warnings = rendered.warnings;
+      return true;
+    }
+    const result = await installConfig(driver, seen.dockerId, rendered, options);
+    entry.warnings = rendered.warnings;
+    if (result.ok) {
+      Object.assign(entry, {
+        configId: rendered.id,
+        appliedAt: new Date().toISOString(),
+        error: null,
+        refusedId: null,
+      });
+      logger.info("load balancer config applied", {
+        container: container.name,
+        config: rendered.id,
+        ...(rendered.warnings.length > 0 && { warnings: rendered.warnings }),
+      });
+      return true;
+    }
+    entry.error = result.message;
+    if (result.refused) {
+      entry.refusedId = rendered.id;
+      logger.error("load balancer config refused; the running config stays", {
+        container: container.name,
+        message: result.message,
+      });
+      return true;
+    }
+    logger.warn("load balancer config not applied; retrying", {
+      container: container.name,
+      error: result.message,
+    });
+    return false;
+  };
+
+  const pass = async (): Promise<void> => {
+    const state = bus.current;
+    if (!state) return;
+    const wanted = lbContainers(state);
+    for (const id of entries.keys()) if (!wanted.some((c) => c.id === id)) entries.delete(id);
+    let settled = true;
+    for (const container of wanted) {
+      if (abort.signal.aborted) return;
+      try {
+        settled = (await applyOne(state, container)) && settled;
+      } catch (e) {
+        // Stopping may cut an install short (the agent is shutting down): nothing to report.
+        if (abort.signal.aborted) return;
+        settled = false;
+        const entry = entries.get(container.id);
+        if (entry) entry.error = e instanceof Error ? e.message : String(e);
+        logger.warn("load balancer config not applied; retrying", { container: container.name, error: e });
+      }
+    }
+    if (settled) backoff.reset();
+    else if (!retryTimer && !abort.signal.aborted)
+      retryTimer = setTimeout(() => {
+        retryTimer = null;
+        void kick();
+      }, backoff.next());
+  };
+
+  // One pass at a time; a kick during a pass asks for one more pass after it, so the latest view
+  // and the latest engine state are always what the last pass saw.
+  const kick = (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await pass();
+      } while (again && !abort.signal.aborted);
+      running = null;
+    })();
+    return running;
+  };
+
+  const unsubscribe = bus.subscribe(() => kick());
+
+  // Docker events bring restarts of LB containers, which the server's view may not change for.
+  void (async () => {
+    const follow = new Backoff(500, 10_000);
+    while (!abort.signal.aborted) {
+      try {
+        await driver.events((event) => {
+          if (event.action === "start" && entries.has(event.containerId)) void kick();
+        }, abort.signal);
+        follow.reset();
+      } catch (e) {
+        logger.debug("docker events ended", { error: e });
+      }
+      await sleep(follow.next(), abort.signal);
+    }
+  })();
+
+  return {
+    stop() {
+      abort.abort();
+      unsubscribe();
+      if (retryTimer) clearTimeout(retryTimer);
+    },
+    status() {
+      return [...entries.values()].map(({ startedAt: _s, refusedId: _r, ...status }) => ({
+        ...status,
+        warnings: [...status.warnings],
+      }));
+    },
+    async sync() {
+      await kick();
+      while (running) await running;
+    },
+  };
+}
