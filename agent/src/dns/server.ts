@@ -98,15 +98,17 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   };
   let resolvConf = await readResolvConf();
   ready.update(null, resolvConf);
-  const onState = async (state: HostState) => {
-    // The zone is rebuilt at once from the frame (before any await), so answers follow health
-    // changes immediately; resolv.conf is re-read after, as it only matters for recursion.
+  const onState = (state: HostState) => {
+    // The zone is rebuilt at once from the frame, so answers follow health changes immediately; the
+    // listener returns at once too, so the next frame is never held behind the resolv.conf read,
+    // which only matters for recursion and is done on the side.
     ready.update(state, resolvConf);
-    const fresh = await readResolvConf();
-    if (fresh.join(",") !== resolvConf.join(",")) {
-      resolvConf = fresh;
-      ready.update(options.bus.current ?? state, resolvConf);
-    }
+    void readResolvConf().then((fresh) => {
+      if (fresh.join(",") !== resolvConf.join(",")) {
+        resolvConf = fresh;
+        ready.update(options.bus.current ?? state, resolvConf);
+      }
+    });
   };
 
   const tcp = createServer((sock) => serveTcp(sock, ready, options.tcpIdleTimeoutMs ?? 10_000));
