@@ -45,4 +45,6 @@ if ! docker image inspect corral/busybox:latest >/dev/null 2>&1; then
   tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' - corral/busybox:latest >/dev/null
   rm -rf "$root"
 fi
+# corral/lb-haproxy: the image load balancer services run (built from Debian's haproxy; cached).
+bash "$(dirname "$0")/../images/lb-haproxy/build.sh" >/dev/null
 log "ready: docker $(docker version --format '{{.Server.Version}}')"

@@ -7,6 +7,7 @@ import type { DockerDriver } from "./driver.ts";
 import { HealthMonitor } from "./health/health-monitor.ts";
 import type { Probe } from "./health/probe.ts";
 import { HostStateBus } from "./host-state-bus.ts";
+import { startLoadBalancerController } from "./lb/controller.ts";
 import { startNetworkControllers } from "./network/index.ts";
 import { withPublishedPorts } from "./ports/observed-ports.ts";
 import { baseUrl, register } from "./register.ts";
@@ -86,6 +87,10 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     : null;
   // Ports published by Corral's chains are unknown to Docker: observations get them from the controller.
   const driver = network ? withPublishedPorts(plainDriver, (id) => network.publishedPorts(id)) : plainDriver;
+  // Load balancers on this host follow the network view too (only with the real network controllers).
+  const lb = network
+    ? startLoadBalancerController({ bus: hostState, driver: plainDriver, logger: logger.child("lb") })
+    : null;
   // Persist the uuid before anything else, so a crash during registration cannot change identity.
   await saveState(options.stateDir, state);
   const backoff = new Backoff(250, 5_000);
@@ -163,5 +168,6 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   }
   await events;
   health.close();
+  lb?.stop();
   await network?.stopped;
 }

@@ -1,4 +1,4 @@
-import { formatId, type HostState, type StateContainer, type StateService } from "@corral/api";
+import { formatId, type HostState, labelKeys, type StateContainer, type StateService } from "@corral/api";
 import type { ContainerFields } from "../services/container-spec.ts";
 import type { ProjectFields } from "../services/context.ts";
 import type { HostFields } from "../services/hosts.ts";
@@ -101,7 +101,11 @@ export function hostStateFrom(rows: ProjectRows, hostId: string, version: number
       serviceId: d.serviceId ?? null,
       launchConfigName: d.serviceId ? (d.launchConfigName ?? "") : null,
       createIndex: d.createIndex ?? null,
-      labels: d.labels,
+      // The health check travels as the label the agent also puts on the container, so load
+      // balancers on other hosts can check the same way the container's own host does.
+      labels: d.healthCheck
+        ? { ...d.labels, [labelKeys.healthCheck]: JSON.stringify(d.healthCheck) }
+        : d.labels,
       ports: portsOf(d),
       links: {},
       dns: d.dns ?? [],
