@@ -171,6 +171,8 @@ export function runSession(options: SessionOptions): Promise<SessionResult> {
     }
     const { frame } = parsed;
     if (frame.type === "welcome") void welcome(frame);
+    // The network view can arrive while hello is still being sent; it needs no event handler.
+    else if (frame.type === "hostState") options.hostState?.publish(frame);
     else if (!handler) {
       const error = new AppError("InvalidState", "frame before welcome");
       logger.warn(error.message, { type: frame.type });
@@ -182,7 +184,6 @@ export function runSession(options: SessionOptions): Promise<SessionResult> {
           error: { code: error.code, message: error.message },
         });
     } else if (frame.type === "event") void handler.handle(frame);
-    else if (frame.type === "hostState") options.hostState?.publish(frame);
     else handler.streamInput(frame.streamId, frame.data, frame.close);
   };
 

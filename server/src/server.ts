@@ -12,6 +12,7 @@ import { Subscribers } from "./http/subscribe.ts";
 import { Hub } from "./hub/hub.ts";
 import { defaultTimings, type LivenessTimings } from "./hub/liveness.ts";
 import { StatePublisher } from "./network/publisher.ts";
+import { drainTimings } from "./orchestrator/deploy.ts";
 import { Orchestrator } from "./orchestrator/orchestrator.ts";
 import { resumeRunners } from "./orchestrator/runners.ts";
 import { openDatabase } from "./store/db.ts";
@@ -29,6 +30,8 @@ export interface ServerOptions {
   env?: Record<string, string | undefined>;
   /** Full orchestrator pass interval (default 15 s). */
   resyncMs?: number;
+  /** How long service containers drain (out of DNS and load balancers) before they stop (default 2 s). */
+  drainMs?: number;
 }
 
 /** A running server. */
@@ -85,6 +88,7 @@ export function startServer(options: ServerOptions): RunningServer {
     },
     websocket: socketHandlers(deps),
   });
+  if (options.drainMs !== undefined) drainTimings.drainMs = options.drainMs;
   const orchestrator = new Orchestrator(store, hub, { resyncMs: options.resyncMs });
   orchestrator.start();
   resumeRunners(store, hub);

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { formatId, type LaunchConfig } from "@corral/api";
-import { AppError } from "@corral/lib";
+import { AppError, sleep } from "@corral/lib";
 import {
   addressReleased,
   allocateUnitAddress,
@@ -217,13 +217,27 @@ export async function transition(
   to: "starting" | "stopping" | "removing" | "restarting",
 ): Promise<void> {
   const moved: number[] = [];
+  // Running containers about to stop first leave DNS and load balancers (they follow the state at
+  // once), and are stopped only after a grace period, so no request is sent to a dying container.
+  const drain =
+    (to === "stopping" || to === "removing") &&
+    drainTimings.drainMs > 0 &&
+    containers.some((c) => c.state === "running");
   store.transaction(() => {
     for (const c of containers) {
-      if (store.update(c.id, { state: to, data: { transitioningMessage: "" } }, from)) moved.push(c.id);
+      const message = drain && c.state === "running" ? "draining" : "";
+      if (store.update(c.id, { state: to, data: { transitioningMessage: message } }, from)) moved.push(c.id);
     }
   });
+  if (drain && moved.length > 0) await sleep(drainTimings.drainMs);
   await Promise.all(moved.map((id) => completeTransition(store, dispatcher, id)));
 }
+
+/**
+ * How long running service containers keep serving after they left DNS and load balancers, before
+ * they are stopped (the server sets it from its options; tests shorten it).
+ */
+export const drainTimings = { drainMs: 2000 };
 
 /** Removes whole units (all members). */
 export function removeUnits(store: Store, dispatcher: Dispatcher, units: Unit[]): Promise<void> {
