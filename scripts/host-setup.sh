@@ -11,6 +11,7 @@ command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 command -v dig >/dev/null 2>&1 || need_pkgs+=(dnsutils)
+command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || need_pkgs+=(busybox-static)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing ${need_pkgs[*]}"
