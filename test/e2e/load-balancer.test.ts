@@ -42,10 +42,7 @@ services:
 `;
 
 beforeAll(async () => {
-  execFileSync("bash", [
-    "-c",
-    "command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)",
-  ]);
+  // wrk (the load) comes from Debian's packages via scripts/host-setup.sh.
   env = await startEnv();
 }, 120_000);
 
