@@ -36,16 +36,17 @@ add_busybox "$sys" "$dest"
 bash "$(dirname "$0")/modules.sh" "$sys" "$dest"
 
 install -m 0755 "$corral" "$dest/usr/bin/corral"
+copy_elf_deps "$sys" "$dest/usr/bin/corral" "$dest"
 install -m 0755 "$init" "$dest/init"
 
 # /etc: just enough for root, name lookups and tools that read os-release.
 cat >"$dest/etc/passwd" <<'P'
 root:x:0:0:root:/root:/bin/sh
-rancher:x:1100:1100:console user:/home/rancher:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
 P
-printf 'root:x:0:\ndocker:x:999:rancher\nrancher:x:1100:\nnogroup:x:65534:\n' >"$dest/etc/group"
-printf 'root:*:19000:0:99999:7:::\nrancher:*:19000:0:99999:7:::\n' >"$dest/etc/shadow"
+# the console user (corral, alias rancher) is added by corral init at boot
+printf 'root:x:0:\ndocker:x:999:\nnogroup:x:65534:\n' >"$dest/etc/group"
+printf 'root:*:19000:0:99999:7:::\n' >"$dest/etc/shadow"
 chmod 0640 "$dest/etc/shadow"
 printf '127.0.0.1 localhost\n::1 localhost\n' >"$dest/etc/hosts"
 printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n' >"$dest/etc/nsswitch.conf"
@@ -54,10 +55,13 @@ printf 'corral\n' >"$dest/etc/hostname"
 printf 'NAME="CorralOS"\nID=corralos\nVERSION_ID=%s\nPRETTY_NAME="CorralOS %s"\n' \
   "$(git -C "$ROOT" describe --always 2>/dev/null || echo dev)" "$(git -C "$ROOT" describe --always 2>/dev/null || echo dev)" \
   >"$dest/etc/os-release"
-mkdir -p "$dest/var/log" "$dest/var/lib" "$dest/home/rancher" "$dest/usr/share/corral/images"
+mkdir -p "$dest/var/log" "$dest/var/lib" "$dest/home" "$dest/usr/share/corral/images"
 
 # What corral init reads: defaults, system services, images.
-install -m 0644 "$ROOT/images/os-config.yml" "$dest/usr/share/corral/os-config.yml"
+mods=$(grep -vE '^\s*(#|$)' "$ROOT/build/modules.list" | paste -sd, | sed 's/,/, /g')
+sed "s/^  modules: \[\] # @MODULES@$/  modules: [$mods]/" "$ROOT/images/os-config.yml" \
+  >"$dest/usr/share/corral/os-config.yml"
+grep -vE '^\s*(#|$)' "$ROOT/build/modules-early.list" >"$dest/etc/modules-early"
 cp -r "$ROOT/system-services" "$dest/usr/share/corral/system-services"
 for t in "$DIST"/images/*.tar; do
   [ -e "$t" ] && cp -L "$t" "$dest/usr/share/corral/images/"

@@ -55,7 +55,7 @@ else
   for b in /usr/sbin/dockerd /usr/bin/containerd /usr/bin/containerd-shim-runc-v2 /usr/sbin/runc \
     /usr/sbin/docker-proxy /usr/bin/docker-init; do engine="$engine -v $b:$b:ro"; done
   docker -H unix:///var/run/system-docker.sock run -d --name user-docker --privileged \
-    --net host --pid host --ipc host --uts host -v /run:/run:rshared -v /var/lib/user-docker:/var/lib/docker \
+    --net host --pid host --ipc host --uts host -v /run:/run -v /var/lib/user-docker:/var/lib/docker \
     --cgroupns private -v /lib/modules:/lib/modules:ro $engine corral/os-docker:latest >/dev/null
   wait_sock /var/run/docker.sock /var/lib/system-docker/containers/*/*-json.log
   mark user-docker-ready

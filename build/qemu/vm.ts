@@ -1,0 +1,130 @@
+// Boots CorralOS in QEMU for the runner (run.ts), the image tests and the boot benchmark.
+// TCG only: /dev/kvm exists on these machines but nested KVM hangs, so `-accel tcg -cpu max`.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** The repository root (build/qemu/ is two levels down). */
+export const repoRoot = resolve(import.meta.dir, "../..");
+
+/** How to boot one machine. */
+export interface VmOptions {
+  /** Boot dist/corral.iso through GRUB instead of `-kernel/-initrd` (slower, tests the ISO). */
+  iso?: string;
+  kernel?: string;
+  initrd?: string;
+  /** Extra kernel command line (kernel boots only; the ISO's is in its grub.cfg). */
+  append?: string;
+  /** A #cloud-config (text) given as a NoCloud seed: a small ISO labelled `cidata`. */
+  cloudConfig?: string;
+  /** A state disk (raw); created and formatted ext4 `CORRAL_STATE` when missing. */
+  stateDisk?: string;
+  stateSizeMb?: number;
+  /** Serial console log file; a temp file when absent. */
+  log?: string;
+  /** Host ports forwarded to the guest's 8080 and 22; free ports are picked when absent. */
+  httpPort?: number;
+  sshPort?: number;
+  memoryMb?: number;
+  cpus?: number;
+}
+
+/** A running machine. */
+export interface Vm {
+  proc: ReturnType<typeof Bun.spawn>;
+  log: string;
+  httpPort: number;
+  sshPort: number;
+  /** The serial console so far. */
+  console(): string;
+  /** Resolves with the first match of `re` on the console; rejects after `timeoutMs` or if QEMU exits. */
+  waitFor(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+  /** Kills QEMU (the guest gets no shutdown: use it after a clean poweroff or to abandon a boot). */
+  kill(): Promise<void>;
+}
+
+/** A TCP port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      s.close(() => res(typeof addr === "object" && addr ? addr.port : 0));
+    });
+  });
+}
+
+async function run(cmd: string[]): Promise<void> {
+  const p = Bun.spawn(cmd, { stdout: "ignore", stderr: "pipe" });
+  if ((await p.exited) !== 0) throw new Error(`${cmd[0]} failed: ${await new Response(p.stderr).text()}`);
+}
+
+/** Writes a NoCloud seed ISO (volume id `cidata`, files `user-data` and `meta-data`). */
+export async function makeSeed(userData: string, dir: string): Promise<string> {
+  const src = join(dir, "seed");
+  mkdirSync(src, { recursive: true });
+  writeFileSync(join(src, "user-data"), userData);
+  writeFileSync(join(src, "meta-data"), "instance-id: corral-test\nlocal-hostname: corral\n");
+  const out = join(dir, "seed.iso");
+  await run(["genisoimage", "-quiet", "-output", out, "-volid", "cidata", "-joliet", "-rock", src]);
+  return out;
+}
+
+/** Creates a sparse raw disk formatted ext4 with the label corral init looks for. */
+export async function makeStateDisk(path: string, sizeMb: number): Promise<void> {
+  await run(["truncate", "-s", `${sizeMb}M`, path]);
+  await run(["mkfs.ext4", "-q", "-F", "-L", "CORRAL_STATE", path]);
+}
+
+/** Starts QEMU; the guest boots in the background. */
+export async function bootVm(o: VmOptions = {}): Promise<Vm> {
+  const dir = join(tmpdir(), `corral-vm-${process.pid}-${Date.now()}`);
+  mkdirSync(dir, { recursive: true });
+  const log = o.log ?? join(dir, "serial.log");
+  writeFileSync(log, "");
+  const httpPort = o.httpPort ?? (await freePort());
+  const sshPort = o.sshPort ?? (await freePort());
+  const args = ["-accel", "tcg", "-cpu", "max", "-m", String(o.memoryMb ?? 2048), "-smp", String(o.cpus ?? 2)];
+  args.push("-display", "none", "-monitor", "none", "-no-reboot", "-serial", `file:${log}`);
+  args.push("-nic", `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${httpPort}-:8080,hostfwd=tcp:127.0.0.1:${sshPort}-:22`);
+  // virtio-rng: sshd and Bun want entropy early, and TCG guests have little of their own.
+  args.push("-device", "virtio-rng-pci");
+  if (o.iso) {
+    args.push("-cdrom", o.iso, "-boot", "d");
+  } else {
+    args.push("-kernel", o.kernel ?? join(repoRoot, "dist/vmlinuz"), "-initrd", o.initrd ?? join(repoRoot, "dist/initrd"));
+    args.push("-append", `console=ttyS0,115200n8 panic=10 quiet ${o.append ?? ""}`.trim());
+  }
+  if (o.stateDisk) {
+    if (!existsSync(o.stateDisk)) await makeStateDisk(o.stateDisk, o.stateSizeMb ?? 4096);
+    args.push("-drive", `file=${o.stateDisk},if=virtio,format=raw`);
+  }
+  if (o.cloudConfig !== undefined) {
+    args.push("-drive", `file=${await makeSeed(o.cloudConfig, dir)},if=virtio,format=raw,readonly=on`);
+  }
+  const proc = Bun.spawn(["qemu-system-x86_64", ...args], { stdout: "ignore", stderr: "pipe" });
+  const read = () => (existsSync(log) ? readFileSync(log, "latin1") : "");
+  return {
+    proc,
+    log,
+    httpPort,
+    sshPort,
+    console: read,
+    async waitFor(re, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const m = read().match(re);
+        if (m) return m;
+        if (proc.exitCode !== null) throw new Error(`QEMU exited (${proc.exitCode}) before ${re}; log ${log}`);
+        if (Date.now() > deadline) throw new Error(`no ${re} on the console after ${timeoutMs} ms; log ${log}`);
+        await Bun.sleep(250);
+      }
+    },
+    async kill() {
+      if (proc.exitCode === null) proc.kill("SIGKILL");
+      await proc.exited;
+    },
+  };
+}
