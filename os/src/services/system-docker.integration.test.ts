@@ -55,7 +55,13 @@ describe.skipIf(why !== "")("System Docker (real dockerd)", () => {
         pidfile: join(base, "sd.pid"),
         logFile: join(base, "sd.log"),
       },
-      { extraArgs: ["--cgroup-parent", "corral-system-test"], timeoutMs: 60_000 },
+      {
+        extraArgs: ["--cgroup-parent", "corral-system-test"],
+        timeoutMs: 60_000,
+        // dockerd with `--bridge none` deletes the host's docker0 at start: on a booted CorralOS that
+        // is System Docker's own namespace, here it would be the machine's. Give it a namespace.
+        prefix: ["unshare", "--net"],
+      },
     );
     expect(await loadImages(sd.docker, images)).toEqual(["busybox.tar"]);
     expect(await loadImages(sd.docker, images)).toEqual([]);

@@ -53,17 +53,27 @@ export interface SystemDocker {
 /** Starts dockerd and resolves once it answers a ping; fails (with the log's tail path) after `timeoutMs`. */
 export async function startSystemDocker(
   p: SystemDockerPaths = systemDockerPaths,
-  options: { dockerd?: string; extraArgs?: string[]; timeoutMs?: number; env?: Record<string, string> } = {},
+  options: {
+    dockerd?: string;
+    extraArgs?: string[];
+    timeoutMs?: number;
+    env?: Record<string, string>;
+    /** A command to run dockerd under (tests: `unshare --net`, see the integration test). */
+    prefix?: string[];
+  } = {},
 ): Promise<SystemDocker> {
   for (const dir of [p.dataRoot, p.execRoot, dirname(p.socket), dirname(p.logFile)])
     mkdirSync(dir, { recursive: true });
   const out = openSync(p.logFile, "a");
-  const proc = Bun.spawn([options.dockerd ?? "dockerd", ...systemDockerArgs(p, options.extraArgs)], {
-    stdout: out,
-    stderr: out,
-    stdin: "ignore",
-    env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...options.env },
-  });
+  const proc = Bun.spawn(
+    [...(options.prefix ?? []), options.dockerd ?? "dockerd", ...systemDockerArgs(p, options.extraArgs)],
+    {
+      stdout: out,
+      stderr: out,
+      stdin: "ignore",
+      env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...options.env },
+    },
+  );
   const docker = new Docker({ socketPath: p.socket });
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {
