@@ -48,4 +48,6 @@ if ! docker image inspect corral/busybox:latest >/dev/null 2>&1; then
 fi
 # corral/lb-haproxy: the image load balancer services run (built from Debian's haproxy; cached).
 bash "$(dirname "$0")/../images/lb-haproxy/build.sh" >/dev/null
+# corral/test-tools: busybox plus dig, for tests that query DNS from inside containers (cached).
+bash "$(dirname "$0")/../images/test-tools/build.sh" >/dev/null
 log "ready: docker $(docker version --format '{{.Server.Version}}')"
