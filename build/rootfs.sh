@@ -45,7 +45,7 @@ root:x:0:0:root:/root:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
 P
 # the console user (corral, alias rancher) is added by corral init at boot
-printf 'root:x:0:\ndocker:x:999:\nnogroup:x:65534:\n' >"$dest/etc/group"
+printf 'root:x:0:\ndocker:x:999:corral,rancher\nnogroup:x:65534:\n' >"$dest/etc/group"
 printf 'root:*:19000:0:99999:7:::\n' >"$dest/etc/shadow"
 chmod 0640 "$dest/etc/shadow"
 printf '127.0.0.1 localhost\n::1 localhost\n' >"$dest/etc/hosts"

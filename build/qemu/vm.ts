@@ -86,15 +86,32 @@ export async function bootVm(o: VmOptions = {}): Promise<Vm> {
   writeFileSync(log, "");
   const httpPort = o.httpPort ?? (await freePort());
   const sshPort = o.sshPort ?? (await freePort());
-  const args = ["-accel", "tcg", "-cpu", "max", "-m", String(o.memoryMb ?? 2048), "-smp", String(o.cpus ?? 2)];
+  const args = [
+    "-accel",
+    "tcg",
+    "-cpu",
+    "max",
+    "-m",
+    String(o.memoryMb ?? 2048),
+    "-smp",
+    String(o.cpus ?? 2),
+  ];
   args.push("-display", "none", "-monitor", "none", "-no-reboot", "-serial", `file:${log}`);
-  args.push("-nic", `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${httpPort}-:8080,hostfwd=tcp:127.0.0.1:${sshPort}-:22`);
+  args.push(
+    "-nic",
+    `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${httpPort}-:8080,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
+  );
   // virtio-rng: sshd and Bun want entropy early, and TCG guests have little of their own.
   args.push("-device", "virtio-rng-pci");
   if (o.iso) {
     args.push("-cdrom", o.iso, "-boot", "d");
   } else {
-    args.push("-kernel", o.kernel ?? join(repoRoot, "dist/vmlinuz"), "-initrd", o.initrd ?? join(repoRoot, "dist/initrd"));
+    args.push(
+      "-kernel",
+      o.kernel ?? join(repoRoot, "dist/vmlinuz"),
+      "-initrd",
+      o.initrd ?? join(repoRoot, "dist/initrd"),
+    );
     args.push("-append", `console=ttyS0,115200n8 panic=10 quiet ${o.append ?? ""}`.trim());
   }
   if (o.stateDisk) {
@@ -117,8 +134,10 @@ export async function bootVm(o: VmOptions = {}): Promise<Vm> {
       for (;;) {
         const m = read().match(re);
         if (m) return m;
-        if (proc.exitCode !== null) throw new Error(`QEMU exited (${proc.exitCode}) before ${re}; log ${log}`);
-        if (Date.now() > deadline) throw new Error(`no ${re} on the console after ${timeoutMs} ms; log ${log}`);
+        if (proc.exitCode !== null)
+          throw new Error(`QEMU exited (${proc.exitCode}) before ${re}; log ${log}`);
+        if (Date.now() > deadline)
+          throw new Error(`no ${re} on the console after ${timeoutMs} ms; log ${log}`);
         await Bun.sleep(250);
       }
     },

@@ -1,0 +1,65 @@
+#!/usr/bin/env bun
+// Image tests: boots the built image in QEMU per case (build/test/cases/NNN_group/NNN_name/test.ts)
+// and checks what a user would check. Slow (TCG), so gated: runs only with CORRAL_IMAGE_TESTS=1.
+//   CORRAL_IMAGE_TESTS=1 bun build/test/run.ts [name-filter...]
+// Builds the image first (cached) unless CORRAL_IMAGE_NO_BUILD=1. Ends with one line
+// `N passed, N failed[, N skipped]`; exit code 1 when any case failed.
+import { mkdirSync, rmSync } from "node:fs";
+import { join, relative } from "node:path";
+import { repoRoot } from "../qemu/vm.ts";
+import type { TestCase } from "./lib/harness.ts";
+
+const casesDir = join(import.meta.dir, "cases");
+const files = [...new Bun.Glob("*/*/test.ts").scanSync(casesDir)].sort();
+const filters = process.argv.slice(2);
+const selected = files.filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+
+if (process.env.CORRAL_IMAGE_TESTS !== "1") {
+  console.log(`image tests skipped (set CORRAL_IMAGE_TESTS=1 to boot ${selected.length} cases in QEMU)`);
+  console.log(`0 passed, 0 failed, ${selected.length} skipped`);
+  process.exit(0);
+}
+
+if (process.env.CORRAL_IMAGE_NO_BUILD !== "1") {
+  const b = Bun.spawn(["bash", join(repoRoot, "build/build.sh")], { stdout: "inherit", stderr: "inherit" });
+  if ((await b.exited) !== 0) {
+    console.log(`0 passed, ${selected.length} failed`);
+    process.exit(1);
+  }
+}
+
+let passed = 0;
+let failed = 0;
+for (const file of selected) {
+  const name = file.replace(/\/test\.ts$/, "");
+  const dir = join(repoRoot, "dist/test-runs", name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const mod = (await import(join(casesDir, file))) as { testCase: TestCase };
+  const tc = mod.testCase;
+  const started = Date.now();
+  const log = (msg: string) => console.log(`  [${name}] ${msg}`);
+  console.log(`RUN  ${name}: ${tc.description}`);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`timed out after ${tc.timeoutMs ?? 600_000} ms`)),
+        tc.timeoutMs ?? 600_000,
+      );
+    });
+    await Promise.race([tc.run({ dir, log }), timeout]);
+    passed++;
+    console.log(`PASS ${name} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  } catch (e) {
+    failed++;
+    console.log(
+      `FAIL ${name} (${((Date.now() - started) / 1000).toFixed(0)} s): ${e instanceof Error ? e.message : e}`,
+    );
+    console.log(`     artifacts: ${relative(process.cwd(), dir)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
