@@ -6,11 +6,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { waitFor } from "./api-client.ts";
-import { type Env, freePort, removeDockerLeftovers, startEnv } from "./harness.ts";
+import { type Env, freePort, removeDockerLeftovers, runPrefix, startEnv } from "./harness.ts";
 
 let env: Env;
 const lbPort = freePort();
-const stackName = `lbe2e${Math.random().toString(36).slice(2, 6)}`;
+// Named with the run prefix, so the harness removes every container of it afterwards.
+const stackName = `${runPrefix}lb`;
 
 const dockerCompose = `version: '2'
 services:

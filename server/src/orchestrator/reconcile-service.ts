@@ -75,13 +75,16 @@ export function reconcileService(
     };
   }
   const current = units.filter((u) => u.version === svc.data.version);
-  if (
-    runnerStates.includes(svc.state) ||
-    !runningStates.includes(svc.state) ||
-    (svc.data.kind !== "service" && !svc.data.launchConfig)
-  ) {
-    const desired = svc.data.launchConfig ? svc.data.scale : 0;
-    return { changed: writeStatus(store, svc, current, desired) };
+  // External services and aliases are records only (DNS answers them): they never run containers.
+  const runsContainers =
+    Boolean(svc.data.launchConfig) && svc.data.kind !== "externalService" && svc.data.kind !== "dnsService";
+  if (runnerStates.includes(svc.state) || !runningStates.includes(svc.state) || !runsContainers) {
+    const desired = runsContainers ? svc.data.scale : 0;
+    const activated =
+      !runsContainers &&
+      svc.state === "activating" &&
+      store.update(svc.id, { state: "active" }, ["activating"]);
+    return { changed: writeStatus(store, svc, current, desired) || Boolean(activated) };
   }
 
   const hosts = view.hostFacts();
