@@ -93,6 +93,34 @@ export const stateCertificateSchema = z.strictObject({
   certChain: z.string().nullable(),
 });
 
+/** One other host this host keeps an IPsec tunnel to. */
+export const ipsecPeerSchema = z.strictObject({
+  hostId: z.string(),
+  /** The peer's agent address: IKE and ESP go there, and it is the peer's IKE identity. */
+  agentIp: z.string(),
+  /** The peer's slice of the managed network (the tunnel's remote traffic selector). */
+  subnet: z.string(),
+});
+/** One IPsec peer. */
+export type IpsecPeer = z.infer<typeof ipsecPeerSchema>;
+
+/**
+ * The encrypted overlay as one host must run it: a tunnel to every other host of the environment
+ * that has a slice. Only this environment's agents receive it, and the pre-shared keys are never
+ * logged nor shown by the API.
+ */
+export const hostIpsecSchema = z.strictObject({
+  /** This host's agent address (its IKE identity and the tunnels' local end). */
+  localIp: z.string(),
+  /** The environment's pre-shared key (base64 of 32+ random bytes): used to authenticate. */
+  psk: z.string().min(16),
+  /** The key before the last rotation, still accepted from peers that have not switched yet. */
+  previousPsk: z.string().nullable(),
+  peers: z.array(ipsecPeerSchema),
+});
+/** The IPsec part of a host's view. */
+export type HostIpsec = z.infer<typeof hostIpsecSchema>;
+
 /** Server to agent: the whole network view for this host. */
 export const hostStateSchema = z.strictObject({
   type: z.literal("hostState"),
@@ -108,6 +136,8 @@ export const hostStateSchema = z.strictObject({
   certificates: z.array(stateCertificateSchema),
   /** Upstream resolvers for names outside rancher.internal (the host's own when empty). */
   upstreamDns: z.array(z.string()),
+  /** The IPsec tunnels this host keeps (absent or null: none, e.g. no slice yet). */
+  ipsec: hostIpsecSchema.nullable().optional(),
 });
 /** Server to agent: the whole network view for this host. */
 export type HostState = z.infer<typeof hostStateSchema>;
