@@ -1,5 +1,6 @@
 import { type AgentFrame, parseId } from "@corral/api";
 import type { HubHandlers } from "./hub/hub.ts";
+import { recordIpsecReport } from "./network/ipsec-health.ts";
 import { applyObservations, resumeHost } from "./services/container-lifecycle.ts";
 import type { ContainerFields } from "./services/container-spec.ts";
 import type { Dispatcher } from "./services/context.ts";
@@ -15,6 +16,7 @@ const factsEveryMs = 30_000;
  */
 export function agentReportHandlers(store: Store, dispatcher: () => Dispatcher): HubHandlers {
   const factsWritten = new Map<string, number>();
+  const ipsecWritten = new Map<string, number>();
   const writeFacts = (hostId: string, facts: Extract<AgentFrame, { type: "hello" }>["facts"] | undefined) => {
     const n = parseId("host", hostId);
     if (n === null || !facts) return;
@@ -26,11 +28,13 @@ export function agentReportHandlers(store: Store, dispatcher: () => Dispatcher):
       writeFacts(hostId, frame.facts);
       applyObservations(store, hostId, frame.containers, true);
       resumeHost(store, dispatcher(), hostId);
+      recordIpsecReport(store, hostId, frame.ipsec, ipsecWritten);
     },
     onPing(hostId, frame) {
       if (frame.facts && Date.now() - (factsWritten.get(hostId) ?? 0) > factsEveryMs)
         writeFacts(hostId, frame.facts);
       applyObservations(store, hostId, frame.containers, true);
+      recordIpsecReport(store, hostId, frame.ipsec, ipsecWritten);
     },
     onContainerEvent(hostId, frame) {
       if (frame.container) applyObservations(store, hostId, [frame.container], false);

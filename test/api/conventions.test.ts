@@ -87,7 +87,11 @@ describe("/v2-beta/schemas", () => {
     const projectSchema = await byId("project");
     expect(projectSchema.collectionMethods).toEqual(["GET", "POST"]);
     expect(projectSchema.resourceMethods).toEqual(["GET", "PUT", "DELETE"]);
-    expect(Object.keys(projectSchema.resourceActions).sort()).toEqual(["activate", "deactivate"]);
+    expect(Object.keys(projectSchema.resourceActions).sort()).toEqual([
+      "activate",
+      "deactivate",
+      "rotateipsecpsk",
+    ]);
     expect(projectSchema.resourceFields.name).toMatchObject({ type: "string", create: true, required: true });
     expect((await byId("host")).collectionMethods).toEqual(["GET"]);
     expect((await byId("auditlog")).collectionMethods).toEqual(["GET"]);
@@ -161,14 +165,17 @@ describe("actions follow the state", () => {
     const p = (await createProject(admin)).id;
     const base = `${server.url}/v2-beta/projects/${p}`;
     const active = expectStatus(await admin.get(`/v2-beta/projects/${p}`), 200).body;
-    expect(active.actions).toEqual({ deactivate: `${base}?action=deactivate` });
+    expect(active.actions).toEqual({
+      deactivate: `${base}?action=deactivate`,
+      rotateipsecpsk: `${base}?action=rotateipsecpsk`,
+    });
     const inactive = expectStatus(await admin.post(active.actions.deactivate), 200).body;
     expect(inactive.state).toBe("inactive");
     expect(inactive.actions).toEqual({ activate: `${base}?action=activate` });
     expect(expectStatus(await admin.get(`/v2-beta/projects/${p}`), 200).body.state).toBe("inactive");
     const again = expectStatus(await admin.post(inactive.actions.activate), 200).body;
     expect(again.state).toBe("active");
-    expect(Object.keys(again.actions)).toEqual(["deactivate"]);
+    expect(Object.keys(again.actions)).toEqual(["deactivate", "rotateipsecpsk"]);
   });
 
   test("an apiKey deactivates and activates the same way", async () => {

@@ -7,6 +7,8 @@ import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { gatewayOf, managedBridgeName, managedCidr } from "./addresses.ts";
 import type { HostNetworkFields, ServiceNetworkFields } from "./allocation.ts";
+import { type IpsecKeys, ipsecKeysOf } from "./ipsec-keys.ts";
+import { ipsecViewFor } from "./ipsec-state.ts";
 import { lbCertificateRefs, resolveLbConfig } from "./lb-refs.ts";
 
 /** Default range of random public ports (Rancher's). */
@@ -27,6 +29,8 @@ export interface ProjectRows {
   certificates: Row<{ cert: string; certChain?: string | null }>[];
   /** Private keys of the certificates, by public id (kept out of rows so they never leak into answers). */
   keyOf(certificateId: string): string | null;
+  /** The environment's IPsec keys (absent in views built without them: no tunnels). */
+  ipsecKeys?: IpsecKeys | null;
 }
 
 function live<T extends object>(store: Store, type: Row["type"], projectId: string): Row<T>[] {
@@ -49,6 +53,7 @@ export function loadProjectRows(store: Store, projectId: string): ProjectRows {
       const n = rowIdOf.get(id);
       return n === undefined ? null : store.secretOf(n);
     },
+    ipsecKeys: ipsecKeysOf(store, projectId),
   };
 }
 
@@ -181,6 +186,7 @@ export function hostStateFrom(rows: ProjectRows, hostId: string, version: number
     })),
     certificates,
     upstreamDns: [],
+    ipsec: ipsecViewFor(rows.hosts, hostId, rows.ipsecKeys ?? null),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { HostIpsecFields } from "../../network/ipsec-health.ts";
 import {
   evacuateHost,
   type HostFields,
@@ -27,6 +28,8 @@ export const hostResource: ResourceDef = {
     agentIpAddress: { type: "string", filter: true },
     info: { type: "json" },
     uuid: { type: "string", filter: true },
+    ipsecPeers: { type: "array[json]", description: "IPsec tunnel to each peer host: state, reason, bytes" },
+    ipsecDataPlane: { type: "enum", options: ["kernel", "userspace", "none"], nullable: true },
   },
   update: updateHost,
   remove: removeHost,
@@ -40,7 +43,7 @@ export const hostResource: ResourceDef = {
     },
   },
   present: (row) => {
-    const d = row.data as unknown as HostFields;
+    const d = row.data as unknown as HostFields & HostIpsecFields;
     return {
       hostname: d.hostname,
       description: d.description ?? null,
@@ -49,6 +52,9 @@ export const hostResource: ResourceDef = {
       agentIpAddress: d.agentIpAddress,
       uuid: d.uuid,
       info: d.info,
+      // As the host last reported them (states at once, byte counters at most 30 s old).
+      ipsecPeers: d.ipsec?.peers ?? [],
+      ipsecDataPlane: d.ipsec?.dataPlane ?? null,
     };
   },
   links: (_row, self) => ({

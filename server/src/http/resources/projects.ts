@@ -1,3 +1,5 @@
+import type { IpsecHealth } from "../../network/ipsec-health.ts";
+import { rotateIpsecPsk } from "../../network/ipsec-keys.ts";
 import type { ProjectFields } from "../../services/context.ts";
 import { createProject, removeProject, setProjectActive, updateProject } from "../../services/projects.ts";
 import type { ResourceDef } from "../definition.ts";
@@ -16,6 +18,7 @@ export const projectResource: ResourceDef = {
     members: { type: "array[reference[account]]" },
     orchestration: { type: "string" },
     healthState: { type: "enum", options: ["healthy", "degraded", "unhealthy", "initializing"] },
+    ipsecHealth: { type: "enum", options: ["healthy", "degraded", "unhealthy"] },
   },
   create: (ctx, _pid, body) => ({ row: createProject(ctx, body) }),
   update: updateProject,
@@ -26,9 +29,11 @@ export const projectResource: ResourceDef = {
       available: (r) => r.state === "active",
       run: (ctx, id) => setProjectActive(ctx, id, false),
     },
+    // New IPsec key for the environment; the old one stays accepted (answers the project, never a key).
+    rotateipsecpsk: { available: (r) => r.state === "active", run: (ctx, id) => rotateIpsecPsk(ctx, id) },
   },
   present: (row) => {
-    const d = row.data as unknown as ProjectFields & { healthState?: string };
+    const d = row.data as unknown as ProjectFields & { healthState?: string; ipsecHealth?: IpsecHealth };
     return {
       description: d.description ?? null,
       servicesPortRange: d.servicesPortRange ?? null,
@@ -36,6 +41,8 @@ export const projectResource: ResourceDef = {
       orchestration: "cattle",
       // The environment's health, rolled up from its stacks by the orchestrator.
       healthState: d.healthState ?? "healthy",
+      // The overlay's mesh, from every active host's own tunnel reports.
+      ipsecHealth: d.ipsecHealth ?? "healthy",
     };
   },
   links: (_row, self) => ({
