@@ -7,6 +7,7 @@ import type { DockerDriver } from "./driver.ts";
 import { HealthMonitor } from "./health/health-monitor.ts";
 import type { Probe } from "./health/probe.ts";
 import { HostStateBus } from "./host-state-bus.ts";
+import { startIpsecController } from "./ipsec/index.ts";
 import { startLoadBalancerController } from "./lb/controller.ts";
 import { startNetworkControllers } from "./network/index.ts";
 import { withPublishedPorts } from "./ports/observed-ports.ts";
@@ -91,6 +92,10 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   const lb = network
     ? startLoadBalancerController({ bus: hostState, driver: plainDriver, logger: logger.child("lb") })
     : null;
+  // IPsec tunnels to the environment's other hosts, on the same views (status goes out in pings).
+  const ipsec = network
+    ? startIpsecController({ bus: hostState, logger, signal, dockerSocket: options.dockerSocket })
+    : null;
   // Persist the uuid before anything else, so a crash during registration cannot change identity.
   await saveState(options.stateDir, state);
   const backoff = new Backoff(250, 5_000);
@@ -149,6 +154,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
           }
         },
         onContainer: (dockerId) => void health.track(dockerId),
+        ipsecReport: () => ipsec?.report(),
       });
       if (result.welcomed) {
         backoff.reset();
@@ -170,4 +176,5 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   health.close();
   lb?.stop();
   await network?.stopped;
+  await ipsec?.stopped;
 }

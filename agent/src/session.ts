@@ -1,6 +1,7 @@
 import {
   type AgentFrame,
   type ContainerObservation,
+  type IpsecReport,
   maxFrameBytes,
   type ServerFrame,
   serverFrameSchema,
@@ -37,6 +38,8 @@ export interface SessionOptions {
   hostState?: HostStateBus;
   /** Told the Docker id of each container instance.create made or found. */
   onContainer?: (dockerId: string) => void;
+  /** The IPsec tunnels' status, sent in hello and every ping (absent while IPsec does not run). */
+  ipsecReport?: () => IpsecReport | undefined;
 }
 
 /** How a session ended. */
@@ -121,11 +124,14 @@ export function runSession(options: SessionOptions): Promise<SessionResult> {
         collectHostFacts(driver).catch(() => undefined),
         containers(),
       ]);
-      send(
-        facts
-          ? { type: "ping", seq: seq++, facts, containers: list }
-          : { type: "ping", seq: seq++, containers: list },
-      );
+      const ipsec = options.ipsecReport?.();
+      send({
+        type: "ping",
+        seq: seq++,
+        ...(facts && { facts }),
+        containers: list,
+        ...(ipsec && { ipsec }),
+      });
       if (ws.readyState === WebSocket.OPEN) schedulePing(intervalMs);
     }, intervalMs);
   };
@@ -143,7 +149,8 @@ export function runSession(options: SessionOptions): Promise<SessionResult> {
       return [];
     });
     if (!facts || !list) return;
-    send({ type: "hello", agentVersion, facts, containers: list });
+    const ipsec = options.ipsecReport?.();
+    send({ type: "hello", agentVersion, facts, containers: list, ...(ipsec && { ipsec }) });
     // Events are handled only after hello: the server learns our containers before it gives us work.
     handler = new EventHandler({
       driver,
