@@ -14,13 +14,14 @@
 #
 # Prints `image=<tag>` and `preload=<dir>` on stdout. Environment:
 #   CORRAL_TEST_HOST_CACHE     cache folder (default ${XDG_CACHE_HOME:-$HOME/.cache}/corral-test-host)
-#   CORRAL_TEST_PRELOAD_IMAGES images to preload into every host (default corral/busybox:latest)
+#   CORRAL_TEST_PRELOAD_IMAGES images to preload into every host (default corral/busybox:latest and
+#                              corral/ipsec:latest, the agent's IPsec daemon)
 set -euo pipefail
 
 log() { echo "[build-test-host-image] $*" >&2; }
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${CORRAL_TEST_HOST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/corral-test-host}
-preload_images=${CORRAL_TEST_PRELOAD_IMAGES:-corral/busybox:latest}
+preload_images=${CORRAL_TEST_PRELOAD_IMAGES:-corral/busybox:latest corral/ipsec:latest}
 mkdir -p "$cache/preload"
 # Test files running in parallel all call this script: one builds, the others then find the image.
 exec 9>"$cache/lock"
@@ -28,6 +29,8 @@ flock 9
 
 # Docker itself and corral/busybox come from the project's one setup script (idempotent, quick).
 bash "$repo/scripts/host-setup.sh" >&2
+# The agents' IPsec daemon image (built from Debian's strongSwan packages; a no-op when current).
+case " $preload_images " in *" corral/ipsec:latest "*) bash "$repo/images/ipsec/build.sh" >/dev/null ;; esac
 
 need_pkgs=()
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)

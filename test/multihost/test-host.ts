@@ -18,6 +18,8 @@ export const dindFlags: readonly string[] = [
   "--security-opt=apparmor=unconfined",
   "--security-opt=systempaths=unconfined",
   "--device-cgroup-rule=a *:* rwm",
+  // The TUN device, for the agents' userspace IPsec (the kernel here has no ESP).
+  "--device=/dev/net/tun",
   "--volume=/sys/fs/cgroup:/sys/fs/cgroup:rw",
 ];
 
