@@ -92,7 +92,8 @@ export function parseSas(text: string): IkeSa[] {
   for (const { kind, body } of parseRaw(text)) {
     if (kind !== "list-sa event") continue;
     for (const [name, sa] of Object.entries(body)) {
-      if (!isSection(sa)) continue;
+      // Connection names are plain words: anything else is a broken line, not an SA.
+      if (!isSection(sa) || !/^[\w.-]+$/.test(name)) continue;
       const children: ChildSa[] = [];
       const childSas = sa["child-sas"];
       if (isSection(childSas))
