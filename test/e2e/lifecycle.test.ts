@@ -70,8 +70,10 @@ describe("container lifecycle", () => {
     const endpoint = running.publicEndpoints?.[0];
     expect(endpoint?.privatePort).toBe(80);
     expect(endpoint?.port).toBeGreaterThan(0);
+    // Managed containers are published by the agent's CORRAL-* chains, not by Docker: the container
+    // sits on the managed bridge with the address the server gave it.
     const inspect = await dockerInspect(dockerId);
-    expect(inspect.NetworkSettings.Ports["80/tcp"]?.[0]?.HostPort).toBe(String(endpoint.port));
+    expect(inspect.NetworkSettings.Networks["corral-managed"]?.IPAddress).toBe(running.primaryIpAddress);
     const body = await waitFor("httpd to answer on its published port", async () => {
       const res = await fetch(`http://127.0.0.1:${endpoint.port}/`);
       return res.ok ? res.text() : null;

@@ -212,8 +212,12 @@ test("a start-first rolling upgrade keeps a healthy unit at every moment; rollba
   // Rollback: the old containers run again, the new ones go.
   expect((await cluster.api("POST", p(`/services/${web.id}?action=rollback`), {})).status).toBe(202);
   await settled("web", 3);
-  const rolled = await containersOf(web.id);
-  expect(rolled.every((c) => oldIds.has(c.id))).toBe(true);
+  // The new containers drain (out of DNS and balancers) before they go: wait for them to be gone.
+  const rolled = await waitFor("only the old containers left", async () => {
+    const now = await containersOf(web.id);
+    return now.every((c) => oldIds.has(c.id)) ? now : null;
+  });
+  expect(rolled.filter((c) => c.state === "running").length).toBeGreaterThanOrEqual(3);
 
   // Upgrade again and finish: the old containers are removed.
   await cluster.api("POST", p(`/services/${web.id}?action=upgrade`), {
@@ -226,8 +230,9 @@ test("a start-first rolling upgrade keeps a healthy unit at every moment; rollba
   );
   expect((await cluster.api("POST", p(`/services/${web.id}?action=finishupgrade`), {})).status).toBe(202);
   await settled("web", 3);
-  const finished = await containersOf(web.id);
-  expect(finished.some((c) => oldIds.has(c.id))).toBe(false);
+  await waitFor("the old containers removed", async () =>
+    (await containersOf(web.id)).some((c) => oldIds.has(c.id)) ? null : true,
+  );
 }, 400_000);
 
 test("removing the stack removes every container on every host", async () => {

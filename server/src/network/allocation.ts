@@ -90,7 +90,26 @@ export function takenAddresses(store: Store, projectId: string, hostId: string, 
       .map((r) => r.ip),
   );
   for (const ip of retainedAddresses(store, projectId)) if (inSubnet(ip, subnet)) taken.add(ip);
+  for (const ip of foreignAddresses(store, hostId)) taken.add(ip);
   return taken;
+}
+
+/**
+ * Addresses Docker refused on a host because something else holds them there (containers of an
+ * earlier install, or made by hand on the managed bridge). They are skipped from then on, so a
+ * replacement gets another address instead of failing on the same one again.
+ */
+function foreignAddresses(store: Store, hostId: string): string[] {
+  const host = store.getByPublicId<{ foreignIps?: string[] }>("host", hostId);
+  return host?.data.foreignIps ?? [];
+}
+
+/** Records that Docker refused `ip` on `hostId` as already in use (see foreignAddresses). */
+export function markForeignAddress(store: Store, hostId: string, ip: string): void {
+  const host = store.getByPublicId<{ foreignIps?: string[] }>("host", hostId);
+  if (!host || host.data.foreignIps?.includes(ip)) return;
+  // Bounded: a slice has 253 usable addresses.
+  store.update(host.id, { data: { foreignIps: [...(host.data.foreignIps ?? []), ip].slice(-253) } });
 }
 
 function retainedAddresses(store: Store, projectId: string): string[] {

@@ -8,6 +8,7 @@ import {
   requestedIpLabel,
   type UnitAllocation,
 } from "../network/allocation.ts";
+import { assignPublicPorts, declaredEndpoints } from "../network/public-ports.ts";
 import { completeTransition } from "../services/container-lifecycle.ts";
 import type { ContainerFields } from "../services/container-spec.ts";
 import type { Dispatcher } from "../services/context.ts";
@@ -125,6 +126,7 @@ export async function createUnit(store: Store, dispatcher: Dispatcher, plan: Uni
         lc.networkLaunchConfig !== undefined ? `container:${nameOf(lc.networkLaunchConfig)}` : lc.networkMode;
       const volumesFrom = [...lc.dataVolumesFromLaunchConfigs.map(nameOf), ...lc.dataVolumesFrom];
       const address = unitAddress(store, plan, lcName, lc, networkMode);
+      const ports = assignPublicPorts(store, plan.service.projectId!, plan.hostId, lc.ports);
       const data: ContainerFields & UnitMembership = {
         ...membership,
         imageUuid: lc.imageUuid,
@@ -132,7 +134,7 @@ export async function createUnit(store: Store, dispatcher: Dispatcher, plan: Uni
         entryPoint: lc.entryPoint,
         environment: lc.environment,
         labels: unitLabels(lc, plan.stackName, plan.service.name!, uuid, lcName, name),
-        ports: lc.ports,
+        ports,
         dataVolumes: lc.dataVolumes,
         restartPolicy: lc.restartPolicy,
         networkMode,
@@ -152,7 +154,7 @@ export async function createUnit(store: Store, dispatcher: Dispatcher, plan: Uni
         ...(address.allocation ? { managedSubnet: address.allocation.managedSubnet } : {}),
         exitCode: null,
         startCount: 0,
-        publicEndpoints: [],
+        publicEndpoints: declaredEndpoints(ports),
         volumesFrom: volumesFrom.length ? volumesFrom : undefined,
         healthCheck: lc.healthCheck,
         healthState: lc.healthCheck ? "initializing" : null,

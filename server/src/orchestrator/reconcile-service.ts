@@ -53,10 +53,14 @@ export function reconcileService(
 
   if (svc.state === "removing") {
     if (units.length > 0) run(removeUnits(store, dispatcher, units));
-    else
+    // The service is gone only when its last container is: draining ones still count.
+    else if (
+      store.all("container", { state: ["removing"], dataField: ["serviceId", serviceId] }).length === 0
+    ) {
       return {
         changed: Boolean(store.update(svc.id, { state: "removed", removed: Date.now() }, ["removing"])),
       };
+    }
     return { changed };
   }
   if (svc.state === "deactivating" || svc.state === "inactive") {

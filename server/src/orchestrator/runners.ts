@@ -134,11 +134,6 @@ export async function runRollback(store: Store, dispatcher: Dispatcher, id: numb
   if (svc?.state !== "rolling-back" || !svc.data.upgrade) return;
   const up = svc.data.upgrade;
   const all = unitsOf(store, svc);
-  await removeUnits(
-    store,
-    dispatcher,
-    all.filter((u) => u.version !== up.previousVersion),
-  );
   const old = all.filter((u) => u.version === up.previousVersion);
   store.update(id, {
     data: {
@@ -148,12 +143,24 @@ export async function runRollback(store: Store, dispatcher: Dispatcher, id: numb
       upgrade: undefined,
     },
   });
+  // The old units serve again before the new ones go, so the service is never left without one.
   await transition(
     store,
     dispatcher,
     old.flatMap((u) => u.containers),
     ["stopped"],
     "starting",
+  );
+  await waitReady(
+    store,
+    id,
+    old.map((u) => u.createIndex),
+    "rolling-back",
+  );
+  await removeUnits(
+    store,
+    dispatcher,
+    all.filter((u) => u.version !== up.previousVersion),
   );
   store.update(id, { state: "active", data: { transitioningMessage: "" } }, ["rolling-back"]);
 }

@@ -1,5 +1,6 @@
 import { type ContainerObservation, formatId } from "@corral/api";
 import { createLogger } from "@corral/lib";
+import { allocateAddress, markForeignAddress, requestedIpLabel } from "../network/allocation.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { type ContainerFields, instanceSpec } from "./container-spec.ts";
@@ -30,6 +31,7 @@ export async function completeTransition(store: Store, dispatcher: Dispatcher, r
   if (inFlight.has(rowId)) return;
   inFlight.add(rowId);
   let handled: string | null = null;
+  let retry = false;
   try {
     handled = store.get(rowId)?.state ?? null;
     const row = store.get<ContainerFields>(rowId);
@@ -73,13 +75,52 @@ export async function completeTransition(store: Store, dispatcher: Dispatcher, r
         store.update(row.id, { state: "error", data: { transitioningMessage: message } }, [state]);
         return;
       }
+      if (state === "creating" && row.data.managedIp && /address already in use/i.test(message)) {
+        // Something outside this installation holds the address on that host: never offer it
+        // again there, and try once more with another (unless the address was asked for).
+        markForeignAddress(store, row.data.hostId, row.data.managedIp);
+        const requested = row.data.labels[requestedIpLabel];
+        const retries = row.data.addressRetries ?? 0;
+        if (!requested && retries < 3) {
+          // The half-made container keeps the refused address: remove it before trying again.
+          await dispatcher
+            .dispatch(row.data.hostId, "instance.remove", { containerId: id }, 60_000)
+            .catch(() => undefined);
+          retry = reallocate(store, row, retries + 1);
+          if (retry) return;
+        }
+      }
       store.update(row.id, { state: "error", data: { transitioningMessage: message } }, [state]);
     }
   } finally {
     inFlight.delete(rowId);
     // Another action may have moved the row on while this one was in flight (remove during create).
     const now = store.get(rowId)?.state;
-    if (now && now !== handled && now in transitions) void completeTransition(store, dispatcher, rowId);
+    if (retry || (now && now !== handled && now in transitions))
+      void completeTransition(store, dispatcher, rowId);
+  }
+}
+
+/** Gives a container that is still being created another managed address; false when none is free. */
+function reallocate(store: Store, row: Row<ContainerFields>, attempt: number): boolean {
+  try {
+    const next = allocateAddress(store, row.projectId!, row.data.hostId!);
+    return Boolean(
+      store.update(
+        row.id,
+        {
+          data: {
+            ...next,
+            primaryIpAddress: next.managedIp,
+            addressRetries: attempt,
+            transitioningMessage: "retrying with another address",
+          },
+        },
+        ["creating"],
+      ),
+    );
+  } catch {
+    return false;
   }
 }
 
@@ -109,7 +150,8 @@ function settle(store: Store, row: Row<ContainerFields>, reply: Record<string, u
         primaryIpAddress: row.data.managedIp ?? obs.ipAddress ?? row.data.primaryIpAddress,
         exitCode: obs.exitCode ?? null,
         startCount,
-        publicEndpoints: endpoints(obs),
+        // What the host reports wins; until it reports any, the ports assigned at creation stand.
+        publicEndpoints: obs.ports?.length ? endpoints(obs) : row.data.publicEndpoints,
         transitioningMessage: "",
       },
     },
@@ -187,7 +229,7 @@ export function applyObservations(
               primaryIpAddress: ip,
               exitCode: running ? null : (obs.exitCode ?? row.data.exitCode),
               transitioningMessage: "",
-              ...(obs.ports ? { publicEndpoints: endpoints(obs) } : {}),
+              ...(obs.ports?.length ? { publicEndpoints: endpoints(obs) } : {}),
             },
           },
           [row.state],

@@ -81,6 +81,8 @@ export interface ContainerFields extends ContainerNetworkFields {
   stopTimeout?: number;
   memoryReservation?: number;
   milliCpuReservation?: number;
+  /** How many times creation was retried with another managed address (see markForeignAddress). */
+  addressRetries?: number;
   /** The name the Docker container was created with, when the record was renamed since. */
   dockerName?: string;
   /** Health from the agent's checks: null when the container has no health check. */

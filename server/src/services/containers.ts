@@ -1,6 +1,7 @@
 import { containerCreateSchema, containerUpdateSchema, formatId } from "@corral/api";
 import { AppError } from "@corral/lib";
 import { allocateAddress, isManaged, requestedIpLabel } from "../network/allocation.ts";
+import { assignPublicPorts, declaredEndpoints } from "../network/public-ports.ts";
 import type { Row } from "../store/rows.ts";
 import { completeTransition, type TransitionState } from "./container-lifecycle.ts";
 import { type ContainerFields, parsePort, splitCommand } from "./container-spec.ts";
@@ -40,6 +41,7 @@ export function createContainer(ctx: VerbContext, projectId: string, body: unkno
     const address = isManaged(networkMode)
       ? allocateAddress(ctx.store, pid, formatId("host", host.id), input.labels?.[requestedIpLabel])
       : null;
+    const published = assignPublicPorts(ctx.store, pid, formatId("host", host.id), ports);
     const inserted = ctx.store.insert<ContainerFields>("container", {
       projectId: pid,
       name: input.name ?? null,
@@ -51,7 +53,7 @@ export function createContainer(ctx: VerbContext, projectId: string, body: unkno
         entryPoint: splitCommand(input.entryPoint),
         environment: input.environment ?? {},
         labels: input.labels ?? {},
-        ports,
+        ports: published,
         dataVolumes: input.dataVolumes ?? [],
         restartPolicy: input.restartPolicy,
         networkMode,
@@ -71,7 +73,7 @@ export function createContainer(ctx: VerbContext, projectId: string, body: unkno
         ...(address ?? {}),
         exitCode: null,
         startCount: 0,
-        publicEndpoints: [],
+        publicEndpoints: declaredEndpoints(published),
         transitioningMessage: "scheduled",
       },
     });
