@@ -164,6 +164,47 @@ test("a capture on the link sees only IKE and ESP-in-UDP, never the payload", as
   expect(summary.stdout.trim()).toBe("");
 }, 60_000);
 
+test("rotating the key drops no traffic, and new SAs authenticate with the new key", async () => {
+  // Start from a settled mesh (the previous test cut a link): every tunnel up, traffic flowing.
+  await waitFor(
+    "a healthy mesh",
+    async () => {
+      const r = await cluster.api("GET", `/v2-beta/projects/${cluster.projectId}`);
+      return r.body.ipsecHealth === "healthy";
+    },
+    20_000,
+  );
+  await Bun.sleep(3_000);
+  let failures = 0;
+  let done = false;
+  const probe = (async () => {
+    while (!done) {
+      if (!(await fetchFromA(ips.get("web-b")!, 1))) failures++;
+      await Bun.sleep(200);
+    }
+  })();
+  const rotated = await cluster.api("POST", `/v2-beta/projects/${cluster.projectId}?action=rotateipsecpsk`);
+  expect(rotated.status).toBe(200);
+  expect(JSON.stringify(rotated.body)).not.toMatch(/"(psk|previousPsk)"/);
+  await Bun.sleep(4_000);
+  done = true;
+  await probe;
+  expect(failures).toBe(0);
+  // A fresh IKE SA on every tunnel of host-2 must now authenticate (with the new key, or the old
+  // one still accepted): kill its charon and see the mesh come back.
+  const killed = Date.now();
+  await cluster.hosts[1]!.docker(["exec", "corral-ipsec", "sh", "-c", "kill -9 $(pidof charon)"]);
+  expect(await resumedAfter(killed)).toBeLessThanOrEqual(10);
+  await waitFor(
+    "the mesh to be healthy after rotation",
+    async () => {
+      const r = await cluster.api("GET", `/v2-beta/projects/${cluster.projectId}`);
+      return r.body.ipsecHealth === "healthy";
+    },
+    20_000,
+  );
+}, 60_000);
+
 test("charon killed on a host: traffic resumes within 10 s by itself", async () => {
   const b = cluster.hosts[1]!;
   expect(await fetchFromA(ips.get("web-b")!)).toBe(true);

@@ -136,8 +136,10 @@ export class IpsecController {
         const established = list
           .filter((sa) => sa.state === "ESTABLISHED")
           .sort((a, b) => a.established - b.established);
-        // The newest (smallest age) stays; prefer one that carries traffic.
-        const keep = established.find(isUp) ?? established[0];
+        // Keep the newest one this end initiated and that carries traffic: the peer sees the same
+        // SA as "initiated by the owner", so both ends keep the same one and close the others.
+        const keep =
+          established.find((sa) => isUp(sa) && sa.initiator) ?? established.find(isUp) ?? established[0];
         if (established.length > 1) close.push(...established.filter((sa) => sa !== keep));
       }
     }
