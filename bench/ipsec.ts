@@ -41,9 +41,14 @@ rm -rf "$work"`;
 }
 
 buildIperfImage();
-process.env.CORRAL_TEST_PRELOAD_IMAGES = `corral/busybox:latest corral/ipsec:latest ${iperfImage}`;
 const cluster = await startCluster({ hosts: 2, labels: [{ ipsec: "a" }, { ipsec: "b" }] });
 const [h1, h2] = cluster.hosts as [(typeof cluster.hosts)[0], (typeof cluster.hosts)[0]];
+// Loaded straight into the hosts: the shared preload folder keeps only the harness's own images.
+for (const h of cluster.hosts)
+  execFileSync("bash", [
+    "-c",
+    `docker save ${iperfImage} | docker exec -i ${h.containerName} docker load -q`,
+  ]);
 const p = (path: string) => `/v2-beta/projects/${cluster.projectId}${path}`;
 let extraHost: string | null = null;
 
