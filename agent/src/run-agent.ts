@@ -155,6 +155,14 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
         },
         onContainer: (dockerId) => void health.track(dockerId),
         ipsecReport: () => ipsec?.report(),
+        lbReport: () =>
+          lb?.status().map(({ containerId, serviceId, configId, error, warnings }) => ({
+            containerId,
+            serviceId,
+            configId,
+            error: error?.slice(0, 8192) ?? null,
+            warnings: warnings.slice(0, 64).map((w) => w.slice(0, 1024)),
+          })),
       });
       if (result.welcomed) {
         backoff.reset();

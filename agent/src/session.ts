@@ -2,6 +2,7 @@ import {
   type AgentFrame,
   type ContainerObservation,
   type IpsecReport,
+  type LbStatus,
   maxFrameBytes,
   type ServerFrame,
   serverFrameSchema,
@@ -40,6 +41,8 @@ export interface SessionOptions {
   onContainer?: (dockerId: string) => void;
   /** The IPsec tunnels' status, sent in hello and every ping (absent while IPsec does not run). */
   ipsecReport?: () => IpsecReport | undefined;
+  /** How this host's load balancers serve their configs, for pings. */
+  lbReport?: () => LbStatus | undefined;
 }
 
 /** How a session ended. */
@@ -125,12 +128,14 @@ export function runSession(options: SessionOptions): Promise<SessionResult> {
         containers(),
       ]);
       const ipsec = options.ipsecReport?.();
+      const loadBalancers = options.lbReport?.();
       send({
         type: "ping",
         seq: seq++,
         ...(facts && { facts }),
         containers: list,
         ...(ipsec && { ipsec }),
+        ...(loadBalancers && { loadBalancers }),
       });
       if (ws.readyState === WebSocket.OPEN) schedulePing(intervalMs);
     }, intervalMs);
@@ -150,7 +155,15 @@ export function runSession(options: SessionOptions): Promise<SessionResult> {
     });
     if (!facts || !list) return;
     const ipsec = options.ipsecReport?.();
-    send({ type: "hello", agentVersion, facts, containers: list, ...(ipsec && { ipsec }) });
+    const loadBalancers = options.lbReport?.();
+    send({
+      type: "hello",
+      agentVersion,
+      facts,
+      containers: list,
+      ...(ipsec && { ipsec }),
+      ...(loadBalancers && { loadBalancers }),
+    });
     // Events are handled only after hello: the server learns our containers before it gives us work.
     handler = new EventHandler({
       driver,

@@ -192,6 +192,21 @@ export const ipsecPeerStatusSchema = z.strictObject({
 export type IpsecPeerStatus = z.infer<typeof ipsecPeerStatusSchema>;
 
 /** The IPsec part of hello and ping: the data plane in use and every tunnel. */
+/** How each load balancer container of a host serves its config (refusals carry HAProxy's own message). */
+export const lbStatusSchema = z
+  .array(
+    z.strictObject({
+      containerId: z.string().max(32),
+      serviceId: z.string().max(32),
+      configId: z.string().max(64).nullable(),
+      error: z.string().max(8192).nullable(),
+      warnings: z.array(z.string().max(1024)).max(64),
+    }),
+  )
+  .max(1000);
+/** Load balancer status of a host. */
+export type LbStatus = z.infer<typeof lbStatusSchema>;
+
 export const ipsecReportSchema = z.strictObject({
   /** kernel (xfrm ESP), userspace (strongSwan's libipsec over TUN), or none (cannot run). */
   dataPlane: z.enum(["kernel", "userspace", "none"]),
@@ -209,6 +224,7 @@ export const helloSchema = z.strictObject({
   facts: hostFactsSchema,
   containers: z.array(containerObservationSchema).max(10000),
   ipsec: ipsecReportSchema.optional(),
+  loadBalancers: lbStatusSchema.optional(),
 });
 
 /** Agent to server: liveness with fresh facts and container states. */
@@ -218,6 +234,7 @@ export const pingSchema = z.strictObject({
   facts: hostFactsSchema.optional(),
   containers: z.array(containerObservationSchema).max(10000),
   ipsec: ipsecReportSchema.optional(),
+  loadBalancers: lbStatusSchema.optional(),
 });
 
 /** Agent to server: the answer to one event. */

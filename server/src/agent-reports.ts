@@ -1,6 +1,7 @@
 import { type AgentFrame, parseId } from "@corral/api";
 import type { HubHandlers } from "./hub/hub.ts";
 import { recordIpsecReport } from "./network/ipsec-health.ts";
+import { recordLbStatus } from "./network/lb-status.ts";
 import { applyObservations, resumeHost } from "./services/container-lifecycle.ts";
 import type { ContainerFields } from "./services/container-spec.ts";
 import type { Dispatcher } from "./services/context.ts";
@@ -29,12 +30,14 @@ export function agentReportHandlers(store: Store, dispatcher: () => Dispatcher):
       applyObservations(store, hostId, frame.containers, true);
       resumeHost(store, dispatcher(), hostId);
       recordIpsecReport(store, hostId, frame.ipsec, ipsecWritten);
+      recordLbStatus(store, hostId, frame.loadBalancers);
     },
     onPing(hostId, frame) {
       if (frame.facts && Date.now() - (factsWritten.get(hostId) ?? 0) > factsEveryMs)
         writeFacts(hostId, frame.facts);
       applyObservations(store, hostId, frame.containers, true);
       recordIpsecReport(store, hostId, frame.ipsec, ipsecWritten);
+      recordLbStatus(store, hostId, frame.loadBalancers);
     },
     onContainerEvent(hostId, frame) {
       if (frame.container) applyObservations(store, hostId, [frame.container], false);

@@ -146,3 +146,25 @@ test("scaling and a start-first upgrade under continuous load lose no request", 
   const body = await (await fetch(`http://127.0.0.1:${lbPort}/`)).text();
   expect(body.trim()).toMatch(/ v2$/);
 }, 300_000);
+
+test("a custom config HAProxy refuses shows its message on the service; the balancer keeps serving", async () => {
+  const lb = await service("lb");
+  const bad = await env.api.request("PUT", p(`/services/${lb.id}`), {
+    lbConfig: { ...lb.lbConfig, config: "defaults\n  no_such_keyword 42\n" },
+  });
+  expect(bad.status).toBe(200);
+  const refused = await waitFor(
+    "the refusal on the service",
+    async () => {
+      const s = await service("lb");
+      return s.lbConfigError ? s : null;
+    },
+    30_000,
+  );
+  expect(refused.lbConfigError).toContain("no_such_keyword");
+  const r = await fetch(`http://127.0.0.1:${lbPort}/`);
+  expect(r.status).toBe(200);
+  // A good config clears the error.
+  await env.api.request("PUT", p(`/services/${lb.id}`), { lbConfig: { ...lb.lbConfig, config: "" } });
+  await waitFor("the error cleared", async () => ((await service("lb")).lbConfigError ? null : true), 30_000);
+}, 90_000);

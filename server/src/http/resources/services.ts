@@ -62,6 +62,12 @@ export const serviceResource: ResourceDef = {
     },
     fqdn: { type: "string" },
     schedulingMessage: { type: "string", nullable: true },
+    lbConfigError: {
+      type: "string",
+      nullable: true,
+      description: "HAProxy's message for a config it refused; the balancer keeps serving the last good one",
+    },
+    lbConfigWarnings: { type: "array[string]", description: "what the generated config had to leave out" },
   },
   create: (ctx, projectId, body) => ({ row: createService(ctx, projectId ?? "", body) }),
   update: updateService,
