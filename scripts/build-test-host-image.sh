@@ -21,7 +21,7 @@ set -euo pipefail
 log() { echo "[build-test-host-image] $*" >&2; }
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${CORRAL_TEST_HOST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/corral-test-host}
-preload_images=${CORRAL_TEST_PRELOAD_IMAGES:-corral/busybox:latest corral/ipsec:latest}
+preload_images=${CORRAL_TEST_PRELOAD_IMAGES:-corral/busybox:latest corral/ipsec:latest corral/lb-haproxy:latest corral/test-tools:latest}
 mkdir -p "$cache/preload"
 # Test files running in parallel all call this script: one builds, the others then find the image.
 exec 9>"$cache/lock"
