@@ -232,6 +232,33 @@ test("a cut link (IKE and ESP dropped for 12 s) heals within 10 s of being resto
   expect(seconds).toBeLessThanOrEqual(10);
 }, 60_000);
 
+test("a restarted host carries traffic again within 10 s of rejoining", async () => {
+  const b = cluster.hosts[1]!;
+  expect(await fetchFromA(ips.get("web-b")!)).toBe(true);
+  await b.stop(2);
+  await waitFor("host-2 to leave", async () => {
+    const r = await cluster.api("GET", p(`/hosts/${b.hostId}`));
+    return r.body.agentState !== "active" ? true : null;
+  });
+  const started = Date.now();
+  await b.start();
+  await waitFor(
+    "host-2 active again",
+    async () => {
+      const r = await cluster.api("GET", p(`/hosts/${b.hostId}`));
+      return r.body.agentState === "active" ? true : null;
+    },
+    60_000,
+  );
+  const rejoined = Date.now();
+  // Its web container comes back (the orchestrator starts it) and the tunnels come up by themselves.
+  const seconds = await resumedAfter(rejoined, 60_000);
+  console.log(
+    `host restart: active ${((rejoined - started) / 1000).toFixed(1)} s after start, traffic ${seconds.toFixed(1)} s after that`,
+  );
+  expect(seconds).toBeLessThanOrEqual(10);
+}, 120_000);
+
 test("a host with a wrong key carries nothing in clear and reports why its tunnels are down", async () => {
   const c = cluster.hosts[2]!;
   // Replace host-3's key by another one inside its daemon, and drop its SAs so it must authenticate.
@@ -281,5 +308,26 @@ test("a host with a wrong key carries nothing in clear and reports why its tunne
   );
   expect(after).toBeGreaterThan(before);
   // Host-1 and host-2 keep their own tunnel.
+  expect(await fetchFromA(ips.get("web-b")!)).toBe(true);
+}, 60_000);
+
+test("a host that leaves is dropped from every other host's tunnels within 10 s", async () => {
+  const [a, , c] = [cluster.hosts[0]!, cluster.hosts[1]!, cluster.hosts[2]!];
+  await c.stop(2);
+  expect((await cluster.api("POST", p(`/hosts/${c.hostId}?action=deactivate`), {})).status).toBe(200);
+  const removedAt = Date.now();
+  expect((await cluster.api("DELETE", p(`/hosts/${c.hostId}`))).status).toBe(200);
+  await waitFor(
+    "host-1's tunnels to list only host-2",
+    async () => {
+      const r = await cluster.api("GET", p(`/hosts/${a.hostId}`));
+      const peers = (r.body.ipsecPeers ?? []) as Any[];
+      return peers.length === 1 && peers[0].hostId !== c.hostId ? true : null;
+    },
+    20_000,
+  );
+  const seconds = (Date.now() - removedAt) / 1000;
+  console.log(`host leave: tunnel gone after ${seconds.toFixed(1)} s`);
+  expect(seconds).toBeLessThanOrEqual(10);
   expect(await fetchFromA(ips.get("web-b")!)).toBe(true);
 }, 60_000);
