@@ -2,6 +2,7 @@
 # build.sh [--init corral|baseline] [--comp zstd|gzip] [--no-iso]
 # Builds CorralOS: dist/vmlinuz, dist/initrd (dist/initrd-baseline for --init baseline) and
 # dist/corral.iso. Every step is cached; with no change a rebuild only re-checks hashes.
+# CORRAL_BIN=/path/to/corral uses that (baseline-target) binary instead of compiling the tree's.
 source "$(dirname "$0")/lib/common.sh"
 init=corral comp=zstd iso=1
 while [ $# -gt 0 ]; do
@@ -20,14 +21,14 @@ for t in "${host_tools[@]}"; do command -v "${t%%:*}" >/dev/null || missing+=("$
 [ ${#missing[@]} -eq 0 ] || { log "installing ${missing[*]}"; apt-get install -y -qq "${missing[@]}" grub-common >/dev/null; }
 
 sys=$(bash "$ROOT/build/fetch-debs.sh")
-corral=$(bash "$ROOT/build/corral-bin.sh")
+corral=${CORRAL_BIN:-$(bash "$ROOT/build/corral-bin.sh")}
 bash "$ROOT/build/images.sh" "$sys" "$corral"
 install -m 0644 "$sys/boot/vmlinuz-$KVER" "$DIST/vmlinuz"
 
 suffix=$([ "$init" = corral ] || echo "-$init")
 initf=$ROOT/build/init/$([ "$init" = corral ] && echo init.sh || echo "$init-init.sh")
 key=$( (hash_of "$ROOT/build" "$ROOT/images" "$ROOT/system-services" "$ROOT/user-docker"
-  basename "$sys"; basename "$corral"; sha256sum "$DIST"/images/*.tar 2>/dev/null | cut -c1-64
+  basename "$sys"; sha256sum <"$corral"; sha256sum "$DIST"/images/*.tar 2>/dev/null | cut -c1-64
   echo "$initf $comp") | sha256sum | cut -c1-16)
 if [ "$(cat "$DIST/initrd$suffix.key" 2>/dev/null)" != "$key" ]; then
   bash "$ROOT/build/rootfs.sh" "$sys" "$corral" "$initf" "$CACHE/rootfs$suffix"

@@ -38,6 +38,7 @@ bash "$(dirname "$0")/modules.sh" "$sys" "$dest"
 install -m 0755 "$corral" "$dest/usr/bin/corral"
 copy_elf_deps "$sys" "$dest/usr/bin/corral" "$dest"
 install -m 0755 "$init" "$dest/init"
+install -D -m 0755 "$ROOT/build/init/udhcpc.script" "$dest/usr/share/udhcpc/default.script"
 
 # /etc: just enough for root, name lookups and tools that read os-release.
 cat >"$dest/etc/passwd" <<'P'
@@ -55,6 +56,7 @@ printf 'corral\n' >"$dest/etc/hostname"
 printf 'NAME="CorralOS"\nID=corralos\nVERSION_ID=%s\nPRETTY_NAME="CorralOS %s"\n' \
   "$(git -C "$ROOT" describe --always 2>/dev/null || echo dev)" "$(git -C "$ROOT" describe --always 2>/dev/null || echo dev)" \
   >"$dest/etc/os-release"
+ln -sf ../../etc/os-release "$dest/usr/lib/os-release"
 mkdir -p "$dest/var/log" "$dest/var/lib" "$dest/home" "$dest/usr/share/corral/images"
 
 # What corral init reads: defaults, system services, images.

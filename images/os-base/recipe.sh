@@ -14,4 +14,7 @@ P
 printf 'root:x:0:\ndocker:x:999:corral,rancher\ncorral:x:1100:\nnogroup:x:65534:\n' >"$dest/etc/group"
 printf 'root:*:19000:0:99999:7:::\ncorral:*:19000:0:99999:7:::\nrancher:*:19000:0:99999:7:::\n' >"$dest/etc/shadow"
 printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n' >"$dest/etc/nsswitch.conf"
+mkdir -p "$dest/var/log" "$dest/var/lib"
+printf 'NAME="CorralOS"\nID=corralos\nPRETTY_NAME="CorralOS system container"\n' >"$dest/etc/os-release"
+ln -sf ../../etc/os-release "$dest/usr/lib/os-release"
 IMAGE_CHANGES=('ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["/bin/sh"]')

@@ -10,4 +10,5 @@ done
 copy_libs_of "$sys" usr/bin/docker "$dest"
 mkdir -p "$dest/etc/ssh" "$dest/run/sshd" "$dest/home/corral/.ssh"
 install -m 0755 "$IMAGES/os-console/console-entry.sh" "$dest/usr/sbin/console-entry"
+install -m 0644 "$IMAGES/os-console/sshd_config" "$dest/etc/ssh/sshd_config"
 IMAGE_CHANGES=('ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["/usr/sbin/console-entry"]')
