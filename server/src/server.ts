@@ -30,7 +30,7 @@ export interface ServerOptions {
   env?: Record<string, string | undefined>;
   /** Full orchestrator pass interval (default 15 s). */
   resyncMs?: number;
-  /** How long service containers drain (out of DNS and load balancers) before they stop (default 2 s). */
+  /** How long service containers drain (out of DNS and load balancers) before they stop (default 3 s). */
   drainMs?: number;
 }
 

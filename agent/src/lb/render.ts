@@ -47,6 +47,9 @@ const defaultsLines = [
   "maxconn 4096",
   "retries 3",
   "option redispatch",
+  // A backend that dies under a request (a container stopped during a scale-down or an upgrade)
+  // costs the client nothing: the request is sent again to another server.
+  "retry-on conn-failure empty-response response-timeout",
   "option forwardfor",
   "option http-server-close",
   // During a reload the old worker answers the next request of an idle keep-alive connection

@@ -239,7 +239,7 @@ export async function transition(
  * How long running service containers keep serving after they left DNS and load balancers, before
  * they are stopped (the server sets it from its options; tests shorten it).
  */
-export const drainTimings = { drainMs: 2000 };
+export const drainTimings = { drainMs: 3000 };
 
 /** Removes whole units (all members). */
 export function removeUnits(store: Store, dispatcher: Dispatcher, units: Unit[]): Promise<void> {
