@@ -38,7 +38,7 @@ bash "$(dirname "$0")/modules.sh" "$sys" "$dest"
 install -m 0755 "$corral" "$dest/usr/bin/corral"
 copy_elf_deps "$sys" "$dest/usr/bin/corral" "$dest"
 install -m 0755 "$init" "$dest/init"
-install -D -m 0755 "$ROOT/build/init/udhcpc.script" "$dest/usr/share/udhcpc/default.script"
+install -D -m 0755 "$ROOT/build/init/udhcpc.script" "$dest/etc/udhcpc/default.script"
 
 # /etc: just enough for root, name lookups and tools that read os-release.
 cat >"$dest/etc/passwd" <<'P'
