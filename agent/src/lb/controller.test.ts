@@ -6,31 +6,26 @@ import { HostStateBus } from "../host-state-bus.ts";
 import { startLoadBalancerController } from "./controller.ts";
 import { container, hostState, lbService, service } from "./test-fixtures.ts";
 
-/** A fake engine whose execs play haproxy -c, the swap script and the /config probe. */
+/** A fake engine whose exec plays the install script: haproxy -c, swap, reload and confirm. */
 function fakeEngine() {
   const driver = new FakeDriver();
   const served = new Map<string, string>();
   const reloads: string[] = [];
   driver.execHook = (dockerId, command) => {
     const [program, ...args] = command;
-    if (program === "/usr/sbin/haproxy") {
-      const text = driver.files.get(dockerId)?.get(args[2]!) ?? "";
-      return text.includes("bogus")
-        ? {
-            code: 1,
-            output: "[NOTICE]   (7) : haproxy version\n[ALERT]    (7) : config : unknown keyword 'bogus'\n",
-          }
-        : { code: 0, output: "Configuration file is valid\n" };
+    if (program !== "sh") return null;
+    // The install script: `haproxy -c` on <id>/haproxy.cfg, then swap, reload and confirm.
+    const id = /cp (\w+)\/haproxy.cfg/.exec(args[1]!)![1]!;
+    const text = driver.files.get(dockerId)?.get(`/etc/haproxy/${id}/haproxy.cfg`) ?? "";
+    if (text.includes("bogus")) {
+      return {
+        code: 3,
+        output: "[NOTICE]   (7) : haproxy version\n[ALERT]    (7) : config : unknown keyword 'bogus'\n",
+      };
     }
-    if (program === "sh") {
-      const id = /cp (\w+)\/haproxy.cfg/.exec(args[1]!)![1]!;
-      served.set(dockerId, id);
-      reloads.push(id);
-      return { code: 0, output: "" };
-    }
-    if (program === "wget") return { code: 0, output: `${served.get(dockerId) ?? "minimal"}\n` };
-    if (program === "kill" || program === "rm") return { code: 0, output: "" };
-    return null;
+    served.set(dockerId, id);
+    reloads.push(id);
+    return { code: 0, output: "" };
   };
   return { driver, served, reloads };
 }
