@@ -25,11 +25,11 @@ hostname: corral-t1
 ssh_authorized_keys:
   - ${pub}
 write_files:
-  - path: /var/lib/corral/hello.txt
+  - path: /home/corral/hello.txt
     permissions: "0644"
     content: hello from cloud-config
 runcmd:
-  - echo ran > /var/lib/corral/runcmd.txt
+  - echo ran > /home/corral/runcmd.txt
 corral:
 ${serverConfig}`;
     const vm = await bootWith(ctx, "apply", { cloudConfig });
@@ -38,13 +38,14 @@ ${serverConfig}`;
       await waitSsh(vm, key, 300_000);
       const host = await ssh(vm, key, "hostname");
       check(host.stdout.trim() === "corral-t1", `hostname is '${host.stdout.trim()}'`);
-      const file = await ssh(vm, key, "cat /var/lib/corral/hello.txt");
+      const file = await ssh(vm, key, "cat /home/corral/hello.txt");
       check(
         file.stdout.trim() === "hello from cloud-config",
         `write_files: '${file.stdout.trim()}' ${file.stderr}`,
       );
-      const ran = await ssh(vm, key, "cat /var/lib/corral/runcmd.txt");
-      check(ran.stdout.trim() === "ran", `runcmd did not run: ${ran.stderr}`);
+      // runcmd runs once the system services are up, which may be after sshd answers.
+      const ran = await waitSsh(vm, key, 180_000, "cat /home/corral/runcmd.txt");
+      check(ran.stdout.trim() === "ran", `runcmd wrote '${ran.stdout.trim()}'`);
       ctx.log("hostname, write_files, ssh key and runcmd took effect");
 
       await waitHttp(vm, "/v2-beta", 300_000, adminAuth);
