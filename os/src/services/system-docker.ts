@@ -71,7 +71,13 @@ export async function startSystemDocker(
       stdout: out,
       stderr: out,
       stdin: "ignore",
-      env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", ...options.env },
+      env: {
+        PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+        // The root filesystem is the initramfs, which pivot_root cannot leave: /init sets
+        // DOCKER_RAMDISK so runc uses chroot instead, and dockerd must see it.
+        ...(process.env.DOCKER_RAMDISK ? { DOCKER_RAMDISK: process.env.DOCKER_RAMDISK } : {}),
+        ...options.env,
+      },
     },
   );
   const docker = new Docker({ socketPath: p.socket });
