@@ -1,5 +1,6 @@
 /** The contract shared by every Corral process: schemas, protocol messages, error codes and ids. */
 export * from "./src/errors.ts";
+export * from "./src/host-reports.ts";
 export * from "./src/host-state.ts";
 export * from "./src/ids.ts";
 export * from "./src/protocol.ts";
