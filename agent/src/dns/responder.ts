@@ -3,7 +3,17 @@ import { type Answer, type DecodedPacket, decode, type Question } from "dns-pack
 import type { CachedAnswer } from "./cache.ts";
 import { type Endpoint, endpointKey, parseEndpoint, SourceFilter } from "./net-util.ts";
 import type { Upstream } from "./upstream.ts";
-import { aRecord, encodeReply, headerReply, isResponse, opcodeOf, qtype, Rcode, shuffled } from "./wire.ts";
+import {
+  aRecord,
+  encodeReply,
+  headerReply,
+  isResponse,
+  opcodeOf,
+  qtype,
+  Rcode,
+  type ReplyInit,
+  shuffled,
+} from "./wire.ts";
 import { DnsZone, ZONE, type ZoneRecord } from "./zone.ts";
 
 /** Record TTL inside the zone: clients re-ask every second, so health changes show at once. */
@@ -89,8 +99,12 @@ export class DnsResponder {
     return out;
   }
 
-  /** Answers one message from `ip`; `max` is the reply size limit of the transport. */
-  async handle(raw: Buffer, ip: string, max: number): Promise<Buffer | null> {
+  /**
+   * Answers one message from `ip`; `max` is the reply size limit of the transport. Zone answers
+   * come back synchronously (no promise on the hot path: fewer allocations, shorter pauses);
+   * recursion and CNAME chasing return a promise.
+   */
+  handle(raw: Buffer, ip: string, max: number): Buffer | null | Promise<Buffer | null> {
     if (raw.length < 12 || isResponse(raw)) return null;
     if (raw.length > MAX_QUERY_BYTES) return headerReply(raw, Rcode.FORMERR);
     if (opcodeOf(raw) !== 0) return headerReply(raw, Rcode.NOTIMP);
@@ -108,7 +122,14 @@ export class DnsResponder {
         return encodeReply(query, { rcode: Rcode.REFUSED }, max);
       if ((q.class ?? "IN") !== "IN" || qtype(q) === "ANY")
         return encodeReply(query, { rcode: Rcode.NOTIMP }, max);
-      return encodeReply(query, await this.answer(q, ip, t), max);
+      const reply = this.answer(q, ip, t);
+      if (reply instanceof Promise) {
+        return reply.then(
+          (r) => encodeReply(query, r, max),
+          () => headerReply(raw, Rcode.SERVFAIL),
+        );
+      }
+      return encodeReply(query, reply, max);
     } catch {
       // A record or echoed question we cannot encode (odd upstream data, a name that grew past
       // 255 bytes when decoded) is a server failure, not a crash.
@@ -116,7 +137,7 @@ export class DnsResponder {
     }
   }
 
-  private async answer(q: Question, ip: string, t: Tables) {
+  private answer(q: Question, ip: string, t: Tables): ReplyInit | Promise<ReplyInit> {
     const type = qtype(q);
     const found = t.zone?.lookup(q.name, ip);
     if (!found || found.kind === "outside") {
@@ -124,8 +145,9 @@ export class DnsResponder {
       const inZone = name === ZONE || name.endsWith(`.${ZONE}`);
       // Before the first host state we know nothing of the zone: fail softly rather than deny.
       if (!t.zone && inZone) return { rcode: Rcode.SERVFAIL };
-      const reply = await this.upstream.resolve(q, this.serversFor(ip, t));
-      return reply ? fromUpstream(reply) : { rcode: Rcode.SERVFAIL };
+      return this.upstream
+        .resolve(q, this.serversFor(ip, t))
+        .then((reply) => (reply ? fromUpstream(reply) : { rcode: Rcode.SERVFAIL }));
     }
     if (found.kind === "nxdomain")
       return { rcode: Rcode.NXDOMAIN, authoritative: true, authorities: [t.soa] };
@@ -138,7 +160,7 @@ export class DnsResponder {
     return this.fromRecord(q, found.record, ip, t);
   }
 
-  private async fromRecord(q: Question, record: ZoneRecord, ip: string, t: Tables) {
+  private fromRecord(q: Question, record: ZoneRecord, ip: string, t: Tables): ReplyInit | Promise<ReplyInit> {
     const type = qtype(q);
     const nodata = { rcode: Rcode.NOERROR, authoritative: true, authorities: [t.soa] };
     if (!record.cname) {
@@ -146,6 +168,17 @@ export class DnsResponder {
       const answers = shuffled(record.ips).map((a) => aRecord(q.name, a, ZONE_TTL));
       return { rcode: Rcode.NOERROR, authoritative: true, answers };
     }
+    return this.chase(q, { ...record, cname: record.cname }, ip, t);
+  }
+
+  /** A CNAME answer, its target chased inside the zone from our tables, outside through upstreams. */
+  private async chase(
+    q: Question,
+    record: ZoneRecord & { cname: string },
+    ip: string,
+    t: Tables,
+  ): Promise<ReplyInit> {
+    const type = qtype(q);
     const answers: Answer[] = [
       { name: q.name, type: "CNAME", class: "IN", ttl: ZONE_TTL, data: record.cname },
     ];

@@ -66,12 +66,16 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     binaryType: "buffer",
     socket: {
       data(sock, msg, fromPort, fromAddress) {
-        responder?.handle(msg, normalizeIp(fromAddress), UDP_MAX).then(
-          (reply) => {
-            if (reply && !sock.closed) sock.send(reply, fromPort, fromAddress);
-          },
-          (e) => logger.debug("dns udp query failed", { error: e }),
-        );
+        const reply = responder?.handle(msg, normalizeIp(fromAddress), UDP_MAX);
+        // Zone answers are sent at once; only recursion waits for a promise.
+        if (reply instanceof Promise) {
+          reply.then(
+            (r) => {
+              if (r && !sock.closed) sock.send(r, fromPort, fromAddress);
+            },
+            (e) => logger.debug("dns udp query failed", { error: e }),
+          );
+        } else if (reply && !sock.closed) sock.send(reply, fromPort, fromAddress);
       },
       error(_sock, e) {
         logger.warn("dns udp socket error", { error: e });
@@ -168,7 +172,7 @@ function serveTcp(sock: Socket, responder: DnsResponder, idleMs: number): void {
       const msg = buf.subarray(2, len + 2);
       buf = buf.subarray(len + 2);
       inflight++;
-      responder.handle(Buffer.from(msg), ip, TCP_MAX).then(
+      Promise.resolve(responder.handle(Buffer.from(msg), ip, TCP_MAX)).then(
         (reply) => {
           inflight--;
           if (reply && !sock.destroyed) {
