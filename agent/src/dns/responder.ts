@@ -1,6 +1,7 @@
 import type { HostState } from "@corral/api";
 import { type Answer, type DecodedPacket, decode, type Question } from "dns-packet";
 import type { CachedAnswer } from "./cache.ts";
+import { fastZoneReply } from "./fast-path.ts";
 import { type Endpoint, endpointKey, parseEndpoint, SourceFilter } from "./net-util.ts";
 import type { Upstream } from "./upstream.ts";
 import {
@@ -108,6 +109,11 @@ export class DnsResponder {
     if (raw.length < 12 || isResponse(raw)) return null;
     if (raw.length > MAX_QUERY_BYTES) return headerReply(raw, Rcode.FORMERR);
     if (opcodeOf(raw) !== 0) return headerReply(raw, Rcode.NOTIMP);
+    const fast = this.tables;
+    if (fast.zone && fast.filter.allows(ip)) {
+      const reply = fastZoneReply(raw, ip, fast.zone, max);
+      if (reply) return reply;
+    }
     let query: DecodedPacket;
     try {
       query = decode(raw);
