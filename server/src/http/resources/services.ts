@@ -42,7 +42,8 @@ export const serviceResource: ResourceDef = {
     global: { type: "boolean", create: true, filter: true },
     launchConfig: { type: "launchConfig", create: true },
     secondaryLaunchConfigs: { type: "array[secondaryLaunchConfig]", create: true },
-    links: { type: "array[serviceLink]", create: true },
+    links: { type: "array[serviceLink]", create: true, description: "input only; shown as serviceLinks" },
+    serviceLinks: { type: "array[serviceLink]", description: "the compose links: target service and alias" },
     externalLinks: { type: "array[serviceLink]", create: true },
     retainIp: { type: "boolean", create: true, update: true },
     startOnCreate: { type: "boolean", create: true },
@@ -92,10 +93,13 @@ export const serviceResource: ResourceDef = {
       nextCreateIndex: _n,
       transitioningMessage: _t,
       upgrade,
+      links: serviceLinks,
       ...d
     } = row.data as ServiceFields;
     return {
       ...d,
+      // `links` is the resource's own link map (Rancher convention); the compose links show here.
+      serviceLinks,
       fqdn: null,
       upgrade: upgrade
         ? {
