@@ -68,7 +68,7 @@ function addUnits(store: Store, dispatcher: Dispatcher, svc: Row<ServiceFields>,
  * not deleted, so `rollback` can start them again; `finishupgrade` removes them. Cancelling moves
  * the service to `canceled-upgrade`, which ends the loop between batches.
  */
-export async function runUpgrade(store: Store, dispatcher: Dispatcher, id: number): Promise<void> {
+async function runUpgradeLoop(store: Store, dispatcher: Dispatcher, id: number): Promise<void> {
   if (running.has(id)) return;
   running.add(id);
   try {
@@ -129,7 +129,7 @@ export async function runUpgrade(store: Store, dispatcher: Dispatcher, id: numbe
 }
 
 /** Rollback: removes the new units, restores the previous launch configs and starts the old units again. */
-export async function runRollback(store: Store, dispatcher: Dispatcher, id: number): Promise<void> {
+async function runRollbackLoop(store: Store, dispatcher: Dispatcher, id: number): Promise<void> {
   const svc = load(store, id);
   if (svc?.state !== "rolling-back" || !svc.data.upgrade) return;
   const up = svc.data.upgrade;
@@ -166,7 +166,7 @@ export async function runRollback(store: Store, dispatcher: Dispatcher, id: numb
 }
 
 /** Finish: removes the old (stopped) units and forgets the previous launch configs. */
-export async function runFinish(store: Store, dispatcher: Dispatcher, id: number): Promise<void> {
+async function runFinishLoop(store: Store, dispatcher: Dispatcher, id: number): Promise<void> {
   const svc = load(store, id);
   if (svc?.state !== "finishing-upgrade") return;
   const old = unitsOf(store, svc).filter((u) => u.version !== svc.data.version);
@@ -177,7 +177,7 @@ export async function runFinish(store: Store, dispatcher: Dispatcher, id: number
 }
 
 /** Rolling restart: restarts units batch by batch, waiting for each batch to be healthy. */
-export async function runRestart(
+async function runRestartLoop(
   store: Store,
   dispatcher: Dispatcher,
   id: number,
@@ -211,6 +211,40 @@ export async function runRestart(
   } finally {
     running.delete(id);
   }
+}
+
+/**
+ * Runners outlive the request that started them: an error in one (including the store closing
+ * under it when the server stops) ends that runner with a log line, never as an unhandled rejection.
+ */
+function guarded(name: string, id: number, run: Promise<void>): Promise<void> {
+  return run.catch((e) => log.warn(`${name} stopped`, { service: formatId("service", id), error: e }));
+}
+
+/** In-service upgrade (see upgradeLoop): batch by batch, start-first or stop-first. */
+export function runUpgrade(store: Store, dispatcher: Dispatcher, id: number): Promise<void> {
+  return guarded("upgrade", id, runUpgradeLoop(store, dispatcher, id));
+}
+
+/** Rollback: the old units serve again, then the new ones go. */
+export function runRollback(store: Store, dispatcher: Dispatcher, id: number): Promise<void> {
+  return guarded("rollback", id, runRollbackLoop(store, dispatcher, id));
+}
+
+/** Finish: the old (stopped) units go. */
+export function runFinish(store: Store, dispatcher: Dispatcher, id: number): Promise<void> {
+  return guarded("finishupgrade", id, runFinishLoop(store, dispatcher, id));
+}
+
+/** Rolling restart, batch by batch. */
+export function runRestart(
+  store: Store,
+  dispatcher: Dispatcher,
+  id: number,
+  batchSize: number,
+  intervalMillis: number,
+): Promise<void> {
+  return guarded("restart", id, runRestartLoop(store, dispatcher, id, batchSize, intervalMillis));
 }
 
 /** After a server restart, picks up the runners of services left mid-way. */

@@ -27,7 +27,7 @@ const inFlight = new Set<number>();
  * Runs after the verb's transaction committed; a failure leaves the row in `error` with the reason,
  * and a host that is away leaves it transitioning until the agent comes back (see {@link resumeHost}).
  */
-export async function completeTransition(store: Store, dispatcher: Dispatcher, rowId: number): Promise<void> {
+async function transitionOnce(store: Store, dispatcher: Dispatcher, rowId: number): Promise<void> {
   if (inFlight.has(rowId)) return;
   inFlight.add(rowId);
   let handled: string | null = null;
@@ -122,6 +122,16 @@ function reallocate(store: Store, row: Row<ContainerFields>, attempt: number): b
   } catch {
     return false;
   }
+}
+
+/**
+ * Drives one container to its next stable state (see transitionOnce). Callers start it and move on,
+ * so it never rejects: a failure (the store closing under it when the server stops) is logged.
+ */
+export function completeTransition(store: Store, dispatcher: Dispatcher, rowId: number): Promise<void> {
+  return transitionOnce(store, dispatcher, rowId).catch((e) =>
+    log.warn("container transition stopped", { id: formatId("container", rowId), error: e }),
+  );
 }
 
 function hostExists(store: Store, hostId: string): boolean {
