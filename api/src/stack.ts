@@ -141,13 +141,16 @@ export const stackSpecSchema = z.strictObject({
 /** A whole stack as parsed from compose files. */
 export type StackSpec = z.infer<typeof stackSpecSchema>;
 
+/** Stack and service names: they become DNS labels (`service.stack.rancher.internal`). */
+export const dnsLabelSchema = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be lowercase letters, digits and '-', as DNS labels are");
+
 /** Input to create a stack. */
 export const stackCreateSchema = z.strictObject({
-  name: z
-    .string()
-    .min(1)
-    .max(63)
-    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be lowercase letters, digits and '-', as DNS labels are"),
+  name: dnsLabelSchema,
   description: z.string().max(1024).optional(),
   dockerCompose: z
     .string()
@@ -167,11 +170,7 @@ export type StackCreate = z.infer<typeof stackCreateSchema>;
 
 /** Input to create a service through the API (compose files create them through stacks). */
 export const serviceCreateSchema = serviceSpecSchema.extend({
-  name: z
-    .string()
-    .min(1)
-    .max(63)
-    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be lowercase letters, digits and '-', as DNS labels are"),
+  name: dnsLabelSchema,
   stackId: z.string().min(1).max(32),
 });
 
@@ -219,16 +218,10 @@ export const setServiceLinksSchema = z.strictObject({
 });
 
 /** Input of the stack `upgrade` action: new compose files for the whole stack. */
-export const stackUpgradeSchema = z.strictObject({
-  dockerCompose: z
-    .string()
-    .max(1024 * 1024)
-    .optional(),
-  rancherCompose: z
-    .string()
-    .max(1024 * 1024)
-    .optional(),
-  environment: z.record(z.string(), z.string()).optional(),
-  answers: z.record(z.string(), z.string()).optional(),
-  externalId: z.string().max(256).optional(),
+export const stackUpgradeSchema = stackCreateSchema.pick({
+  dockerCompose: true,
+  rancherCompose: true,
+  environment: true,
+  answers: true,
+  externalId: true,
 });

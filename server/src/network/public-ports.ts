@@ -1,18 +1,21 @@
 import { AppError } from "@corral/lib";
-import { type ContainerFields, parsePort } from "../services/container-spec.ts";
+import {
+  type ContainerFields,
+  endpointsOf,
+  parsePort,
+  presentContainerStates,
+} from "../services/container-spec.ts";
 import type { ProjectFields } from "../services/context.ts";
 import type { Store } from "../store/store.ts";
 
 /** Rancher's default range for random public ports. */
 export const defaultPortRange = { start: 49153, end: 65535 };
 
-const present = ["creating", "starting", "running", "stopping", "stopped", "restarting", "error"];
-
 /** The public ports (`port/proto`) containers already hold on a host. */
 function usedOnHost(store: Store, hostId: string): Set<string> {
   const used = new Set<string>();
   for (const c of store.all<ContainerFields>("container", {
-    state: present,
+    state: presentContainerStates,
     dataField: ["hostId", hostId],
   })) {
     for (const spec of c.data.ports ?? []) {
@@ -65,13 +68,5 @@ export function assignPublicPorts(
 
 /** The public endpoints a container's explicit ports declare. */
 export function declaredEndpoints(ports: string[]): ContainerFields["publicEndpoints"] {
-  return ports
-    .map((spec) => parsePort(spec))
-    .filter((p) => p.publicPort)
-    .map((p) => ({
-      port: p.publicPort!,
-      privatePort: p.privatePort,
-      protocol: p.protocol,
-      ...(p.bindAddress ? { bindAddress: p.bindAddress } : {}),
-    }));
+  return endpointsOf(ports.map(parsePort));
 }

@@ -1,5 +1,5 @@
 import type { HealthCheck } from "@corral/api";
-import type { ContainerFields } from "../services/container-spec.ts";
+import { type ContainerFields, presentContainerStates } from "../services/container-spec.ts";
 import type { UnitMembership } from "../services/service-fields.ts";
 import type { Row } from "../store/rows.ts";
 
@@ -16,15 +16,7 @@ export interface Unit {
 }
 
 /** Container states that count as present (not on their way out). */
-export const presentStates = [
-  "creating",
-  "starting",
-  "running",
-  "stopping",
-  "stopped",
-  "restarting",
-  "error",
-];
+export const presentStates = presentContainerStates;
 
 /** Groups a service's present containers into units, ordered by createIndex. */
 export function groupUnits(containers: UnitContainer[]): Unit[] {

@@ -3,7 +3,7 @@ import { createLogger } from "@corral/lib";
 import { allocateAddress, markForeignAddress, requestedIpLabel } from "../network/allocation.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
-import { type ContainerFields, instanceSpec } from "./container-spec.ts";
+import { type ContainerFields, endpointsOf, instanceSpec } from "./container-spec.ts";
 import type { Dispatcher } from "./context.ts";
 
 const log = createLogger("containers");
@@ -170,14 +170,7 @@ function settle(store: Store, row: Row<ContainerFields>, reply: Record<string, u
 }
 
 function endpoints(obs: Partial<ContainerObservation>): ContainerFields["publicEndpoints"] {
-  return (obs.ports ?? [])
-    .filter((p) => p.publicPort)
-    .map((p) => ({
-      port: p.publicPort!,
-      privatePort: p.privatePort,
-      protocol: p.protocol,
-      ...(p.bindAddress ? { bindAddress: p.bindAddress } : {}),
-    }));
+  return endpointsOf(obs.ports ?? []);
 }
 
 /** Restarts every unfinished transition of a host's containers, e.g. when its agent reconnects. */

@@ -150,3 +150,26 @@ export function instanceSpec(
       : {}),
   };
 }
+
+/** Container states that count as present on their host (not on their way out). */
+export const presentContainerStates = [
+  "creating",
+  "starting",
+  "running",
+  "stopping",
+  "stopped",
+  "restarting",
+  "error",
+];
+
+/** The public endpoints of published ports (those with a public side). */
+export function endpointsOf(bindings: PortBinding[]): ContainerFields["publicEndpoints"] {
+  return bindings
+    .filter((p) => p.publicPort)
+    .map((p) => ({
+      port: p.publicPort!,
+      privatePort: p.privatePort,
+      protocol: p.protocol,
+      ...(p.bindAddress ? { bindAddress: p.bindAddress } : {}),
+    }));
+}

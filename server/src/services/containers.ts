@@ -4,21 +4,13 @@ import { allocateAddress, isManaged, requestedIpLabel } from "../network/allocat
 import { assignPublicPorts, declaredEndpoints } from "../network/public-ports.ts";
 import type { Row } from "../store/rows.ts";
 import { completeTransition, type TransitionState } from "./container-lifecycle.ts";
-import { type ContainerFields, parsePort, splitCommand } from "./container-spec.ts";
+import { type ContainerFields, parsePort, presentContainerStates, splitCommand } from "./container-spec.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import type { HostFields } from "./hosts.ts";
 import { parseInput } from "./input.ts";
 
-const liveStates = [
-  "creating",
-  "starting",
-  "running",
-  "stopping",
-  "stopped",
-  "restarting",
-  "removing",
-  "error",
-];
+/** States of containers that still hold their name (present ones, and those being removed). */
+const liveStates = [...presentContainerStates, "removing"];
 
 /** Creates a container in a project, places it on a host and asks that host's agent to run it. */
 export function createContainer(ctx: VerbContext, projectId: string, body: unknown): Row<ContainerFields> {
