@@ -58,7 +58,9 @@ async function baseline(mode: "plain" | "system", i: number): Promise<Sample> {
 async function corral(withServer: boolean, i: number): Promise<Sample> {
   const dir = join(out, `keys-${i}`);
   const { key, pub } = await keyPair(dir);
-  const role = withServer ? "  server:\n    enabled: true\n" : "  agent:\n    url: http://10.0.2.2:9/\n";
+  const role = withServer
+    ? "  server:\n    enabled: true\n"
+    : "  agent:\n    url: http://10.0.2.2:9/\n    token: bench\n";
   const vm = await bootVm({
     cloudConfig: `#cloud-config\nssh_authorized_keys:\n  - ${pub}\ncorral:\n${role}`,
     log: join(out, `corral-${withServer ? "server" : "agent"}-${i}.log`),

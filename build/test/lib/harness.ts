@@ -1,6 +1,6 @@
 // What the image test cases share: a per-test key pair, ssh into the console, HTTP to the API,
 // and booting with a cloud-config. The guest is reached only through QEMU's loopback port forwards.
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bootVm, type Vm, type VmOptions } from "../../qemu/vm.ts";
 
@@ -32,6 +32,9 @@ export function check(cond: unknown, message: string): asserts cond {
 export async function keyPair(dir: string): Promise<{ key: string; pub: string }> {
   mkdirSync(dir, { recursive: true });
   const key = join(dir, "id_ed25519");
+  // ssh-keygen asks before overwriting, and there is no one to answer: a new pair every run.
+  rmSync(key, { force: true });
+  rmSync(`${key}.pub`, { force: true });
   const p = Bun.spawn(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "corral-test", "-f", key], {
     stdout: "ignore",
     stderr: "inherit",

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { sleep } from "@corral/lib";
+import Docker from "dockerode";
 import {
   applyEnvironment,
   applyHostname,
@@ -17,10 +19,12 @@ import { configPaths } from "../config/defaults.ts";
 import { loadConfig, parseConfigText } from "../config/load-config.ts";
 import { readMissingCapabilities } from "../services/capabilities.ts";
 import { DockerodeEngine } from "../services/dockerode-engine.ts";
+import { isEnabled } from "../services/service-config.ts";
 import { loadServiceDir } from "../services/service-file.ts";
+import { imageOrder } from "../services/service-order.ts";
 import { Supervisor } from "../services/supervisor.ts";
 import {
-  loadImages,
+  ImageLoader,
   type SystemDocker,
   startSystemDocker,
   systemDockerPaths,
@@ -36,6 +40,23 @@ import { persistentBootLogPath, type Timeline } from "./timeline.ts";
 /** Where the image ships its system images and service definitions. */
 export const shipped = { images: "/usr/share/corral/images", services: "/usr/share/corral/system-services" };
 
+/** Where User Docker answers (users' `docker`, the agent and the server use it). */
+export const userDockerSocket = "/var/run/docker.sock";
+
+/** Resolves when the Docker engine on `socket` answers a ping, or after `limitMs` regardless. */
+export async function untilAnswers(socket: string, limitMs: number): Promise<void> {
+  const docker = new Docker({ socketPath: socket });
+  const end = Date.now() + limitMs;
+  while (Date.now() < end) {
+    try {
+      await docker.ping();
+      return;
+    } catch {
+      await sleep(100);
+    }
+  }
+}
+
 /** What the phases share while booting. */
 export interface BootContext {
   host: Host;
@@ -44,6 +65,8 @@ export interface BootContext {
   cmdline?: Cmdline;
   config: CorralConfig;
   systemDocker?: SystemDocker;
+  /** Loads the shipped images in the background from the System Docker phase on. */
+  images?: ImageLoader;
   supervisor?: Supervisor;
   warnings: string[];
 }
@@ -148,19 +171,35 @@ export function bootPhases(): Phase<BootContext>[] {
       run: async (ctx) => {
         ctx.systemDocker = await startSystemDocker(systemDockerPaths);
         ctx.timeline.milestone("system-docker-ready");
-        const loaded = await loadImages(ctx.systemDocker.docker, join(ctx.host.root, shipped.images));
-        if (loaded.length) ctx.out.write(`  loaded ${loaded.join(", ")}\n`);
+        // User Docker's image first and alone: users, the agent and the server all wait on it, and
+        // on 2 slow CPUs any other image loading beside its start delays it by seconds.
+        const specs = loadServiceDir(join(ctx.host.root, shipped.services));
+        const userDocker = specs.find((s) => s.name === "user-docker" && isEnabled(s, ctx.config));
+        ctx.images = new ImageLoader(ctx.systemDocker.docker, join(ctx.host.root, shipped.images), {
+          order: imageOrder(specs, ctx.config),
+          urgent: userDocker ? [userDocker.image] : [],
+          restAfter: userDocker ? untilAnswers(userDockerSocket, 60_000) : undefined,
+        });
       },
     },
     {
       name: "system services",
       timeoutMs: 300_000,
       run: async (ctx) => {
+        const images = ctx.images;
         ctx.supervisor = new Supervisor(new DockerodeEngine(systemDockerPaths.socket), {
           missingCaps: readMissingCapabilities(),
+          imageReady: (image) => images?.ready(image) ?? Promise.resolve(),
         });
         await reconcileServices(ctx);
         warn(ctx, await runCommands(ctx.host, ctx.config.runcmd ?? []), "runcmd");
+        // Images no enabled service uses are still loaded (for `corral service enable`); a failure
+        // there is a warning, the services that needed an image have already failed on it.
+        const loaded = await images?.done.catch((e: unknown) => {
+          warn(ctx, [e instanceof Error ? e.message : String(e)], "images");
+          return [];
+        });
+        if (loaded?.length) ctx.out.write(`  loaded ${loaded.join(", ")}\n`);
       },
     },
   ];

@@ -2,7 +2,7 @@ import { openSync, writeSync } from "node:fs";
 import { createLogger, sleep } from "@corral/lib";
 import Docker from "dockerode";
 import { realHost } from "../system/host.ts";
-import { type BootContext, bootPhases, reconcileServices } from "./boot-phases.ts";
+import { type BootContext, bootPhases, reconcileServices, userDockerSocket } from "./boot-phases.ts";
 import { initSocketPath, serveControl } from "./control-socket.ts";
 import { type ConsoleOut, runPhases } from "./phases.ts";
 import { type PowerAction, rebootNow, shutdown } from "./power.ts";
@@ -83,6 +83,8 @@ export async function runInit(_argv: string[]): Promise<number> {
     },
     power: (a) => void power(a),
   });
+  // Watched from the start: User Docker answers while later services are still starting.
+  void watchReady(timeline, "user-docker-ready", () => new Docker({ socketPath: userDockerSocket }).ping());
   const result = await runPhases(bootPhases(), ctx, out, timeline);
   if (!result.ok) {
     log.error("boot failed", { phase: result.phase });
@@ -90,9 +92,6 @@ export async function runInit(_argv: string[]): Promise<number> {
   } else {
     out.write(
       `CorralOS ready (${(timeline.entries.at(-1)?.sinceKernelMs ?? 0) / 1000}s since kernel start)\n`,
-    );
-    void watchReady(timeline, "user-docker-ready", () =>
-      new Docker({ socketPath: "/var/run/docker.sock" }).ping(),
     );
     if (ctx.config.corral?.server?.enabled) {
       const port = ctx.config.corral.server.port ?? 8080;

@@ -1,18 +1,24 @@
 import { closeSync, openSync, readSync } from "node:fs";
 
+/** What a `docker save` tarball holds: the image ids and their repository tags. */
+export interface TarImages {
+  ids: string[];
+  tags: string[];
+}
+
 /**
- * Reads the image ids a `docker save` tarball holds, from its manifest.json, without extracting
- * it (the tarballs are tens of MB and boot time matters): walk the 512-byte tar headers, read only
+ * Reads the images a `docker save` tarball holds, from its manifest.json, without extracting it
+ * (the tarballs are tens of MB and boot time matters): walk the 512-byte tar headers, read only
  * manifest.json. Handles both the legacy (`<id>.json`) and OCI (`blobs/sha256/<id>`) layouts.
  */
-export function imageIdsInTar(path: string): string[] {
+export function imagesInTar(path: string): TarImages {
   const fd = openSync(path, "r");
   try {
     const header = Buffer.alloc(512);
     let offset = 0;
     for (;;) {
-      if (readSync(fd, header, 0, 512, offset) < 512) return [];
-      if (header.every((b) => b === 0)) return [];
+      if (readSync(fd, header, 0, 512, offset) < 512) return { ids: [], tags: [] };
+      if (header.every((b) => b === 0)) return { ids: [], tags: [] };
       const name = header.subarray(0, 100).toString("utf8").replace(/\0.*$/s, "");
       const prefix = header.subarray(345, 500).toString("utf8").replace(/\0.*$/s, "");
       const size = Number.parseInt(
@@ -23,10 +29,16 @@ export function imageIdsInTar(path: string): string[] {
       if (full === "manifest.json" || full === "./manifest.json") {
         const body = Buffer.alloc(size);
         readSync(fd, body, 0, size, offset + 512);
-        const manifest = JSON.parse(body.toString("utf8")) as { Config: string }[];
-        return manifest.map(
-          (m) => `sha256:${m.Config.replace(/^blobs\/sha256\//, "").replace(/\.json$/, "")}`,
-        );
+        const manifest = JSON.parse(body.toString("utf8")) as {
+          Config: string;
+          RepoTags?: string[] | null;
+        }[];
+        return {
+          ids: manifest.map(
+            (m) => `sha256:${m.Config.replace(/^blobs\/sha256\//, "").replace(/\.json$/, "")}`,
+          ),
+          tags: manifest.flatMap((m) => m.RepoTags ?? []),
+        };
       }
       offset += 512 + Math.ceil(size / 512) * 512;
     }

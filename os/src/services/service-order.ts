@@ -1,4 +1,6 @@
 import { AppError } from "@corral/lib";
+import type { CorralConfig } from "../config/config-schema.ts";
+import { isEnabled } from "./service-config.ts";
 import type { ServiceSpec } from "./service-schema.ts";
 
 /**
@@ -45,4 +47,9 @@ function findCycle(left: string[], deps: Map<string, Set<string>>): string[] {
     at = [...(deps.get(at) ?? [])].find((d) => left.includes(d)) ?? at;
   }
   return [...path.slice(path.indexOf(at)), at];
+}
+
+/** The images of enabled services in start order: the order to load shipped images in. */
+export function imageOrder(specs: readonly ServiceSpec[], config: CorralConfig): string[] {
+  return [...new Set(orderServices(specs.filter((s) => isEnabled(s, config))).map((s) => s.image))];
 }

@@ -7,7 +7,7 @@ import { containerOptions } from "./container-spec.ts";
 import { FakeEngine } from "./fake-engine.ts";
 import { isEnabled, substitute } from "./service-config.ts";
 import { parseServiceFile } from "./service-file.ts";
-import { orderServices } from "./service-order.ts";
+import { imageOrder, orderServices } from "./service-order.ts";
 import { Supervisor } from "./supervisor.ts";
 
 const svc = (name: string, yaml: string) =>
@@ -22,6 +22,28 @@ async function until(check: () => boolean, ms = 2000): Promise<void> {
     await sleep(5);
   }
 }
+
+describe("image load order", () => {
+  test("images of enabled services in start order", () => {
+    const specs = [
+      parseServiceFile("udev", "image: os-base\noneshot: true\n", "udev/service.yml"),
+      parseServiceFile("console", "image: os-console\n", "console/service.yml"),
+      parseServiceFile("user-docker", "image: os-docker\n", "user-docker/service.yml"),
+      parseServiceFile(
+        "agent",
+        "image: os-corral\nafter: [user-docker]\nenabled: corral.agent.url\n",
+        "a/service.yml",
+      ),
+    ];
+    expect(imageOrder(specs, {})).toEqual(["os-console", "os-base", "os-docker"]);
+    expect(imageOrder(specs, { corral: { agent: { url: "http://s" } } })).toEqual([
+      "os-console",
+      "os-base",
+      "os-docker",
+      "os-corral",
+    ]);
+  });
+});
 
 describe("service order", () => {
   test("after edges, ties by name, disabled deps ignored", () => {
@@ -117,6 +139,36 @@ describe("supervisor", () => {
     engine.failCreate.add("bad");
     const sup = new Supervisor(engine, quiet);
     await expect(sup.reconcile([svc("bad", ""), svc("good", "")], {})).rejects.toThrow("bad (No such image");
+    await sup.stopAll();
+  });
+
+  test("each service waits for its own image only; an image that fails to load fails its services", async () => {
+    const engine = new FakeEngine();
+    let release: () => void = () => {};
+    const slow = new Promise<void>((r) => {
+      release = r;
+    });
+    const imageReady = (image: string) =>
+      image === "img/late"
+        ? slow
+        : image === "img/broken"
+          ? Promise.reject(new Error("loading x.tar failed"))
+          : Promise.resolve();
+    const sup = new Supervisor(engine, { ...quiet, imageReady });
+    const done = sup.reconcile(
+      [
+        svc("late", ""),
+        svc("early", ""),
+        parseServiceFile("broken", "image: img/broken\n", "broken/service.yml"),
+        parseServiceFile("dep", "image: img/early\nafter: [broken]\n", "dep/service.yml"),
+      ],
+      {},
+    );
+    await until(() => engine.starts("early") === 1);
+    expect(engine.events).not.toContain("create late");
+    release();
+    await expect(done).rejects.toThrow("broken (loading x.tar failed), dep (needs broken, which failed)");
+    expect(engine.starts("late")).toBe(1);
     await sup.stopAll();
   });
 

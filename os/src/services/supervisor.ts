@@ -37,6 +37,8 @@ export interface SupervisorOptions {
   maxRestarts?: number;
   windowMs?: number;
   cooldownMs?: number;
+  /** Resolves once a service's image is in the engine (boot loads shipped images in the background). */
+  imageReady?: (image: string) => Promise<void>;
   log?: Logger;
 }
 
@@ -153,6 +155,8 @@ export class Supervisor {
         return settle(false);
       }
     }
+    if (abort.signal.aborted) return settle(false);
+    await this.options.imageReady?.(spec.image);
     if (abort.signal.aborted) return settle(false);
     await this.ensureContainer(r, config);
     if (spec.create_only) {

@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sleep } from "@corral/lib";
 import { DockerodeEngine } from "./dockerode-engine.ts";
 import { parseServiceFile } from "./service-file.ts";
 import { Supervisor } from "./supervisor.ts";
-import { loadImages, type SystemDocker, startSystemDocker } from "./system-docker.ts";
+import { ImageLoader, loadImages, type SystemDocker, startSystemDocker } from "./system-docker.ts";
 
 /**
  * The real System Docker path: a second dockerd on a temp socket and data root (`--bridge none
@@ -65,6 +65,13 @@ describe.skipIf(why !== "")("System Docker (real dockerd)", () => {
     );
     expect(await loadImages(sd.docker, images)).toEqual(["busybox.tar"]);
     expect(await loadImages(sd.docker, images)).toEqual([]);
+    // A broken tarball fails its own load only; ready() of a tag no tarball holds resolves at once.
+    writeFileSync(join(images, "aaa-broken.tar"), "not a tarball");
+    const loader = new ImageLoader(sd.docker, images, { urgent: ["corral/busybox"] });
+    await loader.ready("corral/busybox:latest");
+    await loader.ready("nobody/ships-this");
+    await expect(loader.done).rejects.toThrow();
+    rmSync(join(images, "aaa-broken.tar"));
 
     const specs = [
       parseServiceFile(

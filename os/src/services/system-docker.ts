@@ -1,8 +1,8 @@
 import { createReadStream, mkdirSync, openSync, readdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { AppError, createLogger, sleep } from "@corral/lib";
 import Docker from "dockerode";
-import { imageIdsInTar } from "./image-tar.ts";
+import { imagesInTar } from "./image-tar.ts";
 
 /** Where System Docker lives; paths are absolute on the booted OS, temp dirs in tests. */
 export interface SystemDockerPaths {
@@ -106,38 +106,95 @@ export async function startSystemDocker(
   return { docker, process: proc, stop };
 }
 
+/** In which order ImageLoader loads tarballs, and what the less urgent ones wait for. */
+export interface ImageLoadPlan {
+  /** Images in the order services need them; tarballs holding none of them come last, by name. */
+  order?: readonly string[];
+  /** Images loaded before any other; the rest then waits for `restAfter`. */
+  urgent?: readonly string[];
+  /** Settles when the rest may load (User Docker answering), so they do not slow what is urgent. */
+  restAfter?: Promise<unknown>;
+}
+
 /**
- * Loads every `*.tar` of `dir` into System Docker, skipping tarballs whose images are all present
- * already (by id: a state partition keeps them across boots, and loading is the slow part).
- * Returns the files actually loaded.
+ * Loads the shipped image tarballs of `dir` into System Docker in the background, one at a time, in
+ * the order of `plan`. A tarball whose images are all present already is skipped (a state
+ * partition keeps them across boots, and loading is the slow part). Services wait on `ready(image)`
+ * for their own image only, so each starts as soon as its image is in, instead of after all of them.
  */
-export async function loadImages(docker: Docker, dir: string): Promise<string[]> {
-  let files: string[];
-  try {
-    files = readdirSync(dir)
-      .filter((f) => f.endsWith(".tar"))
-      .sort();
-  } catch {
-    return [];
-  }
-  const present = new Set((await docker.listImages({ all: true })).map((i) => i.Id));
-  const loaded: string[] = [];
-  for (const file of files) {
-    const path = join(dir, file);
-    const ids = imageIdsInTar(path);
-    if (ids.length > 0 && ids.every((id) => present.has(id))) continue;
-    const stream = await docker.loadImage(createReadStream(path), { quiet: true });
-    const output = await new Promise<string>((resolve, reject) => {
-      let text = "";
-      stream.on("data", (d: Buffer) => {
-        text += d.toString("utf8");
+export class ImageLoader {
+  /** Settles when every tarball was tried: the files actually loaded, or the first failure. */
+  readonly done: Promise<string[]>;
+  private readonly byTag = new Map<string, Promise<void>>();
+
+  constructor(docker: Docker, dir: string, plan: ImageLoadPlan = {}) {
+    let files: string[] = [];
+    try {
+      files = readdirSync(dir)
+        .filter((f) => f.endsWith(".tar"))
+        .sort();
+    } catch {}
+    const wanted = [...(plan.urgent ?? []), ...(plan.order ?? [])].map(normalizeTag);
+    const urgent = new Set((plan.urgent ?? []).map(normalizeTag));
+    const rank = (tags: string[]) => {
+      const i = wanted.findIndex((img) => tags.includes(img));
+      return i < 0 ? wanted.length : i;
+    };
+    const tars = files
+      .map((file) => ({ file, ...imagesInTar(join(dir, file)) }))
+      .map((t) => ({ ...t, rank: rank(t.tags), urgent: t.tags.some((tag) => urgent.has(tag)) }))
+      .sort((a, b) => a.rank - b.rank);
+    const loaded: string[] = [];
+    const present = docker.listImages({ all: true }).then((l) => new Set(l.map((i) => i.Id)));
+    present.catch(() => {});
+    // One load at a time, each after the one before even when that one failed: a bad tarball
+    // blocks only its own images.
+    let previous: Promise<unknown> = present.catch(() => {});
+    const steps: Promise<void>[] = [];
+    const gate = plan.restAfter?.catch(() => {});
+    for (const tar of tars) {
+      const step = previous.then(async () => {
+        const have = await present;
+        if (tar.ids.length > 0 && tar.ids.every((id) => have.has(id))) return;
+        if (!tar.urgent) await gate;
+        await loadTar(docker, join(dir, tar.file));
+        log.info("image loaded", { file: tar.file });
+        loaded.push(tar.file);
       });
-      stream.on("end", () => resolve(text));
-      stream.on("error", reject);
-    });
-    if (/"error"/.test(output)) throw new AppError("ServerError", `loading ${file} failed: ${output.trim()}`);
-    log.info("image loaded", { file });
-    loaded.push(file);
+      previous = step.catch(() => {}); // observed through ready() or done: never unhandled in PID 1
+      steps.push(step);
+      for (const tag of tar.tags) this.byTag.set(tag, step);
+    }
+    this.done = Promise.all(steps).then(() => loaded);
+    this.done.catch(() => {});
   }
-  return loaded;
+
+  /** Resolves once `image` is loaded; at once for an image no tarball holds (the engine has it, or create says so). */
+  ready(image: string): Promise<void> {
+    return this.byTag.get(normalizeTag(image)) ?? Promise.resolve();
+  }
+}
+
+/** `corral/os-base` -> `corral/os-base:latest`, as `docker save` writes RepoTags. */
+function normalizeTag(image: string): string {
+  return /:[^/]+$/.test(image) ? image : `${image}:latest`;
+}
+
+async function loadTar(docker: Docker, path: string): Promise<void> {
+  const stream = await docker.loadImage(createReadStream(path), { quiet: true });
+  const output = await new Promise<string>((resolve, reject) => {
+    let text = "";
+    stream.on("data", (d: Buffer) => {
+      text += d.toString("utf8");
+    });
+    stream.on("end", () => resolve(text));
+    stream.on("error", reject);
+  });
+  if (/"error"/.test(output))
+    throw new AppError("ServerError", `loading ${basename(path)} failed: ${output.trim()}`);
+}
+
+/** Loads every `*.tar` of `dir` (see ImageLoader) and returns the files actually loaded. */
+export function loadImages(docker: Docker, dir: string): Promise<string[]> {
+  return new ImageLoader(docker, dir).done;
 }
