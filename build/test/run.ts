@@ -20,6 +20,15 @@ if (process.env.CORRAL_IMAGE_TESTS !== "1") {
   process.exit(0);
 }
 
+const tools = Bun.spawn(["bash", join(import.meta.dir, "host-tools.sh")], {
+  stdout: "inherit",
+  stderr: "inherit",
+});
+if ((await tools.exited) !== 0) {
+  console.log(`0 passed, ${selected.length} failed`);
+  process.exit(1);
+}
+
 if (process.env.CORRAL_IMAGE_NO_BUILD !== "1") {
   const b = Bun.spawn(["bash", join(repoRoot, "build/build.sh")], { stdout: "inherit", stderr: "inherit" });
   if ((await b.exited) !== 0) {

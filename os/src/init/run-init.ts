@@ -90,6 +90,9 @@ export async function runInit(_argv: string[]): Promise<number> {
     log.error("boot failed", { phase: result.phase });
     await recoveryConsole(result.phase, result.message, out, consoleShell(), stopping.signal);
   } else {
+    // Booting (image streams, module graphs) left garbage PID 1 will never need again: collect it
+    // now, so the idle machine does not carry it.
+    Bun.gc(true);
     out.write(
       `CorralOS ready (${(timeline.entries.at(-1)?.sinceKernelMs ?? 0) / 1000}s since kernel start)\n`,
     );

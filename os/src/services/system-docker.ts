@@ -76,6 +76,9 @@ export async function startSystemDocker(
         // The root filesystem is the initramfs, which pivot_root cannot leave: /init sets
         // DOCKER_RAMDISK so runc uses chroot instead, and dockerd must see it.
         ...(process.env.DOCKER_RAMDISK ? { DOCKER_RAMDISK: process.env.DOCKER_RAMDISK } : {}),
+        // After boot System Docker only watches a handful of containers, but loading the images
+        // grew its heap; a lower GC target (inherited by its containerd) gives most of that back.
+        GOGC: "50",
         ...options.env,
       },
     },
