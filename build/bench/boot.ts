@@ -23,6 +23,8 @@ mkdirSync(out, { recursive: true });
 interface Sample {
   userDockerReady?: number;
   pid1?: number;
+  systemDockerReady?: number;
+  apiReady?: number;
   usedKb?: number;
   sharedKb?: number;
 }
@@ -45,6 +47,7 @@ async function baseline(mode: "plain" | "system", i: number): Promise<Sample> {
     const mark = (n: string) => Number(text.match(new RegExp(`CORRAL-MARK ${n} ([\\d.]+)`))?.[1]);
     return {
       pid1: mark("init"),
+      systemDockerReady: mark("system-docker-ready"),
       userDockerReady: mark("user-docker-ready"),
       usedKb: Number(free[1]),
       sharedKb: Number(free[2]),
@@ -76,8 +79,11 @@ async function corral(withServer: boolean, i: number): Promise<Sample> {
     const at = (n: string) => entries.find((e) => e.name === n)?.sinceKernelMs;
     const mem = r.stdout.match(/^Mem:\s+\d+\s+(\d+)\s+\d+\s+(\d+)/m);
     const ready = at("user-docker-ready");
+    const seconds = (n: string) => (at(n) ?? Number.NaN) / 1000;
     return {
-      pid1: (at("pid1") ?? Number.NaN) / 1000,
+      pid1: seconds("pid1"),
+      systemDockerReady: seconds("system-docker-ready"),
+      apiReady: seconds("api-ready"),
       userDockerReady: ready === undefined ? Number.NaN : ready / 1000,
       usedKb: Number(mem?.[1]),
       sharedKb: Number(mem?.[2]),
@@ -116,6 +122,8 @@ const row = (name: string, s: Sample[]) => ({
   name,
   n: s.length,
   pid1: median(s.map((x) => x.pid1)),
+  systemDockerReady: median(s.map((x) => x.systemDockerReady)),
+  apiReady: median(s.map((x) => x.apiReady)),
   userDockerReady: median(s.map((x) => x.userDockerReady)),
   usedMb: median(s.map((x) => x.usedKb)) / 1024,
   sharedMb: median(s.map((x) => x.sharedKb)) / 1024,
@@ -123,13 +131,15 @@ const row = (name: string, s: Sample[]) => ({
 const table = Object.entries(results).map(([k, v]) => row(k, v));
 const base = table.find((r) => r.name === "system")?.userDockerReady ?? Number.NaN;
 const iso = statSync(join(repoRoot, "dist/corral.iso")).size / 1e6;
-console.log("\n| variant | boots | PID 1 (s) | User Docker ready (s) | vs baseline | used MB | shared MB |");
-console.log("|---|---|---|---|---|---|---|");
+console.log(
+  "\n| variant | boots | PID 1 (s) | System Docker ready (s) | User Docker ready (s) | vs baseline | API ready (s) | used MB | shared MB |",
+);
+console.log("|---|---|---|---|---|---|---|---|---|");
 for (const r of table) {
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "-");
   const ratio = r.userDockerReady / base;
   console.log(
-    `| ${r.name} | ${r.n} | ${f(r.pid1)} | ${f(r.userDockerReady)} | ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : "-"} | ${f(r.usedMb)} | ${f(r.sharedMb)} |`,
+    `| ${r.name} | ${r.n} | ${f(r.pid1)} | ${f(r.systemDockerReady)} | ${f(r.userDockerReady)} | ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : "-"} | ${f(r.apiReady)} | ${f(r.usedMb)} | ${f(r.sharedMb)} |`,
   );
 }
 console.log(

@@ -146,6 +146,10 @@ describe("host setup", () => {
     expect(r).toEqual({ mode: "disk", device: join(host.root, "dev/vda"), formatted: true });
     expect(host.calls[0]).toBe(`mkfs.ext4 -F -q -L CORRAL_STATE ${join(host.root, "dev/vda")}`);
     expect(host.calls).toContain("mount --bind /var/lib/corral-state/var/lib/docker /var/lib/docker");
+    // User Docker's data root (its containers and images survive a reboot).
+    expect(host.calls).toContain(
+      "mount --bind /var/lib/corral-state/var/lib/user-docker /var/lib/user-docker",
+    );
     // An ext4 superblock labelled RANCHER_STATE is found by reading the label at 1024+120.
     const sb = Buffer.alloc(4096);
     sb.writeUInt16LE(0xef53, 1024 + 56);

@@ -83,8 +83,20 @@ export async function runInit(_argv: string[]): Promise<number> {
     },
     power: (a) => void power(a),
   });
-  // Watched from the start: User Docker answers while later services are still starting.
+  // Watched from the start: User Docker and the API answer while later services are still starting.
   void watchReady(timeline, "user-docker-ready", () => new Docker({ socketPath: userDockerSocket }).ping());
+  void watchReady(
+    timeline,
+    "api-ready",
+    async () => {
+      // The config is known only once the boot has merged it; until then (and without a server) wait.
+      const server = ctx.config.corral?.server;
+      if (!server?.enabled) throw new Error("no server (yet)");
+      const r = await fetch(`http://127.0.0.1:${server.port ?? 8080}/ping`);
+      if (!r.ok && r.status >= 500) throw new Error("not ready");
+    },
+    600_000,
+  );
   const result = await runPhases(bootPhases(), ctx, out, timeline);
   if (!result.ok) {
     log.error("boot failed", { phase: result.phase });
@@ -96,13 +108,6 @@ export async function runInit(_argv: string[]): Promise<number> {
     out.write(
       `CorralOS ready (${(timeline.entries.at(-1)?.sinceKernelMs ?? 0) / 1000}s since kernel start)\n`,
     );
-    if (ctx.config.corral?.server?.enabled) {
-      const port = ctx.config.corral.server.port ?? 8080;
-      void watchReady(timeline, "api-ready", async () => {
-        const r = await fetch(`http://127.0.0.1:${port}/ping`);
-        if (!r.ok && r.status >= 500) throw new Error("not ready");
-      });
-    }
   }
   // PID 1 must never exit: wait until a shutdown ends the machine (or, outside PID 1, the process).
   await new Promise<void>((resolve) =>

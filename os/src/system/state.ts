@@ -9,9 +9,14 @@ import { mountedPoints } from "./mounts.ts";
 export const stateMount = "/var/lib/corral-state";
 /** Labels recognized as state, CorralOS's own first; RANCHER_STATE so installed RancherOS disks boot. */
 export const stateLabels = ["CORRAL_STATE", "RANCHER_STATE"];
-/** Directories kept on the state partition and bound over the RAM root. */
+/**
+ * Directories kept on the state partition and bound over the RAM root. User Docker's data root is
+ * /var/lib/user-docker on the host (system-services/user-docker); /var/lib/docker is kept too, as
+ * RancherOS did, for anything that uses the conventional path.
+ */
 export const persistentDirs = [
   "var/lib/corral",
+  "var/lib/user-docker",
   "var/lib/docker",
   "var/lib/system-docker",
   "home",
