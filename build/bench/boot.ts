@@ -42,7 +42,7 @@ async function baseline(mode: "plain" | "system", i: number): Promise<Sample> {
     log: join(out, `baseline-${mode}-${i}.log`),
   });
   try {
-    const free = await vm.waitFor(/CORRAL-FREE (\d+) (\d+)/, 600_000);
+    const free = await vm.waitFor(/CORRAL-FREE (\d+) (\d+)/, 300_000);
     const text = vm.console();
     const mark = (n: string) => Number(text.match(new RegExp(`CORRAL-MARK ${n} ([\\d.]+)`))?.[1]);
     return {
@@ -101,21 +101,30 @@ const median = (xs: (number | undefined)[]) => {
 await sh(["bash", join(repoRoot, "build/build.sh")]);
 await sh(["bash", join(repoRoot, "build/build.sh"), "--init", "baseline", "--no-iso"]);
 const results: Record<string, Sample[]> = { plain: [], system: [], corralAgent: [], corralServer: [] };
+const lockups: string[] = [];
+
+/** One boot; a guest kernel soft lockup (a TCG fault) is reported and booted once more, any other failure skipped. */
+async function sample(variant: string, boot: () => Promise<Sample>): Promise<void> {
+  for (let n = 1; n <= 2; n++) {
+    try {
+      results[variant]?.push(await boot());
+      return;
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      console.error(`${variant} boot failed: ${message}`);
+      if (!/soft lockup/.test(message)) return;
+      lockups.push(variant);
+    }
+  }
+}
+
 // Interleaved, so drift in the machine's load hits every variant alike.
 for (let i = 0; i < runs; i++) {
-  results.plain?.push(await baseline("plain", i));
-  results.system?.push(await baseline("system", i));
+  await sample("plain", () => baseline("plain", i));
+  await sample("system", () => baseline("system", i));
   if (!values["skip-corral"]) {
-    for (const [k, server] of [
-      ["corralAgent", false],
-      ["corralServer", true],
-    ] as const) {
-      try {
-        results[k]?.push(await corral(server, i));
-      } catch (e) {
-        console.error(`corral boot failed: ${e instanceof Error ? e.message : e}`);
-      }
-    }
+    await sample("corralAgent", () => corral(false, i));
+    await sample("corralServer", () => corral(true, i));
   }
 }
 const row = (name: string, s: Sample[]) => ({
@@ -142,6 +151,7 @@ for (const r of table) {
     `| ${r.name} | ${r.n} | ${f(r.pid1)} | ${f(r.systemDockerReady)} | ${f(r.userDockerReady)} | ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : "-"} | ${f(r.apiReady)} | ${f(r.usedMb)} | ${f(r.sharedMb)} |`,
   );
 }
+if (lockups.length) console.log(`\nguest soft lockups (booted again): ${lockups.join(", ")}`);
 console.log(
   `\nISO ${iso.toFixed(1)} MB (limit 200); QEMU TCG -cpu max, 2 vCPU, 2 GiB; medians of ${runs} runs`,
 );

@@ -8,6 +8,9 @@ import { join, resolve } from "node:path";
 /** The repository root (build/qemu/ is two levels down). */
 export const repoRoot = resolve(import.meta.dir, "../..");
 
+/** What the guest kernel prints when a vCPU spins in it for good (seen now and then under TCG). */
+export const guestLockup = /watchdog: BUG: soft lockup - CPU#\d+ stuck/;
+
 /** How to boot one machine. */
 export interface VmOptions {
   /** Boot dist/corral.iso through GRUB instead of `-kernel/-initrd` (slower, tests the ISO). */
@@ -134,6 +137,7 @@ export async function bootVm(o: VmOptions = {}): Promise<Vm> {
       for (;;) {
         const m = read().match(re);
         if (m) return m;
+        if (guestLockup.test(read())) throw new Error(`guest kernel soft lockup before ${re}; log ${log}`);
         if (proc.exitCode !== null)
           throw new Error(`QEMU exited (${proc.exitCode}) before ${re}; log ${log}`);
         if (Date.now() > deadline)

@@ -77,7 +77,7 @@ export async function startSystemDocker(
         // DOCKER_RAMDISK so runc uses chroot instead, and dockerd must see it.
         ...(process.env.DOCKER_RAMDISK ? { DOCKER_RAMDISK: process.env.DOCKER_RAMDISK } : {}),
         // After boot System Docker only watches a handful of containers, but loading the images
-        // grew its heap; a lower GC target (inherited by its containerd) gives most of that back.
+        // grew its heap; a lower GC target (inherited by its containerd) keeps less of it resident.
         GOGC: "50",
         ...options.env,
       },
