@@ -6,13 +6,13 @@ source "$(dirname "$0")/lib/common.sh"
 cd "$ROOT"
 src=$(git ls-files -co --exclude-standard -- bin api lib server agent os package.json package-lock.json |
   grep -vE '\.test\.ts$' | sort)
-key=$( (echo "$src" | xargs sha256sum; "$BUN" --version) | sha256sum | cut -c1-16)
+key=$( (echo "$src" | xargs sha256sum; "$BUN" --version; cat "$0") | sha256sum | cut -c1-16)
 out=$CACHE/corral-$key
 if [ ! -x "$out" ]; then
   log "compiling corral (baseline target)"
   # The baseline runtime comes from the @oven/bun-linux-x64-baseline devDependency, so the
   # cross-compile needs no download.
-  "$BUN" build --compile --minify --target=bun-linux-x64-baseline \
+  "$BUN" build --compile --minify --bytecode --target=bun-linux-x64-baseline \
     --compile-executable-path="$ROOT/node_modules/@oven/bun-linux-x64-baseline/bin/bun" \
     bin/corral.ts --outfile "$out.tmp" >&2
   mv "$out.tmp" "$out"
