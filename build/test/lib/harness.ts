@@ -2,7 +2,7 @@
 // and booting with a cloud-config. The guest is reached only through QEMU's loopback port forwards.
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { bootVm, guestLockup, type Vm, type VmOptions } from "../../qemu/vm.ts";
+import { bootVm, guestLockedUp, type Vm, type VmOptions } from "../../qemu/vm.ts";
 
 /** Handed to every case's `run`. */
 export interface TestContext {
@@ -90,7 +90,7 @@ export async function waitSsh(vm: Vm, key: string, timeoutMs: number, cmd = "tru
   let last: Remote = { code: -1, stdout: "", stderr: "not tried" };
   while (Date.now() < deadline) {
     if (vm.proc.exitCode !== null) throw new Error(`QEMU exited; console log ${vm.log}`);
-    if (guestLockup.test(vm.console())) throw new Error(`guest kernel soft lockup; console log ${vm.log}`);
+    if (guestLockedUp(vm.console())) throw new Error(`guest kernel soft lockup; console log ${vm.log}`);
     last = await ssh(vm, key, cmd);
     if (last.code === 0) return last;
     await Bun.sleep(2000);
