@@ -19,7 +19,7 @@ mount -t tmpfs -o mode=0755 run /run
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount --make-rshared /
 ip link set lo up
-for m in $(cat /etc/modules); do modprobe -q "$m"; done
+modprobe -qa $(cat /etc/modules)
 mark modules
 
 mode=plain

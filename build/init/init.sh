@@ -14,7 +14,7 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 # The root is the initramfs (rootfs), which pivot_root cannot leave: runc must use MS_MOVE + chroot.
 export DOCKER_RAMDISK=true
 # Disk drivers before PID 1: its state-partition and cloud-init phases run before its modules phase.
-for m in $(cat /etc/modules-early); do modprobe -q "$m"; done
+modprobe -qa $(cat /etc/modules-early)
 exec /usr/bin/corral init "$@"
 echo "corral init could not start; dropping to a shell" >/dev/console
 exec /bin/busybox sh </dev/console >/dev/console 2>&1

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Host } from "../system/host.ts";
+import { loadModules } from "../system/kernel.ts";
 import { cgroupMounts } from "../system/mounts.ts";
 import { networkCommands, resolvConf } from "../system/network.ts";
 import { setupState } from "../system/state.ts";
@@ -164,5 +165,28 @@ describe("host setup", () => {
       await setupState(host2, {}, [join(host.root, "dev/vdb"), join(host.root, "dev/sda1")]),
     ).toMatchObject({ device: join(host.root, "dev/sda1"), formatted: false });
     expect(existsSync(join(host.root, "var/lib/corral-state/home"))).toBe(true);
+  });
+});
+
+describe("kernel modules", () => {
+  test("one modprobe -a for plain names, one call per module with parameters", async () => {
+    const host = fakeHost();
+    await loadModules(host, {
+      corral: { modules: ["overlay", "br_netfilter", "bonding mode=1 miimon=100"] },
+    });
+    expect(host.calls).toEqual(["modprobe -a overlay br_netfilter", "modprobe bonding mode=1 miimon=100"]);
+  });
+
+  test("when the batch fails, each module is loaded alone so the error names it", async () => {
+    const host = fakeHost();
+    host.run = async (f, a) => {
+      host.calls.push([f, ...a].join(" "));
+      if (a.includes("nosuch")) throw new Error("modprobe: FATAL: Module nosuch not found");
+      return "";
+    };
+    await expect(loadModules(host, { corral: { modules: ["overlay", "nosuch"] } })).rejects.toThrow(
+      "Module nosuch not found",
+    );
+    expect(host.calls).toEqual(["modprobe -a overlay nosuch", "modprobe overlay", "modprobe nosuch"]);
   });
 });
