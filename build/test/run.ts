@@ -4,7 +4,7 @@
 //   CORRAL_IMAGE_TESTS=1 bun build/test/run.ts [name-filter...]
 // Builds the image first (cached) unless CORRAL_IMAGE_NO_BUILD=1. Ends with one line
 // `N passed, N failed[, N skipped]`; exit code 1 when any case failed.
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { guestLockedUp, repoRoot } from "../qemu/vm.ts";
 import type { TestCase } from "./lib/harness.ts";
@@ -77,13 +77,16 @@ for (const file of selected) {
   // Under TCG both vCPUs of a guest sometimes spin for good in its kernel (seen in the shell-init
   // baseline too, about once in 40 boots here): an emulator fault, not the image's. Such a case is
   // booted once more, saying so; any other failure counts at once.
+  rmSync(`${dir}.lockup`, { recursive: true, force: true });
   for (let n = 1; n <= 2; n++) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     error = await attempt(tc, dir, log);
     if (error === null || !lockedUp(dir) || n === 2) break;
+    // The locked-up attempt's console logs are kept beside the new run's, as evidence.
+    renameSync(dir, `${dir}.lockup`);
     log(
-      `guest kernel soft lockup under QEMU TCG (${error instanceof Error ? error.message : error}); booting the case again`,
+      `guest kernel soft lockup under QEMU TCG (${error instanceof Error ? error.message : error}); booting the case again (logs of the first try: ${relative(process.cwd(), `${dir}.lockup`)})`,
     );
   }
   if (error === null) {
