@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HostState, StateContainer, StateService } from "@corral/api";
-import { container, service } from "../agent/src/dns/test-state.ts";
+import { container, sampleState, service } from "../agent/src/dns/test-state.ts";
 import {
   bunPath,
   fmt,
@@ -88,26 +88,14 @@ function syntheticState(): HostState {
       }
     }
   }
-  return {
-    type: "hostState",
-    version: 1,
-    hostId: "1h1",
-    environmentId: "1a5",
-    network: {
-      cidr: "10.42.0.0/16",
-      hostSubnet: "10.42.1.0/24",
-      gateway: "10.42.1.1",
-      bridgeName: "corral0",
-      mtu: 1500,
-    },
-    portRange: { start: 49153, end: 65535 },
+  // The tests' fixture (host 1h1, slice 10.42.1.0/24) with these services and containers only.
+  return sampleState(1, {
     containers,
     services,
     hosts: [],
-    certificates: [],
     // Never reached: every query of the benchmark is inside the zone.
     upstreamDns: ["127.0.0.1:9"],
-  };
+  });
 }
 
 const state = syntheticState();

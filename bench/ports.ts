@@ -24,6 +24,7 @@ import type { HostState } from "@corral/api";
 import { createLogger } from "@corral/lib";
 import { createIptables } from "../agent/src/ports/iptables.ts";
 import { PortsController } from "../agent/src/ports/ports-controller.ts";
+import { hostStateFor } from "../agent/src/ports/test-state.ts";
 import { fmt, machineLine, median, revision, startLoadMonitor } from "./lib/common.ts";
 
 process.env.CORRAL_LOG_LEVEL ??= "warn";
@@ -36,42 +37,23 @@ const load = startLoadMonitor();
 
 /** A host state of `count` containers in 10.42.0.0/20, each publishing base+i -> 80/tcp. */
 function state(version: number, base: number): HostState {
-  return {
-    type: "hostState",
-    version,
-    hostId: "1h1",
-    environmentId: "1a1",
-    network: {
-      cidr: "10.42.0.0/16",
-      hostSubnet: "10.42.0.0/20",
-      gateway: "10.42.0.1",
-      bridgeName: bridge,
-      mtu: 1500,
-    },
-    portRange: { start: 49153, end: 65535 },
-    containers: Array.from({ length: count }, (_, i) => ({
-      id: `1i${i + 1}`,
-      name: `c${i + 1}`,
-      hostId: "1h1",
+  return hostStateFor(
+    Array.from({ length: count }, (_, i) => ({
       ip: `10.42.${Math.floor((i + 2) / 256)}.${(i + 2) % 256}`,
-      state: "running",
-      healthState: null,
-      stackName: null,
-      serviceName: null,
-      serviceId: null,
-      launchConfigName: null,
-      createIndex: null,
-      labels: {},
       ports: [`${base + i}:80/tcp`],
-      links: {},
-      dns: [],
-      dnsSearch: [],
     })),
-    services: [],
-    hosts: [],
-    certificates: [],
-    upstreamDns: [],
-  };
+    {
+      version,
+      network: {
+        cidr: "10.42.0.0/16",
+        hostSubnet: "10.42.0.0/20",
+        gateway: "10.42.0.1",
+        bridgeName: bridge,
+        mtu: 1500,
+      },
+    },
+    bridge,
+  );
 }
 
 /** The lines of a table that name our chains, as iptables-save prints them. */

@@ -144,9 +144,10 @@ export async function bootVm(o: VmOptions = {}): Promise<Vm> {
     async waitFor(re, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const m = read().match(re);
+        const text = read();
+        const m = text.match(re);
         if (m) return m;
-        if (guestLockedUp(read())) throw new Error(`guest kernel soft lockup before ${re}; log ${log}`);
+        if (guestLockedUp(text)) throw new Error(`guest kernel soft lockup before ${re}; log ${log}`);
         if (proc.exitCode !== null)
           throw new Error(`QEMU exited (${proc.exitCode}) before ${re}; log ${log}`);
         if (Date.now() > deadline)

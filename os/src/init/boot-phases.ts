@@ -43,18 +43,24 @@ export const shipped = { images: "/usr/share/corral/images", services: "/usr/sha
 /** Where User Docker answers (users' `docker`, the agent and the server use it). */
 export const userDockerSocket = "/var/run/docker.sock";
 
-/** Resolves when the Docker engine on `socket` answers a ping, or after `limitMs` regardless. */
-export async function untilAnswers(socket: string, limitMs: number): Promise<void> {
-  const docker = new Docker({ socketPath: socket });
+/** Retries `probe` every 100 ms until it resolves (true) or `limitMs` has passed (false). */
+export async function pollUntil(probe: () => Promise<unknown>, limitMs: number): Promise<boolean> {
   const end = Date.now() + limitMs;
   while (Date.now() < end) {
     try {
-      await docker.ping();
-      return;
+      await probe();
+      return true;
     } catch {
       await sleep(100);
     }
   }
+  return false;
+}
+
+/** Resolves when the Docker engine on `socket` answers a ping, or after `limitMs` regardless. */
+export async function untilAnswers(socket: string, limitMs: number): Promise<void> {
+  const docker = new Docker({ socketPath: socket });
+  await pollUntil(() => docker.ping(), limitMs);
 }
 
 /** What the phases share while booting. */

@@ -1,8 +1,14 @@
 import { openSync, writeSync } from "node:fs";
-import { createLogger, sleep } from "@corral/lib";
+import { createLogger } from "@corral/lib";
 import Docker from "dockerode";
 import { realHost } from "../system/host.ts";
-import { type BootContext, bootPhases, reconcileServices, userDockerSocket } from "./boot-phases.ts";
+import {
+  type BootContext,
+  bootPhases,
+  pollUntil,
+  reconcileServices,
+  userDockerSocket,
+} from "./boot-phases.ts";
 import { initSocketPath, serveControl } from "./control-socket.ts";
 import { type ConsoleOut, runPhases } from "./phases.ts";
 import { type PowerAction, rebootNow, shutdown } from "./power.ts";
@@ -28,16 +34,7 @@ async function watchReady(
   probe: () => Promise<unknown>,
   limitMs = 300_000,
 ): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (Date.now() < end) {
-    try {
-      await probe();
-      timeline.milestone(name);
-      return;
-    } catch {
-      await sleep(100);
-    }
-  }
+  if (await pollUntil(probe, limitMs)) timeline.milestone(name);
 }
 
 /** `corral init`: PID 1 of CorralOS. Never returns while PID 1; returns an exit code otherwise. */
