@@ -6,6 +6,8 @@
  * host with a wrong key carries nothing in clear and says why its tunnels are down.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { hostIdOfConn, peerReqids } from "../../agent/src/ipsec/config.ts";
+import { parseSas } from "../../agent/src/ipsec/sas.ts";
 import { type Cluster, startCluster, type TestHost, waitFor } from "./cluster.ts";
 import { dockerOk, run } from "./docker-cli.ts";
 
@@ -68,6 +70,24 @@ async function resumedAfter(since: number, timeoutMs = 30_000): Promise<number> 
   return (Date.now() - since) / 1000;
 }
 
+/**
+ * Every tunnel of every host carries its own fixed reqid: two tunnels sharing one would send both
+ * peers' traffic on one SA (strongSwan 5.9 could hand a reqid out twice after a host lost all its
+ * peers at once).
+ */
+async function expectFixedReqids(): Promise<void> {
+  for (const host of cluster.hosts) {
+    const peers = cluster.hosts.filter((h) => h !== host).map((h) => h.hostId);
+    const want = peerReqids(peers);
+    const raw = await host.docker(["exec", "corral-ipsec", "swanctl", "--list-sas", "--raw"]);
+    for (const sa of parseSas(raw.stdout))
+      for (const child of sa.children)
+        expect(`${host.name} ${sa.name} reqid ${child.reqid}`).toBe(
+          `${host.name} ${sa.name} reqid ${want.get(hostIdOfConn(sa.name) ?? "")}`,
+        );
+  }
+}
+
 beforeAll(async () => {
   cluster = await startCluster({ hosts: 3, labels: [{ ipsec: "a" }, { ipsec: "b" }, { ipsec: "c" }] });
   const created = await cluster.api("POST", p("/stacks"), { name: stack, dockerCompose: compose });
@@ -127,6 +147,7 @@ test("hosts show each tunnel up with byte counters, the environment a healthy me
   }
   const env = await cluster.api("GET", `/v2-beta/projects/${cluster.projectId}`);
   expect(env.body.ipsecHealth).toBe("healthy");
+  await expectFixedReqids();
   // The key is never shown, nor in the host's view as the API presents it.
   expect(JSON.stringify(env.body)).not.toMatch(/"(psk|previousPsk|ipsec)"/);
 });
@@ -214,6 +235,7 @@ test("charon killed on a host: traffic resumes within 10 s by itself", async () 
   const seconds = await resumedAfter(killed);
   console.log(`charon kill: traffic back after ${seconds.toFixed(1)} s`);
   expect(seconds).toBeLessThanOrEqual(10);
+  await expectFixedReqids();
 }, 60_000);
 
 /** What both ends of the host-1/host-2 tunnel say, printed when a healing test fails (evidence). */
@@ -243,6 +265,7 @@ test("a cut link (IKE and ESP dropped for 12 s) heals within 10 s of being resto
   });
   console.log(`link cut: traffic back after ${seconds.toFixed(1)} s`);
   expect(seconds).toBeLessThanOrEqual(10);
+  await expectFixedReqids();
 }, 60_000);
 
 test("a restarted host carries traffic again within 10 s of rejoining", async () => {

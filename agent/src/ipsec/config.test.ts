@@ -1,5 +1,12 @@
 import { expect, test } from "bun:test";
-import { connName, hostIdOfConn, isInitiator, renderStrongswanConf, renderSwanctlConf } from "./config.ts";
+import {
+  connName,
+  hostIdOfConn,
+  isInitiator,
+  peerReqids,
+  renderStrongswanConf,
+  renderSwanctlConf,
+} from "./config.ts";
 import { renderIpsecRules } from "./rules.ts";
 
 const ipsec = {
@@ -65,6 +72,39 @@ test("a key that is not base64 is encoded, so no character can break the file", 
 test("no peers: an empty but valid file", () => {
   const conf = renderSwanctlConf({ ...ipsec, peers: [] }, options);
   expect(conf).toContain("connections {\n\n}");
+});
+
+test("each tunnel has its own fixed reqid, whatever other peers come and go", () => {
+  const conf = renderSwanctlConf(ipsec, options);
+  const reqids = [...conf.matchAll(/reqid = (\d+)/g)].map((m) => Number(m[1]));
+  // peer-1h3 then peer-1h9: the host's row number above charon's own small numbers.
+  expect(reqids).toEqual([0x100003, 0x100009]);
+  const more = renderSwanctlConf(
+    { ...ipsec, peers: [...ipsec.peers, { hostId: "1h4", agentIp: "192.168.0.5", subnet: "10.42.3.0/24" }] },
+    options,
+  );
+  expect(more).toContain(`remote_ts = 10.42.2.0/24
+        mode = tunnel
+        reqid = ${0x100009}`);
+  const fewer = renderSwanctlConf({ ...ipsec, peers: [ipsec.peers[0]!] }, options);
+  expect(fewer).toContain(`reqid = ${0x100009}`);
+});
+
+test("ids that are not numbered hosts get distinct hashed reqids in their own range", () => {
+  const ids = Array.from({ length: 2000 }, (_, i) => `peer-host-${i}`);
+  const reqids = peerReqids([...ids, "1h7", "1h7"]);
+  expect(reqids.size).toBe(2001);
+  expect(new Set(reqids.values()).size).toBe(2001);
+  expect(reqids.get("1h7")).toBe(0x100007);
+  for (const id of ids) {
+    const r = reqids.get(id)!;
+    expect(r).toBeGreaterThanOrEqual(0x40000000);
+    expect(r).toBeLessThan(0x80000000);
+  }
+  // Stable: the same id always gets the same number.
+  expect(peerReqids(["peer-host-5"]).get("peer-host-5")).toBe(reqids.get("peer-host-5")!);
+  // A host row number too large for the numbered range is hashed, never wrapped onto another.
+  expect(peerReqids(["1h999999999999"]).get("1h999999999999")).toBeGreaterThanOrEqual(0x40000000);
 });
 
 test("connection names map back to host ids", () => {

@@ -1,4 +1,4 @@
-import type { HostIpsec } from "@corral/api";
+import { type HostIpsec, parseId } from "@corral/api";
 
 /**
  * Rendering of strongSwan's two configuration files from the server's view. Both are generated
@@ -19,6 +19,47 @@ export function connName(hostId: string): string {
 /** The inverse of connName for names this module made; null for any other name. */
 export function hostIdOfConn(name: string): string | null {
   return name.startsWith("peer-") ? name.slice(5) : null;
+}
+
+/**
+ * Where fixed reqids start: far above the small numbers charon allocates itself (from 1 up), so a
+ * tunnel still running with an allocated reqid (set up before an upgrade) cannot meet a fixed one.
+ */
+const reqidBase = 0x100000;
+/** Hashed reqids live in [2^30, 2^31): above every numbered one, inside a positive 32-bit field. */
+const hashedBase = 0x40000000;
+
+/** FNV-1a of a string, folded into the hashed range: the reqid of a host id that is not numbered. */
+function hashReqid(hostId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < hostId.length; i++) h = Math.imul(h ^ hostId.charCodeAt(i), 0x01000193);
+  return hashedBase + ((h >>> 0) % hashedBase);
+}
+
+/**
+ * A fixed reqid for the tunnel to each peer, the same on every render. charon otherwise allocates
+ * reqids itself, and strongSwan 5.9 (Debian 12's) can give two tunnels the same one: when a host
+ * loses all its peers at once, the tunnel it restarts keeps its old reqid while charon has already
+ * handed that number to a tunnel a peer re-opened in the meantime. libipsec then sends both peers'
+ * traffic on one of the two SAs, and the other tunnel carries nothing back. A host's row number
+ * (`1h13`) is unique and never reused, so it makes the reqid (reqidBase + 13); any other id gets a
+ * hash, moved to the next free number in the rare case two peers' hashes clash.
+ */
+export function peerReqids(peerHostIds: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const used = new Set<number>();
+  for (const id of [...new Set(peerHostIds)].sort()) {
+    const n = parseId("host", id);
+    if (n !== null && n < hashedBase - reqidBase) {
+      out.set(id, reqidBase + n);
+      continue;
+    }
+    let reqid = hashReqid(id);
+    while (used.has(reqid)) reqid = reqid + 1 < 2 * hashedBase ? reqid + 1 : hashedBase;
+    used.add(reqid);
+    out.set(id, reqid);
+  }
+  return out;
 }
 
 /** Name of the TUN device kernel-libipsec creates ("ipsec%d", the first one): the drop rules name it. */
@@ -117,7 +158,8 @@ function secretValue(psk: string): string {
  * host's slice to the peer's slice. On the owning end (isInitiator) it is started at once
  * (start_action), re-started when the peer closes it (close_action) or stops answering
  * (dpd_action), retried forever (keyingtries = 0); both ends replace a stale SA of the same peer
- * (unique = replace), so a restarted peer is taken back at once.
+ * (unique = replace), so a restarted peer is taken back at once. Each child has a fixed reqid
+ * (peerReqids), so no two tunnels can ever share one.
  * The current key names both identities, which makes it the one used to authenticate; the previous
  * key names only the peer, so it is still accepted from peers that have not switched yet.
  */
@@ -126,6 +168,7 @@ export function renderSwanctlConf(ipsec: HostIpsec, options: SwanctlOptions): st
   const conns: string[] = [];
   const secrets: string[] = [];
   const peers = [...ipsec.peers].sort((a, b) => a.hostId.localeCompare(b.hostId));
+  const reqids = peerReqids(peers.map((peer) => peer.hostId));
   for (const peer of peers) {
     const name = connName(peer.hostId);
     const owner = isInitiator(options.localHostId, peer.hostId);
@@ -155,6 +198,7 @@ export function renderSwanctlConf(ipsec: HostIpsec, options: SwanctlOptions): st
         local_ts = ${options.localSubnet}
         remote_ts = ${peer.subnet}
         mode = tunnel
+        reqid = ${reqids.get(peer.hostId)}
         esp_proposals = ${espProposals}
         rekey_time = ${timings.childRekey}
         start_action = ${owner ? "start" : "none"}

@@ -19,7 +19,7 @@ test("parses IKE SAs and their children with exact byte counters", () => {
     established: 13,
   });
   expect(sas[0]!.children).toEqual([
-    { name: "peer-1h2", uniqueId: 4, state: "INSTALLED", bytesIn: 1680, bytesOut: 168 },
+    { name: "peer-1h2", uniqueId: 4, reqid: 1, state: "INSTALLED", bytesIn: 1680, bytesOut: 168 },
   ]);
   expect(sas[1]).toMatchObject({ name: "peer-1h7", state: "CONNECTING", children: [] });
 });

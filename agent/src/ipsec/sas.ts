@@ -14,6 +14,8 @@ export interface ViciSection {
 export interface ChildSa {
   name: string;
   uniqueId: number;
+  /** The number tying the SA to its policies; ours are fixed per peer (config.ts peerReqids). */
+  reqid: number;
   /** INSTALLED when traffic flows; REKEYING, CREATED, ... otherwise. */
   state: string;
   bytesIn: number;
@@ -102,6 +104,7 @@ export function parseSas(text: string): IkeSa[] {
           children.push({
             name: str(child.name),
             uniqueId: num(child.uniqueid),
+            reqid: num(child.reqid),
             state: str(child.state),
             bytesIn: num(child["bytes-in"]),
             bytesOut: num(child["bytes-out"]),
