@@ -63,14 +63,45 @@ afterAll(async () => {
 
 const p = (path: string) => `/v2-beta/projects/${cluster.projectId}${path}`;
 
-async function services(): Promise<Record<string, any>> {
-  const r = await cluster.api("GET", p("/services?limit=100"));
-  return Object.fromEntries(
-    r.body.data.filter((s: any) => s.state !== "removed").map((s: any) => [s.name, s]),
-  );
+/** The fields of a service these tests read. */
+interface ServiceView {
+  id: string;
+  name: string;
+  state: string;
+  healthState: string;
+  scale: number;
+  currentScale: number;
+  transitioningMessage?: string;
+  schedulingMessage?: string;
+  launchConfig: Record<string, unknown>;
 }
 
-async function containersOf(serviceId: string): Promise<any[]> {
+/** The fields of a container these tests read. */
+interface ContainerView {
+  id: string;
+  name: string;
+  state: string;
+  healthState: string;
+  hostId: string;
+  networkMode: string;
+  createIndex: number;
+  environment: Record<string, string>;
+}
+
+async function services(): Promise<Record<string, ServiceView>> {
+  const r = await cluster.api("GET", p("/services?limit=100"));
+  const list: ServiceView[] = r.body.data;
+  return Object.fromEntries(list.filter((s) => s.state !== "removed").map((s) => [s.name, s]));
+}
+
+/** The live service called `name`; throws when there is none. */
+async function serviceNamed(name: string): Promise<ServiceView> {
+  const s = (await services())[name];
+  if (!s) throw new Error(`no service ${name}`);
+  return s;
+}
+
+async function containersOf(serviceId: string): Promise<ContainerView[]> {
   const r = await cluster.api("GET", p(`/containers?serviceId=${serviceId}&state_ne=removed&limit=1000`));
   return r.body.data;
 }
@@ -114,11 +145,11 @@ test("a stack with sidekicks, a global service and affinity rules deploys across
   expect(new Set((await containersOf(monitor.id)).map((c) => c.hostId)).size).toBe(3);
   const pinned = await settled("pinned", 1);
   const [pinnedContainer] = await containersOf(pinned.id);
-  expect(pinnedContainer.hostId).toBe(cluster.hosts[1]!.hostId);
+  expect(pinnedContainer?.hostId).toBe(cluster.hosts[1]!.hostId);
 }, 180_000);
 
 test("scale up and down; extras go highest createIndex first", async () => {
-  const web = (await services()).web;
+  const web = await serviceNamed("web");
   expect((await cluster.api("PUT", p(`/services/${web.id}`), { scale: 5 })).status).toBe(200);
   await settled("web", 5);
   expect((await cluster.api("PUT", p(`/services/${web.id}`), { scale: 2 })).status).toBe(200);
@@ -133,7 +164,7 @@ test("scale up and down; extras go highest createIndex first", async () => {
 }, 180_000);
 
 test("a container killed on its host is brought back", async () => {
-  const web = (await services()).web;
+  const web = await serviceNamed("web");
   const victim = (await containersOf(web.id)).find((c) => !c.name.includes("-log-"))!;
   const host = cluster.hosts.find((h) => h.hostId === victim.hostId)!;
   const killed = await host.docker(["rm", "-f", victim.name]);
@@ -146,7 +177,7 @@ test("a container killed on its host is brought back", async () => {
 }, 120_000);
 
 test("units of a health-checked service on a stopped host are rescheduled within 30 s", async () => {
-  const web = (await services()).web;
+  const web = await serviceNamed("web");
   const host = cluster.hosts[2]!;
   const before = (await containersOf(web.id)).filter(
     (c) => c.hostId === host.hostId && !c.name.includes("-log-"),
@@ -177,7 +208,7 @@ test("units of a health-checked service on a stopped host are rescheduled within
 }, 180_000);
 
 test("a start-first rolling upgrade keeps a healthy unit at every moment; rollback and finish", async () => {
-  const web = (await services()).web;
+  const web = await serviceNamed("web");
   const oldIds = new Set((await containersOf(web.id)).map((c) => c.id));
   let probing = true;
   let worst = Number.POSITIVE_INFINITY;
@@ -197,7 +228,7 @@ test("a start-first rolling upgrade keeps a healthy unit at every moment; rollba
   expect(up.status).toBe(202);
   await waitFor(
     "web upgraded",
-    async () => ((await services()).web.state === "upgraded" ? true : null),
+    async () => ((await serviceNamed("web")).state === "upgraded" ? true : null),
     180_000,
   );
   probing = false;
@@ -225,7 +256,7 @@ test("a start-first rolling upgrade keeps a healthy unit at every moment; rollba
   });
   await waitFor(
     "web upgraded again",
-    async () => ((await services()).web.state === "upgraded" ? true : null),
+    async () => ((await serviceNamed("web")).state === "upgraded" ? true : null),
     180_000,
   );
   expect((await cluster.api("POST", p(`/services/${web.id}?action=finishupgrade`), {})).status).toBe(202);
@@ -236,9 +267,9 @@ test("a start-first rolling upgrade keeps a healthy unit at every moment; rollba
 }, 400_000);
 
 test("removing the stack removes every container on every host", async () => {
-  const s = (await cluster.api("GET", p(`/stacks?name=${stack}`))).body.data.find(
-    (x: any) => x.state !== "removed",
-  );
+  const stacks: { id: string; state: string }[] = (await cluster.api("GET", p(`/stacks?name=${stack}`))).body
+    .data;
+  const s = stacks.find((x) => x.state !== "removed")!;
   expect((await cluster.api("DELETE", p(`/stacks/${s.id}`))).status).toBe(200);
   await waitFor(
     "no shop containers left",
