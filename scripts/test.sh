@@ -21,35 +21,34 @@ step() {
 step "lint and format (biome)" biome ci --max-diagnostics=50 .
 step "type check (tsc)" tsc --noEmit -p .
 
-log=$(mktemp)
-bun test --timeout 120000 "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-p=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
-f=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
-s=$(grep -Eo '^ *[0-9]+ skip$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
-passed=$((passed + p))
-failed=$((failed + f))
-skipped=$((skipped + s))
-if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
-  echo "!! bun test exited $status without a failing test (crash or load error)"
-  failed=$((failed + 1))
-fi
-rm -f "$log"
+# The last "<N> <word>" on the summary lines of a log ("pass" also finds "passed"); 0 when none.
+last_count() { echo "$1" | grep -Eo "[0-9]+ $2" | tail -1 | grep -Eo '^[0-9]+' || echo 0; }
 
-if [ $# -eq 0 ] && [ "${CORRAL_IMAGE_TESTS:-1}" = 1 ]; then
+# Runs one suite with its output shown and adds the counts on its summary lines (those matching $2)
+# to the totals. A suite that exits non-zero with no failure counted (a crash, a load error) counts
+# as one failure.
+suite() {
+  local name=$1 summary=$2 log status lines f
+  shift 2
   log=$(mktemp)
-  CORRAL_IMAGE_TESTS=1 bun build/test/run.ts 2>&1 | tee "$log"
+  "$@" 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
-  counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
-  p=$(echo "$counts" | grep -Eo '^[0-9]+' || echo 0)
-  f=$(echo "$counts" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' || echo 0)
-  passed=$((passed + p))
+  lines=$(grep -E "$summary" "$log")
+  rm -f "$log"
+  f=$(last_count "$lines" fail)
+  passed=$((passed + $(last_count "$lines" pass)))
   failed=$((failed + f))
+  skipped=$((skipped + $(last_count "$lines" skip)))
   if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
-    echo "!! image tests exited $status without a failing case"
+    echo "!! $name exited $status without a failing test (crash or load error)"
     failed=$((failed + 1))
   fi
-  rm -f "$log"
+}
+
+# bun prints "N pass", "N fail", "N skip" on lines of their own; the image runner "N passed, N failed".
+suite "bun test" '^ *[0-9]+ (pass|fail|skip)$' bun test --timeout 120000 "$@"
+if [ $# -eq 0 ] && [ "${CORRAL_IMAGE_TESTS:-1}" = 1 ]; then
+  suite "image tests" '^[0-9]+ passed, [0-9]+ failed' env CORRAL_IMAGE_TESTS=1 bun build/test/run.ts
 fi
 
 if [ "$skipped" -gt 0 ]; then

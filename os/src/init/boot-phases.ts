@@ -43,10 +43,17 @@ export const shipped = { images: "/usr/share/corral/images", services: "/usr/sha
 /** Where User Docker answers (users' `docker`, the agent and the server use it). */
 export const userDockerSocket = "/var/run/docker.sock";
 
-/** Retries `probe` every 100 ms until it resolves (true) or `limitMs` has passed (false). */
-export async function pollUntil(probe: () => Promise<unknown>, limitMs: number): Promise<boolean> {
+/**
+ * Retries `probe` every 100 ms until it resolves (true), or `limitMs` has passed or `signal` is
+ * aborted (false).
+ */
+export async function pollUntil(
+  probe: () => Promise<unknown>,
+  limitMs: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const end = Date.now() + limitMs;
-  while (Date.now() < end) {
+  while (Date.now() < end && !signal?.aborted) {
     try {
       await probe();
       return true;

@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sourceError } from "../yaml-source.ts";
+import { pollUntil } from "./boot-phases.ts";
 import { type Phase, runPhases } from "./phases.ts";
 import { recoveryConsole } from "./recovery.ts";
 import { formatEntry, readTimeline, Timeline } from "./timeline.ts";
@@ -98,6 +99,39 @@ describe("boot phases", () => {
     );
     expect(shells).toBe(2);
     expect(out.text()).toContain("boot failed in phase 'config merge':\nc.yml:1:1: bad");
+  });
+});
+
+describe("readiness polling", () => {
+  test("retries until the probe answers", async () => {
+    let tries = 0;
+    const ok = await pollUntil(async () => {
+      if (++tries < 3) throw new Error("not yet");
+    }, 5_000);
+    expect(ok).toBe(true);
+    expect(tries).toBe(3);
+  });
+
+  test("gives up at its limit, or at once when aborted", async () => {
+    const never = async () => {
+      throw new Error("never");
+    };
+    expect(await pollUntil(never, 250)).toBe(false);
+    const stop = new AbortController();
+    let tries = 0;
+    const started = Date.now();
+    setTimeout(() => stop.abort(), 250);
+    const ok = await pollUntil(
+      async () => {
+        tries++;
+        throw new Error("never");
+      },
+      60_000,
+      stop.signal,
+    );
+    expect(ok).toBe(false);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(tries).toBeLessThan(10);
   });
 });
 

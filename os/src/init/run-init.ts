@@ -33,8 +33,9 @@ async function watchReady(
   name: string,
   probe: () => Promise<unknown>,
   limitMs = 300_000,
+  signal?: AbortSignal,
 ): Promise<void> {
-  if (await pollUntil(probe, limitMs)) timeline.milestone(name);
+  if (await pollUntil(probe, limitMs, signal)) timeline.milestone(name);
 }
 
 /** `corral init`: PID 1 of CorralOS. Never returns while PID 1; returns an exit code otherwise. */
@@ -81,7 +82,10 @@ export async function runInit(_argv: string[]): Promise<number> {
     power: (a) => void power(a),
   });
   // Watched from the start: User Docker and the API answer while later services are still starting.
-  void watchReady(timeline, "user-docker-ready", () => new Docker({ socketPath: userDockerSocket }).ping());
+  const userDocker = new Docker({ socketPath: userDockerSocket });
+  void watchReady(timeline, "user-docker-ready", () => userDocker.ping());
+  // Stopped once the boot is over without a server, instead of polling out its ten minutes.
+  const noApi = new AbortController();
   void watchReady(
     timeline,
     "api-ready",
@@ -93,8 +97,10 @@ export async function runInit(_argv: string[]): Promise<number> {
       if (!r.ok && r.status >= 500) throw new Error("not ready");
     },
     600_000,
+    noApi.signal,
   );
   const result = await runPhases(bootPhases(), ctx, out, timeline);
+  if (!ctx.config.corral?.server?.enabled) noApi.abort();
   if (!result.ok) {
     log.error("boot failed", { phase: result.phase });
     await recoveryConsole(result.phase, result.message, out, consoleShell(), stopping.signal);
