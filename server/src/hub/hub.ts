@@ -36,7 +36,7 @@ export class Hub implements Dispatcher {
   readonly metrics = new HubMetrics();
 
   constructor(
-    store: Store,
+    private readonly store: Store,
     private readonly handlers: HubHandlers,
     readonly timings: LivenessTimings,
   ) {
@@ -139,6 +139,7 @@ export class Hub implements Dispatcher {
     data: Record<string, unknown>,
     timeoutMs = 60_000,
   ): Promise<Record<string, unknown>> {
+    if (this.store.inTransaction) return Promise.reject(outsideCommit(name));
     const session = this.sessions.get(hostId);
     if (!session)
       return Promise.reject(new AppError("Unavailable", `the agent of host ${hostId} is not connected`));
@@ -155,6 +156,7 @@ export class Hub implements Dispatcher {
 
   /** Sends a host's agent its network view (a `hostState` frame); false when it is not connected. */
   sendState(hostId: string, frame: Extract<ServerFrame, { type: "hostState" }>): boolean {
+    if (this.store.inTransaction) throw outsideCommit("hostState");
     const session = this.sessions.get(hostId);
     if (!session) return false;
     this.send(session, frame);
@@ -287,4 +289,16 @@ function replyError(error: { code: string; message: string } | undefined, name: 
   const known = ["NotFound", "InvalidReference", "InvalidState", "PermissionDenied", "Timeout"] as const;
   const mapped = known.find((k) => k === code) ?? "ServerError";
   return new AppError(mapped, error?.message ?? `${name} failed`);
+}
+
+/**
+ * The error for work sent to an agent while a transaction is open: the agent would act on rows a
+ * rollback may undo. Such work belongs in `store.afterCommit`.
+ */
+function outsideCommit(what: string): Error {
+  const error = new Error(
+    `${what} sent to an agent inside an open transaction: queue it with store.afterCommit`,
+  );
+  log.error("refused to send inside a transaction", { what });
+  return error;
 }

@@ -24,7 +24,8 @@ const inFlight = new Set<number>();
 
 /**
  * Drives a container in a transitional state to its next stable state by asking its host's agent.
- * Runs after the verb's transaction committed; a failure leaves the row in `error` with the reason,
+ * Runs after the verb's transaction committed (verbs queue it with `store.afterCommit`, and the hub
+ * refuses to send inside an open transaction); a failure leaves the row in `error` with the reason,
  * and a host that is away leaves it transitioning until the agent comes back (see {@link resumeHost}).
  */
 async function transitionOnce(store: Store, dispatcher: Dispatcher, rowId: number): Promise<void> {
@@ -97,7 +98,7 @@ async function transitionOnce(store: Store, dispatcher: Dispatcher, rowId: numbe
     // Another action may have moved the row on while this one was in flight (remove during create).
     const now = store.get(rowId)?.state;
     if (retry || (now && now !== handled && now in transitions))
-      void completeTransition(store, dispatcher, rowId);
+      store.afterCommit(() => completeTransition(store, dispatcher, rowId));
   }
 }
 
@@ -179,7 +180,7 @@ export function resumeHost(store: Store, dispatcher: Dispatcher, hostId: string)
     state: Object.keys(transitions),
     dataField: ["hostId", hostId],
   });
-  for (const row of rows) void completeTransition(store, dispatcher, row.id);
+  for (const row of rows) store.afterCommit(() => completeTransition(store, dispatcher, row.id));
 }
 
 const stable = ["running", "stopped", "error"];

@@ -73,7 +73,7 @@ export function createContainer(ctx: VerbContext, projectId: string, body: unkno
     // Docker needs a name that is unique on the host; the row id makes one.
     return ctx.store.update<ContainerFields>(inserted.id, { name: `container-${inserted.id}` })!;
   });
-  void completeTransition(ctx.store, ctx.dispatcher, row.id);
+  ctx.store.afterCommit(() => completeTransition(ctx.store, ctx.dispatcher, row.id));
   return row;
 }
 
@@ -138,7 +138,8 @@ export function containerAction(
       );
     return updated;
   });
-  if (row.state === rule.to) void completeTransition(ctx.store, ctx.dispatcher, row.id);
+  if (row.state === rule.to)
+    ctx.store.afterCommit(() => completeTransition(ctx.store, ctx.dispatcher, row.id));
   return row;
 }
 

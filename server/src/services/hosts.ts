@@ -90,6 +90,6 @@ export function evacuateHost(ctx: VerbContext, id: string): Row<HostFields> {
     }
     return updated;
   });
-  for (const cid of moved) void completeTransition(ctx.store, ctx.dispatcher, cid);
+  for (const cid of moved) ctx.store.afterCommit(() => completeTransition(ctx.store, ctx.dispatcher, cid));
   return row;
 }

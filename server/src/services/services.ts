@@ -161,7 +161,7 @@ export function removeService(ctx: VerbContext, id: string): Row<ServiceFields> 
 export function restartService(ctx: VerbContext, id: string, body: unknown): Row<ServiceFields> {
   const { rollingRestartStrategy: s } = parseInput(serviceRestartSchema, body);
   const row = move(ctx, id, serviceActionStates.restart!, "restarting");
-  void runRestart(ctx.store, ctx.dispatcher, row.id, s.batchSize, s.intervalMillis);
+  ctx.store.afterCommit(() => runRestart(ctx.store, ctx.dispatcher, row.id, s.batchSize, s.intervalMillis));
   return row;
 }
 
@@ -172,7 +172,7 @@ export function upgradeService(ctx: VerbContext, id: string, body: unknown): Row
     const svc = loadVisible<ServiceFields>(ctx, "service", id);
     return startUpgrade(ctx.store, svc, s.launchConfig, s.secondaryLaunchConfigs, s);
   });
-  void runUpgrade(ctx.store, ctx.dispatcher, row.id);
+  ctx.store.afterCommit(() => runUpgrade(ctx.store, ctx.dispatcher, row.id));
   return row;
 }
 
@@ -216,14 +216,14 @@ export function startUpgrade(
 /** `finishupgrade`: removes the old containers. */
 export function finishUpgrade(ctx: VerbContext, id: string): Row<ServiceFields> {
   const row = move(ctx, id, serviceActionStates.finishupgrade!, "finishing-upgrade");
-  void runFinish(ctx.store, ctx.dispatcher, row.id);
+  ctx.store.afterCommit(() => runFinish(ctx.store, ctx.dispatcher, row.id));
   return row;
 }
 
 /** `rollback`: brings the old containers back and removes the new ones. */
 export function rollbackService(ctx: VerbContext, id: string): Row<ServiceFields> {
   const row = move(ctx, id, serviceActionStates.rollback!, "rolling-back");
-  void runRollback(ctx.store, ctx.dispatcher, row.id);
+  ctx.store.afterCommit(() => runRollback(ctx.store, ctx.dispatcher, row.id));
   return row;
 }
 

@@ -150,7 +150,7 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
       },
     })!;
   });
-  for (const sid of upgraded) void runUpgrade(ctx.store, ctx.dispatcher, sid);
+  for (const sid of upgraded) ctx.store.afterCommit(() => runUpgrade(ctx.store, ctx.dispatcher, sid));
   return row;
 }
 
@@ -180,8 +180,8 @@ export function settleStackUpgrade(
     })!;
   });
   for (const sid of started) {
-    if (how === "finish") void runFinish(ctx.store, ctx.dispatcher, sid);
-    if (how === "rollback") void runRollback(ctx.store, ctx.dispatcher, sid);
+    if (how === "finish") ctx.store.afterCommit(() => runFinish(ctx.store, ctx.dispatcher, sid));
+    if (how === "rollback") ctx.store.afterCommit(() => runRollback(ctx.store, ctx.dispatcher, sid));
   }
   return row;
 }

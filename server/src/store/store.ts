@@ -1,7 +1,10 @@
 import type { Database, SQLQueryBindings } from "bun:sqlite";
 import { formatId, type IdType, parseId } from "@corral/api";
+import { createLogger } from "@corral/lib";
 import { buildListSql } from "./query.ts";
 import { fromRaw, type ListPage, type ListQuery, type RawRow, type ResourceType, type Row } from "./rows.ts";
+
+const log = createLogger("store");
 
 /** How many rows the point-read cache keeps before it starts over. */
 const rowCacheSize = 50_000;
@@ -34,13 +37,18 @@ export interface RowPatch {
   data?: Record<string, unknown>;
 }
 
+/** Work that must happen only once a transaction's writes are durable (see {@link Store.afterCommit}). */
+export type Effect = () => unknown;
+
 /**
  * Every read and write of resources goes through this store. Writes inside {@link transaction}
- * are atomic; change listeners hear about them only after commit, so nobody sees a rolled-back row.
+ * are atomic; change listeners hear about them only after commit, so nobody sees a rolled-back row,
+ * and effects queued with {@link afterCommit} run only then, so nothing leaves the process for one.
  */
 export class Store {
   private readonly listeners = new Set<(change: RowChange) => void>();
   private pending: RowChange[] | null = null;
+  private effects: Effect[] = [];
   /**
    * Point reads by id are answered from memory: every write goes through this store, which drops the
    * written row from the cache, and rows are frozen so no caller can change a cached copy.
@@ -56,19 +64,44 @@ export class Store {
     );
   }
 
-  /** Runs `fn` in one SQLite transaction (nested calls join the outer one). */
+  /**
+   * Runs `fn` in one SQLite transaction (nested calls join the outer one). After it commits, change
+   * listeners hear of its writes and then its queued effects run, in the order they were queued; a
+   * rollback drops both.
+   */
   transaction<T>(fn: () => T): T {
     if (this.pending) return fn();
     this.pending = [];
+    this.effects = [];
     let changes: RowChange[] = [];
+    let effects: Effect[] = [];
     try {
       const result = this.db.transaction(fn)();
       changes = this.pending;
+      effects = this.effects;
       return result;
     } finally {
       this.pending = null;
+      this.effects = [];
       for (const change of changes) this.emit(change);
+      for (const effect of effects) runEffect(effect);
     }
+  }
+
+  /**
+   * Queues work that reaches outside the process (agent events, background runners) to run once the
+   * current transaction commits; it is dropped if the transaction rolls back. Outside a transaction
+   * it runs at once. An effect's failure (thrown or rejected) is logged, never passed to the writer:
+   * its writes are already committed.
+   */
+  afterCommit(effect: Effect): void {
+    if (this.pending) this.effects.push(effect);
+    else runEffect(effect);
+  }
+
+  /** True while a transaction is open (work with outside effects must wait, see {@link afterCommit}). */
+  get inTransaction(): boolean {
+    return this.pending !== null;
   }
 
   /** Registers a listener for committed changes; returns a function that removes it. */
@@ -259,5 +292,14 @@ export class Store {
         // A listener's failure must not undo or block a committed write.
       }
     }
+  }
+}
+
+function runEffect(effect: Effect): void {
+  try {
+    const result = effect();
+    if (result instanceof Promise) result.catch((e) => log.error("after-commit effect failed", { error: e }));
+  } catch (e) {
+    log.error("after-commit effect failed", { error: e });
   }
 }
