@@ -24,7 +24,9 @@ fi
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd"
   mkdir -p /var/log
-  nohup dockerd >/var/log/corral-dockerd.log 2>&1 &
+  # Its own session and process group: Ctrl-C on `npm start` (SIGINT to the foreground group) must
+  # not stop the engine and every container with it.
+  setsid nohup dockerd </dev/null >/var/log/corral-dockerd.log 2>&1 &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 0.5
