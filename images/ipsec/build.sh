@@ -29,7 +29,7 @@ ip_bin=$(command -v ip || echo /usr/sbin/ip)
 
 # The candidate versions decide the hash, so a new Debian point release rebuilds the image.
 versions=$(apt-cache policy "${packages[@]}" 2>/dev/null | awk '/^[a-z]/ {p=$1} /Candidate:/ {print p $2}')
-if [ -z "$versions" ] || echo "$versions" | grep -q '(none)'; then
+if [ -z "$versions" ] || [[ $versions == *"(none)"* ]]; then
   apt-get update -qq
   versions=$(apt-cache policy "${packages[@]}" | awk '/^[a-z]/ {p=$1} /Candidate:/ {print p $2}')
 fi
@@ -73,7 +73,9 @@ for lib in $(for f in "${elves[@]}"; do LD_LIBRARY_PATH="$root/usr/lib/ipsec" ld
   cp "$(readlink -f "$lib")" "$root$lib"
 done
 # glibc dlopen()s libgcc_s for pthread_cancel, which charon's thread pool uses: ldd cannot see it.
-gcc_s=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ {print $NF; exit}')
+# awk reads to the end: leaving early would kill ldconfig with SIGPIPE, and pipefail turns that
+# into a failed build (seen under load).
+gcc_s=$(ldconfig -p | awk '/libgcc_s.so.1 .*x86-64/ && !found {print $NF; found = 1}')
 mkdir -p "$root$(dirname "$gcc_s")" && cp "$(readlink -f "$gcc_s")" "$root$gcc_s"
 
 install -m 0755 "$here/entry.sh" "$root/usr/local/bin/ipsec-entry"

@@ -54,8 +54,8 @@ describe("agent crash", () => {
 
     await env.agent.crash();
     expect(env.agent.proc.signalCode).toBe("SIGKILL");
-    await env.api.waitHost(env.hostId, "reconnecting", 5_000);
-    const disconnected = await env.api.waitHost(env.hostId, "disconnected", 10_000);
+    await env.api.waitHost(env.hostId, "reconnecting", 10_000);
+    const disconnected = await env.api.waitHost(env.hostId, "disconnected", 20_000);
     expect(disconnected.state).toBe("active");
     // Nothing can be dispatched to the host meanwhile, and the records are not touched.
     expect((await env.api.action(ids[0]!, "execute", { command: ["true"] })).status).toBe(503);
@@ -114,7 +114,7 @@ describe("agent crash", () => {
     // The new agent takes new work too.
     expect((await env.api.action(ids[0]!, "restart")).status).toBe(202);
     expect((await env.api.waitContainer(ids[0]!, "running")).startCount).toBe(2);
-  }, 60_000);
+  }, 90_000);
 
   // A host that stops pinging is marked disconnected and its silent session is closed, so no new work
   // is sent to it and API calls fail fast instead of waiting for a timeout.
@@ -127,8 +127,8 @@ describe("agent crash", () => {
     await env.api.waitContainer(c.id, "running");
     env.agent.proc.kill("SIGSTOP");
     try {
-      await env.api.waitHost(env.hostId, "reconnecting", 5_000);
-      await env.api.waitHost(env.hostId, "disconnected", 10_000);
+      await env.api.waitHost(env.hostId, "reconnecting", 10_000);
+      await env.api.waitHost(env.hostId, "disconnected", 20_000);
       // A disconnected host must not get new containers, nor hold API calls until a timeout.
       const refused = await env.api.request("POST", env.api.project("/containers"), {
         name: uniqueName("to-frozen"),
@@ -145,5 +145,5 @@ describe("agent crash", () => {
     }
     await env.api.waitHost(env.hostId, "active", 15_000);
     expect((await env.api.container(c.id)).state).toBe("running");
-  }, 60_000);
+  }, 90_000);
 });

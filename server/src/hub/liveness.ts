@@ -28,6 +28,8 @@ export class HostLiveness {
   private readonly timer: ReturnType<typeof setInterval>;
   /** Hosts get a grace period after a server start: their agents need a moment to reconnect. */
   private readonly startedAt = Date.now();
+  private readonly sweepEveryMs: number;
+  private lastSweepAt = Date.now();
 
   constructor(
     private readonly store: Store,
@@ -35,14 +37,15 @@ export class HostLiveness {
     /** Called when a connected host has been silent too long: its session is dead, whatever TCP says. */
     private readonly onSilent: (hostId: string) => void = () => {},
   ) {
-    this.timer = setInterval(() => this.sweep(), Math.min(1000, timings.pingIntervalMs));
+    this.sweepEveryMs = Math.min(1000, timings.pingIntervalMs);
+    this.timer = setInterval(() => this.sweep(), this.sweepEveryMs);
     this.timer.unref?.();
   }
 
   /** Records that a host's agent spoke now; a host that was not active becomes active. */
-  seen(hostId: string): void {
+  seen(hostId: string, now = Date.now()): void {
     const before = this.lastSeen.get(hostId);
-    this.lastSeen.set(hostId, Date.now());
+    this.lastSeen.set(hostId, now);
     if (before === undefined) this.setState(hostId, "active");
   }
 
@@ -57,9 +60,15 @@ export class HostLiveness {
     this.setState(hostId, "reconnecting", Date.now());
   }
 
-  /** Checks every host's silence and updates states that changed. */
-  sweep(): void {
-    const now = Date.now();
+  /**
+   * Checks every host's silence and updates states that changed. A sweep that runs late (this
+   * process was starved of CPU or paused) changes nothing: pings that arrived meanwhile still wait in
+   * the socket buffers, so the silence it measures may be the server's own, not the agents'.
+   */
+  sweep(now = Date.now()): void {
+    const late = now - this.lastSweepAt > 2 * this.sweepEveryMs + 250;
+    this.lastSweepAt = now;
+    if (late) return;
     const hosts = this.store.all<HostFields>("host", { state: ["active", "inactive"] });
     for (const host of hosts) {
       const id = formatId("host", host.id);
