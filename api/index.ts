@@ -1,4 +1,5 @@
 /** The contract shared by every Corral process: schemas, protocol messages, error codes and ids. */
+export * from "./src/agent-events.ts";
 export * from "./src/errors.ts";
 export * from "./src/host-reports.ts";
 export * from "./src/host-state.ts";

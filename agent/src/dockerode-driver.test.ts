@@ -5,8 +5,10 @@ import { join } from "node:path";
 import {
   type AgentFrame,
   agentFrameSchema,
+  describeIssue,
   type InstanceSpec,
   labelKeys,
+  parseEventReply,
   type ServerEvent,
 } from "@corral/api";
 import { createLogger } from "@corral/lib";
@@ -60,7 +62,13 @@ describe.skipIf(!haveDocker)("dockerode driver against dockerd", () => {
     await handler.handle({ type: "event", id, agentId: "1ag1", name, data });
     const replies = frames.filter((f) => f.type === "reply" && f.eventId === id);
     expect(replies).toHaveLength(1);
-    return replies[0] as Extract<AgentFrame, { type: "reply" }>;
+    const reply = replies[0] as Extract<AgentFrame, { type: "reply" }>;
+    // What Docker really reports must pass the reply schema the server checks.
+    if (reply.ok) {
+      const checked = parseEventReply(name, reply.data);
+      expect(checked.error ? describeIssue(checked.error) : "valid").toBe("valid");
+    }
+    return reply;
   };
   const streamOf = (streamId: string) =>
     frames.filter((f) => f.type === "stream" && f.streamId === streamId) as Extract<

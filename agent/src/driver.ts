@@ -1,5 +1,8 @@
-import type { ContainerObservation, InstanceSpec } from "@corral/api";
+import type { ContainerObservation, ContainerStats, InstanceSpec } from "@corral/api";
 import type { TarEntry } from "./lb/tar.ts";
+
+/** One sample of a container's resource usage: the reply to `instance.stats`, defined in the protocol. */
+export type { ContainerStats } from "@corral/api";
 
 /**
  * The agent's view of a container engine. Event handling and the session talk only to this
@@ -106,26 +109,6 @@ export interface ExecHandle {
   close(): void;
   /** Resolves with the exit code once the output ended (undefined when it could not be read). */
   done: Promise<number | undefined>;
-}
-
-/** One sample of a container's resource usage. */
-export interface ContainerStats {
-  /** CPU use in percent of one core times the number of cores (Docker CLI semantics). */
-  cpuPercent: number;
-  /** Memory in use, bytes (page cache excluded). */
-  memoryUsage: number;
-  /** Memory limit, bytes. */
-  memoryLimit: number;
-  /** Bytes received on all interfaces. */
-  networkRxBytes: number;
-  /** Bytes sent on all interfaces. */
-  networkTxBytes: number;
-  /** Bytes read from block devices. */
-  blockReadBytes: number;
-  /** Bytes written to block devices. */
-  blockWriteBytes: number;
-  /** Number of processes. */
-  pids: number;
 }
 
 /** A Docker event about a managed container. */

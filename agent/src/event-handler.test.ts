@@ -1,5 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { type AgentFrame, agentFrameSchema, type InstanceSpec, type ServerEvent } from "@corral/api";
+import {
+  type AgentFrame,
+  agentFrameSchema,
+  describeIssue,
+  type InstanceSpec,
+  parseEventReply,
+  type ServerEvent,
+} from "@corral/api";
 import { createLogger } from "@corral/lib";
 import { EventHandler } from "./event-handler.ts";
 import { FakeDriver } from "./fake-driver.ts";
@@ -37,7 +44,13 @@ function harness() {
     await handler.handle({ type: "event", id, agentId, name, data });
     const replies = frames.filter((f) => f.type === "reply" && f.eventId === id);
     expect(replies).toHaveLength(1);
-    return replies[0] as Extract<AgentFrame, { type: "reply" }>;
+    const reply = replies[0] as Extract<AgentFrame, { type: "reply" }>;
+    // A successful reply must pass the schema the server checks it against.
+    if (reply.ok) {
+      const checked = parseEventReply(name, reply.data);
+      expect(checked.error ? describeIssue(checked.error) : "valid").toBe("valid");
+    }
+    return reply;
   };
   return { driver, frames, handler, run };
 }
@@ -122,11 +135,23 @@ describe("EventHandler", () => {
     expect(removed).toMatchObject({ ok: true, data: { removed: true } });
   });
 
-  test("bad event data is answered with InvalidFormat", async () => {
-    const { run } = harness();
-    const reply = await run("instance.start", { containerId: 5 });
-    expect(reply.error?.code).toBe("InvalidFormat");
-    expect((await run("instance.create", { spec: { name: "x" } })).error?.code).toBe("InvalidFormat");
+  test("bad event data is answered with InvalidFormat naming the field, without touching Docker", async () => {
+    const { run, driver } = harness();
+    const cases: [ServerEvent["name"], Record<string, unknown>, string][] = [
+      ["instance.start", { containerId: 5 }, "containerId"],
+      ["instance.create", { spec: { ...spec(), name: 7 } }, "spec.name"],
+      ["instance.stop", { containerId: "1i1", timeoutSec: "soon" }, "timeoutSec"],
+      ["instance.logs", { containerId: "1i1" }, "streamId"],
+      ["instance.exec", { containerId: "1i1", streamId: "x1", command: [] }, "command"],
+    ];
+    for (const [name, data, field] of cases) {
+      const reply = await run(name, data);
+      expect(reply.error?.code).toBe("InvalidFormat");
+      expect(reply.error?.message).toStartWith(`invalid event data: ${field}: `);
+    }
+    expect(driver.calls).toEqual([]);
+    // The handler goes on serving well-formed events.
+    expect((await run("instance.create", { spec: spec(), start: true })).ok).toBe(true);
   });
 
   test("lifecycle: stop, start, restart, inspect, stats, resync, remove", async () => {

@@ -1,15 +1,17 @@
-import type { AgentFrame, ContainerObservation, InstanceSpec, ServerEvent } from "@corral/api";
+import {
+  type AgentFrame,
+  type ContainerObservation,
+  describeIssue,
+  type EventName,
+  type EventReplyInput,
+  type InstanceSpec,
+  type ParsedEventData,
+  parseEventData,
+  type ServerEvent,
+} from "@corral/api";
 import { AppError, type Logger } from "@corral/lib";
-import type { z } from "zod";
 import { toAppError } from "./docker-errors.ts";
 import type { ContainerRef, DockerDriver } from "./driver.ts";
-import {
-  containerRefDataSchema,
-  createDataSchema,
-  execDataSchema,
-  logsDataSchema,
-  resyncDataSchema,
-} from "./event-data.ts";
 import { StreamRegistry } from "./streams.ts";
 
 /** What the handler needs from the session around it. */
@@ -28,18 +30,14 @@ export interface EventHandlerOptions {
   onContainer?: (dockerId: string) => void;
 }
 
-type Data = Record<string, unknown>;
-
-/** Parses an event's data, turning a schema failure into an InvalidFormat AppError. */
-function parse<S extends z.ZodType>(schema: S, data: unknown): z.infer<S> {
-  const result = schema.safeParse(data);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
-    throw new AppError("InvalidFormat", `invalid event data: ${where}${issue?.message ?? "bad input"}`);
-  }
-  return result.data;
+/** A handled event's reply data; `after` runs once the reply went out (streams start flowing then). */
+interface Outcome<N extends EventName> {
+  data: EventReplyInput<N>;
+  after?: () => void;
 }
+
+/** One handler per event, each typed from the protocol map. */
+type Handlers = { [N in EventName]: (data: ParsedEventData<N>, eventId: string) => Promise<Outcome<N>> };
 
 /**
  * Turns server events into Docker work and answers each with exactly one reply. Work on one
@@ -65,7 +63,7 @@ export class EventHandler {
     const key = typeof event.data.containerId === "string" ? event.data.containerId : undefined;
     const spec = event.data.spec as { containerId?: unknown } | undefined;
     const lockKey = key ?? (typeof spec?.containerId === "string" ? spec.containerId : undefined);
-    const work = () => this.dispatch(event);
+    const work = () => this.dispatch(event.name, event.id, event.data);
     let reply: AgentFrame;
     try {
       const data = await (lockKey ? this.serialised(lockKey, work) : work());
@@ -115,41 +113,46 @@ export class EventHandler {
     return next;
   }
 
-  /** Runs an event; `after` runs once the reply went out (streams start flowing then). */
-  private async dispatch(event: ServerEvent): Promise<{ data: Data; after?: () => void }> {
-    const { driver } = this.options;
-    switch (event.name) {
-      case "instance.create":
-        return { data: await this.create(event.id, parse(createDataSchema, event.data)) };
-      case "instance.start":
-      case "instance.stop":
-      case "instance.restart":
-      case "instance.inspect": {
-        const ref = parse(containerRefDataSchema, event.data);
-        const found = await this.require(ref);
-        if (event.name === "instance.start") await driver.start(found.dockerId);
-        if (event.name === "instance.stop") await driver.stop(found.dockerId, ref.timeoutSec);
-        if (event.name === "instance.restart") await driver.restart(found.dockerId, ref.timeoutSec);
-        const observed = event.name === "instance.inspect" ? found : await driver.inspect(found.dockerId);
-        return { data: observed };
-      }
-      case "instance.remove": {
-        const found = await driver.find(parse(containerRefDataSchema, event.data));
-        if (found) await driver.remove(found.dockerId);
-        return { data: { removed: true } };
-      }
-      case "instance.stats": {
-        const found = await this.require(parse(containerRefDataSchema, event.data));
-        return { data: { ...(await driver.stats(found.dockerId)) } };
-      }
-      case "instance.logs":
-        return this.logs(parse(logsDataSchema, event.data));
-      case "instance.exec":
-        return this.exec(parse(execDataSchema, event.data));
-      case "host.resync":
-        parse(resyncDataSchema, event.data);
-        return { data: { containers: await driver.list() } };
+  private readonly handlers: Handlers = {
+    "instance.create": async (data, eventId) => ({ data: await this.create(eventId, data) }),
+    "instance.start": async (ref) => ({ data: await this.act("start", ref) }),
+    "instance.stop": async (ref) => ({ data: await this.act("stop", ref) }),
+    "instance.restart": async (ref) => ({ data: await this.act("restart", ref) }),
+    "instance.inspect": async (ref) => ({ data: await this.require(ref) }),
+    "instance.remove": async (ref) => {
+      const found = await this.options.driver.find(ref);
+      if (found) await this.options.driver.remove(found.dockerId);
+      return { data: { removed: true } };
+    },
+    "instance.stats": async (ref) => {
+      const found = await this.require(ref);
+      return { data: await this.options.driver.stats(found.dockerId) };
+    },
+    "instance.logs": (data) => this.logs(data),
+    "instance.exec": (data) => this.exec(data),
+    "host.resync": async () => ({ data: { containers: await this.options.driver.list() } }),
+  };
+
+  /** Validates an event's data against its name's schema, then runs its handler. */
+  private async dispatch<N extends EventName>(name: N, eventId: string, data: unknown): Promise<Outcome<N>> {
+    const parsed = parseEventData(name, data);
+    if (!parsed.success) {
+      throw new AppError("InvalidFormat", `invalid event data: ${describeIssue(parsed.error)}`);
     }
+    return this.handlers[name](parsed.data, eventId);
+  }
+
+  /** Starts, stops or restarts a container and answers with what Docker then reports. */
+  private async act(
+    verb: "start" | "stop" | "restart",
+    ref: ParsedEventData<"instance.start">,
+  ): Promise<ContainerObservation> {
+    const { driver } = this.options;
+    const found = await this.require(ref);
+    if (verb === "start") await driver.start(found.dockerId);
+    if (verb === "stop") await driver.stop(found.dockerId, ref.timeoutSec);
+    if (verb === "restart") await driver.restart(found.dockerId, ref.timeoutSec);
+    return driver.inspect(found.dockerId);
   }
 
   private async require(ref: ContainerRef): Promise<ContainerObservation> {
@@ -158,7 +161,10 @@ export class EventHandler {
     return found;
   }
 
-  private async create(eventId: string, data: { spec: InstanceSpec; start: boolean }): Promise<Data> {
+  private async create(
+    eventId: string,
+    data: ParsedEventData<"instance.create">,
+  ): Promise<ContainerObservation> {
     const { driver, send, hostId } = this.options;
     const { spec } = data;
     // A create retried after an agent restart finds the first attempt's container by its label.
@@ -187,7 +193,7 @@ export class EventHandler {
     await driver.pullImage(spec.image, (message) => send({ type: "progress", eventId, message }));
   }
 
-  private async logs(data: z.infer<typeof logsDataSchema>) {
+  private async logs(data: ParsedEventData<"instance.logs">): Promise<Outcome<"instance.logs">> {
     const { driver, logger } = this.options;
     const found = await this.require(data);
     if (this.streams.has(data.streamId))
@@ -208,7 +214,7 @@ export class EventHandler {
     return { data: { streamId: data.streamId }, after };
   }
 
-  private async exec(data: z.infer<typeof execDataSchema>) {
+  private async exec(data: ParsedEventData<"instance.exec">): Promise<Outcome<"instance.exec">> {
     const { driver, logger } = this.options;
     const found = await this.require(data);
     if (this.streams.has(data.streamId))

@@ -129,6 +129,14 @@ describe("runAgent against a fake server", () => {
       server.send("{not json");
       server.send({ type: "mystery" });
       server.send({ type: "event", id: "bad1", agentId: "1ag1", name: "instance.fly", data: {} });
+      // Data that fails its event's schema is answered with the field at fault; the session stays up.
+      server.send({
+        type: "event",
+        id: "bad2",
+        agentId: "1ag1",
+        name: "instance.start",
+        data: { containerId: 5 },
+      });
       server.send({
         type: "event",
         id: "ev1",
@@ -153,7 +161,7 @@ describe("runAgent against a fake server", () => {
         },
       });
       server.send({ type: "event", id: "ev2", agentId: "1ag9", name: "host.resync", data: {} });
-      await until("replies", () => server.frames.filter((f) => f.type === "reply").length >= 3);
+      await until("replies", () => server.frames.filter((f) => f.type === "reply").length >= 4);
       const replies = server.frames.filter((f) => f.type === "reply");
       expect(replies.find((r) => r.eventId === "ev1")).toMatchObject({
         ok: true,
@@ -167,6 +175,11 @@ describe("runAgent against a fake server", () => {
         ok: false,
         error: { code: "InvalidFormat" },
       });
+      expect(replies.find((r) => r.eventId === "bad2")).toMatchObject({
+        ok: false,
+        error: { code: "InvalidFormat", message: expect.stringContaining("containerId: ") },
+      });
+      expect(server.connections()).toBe(1);
 
       // Docker events are relayed while connected.
       driver.emit({ action: "die", containerId: "1i1", dockerId: [...driver.containers.keys()][0]! });

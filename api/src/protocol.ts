@@ -7,7 +7,9 @@ import { healthCheckSchema } from "./stack.ts";
  * The agent protocol: JSON text frames over one websocket per host. The server sends `event`s
  * addressed to that agent; the agent answers each with exactly one `reply` carrying the event's id,
  * sends a `ping` every few seconds, and relays what Docker tells it. Every frame is validated with
- * these schemas on arrival; a frame that fails closes the connection.
+ * these schemas on arrival; a frame that fails closes the connection. The `data` of an event and of
+ * its reply is checked against that event's schemas in `agentEvents` (agent-events.ts): failing
+ * data gets an error reply, a failing reply rejects only its dispatch.
  */
 
 /** Docker labels that tie a container to its server record, so a restarted agent finds it again. */
@@ -136,7 +138,10 @@ export const eventNames = [
 /** A name of an event the server sends to agents. */
 export type EventName = (typeof eventNames)[number];
 
-/** Server to agent: work for this host. `agentId` qualifies every event with its addressee. */
+/**
+ * Server to agent: work for this host. `agentId` qualifies every event with its addressee; `data` is
+ * checked against the event's own schema by the agent (see `agentEvents`).
+ */
 export const serverEventSchema = z.strictObject({
   type: z.literal("event"),
   id: z.string(),
@@ -195,7 +200,7 @@ export const pingSchema = z.strictObject({
   loadBalancers: lbStatusSchema.optional(),
 });
 
-/** Agent to server: the answer to one event. */
+/** Agent to server: the answer to one event; the hub checks `data` against the event's reply schema. */
 export const replySchema = z.strictObject({
   type: z.literal("reply"),
   eventId: idString,

@@ -1,6 +1,7 @@
 // The agent websocket protocol with fake agents: events are addressed to one agent; a reply forged
 // by another agent (carrying the id of an event sent to someone else) closes the forger and resolves
-// nothing; garbage frames close only the sender, while HTTP and the other agents keep working.
+// nothing; a reply whose data fails its event's schema rejects that dispatch only; garbage frames
+// close only the sender, while HTTP and the other agents keep working.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { RunningServer } from "@corral/server";
 import { FakeAgent } from "./fake-agent.ts";
@@ -19,6 +20,9 @@ let projectA: ProjectFixture;
 let projectB: ProjectFixture;
 let bystander: FakeAgent;
 
+/** A container observation as an agent reports it. */
+const observed = { containerId: "1i7", dockerId: "d1i7", name: "web-1", state: "running" as const };
+
 /** Tracks whether a promise settled, and how. */
 function watch<T>(p: Promise<T>) {
   const state: { settled: boolean; value?: T; error?: unknown } = { settled: false };
@@ -32,8 +36,8 @@ function watch<T>(p: Promise<T>) {
 /** The bystander still answers events: its session was not disturbed. */
 async function bystanderWorks(): Promise<void> {
   expect(server.hub.isConnected(bystander.hostId)).toBe(true);
-  const reply = await server.hub.dispatch(bystander.hostId, "host.resync", { probe: 1 }, 3000);
-  expect(reply).toEqual({ handled: "host.resync" });
+  const reply = await server.hub.dispatch(bystander.hostId, "host.resync", {}, 3000);
+  expect(reply).toEqual({ containers: [] });
   expect((await admin.get("/v2-beta/projects")).status).toBe(200);
 }
 
@@ -55,11 +59,15 @@ describe("events and replies", () => {
   test("an event carries the addressee's agent id and its reply resolves the dispatch", async () => {
     const a = await FakeAgent.join(server.url, projectA.token);
     a.autoReply = false;
-    const pending = server.hub.dispatch(a.hostId, "host.resync", { x: 1 });
-    const event = await a.nextEvent("host.resync");
-    expect(event).toMatchObject({ type: "event", agentId: a.registration.agentId, data: { x: 1 } });
-    a.reply(event.id, { done: true });
-    expect(await pending).toEqual({ done: true });
+    const pending = server.hub.dispatch(a.hostId, "instance.inspect", { containerId: "1i7" });
+    const event = await a.nextEvent("instance.inspect");
+    expect(event).toMatchObject({
+      type: "event",
+      agentId: a.registration.agentId,
+      data: { containerId: "1i7" },
+    });
+    a.reply(event.id, observed);
+    expect(await pending).toEqual(observed);
     await a.close();
   });
 
@@ -89,7 +97,7 @@ describe("events and replies", () => {
     b.autoReply = false;
     const pending = watch(server.hub.dispatch(a.hostId, "host.resync", {}, 10_000));
     const event = await a.nextEvent("host.resync");
-    b.reply(event.id, { forged: true });
+    b.reply(event.id, { containers: [{ ...observed, name: "forged" }] });
     const closed = await b.closed();
     expect(closed.code).toBe(1008);
     // The forger's frame was handled before its socket closed: had it counted, A's dispatch would be settled.
@@ -98,9 +106,9 @@ describe("events and replies", () => {
     expect(a.closeInfo).toBeNull();
     expect(server.hub.isConnected(a.hostId)).toBe(true);
     expect(server.hub.isConnected(b.hostId)).toBe(false);
-    a.reply(event.id, { real: true });
+    a.reply(event.id, { containers: [observed] });
     await until("A's dispatch to settle", () => pending.settled);
-    expect(pending.value).toEqual({ real: true });
+    expect(pending.value).toEqual({ containers: [observed] });
     await bystanderWorks();
     await a.close();
   });
@@ -120,12 +128,49 @@ describe("events and replies", () => {
     const b = await FakeAgent.join(server.url, projectA.token);
     b.send({ type: "progress", eventId: event.id, message: "pulling" });
     expect((await b.closed()).code).toBe(1008);
-    a.reply(event.id, {});
+    a.reply(event.id, { containers: [] });
     await until("A's dispatch to settle", () => pending.settled);
     expect(pending.error).toBeUndefined();
     await a.close();
   });
 });
+
+describe("malformed replies", () => {
+  test("a reply whose data fails the event's schema rejects that dispatch only, and is counted", async () => {
+    const a = await FakeAgent.join(server.url, projectA.token);
+    a.autoReply = false;
+    const before = malformedCount(await metrics(), "instance.stats");
+    const pending = watch(server.hub.dispatch(a.hostId, "instance.stats", { containerId: "1i7" }, 10_000));
+    const event = await a.nextEvent("instance.stats");
+    a.reply(event.id, { cpuPercent: "lots", pids: 1 });
+    await until("the dispatch to settle", () => pending.settled);
+    expect(String(pending.error)).toContain("malformed reply: cpuPercent");
+    expect(malformedCount(await metrics(), "instance.stats")).toBe(before + 1);
+    // The session is untouched: the agent is still connected and its next reply counts.
+    expect(a.closeInfo).toBeNull();
+    expect(server.hub.isConnected(a.hostId)).toBe(true);
+    const next = server.hub.dispatch(a.hostId, "instance.inspect", { containerId: "1i7" }, 10_000);
+    a.reply((await a.nextEvent("instance.inspect")).id, observed);
+    expect(await next).toEqual(observed);
+    await bystanderWorks();
+    await a.close();
+  });
+});
+
+/** The server's Prometheus text. */
+async function metrics(): Promise<string> {
+  const res = await admin.get("/metrics");
+  expect(res.status).toBe(200);
+  return String(res.body);
+}
+
+/** The malformed-reply counter of one event in a Prometheus text (0 when absent). */
+function malformedCount(text: string, event: string): number {
+  const match = new RegExp(`^corral_agent_replies_malformed_total\\{event="${event}"\\} (\\d+)$`, "m").exec(
+    text,
+  );
+  return match ? Number(match[1]) : 0;
+}
 
 describe("garbage frames close only the sender", () => {
   const facts = { hostname: "h" };

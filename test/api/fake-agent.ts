@@ -61,12 +61,12 @@ export function dockerLike(containers: Map<string, Observed>): AutoReply {
   return (event) => {
     const data = event.data as { spec?: { containerId: string; name: string }; containerId?: string };
     const id = data.spec?.containerId ?? data.containerId ?? "";
-    if (!event.name.startsWith("instance.")) return { handled: event.name };
+    if (event.name === "host.resync") return { containers: [...containers.values()] };
     if (event.name === "instance.create") {
       containers.set(id, { containerId: id, dockerId: `d${id}`, name: data.spec!.name, state: "running" });
     } else if (event.name === "instance.remove") {
       containers.delete(id);
-      return {};
+      return { removed: true };
     } else if (containers.has(id)) {
       containers.get(id)!.state = event.name === "instance.stop" ? "exited" : "running";
     }

@@ -132,22 +132,17 @@ export function socketHandlers(deps: SocketDeps): WebSocketHandler<SocketData> {
 async function openStream(ws: ServerWebSocket<StreamSocketData>, hub: Hub): Promise<void> {
   const { grant } = ws.data;
   try {
-    const handle = await hub.openStream(
-      grant.hostId,
-      grant.kind === "logs" ? "instance.logs" : "instance.exec",
-      grant.data,
-      {
-        data: (chunk) => {
-          if (!ws.data.closed) ws.send(chunk);
-        },
-        end: (exitCode, error) => {
-          if (ws.data.closed) return;
-          ws.data.closed = true;
-          const reason = error ? `error: ${error}` : exitCode !== undefined ? `exit ${exitCode}` : "end";
-          ws.close(error ? 1011 : 1000, reason.slice(0, 120));
-        },
+    const handle = await hub.openStream(grant.hostId, grant.request, {
+      data: (chunk) => {
+        if (!ws.data.closed) ws.send(chunk);
       },
-    );
+      end: (exitCode, error) => {
+        if (ws.data.closed) return;
+        ws.data.closed = true;
+        const reason = error ? `error: ${error}` : exitCode !== undefined ? `exit ${exitCode}` : "end";
+        ws.close(error ? 1011 : 1000, reason.slice(0, 120));
+      },
+    });
     if (ws.data.closed) return handle.close();
     ws.data.handle = handle;
     for (const bytes of ws.data.early) handle.input(bytes);

@@ -1,5 +1,6 @@
 import { containerExecuteSchema, containerLogsSchema, formatId } from "@corral/api";
 import { randomToken } from "../auth/keys.ts";
+import type { StreamRequest } from "../hub/session.ts";
 import type { ContainerFields } from "../services/container-spec.ts";
 import { requireConnectedHost } from "../services/containers.ts";
 import { loadVisible, type VerbContext } from "../services/context.ts";
@@ -7,9 +8,9 @@ import { parseInput } from "../services/input.ts";
 
 /** A granted, not yet used, logs or exec session. */
 export interface StreamGrant {
-  kind: "logs" | "execute";
   hostId: string;
-  data: Record<string, unknown>;
+  /** The event that opens the stream on the host, and its data. */
+  request: StreamRequest;
   expires: number;
 }
 
@@ -31,27 +32,33 @@ export function openHostAccess(
   const row = loadVisible<ContainerFields>(ctx, "container", id);
   const hostId = requireConnectedHost(ctx, row);
   const common = { containerId: formatId("container", row.id), dockerId: row.data.externalId };
-  let data: Record<string, unknown>;
+  let request: StreamRequest;
   if (kind === "logs") {
     const input = parseInput(containerLogsSchema, body ?? {});
-    data = {
-      ...common,
-      follow: input.follow ?? true,
-      lines: input.lines ?? 100,
-      timestamps: input.timestamps ?? false,
+    request = {
+      name: "instance.logs",
+      data: {
+        ...common,
+        follow: input.follow ?? true,
+        lines: input.lines ?? 100,
+        timestamps: input.timestamps ?? false,
+      },
     };
   } else {
     const input = parseInput(containerExecuteSchema, body);
-    data = {
-      ...common,
-      command: input.command,
-      tty: input.tty ?? false,
-      attachStdin: input.attachStdin ?? true,
+    request = {
+      name: "instance.exec",
+      data: {
+        ...common,
+        command: input.command,
+        tty: input.tty ?? false,
+        attachStdin: input.attachStdin ?? true,
+      },
     };
   }
   sweep();
   const token = randomToken(32);
-  grants.set(token, { kind, hostId, data, expires: Date.now() + grantTtlMs });
+  grants.set(token, { hostId, request, expires: Date.now() + grantTtlMs });
   return { type: "hostAccess", token, url: `${base.replace(/^http/, "ws")}/v2-beta/streams?token=${token}` };
 }
 

@@ -2,9 +2,14 @@ import { randomUUID } from "node:crypto";
 import {
   type AgentFrame,
   agentFrameSchema,
+  describeIssue,
+  type EventData,
+  type EventName,
+  type EventReply,
   formatId,
   type IdType,
   maxFrameBytes,
+  parseEventReply,
   type ServerFrame,
 } from "@corral/api";
 import { AppError, createLogger } from "@corral/lib";
@@ -13,7 +18,7 @@ import type { Dispatcher } from "../services/context.ts";
 import type { Store } from "../store/store.ts";
 import { HostLiveness, type LivenessTimings } from "./liveness.ts";
 import { HubMetrics } from "./metrics.ts";
-import type { AgentSession, AgentSocketData, StreamSink } from "./session.ts";
+import type { AgentSession, AgentSocketData, StreamRequest, StreamSink } from "./session.ts";
 
 const log = createLogger("hub");
 
@@ -132,13 +137,16 @@ export class Hub implements Dispatcher {
     }
   }
 
-  /** Sends an event to a host's agent and resolves with its reply's data. */
-  dispatch(
+  /**
+   * Sends an event to a host's agent and resolves with its reply's data once that passed the event's
+   * reply schema. A malformed reply rejects this dispatch (logged and counted); the session stays up.
+   */
+  dispatch<N extends EventName>(
     hostId: string,
-    name: string,
-    data: Record<string, unknown>,
+    name: N,
+    data: EventData<N>,
     timeoutMs = 60_000,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<EventReply<N>> {
     if (this.store.inTransaction) return Promise.reject(outsideCommit(name));
     const session = this.sessions.get(hostId);
     if (!session)
@@ -149,8 +157,18 @@ export class Hub implements Dispatcher {
         session.pending.delete(id);
         reject(new AppError("Timeout", `host ${hostId} did not answer ${name} within ${timeoutMs} ms`));
       }, timeoutMs);
-      session.pending.set(id, { resolve, reject, timer, name });
-      this.send(session, { type: "event", id, agentId: session.agentId, name: name as never, data });
+      const accept = (reply: unknown) => {
+        const parsed = parseEventReply(name, reply);
+        if (parsed.success) return resolve(parsed.data);
+        const problem = describeIssue(parsed.error);
+        this.metrics.malformedReply(name);
+        log.warn("malformed reply", { hostId, event: name, error: problem });
+        reject(
+          new AppError("ServerError", `host ${hostId} answered ${name} with a malformed reply: ${problem}`),
+        );
+      };
+      session.pending.set(id, { name, accept, reject, timer });
+      this.send(session, { type: "event", id, agentId: session.agentId, name, data });
     });
   }
 
@@ -166,8 +184,7 @@ export class Hub implements Dispatcher {
   /** Opens a stream (logs, exec) on a host: sends the event and routes the agent's stream frames to `sink`. */
   async openStream(
     hostId: string,
-    name: "instance.logs" | "instance.exec",
-    data: Record<string, unknown>,
+    request: StreamRequest,
     sink: StreamSink,
   ): Promise<{ input(data: Uint8Array): void; close(): void }> {
     const session = this.sessions.get(hostId);
@@ -175,7 +192,7 @@ export class Hub implements Dispatcher {
     const streamId = randomUUID();
     session.streams.set(streamId, sink);
     try {
-      await this.dispatch(hostId, name, { ...data, streamId }, 30_000);
+      await this.dispatch(hostId, request.name, { ...request.data, streamId }, 30_000);
     } catch (e) {
       session.streams.delete(streamId);
       throw e;
@@ -223,7 +240,7 @@ export class Hub implements Dispatcher {
         }
         session.pending.delete(frame.eventId);
         clearTimeout(waiter.timer);
-        if (frame.ok) waiter.resolve(frame.data ?? {});
+        if (frame.ok) waiter.accept(frame.data ?? {});
         else waiter.reject(replyError(frame.error, waiter.name));
         return;
       }

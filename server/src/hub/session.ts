@@ -1,3 +1,4 @@
+import type { EventData, EventName } from "@corral/api";
 import type { ServerWebSocket } from "bun";
 
 /** Receives a stream's output (logs, exec) as the agent sends it. */
@@ -6,10 +7,19 @@ export interface StreamSink {
   end(exitCode?: number, error?: string): void;
 }
 
+/** The events that open a stream whose output follows their reply. */
+export type StreamEventName = "instance.logs" | "instance.exec";
+
+/** A stream to open on a host: its event and that event's data, less the stream id the hub assigns. */
+export type StreamRequest = {
+  [N in StreamEventName]: { name: N; data: Omit<EventData<N>, "streamId"> };
+}[StreamEventName];
+
 /** An event waiting for its reply. */
 export interface PendingReply {
-  name: string;
-  resolve(data: Record<string, unknown>): void;
+  name: EventName;
+  /** Takes the data of a successful reply; validates it before the dispatch resolves. */
+  accept(data: unknown): void;
   reject(error: Error): void;
   timer: ReturnType<typeof setTimeout>;
 }

@@ -1,4 +1,4 @@
-import { type ContainerObservation, formatId } from "@corral/api";
+import { type ContainerObservation, type EventReply, formatId } from "@corral/api";
 import { createLogger } from "@corral/lib";
 import { allocateAddress, markForeignAddress, requestedIpLabel } from "../network/allocation.ts";
 import type { Row } from "../store/rows.ts";
@@ -140,14 +140,19 @@ function hostExists(store: Store, hostId: string): boolean {
   return Boolean(host && host.state !== "removed");
 }
 
-function settle(store: Store, row: Row<ContainerFields>, reply: Record<string, unknown>): void {
-  if (row.state === "removing") {
+function settle(
+  store: Store,
+  row: Row<ContainerFields>,
+  reply: EventReply<(typeof transitions)[TransitionState]>,
+): void {
+  // The row's state chose the event: removing sent instance.remove, whose reply says `removed`.
+  if (row.state === "removing" || "removed" in reply) {
     store.update(row.id, { state: "removed", removed: Date.now(), data: { transitioningMessage: "" } }, [
       "removing",
     ]);
     return;
   }
-  const obs = reply as Partial<ContainerObservation> & { dockerId?: string };
+  const obs = reply;
   const running = obs.state === "running" || obs.state === "restarting";
   const next = running ? "running" : "stopped";
   const startCount = row.data.startCount + (running && row.state !== "stopping" ? 1 : 0);

@@ -1,4 +1,4 @@
-import { formatId } from "@corral/api";
+import { type EventData, type EventName, type EventReply, formatId } from "@corral/api";
 import { AppError } from "@corral/lib";
 import type { Principal } from "../auth/principal.ts";
 import { canAccessProject } from "../auth/principal.ts";
@@ -7,13 +7,16 @@ import type { Store } from "../store/store.ts";
 
 /** What a host-facing dispatcher offers the domain verbs (the hub implements it). */
 export interface Dispatcher {
-  /** Sends an event to the agent of `hostId` and resolves with its reply data. */
-  dispatch(
+  /**
+   * Sends an event to the agent of `hostId` and resolves with its reply data, validated against the
+   * event's reply schema (a malformed reply rejects).
+   */
+  dispatch<N extends EventName>(
     hostId: string,
-    name: string,
-    data: Record<string, unknown>,
+    name: N,
+    data: EventData<N>,
     timeoutMs?: number,
-  ): Promise<Record<string, unknown>>;
+  ): Promise<EventReply<N>>;
   /** True when the host's agent is connected now. */
   isConnected(hostId: string): boolean;
 }

@@ -1,0 +1,146 @@
+import { z } from "zod";
+import { containerObservationSchema, type EventName, instanceSpecSchema } from "./protocol.ts";
+
+/**
+ * The events the server sends to agents, each with the schema of its `data` and of the `data` of
+ * its successful reply. The envelope (`serverEventSchema`, `replySchema`) carries both as plain
+ * records; each side validates them against this map by event name: the agent before it touches
+ * Docker, the hub before the domain sees a reply.
+ *
+ * Data and reply objects are not strict: a newer server may send fields an older agent does not
+ * know (and a newer agent reply with more than an older server reads); unknown fields are dropped.
+ * Container observations stay strict, as they are in hello and ping frames.
+ */
+
+const streamId = z.string().min(1).max(64);
+
+/** `instance.start|stop|restart|remove|inspect|stats`: which container, and a stop timeout. */
+export const instanceRefDataSchema = z.object({
+  containerId: z.string().min(1).max(32),
+  // null when the server never learned the Docker id (create failed half-way); the label finds it then.
+  dockerId: z.string().min(1).max(128).nullish(),
+  timeoutSec: z.number().int().min(0).max(3600).optional(),
+});
+
+/** `instance.create`: the spec, and whether to start the container at once. */
+export const instanceCreateDataSchema = z.object({
+  spec: instanceSpecSchema,
+  start: z
+    .boolean()
+    .nullish()
+    .transform((v) => v ?? false),
+});
+
+/** `instance.logs`: a log stream request. */
+export const instanceLogsDataSchema = instanceRefDataSchema.extend({
+  streamId,
+  follow: z.boolean().default(false),
+  lines: z.number().int().min(0).max(1_000_000).optional(),
+  timestamps: z.boolean().default(false),
+});
+
+/** `instance.exec`: a command to run in the container, with its stream. */
+export const instanceExecDataSchema = instanceRefDataSchema.extend({
+  streamId,
+  command: z.array(z.string().max(8192)).min(1).max(256),
+  tty: z.boolean().default(false),
+  attachStdin: z.boolean().default(false),
+});
+
+/** `host.resync`: no input. */
+export const hostResyncDataSchema = z.object({});
+
+/** `instance.remove` answers that the container is gone (also when it was never there). */
+export const instanceRemoveReplySchema = z.object({ removed: z.literal(true) });
+
+/** `instance.stats` answers with one sample of the container's resource usage. */
+export const containerStatsSchema = z.object({
+  /** CPU use in percent of one core times the number of cores (Docker CLI semantics). */
+  cpuPercent: z.number().min(0),
+  /** Memory in use, bytes (page cache excluded). */
+  memoryUsage: z.number().min(0),
+  /** Memory limit, bytes. */
+  memoryLimit: z.number().min(0),
+  /** Bytes received on all interfaces. */
+  networkRxBytes: z.number().min(0),
+  /** Bytes sent on all interfaces. */
+  networkTxBytes: z.number().min(0),
+  /** Bytes read from block devices. */
+  blockReadBytes: z.number().min(0),
+  /** Bytes written to block devices. */
+  blockWriteBytes: z.number().min(0),
+  /** Number of processes. */
+  pids: z.number().int().min(0),
+});
+/** One sample of a container's resource usage. */
+export type ContainerStats = z.infer<typeof containerStatsSchema>;
+
+/** `instance.logs|exec` answer once the stream is open; its output follows as `stream` frames. */
+export const streamOpenedReplySchema = z.object({ streamId });
+
+/** `host.resync` answers with every container the agent manages. */
+export const hostResyncReplySchema = z.object({
+  containers: z.array(containerObservationSchema).max(10000),
+});
+
+/** What the map holds for one event. */
+interface EventSchemas {
+  data: z.ZodType<object>;
+  reply: z.ZodType<object>;
+}
+
+/** The agent protocol's one map: event name -> schema of its data and of its reply's data. */
+export const agentEvents = {
+  "instance.create": { data: instanceCreateDataSchema, reply: containerObservationSchema },
+  "instance.start": { data: instanceRefDataSchema, reply: containerObservationSchema },
+  "instance.stop": { data: instanceRefDataSchema, reply: containerObservationSchema },
+  "instance.restart": { data: instanceRefDataSchema, reply: containerObservationSchema },
+  "instance.remove": { data: instanceRefDataSchema, reply: instanceRemoveReplySchema },
+  "instance.inspect": { data: instanceRefDataSchema, reply: containerObservationSchema },
+  "instance.stats": { data: instanceRefDataSchema, reply: containerStatsSchema },
+  "instance.logs": { data: instanceLogsDataSchema, reply: streamOpenedReplySchema },
+  "instance.exec": { data: instanceExecDataSchema, reply: streamOpenedReplySchema },
+  "host.resync": { data: hostResyncDataSchema, reply: hostResyncReplySchema },
+} as const satisfies Record<EventName, EventSchemas>;
+
+type Events = typeof agentEvents;
+
+/** The data of event `N` as the server sends it (defaults not yet applied). */
+export type EventData<N extends EventName> = z.input<Events[N]["data"]>;
+/** The data of event `N` as the agent handles it, after validation. */
+export type ParsedEventData<N extends EventName> = z.output<Events[N]["data"]>;
+/** The reply data of event `N` as the agent sends it. */
+export type EventReplyInput<N extends EventName> = z.input<Events[N]["reply"]>;
+/** The reply data of event `N` as the server reads it, after validation. */
+export type EventReply<N extends EventName> = z.output<Events[N]["reply"]>;
+
+// The same map, typed so that indexing it with a generic name keeps that name's own types.
+const typedEvents: {
+  [N in EventName]: {
+    data: z.ZodType<ParsedEventData<N>, EventData<N>>;
+    reply: z.ZodType<EventReply<N>, EventReplyInput<N>>;
+  };
+} = agentEvents;
+
+/** Validates the data of a received event against its name's schema. */
+export function parseEventData<N extends EventName>(
+  name: N,
+  data: unknown,
+): z.ZodSafeParseResult<ParsedEventData<N>> {
+  return typedEvents[name].data.safeParse(data);
+}
+
+/** Validates the data of a successful reply against the schema of the event it answers. */
+export function parseEventReply<N extends EventName>(
+  name: N,
+  data: unknown,
+): z.ZodSafeParseResult<EventReply<N>> {
+  return typedEvents[name].reply.safeParse(data);
+}
+
+/** The first problem of a failed validation, naming the field: `spec.name: Invalid input: ...`. */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "invalid input";
+  return issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message;
+}

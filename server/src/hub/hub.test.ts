@@ -1,0 +1,205 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import type { ContainerObservation } from "@corral/api";
+import { isAppError } from "@corral/lib";
+import { FakeAgentSocket } from "../../testing/fake-agent-socket.ts";
+import { openDatabase } from "../store/db.ts";
+import { Store } from "../store/store.ts";
+import { Hub, type HubHandlers } from "./hub.ts";
+
+const ignore: HubHandlers = {
+  onHello: () => {},
+  onPing: () => {},
+  onContainerEvent: () => {},
+  onHealthEvent: () => {},
+};
+
+const observed: ContainerObservation = {
+  containerId: "1i7",
+  dockerId: "abc123",
+  name: "web-1",
+  state: "running",
+};
+
+const stats = {
+  cpuPercent: 2.5,
+  memoryUsage: 100,
+  memoryLimit: 1000,
+  networkRxBytes: 1,
+  networkTxBytes: 2,
+  blockReadBytes: 3,
+  blockWriteBytes: 4,
+  pids: 5,
+};
+
+let hubs: Hub[] = [];
+
+function setup() {
+  const store = new Store(openDatabase(":memory:"));
+  const hub = new Hub(store, ignore, {
+    pingIntervalMs: 1000,
+    reconnectingAfterMs: 60_000,
+    disconnectedAfterMs: 120_000,
+  });
+  hubs.push(hub);
+  const agent = new FakeAgentSocket(hub, "1h1", "1ag1").open();
+  return { hub, agent };
+}
+
+/** Settles a promise into a value or an error, so a test can look at either. */
+async function outcome<T>(p: Promise<T>): Promise<{ value?: T; error?: unknown }> {
+  try {
+    return { value: await p };
+  } catch (error) {
+    return { error };
+  }
+}
+
+afterEach(() => {
+  for (const hub of hubs) hub.stop();
+  hubs = [];
+});
+
+describe("Hub.dispatch", () => {
+  test("sends the event to the addressed agent and resolves with the validated reply", async () => {
+    const { hub, agent } = setup();
+    const pending = hub.dispatch("1h1", "instance.inspect", { containerId: "1i7" });
+    const event = agent.lastEvent();
+    expect(event).toMatchObject({ agentId: "1ag1", name: "instance.inspect", data: { containerId: "1i7" } });
+    agent.reply(event.id, observed);
+    expect(await pending).toEqual(observed);
+  });
+
+  test("fields the event's reply schema does not know are dropped before the domain sees them", async () => {
+    const { hub, agent } = setup();
+    const pending = hub.dispatch("1h1", "instance.stats", { containerId: "1i7" });
+    agent.reply(agent.lastEvent().id, { ...stats, extra: "from a newer agent" });
+    expect(await pending).toEqual(stats);
+  });
+
+  const malformed: [string, (hub: Hub) => Promise<unknown>, unknown, RegExp][] = [
+    [
+      "an observation without its Docker id",
+      (hub) => hub.dispatch("1h1", "instance.start", { containerId: "1i7" }),
+      { ...observed, dockerId: undefined },
+      /instance\.start with a malformed reply: dockerId: /,
+    ],
+    [
+      "stats with a string for a number",
+      (hub) => hub.dispatch("1h1", "instance.stats", { containerId: "1i7" }),
+      { ...stats, cpuPercent: "high" },
+      /instance\.stats with a malformed reply: cpuPercent: /,
+    ],
+    [
+      "an empty reply to a create",
+      (hub) => hub.dispatch("1h1", "instance.create", { spec: spec(), start: true }),
+      undefined,
+      /instance\.create with a malformed reply: containerId: /,
+    ],
+    [
+      "another event's reply shape",
+      (hub) => hub.dispatch("1h1", "instance.remove", { containerId: "1i7" }),
+      observed,
+      /instance\.remove with a malformed reply: removed: /,
+    ],
+  ];
+
+  test.each(malformed)(
+    "a malformed reply (%s) rejects that dispatch only, logged and counted",
+    async (_what, dispatch, data, message) => {
+      const { hub, agent } = setup();
+      const pending = dispatch(hub);
+      const name = agent.lastEvent().name;
+      agent.reply(agent.lastEvent().id, data);
+      const { value, error } = await outcome(pending);
+      expect(value).toBeUndefined();
+      expect(isAppError(error, "ServerError")).toBe(true);
+      expect((error as Error).message).toMatch(message);
+      expect(hub.metrics.malformedReplies.get(name)).toBe(1);
+      expect(hub.metrics.render(1)).toContain(`corral_agent_replies_malformed_total{event="${name}"} 1`);
+      // The session survives: not closed, not dropped, and its next reply resolves normally.
+      expect(agent.closed).toBeNull();
+      expect(hub.metrics.dropped).toBe(0);
+      expect(hub.isConnected("1h1")).toBe(true);
+      const next = hub.dispatch("1h1", "host.resync", {});
+      agent.reply(agent.lastEvent().id, { containers: [observed] });
+      expect(await next).toEqual({ containers: [observed] });
+    },
+  );
+
+  test("a failed reply rejects with the agent's error and is not counted as malformed", async () => {
+    const { hub, agent } = setup();
+    const pending = hub.dispatch("1h1", "instance.start", { containerId: "1i7" });
+    agent.receive({
+      type: "reply",
+      eventId: agent.lastEvent().id,
+      ok: false,
+      error: { code: "NotFound", message: "no such container" },
+    });
+    const { error } = await outcome(pending);
+    expect(isAppError(error, "NotFound")).toBe(true);
+    expect(hub.metrics.malformedReplies.size).toBe(0);
+  });
+
+  test("a second reply to an answered event closes the connection, as a reply to any unknown event", async () => {
+    const { hub, agent } = setup();
+    const pending = hub.dispatch("1h1", "instance.remove", { containerId: "1i7" });
+    const id = agent.lastEvent().id;
+    agent.reply(id, { removed: "yes" });
+    await outcome(pending);
+    agent.reply(id, { removed: true });
+    expect(agent.closed?.code).toBe(1008);
+    expect(hub.isConnected("1h1")).toBe(false);
+  });
+});
+
+describe("Hub.openStream", () => {
+  test("sends the stream event with the stream id it assigns, and routes the output", async () => {
+    const { hub, agent } = setup();
+    const chunks: string[] = [];
+    let ended: number | undefined;
+    const opening = hub.openStream(
+      "1h1",
+      { name: "instance.exec", data: { containerId: "1i7", command: ["ls"] } },
+      { data: (chunk) => chunks.push(chunk.toString()), end: (exitCode) => (ended = exitCode) },
+    );
+    const event = agent.lastEvent();
+    expect(event).toMatchObject({ name: "instance.exec", data: { containerId: "1i7", command: ["ls"] } });
+    const streamId = (event.data as { streamId: string }).streamId;
+    agent.reply(event.id, { streamId });
+    await opening;
+    agent.receive({ type: "stream", streamId, data: Buffer.from("hi\n").toString("base64") });
+    agent.receive({ type: "stream", streamId, end: true, exitCode: 0 });
+    expect(chunks).toEqual(["hi\n"]);
+    expect(ended).toBe(0);
+  });
+
+  test("a malformed reply to the stream event fails the open", async () => {
+    const { hub, agent } = setup();
+    const opening = hub.openStream(
+      "1h1",
+      { name: "instance.logs", data: { containerId: "1i7" } },
+      { data: () => {}, end: () => {} },
+    );
+    agent.reply(agent.lastEvent().id, {});
+    const { error } = await outcome(opening);
+    expect((error as Error).message).toMatch(/instance\.logs with a malformed reply: streamId: /);
+    expect(agent.closed).toBeNull();
+  });
+});
+
+function spec() {
+  return {
+    containerId: "1i7",
+    projectId: "1a1",
+    name: "web-1",
+    image: "corral/busybox:latest",
+    environment: {},
+    labels: {},
+    ports: [],
+    volumes: [],
+    networkMode: "managed",
+    tty: false,
+    stdinOpen: false,
+    pullPolicy: "missing" as const,
+  };
+}
