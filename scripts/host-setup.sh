@@ -26,8 +26,12 @@ if ! docker info >/dev/null 2>&1; then
   log "starting dockerd"
   mkdir -p /var/log
   # Its own session and process group: Ctrl-C on `npm start` (SIGINT to the foreground group) must
-  # not stop the engine and every container with it.
-  setsid nohup dockerd </dev/null >/var/log/corral-dockerd.log 2>&1 &
+  # not stop the engine and every container with it. No inherited descriptor either: a lock a caller
+  # holds (flock) would otherwise be held by the daemon for as long as it runs.
+  (
+    for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+    exec setsid nohup dockerd </dev/null >/var/log/corral-dockerd.log 2>&1
+  ) &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 0.5
