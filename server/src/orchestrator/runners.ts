@@ -40,14 +40,23 @@ async function waitReady(store: Store, id: number, indexes: number[], state: str
   return false;
 }
 
-/** Creates `count` units of the service's current version; returns their createIndexes. */
-function addUnits(store: Store, dispatcher: Dispatcher, svc: Row<ServiceFields>, count: number): number[] {
+/**
+ * Creates `count` units of the service's current version, the i-th on `hosts[i]` when given;
+ * returns their createIndexes.
+ */
+function addUnits(
+  store: Store,
+  dispatcher: Dispatcher,
+  svc: Row<ServiceFields>,
+  count: number,
+  hosts: (string | null)[] = [],
+): number[] {
   const view = new ProjectView(store, dispatcher, svc.projectId!);
   const stackName = view.stack(svc.data.stackId)?.name ?? "stack";
   const indexes: number[] = [];
   let next = svc.data.nextCreateIndex;
   for (let i = 0; i < count; i++) {
-    const placed = view.sched().place(unitRequest(svc, stackName, next));
+    const placed = view.sched().place(unitRequest(svc, stackName, next, hosts[i] ?? undefined));
     if (placed.hostId === null) {
       store.update(svc.id, { data: { schedulingMessage: summarizeReasons(placed.reasons) } });
       break;
@@ -87,8 +96,11 @@ async function runUpgradeLoop(store: Store, dispatcher: Dispatcher, id: number):
       if (old.length === 0 && fresh.length >= Math.min(want, svc.data.scale)) break;
       const batch = old.slice(0, batchSize);
       const toAdd = Math.max(0, Math.min(batchSize, want - fresh.length));
+      // A global service's new unit goes to the host of the old unit it replaces: left to the
+      // scheduler, it could land on another host and leave this one without its unit meanwhile.
+      const hosts = svc.data.global ? batch.map((u) => u.hostId) : [];
       if (startFirst) {
-        const indexes = addUnits(store, dispatcher, svc, toAdd);
+        const indexes = addUnits(store, dispatcher, svc, toAdd, hosts);
         if (indexes.length > 0 && !(await waitReady(store, id, indexes, "upgrading"))) {
           log.warn("new units did not become healthy; upgrade paused", { service: formatId("service", id) });
           store.update(id, {
@@ -111,7 +123,7 @@ async function runUpgradeLoop(store: Store, dispatcher: Dispatcher, id: number):
           ["running"],
           "stopping",
         );
-        const indexes = addUnits(store, dispatcher, svc, toAdd);
+        const indexes = addUnits(store, dispatcher, svc, toAdd, hosts);
         if (indexes.length > 0 && !(await waitReady(store, id, indexes, "upgrading"))) {
           store.update(id, {
             data: { transitioningMessage: "new containers did not become healthy; roll back or finish" },
