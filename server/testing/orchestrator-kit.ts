@@ -226,6 +226,14 @@ export class OrchestratorKit {
     }
   }
 
+  /**
+   * Calls `probe` after every committed change from now on, so a test sees every state the rows
+   * pass through (not only those left when a settle ends); returns a function that stops it.
+   */
+  watch(probe: () => void): () => void {
+    return this.store.onChange(probe);
+  }
+
   /** Services, their units and held events, one line each: for failure messages. */
   describe(): string {
     const lines: string[] = [];

@@ -52,6 +52,12 @@ function addUnits(
   hosts: (string | null)[] = [],
 ): number[] {
   const view = new ProjectView(store, dispatcher, svc.projectId!);
+  // Old units the upgrade stopped stay for a rollback, but a stopped container holds no host port
+  // (Docker binds it only while it runs): their replacements may take the ports they published.
+  for (const c of view.byService.get(formatId("service", svc.id)) ?? []) {
+    if (c.state === "stopped" && c.data.serviceVersion !== svc.data.version)
+      view.sched().release(formatId("container", c.id));
+  }
   const stackName = view.stack(svc.data.stackId)?.name ?? "stack";
   const indexes: number[] = [];
   let next = svc.data.nextCreateIndex;

@@ -79,7 +79,9 @@ test("a failed sidekick replaces its whole unit, primary included, on one host",
   const replacement = units.find((u) => u.createIndex === 4)!;
   expect(replacement.containers).toHaveLength(3);
   expect(new Set(replacement.containers.map((c) => c.data.hostId)).size).toBe(1);
-  expect(replacement.containers.every((c) => c.state === "running" || c.data.launchConfigName === "data")).toBe(true);
+  expect(
+    replacement.containers.every((c) => c.state === "running" || c.data.launchConfigName === "data"),
+  ).toBe(true);
   expect(kit.service("web").data.currentScale).toBe(3);
 });
 
