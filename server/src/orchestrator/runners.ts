@@ -78,6 +78,17 @@ function addUnits(
 }
 
 /**
+ * Pauses an upgrade whose new units no host can take (the reason is in schedulingMessage): going
+ * on would stop every old unit with nothing to replace them.
+ */
+function unplaced(store: Store, id: number): void {
+  log.warn("new units could not be placed; upgrade paused", { service: formatId("service", id) });
+  store.update(id, {
+    data: { transitioningMessage: "new containers could not be placed; roll back or finish" },
+  });
+}
+
+/**
  * In-service upgrade, batch by batch as Cattle did: with `startFirst`, start the new units, wait
  * until they are healthy, then stop the old ones; otherwise stop first. Old containers are stopped,
  * not deleted, so `rollback` can start them again; `finishupgrade` removes them. Cancelling moves
@@ -107,6 +118,7 @@ async function runUpgradeLoop(store: Store, dispatcher: Dispatcher, id: number):
       const hosts = svc.data.global ? batch.map((u) => u.hostId) : [];
       if (startFirst) {
         const indexes = addUnits(store, dispatcher, svc, toAdd, hosts);
+        if (indexes.length < toAdd) return unplaced(store, id);
         if (indexes.length > 0 && !(await waitReady(store, id, indexes, "upgrading"))) {
           log.warn("new units did not become healthy; upgrade paused", { service: formatId("service", id) });
           store.update(id, {
@@ -130,6 +142,7 @@ async function runUpgradeLoop(store: Store, dispatcher: Dispatcher, id: number):
           "stopping",
         );
         const indexes = addUnits(store, dispatcher, svc, toAdd, hosts);
+        if (indexes.length < toAdd) return unplaced(store, id);
         if (indexes.length > 0 && !(await waitReady(store, id, indexes, "upgrading"))) {
           store.update(id, {
             data: { transitioningMessage: "new containers did not become healthy; roll back or finish" },

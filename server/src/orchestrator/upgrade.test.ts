@@ -268,3 +268,30 @@ services:
   expect(new Set(units.filter((u) => u.version === "1").map((u) => u.hostId)).size).toBe(2);
   expect(kit.service("web").data.schedulingMessage ?? "").toBe("");
 });
+
+test.each([true, false])(
+  "new units no host can take pause the upgrade before more old units stop (start-first %p)",
+  async (startFirst) => {
+    const from = await deploy(3);
+    const svc = kit.service("web");
+    const launchConfig: LaunchConfig = {
+      ...svc.data.launchConfig!,
+      labels: { ...svc.data.launchConfig!.labels, "io.rancher.scheduler.affinity:host_label": "role=none" },
+    };
+    upgradeService(kit.ctx, formatId("service", svc.id), {
+      inServiceStrategy: { launchConfig, batchSize: 1, intervalMillis: 1000, startFirst },
+    });
+    await kit.until("the upgrade paused", () => kit.service("web").data.transitioningMessage);
+    await kit.advance(30_000);
+    const paused = kit.service("web");
+    expect(paused.state).toBe("upgrading");
+    expect(paused.data.schedulingMessage).toContain("role=none");
+    // Start-first stops nothing; stop-first stops its first batch only.
+    expect(primaryEvents(kit.agents.events.slice(from))).toEqual(startFirst ? [] : ["stop 1"]);
+    expect(serving()).toEqual({ old: startFirst ? 3 : 2, fresh: 0 });
+
+    rollbackService(kit.ctx, formatId("service", paused.id));
+    await kit.until("web active", () => kit.service("web").state === "active");
+    expect(serving()).toEqual({ old: 3, fresh: 0 });
+  },
+);
