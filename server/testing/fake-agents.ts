@@ -60,8 +60,11 @@ export type Misbehaviour =
   | { kind: "fail"; message: string; code?: ErrorCode }
   /** The event gets no answer until {@link FakeAgents.release} (an agent busy pulling an image). */
   | { kind: "hold" }
-  /** The container starts, then exits at once with this code (a crash-looping program). */
-  | { kind: "crash"; exitCode: number };
+  /**
+   * The container starts, then exits with this code: at once (the reply already says exited), or
+   * `afterMs` later with a Docker event (a program that dies shortly after it starts).
+   */
+  | { kind: "crash"; exitCode: number; afterMs?: number };
 
 interface Rule {
   match: EventMatch;
@@ -142,7 +145,7 @@ export class FakeAgents implements Dispatcher {
     }
     const does = this.misbehaviour(event);
     if (does?.kind === "fail") return Promise.reject(new AppError(does.code ?? "ServerError", does.message));
-    const run = () => this.perform(host, hostId, event, data, does?.kind === "crash" ? does.exitCode : null);
+    const run = () => this.perform(host, hostId, event, data, does?.kind === "crash" ? does : null);
     if (does?.kind === "hold") {
       return new Promise((resolve, reject) => this.held.push({ event, run, resolve, reject }));
     }
@@ -304,7 +307,7 @@ export class FakeAgents implements Dispatcher {
     hostId: string,
     event: SentEvent,
     data: Record<string, unknown>,
-    crashWith: number | null,
+    crash: { exitCode: number; afterMs?: number } | null,
   ): Record<string, unknown> {
     if (event.name === "instance.create") {
       const spec = instanceSpecSchema.parse(data.spec);
@@ -319,7 +322,7 @@ export class FakeAgents implements Dispatcher {
         };
         host.containers.set(c.containerId, c);
       }
-      if (data.start === true && c.state !== "running") this.start(hostId, c, crashWith);
+      if (data.start === true && c.state !== "running") this.start(hostId, c, crash);
       return observe(c);
     }
     if (event.name === "instance.remove") {
@@ -328,8 +331,7 @@ export class FakeAgents implements Dispatcher {
     }
     const c = host.containers.get(event.containerId);
     if (!c) throw new AppError("NotFound", `container ${event.containerId} not found on this host`);
-    if (event.name === "instance.start" || event.name === "instance.restart")
-      this.start(hostId, c, crashWith);
+    if (event.name === "instance.start" || event.name === "instance.restart") this.start(hostId, c, crash);
     else if (event.name === "instance.stop") {
       c.state = "exited";
       c.exitCode = 0;
@@ -339,15 +341,26 @@ export class FakeAgents implements Dispatcher {
     return observe(c);
   }
 
-  private start(hostId: string, c: FakeContainer, crashWith: number | null): void {
-    if (crashWith !== null) {
+  private start(
+    hostId: string,
+    c: FakeContainer,
+    crash: { exitCode: number; afterMs?: number } | null,
+  ): void {
+    if (crash && crash.afterMs === undefined) {
       c.state = "exited";
-      c.exitCode = crashWith;
+      c.exitCode = crash.exitCode;
       return;
     }
     c.state = "running";
     c.exitCode = undefined;
     if (c.checked) this.healthDue.push({ hostId, containerId: c.containerId });
+    if (crash) {
+      setTimeout(() => {
+        const host = this.hosts.get(hostId);
+        if (host?.connected && host.containers.get(c.containerId)?.state === "running")
+          this.exit(c.containerId, crash.exitCode);
+      }, crash.afterMs);
+    }
   }
 
   private find(containerId: string): { hostId: string; container: FakeContainer } {

@@ -95,10 +95,18 @@ test("an upgrade replaces each host's unit on that same host", async () => {
   await kit.settle();
   // Unit 1's replacement (createIndex 4) makes createIndex order differ from host order.
   const first = kit.units("monitor")[0]!;
-  kit.agents.exit(formatId("container", first.containers[0]!.id), 1);
-  kit.agents.misbehave({ name: "instance.start" }, { kind: "fail", message: "gone" }, 1);
-  await kit.advance(1100);
-  expect(kit.units("monitor").map((u) => u.createIndex)).toEqual([2, 3, 4]);
+  kit.agents.vanish(formatId("container", first.containers[0]!.id));
+  await kit.advance(3500);
+  kit.agents.ping(first.hostId!);
+  await kit.until(
+    "unit 1 replaced",
+    () =>
+      kit
+        .units("monitor")
+        .map((u) => u.createIndex)
+        .join() === "2,3,4",
+  );
+  expect(kit.units("monitor").find((u) => u.createIndex === 4)?.hostId).toBe(first.hostId);
 
   const svc = kit.service("monitor");
   const seen: string[] = [];
