@@ -55,6 +55,7 @@ export class OrchestratorKit {
   /** The context the domain verbs get (an admin). */
   readonly ctx: VerbContext;
   private changes = 0;
+  private closed = false;
   private readonly drainBefore = drainTimings.drainMs;
 
   private constructor(options: KitOptions) {
@@ -88,8 +89,10 @@ export class OrchestratorKit {
     return kit;
   }
 
-  /** Stops the orchestrator and puts real time back. */
+  /** Stops the orchestrator and puts real time back (once; later calls do nothing). */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.orchestrator.stop();
     drainTimings.drainMs = this.drainBefore;
     this.clock.restore();

@@ -8,7 +8,7 @@ import { OrchestratorKit } from "../../testing/orchestrator-kit.ts";
 import { upgradeService } from "../services/services.ts";
 
 let kit: OrchestratorKit;
-afterEach(() => kit.close());
+afterEach(() => kit?.close());
 
 const monitor = `version: '2'
 services:

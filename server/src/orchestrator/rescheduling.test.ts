@@ -9,7 +9,7 @@ import { OrchestratorKit } from "../../testing/orchestrator-kit.ts";
 import { evacuateHost } from "../services/hosts.ts";
 
 let kit: OrchestratorKit;
-afterEach(() => kit.close());
+afterEach(() => kit?.close());
 
 const compose = (healthCheck: boolean) => [
   `version: '2'

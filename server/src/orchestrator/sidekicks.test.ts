@@ -6,7 +6,7 @@ import { afterEach, expect, test } from "bun:test";
 import { OrchestratorKit } from "../../testing/orchestrator-kit.ts";
 
 let kit: OrchestratorKit;
-afterEach(() => kit.close());
+afterEach(() => kit?.close());
 
 const dockerCompose = `version: '2'
 services:

@@ -9,7 +9,7 @@ import { OrchestratorKit } from "../../testing/orchestrator-kit.ts";
 import { cancelUpgrade, finishUpgrade, rollbackService, upgradeService } from "../services/services.ts";
 
 let kit: OrchestratorKit;
-afterEach(() => kit.close());
+afterEach(() => kit?.close());
 
 const dockerCompose = `version: '2'
 services:
