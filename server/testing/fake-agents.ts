@@ -255,7 +255,11 @@ export class FakeAgents implements Dispatcher {
     this.reports.onHealthEvent(hostId, { type: "healthEvent", containerId, healthState });
   }
 
-  /** Delivers the health reports due since the last tick (containers that started with a check). */
+  /**
+   * Delivers the health reports due since the last tick: as the agent's checker does for every run
+   * of a checked container, `initializing` first, then what {@link health} says. They come after
+   * the start's reply, the later of the two orders the real agent may send them in.
+   */
   tick(): void {
     const due = this.healthDue;
     this.healthDue = [];
@@ -263,6 +267,7 @@ export class FakeAgents implements Dispatcher {
       const host = this.hosts.get(hostId);
       const container = host?.containers.get(containerId);
       if (!host?.connected || container?.state !== "running") continue;
+      this.reports.onHealthEvent(hostId, { type: "healthEvent", containerId, healthState: "initializing" });
       const state = this.health(container, hostId);
       if (state) this.reports.onHealthEvent(hostId, { type: "healthEvent", containerId, healthState: state });
     }
