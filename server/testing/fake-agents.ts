@@ -273,11 +273,6 @@ export class FakeAgents implements Dispatcher {
     }
   }
 
-  /** Events answered normally plus held ones still waiting: nothing else is in flight. */
-  get heldCount(): number {
-    return this.held.length;
-  }
-
   private record(hostId: string, name: string, data: Record<string, unknown>): SentEvent {
     const spec = (data.spec ?? {}) as { containerId?: string; name?: string };
     const containerId = String(spec.containerId ?? data.containerId ?? "");

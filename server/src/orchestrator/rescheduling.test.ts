@@ -129,3 +129,24 @@ test("while a host is disconnected, new units go to the connected hosts only", a
   expect((on[2] ?? 0) + (on[3] ?? 0)).toBe(5);
   expect(kit.agents.sent({ name: "instance.create", hostId: kit.hostIds[0]! })).toHaveLength(1);
 });
+
+test("a create cut off by its host's disconnection is sent again when the agent comes back", async () => {
+  kit = OrchestratorKit.start({ hosts: [{}] });
+  kit.agents.misbehave({ name: "instance.create" }, { kind: "hold" }, 1);
+  const [dc] = compose(false);
+  kit.createStack("shop", dc!);
+  await kit.settle();
+  expect(kit.agents.heldEvents()).toHaveLength(1);
+  kit.disconnectHost(kit.hostIds[0]!);
+  await kit.advance(30_000);
+  const [c] = kit.containers("web");
+  expect(c!.state).toBe("creating");
+  expect(c!.data.transitioningMessage).toContain("waiting for the host");
+  kit.reconnectHost(kit.hostIds[0]!);
+  await kit.settle();
+  expect(kit.agents.sent({ name: "instance.create" }).map((e) => e.containerId)).toEqual([
+    formatId("container", c!.id),
+    formatId("container", c!.id),
+  ]);
+  expect(kit.containers("web").map((x) => [x.id, x.state])).toEqual([[c!.id, "running"]]);
+});

@@ -152,3 +152,21 @@ services:
   expect(kit.service("db").data.schedulingMessage).toBe("");
   expect(kit.service("db").data.healthState).toBe("healthy");
 });
+
+test("units still being created count toward the scale: a slow create is not duplicated", async () => {
+  kit = OrchestratorKit.start();
+  kit.agents.misbehave({ name: "instance.create" }, { kind: "hold" });
+  const [dc, rc] = web(2);
+  kit.createStack("shop", dc!, rc);
+  await kit.advance(60_000);
+  // Only the first member of each unit is asked for; the sidekick follows once it exists.
+  expect(kit.agents.heldEvents().map((e) => e.containerName)).toEqual(["shop-web-1", "shop-web-2"]);
+  expect(kit.containers("web").map((c) => c.state)).toEqual(["creating", "creating", "creating", "creating"]);
+  expect(kit.service("web").data.healthState).toBe("initializing");
+  kit.agents.behave();
+  kit.agents.release();
+  await kit.settle();
+  expect(indexes()).toEqual([1, 2]);
+  expect(kit.agents.sent({ name: "instance.create" })).toHaveLength(4);
+  expect(kit.service("web").data.currentScale).toBe(2);
+});
