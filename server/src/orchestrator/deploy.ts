@@ -225,10 +225,18 @@ export async function transition(
     (to === "stopping" || to === "removing") &&
     drainTimings.drainMs > 0 &&
     containers.some((c) => c.state === "running");
+  // A new run of a checked container is not healthy until its checks say so: the health it had
+  // before would let a rollback or a rolling restart move on while the agent's first report of
+  // the new run is still on its way.
+  const rerun = to === "starting" || to === "restarting";
   store.transaction(() => {
     for (const c of containers) {
       const message = drain && c.state === "running" ? "draining" : "";
-      if (store.update(c.id, { state: to, data: { transitioningMessage: message } }, from)) moved.push(c.id);
+      const data = {
+        transitioningMessage: message,
+        ...(rerun && c.data.healthCheck ? { healthState: "initializing" } : {}),
+      };
+      if (store.update(c.id, { state: to, data }, from)) moved.push(c.id);
     }
   });
   if (drain && moved.length > 0) await sleep(drainTimings.drainMs);

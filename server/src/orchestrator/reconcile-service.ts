@@ -9,7 +9,7 @@ import { createUnit, removeUnits, transition } from "./deploy.ts";
 import { serviceHealth } from "./health.ts";
 import { unitRequest } from "./placement.ts";
 import type { ProjectView } from "./project-view.ts";
-import { groupUnits, judgeUnit, type Unit, unitHealthy } from "./units.ts";
+import { groupUnits, judgeUnit, type Unit, type UnitContainer, unitHealthy } from "./units.ts";
 
 const log = createLogger("orchestrator");
 
@@ -97,6 +97,7 @@ export function reconcileService(
   const quorumMet = current.filter(unitHealthy).length >= quorum;
   const kept: Unit[] = [];
   const doomed: Unit[] = [];
+  const stopped: UnitContainer[] = [];
   for (const unit of current) {
     const verdict = judgeUnit(unit, healthCheck, hosts, quorumMet);
     if (verdict.kind === "replace") {
@@ -104,8 +105,7 @@ export function reconcileService(
       doomed.push(unit);
       continue;
     }
-    if (verdict.kind === "start")
-      run(transition(store, dispatcher, verdict.containers, ["stopped"], "starting"));
+    if (verdict.kind === "start") stopped.push(...verdict.containers);
     kept.push(unit);
   }
   for (const c of doomed.flatMap((u) => u.containers)) view.sched().release(formatId("container", c.id));
@@ -126,6 +126,22 @@ export function reconcileService(
     status.transitioningMessage = `${failed.name}: ${failed.data.transitioningMessage || "failed"}`;
   }
   const waiting = retryAt > now;
+  // Containers that stopped on their own are started again under the same guard: at once the
+  // first time, then only once the delay has passed, so one that dies at every start is not
+  // restarted as fast as its host can start it. Activation starts what deactivation stopped.
+  if (stopped.length > 0 && !waiting) {
+    run(transition(store, dispatcher, stopped, ["stopped"], "starting"));
+    if (svc.state !== "activating") {
+      failureCount += 1;
+      retryAt = now + crashLoopDelay(failureCount);
+      const first = stopped[0]!;
+      Object.assign(status, {
+        failures: failureCount,
+        retryAt,
+        transitioningMessage: `${first.name}: exited with code ${first.data.exitCode ?? "unknown"}`,
+      });
+    }
+  }
 
   let nextIndex = svc.data.nextCreateIndex;
   const failures: string[] = [];
@@ -171,7 +187,8 @@ export function reconcileService(
     }
   }
   const patch: Record<string, unknown> = { ...status };
-  if (!failed && failureCount > 0 && kept.length >= desired && kept.every(unitHealthy)) {
+  // The count starts over once every unit has stayed up past the last delay.
+  if (!failed && failureCount > 0 && now >= retryAt && kept.length >= desired && kept.every(unitHealthy)) {
     Object.assign(patch, { failures: 0, retryAt: 0, transitioningMessage: "" });
   }
   if (nextIndex !== svc.data.nextCreateIndex) patch.nextCreateIndex = nextIndex;
@@ -183,7 +200,7 @@ export function reconcileService(
   }
   const fresh = store.get<ServiceFields>(svc.id) ?? svc;
   const statusChanged = writeStatus(store, fresh, current, desired);
-  return { changed: statusChanged || changed, ...(waiting ? { retryAt } : {}) };
+  return { changed: statusChanged || changed, ...(retryAt > now ? { retryAt } : {}) };
 }
 
 /** Writes currentScale and healthState when they changed. */

@@ -40,14 +40,29 @@ async function waitReady(store: Store, id: number, indexes: number[], state: str
   return false;
 }
 
-/** Creates `count` units of the service's current version; returns their createIndexes. */
-function addUnits(store: Store, dispatcher: Dispatcher, svc: Row<ServiceFields>, count: number): number[] {
+/**
+ * Creates `count` units of the service's current version, the i-th on `hosts[i]` when given;
+ * returns their createIndexes.
+ */
+function addUnits(
+  store: Store,
+  dispatcher: Dispatcher,
+  svc: Row<ServiceFields>,
+  count: number,
+  hosts: (string | null)[] = [],
+): number[] {
   const view = new ProjectView(store, dispatcher, svc.projectId!);
+  // Old units the upgrade stopped stay for a rollback, but a stopped container holds no host port
+  // (Docker binds it only while it runs): their replacements may take the ports they published.
+  for (const c of view.byService.get(formatId("service", svc.id)) ?? []) {
+    if (c.state === "stopped" && c.data.serviceVersion !== svc.data.version)
+      view.sched().release(formatId("container", c.id));
+  }
   const stackName = view.stack(svc.data.stackId)?.name ?? "stack";
   const indexes: number[] = [];
   let next = svc.data.nextCreateIndex;
   for (let i = 0; i < count; i++) {
-    const placed = view.sched().place(unitRequest(svc, stackName, next));
+    const placed = view.sched().place(unitRequest(svc, stackName, next, hosts[i] ?? undefined));
     if (placed.hostId === null) {
       store.update(svc.id, { data: { schedulingMessage: summarizeReasons(placed.reasons) } });
       break;
@@ -60,6 +75,17 @@ function addUnits(store: Store, dispatcher: Dispatcher, svc: Row<ServiceFields>,
   }
   store.update(svc.id, { data: { nextCreateIndex: next } });
   return indexes;
+}
+
+/**
+ * Pauses an upgrade whose new units no host can take (the reason is in schedulingMessage): going
+ * on would stop every old unit with nothing to replace them.
+ */
+function unplaced(store: Store, id: number): void {
+  log.warn("new units could not be placed; upgrade paused", { service: formatId("service", id) });
+  store.update(id, {
+    data: { transitioningMessage: "new containers could not be placed; roll back or finish" },
+  });
 }
 
 /**
@@ -87,8 +113,12 @@ async function runUpgradeLoop(store: Store, dispatcher: Dispatcher, id: number):
       if (old.length === 0 && fresh.length >= Math.min(want, svc.data.scale)) break;
       const batch = old.slice(0, batchSize);
       const toAdd = Math.max(0, Math.min(batchSize, want - fresh.length));
+      // A global service's new unit goes to the host of the old unit it replaces: left to the
+      // scheduler, it could land on another host and leave this one without its unit meanwhile.
+      const hosts = svc.data.global ? batch.map((u) => u.hostId) : [];
       if (startFirst) {
-        const indexes = addUnits(store, dispatcher, svc, toAdd);
+        const indexes = addUnits(store, dispatcher, svc, toAdd, hosts);
+        if (indexes.length < toAdd) return unplaced(store, id);
         if (indexes.length > 0 && !(await waitReady(store, id, indexes, "upgrading"))) {
           log.warn("new units did not become healthy; upgrade paused", { service: formatId("service", id) });
           store.update(id, {
@@ -111,7 +141,8 @@ async function runUpgradeLoop(store: Store, dispatcher: Dispatcher, id: number):
           ["running"],
           "stopping",
         );
-        const indexes = addUnits(store, dispatcher, svc, toAdd);
+        const indexes = addUnits(store, dispatcher, svc, toAdd, hosts);
+        if (indexes.length < toAdd) return unplaced(store, id);
         if (indexes.length > 0 && !(await waitReady(store, id, indexes, "upgrading"))) {
           store.update(id, {
             data: { transitioningMessage: "new containers did not become healthy; roll back or finish" },
