@@ -6,10 +6,15 @@
  */
 import {
   type ContainerObservation,
+  describeIssue,
   type ErrorCode,
+  type EventData,
+  type EventName,
+  type EventReply,
   type HostFacts,
   type healthStates,
   instanceSpecSchema,
+  parseEventReply,
   parseId,
 } from "@corral/api";
 import { AppError } from "@corral/lib";
@@ -136,8 +141,20 @@ export class FakeAgents implements Dispatcher {
     return this.hosts.get(hostId)?.connected ?? false;
   }
 
-  /** Sends an event to a host's agent (the Dispatcher contract). */
-  dispatch(hostId: string, name: string, data: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /**
+   * Sends an event to a host's agent (the Dispatcher contract); the reply passes the event's reply
+   * schema as the hub checks it, so a fake that answers wrongly fails the test that relies on it.
+   */
+  dispatch<N extends EventName>(hostId: string, name: N, data: EventData<N>): Promise<EventReply<N>> {
+    return this.deliver(hostId, name, data as Record<string, unknown>).then((reply) => {
+      const parsed = parseEventReply(name, reply);
+      if (!parsed.success)
+        throw new Error(`the fake agent answered ${name} wrongly: ${describeIssue(parsed.error)}`);
+      return parsed.data;
+    });
+  }
+
+  private deliver(hostId: string, name: string, data: Record<string, unknown>): Promise<unknown> {
     const host = this.hosts.get(hostId);
     const event = this.record(hostId, name, data);
     if (!host?.connected) {
