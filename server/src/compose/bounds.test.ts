@@ -17,7 +17,7 @@ describe("interpolation bounds", () => {
       dockerCompose: svc(`    environment:\n      BIG: "${"${V}".repeat(127)}"\n`),
       environment: { V: v },
     });
-    expect(spec.services[0]?.launchConfig.environment?.BIG).toHaveLength(127 * 1024);
+    expect(spec.services[0]?.launchConfig?.environment?.BIG).toHaveLength(127 * 1024);
   });
 
   test("a value past the per-value bound is refused at its key", () => {
@@ -59,7 +59,7 @@ describe("interpolation bounds", () => {
     // Within the bound, nested defaults still work.
     const ok = `${"${A:-".repeat(maxInterpolationDepth)}x${"}".repeat(maxInterpolationDepth)}`;
     const { spec } = parseStack({ dockerCompose: svc(`    command: "${ok}"\n`) });
-    expect(spec.services[0]?.launchConfig.command).toEqual(["x"]);
+    expect(spec.services[0]?.launchConfig?.command).toEqual(["x"]);
   });
 
   test("a malformed huge value is quoted in part, not whole, in the message", () => {
