@@ -5,7 +5,6 @@ import { agentReportHandlers } from "./agent-reports.ts";
 import { Authenticator } from "./auth/authenticate.ts";
 import { type BootstrapResult, bootstrap } from "./bootstrap.ts";
 import { createApp } from "./http/app.ts";
-import { maxBodyBytes } from "./http/body.ts";
 import { errorResponse } from "./http/errors.ts";
 import { refusal, secure } from "./http/gate.ts";
 import { resourceDefs } from "./http/resources/index.ts";
