@@ -72,6 +72,8 @@ function parse(buf: Buffer, closed: boolean): RawAnswer | undefined {
     headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
   }
   const rest = buf.subarray(end + 4);
+  // A switch to websocket has no body to wait for.
+  if (status === 101) return { status, headers, body: "", closed };
   const length = headers["content-length"];
   if (length !== undefined && rest.length < Number(length)) return undefined;
   if (length === undefined && !closed) return undefined;
