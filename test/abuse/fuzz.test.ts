@@ -20,7 +20,8 @@ import {
   startTestServer,
   until,
 } from "../api/harness.ts";
-import { describeRequest, type FuzzWorld, Rand, randomRequest } from "./fuzz-gen.ts";
+import { describeRequest, type FuzzWorld, randomRequest } from "./fuzz-requests.ts";
+import { Rand } from "./fuzz-values.ts";
 import { rssAfterGc, securityHeaders } from "./kit.ts";
 
 const seed = Number(process.env.CORRAL_FUZZ_SEED ?? 20261202);
