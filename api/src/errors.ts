@@ -4,6 +4,8 @@
  */
 export const errorStatus = {
   InvalidBodyContent: 400,
+  /** A header the request cannot be served with (a Host that is not a host[:port]). */
+  InvalidHeader: 400,
   InvalidFormat: 422,
   MissingRequired: 422,
   InvalidOption: 422,

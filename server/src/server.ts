@@ -5,7 +5,8 @@ import { agentReportHandlers } from "./agent-reports.ts";
 import { Authenticator } from "./auth/authenticate.ts";
 import { type BootstrapResult, bootstrap } from "./bootstrap.ts";
 import { createApp } from "./http/app.ts";
-import { maxBodyBytes } from "./http/body.ts";
+import { errorResponse } from "./http/errors.ts";
+import { refusal, secure } from "./http/gate.ts";
 import { resourceDefs } from "./http/resources/index.ts";
 import { type SocketData, socketHandlers, upgradeSocket } from "./http/sockets.ts";
 import { Subscribers } from "./http/subscribe.ts";
@@ -75,17 +76,26 @@ export function startServer(options: ServerOptions): RunningServer {
   const app = createApp({ store, auth, dispatcher: hub, settings, defs: resourceDefs, metrics });
   const subscribers = new Subscribers(store, new Map(resourceDefs.map((d) => [d.type as string, d])));
   const deps = { auth, hub, subscribers, store };
+  const publicOrigins = [new URL(settings.publicUrl).origin];
   const server: Server<SocketData> = Bun.serve<SocketData>({
     port: options.port,
     hostname: options.hostname ?? "0.0.0.0",
-    // Bun's own limit answers without our error body; ours (readJson) is the one clients meet.
-    maxRequestBodySize: maxBodyBytes * 64,
+    // Bun's development mode answers errors with a page of source paths and lines.
+    development: false,
+    // Bun's own 413 has no body: its bound is set far above ours (refusal() and readJson, 1 MiB) so
+    // clients meet ours. A refused body is not read: the 413 closes the connection.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: 120,
     fetch(req, srv) {
+      const refused = refusal(req, publicOrigins);
+      if (refused) return secure(errorResponse(refused));
       const upgraded = upgradeSocket(req, srv, deps);
-      if (upgraded !== undefined) return upgraded;
-      return app.fetch(req, { ip: () => srv.requestIP(req)?.address ?? "" });
+      if (upgraded !== undefined) return secure(upgraded);
+      const res = app.fetch(req, { ip: () => srv.requestIP(req)?.address ?? "" });
+      return res instanceof Promise ? res.then(secure) : secure(res);
     },
+    // Anything thrown outside Hono's own handler still gets the API's error body, never Bun's page.
+    error: (e) => secure(errorResponse(e)),
     websocket: socketHandlers(deps),
   });
   if (options.drainMs !== undefined) drainTimings.drainMs = options.drainMs;

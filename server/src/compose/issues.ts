@@ -27,14 +27,27 @@ export function formatIssue(i: Issue): string {
   return `${i.file}:${i.line}:${i.column}: ${i.path || "(top level)"}: ${i.message}`;
 }
 
+/**
+ * Most problems (and, apart, warnings) kept for the answer: a file of 500,000 bad values must not
+ * become a 50 MB error body. The count of the rest is still given.
+ */
+export const maxReportedIssues = 100;
+
 /** Everything found while parsing both files: we keep going after an error so users see them all. */
 export class Diagnostics {
   readonly issues: Issue[] = [];
   readonly warnings: string[] = [];
   private readonly seenWarnings = new Set<string>();
+  /** Problems found past {@link maxReportedIssues}. */
+  private moreIssues = 0;
+  private moreWarnings = 0;
 
   /** Adds an error. */
   error(file: string, at: Located, message: string): void {
+    if (this.issues.length >= maxReportedIssues) {
+      this.moreIssues++;
+      return;
+    }
     this.issues.push({ file, line: at.pos.line, column: at.pos.column, path: at.path, message });
   }
 
@@ -42,17 +55,24 @@ export class Diagnostics {
   warn(file: string, at: Located, message: string): void {
     const text = formatIssue({ file, line: at.pos.line, column: at.pos.column, path: at.path, message });
     if (this.seenWarnings.has(text)) return;
+    if (this.warnings.length >= maxReportedIssues) {
+      this.moreWarnings++;
+      if (this.moreWarnings === 1) this.warnings.push("more warnings not shown");
+      return;
+    }
     this.seenWarnings.add(text);
     this.warnings.push(text);
   }
 
-  /** Throws the one InvalidFormat error listing every issue, if there is any. */
+  /** Throws the one InvalidFormat error listing every issue (the first hundred), if there is any. */
   throwIfAny(): void {
     if (this.issues.length === 0) return;
     const sorted = [...this.issues].sort(
       (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column,
     );
-    throw new AppError("InvalidFormat", sorted.map(formatIssue).join("\n"), { detail: sorted });
+    const lines = sorted.map(formatIssue);
+    if (this.moreIssues > 0) lines.push(`... and ${this.moreIssues} more problems not shown`);
+    throw new AppError("InvalidFormat", lines.join("\n"), { detail: sorted });
   }
 }
 

@@ -2,8 +2,9 @@ import type { StackSpec } from "@corral/api";
 import { assemble } from "./assemble.ts";
 import { parseDockerCompose } from "./docker-compose.ts";
 import { interpolateTree, type Lookup } from "./interpolate.ts";
-import { Diagnostics, FileReporter } from "./issues.ts";
+import { Diagnostics, FileReporter, fileStart } from "./issues.ts";
 import { catalogDefaults, parseRancherCompose } from "./rancher-compose.ts";
+import { maxSpecBytes, overSizeAt } from "./spec-size.ts";
 import { buildUnits } from "./units.ts";
 import { loadYaml, type YNode } from "./yaml-tree.ts";
 
@@ -47,5 +48,13 @@ export function parseStackImpl(input: ParseStackInput): ParseStackResult {
   const spec = assemble({ docker, rancher, units, sidekickNames, rancherEntries, volumes: dc.volumes });
   diags.throwIfAny();
   if (!spec) throw new Error("compose: no spec and no issue (a bug)");
+  const over = overSizeAt(spec);
+  if (over !== null) {
+    docker.error(
+      fileStart,
+      `the stack expands to more than ${maxSpecBytes} bytes (reached at ${over.slice(0, 200)})`,
+    );
+    diags.throwIfAny();
+  }
   return { spec, warnings: diags.warnings };
 }

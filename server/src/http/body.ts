@@ -3,6 +3,12 @@ import { AppError } from "@corral/lib";
 /** The largest request body the API reads. */
 export const maxBodyBytes = 1024 * 1024;
 
+/** True for `application/json` and `application/<something>+json`, with or without parameters. */
+export function isJsonType(contentType: string): boolean {
+  const media = contentType.split(";")[0]!.trim().toLowerCase();
+  return media === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(media);
+}
+
 /**
  * Reads a JSON request body with a size limit. An empty body is `{}` where `allowEmpty` (actions),
  * otherwise an error; anything that is not JSON is InvalidBodyContent.
@@ -12,7 +18,7 @@ export async function readJson(req: Request, allowEmpty: boolean): Promise<unkno
   if (declared > maxBodyBytes)
     throw new AppError("TooLarge", `the body is larger than ${maxBodyBytes} bytes`);
   const type = req.headers.get("content-type");
-  if (type !== null && !/json/i.test(type) && declared > 0) {
+  if (type !== null && !isJsonType(type)) {
     throw new AppError("UnsupportedMediaType", `send application/json, not ${type.slice(0, 64)}`);
   }
   const bytes = await readLimited(req, maxBodyBytes);

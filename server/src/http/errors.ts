@@ -18,11 +18,14 @@ export function errorBody(e: unknown): ApiErrorBody {
   return { type: "error", status: 500, code: "ServerError", message: "internal error; see the server log" };
 }
 
-/** A JSON Response carrying an error body. */
+/**
+ * A JSON Response carrying an error body. A 413 also closes the connection: otherwise Bun reads the
+ * rest of the refused body (500 MB took 12 s) to keep the connection for the next request.
+ */
 export function errorResponse(e: unknown): Response {
   const body = errorBody(e);
-  return Response.json(body, {
-    status: body.status,
-    headers: body.status === 401 ? { "WWW-Authenticate": 'Basic realm="corral"' } : {},
-  });
+  const headers: Record<string, string> = {};
+  if (body.status === 401) headers["WWW-Authenticate"] = 'Basic realm="corral"';
+  if (body.status === 413) headers.Connection = "close";
+  return Response.json(body, { status: body.status, headers });
 }

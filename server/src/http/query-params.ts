@@ -1,6 +1,6 @@
 import { AppError } from "@corral/lib";
 import { type Filter, type FilterModifier, filterModifiers } from "../store/rows.ts";
-import type { ResourceDef } from "./definition.ts";
+import type { FieldDef, ResourceDef } from "./definition.ts";
 
 const reserved = new Set(["limit", "marker", "sort", "order", "include", "action", "projectId"]);
 
@@ -37,6 +37,8 @@ export function parseCollectionParams(def: ResourceDef, url: URL): CollectionPar
     }
     if (values.some((v) => v.length > 1024))
       throw new AppError("InvalidFormat", `${key}: filter value too long`);
+    if (modifier !== "null" && modifier !== "notnull")
+      checkFilterValues(key, def.fields[field]!, modifier, values);
     const badId = (v: string) => !/^1[a-z]{1,3}[0-9]{1,15}$/.test(v);
     if (field === "id" && modifier !== "null" && modifier !== "notnull" && values.some(badId)) {
       throw new AppError("InvalidOption", `${key}: not an id`);
@@ -63,4 +65,47 @@ export function parseCollectionParams(def: ResourceDef, url: URL): CollectionPar
     marker,
     ...(sortField || url.searchParams.has("order") ? { sort: { field: sortField ?? "id", order } } : {}),
   };
+}
+
+/**
+ * Refuses filter values the field's type cannot hold (`created_gt=abc`, `scale=many`): Rancher
+ * answers InvalidFormat for those, and InvalidOption for a value outside an enum, where matching
+ * nothing would hide the mistake.
+ */
+function checkFilterValues(key: string, field: FieldDef, modifier: FilterModifier, values: string[]): void {
+  // Substring modifiers take any text, whatever the type.
+  if (modifier === "prefix" || modifier === "like" || modifier === "notlike") return;
+  for (const v of values) {
+    if (field.type === "date" && !isDate(v))
+      throw new AppError(
+        "InvalidFormat",
+        `${key}: ${JSON.stringify(v.slice(0, 64))} is not a date (ISO 8601 or milliseconds)`,
+        {
+          detail: { field: key },
+        },
+      );
+    if (field.type === "int" && !/^-?\d{1,15}$/.test(v))
+      throw new AppError("InvalidFormat", `${key}: ${JSON.stringify(v.slice(0, 64))} is not an integer`, {
+        detail: { field: key },
+      });
+    if (field.type === "boolean" && v !== "true" && v !== "false")
+      throw new AppError("InvalidFormat", `${key}: ${JSON.stringify(v.slice(0, 64))} is not true or false`, {
+        detail: { field: key },
+      });
+    if (
+      field.type === "enum" &&
+      field.options &&
+      !field.options.includes(v) &&
+      (modifier === "eq" || modifier === "ne")
+    )
+      throw new AppError("InvalidOption", `${key}: must be one of ${field.options.join(", ")}`, {
+        detail: { field: key },
+      });
+  }
+}
+
+/** Milliseconds since the epoch, or a date Date.parse reads that starts like ISO 8601. */
+function isDate(v: string): boolean {
+  if (/^\d{1,15}$/.test(v)) return true;
+  return /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(Date.parse(v));
 }

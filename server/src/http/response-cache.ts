@@ -3,45 +3,116 @@ import type { Store } from "../store/store.ts";
 import type { ResourceDef } from "./definition.ts";
 import { present } from "./present.ts";
 
-/** How many collection pages are kept. */
-const maxPages = 1000;
+/**
+ * Bounds of the cache, in characters of JSON (one byte each for the ASCII that nearly all of it
+ * is). Hot answers (a resource, a page of the default 100 rows) are a few KB to a few hundred KB,
+ * so 32 MiB holds thousands of them; one answer above 4 MiB would push out hundreds of others to
+ * serve one client and is encoded afresh instead. Counting entries instead let 1,000 pages of
+ * 17.8 MB each stay (RSS 144 -> 670 MB).
+ */
+export const cacheLimits = { bytes: 32 * 1024 * 1024, entryBytes: 4 * 1024 * 1024 };
+
+interface Entry {
+  json: string;
+  /** The resource type whose changes make this entry stale. */
+  type: string;
+  /** The base URL a resource's links were written with. */
+  base?: string;
+}
 
 /**
  * Encoded answers kept between reads. A resource's JSON depends only on its row and the base URL, so
- * it is kept until the row changes; a collection page depends on the rows of one type, so it is kept
- * until any row of that type changes (a generation counter per type). Reads of an unchanged API then
- * cost a lookup instead of a query, a re-presentation and a re-encoding of every row.
+ * it is kept until the row changes; a collection page depends on the rows of one type, so every
+ * page of a type is dropped as soon as any row of that type changes. Reads of an unchanged API then
+ * cost a lookup instead of a query, a re-presentation and a re-encoding of every row. The least
+ * recently used entries go first once the cache holds {@link cacheLimits}.bytes.
  */
 export class ResponseCache {
-  private readonly rows = new Map<number, { base: string; json: string }>();
-  private readonly pages = new Map<string, { generation: number; json: string }>();
-  private readonly generations = new Map<string, number>();
+  /** In order of use, oldest first (a hit moves an entry to the end). */
+  private readonly entries = new Map<string, Entry>();
+  /** Keys of the pages of each type, to drop them when the type changes. */
+  private readonly pagesOf = new Map<string, Set<string>>();
+  private size = 0;
 
-  constructor(store: Store) {
+  constructor(
+    store: Store,
+    private readonly limits = cacheLimits,
+  ) {
     store.onChange(({ row }) => {
-      this.rows.delete(row.id);
-      this.generations.set(row.type, (this.generations.get(row.type) ?? 0) + 1);
+      this.drop(rowKey(row.id));
+      const pages = this.pagesOf.get(row.type);
+      if (!pages) return;
+      this.pagesOf.delete(row.type);
+      for (const key of pages) this.drop(key);
     });
+  }
+
+  /** Characters of JSON held now. */
+  get bytes(): number {
+    return this.size;
+  }
+
+  /** Number of answers held now. */
+  get count(): number {
+    return this.entries.size;
   }
 
   /** The JSON of one resource. */
   resource(def: ResourceDef, row: Row, base: string): string {
-    const hit = this.rows.get(row.id);
-    if (hit && hit.base === base) return hit.json;
+    const key = rowKey(row.id);
+    const hit = this.take(key);
+    // One entry per row: a read through another base URL replaces it.
+    if (hit !== undefined && hit.base === base) return hit.json;
     const json = JSON.stringify(present(def, row, base));
-    if (this.rows.size > 100_000) this.rows.clear();
-    this.rows.set(row.id, { base, json });
+    this.put(key, { json, type: row.type, base });
     return json;
   }
 
   /** The JSON of a collection page: `key` must name everything the page depends on besides its rows. */
   page(type: string, key: string, build: () => object): string {
-    const generation = this.generations.get(type) ?? 0;
-    const hit = this.pages.get(key);
-    if (hit && hit.generation === generation) return hit.json;
+    const pageKey = `p${key}`;
+    const hit = this.take(pageKey);
+    if (hit !== undefined) return hit.json;
     const json = JSON.stringify(build());
-    if (this.pages.size >= maxPages) this.pages.delete(this.pages.keys().next().value!);
-    this.pages.set(key, { generation, json });
+    if (this.put(pageKey, { json, type })) {
+      const pages = this.pagesOf.get(type) ?? new Set<string>();
+      pages.add(pageKey);
+      this.pagesOf.set(type, pages);
+    }
     return json;
   }
+
+  private take(key: string): Entry | undefined {
+    const hit = this.entries.get(key);
+    if (!hit) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, hit);
+    return hit;
+  }
+
+  /** Keeps an entry unless it is too big; evicts the oldest to make room. Answers whether it was kept. */
+  private put(key: string, entry: Entry): boolean {
+    this.drop(key);
+    const bytes = entry.json.length + key.length;
+    if (bytes > this.limits.entryBytes) return false;
+    while (this.size + bytes > this.limits.bytes && this.entries.size > 0) {
+      const oldest = this.entries.keys().next().value as string;
+      this.drop(oldest);
+    }
+    this.entries.set(key, entry);
+    this.size += bytes;
+    return true;
+  }
+
+  private drop(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.size -= entry.json.length + key.length;
+    if (key.startsWith("p")) this.pagesOf.get(entry.type)?.delete(key);
+  }
+}
+
+function rowKey(id: number): string {
+  return `r${id}`;
 }

@@ -4,19 +4,85 @@ import type { Store } from "../store/store.ts";
 /** Fields whose values never reach the audit log. */
 const secretFields = /secret|password|token|key$|privatekey|^cert$|^key$/i;
 
-/** Returns a copy of `value` with every secret-looking field replaced by "<redacted>". */
-export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 8) return "<deep>";
-  if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, depth + 1));
-  if (value && typeof value === "object") {
+/**
+ * What an audit row keeps of a request body. A refused 1 MiB body once made a ~890 KB row per
+ * request; a row is a record of who asked for what, and 16 KiB holds any ordinary body whole.
+ */
+export const auditLimits = {
+  /** Approximate JSON size of the copy. */
+  bytes: 16 * 1024,
+  /** Keys kept of one object, items of one array. */
+  keys: 100,
+  items: 100,
+  /** Characters kept of one string. */
+  string: 4096,
+  depth: 8,
+};
+
+/** A body as an audit row keeps it. */
+export interface AuditCopy {
+  value: unknown;
+  /** True when anything was cut (each cut is marked where it happened). */
+  truncated: boolean;
+}
+
+/**
+ * Returns a bounded copy of `value` with every secret-looking field replaced by "<redacted>".
+ * Past {@link auditLimits} it cuts, marking each cut in place: a string ends with
+ * "...(+N chars)", an object gets a "..." key saying how many keys were left out, an array a last
+ * item saying how many items were, and a value nested too deep becomes "<deep>".
+ */
+export function auditCopy(value: unknown): AuditCopy {
+  let left = auditLimits.bytes;
+  let truncated = false;
+  const copy = (v: unknown, depth: number): unknown => {
+    if (typeof v === "string") {
+      const keep = Math.max(0, Math.min(v.length, auditLimits.string, left - 2));
+      left -= keep + 2;
+      if (keep === v.length) return v;
+      truncated = true;
+      return `${v.slice(0, keep)}...(+${v.length - keep} chars)`;
+    }
+    if (v === null || typeof v !== "object") {
+      left -= 8;
+      return v;
+    }
+    if (depth >= auditLimits.depth) {
+      truncated = true;
+      left -= 8;
+      return "<deep>";
+    }
+    left -= 2;
+    if (Array.isArray(v)) {
+      const out: unknown[] = [];
+      for (const item of v) {
+        if (out.length >= auditLimits.items || left <= 0) break;
+        out.push(copy(item, depth + 1));
+      }
+      if (out.length < v.length) {
+        truncated = true;
+        out.push(`...(+${v.length - out.length} items)`);
+      }
+      return out;
+    }
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = secretFields.test(k) && k !== "publicValue" ? "<redacted>" : redact(v, depth + 1);
+    const keys = Object.keys(v);
+    let kept = 0;
+    for (const k of keys) {
+      if (kept >= auditLimits.keys || left <= 0) break;
+      left -= Math.min(k.length, 256) + 3;
+      const item = (v as Record<string, unknown>)[k];
+      out[k.slice(0, 256)] =
+        secretFields.test(k) && k !== "publicValue" ? "<redacted>" : copy(item, depth + 1);
+      kept++;
+    }
+    if (kept < keys.length) {
+      truncated = true;
+      out["..."] = `+${keys.length - kept} keys`;
     }
     return out;
-  }
-  if (typeof value === "string" && value.length > 4096) return `${value.slice(0, 4096)}...`;
-  return value;
+  };
+  return { value: copy(value, 0), truncated };
 }
 
 /** One audit entry. */
@@ -34,6 +100,7 @@ export interface AuditEntry {
 
 /** Writes an audit row (call inside the verb's transaction so both land or neither does). */
 export function writeAudit(store: Store, entry: AuditEntry): void {
+  const kept = auditCopy(entry.requestObject);
   store.insert("auditLog", {
     projectId: entry.projectId,
     state: "active",
@@ -45,7 +112,8 @@ export function writeAudit(store: Store, entry: AuditEntry): void {
       eventType: entry.eventType,
       resourceType: entry.resourceType,
       resourceId: entry.resourceId,
-      requestObject: redact(entry.requestObject),
+      requestObject: kept.value,
+      requestObjectTruncated: kept.truncated,
       responseCode: entry.responseCode,
       description: entry.description ?? "",
     },

@@ -16,6 +16,7 @@ export const auditLogResource: ResourceDef = {
     resourceType: { type: "string", filter: true },
     resourceId: { type: "string", filter: true },
     requestObject: { type: "json" },
+    requestObjectTruncated: { type: "boolean", filter: true },
     responseCode: { type: "int", filter: true },
     description: { type: "string" },
   },
