@@ -15,6 +15,7 @@ import { StatePublisher } from "./network/publisher.ts";
 import { drainTimings } from "./orchestrator/deploy.ts";
 import { Orchestrator } from "./orchestrator/orchestrator.ts";
 import { resumeRunners } from "./orchestrator/runners.ts";
+import { securePrivateFolder } from "./store/data-folder.ts";
 import { openDatabase } from "./store/db.ts";
 import { Store } from "./store/store.ts";
 
@@ -24,7 +25,7 @@ const log = createLogger("server");
 export interface ServerOptions {
   port: number;
   hostname?: string;
-  /** Folder for the SQLite store and the admin key file; `null` keeps everything in memory. */
+  /** Folder for the SQLite store and the admin key file, made private (0700, files 0600) at start; `null` keeps everything in memory. */
   dataDir: string | null;
   timings?: Partial<LivenessTimings>;
   env?: Record<string, string | undefined>;
@@ -49,6 +50,7 @@ export interface RunningServer {
 
 /** Opens the store, bootstraps the first admin and environment, and serves the API and websockets. */
 export function startServer(options: ServerOptions): RunningServer {
+  if (options.dataDir) securePrivateFolder(options.dataDir);
   const db = openDatabase(options.dataDir ? join(options.dataDir, "corral.db") : ":memory:");
   const store = new Store(db);
   const admin = bootstrap(store, options.dataDir, options.env ?? process.env);
