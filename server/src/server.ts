@@ -3,6 +3,7 @@ import { createLogger } from "@corral/lib";
 import type { Server } from "bun";
 import { agentReportHandlers } from "./agent-reports.ts";
 import { Authenticator } from "./auth/authenticate.ts";
+import type { FailureLimits } from "./auth/rate-limit.ts";
 import { type BootstrapResult, bootstrap } from "./bootstrap.ts";
 import { createApp } from "./http/app.ts";
 import { maxBodyBytes } from "./http/body.ts";
@@ -33,6 +34,8 @@ export interface ServerOptions {
   resyncMs?: number;
   /** How long service containers drain (out of DNS and load balancers) before they stop (default 3 s). */
   drainMs?: number;
+  /** Failed authentications allowed per client address and per access key (default: 20, then 5/s). */
+  authFailureLimits?: FailureLimits;
 }
 
 /** A running server. */
@@ -71,7 +74,7 @@ export function startServer(options: ServerOptions): RunningServer {
     timings,
   );
   publisher = new StatePublisher(store, hub);
-  const auth = new Authenticator(store);
+  const auth = new Authenticator(store, options.authFailureLimits);
   const settings = { publicUrl: `http://localhost:${options.port}` };
   const metrics = () => hub!.metrics.render(hub!.connectedCount);
   const app = createApp({ store, auth, dispatcher: hub, settings, defs: resourceDefs, metrics });

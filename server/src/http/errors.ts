@@ -18,11 +18,12 @@ export function errorBody(e: unknown): ApiErrorBody {
   return { type: "error", status: 500, code: "ServerError", message: "internal error; see the server log" };
 }
 
-/** A JSON Response carrying an error body. */
+/** A JSON Response carrying an error body (with Retry-After when the error says how long to wait). */
 export function errorResponse(e: unknown): Response {
   const body = errorBody(e);
-  return Response.json(body, {
-    status: body.status,
-    headers: body.status === 401 ? { "WWW-Authenticate": 'Basic realm="corral"' } : {},
-  });
+  const headers: Record<string, string> =
+    body.status === 401 ? { "WWW-Authenticate": 'Basic realm="corral"' } : {};
+  const wait = (body.detail as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  if (typeof wait === "number") headers["Retry-After"] = String(wait);
+  return Response.json(body, { status: body.status, headers });
 }
