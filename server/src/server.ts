@@ -56,7 +56,14 @@ export function startServer(options: ServerOptions): RunningServer {
   if (options.dataDir) securePrivateFolder(options.dataDir);
   const db = openDatabase(options.dataDir ? join(options.dataDir, "corral.db") : ":memory:");
   const store = new Store(db);
-  const admin = bootstrap(store, options.dataDir, options.env ?? process.env);
+  let admin: BootstrapResult;
+  try {
+    admin = bootstrap(store, options.dataDir, options.env ?? process.env);
+  } catch (e) {
+    // Refused settings (a short admin secret): nothing else has started, only the store to close.
+    db.close();
+    throw e;
+  }
   const timings = { ...defaultTimings, ...options.timings };
   let hub: Hub | null = null;
   let publisher: StatePublisher | null = null;
