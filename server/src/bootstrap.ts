@@ -6,7 +6,7 @@ import { checkSecret, hashSecret, newKeyPair, randomToken } from "./auth/keys.ts
 import type { AccountFields } from "./services/accounts.ts";
 import { type ApiKeyData, insertApiKey } from "./services/api-keys.ts";
 import type { ProjectFields } from "./services/context.ts";
-import { insertRegistrationToken, type RegistrationTokenFields } from "./services/registration.ts";
+import { insertRegistrationToken, type RegistrationTokenFields } from "./services/registration-tokens.ts";
 import type { Row } from "./store/rows.ts";
 import type { Store } from "./store/store.ts";
 

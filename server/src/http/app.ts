@@ -56,8 +56,10 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
   app.post("/v2-beta/register", async (c) => {
     const body = await readJson(c.req.raw, false);
     const ip = c.env?.ip() ?? "";
-    // A wrong token counts as a failed attempt of this address.
-    const result = deps.auth.guard(ip, () => registerHost(deps.store, body, ip));
+    // A wrong token counts as a failed attempt of this address; a host's own key is checked only
+    // when its uuid is taken (see registerHost).
+    const claim = () => deps.auth.authenticate(c.req.header("authorization"), ip);
+    const result = deps.auth.guard(ip, () => registerHost(deps.store, body, ip, claim));
     writeAudit(deps.store, {
       principal: null,
       clientIp: ip,
