@@ -26,7 +26,10 @@ const log = createLogger("server");
 export interface ServerOptions {
   port: number;
   hostname?: string;
-  /** Folder for the SQLite store and the admin key file, made private (0700, files 0600) at start; `null` keeps everything in memory. */
+  /**
+   * Folder for the SQLite store and the admin key file, made private (0700, files 0600) at start;
+   * `null` keeps everything in memory.
+   */
   dataDir: string | null;
   timings?: Partial<LivenessTimings>;
   env?: Record<string, string | undefined>;
