@@ -19,7 +19,7 @@ function setup() {
 /** The HTTP status of what authenticate does: 200 (a principal), 401 (null) or the error's. */
 function status(auth: Authenticator, header: string | null, ip: string): number {
   try {
-    return auth.authenticate(header, ip) ? 200 : 401;
+    return auth.authenticate(header, () => ip) ? 200 : 401;
   } catch (e) {
     if (e instanceof AppError) return e.status;
     throw e;
@@ -50,6 +50,22 @@ describe("Authenticator", () => {
     expect(status(auth, right, "10.0.1.1")).toBe(200);
     // A cached right guess from elsewhere is refused like a wrong one.
     expect(status(auth, right, "10.0.3.1")).toBe(429);
+  });
+
+  test("a cached verdict looks the client address up only while some address or key waits", () => {
+    const { auth, right, wrong } = setup();
+    let lookups = 0;
+    const ip = () => {
+      lookups++;
+      return "10.0.6.1";
+    };
+    expect(auth.authenticate(right, ip)).not.toBeNull();
+    expect(lookups).toBe(1);
+    for (let i = 0; i < 5; i++) auth.authenticate(right, ip);
+    expect(lookups).toBe(1);
+    for (let i = 0; i < 3; i++) status(auth, wrong, "10.0.6.2");
+    auth.authenticate(right, ip);
+    expect(lookups).toBe(2);
   });
 
   test("an old unsalted digest is replaced on its first successful use", () => {

@@ -28,6 +28,23 @@ describe("FailureLimiter", () => {
     expect(limits.waitSeconds("ip:a")).toBe(1);
   });
 
+  test("anyWaiting is true from the first empty bucket until the last one has a token again", () => {
+    const { clock, limits } = limiter({ perSecond: 1, burst: 2 });
+    expect(limits.anyWaiting()).toBe(false);
+    limits.fail("ip:a");
+    expect(limits.anyWaiting()).toBe(false);
+    limits.fail("ip:a");
+    expect(limits.anyWaiting()).toBe(true);
+    clock.ms += 500;
+    limits.fail("ip:b");
+    limits.fail("ip:b");
+    clock.ms += 600;
+    expect(limits.waitSeconds("ip:a")).toBe(0);
+    expect(limits.anyWaiting()).toBe(true);
+    clock.ms += 400;
+    expect(limits.anyWaiting()).toBe(false);
+  });
+
   test("buckets are separate, and the wait is rounded up to whole seconds", () => {
     const { clock, limits } = limiter({ perSecond: 0.25, burst: 2 });
     limits.fail("ip:a");

@@ -24,6 +24,8 @@ const maxBuckets = 50_000;
  */
 export class FailureLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** When the last bucket that must wait will have a token again: until then, someone waits. */
+  private quietAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly limits: FailureLimits = defaultFailureLimits,
@@ -37,12 +39,23 @@ export class FailureLimiter {
     return Math.max(1, Math.ceil((1 - tokens) / this.limits.perSecond));
   }
 
+  /**
+   * True when some bucket may be waiting now. False means no key waits, so a caller can skip
+   * working out which keys a request has (the client address costs a lookup per request).
+   */
+  anyWaiting(): boolean {
+    return this.now() < this.quietAt;
+  }
+
   /** Counts one failure of `key`. */
   fail(key: string): void {
     const tokens = Math.max(0, this.tokens(key) - 1);
+    const now = this.now();
     // Re-inserted, so the map's order is least recently failed first.
     this.buckets.delete(key);
-    this.buckets.set(key, { tokens, at: this.now() });
+    this.buckets.set(key, { tokens, at: now });
+    if (tokens < 1)
+      this.quietAt = Math.max(this.quietAt, now + ((1 - tokens) / this.limits.perSecond) * 1000);
     if (this.buckets.size > maxBuckets) this.prune();
   }
 

@@ -58,7 +58,7 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
     const ip = c.env?.ip() ?? "";
     // A wrong token counts as a failed attempt of this address; a host's own key is checked only
     // when its uuid is taken (see registerHost).
-    const claim = () => deps.auth.authenticate(c.req.header("authorization"), ip);
+    const claim = () => deps.auth.authenticate(c.req.header("authorization"), () => ip);
     const result = deps.auth.guard(ip, () => registerHost(deps.store, body, ip, claim));
     writeAudit(deps.store, {
       principal: null,
@@ -90,7 +90,7 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
   });
 
   app.get("/metrics", (c) => {
-    const principal = deps.auth.authenticate(c.req.header("authorization"), c.env?.ip() ?? "");
+    const principal = deps.auth.authenticate(c.req.header("authorization"), () => c.env?.ip() ?? "");
     if (!principal)
       throw new AppError("Unauthorized", "send an admin API key with HTTP Basic authentication");
     if (principal.kind !== "admin") throw new AppError("PermissionDenied", "metrics need an admin key");
@@ -98,7 +98,7 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
   });
 
   app.use("/v2-beta/*", async (c, next) => {
-    const principal = deps.auth.authenticate(c.req.header("authorization"), c.env?.ip() ?? "");
+    const principal = deps.auth.authenticate(c.req.header("authorization"), () => c.env?.ip() ?? "");
     if (!principal) throw new AppError("Unauthorized", "send an API key with HTTP Basic authentication");
     if (
       principal.kind === "agent" &&

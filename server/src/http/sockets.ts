@@ -61,7 +61,7 @@ export function upgradeSocket(
     } else {
       const principal = deps.auth.authenticate(
         req.headers.get("authorization"),
-        server.requestIP(req)?.address ?? "",
+        () => server.requestIP(req)?.address ?? "",
       );
       if (!principal) throw new AppError("Unauthorized", "send an API key with HTTP Basic authentication");
       if (path === agentPaths.connect) {
