@@ -12,7 +12,7 @@ const legacyDigest = /^[0-9a-f]{64}$/;
  * so what a stored digest needs is a salt (equal secrets give unequal digests, and no table
  * precomputed for one database fits another), not a slow function. A slow password hash would make
  * every uncached verification, which is what each failed guess is, cost the server milliseconds of
- * CPU (light scrypt, N=2^10: ~1-7 ms here against ~2-10 µs for this; BENCHMARKS.md), turning
+ * CPU (scrypt N=2^10: ~2 ms, N=2^14: ~44 ms, against ~2.5 µs for this; BENCHMARKS.md 13), turning
  * guessing into a way to load it. Secrets a person chooses (CORRAL_ADMIN_SECRET_KEY) must have 16
  * characters or more, and failed attempts are limited per key and per address (rate-limit.ts).
  */
