@@ -24,7 +24,7 @@ const services = Number(process.argv[2] ?? 1000);
 const runs = Number(process.argv[3] ?? 5);
 const env = {
   CORRAL_ADMIN_ACCESS_KEY: "benchadmin",
-  CORRAL_ADMIN_SECRET_KEY: "benchsecret",
+  CORRAL_ADMIN_SECRET_KEY: "benchsecret-0123456789",
   CORRAL_LOG_LEVEL: "warn",
 };
 process.env.CORRAL_LOG_LEVEL = "warn";

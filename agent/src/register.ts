@@ -23,6 +23,10 @@ export function baseUrl(url: string): string {
 /**
  * Registers this host with a token (Rancher style): POST /v2-beta/register with the host's uuid,
  * and returns the state updated with the host id and the agent's own key pair.
+ *
+ * A host that joined this same server before sends its agent key too (HTTP Basic): the server lets
+ * a registered uuid join again only with the host's own key, so a token alone cannot take a host
+ * over. The key goes only to the server it was issued by (same URL), never to another one.
  */
 export async function register(state: AgentState, options: RegisterOptions): Promise<AgentState> {
   const body: Record<string, unknown> = {
@@ -31,11 +35,14 @@ export async function register(state: AgentState, options: RegisterOptions): Pro
     uuid: state.uuid,
   };
   if (options.labels && Object.keys(options.labels).length > 0) body.labels = options.labels;
+  const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
+  if (state.accessKey && state.secretKey && state.url && baseUrl(state.url) === baseUrl(options.url))
+    headers.authorization = `Basic ${Buffer.from(`${state.accessKey}:${state.secretKey}`).toString("base64")}`;
   let response: Response;
   try {
     response = await fetch(`${baseUrl(options.url)}${agentPaths.register}`, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
+      headers,
       body: JSON.stringify(body),
       signal: options.signal,
     });

@@ -12,11 +12,17 @@ import {
 } from "@corral/api";
 import type { ServerWebSocket } from "bun";
 import { FakeDriver } from "./fake-driver.ts";
+import { register } from "./register.ts";
 import { connectUrl, runAgent } from "./run-agent.ts";
 
 /** A tiny stand-in for the Corral server: the register endpoint and the agent websocket. */
 function fakeServer() {
-  const registrations: { uuid: string; token: string; labels?: Record<string, string> }[] = [];
+  const registrations: {
+    uuid: string;
+    token: string;
+    labels?: Record<string, string>;
+    authorization: string | null;
+  }[] = [];
   const validKeys = new Set<string>();
   const frames: AgentFrame[] = [];
   const invalid: string[] = [];
@@ -29,7 +35,7 @@ function fakeServer() {
       const url = new URL(req.url);
       if (url.pathname === agentPaths.register && req.method === "POST") {
         const body = registerSchema.parse(await req.json());
-        registrations.push(body);
+        registrations.push({ ...body, authorization: req.headers.get("authorization") });
         const n = registrations.length;
         validKeys.add(Buffer.from(`ak${n}:sk${n}`).toString("base64"));
         return Response.json({
@@ -108,6 +114,8 @@ describe("runAgent against a fake server", () => {
       await until("hello", () => server.frames.some((f) => f.type === "hello"));
       expect(server.registrations).toHaveLength(1);
       expect(server.registrations[0]?.labels).toEqual({ zone: "a" });
+      // A first registration has no key to show.
+      expect(server.registrations[0]?.authorization).toBeNull();
       const uuid = server.registrations[0]?.uuid;
       await until("two pings", () => server.frames.filter((f) => f.type === "ping").length >= 2);
       const hello = server.frames.find((f) => f.type === "hello");
@@ -201,6 +209,8 @@ describe("runAgent against a fake server", () => {
       server.drop();
       await until("re-registration", () => server.registrations.length === 2);
       expect(server.registrations[1]?.uuid).toBe(uuid!);
+      // It joins again with the key it holds, the proof that it is this host.
+      expect(server.registrations[1]?.authorization).toBe(`Basic ${btoa("ak1:sk1")}`);
       await until("third hello", () => server.frames.filter((f) => f.type === "hello").length === 3);
       expect(JSON.parse(await readFile(join(stateDir, "agent.json"), "utf8"))).toMatchObject({
         uuid,
@@ -210,6 +220,30 @@ describe("runAgent against a fake server", () => {
     } finally {
       stop.abort();
       await running;
+      server.stop();
+    }
+  });
+
+  test("registering with another server sends no key of the previous one", async () => {
+    const server = fakeServer();
+    try {
+      const registered = {
+        uuid: "uuid-moved-0001",
+        accessKey: "akOld",
+        secretKey: "skOld",
+        agentId: "1a9",
+        hostId: "1h9",
+      };
+      await register(
+        { ...registered, url: "http://elsewhere.invalid:8080" },
+        { url: server.url, token: "token-123456" },
+      );
+      await register({ ...registered, url: `${server.url}/` }, { url: server.url, token: "token-123456" });
+      expect(server.registrations.map((r) => r.authorization)).toEqual([
+        null,
+        `Basic ${btoa("akOld:skOld")}`,
+      ]);
+    } finally {
       server.stop();
     }
   });

@@ -20,6 +20,7 @@ export const errorStatus = {
   NotUnique: 409,
   TooLarge: 413,
   UnsupportedMediaType: 415,
+  TooManyRequests: 429,
   Unavailable: 503,
   Timeout: 504,
   ServerError: 500,

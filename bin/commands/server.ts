@@ -6,9 +6,10 @@ import { parseFlags, untilSignal } from "./args.ts";
 
 const serverHelp = `usage: corral server [--port 8080] [--data ./data] [--listen 0.0.0.0] [--join]
 
-Runs the Corral API server with SQLite in the data folder. On first start it creates the admin
-account and the Default environment; the admin key comes from CORRAL_ADMIN_ACCESS_KEY and
-CORRAL_ADMIN_SECRET_KEY, or is generated, printed once and written to <data>/admin-key.json (0600).
+Runs the Corral API server with SQLite in the data folder (made private: 0700, files 0600). On
+first start it creates the admin account and the Default environment; the admin key comes from
+CORRAL_ADMIN_ACCESS_KEY and CORRAL_ADMIN_SECRET_KEY (16 characters or more, applied at every start),
+or is generated, printed once and written to <data>/admin-key.json (0600).
 
 With --join, this machine also joins the server through a local agent process, exactly as a remote
 host joins: with the Default environment's registration token over HTTP and a websocket.

@@ -3,6 +3,7 @@ import { createLogger } from "@corral/lib";
 import type { Server } from "bun";
 import { agentReportHandlers } from "./agent-reports.ts";
 import { Authenticator } from "./auth/authenticate.ts";
+import type { FailureLimits } from "./auth/rate-limit.ts";
 import { type BootstrapResult, bootstrap } from "./bootstrap.ts";
 import { createApp } from "./http/app.ts";
 import { errorResponse } from "./http/errors.ts";
@@ -16,6 +17,7 @@ import { StatePublisher } from "./network/publisher.ts";
 import { drainTimings } from "./orchestrator/deploy.ts";
 import { Orchestrator } from "./orchestrator/orchestrator.ts";
 import { resumeRunners } from "./orchestrator/runners.ts";
+import { securePrivateFolder } from "./store/data-folder.ts";
 import { openDatabase } from "./store/db.ts";
 import { Store } from "./store/store.ts";
 
@@ -25,7 +27,10 @@ const log = createLogger("server");
 export interface ServerOptions {
   port: number;
   hostname?: string;
-  /** Folder for the SQLite store and the admin key file; `null` keeps everything in memory. */
+  /**
+   * Folder for the SQLite store and the admin key file, made private (0700, files 0600) at start;
+   * `null` keeps everything in memory.
+   */
   dataDir: string | null;
   timings?: Partial<LivenessTimings>;
   env?: Record<string, string | undefined>;
@@ -33,6 +38,8 @@ export interface ServerOptions {
   resyncMs?: number;
   /** How long service containers drain (out of DNS and load balancers) before they stop (default 3 s). */
   drainMs?: number;
+  /** Failed authentications allowed per client address and per access key (default: 20, then 5/s). */
+  authFailureLimits?: FailureLimits;
 }
 
 /** A running server. */
@@ -50,9 +57,17 @@ export interface RunningServer {
 
 /** Opens the store, bootstraps the first admin and environment, and serves the API and websockets. */
 export function startServer(options: ServerOptions): RunningServer {
+  if (options.dataDir) securePrivateFolder(options.dataDir);
   const db = openDatabase(options.dataDir ? join(options.dataDir, "corral.db") : ":memory:");
   const store = new Store(db);
-  const admin = bootstrap(store, options.dataDir, options.env ?? process.env);
+  let admin: BootstrapResult;
+  try {
+    admin = bootstrap(store, options.dataDir, options.env ?? process.env);
+  } catch (e) {
+    // Refused settings (a short admin secret): nothing else has started, only the store to close.
+    db.close();
+    throw e;
+  }
   const timings = { ...defaultTimings, ...options.timings };
   let hub: Hub | null = null;
   let publisher: StatePublisher | null = null;
@@ -70,7 +85,7 @@ export function startServer(options: ServerOptions): RunningServer {
     timings,
   );
   publisher = new StatePublisher(store, hub);
-  const auth = new Authenticator(store);
+  const auth = new Authenticator(store, options.authFailureLimits);
   const settings = { publicUrl: `http://localhost:${options.port}` };
   const metrics = () => hub!.metrics.render(hub!.connectedCount);
   const app = createApp({ store, auth, dispatcher: hub, settings, defs: resourceDefs, metrics });

@@ -1,5 +1,6 @@
 // Agent registration and liveness: bad registration tokens get 401; re-registering with the same uuid
-// keeps the host id and invalidates the previous agent key; only agent keys may open the agent
+// and the host's own agent key keeps the host id and invalidates the previous agent key (without
+// that key it is refused: test/abuse/credentials.test.ts); only agent keys may open the agent
 // socket; a host's agentState goes active -> reconnecting -> disconnected when its agent falls
 // silent or goes away, and back to active when it returns.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -74,6 +75,7 @@ describe("registration", () => {
     const second = await registerAgent(server.url, project.token, {
       uuid: "uuid-rejoin-0001",
       hostname: "renamed",
+      rejoin: first,
     });
     expect(second.hostId).toBe(first.hostId);
     expect(second.agentId).toBe(first.agentId);

@@ -142,7 +142,6 @@ describe("unknown routes and methods", () => {
     const requests: [string, string, unknown?][] = [
       ["PUT", `/v2-beta/apikeys/${project.key.id}`, { name: "x" }],
       ["PUT", `/v2-beta/registrationtokens/${project.tokenId}`, { name: "x" }],
-      ["DELETE", `/v2-beta/registrationtokens/${project.tokenId}`],
       ["POST", `/v2-beta/projects/${project.id}/hosts`, { hostname: "x" }],
       ["POST", "/v2-beta/auditlogs", {}],
       ["POST", `/v2-beta/projects/${project.id}`, {}],

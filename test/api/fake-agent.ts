@@ -25,15 +25,20 @@ export interface ServerEventFrame {
 /** How a fake agent answers events: `false` records them only; a function chooses the reply data. */
 export type AutoReply = false | ((event: ServerEventFrame) => Record<string, unknown>);
 
-/** Registers a host with a registration token and returns the agent's credentials. */
+/**
+ * Registers a host with a registration token and returns the agent's credentials. A host that is
+ * registered already joins again with its own agent key (`rejoin`), as the real agent does.
+ */
 export async function registerAgent(
   base: string,
   token: string,
-  options: { uuid?: string; hostname?: string } = {},
+  options: { uuid?: string; hostname?: string; rejoin?: AgentRegistration } = {},
 ): Promise<AgentRegistration> {
+  const headers: Record<string, string> = { "Content-Type": "application/json" };
+  if (options.rejoin) headers.Authorization = basic(options.rejoin.accessKey, options.rejoin.secretKey);
   const res = await fetch(`${base}/v2-beta/register`, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers,
     body: JSON.stringify({
       token,
       hostname: options.hostname ?? "fake-host",

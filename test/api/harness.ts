@@ -3,14 +3,21 @@
  * HTTP client that answers `{status, body}`, fixtures (projects with environment keys, registration
  * tokens), fake agents speaking the websocket protocol, and polling with a deadline.
  */
-import { type RunningServer, startServer } from "@corral/server";
+import { type RunningServer, type ServerOptions, startServer } from "@corral/server";
 
 /** Liveness timings short enough to watch a host go reconnecting and disconnected in a test. */
 export const fastTimings = { pingIntervalMs: 200, reconnectingAfterMs: 600, disconnectedAfterMs: 1500 };
 
 /** Starts a server on a free port with an in-memory store and a generated admin key. */
-export function startTestServer(): RunningServer {
-  return startServer({ port: 0, hostname: "127.0.0.1", dataDir: null, timings: fastTimings, env: {} });
+export function startTestServer(options: Partial<ServerOptions> = {}): RunningServer {
+  return startServer({
+    port: 0,
+    hostname: "127.0.0.1",
+    dataDir: null,
+    timings: fastTimings,
+    env: {},
+    ...options,
+  });
 }
 
 /** The value of an HTTP Basic Authorization header. */

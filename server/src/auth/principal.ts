@@ -26,3 +26,14 @@ export function canAccessProject(p: Principal, projectId: string): boolean {
       return false;
   }
 }
+
+/**
+ * True when the principal may register hosts in `projectId`: create, rotate, (de)activate and
+ * remove its registration tokens, and read their values. As in Rancher 1.6, where owners and
+ * members may add hosts and environment keys have full access to their environment, that is today
+ * everyone with access to the environment but agents. Roles that may only read hosts (Rancher's
+ * restricted and read-only) must answer false here, and not be shown token values, when they come.
+ */
+export function mayRegisterHosts(p: Principal, projectId: string): boolean {
+  return p.kind !== "agent" && canAccessProject(p, projectId);
+}

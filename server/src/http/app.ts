@@ -56,7 +56,10 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
   app.post("/v2-beta/register", async (c) => {
     const body = await readJson(c.req.raw, false);
     const ip = c.env?.ip() ?? "";
-    const result = registerHost(deps.store, body, ip);
+    // A wrong token counts as a failed attempt of this address; a host's own key is checked only
+    // when its uuid is taken (see registerHost).
+    const claim = () => deps.auth.authenticate(c.req.header("authorization"), () => ip);
+    const result = deps.auth.guard(ip, () => registerHost(deps.store, body, ip, claim));
     writeAudit(deps.store, {
       principal: null,
       clientIp: ip,
@@ -72,8 +75,10 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
 
   app.get("/v2-beta/scripts/:token", (c) => {
     const token = c.req.param("token");
-    const row = deps.store.getByLookup("registrationToken", token);
-    if (row?.state !== "active") throw new AppError("NotFound", "unknown registration token");
+    deps.auth.guard(c.env?.ip() ?? "", () => {
+      const row = deps.store.getByLookup("registrationToken", token);
+      if (row?.state !== "active") throw new AppError("NotFound", "unknown registration token");
+    }, ["NotFound"]);
     return c.text(joinScript(baseOf(c.req.raw), token), 200, { "Content-Type": "text/x-shellscript" });
   });
 
@@ -85,7 +90,7 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
   });
 
   app.get("/metrics", (c) => {
-    const principal = deps.auth.authenticate(c.req.header("authorization"));
+    const principal = deps.auth.authenticate(c.req.header("authorization"), () => c.env?.ip() ?? "");
     if (!principal)
       throw new AppError("Unauthorized", "send an admin API key with HTTP Basic authentication");
     if (principal.kind !== "admin") throw new AppError("PermissionDenied", "metrics need an admin key");
@@ -93,7 +98,7 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
   });
 
   app.use("/v2-beta/*", async (c, next) => {
-    const principal = deps.auth.authenticate(c.req.header("authorization"));
+    const principal = deps.auth.authenticate(c.req.header("authorization"), () => c.env?.ip() ?? "");
     if (!principal) throw new AppError("Unauthorized", "send an API key with HTTP Basic authentication");
     if (
       principal.kind === "agent" &&

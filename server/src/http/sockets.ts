@@ -59,7 +59,10 @@ export function upgradeSocket(
       if (!grant) throw new AppError("Unauthorized", "unknown or expired stream token");
       data = { kind: "stream", grant, early: [], closed: false };
     } else {
-      const principal = deps.auth.authenticate(req.headers.get("authorization"));
+      const principal = deps.auth.authenticate(
+        req.headers.get("authorization"),
+        () => server.requestIP(req)?.address ?? "",
+      );
       if (!principal) throw new AppError("Unauthorized", "send an API key with HTTP Basic authentication");
       if (path === agentPaths.connect) {
         if (principal.kind !== "agent" || !principal.hostId)

@@ -1,68 +1,30 @@
-import {
-  formatId,
-  type RegisterInput,
-  type RegistrationResponse,
-  registerSchema,
-  registrationTokenCreateSchema,
-} from "@corral/api";
+import { formatId, type RegisterInput, type RegistrationResponse, registerSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
-import { randomToken } from "../auth/keys.ts";
-import type { Row } from "../store/rows.ts";
+import type { Principal } from "../auth/principal.ts";
 import type { Store } from "../store/store.ts";
 import type { AccountFields } from "./accounts.ts";
 import { type ApiKeyData, insertApiKey } from "./api-keys.ts";
-import { loadProject, type VerbContext } from "./context.ts";
 import type { HostFields } from "./hosts.ts";
 import { parseInput } from "./input.ts";
-
-/** Stored fields of a registration token. */
-export interface RegistrationTokenFields {
-  token: string;
-  description?: string;
-}
-
-/** Creates a registration token for a project: the secret in the one-line join command. */
-export function createRegistrationToken(
-  ctx: VerbContext,
-  projectId: string,
-  body: unknown,
-): Row<RegistrationTokenFields> {
-  const input = parseInput(registrationTokenCreateSchema, body);
-  return ctx.store.transaction(() => {
-    const project = loadProject(ctx, projectId);
-    return insertRegistrationToken(ctx.store, formatId("project", project.id), input.name, input.description);
-  });
-}
-
-/** Inserts a token row (inside the caller's transaction). */
-export function insertRegistrationToken(
-  store: Store,
-  projectId: string,
-  name?: string,
-  description?: string,
-): Row<RegistrationTokenFields> {
-  const token = randomToken(40);
-  return store.insert<RegistrationTokenFields>("registrationToken", {
-    projectId,
-    name: name ?? null,
-    state: "active",
-    lookup: token,
-    data: { token, description },
-  });
-}
-
-/** The URL a host fetches its join script from, and the one-line command that joins it. */
-export function joinCommand(publicUrl: string, token: string): { registrationUrl: string; command: string } {
-  const registrationUrl = `${publicUrl}/v2-beta/scripts/${token}`;
-  return { registrationUrl, command: `curl -fsSL ${registrationUrl} | sh` };
-}
+import type { RegistrationTokenFields } from "./registration-tokens.ts";
 
 /**
  * Joins a host with a registration token, as Rancher's agent did: the host is found again by the
  * agent's uuid (so a re-joining host keeps its id), and the agent gets a fresh key pair of its own;
  * its previous keys stop working.
+ *
+ * A uuid that is already registered is taken over only by that host's own agent key (sent with
+ * HTTP Basic, as the agent does when it joins again) and with a token of the host's environment:
+ * a token alone, any other key, or another environment's token gets one and the same 409, which
+ * does not say where the uuid is registered. `claim` checks the presented key; it is called only
+ * for a uuid that is taken, so a new host's stale key from a lost server costs nothing.
  */
-export function registerHost(store: Store, body: unknown, clientIp: string): RegistrationResponse {
+export function registerHost(
+  store: Store,
+  body: unknown,
+  clientIp: string,
+  claim: () => Principal | null = () => null,
+): RegistrationResponse {
   const input: RegisterInput = parseInput(registerSchema, body);
   return store.transaction(() => {
     const token = store.getByLookup<RegistrationTokenFields>("registrationToken", input.token);
@@ -74,14 +36,18 @@ export function registerHost(store: Store, body: unknown, clientIp: string): Reg
     if (project?.state !== "active") throw new AppError("Unauthorized", "the environment is not active");
 
     let host = store.getByLookup<HostFields>("host", input.uuid);
-    if (host && host.projectId !== projectId) {
-      throw new AppError(
-        "NotUnique",
-        "this host is registered in another environment; remove it there first",
-      );
-    }
     let agentAccountId: string;
     if (host) {
+      const claimant = claim();
+      const own =
+        claimant?.kind === "agent" &&
+        claimant.hostId === formatId("host", host.id) &&
+        host.projectId === projectId;
+      if (!own)
+        throw new AppError(
+          "NotUnique",
+          "this host uuid is taken: a registered host joins again only with its own agent key and a token of its environment; to move or reinstall it, remove the host first",
+        );
       agentAccountId = host.data.agentAccountId;
       for (const key of store.all<ApiKeyData>("apiKey", {
         state: ["active", "inactive"],

@@ -1,14 +1,20 @@
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { ensurePrivateFile } from "./data-folder.ts";
 
 /**
  * Opens (creating if needed) the SQLite store and brings its schema up to date.
  * One table holds every resource: one global AUTOINCREMENT sequence gives ids that are never reused
  * across types, and the fields of each type live in a JSON column queried with json_extract.
+ * The database file and its -wal and -shm files are 0600: they hold keys and tokens in clear.
  */
 export function openDatabase(path: string): Database {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:") {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    ensurePrivateFile(path);
+    for (const suffix of ["-wal", "-shm"]) if (existsSync(path + suffix)) ensurePrivateFile(path + suffix);
+  }
   const db = new Database(path, { create: true, strict: true });
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
