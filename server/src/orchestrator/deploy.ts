@@ -15,6 +15,7 @@ import type { Dispatcher } from "../services/context.ts";
 import type { ServiceFields, UnitMembership } from "../services/service-fields.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
+import { bindPorts } from "./placement.ts";
 import type { Unit, UnitContainer } from "./units.ts";
 
 /** Rancher's label that marks the primary launch config of a unit. */
@@ -94,6 +95,8 @@ export interface UnitPlan {
   stackName: string;
   hostId: string;
   createIndex: number;
+  /** The host IP the scheduler bound the unit's IP-less public ports to (see bindPorts). */
+  portIp?: string;
 }
 
 /**
@@ -123,7 +126,12 @@ export async function createUnit(store: Store, dispatcher: Dispatcher, plan: Uni
         startOnce: lc.labels["io.rancher.container.start_once"] === "true",
       };
       const address = unitAddress(store, plan, lcName, lc, networkModeOf(lc, nameOf));
-      const ports = assignPublicPorts(store, plan.service.projectId!, plan.hostId, lc.ports);
+      const ports = assignPublicPorts(
+        store,
+        plan.service.projectId!,
+        plan.hostId,
+        bindPorts(lc.ports, plan.portIp),
+      );
       const data: ContainerFields & UnitMembership = {
         ...membership,
         ...newContainerFields(lc, {

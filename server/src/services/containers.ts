@@ -9,6 +9,7 @@ import {
 import { AppError } from "@corral/lib";
 import { allocateAddress, isManaged, requestedIpLabel } from "../network/allocation.ts";
 import { assignPublicPorts } from "../network/public-ports.ts";
+import { placeContainer } from "../orchestrator/place-container.ts";
 import type { Row } from "../store/rows.ts";
 import { completeTransition, type TransitionState } from "./container-lifecycle.ts";
 import {
@@ -19,15 +20,14 @@ import {
   splitCommand,
 } from "./container-spec.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
-import type { HostFields } from "./hosts.ts";
 import { parseInput } from "./input.ts";
 
 /** States of containers that still hold their name (present ones, and those being removed). */
 const liveStates = [...presentContainerStates, "removing"];
 
 /**
- * Creates a container in a project from its launch config, by the same mapping as a service's
- * units, places it on a host and asks that host's agent to run it.
+ * Creates a container in a project: a unit of one, made from its launch config by the same mapping
+ * and placed by the same scheduler as a service's units, then asks that host's agent to run it.
  */
 export function createContainer(ctx: VerbContext, projectId: string, body: unknown): Row<ContainerFields> {
   const input = parseInput(containerCreateSchema, body);
@@ -38,8 +38,7 @@ export function createContainer(ctx: VerbContext, projectId: string, body: unkno
       throw new AppError("InvalidState", `environment ${projectId} is ${project.state}`);
     const pid = formatId("project", project.id);
     if (input.name) assertNameFree(ctx, pid, input.name);
-    const host = pickHost(ctx, pid, input.requestedHostId);
-    const placed = { hostId: formatId("host", host.id), ports: lc.ports };
+    const placed = placeContainer(ctx.store, ctx.dispatcher, pid, lc, input);
     const address = isManaged(lc.networkMode)
       ? allocateAddress(ctx.store, pid, placed.hostId, lc.labels[requestedIpLabel])
       : null;
@@ -190,27 +189,4 @@ function assertNameFree(ctx: VerbContext, projectId: string, name: string): void
     throw new AppError("NotUnique", `a container named ${name} exists in this environment`, {
       detail: { field: "name" },
     });
-}
-
-function pickHost(ctx: VerbContext, projectId: string, requested?: string): Row<HostFields> {
-  if (requested) {
-    const host = ctx.store.getByPublicId<HostFields>("host", requested);
-    if (!host || host.projectId !== projectId)
-      throw new AppError("InvalidReference", `requestedHostId: host ${requested} not found`);
-    if (host.state !== "active") throw new AppError("InvalidState", `host ${requested} is ${host.state}`);
-    return host;
-  }
-  const hosts = ctx.store
-    .all<HostFields>("host", { projectId, state: ["active"] })
-    .filter((h) => h.data.agentState === "active" && ctx.dispatcher.isConnected(formatId("host", h.id)));
-  if (hosts.length === 0)
-    throw new AppError("InvalidState", "no active host with a connected agent in this environment");
-  // Spread containers: the host with the fewest live containers wins (the full scheduler comes with services).
-  const counts = new Map<string, number>();
-  for (const c of ctx.store.all<ContainerFields>("container", { projectId, state: liveStates })) {
-    if (c.data.hostId) counts.set(c.data.hostId, (counts.get(c.data.hostId) ?? 0) + 1);
-  }
-  return hosts.reduce((best, h) =>
-    (counts.get(formatId("host", h.id)) ?? 0) < (counts.get(formatId("host", best.id)) ?? 0) ? h : best,
-  );
 }
