@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { launchConfigSchema } from "./stack.ts";
 
 /** Resource names: letters, digits, dots, dashes and underscores, as Docker and Rancher accept. */
 export const nameSchema = z
@@ -105,36 +106,38 @@ export const imageSchema = z
 /** A command: one string (split on spaces) or an argument list. */
 export const commandSchema = z.union([z.string().max(8192), z.array(z.string().max(8192)).max(256)]);
 
-/** Input to create a container. */
-export const containerCreateSchema = z.strictObject({
-  name: nameSchema.optional(),
-  description: descriptionSchema.optional(),
-  imageUuid: imageSchema.optional(),
-  image: imageSchema.optional(),
-  command: commandSchema.optional(),
-  entryPoint: commandSchema.optional(),
-  environment: stringMapSchema.optional(),
-  labels: stringMapSchema.optional(),
-  ports: z.array(portSpecSchema).max(256).optional(),
-  dataVolumes: z.array(volumeSpecSchema).max(256).optional(),
-  restartPolicy: restartPolicySchema.optional(),
-  networkMode: networkModeSchema.optional(),
-  requestedHostId: z.string().max(32).optional(),
-  workingDir: z.string().max(1024).optional(),
-  user: z.string().max(256).optional(),
-  hostname: z.string().max(253).optional(),
-  tty: z.boolean().optional(),
-  stdinOpen: z.boolean().optional(),
-  memory: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 50)
-    .optional(),
-  cpuShares: z.number().int().min(0).max(262144).optional(),
-  pullPolicy: z.enum(["missing", "always", "never"]).optional(),
-  startOnCreate: z.boolean().optional(),
-});
+/**
+ * Input to create a container: every launch config field a standalone container can have (it is a
+ * service unit of one), with the stricter checks a single container gets on some, plus its own
+ * fields. Sidekick references (name, networkLaunchConfig, dataVolumesFromLaunchConfigs) only make
+ * sense inside a service.
+ */
+export const containerCreateSchema = launchConfigSchema
+  .omit({ name: true, networkLaunchConfig: true, dataVolumesFromLaunchConfigs: true })
+  .partial()
+  .extend({
+    name: nameSchema.optional(),
+    description: descriptionSchema.optional(),
+    imageUuid: imageSchema.optional(),
+    image: imageSchema.optional(),
+    command: commandSchema.optional(),
+    entryPoint: commandSchema.optional(),
+    environment: stringMapSchema.optional(),
+    labels: stringMapSchema.optional(),
+    ports: z.array(portSpecSchema).max(256).optional(),
+    dataVolumes: z.array(volumeSpecSchema).max(256).optional(),
+    restartPolicy: restartPolicySchema.optional(),
+    networkMode: networkModeSchema.optional(),
+    requestedHostId: z.string().max(32).optional(),
+    memory: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 50)
+      .optional(),
+    cpuShares: z.number().int().min(0).max(262144).optional(),
+    startOnCreate: z.boolean().optional(),
+  });
 /** Input to update a container: only descriptive fields; the rest needs a new container. */
 export const containerUpdateSchema = z.strictObject({
   name: nameSchema.optional(),

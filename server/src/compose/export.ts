@@ -1,5 +1,6 @@
 import type { HealthCheck, LaunchConfig, ServiceSpec, StackSpec } from "@corral/api";
 import { stringify } from "yaml";
+import { launchFieldEntries } from "../model/launch-fields.ts";
 import { lbConfigToCompose } from "./lb-config.ts";
 import { sidekicksLabel } from "./service.ts";
 
@@ -14,54 +15,22 @@ function put(o: Obj, key: string, value: unknown): void {
   o[key] = value;
 }
 
-function restart(p: LaunchConfig["restartPolicy"]): string | undefined {
-  if (!p) return undefined;
-  return p.maximumRetryCount !== undefined ? `${p.name}:${p.maximumRetryCount}` : p.name;
-}
-
 const linkText = (l: { target: string; alias?: string }): string =>
   l.alias ? `${l.target}:${l.alias}` : l.target;
 
-/** One launch config as a docker-compose service. */
+/** One launch config as a docker-compose service, field by field as model/launch-fields.ts places them. */
 function composeService(lc: LaunchConfig, labels: Record<string, string>): Obj {
-  const o: Obj = { image: lc.imageUuid.replace(/^docker:/, "") };
-  // Empty command lists are kept: `command: []` clears an image's CMD, unlike no command.
-  if (lc.command) o.command = lc.command;
-  if (lc.entryPoint) o.entrypoint = lc.entryPoint;
-  put(o, "environment", lc.environment);
-  put(o, "labels", labels);
-  put(o, "ports", lc.ports);
-  put(o, "expose", lc.expose);
-  put(o, "volumes", lc.dataVolumes);
-  put(o, "volumes_from", [...lc.dataVolumesFrom, ...lc.dataVolumesFromLaunchConfigs]);
-  if (lc.networkMode === "container") o.network_mode = `container:${lc.networkLaunchConfig ?? ""}`;
-  else if (lc.networkMode !== "managed") o.network_mode = lc.networkMode;
-  put(o, "restart", restart(lc.restartPolicy));
-  put(o, "working_dir", lc.workingDir);
-  put(o, "user", lc.user);
-  put(o, "hostname", lc.hostname);
-  put(o, "domainname", lc.domainName);
-  put(o, "tty", lc.tty);
-  put(o, "stdin_open", lc.stdinOpen);
-  put(o, "privileged", lc.privileged);
-  put(o, "cap_add", lc.capAdd);
-  put(o, "cap_drop", lc.capDrop);
-  put(o, "devices", lc.devices);
-  put(o, "dns", lc.dns);
-  put(o, "dns_search", lc.dnsSearch);
-  put(o, "extra_hosts", lc.extraHosts);
-  put(o, "mem_limit", lc.memory);
-  put(o, "mem_reservation", lc.memoryReservation);
-  put(o, "milli_cpu_reservation", lc.milliCpuReservation);
-  put(o, "cpu_shares", lc.cpuShares);
-  if (lc.logConfig)
-    o.logging =
-      lc.logConfig.config && Object.keys(lc.logConfig.config).length > 0
-        ? { driver: lc.logConfig.driver, options: lc.logConfig.config }
-        : { driver: lc.logConfig.driver };
-  if (lc.pullPolicy !== "missing") o.pull_policy = lc.pullPolicy;
-  put(o, "stop_signal", lc.stopSignal);
-  if (lc.stopTimeout !== undefined) o.stop_grace_period = `${lc.stopTimeout}s`;
+  const o: Obj = {};
+  const withLabels = { ...lc, labels };
+  for (const [field, rule] of launchFieldEntries()) {
+    const c = rule.compose;
+    if ("kind" in c) put(o, c.key, withLabels[field]);
+    else if ("write" in c) {
+      const value = c.write(withLabels);
+      if (c.keepEmpty && value !== undefined) o[c.key] = value;
+      else put(o, c.key, value);
+    }
+  }
   return o;
 }
 

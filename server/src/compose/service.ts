@@ -1,5 +1,6 @@
+import { launchFieldEntries, type SimpleKind } from "../model/launch-fields.ts";
 import { applyDeploy } from "./deploy.ts";
-import type { Draft, LaunchDraft } from "./draft.ts";
+import type { Draft } from "./draft.ts";
 import type { FileReporter, Located } from "./issues.ts";
 import { parseExpose, parsePorts } from "./ports.ts";
 import {
@@ -31,26 +32,29 @@ const ignoredKeys = new Set(
   ).split(" "),
 );
 
-const str =
-  (k: keyof LaunchDraft): Handler =>
-  (r, d, n) => {
-    (d.lc as Record<string, unknown>)[k] = asString(r, n);
-  };
-const bool =
-  (k: keyof LaunchDraft): Handler =>
-  (r, d, n) => {
-    (d.lc as Record<string, unknown>)[k] = asBool(r, n);
-  };
-const list =
-  (k: keyof LaunchDraft, single = false): Handler =>
-  (r, d, n) => {
-    (d.lc as Record<string, unknown>)[k] = asStringList(r, n, single);
-  };
-const bytes =
-  (k: "memory" | "memoryReservation"): Handler =>
-  (r, d, n) => {
-    d.lc[k] = asBytes(r, n);
-  };
+const readers: Record<SimpleKind, (r: FileReporter, n: YNode) => unknown> = {
+  string: asString,
+  bool: asBool,
+  list: (r, n) => asStringList(r, n),
+  listOrOne: (r, n) => asStringList(r, n, true),
+  int: (r, n) => asInt(r, n),
+  bytes: asBytes,
+};
+
+/** Handlers of the keys model/launch-fields.ts says how to read by their kind alone. */
+function simpleHandlers(): Record<string, Handler> {
+  const out: Record<string, Handler> = {};
+  for (const [field, rule] of launchFieldEntries()) {
+    const c = rule.compose;
+    if (!("kind" in c)) continue;
+    const read = readers[c.kind];
+    const handler: Handler = (r, d, n) => {
+      (d.lc as Record<string, unknown>)[field] = read(r, n);
+    };
+    for (const key of [c.key, ...(c.aliases ?? [])]) out[key] = handler;
+  }
+  return out;
+}
 
 /** The label that makes other services sidekicks of this one. */
 export const sidekicksLabel = "io.rancher.sidekicks";
@@ -79,6 +83,7 @@ function linkItems(r: FileReporter, n: YNode): { target: string; alias?: string;
 }
 
 const handlers: Record<string, Handler> = {
+  ...simpleHandlers(),
   image: (r, d, n) => {
     const v = asString(r, n);
     if (v !== undefined && v.trim() === "") r.error(n, "image must not be empty");
@@ -154,34 +159,12 @@ const handlers: Record<string, Handler> = {
       if (m[2] && m[1] !== "on-failure") r.error(n, "a retry count only goes with on-failure");
     }
   },
-  working_dir: str("workingDir"),
-  user: str("user"),
-  hostname: str("hostname"),
-  domainname: str("domainName"),
-  stop_signal: str("stopSignal"),
-  tty: bool("tty"),
-  stdin_open: bool("stdinOpen"),
-  privileged: bool("privileged"),
-  cap_add: list("capAdd"),
-  cap_drop: list("capDrop"),
-  devices: list("devices"),
-  dns: list("dns", true),
-  dns_search: list("dnsSearch", true),
   extra_hosts: (r, d, n) => {
     // The list form is "host:ip"; the map form is {host: ip}. IPv6 addresses contain ':' too.
     const sep = n.kind === "map" ? "=" : ":";
     d.lc.extraHosts = asKeyValues(r, n, sep).map((kv) =>
       kv.value === undefined ? kv.key : `${kv.key}:${kv.value}`,
     );
-  },
-  mem_limit: bytes("memory"),
-  memory: bytes("memory"),
-  mem_reservation: bytes("memoryReservation"),
-  cpu_shares: (r, d, n) => {
-    d.lc.cpuShares = asInt(r, n);
-  },
-  milli_cpu_reservation: (r, d, n) => {
-    d.lc.milliCpuReservation = asInt(r, n);
   },
   logging: (r, d, n) => {
     const m = asMap(r, n);

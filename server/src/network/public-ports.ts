@@ -1,10 +1,5 @@
 import { AppError } from "@corral/lib";
-import {
-  type ContainerFields,
-  endpointsOf,
-  parsePort,
-  presentContainerStates,
-} from "../services/container-spec.ts";
+import { type ContainerFields, parsePort, presentContainerStates } from "../services/container-spec.ts";
 import type { ProjectFields } from "../services/context.ts";
 import type { Store } from "../store/store.ts";
 
@@ -64,9 +59,4 @@ export function assignPublicPorts(
       `no free public port left in ${range.start}-${range.end} on host ${hostId}`,
     );
   });
-}
-
-/** The public endpoints a container's explicit ports declare. */
-export function declaredEndpoints(ports: string[]): ContainerFields["publicEndpoints"] {
-  return endpointsOf(ports.map(parsePort));
 }

@@ -8,13 +8,14 @@ import {
   requestedIpLabel,
   type UnitAllocation,
 } from "../network/allocation.ts";
-import { assignPublicPorts, declaredEndpoints } from "../network/public-ports.ts";
+import { assignPublicPorts } from "../network/public-ports.ts";
 import { completeTransition } from "../services/container-lifecycle.ts";
-import type { ContainerFields } from "../services/container-spec.ts";
+import { type ContainerFields, networkModeOf, newContainerFields } from "../services/container-spec.ts";
 import type { Dispatcher } from "../services/context.ts";
 import type { ServiceFields, UnitMembership } from "../services/service-fields.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
+import { bindPorts } from "./placement.ts";
 import type { Unit, UnitContainer } from "./units.ts";
 
 /** Rancher's label that marks the primary launch config of a unit. */
@@ -94,6 +95,8 @@ export interface UnitPlan {
   stackName: string;
   hostId: string;
   createIndex: number;
+  /** The host IP the scheduler bound the unit's IP-less public ports to (see bindPorts). */
+  portIp?: string;
 }
 
 /**
@@ -122,57 +125,24 @@ export async function createUnit(store: Store, dispatcher: Dispatcher, plan: Uni
         serviceVersion: svc.version,
         startOnce: lc.labels["io.rancher.container.start_once"] === "true",
       };
-      const networkMode =
-        lc.networkLaunchConfig !== undefined ? `container:${nameOf(lc.networkLaunchConfig)}` : lc.networkMode;
-      const volumesFrom = [...lc.dataVolumesFromLaunchConfigs.map(nameOf), ...lc.dataVolumesFrom];
-      const address = unitAddress(store, plan, lcName, lc, networkMode);
-      const ports = assignPublicPorts(store, plan.service.projectId!, plan.hostId, lc.ports);
+      const address = unitAddress(store, plan, lcName, lc, networkModeOf(lc, nameOf));
+      const ports = assignPublicPorts(
+        store,
+        plan.service.projectId!,
+        plan.hostId,
+        bindPorts(lc.ports, plan.portIp),
+      );
       const data: ContainerFields & UnitMembership = {
         ...membership,
-        imageUuid: lc.imageUuid,
-        command: lc.command,
-        entryPoint: lc.entryPoint,
-        environment: lc.environment,
-        labels: unitLabels(lc, plan.stackName, plan.service.name!, uuid, lcName, name),
-        ports,
-        dataVolumes: lc.dataVolumes,
-        restartPolicy: lc.restartPolicy,
-        networkMode,
-        hostId: plan.hostId,
-        workingDir: lc.workingDir,
-        user: lc.user,
-        hostname: lc.hostname,
-        tty: lc.tty,
-        stdinOpen: lc.stdinOpen,
-        memory: lc.memory,
-        cpuShares: lc.cpuShares,
-        pullPolicy: lc.labels["io.rancher.container.pull_image"] === "always" ? "always" : lc.pullPolicy,
-        startOnCreate: true,
-        externalId: null,
-        primaryIpAddress: address.allocation?.managedIp ?? null,
-        managedIp: address.allocation?.managedIp ?? null,
-        ...(address.allocation ? { managedSubnet: address.allocation.managedSubnet } : {}),
-        exitCode: null,
-        startCount: 0,
-        publicEndpoints: declaredEndpoints(ports),
-        volumesFrom: volumesFrom.length ? volumesFrom : undefined,
-        healthCheck: lc.healthCheck,
-        healthState: lc.healthCheck ? "initializing" : null,
-        expose: lc.expose,
-        domainName: lc.domainName,
-        privileged: lc.privileged,
-        capAdd: lc.capAdd,
-        capDrop: lc.capDrop,
-        devices: lc.devices,
-        dns: lc.dns,
-        dnsSearch: lc.dnsSearch,
-        extraHosts: lc.extraHosts,
-        logConfig: lc.logConfig,
-        stopSignal: lc.stopSignal,
-        stopTimeout: lc.stopTimeout,
-        memoryReservation: lc.memoryReservation,
-        milliCpuReservation: lc.milliCpuReservation,
-        transitioningMessage: address.failure ?? "scheduled",
+        ...newContainerFields(lc, {
+          hostId: plan.hostId,
+          ports,
+          labels: unitLabels(lc, plan.stackName, plan.service.name!, uuid, lcName, name),
+          nameOf,
+          address: address.allocation ?? null,
+          startOnCreate: true,
+          transitioningMessage: address.failure ?? "scheduled",
+        }),
       };
       // An address that cannot be had (requested_ip taken or outside the slice, slice full) fails the
       // unit like a failed placement: the reconciler replaces it with its crash-loop backoff.

@@ -1,6 +1,12 @@
-import { formatId } from "@corral/api";
-import { hostIps } from "../scheduler/affinity.ts";
-import type { PlacementRequest, PortSpec, SchedHost, SchedInstance } from "../scheduler/types.ts";
+import { formatId, type LaunchConfig } from "@corral/api";
+import { ANY_IP, hostIps } from "../scheduler/affinity.ts";
+import type {
+  PlacementRequest,
+  PortSpec,
+  PortBinding as SchedBinding,
+  SchedHost,
+  SchedInstance,
+} from "../scheduler/types.ts";
 import { parsePort } from "../services/container-spec.ts";
 import type { Dispatcher } from "../services/context.ts";
 import type { HostFields } from "../services/hosts.ts";
@@ -69,34 +75,72 @@ export function schedInstances(
   return out;
 }
 
-/** One unit as a placement request: the labels, ports and reservations of all its members merged. */
+/** Labels, ports and reservations of a unit's members merged: what the scheduler checks a host against. */
+export function membersRequest(
+  configs: LaunchConfig[],
+  unit: { name: string; serviceRef?: string; stackName?: string; requestedHostId?: string },
+): PlacementRequest {
+  const labels: Record<string, string> = {};
+  const ports: PortSpec[] = [];
+  let memoryReservation = 0;
+  let milliCpuReservation = 0;
+  for (const lc of configs) {
+    Object.assign(labels, lc.labels);
+    ports.push(...portsOf(lc.ports));
+    memoryReservation += lc.memoryReservation ?? 0;
+    milliCpuReservation += lc.milliCpuReservation ?? 0;
+  }
+  if (unit.serviceRef) labels["io.rancher.stack_service.name"] = unit.serviceRef;
+  if (unit.stackName) labels["io.rancher.stack.name"] = unit.stackName;
+  return {
+    name: unit.name,
+    labels,
+    ...(unit.serviceRef ? { serviceRef: unit.serviceRef } : {}),
+    ports,
+    ...(memoryReservation ? { memoryReservation } : {}),
+    ...(milliCpuReservation ? { milliCpuReservation } : {}),
+    ...(unit.requestedHostId ? { requestedHostId: unit.requestedHostId } : {}),
+  };
+}
+
+/** One unit of a service as a placement request. */
 export function unitRequest(
   service: Row<ServiceFields>,
   stackName: string,
   createIndex: number,
   requestedHostId?: string,
 ): PlacementRequest {
-  const configs = unitLaunchConfigs(service.data);
-  const labels: Record<string, string> = {};
-  const ports: PortSpec[] = [];
-  let memoryReservation = 0;
-  let milliCpuReservation = 0;
-  for (const [, lc] of configs) {
-    Object.assign(labels, lc.labels);
-    ports.push(...portsOf(lc.ports));
-    memoryReservation += lc.memoryReservation ?? 0;
-    milliCpuReservation += lc.milliCpuReservation ?? 0;
-  }
-  const serviceRef = `${stackName}/${service.name}`;
-  labels["io.rancher.stack_service.name"] = serviceRef;
-  labels["io.rancher.stack.name"] = stackName;
-  return {
-    name: memberName(stackName, service.name!, "", createIndex),
-    labels,
-    serviceRef,
-    ports,
-    ...(memoryReservation ? { memoryReservation } : {}),
-    ...(milliCpuReservation ? { milliCpuReservation } : {}),
-    ...(requestedHostId ? { requestedHostId } : {}),
-  };
+  return membersRequest(
+    unitLaunchConfigs(service.data).map(([, lc]) => lc),
+    {
+      name: memberName(stackName, service.name!, "", createIndex),
+      serviceRef: `${stackName}/${service.name}`,
+      stackName,
+      requestedHostId,
+    },
+  );
+}
+
+/**
+ * The host IP a placement bound the request's IP-less public ports to (the scheduler puts them all
+ * on one IP), or undefined when it has none or it is 0.0.0.0 (every IP of the host).
+ */
+export function portIpOf(request: PlacementRequest, bindings: SchedBinding[]): string | undefined {
+  const fixed = new Set(
+    request.ports.filter((p) => p.ip).map((p) => `${p.ip}|${p.publicPort}/${p.protocol}`),
+  );
+  const ip = bindings.find((b) => !fixed.has(`${b.ip}|${b.publicPort}/${b.protocol}`))?.ip;
+  return ip && ip !== ANY_IP ? ip : undefined;
+}
+
+/**
+ * Port specs as published: fixed public ports without an address get the IP the scheduler chose
+ * for them, so the host binds exactly what the scheduler counted (ports are per host IP).
+ */
+export function bindPorts(specs: string[], ip: string | undefined): string[] {
+  if (!ip) return specs;
+  return specs.map((spec) => {
+    const p = parsePort(spec);
+    return p.publicPort && !p.bindAddress ? `${ip}:${p.publicPort}:${p.privatePort}/${p.protocol}` : spec;
+  });
 }

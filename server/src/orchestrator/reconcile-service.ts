@@ -7,7 +7,7 @@ import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { createUnit, removeUnits, transition } from "./deploy.ts";
 import { serviceHealth } from "./health.ts";
-import { unitRequest } from "./placement.ts";
+import { portIpOf, unitRequest } from "./placement.ts";
 import type { ProjectView } from "./project-view.ts";
 import { groupUnits, judgeUnit, type Unit, type UnitContainer, unitHealthy } from "./units.ts";
 
@@ -145,7 +145,7 @@ export function reconcileService(
 
   let nextIndex = svc.data.nextCreateIndex;
   const failures: string[] = [];
-  const create = (hostId: string) => {
+  const create = (hostId: string, portIp: string | undefined) => {
     const createIndex = nextIndex++;
     run(
       createUnit(store, dispatcher, {
@@ -153,6 +153,7 @@ export function reconcileService(
         stackName,
         hostId,
         createIndex,
+        portIp,
       }),
     );
   };
@@ -164,8 +165,9 @@ export function reconcileService(
     const covered = new Set(kept.map((u) => u.hostId));
     for (const hostId of eligible) {
       if (covered.has(hostId) || waiting) continue;
-      const placed = view.sched().place(unitRequest(svc, stackName, nextIndex, hostId));
-      if (placed.hostId !== null) create(placed.hostId);
+      const pinned = unitRequest(svc, stackName, nextIndex, hostId);
+      const placed = view.sched().place(pinned);
+      if (placed.hostId !== null) create(placed.hostId, portIpOf(pinned, placed.bindings));
       else failures.push(summarizeReasons(placed.reasons));
     }
     const strays = kept.filter((u) => u.hostId && !eligible.has(u.hostId) && view.hostReady(u.hostId));
@@ -174,12 +176,13 @@ export function reconcileService(
   } else {
     desired = svc.data.scale;
     for (let i = kept.length; i < desired && !waiting; i++) {
-      const placed = view.sched().place(unitRequest(svc, stackName, nextIndex));
+      const request = unitRequest(svc, stackName, nextIndex);
+      const placed = view.sched().place(request);
       if (placed.hostId === null) {
         failures.push(summarizeReasons(placed.reasons));
         break;
       }
-      create(placed.hostId);
+      create(placed.hostId, portIpOf(request, placed.bindings));
     }
     if (kept.length > desired) {
       const extras = [...kept].sort((a, b) => b.createIndex - a.createIndex).slice(0, kept.length - desired);

@@ -6,7 +6,7 @@ import type { ServiceFields } from "../services/service-fields.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { createUnit, removeUnits, transition } from "./deploy.ts";
-import { unitRequest } from "./placement.ts";
+import { portIpOf, unitRequest } from "./placement.ts";
 import { ProjectView } from "./project-view.ts";
 import { groupUnits, type Unit, unitHealthy } from "./units.ts";
 
@@ -62,16 +62,22 @@ function addUnits(
   const indexes: number[] = [];
   let next = svc.data.nextCreateIndex;
   for (let i = 0; i < count; i++) {
-    const placed = view.sched().place(unitRequest(svc, stackName, next, hosts[i] ?? undefined));
+    const request = unitRequest(svc, stackName, next, hosts[i] ?? undefined);
+    const placed = view.sched().place(request);
     if (placed.hostId === null) {
       store.update(svc.id, { data: { schedulingMessage: summarizeReasons(placed.reasons) } });
       break;
     }
     indexes.push(next);
     const createIndex = next++;
-    createUnit(store, dispatcher, { service: svc, stackName, hostId: placed.hostId, createIndex }).catch(
-      (e) => log.error("creating a unit failed", { error: e }),
-    );
+    const portIp = portIpOf(request, placed.bindings);
+    createUnit(store, dispatcher, {
+      service: svc,
+      stackName,
+      hostId: placed.hostId,
+      createIndex,
+      portIp,
+    }).catch((e) => log.error("creating a unit failed", { error: e }));
   }
   store.update(svc.id, { data: { nextCreateIndex: next } });
   return indexes;

@@ -1,8 +1,9 @@
-import type { HealthCheck, InstanceSpec, PortBinding } from "@corral/api";
+import type { InstanceSpec, LaunchConfig, PortBinding } from "@corral/api";
 import { labelKeys } from "@corral/api";
 import { AppError } from "@corral/lib";
+import { type LaunchRowFields, rowFieldsOf, specFieldsOf } from "../model/launch-fields.ts";
 import { gatewayOf, managedBridgeName } from "../network/addresses.ts";
-import type { ContainerNetworkFields } from "../network/allocation.ts";
+import type { Allocation, ContainerNetworkFields } from "../network/allocation.ts";
 import { managedResolver } from "../network/dns-config.ts";
 
 /** Parses "[ip:][public:]private[/proto]" into a binding (public 0 means a random port). */
@@ -35,28 +36,11 @@ export function splitCommand(command: string | string[] | undefined): string[] |
   return out.length ? out : undefined;
 }
 
-/** Stored fields of a container. */
-export interface ContainerFields extends ContainerNetworkFields {
+/** Stored fields of a container: its launch config fields (see model/launch-fields.ts) and its state. */
+export interface ContainerFields extends ContainerNetworkFields, LaunchRowFields {
   description?: string;
-  imageUuid: string;
-  command?: string[];
-  entryPoint?: string[];
-  environment: Record<string, string>;
-  labels: Record<string, string>;
-  ports: string[];
-  dataVolumes: string[];
-  restartPolicy?: { name: string; maximumRetryCount?: number };
-  networkMode: string;
   requestedHostId?: string;
   hostId: string | null;
-  workingDir?: string;
-  user?: string;
-  hostname?: string;
-  tty: boolean;
-  stdinOpen: boolean;
-  memory?: number;
-  cpuShares?: number;
-  pullPolicy: "missing" | "always" | "never";
   startOnCreate: boolean;
   externalId: string | null;
   primaryIpAddress: string | null;
@@ -64,23 +48,8 @@ export interface ContainerFields extends ContainerNetworkFields {
   startCount: number;
   publicEndpoints: { port: number; privatePort: number; protocol: string; bindAddress?: string }[];
   transitioningMessage?: string;
-  /** Launch config fields services pass through to Docker (see LaunchConfig). */
+  /** Docker names of the containers whose volumes this one mounts (sidekicks resolved). */
   volumesFrom?: string[];
-  healthCheck?: HealthCheck;
-  expose?: string[];
-  domainName?: string;
-  privileged?: boolean;
-  capAdd?: string[];
-  capDrop?: string[];
-  devices?: string[];
-  dns?: string[];
-  dnsSearch?: string[];
-  extraHosts?: string[];
-  logConfig?: { driver: string; config: Record<string, string> };
-  stopSignal?: string;
-  stopTimeout?: number;
-  memoryReservation?: number;
-  milliCpuReservation?: number;
   /** How many times creation was retried with another managed address (see markForeignAddress). */
   addressRetries?: number;
   /** The name the Docker container was created with, when the record was renamed since. */
@@ -88,6 +57,56 @@ export interface ContainerFields extends ContainerNetworkFields {
   /** Health from the agent's checks: null when the container has no health check. */
   healthState?: "initializing" | "healthy" | "unhealthy" | null;
   healthReason?: string;
+}
+
+/** What placing a container decided, beyond its launch config. */
+export interface ContainerPlacement {
+  hostId: string;
+  /** The ports as published on that host (public ports assigned, bound to the IP the scheduler chose). */
+  ports: string[];
+  /** The launch config's labels plus any the server adds (a service unit's). */
+  labels: Record<string, string>;
+  /** The Docker name of another member of its unit (sidekick references); none for a standalone one. */
+  nameOf?: (member: string) => string;
+  /** Its managed address, when on the managed network. */
+  address: Allocation | null;
+  startOnCreate: boolean;
+  transitioningMessage: string;
+}
+
+/**
+ * The row of a new container made from a launch config: the one mapping standalone containers and
+ * service units share. Rancher's `io.rancher.container.pull_image=always` label wins over pullPolicy.
+ */
+export function newContainerFields(lc: LaunchConfig, placed: ContainerPlacement): ContainerFields {
+  const nameOf = placed.nameOf ?? ((member: string) => member);
+  const volumesFrom = [...lc.dataVolumesFromLaunchConfigs.map(nameOf), ...lc.dataVolumesFrom];
+  return {
+    ...rowFieldsOf(lc),
+    labels: placed.labels,
+    ports: placed.ports,
+    networkMode: networkModeOf(lc, nameOf),
+    pullPolicy: lc.labels["io.rancher.container.pull_image"] === "always" ? "always" : lc.pullPolicy,
+    volumesFrom: volumesFrom.length > 0 ? volumesFrom : undefined,
+    healthState: lc.healthCheck ? "initializing" : null,
+    hostId: placed.hostId,
+    startOnCreate: placed.startOnCreate,
+    externalId: null,
+    primaryIpAddress: placed.address?.managedIp ?? null,
+    managedIp: placed.address?.managedIp ?? null,
+    ...(placed.address ? { managedSubnet: placed.address.managedSubnet } : {}),
+    exitCode: null,
+    startCount: 0,
+    publicEndpoints: endpointsOf(placed.ports.map(parsePort)),
+    transitioningMessage: placed.transitioningMessage,
+  };
+}
+
+/** The network mode of a new container: joining a sidekick's namespace names it by its Docker name. */
+export function networkModeOf(lc: LaunchConfig, nameOf: (member: string) => string = (m) => m): string {
+  return lc.networkLaunchConfig !== undefined
+    ? `container:${nameOf(lc.networkLaunchConfig)}`
+    : lc.networkMode;
 }
 
 /** The spec the agent receives to create a container (labels tie it back to its record). */
@@ -102,13 +121,11 @@ export function instanceSpec(
   const managed = c.managedIp && c.managedSubnet ? c.managedSubnet : null;
   const resolver = managed ? managedResolver(c.labels, c) : { dns: c.dns, dnsSearch: c.dnsSearch };
   return {
+    ...specFieldsOf(c),
     containerId: id,
     projectId,
     name: c.dockerName ?? name,
     image: c.imageUuid.replace(/^docker:/, ""),
-    command: c.command,
-    entryPoint: c.entryPoint,
-    environment: c.environment,
     labels: {
       ...c.labels,
       ...(installId ? { [labelKeys.installId]: installId } : {}),
@@ -118,30 +135,9 @@ export function instanceSpec(
     },
     ports: c.ports.map(parsePort),
     volumes: c.dataVolumes,
-    restartPolicy: c.restartPolicy,
-    networkMode: c.networkMode,
-    workingDir: c.workingDir,
-    user: c.user,
-    hostname: c.hostname,
-    tty: c.tty,
-    stdinOpen: c.stdinOpen,
-    memory: c.memory,
-    cpuShares: c.cpuShares,
-    pullPolicy: c.pullPolicy,
     volumesFrom: c.volumesFrom,
-    healthCheck: c.healthCheck,
-    expose: c.expose,
-    domainName: c.domainName,
-    privileged: c.privileged,
-    capAdd: c.capAdd,
-    capDrop: c.capDrop,
-    devices: c.devices,
     dns: resolver.dns,
     dnsSearch: resolver.dnsSearch,
-    extraHosts: c.extraHosts,
-    logConfig: c.logConfig,
-    stopSignal: c.stopSignal,
-    stopTimeout: c.stopTimeout,
     ...(managed
       ? {
           ipAddress: c.managedIp!,

@@ -1,72 +1,62 @@
-import { containerCreateSchema, containerUpdateSchema, formatId } from "@corral/api";
+import {
+  type ContainerCreate,
+  containerCreateSchema,
+  containerUpdateSchema,
+  formatId,
+  type LaunchConfig,
+  launchConfigSchema,
+} from "@corral/api";
 import { AppError } from "@corral/lib";
 import { allocateAddress, isManaged, requestedIpLabel } from "../network/allocation.ts";
-import { assignPublicPorts, declaredEndpoints } from "../network/public-ports.ts";
+import { assignPublicPorts } from "../network/public-ports.ts";
+import { placeContainer } from "../orchestrator/place-container.ts";
 import type { Row } from "../store/rows.ts";
 import { completeTransition, type TransitionState } from "./container-lifecycle.ts";
-import { type ContainerFields, parsePort, presentContainerStates, splitCommand } from "./container-spec.ts";
+import {
+  type ContainerFields,
+  newContainerFields,
+  parsePort,
+  presentContainerStates,
+  splitCommand,
+} from "./container-spec.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
-import type { HostFields } from "./hosts.ts";
 import { parseInput } from "./input.ts";
 
 /** States of containers that still hold their name (present ones, and those being removed). */
 const liveStates = [...presentContainerStates, "removing"];
 
-/** Creates a container in a project, places it on a host and asks that host's agent to run it. */
+/**
+ * Creates a container in a project: a unit of one, made from its launch config by the same mapping
+ * and placed by the same scheduler as a service's units, then asks that host's agent to run it.
+ */
 export function createContainer(ctx: VerbContext, projectId: string, body: unknown): Row<ContainerFields> {
   const input = parseInput(containerCreateSchema, body);
-  const image = input.imageUuid ?? input.image;
-  if (!image)
-    throw new AppError("MissingRequired", "imageUuid: an image is required", {
-      detail: [{ field: "imageUuid" }],
-    });
-  const ports = input.ports ?? [];
-  ports.forEach(parsePort);
+  const lc = containerLaunchConfig(input);
   const row = ctx.store.transaction(() => {
     const project = loadProject(ctx, projectId);
     if (project.state !== "active")
       throw new AppError("InvalidState", `environment ${projectId} is ${project.state}`);
     const pid = formatId("project", project.id);
     if (input.name) assertNameFree(ctx, pid, input.name);
-    const host = pickHost(ctx, pid, input.requestedHostId);
-    const networkMode = input.networkMode ?? "managed";
-    const address = isManaged(networkMode)
-      ? allocateAddress(ctx.store, pid, formatId("host", host.id), input.labels?.[requestedIpLabel])
+    const placed = placeContainer(ctx.store, ctx.dispatcher, pid, lc, input);
+    const address = isManaged(lc.networkMode)
+      ? allocateAddress(ctx.store, pid, placed.hostId, lc.labels[requestedIpLabel])
       : null;
-    const published = assignPublicPorts(ctx.store, pid, formatId("host", host.id), ports);
     const inserted = ctx.store.insert<ContainerFields>("container", {
       projectId: pid,
       name: input.name ?? null,
       state: "creating",
       data: {
         description: input.description,
-        imageUuid: image.startsWith("docker:") ? image : `docker:${image}`,
-        command: splitCommand(input.command),
-        entryPoint: splitCommand(input.entryPoint),
-        environment: input.environment ?? {},
-        labels: input.labels ?? {},
-        ports: published,
-        dataVolumes: input.dataVolumes ?? [],
-        restartPolicy: input.restartPolicy,
-        networkMode,
         requestedHostId: input.requestedHostId,
-        hostId: formatId("host", host.id),
-        workingDir: input.workingDir,
-        user: input.user,
-        hostname: input.hostname,
-        tty: input.tty ?? false,
-        stdinOpen: input.stdinOpen ?? false,
-        memory: input.memory,
-        cpuShares: input.cpuShares,
-        pullPolicy: input.pullPolicy ?? "missing",
-        startOnCreate: input.startOnCreate ?? true,
-        externalId: null,
-        primaryIpAddress: address?.managedIp ?? null,
-        ...(address ?? {}),
-        exitCode: null,
-        startCount: 0,
-        publicEndpoints: declaredEndpoints(published),
-        transitioningMessage: "scheduled",
+        ...newContainerFields(lc, {
+          hostId: placed.hostId,
+          ports: assignPublicPorts(ctx.store, pid, placed.hostId, placed.ports),
+          labels: lc.labels,
+          address,
+          startOnCreate: input.startOnCreate ?? true,
+          transitioningMessage: "scheduled",
+        }),
       },
     });
     if (input.name) return inserted;
@@ -75,6 +65,34 @@ export function createContainer(ctx: VerbContext, projectId: string, body: unkno
   });
   ctx.store.afterCommit(() => completeTransition(ctx.store, ctx.dispatcher, row.id));
   return row;
+}
+
+/** The launch config of a container create: its own fields left out, the image and commands normalized. */
+export function containerLaunchConfig(input: ContainerCreate): LaunchConfig {
+  const {
+    name: _name,
+    description: _description,
+    requestedHostId: _requested,
+    startOnCreate: _start,
+    image,
+    imageUuid,
+    command,
+    entryPoint,
+    ...rest
+  } = input;
+  const ref = imageUuid ?? image;
+  if (!ref)
+    throw new AppError("MissingRequired", "imageUuid: an image is required", {
+      detail: [{ field: "imageUuid" }],
+    });
+  const lc = parseInput(launchConfigSchema, {
+    ...rest,
+    imageUuid: ref.startsWith("docker:") ? ref : `docker:${ref}`,
+    command: splitCommand(command),
+    entryPoint: splitCommand(entryPoint),
+  });
+  lc.ports.forEach(parsePort);
+  return lc;
 }
 
 /** Edits a container's name or description (the Docker container keeps its name). */
@@ -172,27 +190,4 @@ function assertNameFree(ctx: VerbContext, projectId: string, name: string): void
     throw new AppError("NotUnique", `a container named ${name} exists in this environment`, {
       detail: { field: "name" },
     });
-}
-
-function pickHost(ctx: VerbContext, projectId: string, requested?: string): Row<HostFields> {
-  if (requested) {
-    const host = ctx.store.getByPublicId<HostFields>("host", requested);
-    if (!host || host.projectId !== projectId)
-      throw new AppError("InvalidReference", `requestedHostId: host ${requested} not found`);
-    if (host.state !== "active") throw new AppError("InvalidState", `host ${requested} is ${host.state}`);
-    return host;
-  }
-  const hosts = ctx.store
-    .all<HostFields>("host", { projectId, state: ["active"] })
-    .filter((h) => h.data.agentState === "active" && ctx.dispatcher.isConnected(formatId("host", h.id)));
-  if (hosts.length === 0)
-    throw new AppError("InvalidState", "no active host with a connected agent in this environment");
-  // Spread containers: the host with the fewest live containers wins (the full scheduler comes with services).
-  const counts = new Map<string, number>();
-  for (const c of ctx.store.all<ContainerFields>("container", { projectId, state: liveStates })) {
-    if (c.data.hostId) counts.set(c.data.hostId, (counts.get(c.data.hostId) ?? 0) + 1);
-  }
-  return hosts.reduce((best, h) =>
-    (counts.get(formatId("host", h.id)) ?? 0) < (counts.get(formatId("host", best.id)) ?? 0) ? h : best,
-  );
 }

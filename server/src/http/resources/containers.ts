@@ -1,5 +1,6 @@
 import { formatId } from "@corral/api";
 import { AppError } from "@corral/lib";
+import { launchApiFields } from "../../model/launch-fields.ts";
 import type { ContainerFields } from "../../services/container-spec.ts";
 import {
   containerAction,
@@ -31,25 +32,10 @@ export const containerResource: ResourceDef = {
     ...scopedFields,
     name: { type: "string", create: true, update: true, nullable: true, filter: true },
     description: { type: "string", create: true, update: true, nullable: true },
-    imageUuid: { type: "string", create: true, required: true, filter: true },
-    command: { type: "array[string]", create: true, nullable: true },
-    entryPoint: { type: "array[string]", create: true, nullable: true },
-    environment: { type: "map[string]", create: true },
-    labels: { type: "map[string]", create: true },
-    ports: { type: "array[string]", create: true },
-    dataVolumes: { type: "array[string]", create: true },
-    restartPolicy: { type: "restartPolicy", create: true, nullable: true },
-    networkMode: { type: "string", create: true, filter: true },
+    // Launch config fields: one list for containers, services and compose (model/launch-fields.ts).
+    ...launchApiFields(),
     requestedHostId: { type: "reference[host]", create: true, nullable: true },
     hostId: { type: "reference[host]", filter: true },
-    workingDir: { type: "string", create: true, nullable: true },
-    user: { type: "string", create: true, nullable: true },
-    hostname: { type: "string", create: true, nullable: true },
-    tty: { type: "boolean", create: true },
-    stdinOpen: { type: "boolean", create: true },
-    memory: { type: "int", create: true, nullable: true },
-    cpuShares: { type: "int", create: true, nullable: true },
-    pullPolicy: { type: "enum", options: ["missing", "always", "never"], create: true },
     startOnCreate: { type: "boolean", create: true },
     externalId: { type: "string", filter: true },
     primaryIpAddress: { type: "string", nullable: true, filter: true },
