@@ -1,11 +1,11 @@
 import { type AgentFrame, parseId } from "@corral/api";
 import type { HubHandlers } from "./hub/hub.ts";
+import type { ContainerFields } from "./model/container.ts";
+import type { HostFields } from "./model/host.ts";
 import { recordIpsecReport } from "./network/ipsec-health.ts";
 import { recordLbStatus } from "./network/lb-status.ts";
 import { applyObservations, resumeHost } from "./services/container-lifecycle.ts";
-import type { ContainerFields } from "./services/container-spec.ts";
 import type { Dispatcher } from "./services/context.ts";
-import type { HostFields } from "./services/hosts.ts";
 import type { Store } from "./store/store.ts";
 
 const factsEveryMs = 30_000;

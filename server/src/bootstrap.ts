@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { formatId } from "@corral/api";
 import { AppError, createLogger, type Logger } from "@corral/lib";
 import { checkSecret, hashSecret, newKeyPair, randomToken } from "./auth/keys.ts";
-import type { AccountFields } from "./services/accounts.ts";
-import { type ApiKeyData, insertApiKey } from "./services/api-keys.ts";
-import type { ProjectFields } from "./services/context.ts";
-import { insertRegistrationToken, type RegistrationTokenFields } from "./services/registration-tokens.ts";
+import type { AccountFields, ApiKeyData } from "./model/account.ts";
+import type { ProjectFields, RegistrationTokenFields } from "./model/project.ts";
+import { insertApiKey } from "./services/api-keys.ts";
+import { insertRegistrationToken } from "./services/registration-tokens.ts";
 import type { Row } from "./store/rows.ts";
 import type { Store } from "./store/store.ts";
 

@@ -6,12 +6,14 @@
  */
 import { formatId } from "@corral/api";
 import type { Principal } from "../src/auth/principal.ts";
+import type { HostFields } from "../src/model/host.ts";
+import type { ProjectFields } from "../src/model/project.ts";
+import type { ServiceFields, StackFields } from "../src/model/service.ts";
 import { drainTimings } from "../src/orchestrator/deploy.ts";
 import { Orchestrator } from "../src/orchestrator/orchestrator.ts";
 import { groupUnits, type Unit, type UnitContainer } from "../src/orchestrator/units.ts";
-import type { ProjectFields, VerbContext } from "../src/services/context.ts";
-import { type HostFields, removeHost, setHostActive, updateHost } from "../src/services/hosts.ts";
-import type { ServiceFields, StackFields } from "../src/services/service-fields.ts";
+import type { VerbContext } from "../src/services/context.ts";
+import { removeHost, setHostActive, updateHost } from "../src/services/hosts.ts";
 import { updateService } from "../src/services/services.ts";
 import { createStack } from "../src/services/stacks.ts";
 import { openDatabase } from "../src/store/db.ts";

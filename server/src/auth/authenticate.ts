@@ -1,5 +1,5 @@
 import { AppError } from "@corral/lib";
-import type { ApiKeyData } from "../services/api-keys.ts";
+import type { ApiKeyData } from "../model/account.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { checkSecret, hashSecret } from "./keys.ts";

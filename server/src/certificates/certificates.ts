@@ -1,9 +1,9 @@
 import { certificateCreateSchema, certificateUpdateSchema, formatId } from "@corral/api";
 import { AppError } from "@corral/lib";
+import type { ServiceFields } from "../model/service.ts";
 import { lbCertificateRefs } from "../network/lb-refs.ts";
 import { loadProject, loadVisible, type VerbContext } from "../services/context.ts";
 import { parseInput } from "../services/input.ts";
-import type { ServiceFields } from "../services/service-fields.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { selfSigned } from "./generate.ts";

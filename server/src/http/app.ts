@@ -7,10 +7,11 @@ import { registerHost } from "../services/registration.ts";
 import type { Store } from "../store/store.ts";
 import { readJson } from "./body.ts";
 import type { ResourceDef } from "./definition.ts";
+import type { ApiEnv } from "./env.ts";
 import { errorResponse } from "./errors.ts";
 import { joinScript } from "./join-script.ts";
 import { ResponseCache } from "./response-cache.ts";
-import { type ApiEnv, resourceRouter } from "./router.ts";
+import { resourceRouter } from "./router.ts";
 import { schemaCollection, schemaOf } from "./schemas.ts";
 import { indexPage } from "./web.ts";
 

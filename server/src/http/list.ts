@@ -1,9 +1,9 @@
 import { AppError } from "@corral/lib";
 import type { Context } from "hono";
 import type { ResourceDef } from "./definition.ts";
+import type { ApiEnv } from "./env.ts";
 import { present } from "./present.ts";
 import { parseCollectionParams } from "./query-params.ts";
-import type { ApiEnv } from "./router.ts";
 
 /**
  * A Rancher-style collection answer: the rows the caller may see (by project membership or key

@@ -1,27 +1,14 @@
 import { formatId, type IdType } from "@corral/api";
 import { AppError } from "@corral/lib";
 import { type Context, Hono } from "hono";
-import type { Principal } from "../auth/principal.ts";
 import { writeAudit } from "../services/audit.ts";
 import { isVisible, type VerbContext } from "../services/context.ts";
 import type { Row } from "../store/rows.ts";
 import { readJson } from "./body.ts";
 import type { ResourceDef } from "./definition.ts";
+import type { ApiEnv } from "./env.ts";
 import { listCollection } from "./list.ts";
 import { present, selfUrl } from "./present.ts";
-import type { ResponseCache } from "./response-cache.ts";
-
-/** Hono variables set by the auth middleware. */
-export interface ApiEnv {
-  Variables: {
-    principal: Principal;
-    base: string;
-    verbs: (c: Context<ApiEnv>) => VerbContext;
-    /** The caller's address, looked up only when something needs it (audit). */
-    clientIp: () => string;
-    cache: ResponseCache;
-  };
-}
 
 /**
  * Turns resource definitions into Rancher-style endpoints, globally (`/v2-beta/<collection>`) and

@@ -1,7 +1,7 @@
 import { containerExecuteSchema, containerLogsSchema, formatId } from "@corral/api";
 import { randomToken } from "../auth/keys.ts";
 import type { StreamRequest } from "../hub/session.ts";
-import type { ContainerFields } from "../services/container-spec.ts";
+import type { ContainerFields } from "../model/container.ts";
 import { requireConnectedHost } from "../services/containers.ts";
 import { loadVisible, type VerbContext } from "../services/context.ts";
 import { parseInput } from "../services/input.ts";

@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from "bun:test";
 import { formatId } from "@corral/api";
-import type { HostFields } from "../services/hosts.ts";
+import type { HostFields } from "../model/host.ts";
 import { openDatabase } from "../store/db.ts";
 import { Store } from "../store/store.ts";
 import { HostLiveness } from "./liveness.ts";

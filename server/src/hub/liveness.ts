@@ -1,5 +1,5 @@
 import { formatId, parseId } from "@corral/api";
-import type { AgentState, HostFields } from "../services/hosts.ts";
+import type { AgentState, HostFields } from "../model/host.ts";
 import type { Store } from "../store/store.ts";
 
 /** How often agents ping and when a silent host changes state. */

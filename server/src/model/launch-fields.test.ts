@@ -14,8 +14,9 @@ import {
 } from "@corral/api";
 import type { z } from "zod";
 import { exportStack, parseStack } from "../compose/index.ts";
-import { type ContainerFields, instanceSpec, newContainerFields } from "../services/container-spec.ts";
+import { instanceSpec, newContainerFields } from "../services/container-spec.ts";
 import { containerLaunchConfig } from "../services/containers.ts";
+import type { ContainerFields } from "./container.ts";
 import { launchApiFields, launchFields } from "./launch-fields.ts";
 
 type Field = keyof LaunchConfig;

@@ -1,5 +1,6 @@
 import { AppError } from "@corral/lib";
-import type { HostFields } from "../services/hosts.ts";
+import type { ContainerNetworkFields } from "../model/container.ts";
+import type { HostFields } from "../model/host.ts";
 import type { Store } from "../store/store.ts";
 import { assignable, firstFree, inSubnet, managedCidr, sliceAt, sliceCount } from "./addresses.ts";
 
@@ -18,14 +19,6 @@ export const requestedIpLabel = "io.rancher.container.requested_ip";
 export interface HostNetworkFields {
   /** The host's slice of the managed range, e.g. 10.42.3.0/24. */
   hostSubnet?: string;
-}
-
-/** Container data fields this module keeps. */
-export interface ContainerNetworkFields {
-  /** The address allocated from the managed network (stays, whatever Docker reports). */
-  managedIp?: string | null;
-  /** The host slice `managedIp` came from. */
-  managedSubnet?: string;
 }
 
 /** Service data field: retained addresses per slot (`retain_ip`). */

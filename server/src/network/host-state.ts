@@ -1,8 +1,8 @@
 import { formatId, type HostState, labelKeys, type StateContainer, type StateService } from "@corral/api";
-import type { ContainerFields } from "../services/container-spec.ts";
-import type { ProjectFields } from "../services/context.ts";
-import type { HostFields } from "../services/hosts.ts";
-import type { ServiceFields, StackFields, UnitMembership } from "../services/service-fields.ts";
+import type { ContainerFields } from "../model/container.ts";
+import type { HostFields } from "../model/host.ts";
+import type { ProjectFields } from "../model/project.ts";
+import type { ServiceFields, StackFields, UnitMembership } from "../model/service.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { gatewayOf, managedBridgeName, managedCidr } from "./addresses.ts";

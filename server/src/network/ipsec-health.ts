@@ -1,5 +1,5 @@
 import { formatId, type IpsecReport, parseId } from "@corral/api";
-import type { HostFields } from "../services/hosts.ts";
+import type { HostFields } from "../model/host.ts";
 import type { Store } from "../store/store.ts";
 
 /** Mesh health of an environment's overlay. */

@@ -1,5 +1,5 @@
 import { formatId, type HostIpsec } from "@corral/api";
-import type { HostFields } from "../services/hosts.ts";
+import type { HostFields } from "../model/host.ts";
 import type { Row } from "../store/rows.ts";
 import type { HostNetworkFields } from "./allocation.ts";
 import type { IpsecKeys } from "./ipsec-keys.ts";

@@ -1,6 +1,6 @@
 import { type LbStatus, parseId } from "@corral/api";
-import type { ContainerFields } from "../services/container-spec.ts";
-import type { ServiceFields } from "../services/service-fields.ts";
+import type { ContainerFields } from "../model/container.ts";
+import type { ServiceFields } from "../model/service.ts";
 import type { Store } from "../store/store.ts";
 
 /**

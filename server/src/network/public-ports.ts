@@ -1,6 +1,7 @@
 import { AppError } from "@corral/lib";
-import { type ContainerFields, parsePort, presentContainerStates } from "../services/container-spec.ts";
-import type { ProjectFields } from "../services/context.ts";
+import type { ContainerFields } from "../model/container.ts";
+import type { ProjectFields } from "../model/project.ts";
+import { parsePort, presentContainerStates } from "../services/container-spec.ts";
 import type { Store } from "../store/store.ts";
 
 /** Rancher's default range for random public ports. */

@@ -1,6 +1,6 @@
 import { formatId, type HostState } from "@corral/api";
 import { createLogger } from "@corral/lib";
-import type { HostFields } from "../services/hosts.ts";
+import type { HostFields } from "../model/host.ts";
 import type { RowChange, Store } from "../store/store.ts";
 import { ensureHostSlice } from "./allocation.ts";
 import { hostStateFrom, loadProjectRows } from "./host-state.ts";

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { formatId, type LaunchConfig } from "@corral/api";
 import { AppError, sleep } from "@corral/lib";
+import type { ContainerFields } from "../model/container.ts";
+import type { ServiceFields, UnitMembership } from "../model/service.ts";
 import {
   addressReleased,
   allocateUnitAddress,
@@ -10,12 +12,10 @@ import {
 } from "../network/allocation.ts";
 import { assignPublicPorts } from "../network/public-ports.ts";
 import { completeTransition } from "../services/container-lifecycle.ts";
-import { type ContainerFields, networkModeOf, newContainerFields } from "../services/container-spec.ts";
+import { bindPorts, networkModeOf, newContainerFields } from "../services/container-spec.ts";
 import type { Dispatcher } from "../services/context.ts";
-import type { ServiceFields, UnitMembership } from "../services/service-fields.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
-import { bindPorts } from "./placement.ts";
 import type { Unit, UnitContainer } from "./units.ts";
 
 /** Rancher's label that marks the primary launch config of a unit. */

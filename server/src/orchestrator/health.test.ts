@@ -5,8 +5,8 @@
 import { afterEach, expect, test } from "bun:test";
 import { formatId } from "@corral/api";
 import { OrchestratorKit } from "../../testing/orchestrator-kit.ts";
-import type { ProjectFields } from "../services/context.ts";
-import type { ServiceHealth, StackFields } from "../services/service-fields.ts";
+import type { ProjectFields } from "../model/project.ts";
+import type { ServiceHealth, StackFields } from "../model/service.ts";
 import { deactivateService } from "../services/services.ts";
 import { groupHealth } from "./health.ts";
 

@@ -1,4 +1,4 @@
-import type { ServiceHealth } from "../services/service-fields.ts";
+import type { ServiceHealth } from "../model/service.ts";
 import { type Unit, unitHealthy } from "./units.ts";
 
 /**

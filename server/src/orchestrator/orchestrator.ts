@@ -1,7 +1,8 @@
 import { formatId, parseId } from "@corral/api";
 import { createLogger } from "@corral/lib";
-import type { Dispatcher, ProjectFields } from "../services/context.ts";
-import type { ServiceFields, ServiceHealth, StackFields } from "../services/service-fields.ts";
+import type { ProjectFields } from "../model/project.ts";
+import type { ServiceFields, ServiceHealth, StackFields } from "../model/service.ts";
+import type { Dispatcher } from "../services/context.ts";
 import type { Row } from "../store/rows.ts";
 import type { RowChange, Store } from "../store/store.ts";
 import { groupHealth } from "./health.ts";

@@ -1,9 +1,10 @@
 import { formatId, type LaunchConfig } from "@corral/api";
 import { AppError } from "@corral/lib";
 import { summarizeReasons } from "../scheduler/index.ts";
+import { bindPorts } from "../services/container-spec.ts";
 import type { Dispatcher } from "../services/context.ts";
 import type { Store } from "../store/store.ts";
-import { bindPorts, membersRequest, portIpOf, schedHosts } from "./placement.ts";
+import { membersRequest, portIpOf, schedHosts } from "./placement.ts";
 import { ProjectView } from "./project-view.ts";
 
 /** Where a standalone container goes, and its ports as it will publish them there. */

@@ -5,7 +5,8 @@ import { describe, expect, test } from "bun:test";
 import { launchConfigSchema } from "@corral/api";
 import { Scheduler } from "../scheduler/index.ts";
 import { host } from "../scheduler/test-fixtures.ts";
-import { bindPorts, membersRequest, portIpOf } from "./placement.ts";
+import { bindPorts } from "../services/container-spec.ts";
+import { membersRequest, portIpOf } from "./placement.ts";
 
 const IPS = "io.rancher.scheduler.ips";
 const lc = (ports: string[], labels: Record<string, string> = {}, more: Record<string, unknown> = {}) =>

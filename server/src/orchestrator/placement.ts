@@ -1,4 +1,6 @@
 import { formatId, type LaunchConfig } from "@corral/api";
+import type { HostFields } from "../model/host.ts";
+import type { ServiceFields } from "../model/service.ts";
 import { ANY_IP, hostIps } from "../scheduler/affinity.ts";
 import type {
   PlacementRequest,
@@ -9,8 +11,6 @@ import type {
 } from "../scheduler/types.ts";
 import { parsePort } from "../services/container-spec.ts";
 import type { Dispatcher } from "../services/context.ts";
-import type { HostFields } from "../services/hosts.ts";
-import type { ServiceFields } from "../services/service-fields.ts";
 import type { Row } from "../store/rows.ts";
 import { memberName, unitLaunchConfigs } from "./deploy.ts";
 import type { UnitContainer } from "./units.ts";
@@ -131,16 +131,4 @@ export function portIpOf(request: PlacementRequest, bindings: SchedBinding[]): s
   );
   const ip = bindings.find((b) => !fixed.has(`${b.ip}|${b.publicPort}/${b.protocol}`))?.ip;
   return ip && ip !== ANY_IP ? ip : undefined;
-}
-
-/**
- * Port specs as published: fixed public ports without an address get the IP the scheduler chose
- * for them, so the host binds exactly what the scheduler counted (ports are per host IP).
- */
-export function bindPorts(specs: string[], ip: string | undefined): string[] {
-  if (!ip) return specs;
-  return specs.map((spec) => {
-    const p = parsePort(spec);
-    return p.publicPort && !p.bindAddress ? `${ip}:${p.publicPort}:${p.privatePort}/${p.protocol}` : spec;
-  });
 }

@@ -1,8 +1,8 @@
 import { formatId } from "@corral/api";
+import type { HostFields } from "../model/host.ts";
+import type { StackFields } from "../model/service.ts";
 import { Scheduler } from "../scheduler/index.ts";
 import type { Dispatcher } from "../services/context.ts";
-import type { HostFields } from "../services/hosts.ts";
-import type { StackFields } from "../services/service-fields.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { schedHosts, schedInstances } from "./placement.ts";

@@ -1,8 +1,8 @@
 import { formatId } from "@corral/api";
 import { createLogger, sleep } from "@corral/lib";
+import type { ServiceFields } from "../model/service.ts";
 import { summarizeReasons } from "../scheduler/index.ts";
 import type { Dispatcher } from "../services/context.ts";
-import type { ServiceFields } from "../services/service-fields.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { createUnit, removeUnits, transition } from "./deploy.ts";

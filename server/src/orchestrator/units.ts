@@ -1,6 +1,7 @@
 import type { HealthCheck } from "@corral/api";
-import { type ContainerFields, presentContainerStates } from "../services/container-spec.ts";
-import type { UnitMembership } from "../services/service-fields.ts";
+import type { ContainerFields } from "../model/container.ts";
+import type { UnitMembership } from "../model/service.ts";
+import { presentContainerStates } from "../services/container-spec.ts";
 import type { Row } from "../store/rows.ts";
 
 /** A container row made by a service. */

@@ -1,17 +1,9 @@
 import { accountCreateSchema, accountUpdateSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
+import type { AccountFields } from "../model/account.ts";
 import type { Row } from "../store/rows.ts";
 import { loadVisible, requireAdmin, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
-
-/** Stored fields of an account. */
-export interface AccountFields {
-  kind: "admin" | "user" | "agent";
-  description?: string;
-  /** For agent accounts: the host and project the agent serves. */
-  hostId?: string;
-  projectId?: string;
-}
 
 /** Creates an admin or user account (admins only). */
 export function createAccount(ctx: VerbContext, body: unknown): Row<AccountFields> {

@@ -1,20 +1,11 @@
 import { apiKeyCreateSchema, formatId } from "@corral/api";
 import { AppError } from "@corral/lib";
 import { hashSecret, newKeyPair } from "../auth/keys.ts";
+import type { ApiKeyData } from "../model/account.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
-
-/** Stored fields of an API key; the secret itself is only in the hidden, hashed column. */
-export interface ApiKeyData {
-  /** account: a person's key; project: an environment key; agent: a host agent's key. */
-  kind: "account" | "project" | "agent";
-  /** Owner: the account id, or the project id for environment keys. */
-  accountId: string;
-  publicValue: string;
-  description?: string;
-}
 
 /** A freshly made key: the row plus the secret, which is shown this once and never again. */
 export interface NewApiKey {

@@ -1,9 +1,10 @@
 import { type ContainerObservation, type EventReply, formatId } from "@corral/api";
 import { createLogger } from "@corral/lib";
+import type { ContainerFields } from "../model/container.ts";
 import { allocateAddress, markForeignAddress, requestedIpLabel } from "../network/allocation.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
-import { type ContainerFields, endpointsOf, instanceSpec } from "./container-spec.ts";
+import { endpointsOf, instanceSpec } from "./container-spec.ts";
 import type { Dispatcher } from "./context.ts";
 
 const log = createLogger("containers");

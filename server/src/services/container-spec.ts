@@ -1,9 +1,10 @@
 import type { InstanceSpec, LaunchConfig, PortBinding } from "@corral/api";
 import { labelKeys } from "@corral/api";
 import { AppError } from "@corral/lib";
-import { type LaunchRowFields, rowFieldsOf, specFieldsOf } from "../model/launch-fields.ts";
+import type { ContainerFields } from "../model/container.ts";
+import { rowFieldsOf, specFieldsOf } from "../model/launch-fields.ts";
 import { gatewayOf, managedBridgeName } from "../network/addresses.ts";
-import type { Allocation, ContainerNetworkFields } from "../network/allocation.ts";
+import type { Allocation } from "../network/allocation.ts";
 import { managedResolver } from "../network/dns-config.ts";
 
 /** Parses "[ip:][public:]private[/proto]" into a binding (public 0 means a random port). */
@@ -26,6 +27,18 @@ export function parsePort(spec: string): PortBinding {
   };
 }
 
+/**
+ * Port specs as published: fixed public ports without an address get the IP the scheduler chose
+ * for them, so the host binds exactly what the scheduler counted (ports are per host IP).
+ */
+export function bindPorts(specs: string[], ip: string | undefined): string[] {
+  if (!ip) return specs;
+  return specs.map((spec) => {
+    const p = parsePort(spec);
+    return p.publicPort && !p.bindAddress ? `${ip}:${p.publicPort}:${p.privatePort}/${p.protocol}` : spec;
+  });
+}
+
 /** Splits a command string like a shell would for plain words and quotes (no expansion). */
 export function splitCommand(command: string | string[] | undefined): string[] | undefined {
   if (command === undefined) return undefined;
@@ -34,29 +47,6 @@ export function splitCommand(command: string | string[] | undefined): string[] |
   const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
   for (const m of command.matchAll(re)) out.push(m[1]?.replace(/\\(.)/g, "$1") ?? m[2] ?? m[3] ?? "");
   return out.length ? out : undefined;
-}
-
-/** Stored fields of a container: its launch config fields (see model/launch-fields.ts) and its state. */
-export interface ContainerFields extends ContainerNetworkFields, LaunchRowFields {
-  description?: string;
-  requestedHostId?: string;
-  hostId: string | null;
-  startOnCreate: boolean;
-  externalId: string | null;
-  primaryIpAddress: string | null;
-  exitCode: number | null;
-  startCount: number;
-  publicEndpoints: { port: number; privatePort: number; protocol: string; bindAddress?: string }[];
-  transitioningMessage?: string;
-  /** Docker names of the containers whose volumes this one mounts (sidekicks resolved). */
-  volumesFrom?: string[];
-  /** How many times creation was retried with another managed address (see markForeignAddress). */
-  addressRetries?: number;
-  /** The name the Docker container was created with, when the record was renamed since. */
-  dockerName?: string;
-  /** Health from the agent's checks: null when the container has no health check. */
-  healthState?: "initializing" | "healthy" | "unhealthy" | null;
-  healthReason?: string;
 }
 
 /** What placing a container decided, beyond its launch config. */

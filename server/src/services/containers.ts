@@ -7,18 +7,13 @@ import {
   launchConfigSchema,
 } from "@corral/api";
 import { AppError } from "@corral/lib";
+import type { ContainerFields } from "../model/container.ts";
 import { allocateAddress, isManaged, requestedIpLabel } from "../network/allocation.ts";
 import { assignPublicPorts } from "../network/public-ports.ts";
 import { placeContainer } from "../orchestrator/place-container.ts";
 import type { Row } from "../store/rows.ts";
 import { completeTransition, type TransitionState } from "./container-lifecycle.ts";
-import {
-  type ContainerFields,
-  newContainerFields,
-  parsePort,
-  presentContainerStates,
-  splitCommand,
-} from "./container-spec.ts";
+import { newContainerFields, parsePort, presentContainerStates, splitCommand } from "./container-spec.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
 

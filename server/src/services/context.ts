@@ -2,6 +2,7 @@ import { type EventData, type EventName, type EventReply, formatId } from "@corr
 import { AppError } from "@corral/lib";
 import type { Principal } from "../auth/principal.ts";
 import { canAccessProject } from "../auth/principal.ts";
+import type { ProjectFields } from "../model/project.ts";
 import type { ResourceType, Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 
@@ -67,12 +68,4 @@ export function isVisible(p: Principal, row: Row): boolean {
 export function loadProject(ctx: VerbContext, projectId: string): Row<ProjectFields> {
   const project = loadVisible<ProjectFields>(ctx, "project", projectId);
   return project;
-}
-
-/** Stored fields of a project. */
-export interface ProjectFields {
-  description?: string;
-  members: string[];
-  servicesPortRange?: { startPort: number; endPort: number };
-  transitioningMessage?: string;
 }

@@ -1,26 +1,11 @@
-import { type HostFacts, hostUpdateSchema } from "@corral/api";
+import { hostUpdateSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
+import type { ApiKeyData } from "../model/account.ts";
+import type { HostFields } from "../model/host.ts";
 import type { Row } from "../store/rows.ts";
-import type { ApiKeyData } from "./api-keys.ts";
 import { completeTransition } from "./container-lifecycle.ts";
 import { loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
-
-/** Agent connection states, as Rancher showed them. */
-export type AgentState = "registering" | "active" | "reconnecting" | "disconnected";
-
-/** Stored fields of a host. */
-export interface HostFields {
-  hostname: string;
-  uuid: string;
-  description?: string;
-  labels: Record<string, string>;
-  info: HostFacts | null;
-  agentState: AgentState;
-  agentAccountId: string;
-  agentIpAddress: string;
-  lastPingAt: number | null;
-}
 
 /** Edits a host's name, description or labels (labels are replaced whole). */
 export function updateHost(ctx: VerbContext, id: string, body: unknown): Row<HostFields> {

@@ -1,7 +1,8 @@
 import { formatId, projectCreateSchema, projectUpdateSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
+import type { ProjectFields } from "../model/project.ts";
 import type { Row } from "../store/rows.ts";
-import { loadProject, type ProjectFields, requireAdmin, type VerbContext } from "./context.ts";
+import { loadProject, requireAdmin, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
 
 /** Creates a project (environment); a user creating one becomes its member. */

@@ -2,16 +2,11 @@ import { formatId, registrationTokenCreateSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
 import { randomToken } from "../auth/keys.ts";
 import { mayRegisterHosts } from "../auth/principal.ts";
+import type { RegistrationTokenFields } from "../model/project.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
-
-/** Stored fields of a registration token (the value is emptied when the token is removed). */
-export interface RegistrationTokenFields {
-  token: string;
-  description?: string;
-}
 
 /** Creates a registration token for a project: the secret in the one-line join command. */
 export function createRegistrationToken(

@@ -1,12 +1,12 @@
 import { formatId, type RegisterInput, type RegistrationResponse, registerSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
 import type { Principal } from "../auth/principal.ts";
+import type { AccountFields, ApiKeyData } from "../model/account.ts";
+import type { HostFields } from "../model/host.ts";
+import type { RegistrationTokenFields } from "../model/project.ts";
 import type { Store } from "../store/store.ts";
-import type { AccountFields } from "./accounts.ts";
-import { type ApiKeyData, insertApiKey } from "./api-keys.ts";
-import type { HostFields } from "./hosts.ts";
+import { insertApiKey } from "./api-keys.ts";
 import { parseInput } from "./input.ts";
-import type { RegistrationTokenFields } from "./registration-tokens.ts";
 
 /**
  * Joins a host with a registration token, as Rancher's agent did: the host is found again by the

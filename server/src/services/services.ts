@@ -9,6 +9,7 @@ import {
   setServiceLinksSchema,
 } from "@corral/api";
 import { AppError } from "@corral/lib";
+import type { ServiceFields, StackFields } from "../model/service.ts";
 import { checkLbReferences, lbServiceSpec } from "../network/lb-service.ts";
 import { runFinish, runRestart, runRollback, runUpgrade } from "../orchestrator/runners.ts";
 import type { Row } from "../store/rows.ts";
@@ -16,7 +17,6 @@ import type { Store } from "../store/store.ts";
 import { parsePort } from "./container-spec.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
-import type { ServiceFields, StackFields } from "./service-fields.ts";
 
 /** Service states from which the service still exists (for name clashes). */
 export const liveServiceStates = [

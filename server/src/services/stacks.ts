@@ -1,12 +1,12 @@
 import { formatId, type StackSpec, stackCreateSchema, stackUpgradeSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
 import { exportStack, parseStack } from "../compose/index.ts";
+import type { ServiceFields, StackFields } from "../model/service.ts";
 import { lbServiceSpec } from "../network/lb-service.ts";
 import { runFinish, runRollback, runUpgrade } from "../orchestrator/runners.ts";
 import type { Row } from "../store/rows.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
-import type { ServiceFields, StackFields } from "./service-fields.ts";
 import { insertService, liveServiceStates, serviceActionStates, startUpgrade } from "./services.ts";
 
 const liveStackStates = [

@@ -1,10 +1,5 @@
-import {
-  type AccountFields,
-  createAccount,
-  removeAccount,
-  setAccountActive,
-  updateAccount,
-} from "../../services/accounts.ts";
+import type { AccountFields } from "../../model/account.ts";
+import { createAccount, removeAccount, setAccountActive, updateAccount } from "../../services/accounts.ts";
 import type { ResourceDef } from "../definition.ts";
 import { commonFields } from "./common.ts";
 

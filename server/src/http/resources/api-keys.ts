@@ -1,4 +1,5 @@
-import { type ApiKeyData, createApiKey, removeApiKey, setApiKeyActive } from "../../services/api-keys.ts";
+import type { ApiKeyData } from "../../model/account.ts";
+import { createApiKey, removeApiKey, setApiKeyActive } from "../../services/api-keys.ts";
 import type { ResourceDef } from "../definition.ts";
 import { commonFields } from "./common.ts";
 

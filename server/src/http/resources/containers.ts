@@ -1,7 +1,7 @@
 import { formatId } from "@corral/api";
 import { AppError } from "@corral/lib";
+import type { ContainerFields } from "../../model/container.ts";
 import { launchApiFields } from "../../model/launch-fields.ts";
-import type { ContainerFields } from "../../services/container-spec.ts";
 import {
   containerAction,
   containerActions,

@@ -1,11 +1,6 @@
+import type { HostFields } from "../../model/host.ts";
 import type { HostIpsecFields } from "../../network/ipsec-health.ts";
-import {
-  evacuateHost,
-  type HostFields,
-  removeHost,
-  setHostActive,
-  updateHost,
-} from "../../services/hosts.ts";
+import { evacuateHost, removeHost, setHostActive, updateHost } from "../../services/hosts.ts";
 import type { ResourceDef } from "../definition.ts";
 import { scopedFields } from "./common.ts";
 

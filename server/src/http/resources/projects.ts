@@ -1,6 +1,6 @@
+import type { ProjectFields } from "../../model/project.ts";
 import type { IpsecHealth } from "../../network/ipsec-health.ts";
 import { rotateIpsecPsk } from "../../network/ipsec-keys.ts";
-import type { ProjectFields } from "../../services/context.ts";
 import { createProject, removeProject, setProjectActive, updateProject } from "../../services/projects.ts";
 import type { ResourceDef } from "../definition.ts";
 import { commonFields } from "./common.ts";

@@ -1,7 +1,7 @@
+import type { RegistrationTokenFields } from "../../model/project.ts";
 import {
   createRegistrationToken,
   joinCommand,
-  type RegistrationTokenFields,
   removeRegistrationToken,
   rotateRegistrationToken,
   setRegistrationTokenActive,

@@ -1,4 +1,4 @@
-import type { ServiceFields } from "../../services/service-fields.ts";
+import type { ServiceFields } from "../../model/service.ts";
 import {
   activateService,
   cancelUpgrade,

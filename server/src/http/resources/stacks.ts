@@ -1,4 +1,4 @@
-import type { StackFields } from "../../services/service-fields.ts";
+import type { StackFields } from "../../model/service.ts";
 import {
   createStack,
   exportStackConfig,
