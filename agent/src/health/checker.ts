@@ -1,20 +1,7 @@
 import type { HealthCheck } from "@corral/api";
+import type { Clock } from "@corral/lib";
 import { HealthStateMachine, type HealthStatus } from "./health-state.ts";
 import type { Probe, ProbeResult } from "./probe.ts";
-
-/** Time and timers, injected so tests can drive a checker without waiting. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The real clock. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** What a checker needs: the container, its check, and where results and changes go. */
 export interface CheckerOptions {

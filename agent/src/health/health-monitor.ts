@@ -1,7 +1,7 @@
 import { type AgentFrame, type HealthCheck, healthCheckSchema } from "@corral/api";
-import type { Logger } from "@corral/lib";
+import { type Clock, type Logger, systemClock } from "@corral/lib";
 import type { CheckTarget, DockerDriver, EngineEvent } from "../driver.ts";
-import { Checker, type Clock, systemClock } from "./checker.ts";
+import { Checker } from "./checker.ts";
 import type { HealthStatus } from "./health-state.ts";
 import { createNetworkProbe, type Probe } from "./probe.ts";
 
