@@ -33,7 +33,7 @@ import { HostStateBus } from "../agent/src/host-state-bus.ts";
 import { startLoadBalancerController } from "../agent/src/lb/controller.ts";
 import { configRoot } from "../agent/src/lb/install.ts";
 import { renderVersioned } from "../agent/src/lb/render.ts";
-import { container, hostState, lbService, service } from "../agent/src/lb/test-fixtures.ts";
+import { container, hostState, lbService, service } from "../agent/testing/lb-fixtures.ts";
 import { fmt, machineLine, median, repoRoot, revision, sleep, startLoadMonitor } from "./lib/common.ts";
 
 process.env.CORRAL_LOG_LEVEL ??= "warn";

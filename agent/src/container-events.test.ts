@@ -1,8 +1,8 @@
 import { expect, test } from "bun:test";
 import type { AgentFrame } from "@corral/api";
 import { createLogger } from "@corral/lib";
+import { FakeDriver } from "../testing/fake-driver.ts";
 import { relayContainerEvents } from "./container-events.ts";
-import { FakeDriver } from "./fake-driver.ts";
 
 test("a broken Docker event stream is reopened and events keep flowing", async () => {
   const driver = new FakeDriver();

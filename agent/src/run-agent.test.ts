@@ -11,7 +11,7 @@ import {
   registerSchema,
 } from "@corral/api";
 import type { ServerWebSocket } from "bun";
-import { FakeDriver } from "./fake-driver.ts";
+import { FakeDriver } from "../testing/fake-driver.ts";
 import { connectUrl, runAgent } from "./run-agent.ts";
 
 /** A tiny stand-in for the Corral server: the register endpoint and the agent websocket. */

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { type AgentFrame, agentFrameSchema, healthCheckSchema, type InstanceSpec } from "@corral/api";
 import { createLogger } from "@corral/lib";
 import { FakeClock, settle } from "@corral/lib/testing";
-import { FakeDriver } from "../fake-driver.ts";
+import { FakeDriver } from "../../testing/fake-driver.ts";
 import { Checker } from "./checker.ts";
 import { HealthMonitor } from "./health-monitor.ts";
 import type { HealthStatus } from "./health-state.ts";

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import type { InstanceSpec } from "@corral/api";
 import { createLogger } from "@corral/lib";
-import { FakeDriver } from "../fake-driver.ts";
+import { FakeDriver } from "../../testing/fake-driver.ts";
+import { container, hostState, lbService, service } from "../../testing/lb-fixtures.ts";
 import { HostStateBus } from "../host-state-bus.ts";
 import { startLoadBalancerController } from "./controller.ts";
-import { container, hostState, lbService, service } from "./test-fixtures.ts";
 
 /** A fake engine whose exec plays the install script: haproxy -c, swap, reload and confirm. */
 function fakeEngine() {

@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { labelKeys, type StateContainer } from "@corral/api";
 import { createLogger } from "@corral/lib";
 import Docker from "dockerode";
+import { container, hostState, lbService, makeCertificate, service } from "../../testing/lb-fixtures.ts";
 import { createDockerDriver } from "../dockerode-driver.ts";
 import { HostStateBus } from "../host-state-bus.ts";
 import { type LoadBalancerController, startLoadBalancerController } from "./controller.ts";
-import { container, hostState, lbService, makeCertificate, service } from "./test-fixtures.ts";
 
 // End to end against the local dockerd: the real image, real HAProxy, busybox httpd backends.
 const socket = "/var/run/docker.sock";

@@ -3,11 +3,11 @@ import { existsSync } from "node:fs";
 import { type HostState, type InstanceSpec, labelKeys } from "@corral/api";
 import { createLogger, run, sleep } from "@corral/lib";
 import Docker from "dockerode";
+import { hostStateFor } from "../../testing/ports-state.ts";
 import { createDockerDriver } from "../dockerode-driver.ts";
 import { HostStateBus } from "../host-state-bus.ts";
 import { createIptables } from "../ports/iptables.ts";
 import { PortsController } from "../ports/ports-controller.ts";
-import { hostStateFor } from "../ports/test-state.ts";
 import { startNetworkControllers } from "./index.ts";
 
 // End to end against the real dockerd, iptables and kernel: the managed bridge made from a host

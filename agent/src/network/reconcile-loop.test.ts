@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { HostState } from "@corral/api";
 import { createLogger, sleep } from "@corral/lib";
+import { hostStateFor } from "../../testing/ports-state.ts";
 import { HostStateBus } from "../host-state-bus.ts";
-import { hostStateFor } from "../ports/test-state.ts";
 import { startReconcileLoop } from "./reconcile-loop.ts";
 
 describe("startReconcileLoop", () => {
