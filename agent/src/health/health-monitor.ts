@@ -1,5 +1,5 @@
 import { type AgentFrame, type HealthCheck, healthCheckSchema } from "@corral/api";
-import { type Clock, type Logger, systemClock } from "@corral/lib";
+import { type Clock, KeyedQueue, type Logger, systemClock } from "@corral/lib";
 import type { CheckTarget, DockerDriver, EngineEvent } from "../driver.ts";
 import { Checker } from "./checker.ts";
 import type { HealthStatus } from "./health-state.ts";
@@ -52,7 +52,7 @@ export class HealthMonitor {
   private readonly checked = new Map<string, Checked>();
   /** Containers checked before in this agent's life: their next run is a restart. */
   private readonly seen = new Set<string>();
-  private readonly queues = new Map<string, Promise<void>>();
+  private readonly queue = new KeyedQueue();
   /** Events seen per container, so a slow `sync` does not undo what a newer event did. */
   private readonly epochs = new Map<string, number>();
   private readonly probe: Probe;
@@ -81,12 +81,12 @@ export class HealthMonitor {
     }
     const present = new Set(targets.map((t) => t.dockerId));
     const work = targets.map((target) =>
-      this.serialised(target.dockerId, async () => {
+      this.queue.run(target.dockerId, async () => {
         if (this.epochs.get(target.dockerId) === epochs.get(target.dockerId)) this.apply(target);
       }),
     );
     for (const dockerId of this.checked.keys()) {
-      if (!present.has(dockerId)) work.push(this.serialised(dockerId, async () => this.end(dockerId)));
+      if (!present.has(dockerId)) work.push(this.queue.run(dockerId, async () => this.end(dockerId)));
     }
     await Promise.all(work);
   }
@@ -96,7 +96,7 @@ export class HealthMonitor {
     const { action, dockerId } = event;
     if (action !== "start" && action !== "die" && action !== "destroy") return;
     this.epochs.set(dockerId, (this.epochs.get(dockerId) ?? 0) + 1);
-    void this.serialised(dockerId, async () => {
+    void this.queue.run(dockerId, async () => {
       if (action === "start") return this.refresh(dockerId);
       this.end(dockerId);
       if (action === "destroy") {
@@ -108,7 +108,7 @@ export class HealthMonitor {
 
   /** Looks at one container again (after instance.create made or started it). */
   track(dockerId: string): Promise<void> {
-    return this.serialised(dockerId, () => this.refresh(dockerId));
+    return this.queue.run(dockerId, () => this.refresh(dockerId));
   }
 
   /** Sends the current state of every checked container (a new session needs it). */
@@ -172,15 +172,5 @@ export class HealthMonitor {
   private report(containerId: string, status: HealthStatus): void {
     const frame: AgentFrame = { type: "healthEvent", containerId, healthState: status.state };
     this.options.send(status.reason ? { ...frame, reason: status.reason.slice(0, 1024) } : frame);
-  }
-
-  private serialised(key: string, work: () => Promise<void>): Promise<void> {
-    const next = (this.queues.get(key) ?? Promise.resolve()).then(work, work);
-    this.queues.set(key, next);
-    // Forget a drained queue, so the map does not grow with every container ever seen.
-    void next.then(() => {
-      if (this.queues.get(key) === next) this.queues.delete(key);
-    });
-    return next;
   }
 }
