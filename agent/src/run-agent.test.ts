@@ -112,6 +112,12 @@ describe("runAgent against a fake server", () => {
       await until("two pings", () => server.frames.filter((f) => f.type === "ping").length >= 2);
       const hello = server.frames.find((f) => f.type === "hello");
       expect(hello).toMatchObject({ type: "hello", facts: { dockerVersion: "99.0.0-fake" }, containers: [] });
+      // Pings carry the host status record; with a fake engine only the health controller runs.
+      await until("controllers in a ping", () =>
+        server.frames.some((f) => f.type === "ping" && f.controllers?.health?.state === "ready"),
+      );
+      const ping = server.frames.findLast((f) => f.type === "ping");
+      expect(Object.keys((ping?.type === "ping" && ping.controllers) || {})).toEqual(["health"]);
 
       // The state file holds the key pair, private to root.
       const state = JSON.parse(await readFile(join(stateDir, "agent.json"), "utf8"));

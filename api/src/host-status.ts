@@ -8,9 +8,9 @@ import { z } from "zod";
 
 /**
  * States of one controller: `waiting` (nothing to work from yet, or not reconciled yet), `ready`
- * (the last reconcile applied everything), `degraded` (it applied what it could, and something it
- * cannot fix by trying again is wrong, e.g. HAProxy refused a config), `failing` (the last reconcile
- * threw; it is retried with backoff), `stopped` (the agent is shutting down).
+ * (the last reconcile applied everything), `degraded` (it applied what it could, and part of what it
+ * owns does not work: a config HAProxy refused, IPsec tunnels that are not up), `failing` (the last
+ * reconcile threw; it is retried with backoff), `stopped` (the agent is shutting down).
  */
 export const controllerStates = ["waiting", "ready", "degraded", "failing", "stopped"] as const;
 /** A state of one controller. */

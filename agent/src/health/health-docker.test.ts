@@ -3,8 +3,9 @@ import { existsSync } from "node:fs";
 import { type AgentFrame, agentFrameSchema, healthCheckSchema, type InstanceSpec } from "@corral/api";
 import { createLogger } from "@corral/lib";
 import Docker from "dockerode";
-import { relayContainerEvents } from "../container-events.ts";
+import { type TestHost, testHost } from "../../testing/host.ts";
 import { createDockerDriver } from "../dockerode-driver.ts";
+import { createHealthController } from "./controller.ts";
 import { HealthMonitor } from "./health-monitor.ts";
 
 // Integration tests: the health monitor against real containers of the local dockerd.
@@ -46,9 +47,8 @@ describe.skipIf(!haveDocker)("health checks against dockerd", () => {
   const driver = createDockerDriver(socket);
   const frames: AgentFrame[] = [];
   const send = (frame: AgentFrame) => frames.push(agentFrameSchema.parse(frame));
-  const monitor = new HealthMonitor({ driver, send, logger });
-  const relay = new AbortController();
-  let relayDone: Promise<void> = Promise.resolve();
+  let host: TestHost;
+  let monitor: HealthMonitor;
 
   /** The health states reported for a container, in order, with reasons. */
   const health = (containerId: string) =>
@@ -74,20 +74,15 @@ describe.skipIf(!haveDocker)("health checks against dockerd", () => {
   };
 
   beforeAll(() => {
-    relayDone = relayContainerEvents({
-      driver,
-      send: () => {},
-      logger,
-      signal: relay.signal,
-      observe: (event) => monitor.onEngineEvent(event),
-      onFollow: () => void monitor.sync(),
-    });
+    // The health controller as the agent runs it, on the real engine's events.
+    host = testHost(driver);
+    const controller = createHealthController({ ...host, send });
+    monitor = controller.monitor;
+    host.run(controller);
   });
 
   afterAll(async () => {
-    monitor.close();
-    relay.abort();
-    await relayDone;
+    await host?.stop();
     const ours = await docker.listContainers({ all: true, filters: { label: [`test.run=${run}`] } });
     await Promise.all(ours.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
   });

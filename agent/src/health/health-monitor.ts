@@ -69,16 +69,13 @@ export class HealthMonitor {
     return [...this.checked.keys()];
   }
 
-  /** Lists every labelled container and starts or stops checks to match. Never throws. */
+  /**
+   * Lists every labelled container and starts or stops checks to match. Rejects when Docker cannot
+   * list them (the health controller then tries again with backoff).
+   */
   async sync(): Promise<void> {
     const epochs = new Map(this.epochs);
-    let targets: CheckTarget[];
-    try {
-      targets = await this.options.driver.checkTargets();
-    } catch (e) {
-      this.options.logger.warn("cannot list containers for health checks", { error: e });
-      return;
-    }
+    const targets = await this.options.driver.checkTargets();
     const present = new Set(targets.map((t) => t.dockerId));
     const work = targets.map((target) =>
       this.queue.run(target.dockerId, async () => {

@@ -14,8 +14,9 @@ export interface ControllerInput {
 export interface ReconcileResult {
   /**
    * `ready` (the default): everything is applied. `waiting`: there is nothing to work from yet
-   * (no view from the server). `degraded`: applied what could be, and something that trying again
-   * will not fix is wrong (a config HAProxy refused, tunnels whose peer does not answer).
+   * (no view from the server). `degraded`: applied what could be, and part of what the controller
+   * owns does not work (a config HAProxy refused, tunnels that are not up). A reconcile that could
+   * not apply something it should retry throws instead.
    */
   state?: "ready" | "waiting" | "degraded";
   /** A short line for operators: what is in force, or what is wrong. */
