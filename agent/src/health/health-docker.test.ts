@@ -57,7 +57,8 @@ describe.skipIf(!haveDocker)("health checks against dockerd", () => {
         ? [f.reason ? `${f.healthState}: ${f.reason}` : f.healthState]
         : [],
     );
-  const until = async (containerId: string, state: string, timeoutMs = 8000) => {
+  // Deadlines are generous: they only bound a failing run, and the machine may be loaded.
+  const until = async (containerId: string, state: string, timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!health(containerId).at(-1)?.startsWith(state)) {
       if (Date.now() > deadline)
@@ -145,9 +146,11 @@ describe.skipIf(!haveDocker)("health checks against dockerd", () => {
     const dockerId = await launch(s);
     await until(s.containerId, "healthy");
     await driver.stop(dockerId, 0);
-    for (let i = 0; i < 100 && monitor.checking.includes(dockerId); i++) await Bun.sleep(20);
+    // Once the monitor stopped checking it (its die event, or a probe that found it dead), nothing
+    // more can be reported for this run: the failed probes of its death never were.
+    const deadline = Date.now() + 30_000;
+    while (monitor.checking.includes(dockerId) && Date.now() < deadline) await Bun.sleep(20);
     expect(monitor.checking).not.toContain(dockerId);
-    await Bun.sleep(600);
     expect(health(s.containerId)).toEqual(["initializing", "healthy"]);
   });
 

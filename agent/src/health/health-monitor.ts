@@ -46,7 +46,8 @@ function parseCheck(text: string, logger: Logger, containerId: string): HealthCh
  * event stream is (re)opened) and from Docker events (`onEngineEvent`: start begins or restarts a
  * check, die and destroy end it without a report) and `track` after instance.create. Work on one
  * container is serialised so events apply in Docker's order. Every state change is sent as a
- * `healthEvent`; `resend` repeats the current state of all of them for a new session.
+ * `healthEvent`, once Docker confirms the checked run is still the running one (see stillCurrent);
+ * `resend` repeats the current state of all of them for a new session.
  */
 export class HealthMonitor {
   private readonly checked = new Map<string, Checked>();
@@ -149,16 +150,42 @@ export class HealthMonitor {
       restarted && check.reinitializingTimeout !== undefined
         ? check.reinitializingTimeout
         : check.initializingTimeout;
-    const checker = new Checker({
+    const checker: Checker = new Checker({
       address: target.address,
       check,
       initializingTimeout,
       probe: this.probe,
       clock: this.clock,
       report: (status) => this.report(target.containerId, status),
+      confirm: () => this.stillCurrent(dockerId, checker),
     });
     this.checked.set(dockerId, { containerId: target.containerId, startedAt: target.startedAt, checker });
     checker.start();
+  }
+
+  /**
+   * Whether `checker` still checks the run Docker says is current, asked before it reports a change.
+   * A probe in flight when its container died fails, and so do the probes until Docker's die event
+   * arrives; a restarted container answers the old run's probes. Neither is a health change of a
+   * running container: the death and the new run come with their own events. Asked in the
+   * container's queue, so every event handled before it counts. When Docker cannot answer, the
+   * probe's result stands.
+   */
+  private stillCurrent(dockerId: string, checker: Checker): Promise<boolean> {
+    return this.queue.run(dockerId, async () => {
+      const entry = this.checked.get(dockerId);
+      if (entry?.checker !== checker) return false;
+      let target: CheckTarget | null;
+      try {
+        target = await this.options.driver.checkTarget(dockerId);
+      } catch (e) {
+        this.options.logger.debug("cannot inspect container to confirm its health", { dockerId, error: e });
+        return true;
+      }
+      if (target?.running && target.startedAt === entry.startedAt) return true;
+      this.end(dockerId);
+      return false;
+    });
   }
 
   private end(dockerId: string): void {
