@@ -25,7 +25,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HostState, StateContainer, StateService } from "@corral/api";
-import { container, sampleState, service } from "../agent/src/dns/test-state.ts";
+import { container, sampleState, service } from "../agent/testing/dns-state.ts";
 import {
   bunPath,
   fmt,

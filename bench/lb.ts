@@ -3,7 +3,7 @@
  *
  * A. 1,000 backends. A host view with one LB service whose port rule targets a service of 1,000
  *    running containers (addresses on a test network range; nothing needs to answer). Timed: from
- *    `bus.publish(view)` to `controller.sync()` resolving, i.e. render + write the files into the
+ *    `bus.publish(view)` to the controller's `sync()` resolving, i.e. render + write the files into the
  *    container + `haproxy -c` in it + swap + SIGUSR2 + the new worker confirmed serving the config
  *    id. Every apply changes one backend address, so every apply is a real install. Also timed
  *    alone: renderVersioned(), and `haproxy -c` of the same file on the host.
@@ -26,14 +26,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type HostState, labelKeys, type StateContainer } from "@corral/api";
-import { createLogger } from "@corral/lib";
 import Docker from "dockerode";
 import { createDockerDriver } from "../agent/src/dockerode-driver.ts";
-import { HostStateBus } from "../agent/src/host-state-bus.ts";
-import { startLoadBalancerController } from "../agent/src/lb/controller.ts";
+import { createLoadBalancerController } from "../agent/src/lb/controller.ts";
 import { configRoot } from "../agent/src/lb/install.ts";
 import { renderVersioned } from "../agent/src/lb/render.ts";
-import { container, hostState, lbService, service } from "../agent/src/lb/test-fixtures.ts";
+import { testHost } from "../agent/testing/host.ts";
+import { container, hostState, lbService, service } from "../agent/testing/lb-fixtures.ts";
 import { fmt, machineLine, median, repoRoot, revision, sleep, startLoadMonitor } from "./lib/common.ts";
 
 process.env.CORRAL_LOG_LEVEL ??= "warn";
@@ -44,7 +43,6 @@ const socket = "/var/run/docker.sock";
 const docker = new Docker({ socketPath: socket });
 const run = Math.random().toString(36).slice(2, 8);
 const prefix = `corral-bench-lb-${run}`;
-const logger = createLogger("bench-lb");
 
 if (!Bun.which("wrk")) {
   execFileSync(
@@ -63,8 +61,10 @@ execFileSync("bash", [join(repoRoot, "images/lb-haproxy/build.sh")], {
   stdio: ["ignore", "ignore", "inherit"],
 });
 
-const bus = new HostStateBus(logger);
 const driver = createDockerDriver(socket);
+// The controller runs on the agent's runtime: its runner, the host's views and Docker's events.
+const host = testHost(driver);
+const bus = host.bus;
 const lbId = "1i50";
 let version = 0;
 let lbIp = "";
@@ -110,7 +110,8 @@ const checkMs: number[] = [];
 let wrkOut = "";
 let reloadSeconds = 0;
 let reloadsDone = 0;
-let controller: ReturnType<typeof startLoadBalancerController> | null = null;
+const controller = createLoadBalancerController(host);
+let runner: ReturnType<typeof host.run> | null = null;
 let wrk: ChildProcess | null = null;
 let lbDockerId = "";
 try {
@@ -124,7 +125,7 @@ try {
   await lb.start();
   lbDockerId = lb.id;
   lbIp = (await lb.inspect()).NetworkSettings.Networks[prefix]!.IPAddress;
-  controller = startLoadBalancerController({ bus, driver, logger });
+  runner = host.run(controller);
 
   // A. 1,000 backends.
   let variant = 0;
@@ -132,9 +133,9 @@ try {
     const state = bigView(++variant);
     const t0 = performance.now();
     bus.publish(state);
-    await controller!.sync();
+    await runner!.sync();
     const ms = performance.now() - t0;
-    const status = controller!.status()[0]!;
+    const status = controller.report()[0]!;
     if (status.error) throw new Error(`controller failed: ${status.error}`);
     return ms;
   };
@@ -187,7 +188,7 @@ try {
       b.slice(0, withThird ? 3 : 2).map((x, i) => container(`1i${i + 1}`, `web-${i + 1}`, "1s1", x.ip)),
     );
   bus.publish(webView(false));
-  await controller.sync();
+  await runner.sync();
   const probe = await fetch(`http://${lbIp}/`);
   if (probe.status !== 200) throw new Error(`LB answers ${probe.status}`);
   wrk = spawn("wrk", ["-t1", "-c20", "-d600s", `http://${lbIp}/`], { stdio: ["ignore", "pipe", "inherit"] });
@@ -198,9 +199,9 @@ try {
   const t0 = performance.now();
   for (let i = 1; i <= reloadCount; i++) {
     bus.publish(webView(i % 2 === 1));
-    await controller.sync();
-    if (controller.status()[0]!.error)
-      throw new Error(`reload ${i} failed: ${controller.status()[0]!.error}`);
+    await runner.sync();
+    if (controller.report()[0]!.error)
+      throw new Error(`reload ${i} failed: ${controller.report()[0]!.error}`);
     reloadsDone++;
   }
   reloadSeconds = (performance.now() - t0) / 1000;
@@ -211,7 +212,7 @@ try {
   wrk = null;
 } finally {
   wrk?.kill("SIGKILL");
-  controller?.stop();
+  await host.stop();
   const listed = await docker.listContainers({ all: true, filters: { label: [`bench.run=${run}`] } });
   await Promise.all(listed.map((c) => docker.getContainer(c.Id).remove({ force: true })));
   await docker

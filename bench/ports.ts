@@ -24,7 +24,7 @@ import type { HostState } from "@corral/api";
 import { createLogger } from "@corral/lib";
 import { createIptables } from "../agent/src/ports/iptables.ts";
 import { PortsController } from "../agent/src/ports/ports-controller.ts";
-import { hostStateFor } from "../agent/src/ports/test-state.ts";
+import { hostStateFor } from "../agent/testing/ports-state.ts";
 import { fmt, machineLine, median, revision, startLoadMonitor } from "./lib/common.ts";
 
 process.env.CORRAL_LOG_LEVEL ??= "warn";

@@ -1,5 +1,5 @@
 import type { AgentFrame } from "@corral/api";
-import { Backoff, type Logger, sleep } from "@corral/lib";
+import type { DockerEvents } from "./docker-events.ts";
 import type { DockerDriver, EngineEvent } from "./driver.ts";
 
 /** Docker actions the server cares about; "health_status: healthy" and the like match by prefix. */
@@ -23,41 +23,21 @@ export async function toContainerEvent(driver: DockerDriver, event: EngineEvent)
 }
 
 /**
- * Follows Docker's event stream for the agent's whole life and relays events about managed
- * containers through `send` (a no-op while disconnected: the hello after reconnecting carries the
- * full container list). A broken stream is reopened with backoff. `observe` sees every event of a
- * managed container first (the health monitor follows the same stream instead of opening its own),
- * and `onFollow` runs each time the stream is (re)opened, since events may have been missed.
+ * Relays Docker events about managed containers to the server through `send` (a no-op while
+ * disconnected: the hello after reconnecting carries the full container list). Each frame carries
+ * the container's observation, inspected concurrently, yet frames go out in Docker's order, so a
+ * start never overtakes the die before it. Returns the function that stops relaying.
  */
-export async function relayContainerEvents(options: {
+export function relayContainerEvents(options: {
   driver: DockerDriver;
+  events: DockerEvents;
   send: (frame: AgentFrame) => void;
-  logger: Logger;
-  signal: AbortSignal;
-  observe?: (event: EngineEvent) => void;
-  onFollow?: () => void;
-}): Promise<void> {
-  const { driver, send, logger, signal, observe, onFollow } = options;
-  const backoff = new Backoff(250, 5_000);
-  // Events are inspected concurrently but sent in Docker's order, so start never overtakes die.
+}): () => void {
+  const { driver, events, send } = options;
   let chain = Promise.resolve();
-  const onEvent = (event: EngineEvent) => {
-    observe?.(event);
+  return events.subscribe((event) => {
     if (!isRelayedAction(event.action)) return;
     const framed = toContainerEvent(driver, event);
     chain = chain.then(async () => send(await framed)).catch(() => undefined);
-  };
-  while (!signal.aborted) {
-    const started = Date.now();
-    try {
-      onFollow?.();
-      await driver.events(onEvent, signal);
-    } catch (e) {
-      logger.warn("docker event stream failed", { error: e });
-    }
-    if (signal.aborted) break;
-    // A stream that lived a while was healthy: start the backoff over.
-    if (Date.now() - started > 30_000) backoff.reset();
-    await sleep(backoff.next(), signal);
-  }
+  });
 }

@@ -14,6 +14,7 @@ import {
 import { createLogger } from "@corral/lib";
 import Docker from "dockerode";
 import { relayContainerEvents } from "./container-events.ts";
+import { DockerEvents } from "./docker-events.ts";
 import { createDockerDriver } from "./dockerode-driver.ts";
 import { EventHandler } from "./event-handler.ts";
 
@@ -86,7 +87,9 @@ describe.skipIf(!haveDocker)("dockerode driver against dockerd", () => {
 
   beforeAll(() => {
     writeFileSync(join(hostDir, "marker"), "from-host\n");
-    relayDone = relayContainerEvents({ driver, send, logger, signal: relay.signal });
+    const events = new DockerEvents({ driver, logger });
+    relayContainerEvents({ driver, events, send });
+    relayDone = events.run(relay.signal);
   });
 
   afterAll(async () => {

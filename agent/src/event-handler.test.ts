@@ -8,8 +8,8 @@ import {
   type ServerEvent,
 } from "@corral/api";
 import { createLogger } from "@corral/lib";
+import { FakeDriver } from "../testing/fake-driver.ts";
 import { EventHandler } from "./event-handler.ts";
-import { FakeDriver } from "./fake-driver.ts";
 import { parseServerFrame } from "./session.ts";
 
 const logger = createLogger("test");

@@ -9,7 +9,7 @@ import {
   parseEventData,
   type ServerEvent,
 } from "@corral/api";
-import { AppError, type Logger } from "@corral/lib";
+import { AppError, KeyedQueue, type Logger } from "@corral/lib";
 import { toAppError } from "./docker-errors.ts";
 import type { ContainerRef, DockerDriver } from "./driver.ts";
 import { StreamRegistry } from "./streams.ts";
@@ -46,7 +46,7 @@ type Handlers = { [N in EventName]: (data: ParsedEventData<N>, eventId: string) 
  */
 export class EventHandler {
   private readonly streams: StreamRegistry;
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedQueue();
 
   constructor(private readonly options: EventHandlerOptions) {
     this.streams = new StreamRegistry(options.send);
@@ -66,7 +66,7 @@ export class EventHandler {
     const work = () => this.dispatch(event.name, event.id, event.data);
     let reply: AgentFrame;
     try {
-      const data = await (lockKey ? this.serialised(lockKey, work) : work());
+      const data = await (lockKey ? this.queue.run(lockKey, work) : work());
       reply = { type: "reply", eventId: event.id, ok: true, data: data.data };
       send(reply);
       data.after?.();
@@ -99,18 +99,6 @@ export class EventHandler {
       ok: false,
       error: { code: error.code, message: error.message.slice(0, 8192) },
     };
-  }
-
-  private serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(key) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const settled = next.catch(() => undefined);
-    this.queues.set(key, settled);
-    // Forget the queue once it drained, so the map does not grow with every container ever seen.
-    settled.then(() => {
-      if (this.queues.get(key) === settled) this.queues.delete(key);
-    });
-    return next;
   }
 
   private readonly handlers: Handlers = {

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { hostFactsSchema } from "@corral/api";
-import { FakeDriver } from "./fake-driver.ts";
+import { FakeDriver } from "../testing/fake-driver.ts";
 import { collectHostFacts } from "./host-facts.ts";
 
 test("host facts satisfy the schema and repeated collection is cheap", async () => {

@@ -11,7 +11,7 @@ import {
   registerSchema,
 } from "@corral/api";
 import type { ServerWebSocket } from "bun";
-import { FakeDriver } from "./fake-driver.ts";
+import { FakeDriver } from "../testing/fake-driver.ts";
 import { register } from "./register.ts";
 import { connectUrl, runAgent } from "./run-agent.ts";
 
@@ -120,6 +120,12 @@ describe("runAgent against a fake server", () => {
       await until("two pings", () => server.frames.filter((f) => f.type === "ping").length >= 2);
       const hello = server.frames.find((f) => f.type === "hello");
       expect(hello).toMatchObject({ type: "hello", facts: { dockerVersion: "99.0.0-fake" }, containers: [] });
+      // Pings carry the host status record; with a fake engine only the health controller runs.
+      await until("controllers in a ping", () =>
+        server.frames.some((f) => f.type === "ping" && f.controllers?.health?.state === "ready"),
+      );
+      const ping = server.frames.findLast((f) => f.type === "ping");
+      expect(Object.keys((ping?.type === "ping" && ping.controllers) || {})).toEqual(["health"]);
 
       // The state file holds the key pair, private to root.
       const state = JSON.parse(await readFile(join(stateDir, "agent.json"), "utf8"));

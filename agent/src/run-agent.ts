@@ -1,15 +1,29 @@
 import type { AgentFrame } from "@corral/api";
 import { agentPaths } from "@corral/api";
-import { AppError, Backoff, createLogger, sleep } from "@corral/lib";
+import {
+  AppError,
+  Backoff,
+  type Controller,
+  createLogger,
+  HostStatus,
+  sleep,
+  startControllers,
+} from "@corral/lib";
 import { relayContainerEvents } from "./container-events.ts";
+import { createDnsController } from "./dns/index.ts";
+import { DockerEvents } from "./docker-events.ts";
 import { createDockerDriver } from "./dockerode-driver.ts";
 import type { DockerDriver } from "./driver.ts";
-import { HealthMonitor } from "./health/health-monitor.ts";
+import { createHealthController } from "./health/index.ts";
 import type { Probe } from "./health/probe.ts";
+import type { HostContext } from "./host-context.ts";
 import { HostStateBus } from "./host-state-bus.ts";
-import { startIpsecController } from "./ipsec/index.ts";
-import { startLoadBalancerController } from "./lb/controller.ts";
-import { startNetworkControllers } from "./network/index.ts";
+import { createIpsecController } from "./ipsec/index.ts";
+import { createLoadBalancerController } from "./lb/index.ts";
+import { createMetadataController } from "./metadata/index.ts";
+import { createNetworkController, defaultManagedNetworkConfig } from "./network/index.ts";
+import { createPortsController } from "./ports/index.ts";
+import { createIptables } from "./ports/iptables.ts";
 import { withPublishedPorts } from "./ports/observed-ports.ts";
 import { baseUrl, register } from "./register.ts";
 import { runSession } from "./session.ts";
@@ -34,11 +48,14 @@ export interface RunAgentOptions {
   /** Receives the server's network views; the host's network controllers subscribe to it (default: a new bus). */
   hostState?: HostStateBus;
   /**
-   * Runs the host's network controllers (managed bridge, published ports) on the server's views.
-   * Default: on with the real driver, off with a `driver` override, since they change the real
-   * host (Docker networks, iptables) and a fake engine has nothing for them to work on.
+   * Runs the controllers that change the host itself (managed bridge, published ports, DNS and
+   * metadata listeners, load balancers, IPsec) on the server's views. Default: on with the real
+   * driver, off with a `driver` override, since they change the real host (Docker networks,
+   * iptables, the service address) and a fake engine has nothing for them to work on.
    */
   networkControllers?: boolean;
+  /** The host status record pings carry (default: a new one). */
+  hostStatus?: HostStatus;
   /** A driver to use instead of dockerode on `dockerSocket` (tests). */
   driver?: DockerDriver;
   /** A health probe to use instead of real sockets (tests). */
@@ -62,9 +79,9 @@ export function needsRegistration(state: AgentState, url: string, token: string 
 
 /**
  * Runs the agent until `signal` aborts: registers when needed, keeps one websocket session to the
- * server (reconnecting with backoff forever), and relays Docker events. Containers are never
- * touched on disconnect. Rejects only when it cannot start at all (no credentials and no token,
- * unreadable state).
+ * server (reconnecting with backoff forever), follows Docker's events, and runs the host
+ * controllers. Containers are never touched on disconnect. Rejects only when it cannot start at all
+ * (no credentials and no token, unreadable state).
  */
 export async function runAgent(options: RunAgentOptions): Promise<void> {
   const logger = createLogger("agent");
@@ -75,27 +92,46 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   }
   // The driver reads the installation id at each call: it is known only after registration.
   const plainDriver = options.driver ?? createDockerDriver(options.dockerSocket, () => state.installId);
-  const hostState = options.hostState ?? new HostStateBus(logger.child("host-state"));
   const withNetwork = options.networkControllers ?? options.driver === undefined;
-  const network = withNetwork
-    ? startNetworkControllers({
-        bus: hostState,
-        driver: plainDriver,
-        logger,
-        signal,
-        ...(options.dockerSocket && { dockerSocket: options.dockerSocket }),
-      })
-    : null;
+  const status = options.hostStatus ?? new HostStatus();
+  let current: ((frame: AgentFrame) => void) | null = null;
+  const host: HostContext = {
+    bus: options.hostState ?? new HostStateBus(logger.child("host-state")),
+    events: new DockerEvents({ driver: plainDriver, logger }),
+    driver: plainDriver,
+    logger,
+    network: defaultManagedNetworkConfig,
+    iptables: createIptables(),
+    // Health changes made while the server is away are caught up by `resend` at the next welcome.
+    send: (frame) => current?.(frame),
+    ...(options.dockerSocket && { dockerSocket: options.dockerSocket }),
+  };
+  const health = createHealthController(host, options.healthProbe && { probe: options.healthProbe });
+  const ports = createPortsController(host);
+  const lb = createLoadBalancerController(host);
+  const ipsec = createIpsecController(host);
+  // Every host concern is one controller, and this is the one list of them. Those that change the
+  // host itself run only with the real engine.
+  const controllers: Controller[] = [
+    health,
+    ...(withNetwork
+      ? [
+          createNetworkController(host),
+          ports,
+          createDnsController(host),
+          createMetadataController(host),
+          lb,
+          ipsec,
+        ]
+      : []),
+  ];
   // Ports published by Corral's chains are unknown to Docker: observations get them from the controller.
-  const driver = network ? withPublishedPorts(plainDriver, (id) => network.publishedPorts(id)) : plainDriver;
-  // Load balancers on this host follow the network view too (only with the real network controllers).
-  const lb = network
-    ? startLoadBalancerController({ bus: hostState, driver: plainDriver, logger: logger.child("lb") })
-    : null;
-  // IPsec tunnels to the environment's other hosts, on the same views (status goes out in pings).
-  const ipsec = network
-    ? startIpsecController({ bus: hostState, logger, signal, dockerSocket: options.dockerSocket })
-    : null;
+  const driver = withNetwork
+    ? withPublishedPorts(plainDriver, (id) => ports.publishedPorts(id))
+    : plainDriver;
+  const running = startControllers(controllers, { logger, signal, status });
+  const stopRelay = relayContainerEvents({ driver, events: host.events, send: host.send });
+  const events = host.events.run(signal);
   // Persist the uuid before anything else, so a crash during registration cannot change identity.
   await saveState(options.stateDir, state);
   const backoff = new Backoff(250, 5_000);
@@ -105,29 +141,6 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     await saveState(options.stateDir, state);
     logger.info("registered", { hostId: state.hostId, agentId: state.agentId });
   };
-
-  let current: ((frame: AgentFrame) => void) | null = null;
-  const send = (frame: AgentFrame) => current?.(frame);
-  // Health checks run whether or not the server is reachable; changes made while it is away are
-  // caught up by `resend` when the next session is welcomed.
-  const health = new HealthMonitor({
-    driver,
-    send,
-    logger: logger.child("health"),
-    ...(options.healthProbe && { probe: options.healthProbe }),
-  });
-  const events = relayContainerEvents({
-    driver,
-    logger,
-    signal,
-    send,
-    observe: (event) => {
-      health.onEngineEvent(event);
-      // A container started or gone changes which rules and bridge ports there must be.
-      network?.kick();
-    },
-    onFollow: () => void health.sync(),
-  });
 
   let reRegistered = false;
   while (!signal.aborted) {
@@ -143,26 +156,29 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
         logger,
         signal,
         pingIntervalMsOverride: options.pingIntervalMsOverride,
-        hostState,
+        hostState: host.bus,
         onSender: (sender) => {
           current = sender;
           // The server may have missed changes while we were away: repeat every state, and look
           // again for containers whose Docker events may have been lost meanwhile.
           if (sender) {
-            health.resend();
-            void health.sync();
+            health.monitor.resend();
+            running.get(health.name)?.kick();
           }
         },
-        onContainer: (dockerId) => void health.track(dockerId),
-        ipsecReport: () => ipsec?.report(),
+        onContainer: (dockerId) => void health.monitor.track(dockerId),
+        ipsecReport: () => (withNetwork ? ipsec.report() : undefined),
         lbReport: () =>
-          lb?.status().map(({ containerId, serviceId, configId, error, warnings }) => ({
-            containerId,
-            serviceId,
-            configId,
-            error: error?.slice(0, 8192) ?? null,
-            warnings: warnings.slice(0, 64).map((w) => w.slice(0, 1024)),
-          })),
+          withNetwork
+            ? lb.report().map(({ containerId, serviceId, configId, error, warnings }) => ({
+                containerId,
+                serviceId,
+                configId,
+                error: error?.slice(0, 8192) ?? null,
+                warnings: warnings.slice(0, 64).map((w) => w.slice(0, 1024)),
+              }))
+            : undefined,
+        hostStatus: () => status.snapshot(),
       });
       if (result.welcomed) {
         backoff.reset();
@@ -181,8 +197,6 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
     await sleep(backoff.next(), signal);
   }
   await events;
-  health.close();
-  lb?.stop();
-  await network?.stopped;
-  await ipsec?.stopped;
+  stopRelay();
+  await running.stopped;
 }

@@ -1,6 +1,7 @@
 import {
   type AgentFrame,
   type ContainerObservation,
+  type HostStatusReport,
   type IpsecReport,
   type LbStatus,
   maxFrameBytes,
@@ -43,6 +44,8 @@ export interface SessionOptions {
   ipsecReport?: () => IpsecReport | undefined;
   /** How this host's load balancers serve their configs, for pings. */
   lbReport?: () => LbStatus | undefined;
+  /** The host status record (every controller's state), for pings. */
+  hostStatus?: () => HostStatusReport | undefined;
 }
 
 /** How a session ended. */
@@ -129,6 +132,7 @@ export function runSession(options: SessionOptions): Promise<SessionResult> {
       ]);
       const ipsec = options.ipsecReport?.();
       const loadBalancers = options.lbReport?.();
+      const controllers = options.hostStatus?.();
       send({
         type: "ping",
         seq: seq++,
@@ -136,6 +140,7 @@ export function runSession(options: SessionOptions): Promise<SessionResult> {
         containers: list,
         ...(ipsec && { ipsec }),
         ...(loadBalancers && { loadBalancers }),
+        ...(controllers && { controllers }),
       });
       if (ws.readyState === WebSocket.OPEN) schedulePing(intervalMs);
     }, intervalMs);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ipsecReportSchema, lbStatusSchema } from "./host-reports.ts";
 import { hostStateSchema } from "./host-state.ts";
+import { hostStatusSchema } from "./host-status.ts";
 import { healthCheckSchema } from "./stack.ts";
 
 /**
@@ -198,6 +199,7 @@ export const pingSchema = z.strictObject({
   containers: z.array(containerObservationSchema).max(10000),
   ipsec: ipsecReportSchema.optional(),
   loadBalancers: lbStatusSchema.optional(),
+  controllers: hostStatusSchema.optional(),
 });
 
 /** Agent to server: the answer to one event; the hub checks `data` against the event's reply schema. */

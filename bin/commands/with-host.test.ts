@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { runAgent } from "@corral/agent";
 import { defaultRegistrationToken, type RunningServer } from "@corral/server";
 // The agent package's own test double: an in-memory Docker engine.
-import { FakeDriver } from "../../agent/src/fake-driver.ts";
+import { FakeDriver } from "../../agent/testing/fake-driver.ts";
 import { main as logs } from "./logs.ts";
 import { main as ps } from "./ps.ts";
 import { main as rm } from "./rm.ts";

@@ -1,17 +1,22 @@
-/** Exponential backoff with full jitter, capped; `reset` after a success. */
+/**
+ * Exponential backoff with jitter, capped: each delay lies between half and all of
+ * `min(maxMs, baseMs * 2^attempt)`; `reset` after a success. `random` is Math.random unless a test
+ * needs the delays exact.
+ */
 export class Backoff {
   private attempt = 0;
 
   constructor(
     private readonly baseMs = 250,
     private readonly maxMs = 10_000,
+    private readonly random: () => number = Math.random,
   ) {}
 
   /** The delay before the next attempt, growing with each call. */
   next(): number {
     const ceiling = Math.min(this.maxMs, this.baseMs * 2 ** this.attempt);
     this.attempt = Math.min(this.attempt + 1, 30);
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
   }
 
   /** Starts again from the base delay. */

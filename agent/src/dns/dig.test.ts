@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createLogger } from "@corral/lib";
+import { sampleState } from "../../testing/dns-state.ts";
 import { HostStateBus } from "../host-state-bus.ts";
 import { type DnsServer, startDnsServer } from "./server.ts";
-import { sampleState } from "./test-state.ts";
 
 /**
  * Checks the server against a real resolver client, Debian's dig (package dnsutils). Installs it

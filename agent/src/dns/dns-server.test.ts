@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createLogger } from "@corral/lib";
+import { addresses, ask, type FakeUpstream, startFakeUpstream } from "../../testing/dns-client.ts";
+import { container, sampleState } from "../../testing/dns-state.ts";
 import { HostStateBus } from "../host-state-bus.ts";
 import { type DnsServer, startDnsServer } from "./server.ts";
-import { addresses, ask, type FakeUpstream, startFakeUpstream } from "./test-client.ts";
-import { container, sampleState } from "./test-state.ts";
 
 const logger = createLogger("dns-test");
 let bus: HostStateBus;

@@ -3,10 +3,10 @@ import { createSocket } from "node:dgram";
 import { connect } from "node:net";
 import { createLogger } from "@corral/lib";
 import { decode, encode } from "dns-packet";
+import { addresses, ask, askRaw } from "../../testing/dns-client.ts";
+import { sampleState } from "../../testing/dns-state.ts";
 import { HostStateBus } from "../host-state-bus.ts";
 import { type DnsServer, startDnsServer } from "./server.ts";
-import { addresses, ask, askRaw } from "./test-client.ts";
-import { sampleState } from "./test-state.ts";
 import { TCP_MAX } from "./wire.ts";
 
 const logger = createLogger("dns-fuzz");

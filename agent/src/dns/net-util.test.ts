@@ -3,11 +3,11 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@corral/lib";
+import { addresses, ask, startFakeUpstream } from "../../testing/dns-client.ts";
+import { sampleState } from "../../testing/dns-state.ts";
 import { HostStateBus } from "../host-state-bus.ts";
 import { normalizeIp, parseEndpoint, parseResolvConf, SourceFilter } from "./net-util.ts";
 import { startDnsServer } from "./server.ts";
-import { addresses, ask, startFakeUpstream } from "./test-client.ts";
-import { sampleState } from "./test-state.ts";
 
 describe("address helpers", () => {
   test("SourceFilter matches CIDRs and exact addresses", () => {

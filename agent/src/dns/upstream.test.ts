@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createLogger } from "@corral/lib";
 import { type Answer, encode } from "dns-packet";
+import { addresses, ask, askRaw, type FakeUpstream, startFakeUpstream } from "../../testing/dns-client.ts";
+import { sampleState } from "../../testing/dns-state.ts";
 import { HostStateBus } from "../host-state-bus.ts";
 import { AnswerCache } from "./cache.ts";
 import { type DnsServer, startDnsServer } from "./server.ts";
-import { addresses, ask, askRaw, type FakeUpstream, startFakeUpstream } from "./test-client.ts";
-import { sampleState } from "./test-state.ts";
 
 const logger = createLogger("dns-test");
 let dns: DnsServer;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { sampleState } from "./test-state.ts";
+import { sampleState } from "../../testing/dns-state.ts";
 import { DnsZone, type ZoneAnswer } from "./zone.ts";
 
 const zone = new DnsZone(sampleState());

@@ -1,20 +1,7 @@
 import type { HealthCheck } from "@corral/api";
+import type { Clock } from "@corral/lib";
 import { HealthStateMachine, type HealthStatus } from "./health-state.ts";
 import type { Probe, ProbeResult } from "./probe.ts";
-
-/** Time and timers, injected so tests can drive a checker without waiting. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The real clock. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** What a checker needs: the container, its check, and where results and changes go. */
 export interface CheckerOptions {
@@ -27,6 +14,13 @@ export interface CheckerOptions {
   clock: Clock;
   /** Called with every state change, the first `initializing` included. */
   report: (status: HealthStatus) => void;
+  /**
+   * Asked before each change after the first is reported: is the run being checked still the
+   * container's current one? A probe fails when its container dies under it, and Docker's event
+   * saying so may come later. On false the change is dropped and the checker stops: a death is
+   * reported by its own event, not as a health failure. Without it every change is reported.
+   */
+  confirm?: () => Promise<boolean>;
 }
 
 /**
@@ -61,16 +55,25 @@ export class Checker {
     this.options.clock.clearTimeout(this.timer);
   }
 
+  /** Reports a change once `confirm` agrees (stopping when it does not); false when it was dropped. */
+  private async reportConfirmed(status: HealthStatus): Promise<boolean> {
+    const confirmed = this.options.confirm ? await this.options.confirm() : true;
+    if (!confirmed) this.stop();
+    if (this.stopped) return false;
+    this.options.report(status);
+    return true;
+  }
+
   private schedule(delay: number): void {
     if (this.stopped) return;
     this.timer = this.options.clock.setTimeout(() => void this.tick(), delay);
   }
 
   private async tick(): Promise<void> {
-    const { clock, check, address, probe, report } = this.options;
+    const { clock, check, address, probe } = this.options;
     const startedAt = clock.now();
     const expired = this.machine.expire(startedAt);
-    if (expired) report(expired);
+    if (expired && !(await this.reportConfirmed(expired))) return;
     let result: ProbeResult;
     if (!address) result = { ok: false, reason: "container has no IP address" };
     else {
@@ -81,7 +84,7 @@ export class Checker {
     }
     if (this.stopped) return;
     const changed = this.machine.record(result.ok, clock.now(), result.reason);
-    if (changed) report(changed);
+    if (changed && !(await this.reportConfirmed(changed))) return;
     this.schedule(Math.max(0, startedAt + check.interval - clock.now()));
   }
 }

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { type AgentFrame, agentFrameSchema, healthCheckSchema, type InstanceSpec } from "@corral/api";
 import { createLogger } from "@corral/lib";
-import { FakeDriver } from "../fake-driver.ts";
+import { FakeClock, settle } from "@corral/lib/testing";
+import { FakeDriver } from "../../testing/fake-driver.ts";
 import { Checker } from "./checker.ts";
-import { FakeClock, settle } from "./fake-clock.ts";
 import { HealthMonitor } from "./health-monitor.ts";
 import type { HealthStatus } from "./health-state.ts";
 import type { ProbeResult, ProbeTarget } from "./probe.ts";
@@ -191,6 +191,76 @@ describe("HealthMonitor", () => {
       "initializing",
       "unhealthy: initializing timeout",
     ]);
+    monitor.close();
+  });
+
+  test("probes failing because the container died are not reported; its die event follows", async () => {
+    const { driver, clock, monitor, health, state } = monitorHarness();
+    const a = await driver.create(spec("1i1", check()), "1h1");
+    await driver.start(a.dockerId);
+    await monitor.track(a.dockerId);
+    await clock.advance(1000);
+    expect(health("1i1")).toEqual(["initializing", "healthy"]);
+    // The container dies; Docker's die event has not reached the monitor yet.
+    await driver.stop(a.dockerId);
+    state.ok = false;
+    await clock.advance(5000);
+    expect(health("1i1")).toEqual(["initializing", "healthy"]);
+    expect(monitor.checking).toEqual([]);
+    expect(clock.pending).toBe(0);
+    monitor.onEngineEvent({ action: "die", containerId: "1i1", dockerId: a.dockerId });
+    await settle();
+    expect(health("1i1")).toEqual(["initializing", "healthy"]);
+  });
+
+  test("an initializing timeout of a container that died meanwhile is not reported", async () => {
+    const { driver, clock, monitor, health, state } = monitorHarness();
+    state.ok = false;
+    const a = await driver.create(spec("1i1", check({ initializingTimeout: 2000 })), "1h1");
+    await driver.start(a.dockerId);
+    await monitor.track(a.dockerId);
+    await driver.stop(a.dockerId);
+    await clock.advance(5000);
+    expect(health("1i1")).toEqual(["initializing"]);
+    expect(monitor.checking).toEqual([]);
+  });
+
+  test("a restart under the check: the old run's passes are not reported, the start event begins the new run", async () => {
+    const { driver, clock, monitor, health, state } = monitorHarness();
+    const a = await driver.create(spec("1i1", check()), "1h1");
+    await driver.start(a.dockerId);
+    await monitor.track(a.dockerId);
+    await clock.advance(1000);
+    state.ok = false;
+    await clock.advance(3000);
+    // Failures of a container that still runs are its health.
+    expect(health("1i1")).toEqual(["initializing", "healthy", "unhealthy: connection refused"]);
+    // Docker restarts it and the new process answers before the die and start events arrive.
+    await driver.restart(a.dockerId);
+    state.ok = true;
+    await clock.advance(3000);
+    expect(health("1i1")).toEqual(["initializing", "healthy", "unhealthy: connection refused"]);
+    monitor.onEngineEvent({ action: "die", containerId: "1i1", dockerId: a.dockerId });
+    monitor.onEngineEvent({ action: "start", containerId: "1i1", dockerId: a.dockerId });
+    await settle();
+    await clock.advance(1000);
+    expect(health("1i1").slice(3)).toEqual(["initializing", "healthy"]);
+    monitor.close();
+  });
+
+  test("when Docker cannot say, a failing probe is the container's health", async () => {
+    const { driver, clock, monitor, health, state } = monitorHarness();
+    const a = await driver.create(spec("1i1", check()), "1h1");
+    await driver.start(a.dockerId);
+    await monitor.track(a.dockerId);
+    await clock.advance(1000);
+    driver.checkTarget = async () => {
+      throw new Error("connect ENOENT /var/run/docker.sock");
+    };
+    state.ok = false;
+    await clock.advance(3000);
+    expect(health("1i1")).toEqual(["initializing", "healthy", "unhealthy: connection refused"]);
+    expect(monitor.checking).toEqual([a.dockerId]);
     monitor.close();
   });
 

@@ -1,7 +1,7 @@
 import { type AgentFrame, type HealthCheck, healthCheckSchema } from "@corral/api";
-import type { Logger } from "@corral/lib";
+import { type Clock, KeyedQueue, type Logger, systemClock } from "@corral/lib";
 import type { CheckTarget, DockerDriver, EngineEvent } from "../driver.ts";
-import { Checker, type Clock, systemClock } from "./checker.ts";
+import { Checker } from "./checker.ts";
 import type { HealthStatus } from "./health-state.ts";
 import { createNetworkProbe, type Probe } from "./probe.ts";
 
@@ -46,13 +46,14 @@ function parseCheck(text: string, logger: Logger, containerId: string): HealthCh
  * event stream is (re)opened) and from Docker events (`onEngineEvent`: start begins or restarts a
  * check, die and destroy end it without a report) and `track` after instance.create. Work on one
  * container is serialised so events apply in Docker's order. Every state change is sent as a
- * `healthEvent`; `resend` repeats the current state of all of them for a new session.
+ * `healthEvent`, once Docker confirms the checked run is still the running one (see stillCurrent);
+ * `resend` repeats the current state of all of them for a new session.
  */
 export class HealthMonitor {
   private readonly checked = new Map<string, Checked>();
   /** Containers checked before in this agent's life: their next run is a restart. */
   private readonly seen = new Set<string>();
-  private readonly queues = new Map<string, Promise<void>>();
+  private readonly queue = new KeyedQueue();
   /** Events seen per container, so a slow `sync` does not undo what a newer event did. */
   private readonly epochs = new Map<string, number>();
   private readonly probe: Probe;
@@ -69,24 +70,21 @@ export class HealthMonitor {
     return [...this.checked.keys()];
   }
 
-  /** Lists every labelled container and starts or stops checks to match. Never throws. */
+  /**
+   * Lists every labelled container and starts or stops checks to match. Rejects when Docker cannot
+   * list them (the health controller then tries again with backoff).
+   */
   async sync(): Promise<void> {
     const epochs = new Map(this.epochs);
-    let targets: CheckTarget[];
-    try {
-      targets = await this.options.driver.checkTargets();
-    } catch (e) {
-      this.options.logger.warn("cannot list containers for health checks", { error: e });
-      return;
-    }
+    const targets = await this.options.driver.checkTargets();
     const present = new Set(targets.map((t) => t.dockerId));
     const work = targets.map((target) =>
-      this.serialised(target.dockerId, async () => {
+      this.queue.run(target.dockerId, async () => {
         if (this.epochs.get(target.dockerId) === epochs.get(target.dockerId)) this.apply(target);
       }),
     );
     for (const dockerId of this.checked.keys()) {
-      if (!present.has(dockerId)) work.push(this.serialised(dockerId, async () => this.end(dockerId)));
+      if (!present.has(dockerId)) work.push(this.queue.run(dockerId, async () => this.end(dockerId)));
     }
     await Promise.all(work);
   }
@@ -96,7 +94,7 @@ export class HealthMonitor {
     const { action, dockerId } = event;
     if (action !== "start" && action !== "die" && action !== "destroy") return;
     this.epochs.set(dockerId, (this.epochs.get(dockerId) ?? 0) + 1);
-    void this.serialised(dockerId, async () => {
+    void this.queue.run(dockerId, async () => {
       if (action === "start") return this.refresh(dockerId);
       this.end(dockerId);
       if (action === "destroy") {
@@ -108,7 +106,7 @@ export class HealthMonitor {
 
   /** Looks at one container again (after instance.create made or started it). */
   track(dockerId: string): Promise<void> {
-    return this.serialised(dockerId, () => this.refresh(dockerId));
+    return this.queue.run(dockerId, () => this.refresh(dockerId));
   }
 
   /** Sends the current state of every checked container (a new session needs it). */
@@ -152,16 +150,42 @@ export class HealthMonitor {
       restarted && check.reinitializingTimeout !== undefined
         ? check.reinitializingTimeout
         : check.initializingTimeout;
-    const checker = new Checker({
+    const checker: Checker = new Checker({
       address: target.address,
       check,
       initializingTimeout,
       probe: this.probe,
       clock: this.clock,
       report: (status) => this.report(target.containerId, status),
+      confirm: () => this.stillCurrent(dockerId, checker),
     });
     this.checked.set(dockerId, { containerId: target.containerId, startedAt: target.startedAt, checker });
     checker.start();
+  }
+
+  /**
+   * Whether `checker` still checks the run Docker says is current, asked before it reports a change.
+   * A probe in flight when its container died fails, and so do the probes until Docker's die event
+   * arrives; a restarted container answers the old run's probes. Neither is a health change of a
+   * running container: the death and the new run come with their own events. Asked in the
+   * container's queue, so every event handled before it counts. When Docker cannot answer, the
+   * probe's result stands.
+   */
+  private stillCurrent(dockerId: string, checker: Checker): Promise<boolean> {
+    return this.queue.run(dockerId, async () => {
+      const entry = this.checked.get(dockerId);
+      if (entry?.checker !== checker) return false;
+      let target: CheckTarget | null;
+      try {
+        target = await this.options.driver.checkTarget(dockerId);
+      } catch (e) {
+        this.options.logger.debug("cannot inspect container to confirm its health", { dockerId, error: e });
+        return true;
+      }
+      if (target?.running && target.startedAt === entry.startedAt) return true;
+      this.end(dockerId);
+      return false;
+    });
   }
 
   private end(dockerId: string): void {
@@ -172,15 +196,5 @@ export class HealthMonitor {
   private report(containerId: string, status: HealthStatus): void {
     const frame: AgentFrame = { type: "healthEvent", containerId, healthState: status.state };
     this.options.send(status.reason ? { ...frame, reason: status.reason.slice(0, 1024) } : frame);
-  }
-
-  private serialised(key: string, work: () => Promise<void>): Promise<void> {
-    const next = (this.queues.get(key) ?? Promise.resolve()).then(work, work);
-    this.queues.set(key, next);
-    // Forget a drained queue, so the map does not grow with every container ever seen.
-    void next.then(() => {
-      if (this.queues.get(key) === next) this.queues.delete(key);
-    });
-    return next;
   }
 }

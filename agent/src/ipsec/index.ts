@@ -1,64 +1,70 @@
 import type { IpsecReport } from "@corral/api";
-import type { Logger } from "@corral/lib";
-import type { HostStateBus } from "../host-state-bus.ts";
-import { startReconcileLoop } from "../network/reconcile-loop.ts";
-import { createIptables, type Iptables } from "../ports/iptables.ts";
+import type { Controller, ReconcileResult } from "@corral/lib";
+import { hostStateInput, waitingForHostState } from "../controller-inputs.ts";
+import type { HostContext } from "../host-context.ts";
 import { IpsecController } from "./controller.ts";
 import { createIpsecRuntime, type IpsecRuntime } from "./runtime.ts";
 
 export { IpsecController } from "./controller.ts";
 export { ipsecContainerName, ipsecImage } from "./runtime.ts";
 
-/** Inputs of the IPsec controller's loop. */
-export interface IpsecOptions {
-  bus: HostStateBus;
-  logger: Logger;
-  signal: AbortSignal;
-  /** Docker socket of the host (default /var/run/docker.sock). */
-  dockerSocket?: string;
-  /** Replacements for the real programs (tests). */
+/** Options of the IPsec controller. */
+export interface IpsecControllerOptions {
+  /** A replacement for the strongSwan container (tests). */
   runtime?: IpsecRuntime;
-  iptables?: Iptables;
   /**
-   * Time between passes (default 1.5 s): each pass reads charon's SAs and starts what is down, so
+   * Time between reconciles (default 1.5 s): each reads charon's SAs and starts what is down, so
    * this bounds how long a dropped tunnel waits before it is rebuilt.
    */
   intervalMs?: number;
 }
 
-/** The running IPsec controller. */
-export interface IpsecHandle {
-  /** The tunnels' status for hello and pings (undefined while IPsec is off here). */
+/** The IPsec controller, with the tunnels' report pings and hello carry. */
+export interface IpsecHostController extends Controller {
+  /** The tunnels' status (undefined while IPsec is off here). */
   report(): IpsecReport | undefined;
-  /** Resolves when the loop stopped. */
-  stopped: Promise<void>;
+}
+
+/** A one-line summary of a report for the host status record. */
+function summary(report: IpsecReport | undefined): ReconcileResult {
+  if (!report) return { message: "ipsec is off for this host" };
+  if (report.error) return { state: "degraded", message: report.error };
+  const up = report.peers.filter((p) => p.state === "up").length;
+  const message = `${report.dataPlane} data plane, ${up} of ${report.peers.length} tunnels up`;
+  return up < report.peers.length ? { state: "degraded", message } : { message };
 }
 
 /**
- * Starts the controller that keeps this host's IPsec tunnels (see IpsecController) on its own
- * loop, next to the network controllers. The daemon's container outlives the agent: tunnels keep
- * carrying traffic while the agent restarts.
+ * The IPsec controller: keeps this host's tunnels as the server's view describes them (see
+ * IpsecController). The daemon's container outlives the agent: tunnels keep carrying traffic while
+ * the agent restarts.
  */
-export function startIpsecController(options: IpsecOptions): IpsecHandle {
-  const logger = options.logger.child("ipsec");
+export function createIpsecController(
+  host: Pick<HostContext, "bus" | "logger" | "iptables" | "dockerSocket">,
+  options: IpsecControllerOptions = {},
+): IpsecHostController {
+  const intervalMs = options.intervalMs ?? 1_500;
   const controller = new IpsecController({
-    runtime: options.runtime ?? createIpsecRuntime(options.dockerSocket),
-    iptables: options.iptables ?? createIptables(),
-    logger,
+    runtime: options.runtime ?? createIpsecRuntime(host.dockerSocket),
+    iptables: host.iptables,
+    logger: host.logger.child("ipsec"),
   });
-  const loop = startReconcileLoop({
-    bus: options.bus,
-    logger,
-    signal: options.signal,
-    intervalMs: options.intervalMs ?? 1_500,
-    pass: async (state) => {
+  return {
+    name: "ipsec",
+    inputs: [hostStateInput(host.bus)],
+    intervalMs,
+    retry: { baseMs: 500, maxMs: intervalMs },
+    async reconcile() {
+      const state = host.bus.current;
+      if (!state) return waitingForHostState;
       try {
-        return await controller.pass(state);
+        return summary(await controller.pass(state));
       } catch (e) {
+        // Pings say why every tunnel is down; the runner retries.
         controller.fail(state, e);
         throw e;
       }
     },
-  });
-  return { report: () => controller.report(), stopped: loop.stopped };
+    report: () => controller.report(),
+  };
 }

@@ -1,10 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import type { InstanceSpec } from "@corral/api";
-import { createLogger } from "@corral/lib";
-import { FakeDriver } from "../fake-driver.ts";
-import { HostStateBus } from "../host-state-bus.ts";
-import { startLoadBalancerController } from "./controller.ts";
-import { container, hostState, lbService, service } from "./test-fixtures.ts";
+import { FakeDriver } from "../../testing/fake-driver.ts";
+import { testHost, until } from "../../testing/host.ts";
+import { container, hostState, lbService, service } from "../../testing/lb-fixtures.ts";
+import { createLoadBalancerController } from "./controller.ts";
 
 /** A fake engine whose exec plays the install script: haproxy -c, swap, reload and confirm. */
 function fakeEngine() {
@@ -62,36 +61,43 @@ describe("load balancer controller (fake engine)", () => {
     const { driver, reloads } = fakeEngine();
     const { dockerId } = await driver.create(spec("1i50"), "1h1");
     await driver.start(dockerId);
-    const bus = new HostStateBus();
-    const lb = startLoadBalancerController({ bus, driver, logger: createLogger("test") });
-    bus.publish(view(1, rules));
-    await lb.sync();
+    const host = testHost(driver);
+    const lb = createLoadBalancerController(host);
+    const runner = host.run(lb);
+    host.bus.publish(view(1, rules));
+    await runner.sync();
     expect(reloads).toHaveLength(1);
-    const [status] = lb.status();
+    expect(host.status.get("lb")).toMatchObject({ state: "ready", message: "1 load balancer", failures: 0 });
+    const [status] = lb.report();
     expect(status).toMatchObject({ containerId: "1i50", serviceId: "1s100", dockerId, error: null });
     const cfg = driver.files.get(dockerId)!.get(`/etc/haproxy/${status!.configId}/haproxy.cfg`)!;
     expect(cfg).toContain("server web-1 10.42.0.2:80");
-    bus.publish(view(2, rules));
-    await lb.sync();
+    host.bus.publish(view(2, rules));
+    await runner.sync();
     expect(reloads).toHaveLength(1);
-    bus.publish(view(3, rules, backends.slice(1)));
-    await lb.sync();
+    host.bus.publish(view(3, rules, backends.slice(1)));
+    await runner.sync();
     expect(reloads).toHaveLength(2);
-    lb.stop();
+    await host.stop();
   });
 
   test("a refused config keeps the running one and reports HAProxy's message", async () => {
     const { driver, reloads, served } = fakeEngine();
     const { dockerId } = await driver.create(spec("1i50"), "1h1");
     await driver.start(dockerId);
-    const bus = new HostStateBus();
-    const lb = startLoadBalancerController({ bus, driver, logger: createLogger("test") });
-    bus.publish(view(1, rules));
-    await lb.sync();
-    const good = lb.status()[0]!.configId;
-    bus.publish(view(2, { ...rules, config: "defaults\n  bogus 1\n" }));
-    await lb.sync();
-    expect(lb.status()[0]).toMatchObject({
+    const host = testHost(driver);
+    const lb = createLoadBalancerController(host);
+    const runner = host.run(lb);
+    host.bus.publish(view(1, rules));
+    await runner.sync();
+    const good = lb.report()[0]!.configId;
+    host.bus.publish(view(2, { ...rules, config: "defaults\n  bogus 1\n" }));
+    await runner.sync();
+    expect(host.status.get("lb")).toMatchObject({
+      state: "degraded",
+      message: "1 load balancer, 1 refused by HAProxy",
+    });
+    expect(lb.report()[0]).toMatchObject({
       configId: good,
       error: "[ALERT] config : unknown keyword 'bogus'",
     });
@@ -99,47 +105,74 @@ describe("load balancer controller (fake engine)", () => {
     // The same refused view is not tried again; a fixed one is installed and clears the error.
     const writes = () => driver.calls.filter((c) => c.startsWith("writeFiles")).length;
     const calls = writes();
-    bus.publish(view(3, { ...rules, config: "defaults\n  bogus 1\n" }));
-    await lb.sync();
+    host.bus.publish(view(3, { ...rules, config: "defaults\n  bogus 1\n" }));
+    await runner.sync();
     expect(writes()).toBe(calls);
-    bus.publish(view(4, { ...rules, config: "defaults\n  timeout client 1m\n" }));
-    await lb.sync();
-    expect(lb.status()[0]!.error).toBeNull();
+    host.bus.publish(view(4, { ...rules, config: "defaults\n  timeout client 1m\n" }));
+    await runner.sync();
+    expect(lb.report()[0]!.error).toBeNull();
+    expect(host.status.get("lb")?.state).toBe("ready");
     expect(reloads).toHaveLength(2);
-    lb.stop();
+    await host.stop();
+  });
+
+  test("an install that fails for another reason than HAProxy's verdict is retried with backoff", async () => {
+    const { driver, reloads } = fakeEngine();
+    const play = driver.execHook!;
+    let broken = 2;
+    driver.execHook = (dockerId, command) =>
+      broken-- > 0
+        ? { code: 1, output: "cp: write error: No space left on device\n" }
+        : play(dockerId, command);
+    const { dockerId } = await driver.create(spec("1i50"), "1h1");
+    await driver.start(dockerId);
+    const host = testHost(driver);
+    const lb = createLoadBalancerController(host, { retryBaseMs: 20 });
+    const runner = host.run(lb);
+    host.bus.publish(view(1, rules));
+    await runner.sync();
+    expect(host.status.get("lb")).toMatchObject({
+      state: "failing",
+      message: "1 of 1 load balancer configs not applied",
+      failures: 1,
+    });
+    expect(lb.report()[0]!.error).toContain("No space left on device");
+    // Nothing kicks it again: the retries alone get the config in.
+    await until("config installed", () => reloads.length === 1);
+    await until("ready", () => host.status.get("lb")?.state === "ready");
+    expect(lb.report()[0]!.error).toBeNull();
+    await host.stop();
   });
 
   test("a restarted container gets its config again; other hosts' and stopped LBs are left alone", async () => {
     const { driver, reloads } = fakeEngine();
     const { dockerId } = await driver.create(spec("1i50"), "1h1");
     await driver.create(spec("1i51"), "1h1");
-    const bus = new HostStateBus();
-    const lb = startLoadBalancerController({ bus, driver, logger: createLogger("test") });
+    const host = testHost(driver);
+    const lb = createLoadBalancerController(host);
+    const runner = host.run(lb);
     const state = view(1, rules);
     const elsewhere = container("1i52", "lb-2", "1s100", "10.42.1.9", {
       hostId: "1h2",
       labels: { "io.corral.lb": "true" },
     });
     const stopped = { ...lbContainer, id: "1i51", name: "lb-stopped" };
-    bus.publish({ ...state, containers: [...state.containers, elsewhere, stopped] });
-    await lb.sync();
+    host.bus.publish({ ...state, containers: [...state.containers, elsewhere, stopped] });
+    await runner.sync();
     expect(reloads).toHaveLength(0);
+    // Docker's start event alone brings the config: the server's view does not change.
     await driver.start(dockerId);
     driver.emit({ action: "start", containerId: "1i50", dockerId });
-    await Bun.sleep(10);
-    await lb.sync();
-    expect(reloads).toHaveLength(1);
+    await until("config installed", () => reloads.length === 1);
     await driver.restart(dockerId);
     driver.emit({ action: "start", containerId: "1i50", dockerId });
-    await Bun.sleep(10);
-    await lb.sync();
-    expect(reloads).toHaveLength(2);
+    await until("config installed again", () => reloads.length === 2);
     expect(
       lb
-        .status()
+        .report()
         .map((s) => s.containerId)
         .sort(),
     ).toEqual(["1i50", "1i51"]);
-    lb.stop();
+    await host.stop();
   });
 });

@@ -1,19 +1,16 @@
 import type { HostState, StateContainer } from "@corral/api";
-import { Backoff, type Logger, sleep } from "@corral/lib";
-import type { DockerDriver } from "../driver.ts";
-import type { HostStateBus } from "../host-state-bus.ts";
+import type { Controller } from "@corral/lib";
+import { dockerEventsInput, hostStateInput, waitingForHostState } from "../controller-inputs.ts";
+import type { HostContext } from "../host-context.ts";
 import { configRoot, type InstallOptions, installConfig } from "./install.ts";
 import { renderVersioned } from "./render.ts";
 
 /** The label the server puts on load balancer containers. */
 export const lbLabel = "io.corral.lb";
 
-/** Options of startLoadBalancerController. */
+/** Options of the load balancer controller. */
 export interface LoadBalancerControllerOptions extends InstallOptions {
-  bus: HostStateBus;
-  driver: DockerDriver;
-  logger: Logger;
-  /** Delay before retrying after a failure that was not HAProxy refusing the config (default 1 s, growing). */
+  /** Delay before retrying after a failure that was not HAProxy refusing the config (default 1 s, growing to 30 s). */
   retryBaseMs?: number;
 }
 
@@ -33,14 +30,10 @@ export interface LoadBalancerStatus {
   warnings: string[];
 }
 
-/** A running load balancer controller. */
-export interface LoadBalancerController {
-  /** Stops following the bus and Docker events; configs already installed stay. */
-  stop(): void;
+/** The load balancer controller, with the per-container report pings carry. */
+export interface LoadBalancerController extends Controller {
   /** One entry per LB container of this host. */
-  status(): LoadBalancerStatus[];
-  /** Runs a pass now and resolves when the controller is idle (tests, and the agent's shutdown). */
-  sync(): Promise<void>;
+  report(): LoadBalancerStatus[];
 }
 
 interface Entry extends LoadBalancerStatus {
@@ -60,17 +53,18 @@ function lbContainers(state: HostState): StateContainer[] {
  * Keeps every load balancer container on this host serving the config its service's lbConfig
  * describes. For each LB container it renders the whole haproxy.cfg from the latest host view;
  * when that differs from what the container serves it installs it (validate, swap, reload; see
- * installConfig). A refused config is logged with HAProxy's message and kept in `status()`; the
- * running one stays. A container that restarts (Docker `start` event) gets its config again.
+ * installConfig). A refused config is logged with HAProxy's message and kept in `report()` (the
+ * controller is then degraded); the running one stays, and the same config is not tried again. A
+ * config that could not be installed for another reason fails the reconcile, so it is retried with
+ * backoff. A container that restarts (Docker `start` event) gets its config again.
  */
-export function startLoadBalancerController(options: LoadBalancerControllerOptions): LoadBalancerController {
-  const { bus, driver, logger } = options;
+export function createLoadBalancerController(
+  host: Pick<HostContext, "bus" | "events" | "driver" | "logger">,
+  options: LoadBalancerControllerOptions = {},
+): LoadBalancerController {
+  const { bus, driver } = host;
+  const logger = host.logger.child("lb");
   const entries = new Map<string, Entry>();
-  const abort = new AbortController();
-  const backoff = new Backoff(options.retryBaseMs ?? 1_000, 30_000);
-  let running: Promise<void> | null = null;
-  let again = false;
-  let retryTimer: ReturnType<typeof setTimeout> | null = null;
 
   const applyOne = async (state: HostState, container: StateContainer): Promise<boolean> => {
     const lb = state.services.find((s) => s.id === container.serviceId && s.kind === "loadBalancerService");
@@ -136,83 +130,46 @@ export function startLoadBalancerController(options: LoadBalancerControllerOptio
     return false;
   };
 
-  const pass = async (): Promise<void> => {
-    const state = bus.current;
-    if (!state) return;
-    const wanted = lbContainers(state);
-    for (const id of entries.keys()) if (!wanted.some((c) => c.id === id)) entries.delete(id);
-    let settled = true;
-    for (const container of wanted) {
-      if (abort.signal.aborted) return;
-      try {
-        settled = (await applyOne(state, container)) && settled;
-      } catch (e) {
-        // Stopping may cut an install short (the agent is shutting down): nothing to report.
-        if (abort.signal.aborted) return;
-        settled = false;
-        const entry = entries.get(container.id);
-        if (entry) entry.error = e instanceof Error ? e.message : String(e);
-        logger.warn("load balancer config not applied; retrying", { container: container.name, error: e });
-      }
-    }
-    if (settled) backoff.reset();
-    else if (!retryTimer && !abort.signal.aborted)
-      retryTimer = setTimeout(() => {
-        retryTimer = null;
-        void kick();
-      }, backoff.next());
-  };
-
-  // One pass at a time; a kick during a pass asks for one more pass after it, so the latest view
-  // and the latest engine state are always what the last pass saw.
-  const kick = (): Promise<void> => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        await pass();
-      } while (again && !abort.signal.aborted);
-      running = null;
-    })();
-    return running;
-  };
-
-  const unsubscribe = bus.subscribe(() => kick());
-
-  // Docker events bring restarts of LB containers, which the server's view may not change for.
-  void (async () => {
-    const follow = new Backoff(500, 10_000);
-    while (!abort.signal.aborted) {
-      try {
-        await driver.events((event) => {
-          if (event.action === "start" && entries.has(event.containerId)) void kick();
-        }, abort.signal);
-        follow.reset();
-      } catch (e) {
-        logger.debug("docker events ended", { error: e });
-      }
-      await sleep(follow.next(), abort.signal);
-    }
-  })();
-
   return {
-    stop() {
-      abort.abort();
-      unsubscribe();
-      if (retryTimer) clearTimeout(retryTimer);
+    name: "lb",
+    inputs: [
+      hostStateInput(bus),
+      // A restarted LB container serves whatever its files hold, and the server's view may not change for it.
+      dockerEventsInput(host.events, (event) => event.action === "start" && entries.has(event.containerId)),
+    ],
+    retry: { baseMs: options.retryBaseMs ?? 1_000, maxMs: 30_000 },
+    async reconcile(signal) {
+      const state = bus.current;
+      if (!state) return waitingForHostState;
+      const wanted = lbContainers(state);
+      for (const id of entries.keys()) if (!wanted.some((c) => c.id === id)) entries.delete(id);
+      let unsettled = 0;
+      for (const container of wanted) {
+        if (signal.aborted) return undefined;
+        try {
+          if (!(await applyOne(state, container))) unsettled++;
+        } catch (e) {
+          // Stopping may cut an install short (the agent is shutting down): nothing to report.
+          if (signal.aborted) return undefined;
+          unsettled++;
+          const entry = entries.get(container.id);
+          if (entry) entry.error = e instanceof Error ? e.message : String(e);
+          logger.warn("load balancer config not applied; retrying", { container: container.name, error: e });
+        }
+      }
+      if (unsettled > 0)
+        throw new Error(`${unsettled} of ${wanted.length} load balancer configs not applied`);
+      // Every install that failed otherwise threw above: an error left is HAProxy's refusal.
+      const refused = [...entries.values()].filter((e) => e.error !== null).length;
+      const count = `${entries.size} load balancer${entries.size === 1 ? "" : "s"}`;
+      if (refused > 0) return { state: "degraded", message: `${count}, ${refused} refused by HAProxy` };
+      return { message: count };
     },
-    status() {
+    report() {
       return [...entries.values()].map(({ startedAt: _s, refusedId: _r, ...status }) => ({
         ...status,
         warnings: [...status.warnings],
       }));
-    },
-    async sync() {
-      await kick();
-      while (running) await running;
     },
   };
 }

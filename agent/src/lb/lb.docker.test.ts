@@ -3,12 +3,12 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { labelKeys, type StateContainer } from "@corral/api";
-import { createLogger } from "@corral/lib";
+import { type ControllerHandle, createLogger } from "@corral/lib";
 import Docker from "dockerode";
+import { type TestHost, testHost } from "../../testing/host.ts";
+import { container, hostState, lbService, makeCertificate, service } from "../../testing/lb-fixtures.ts";
 import { createDockerDriver } from "../dockerode-driver.ts";
-import { HostStateBus } from "../host-state-bus.ts";
-import { type LoadBalancerController, startLoadBalancerController } from "./controller.ts";
-import { container, hostState, lbService, makeCertificate, service } from "./test-fixtures.ts";
+import { createLoadBalancerController, type LoadBalancerController } from "./controller.ts";
 
 // End to end against the local dockerd: the real image, real HAProxy, busybox httpd backends.
 const socket = "/var/run/docker.sock";
@@ -34,8 +34,10 @@ async function backend(name: string): Promise<{ id: string; ip: string }> {
 }
 
 describe.skipIf(!haveDocker)("load balancer against dockerd", () => {
-  const bus = new HostStateBus(logger);
   const driver = createDockerDriver(socket);
+  let host: TestHost;
+  let controller: LoadBalancerController;
+  let runner: ControllerHandle;
   const web = service("1s1", "web");
   const api = service("1s2", "api");
   const certs = [
@@ -45,7 +47,6 @@ describe.skipIf(!haveDocker)("load balancer against dockerd", () => {
   const backends = new Map<string, { id: string; ip: string }>();
   let lbIp = "";
   let lbDockerId = "";
-  let controller: LoadBalancerController;
   let version = 0;
   let custom = "";
 
@@ -75,8 +76,8 @@ describe.skipIf(!haveDocker)("load balancer against dockerd", () => {
       container(`1i${i + 1}`, n, n.startsWith("api") ? "1s2" : "1s1", backends.get(n)!.ip),
     );
     const lbC = container("1i50", "lb-1", lb.id, lbIp, { labels: { "io.corral.lb": "true" } });
-    bus.publish(hostState(++version, [web, api, lb], [lbC, ...cs], certs));
-    await controller.sync();
+    host.bus.publish(hostState(++version, [web, api, lb], [lbC, ...cs], certs));
+    await runner.sync();
   };
 
   const get = async (path: string, host = "www.example.com") => {
@@ -102,12 +103,15 @@ describe.skipIf(!haveDocker)("load balancer against dockerd", () => {
     await lb.start();
     lbDockerId = lb.id;
     lbIp = (await lb.inspect()).NetworkSettings.Networks[prefix]!.IPAddress;
-    controller = startLoadBalancerController({ bus, driver, logger });
+    // The controller follows this host's views and the real engine's events, as in the agent.
+    host = testHost(driver);
+    controller = createLoadBalancerController(host);
+    runner = host.run(controller);
     await publish(["web-1", "web-2", "api-1"]);
   }, 120_000);
 
   afterAll(async () => {
-    controller?.stop();
+    await host?.stop();
     const listed = await docker.listContainers({ all: true, filters: { label: [`test.run=${run}`] } });
     await Promise.all(listed.map((c) => docker.getContainer(c.Id).remove({ force: true })));
     await docker
@@ -117,7 +121,7 @@ describe.skipIf(!haveDocker)("load balancer against dockerd", () => {
   });
 
   test("Host headers and paths reach the right backend", async () => {
-    expect(controller.status()[0]).toMatchObject({ error: null, dockerId: lbDockerId });
+    expect(controller.report()[0]).toMatchObject({ error: null, dockerId: lbDockerId });
     expect((await get("/", "api.example.com")).body).toBe("api-1");
     expect((await get("/api/")).body).toBe("api-1");
     expect((await get("/")).body).toMatch(/^web-[12]$/);
@@ -156,16 +160,16 @@ describe.skipIf(!haveDocker)("load balancer against dockerd", () => {
   });
 
   test("an invalid custom config is refused with HAProxy's message; the old config keeps serving", async () => {
-    const before = controller.status()[0]!.configId;
+    const before = controller.report()[0]!.configId;
     custom = "defaults\n  bogus-keyword 1\n";
     await publish(["web-1", "web-2", "api-1"]);
-    const status = controller.status()[0]!;
+    const status = controller.report()[0]!;
     expect(status.configId).toBe(before);
     expect(status.error).toContain("unknown keyword 'bogus-keyword'");
     expect((await get("/api/")).body).toBe("api-1");
     custom = "";
     await publish(["web-1", "web-2", "api-1"]);
-    expect(controller.status()[0]!.error).toBeNull();
+    expect(controller.report()[0]!.error).toBeNull();
   });
 
   test("no request fails while backends come and go and the LB reloads", async () => {
@@ -190,7 +194,7 @@ describe.skipIf(!haveDocker)("load balancer against dockerd", () => {
       }
     };
     const loops = Array.from({ length: 20 }, fetcher);
-    const reloadsBefore = controller.status()[0]!.configId;
+    const reloadsBefore = controller.report()[0]!.configId;
     let reloads = 0;
     const steps: string[][] = [
       ["web-1", "web-2", "web-3", "api-1"],
@@ -224,19 +228,19 @@ describe.skipIf(!haveDocker)("load balancer against dockerd", () => {
       slowestMs: Math.round(slowest),
       errors: Object.fromEntries(errors),
     });
-    expect(controller.status()[0]!.configId).not.toBe(reloadsBefore);
+    expect(controller.report()[0]!.configId).not.toBe(reloadsBefore);
     // The count depends on the machine's load; what matters is that requests flowed and none failed.
     expect(ok).toBeGreaterThan(100);
     expect(failed).toBe(0);
   }, 60_000);
 
   test("a restarted LB container gets its config again", async () => {
-    const before = controller.status()[0]!.appliedAt;
+    const before = controller.report()[0]!.appliedAt;
     await docker.getContainer(lbDockerId).restart({ t: 1 });
     const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && controller.status()[0]!.appliedAt === before) await Bun.sleep(200);
-    expect(controller.status()[0]!.appliedAt).not.toBe(before);
-    expect(controller.status()[0]!.error).toBeNull();
+    while (Date.now() < deadline && controller.report()[0]!.appliedAt === before) await Bun.sleep(200);
+    expect(controller.report()[0]!.appliedAt).not.toBe(before);
+    expect(controller.report()[0]!.error).toBeNull();
     expect((await get("/api/")).body).toBe("api-1");
   }, 30_000);
 });

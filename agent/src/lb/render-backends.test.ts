@@ -1,7 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { labelKeys } from "@corral/api";
-import { renderLoadBalancer, renderVersioned } from "./render.ts";
-import { containers, render, rule, section, web } from "./render-fixtures.ts";
 import {
   container,
   haproxyCheck,
@@ -10,7 +8,9 @@ import {
   makeCertificate,
   renderDir,
   service,
-} from "./test-fixtures.ts";
+} from "../../testing/lb-fixtures.ts";
+import { containers, render, rule, section, web } from "../../testing/lb-render.ts";
+import { renderLoadBalancer, renderVersioned } from "./render.ts";
 
 describe("rendering haproxy.cfg: certificates, backends, custom config", () => {
   test("https terminates with a crt-list of every certificate and its names; default first", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { render, rule } from "./render-fixtures.ts";
+import { render, rule } from "../../testing/lb-render.ts";
 
 describe("rendering haproxy.cfg: frontends and rules", () => {
   test("defaults follow Rancher: global, defaults and the :42 health listener", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { service } from "../../testing/lb-fixtures.ts";
 import { matchesSelector, parseSelector, ruleServices } from "./targets.ts";
-import { service } from "./test-fixtures.ts";
 
 describe("label selectors", () => {
   test("parses =, !=, in, notin and bare keys", () => {

@@ -1,4 +1,5 @@
 /** The host's metadata service (rancher-metadata successor) on 169.254.169.250:80. */
+export { createMetadataController } from "./controller.ts";
 
 export { renderText, walk } from "./render.ts";
 export {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { request } from "node:http";
 import { createLogger } from "@corral/lib";
-import { sampleState } from "../dns/test-state.ts";
+import { sampleState } from "../../testing/dns-state.ts";
 import { HostStateBus } from "../host-state-bus.ts";
 import { type MetadataServer, startMetadataServer } from "./server.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createLogger } from "@corral/lib";
-import { sampleState } from "../dns/test-state.ts";
+import { sampleState } from "../../testing/dns-state.ts";
 import { HostStateBus } from "../host-state-bus.ts";
 import { NOT_FOUND, renderText, toMeta, walk } from "./render.ts";
 import { startMetadataServer } from "./server.ts";

@@ -1,14 +1,13 @@
-import type { PortBinding } from "@corral/api";
-import type { Logger } from "@corral/lib";
-import type { DockerDriver } from "../driver.ts";
-import type { HostStateBus } from "../host-state-bus.ts";
-import { createIptables, type Iptables } from "../ports/iptables.ts";
-import { PortsController } from "../ports/ports-controller.ts";
-import { defaultManagedNetworkConfig, type ManagedNetworkConfig } from "./config.ts";
+import type { Controller } from "@corral/lib";
+import {
+  dockerEventsInput,
+  hostStateInput,
+  isLifecycleEvent,
+  waitingForHostState,
+} from "../controller-inputs.ts";
+import type { HostContext } from "../host-context.ts";
 import { createNetworkBackend, type NetworkBackend } from "./network-backend.ts";
 import { NetworkController } from "./network-controller.ts";
-import { startReconcileLoop } from "./reconcile-loop.ts";
-import { runServiceListeners } from "./service-listeners.ts";
 
 export {
   defaultManagedNetworkConfig,
@@ -16,75 +15,43 @@ export {
   type ManagedNetworkConfig,
 } from "./config.ts";
 
-/** Inputs of the host's network controllers. */
-export interface NetworkControllersOptions {
-  /** The server's network views. */
-  bus: HostStateBus;
-  /** What Docker runs here (the plain driver, not one wrapped with published ports). */
-  driver: DockerDriver;
-  logger: Logger;
-  /** Stops every controller. */
-  signal: AbortSignal;
-  /** Docker socket for network operations (default /var/run/docker.sock). */
-  dockerSocket?: string;
-  /** Overrides of host-side names (tests use their own bridge and chain prefix). */
-  config?: Partial<ManagedNetworkConfig>;
-  /** Replacements for the real programs (tests). */
-  iptables?: Iptables;
-  network?: NetworkBackend;
-  /** Time between passes when nothing happens (default 5 s). */
+/** Options of the network controller. */
+export interface NetworkControllerOptions {
+  /** A replacement for the real Docker networks and interfaces (tests). */
+  backend?: NetworkBackend;
+  /** Time between reconciles when nothing happens (default 5 s). */
   intervalMs?: number;
-  /** Run the DNS server and metadata service on the service address (default true). */
-  serviceListeners?: boolean;
-}
-
-/** The running controllers. */
-export interface NetworkControllers {
-  /** Asks every controller for a pass now (Docker started or removed a container). */
-  kick(): void;
-  /** The ports the port controller publishes for a managed container (for observations). */
-  publishedPorts(containerId: string): PortBinding[] | undefined;
-  /** Resolves when every controller stopped. */
-  stopped: Promise<void>;
 }
 
 /**
- * Starts the controllers that make this host's network match the server's view: the managed
- * bridge (network) and the published ports (ports). Each has its own loop and owns its own piece
- * of host state. DNS, metadata and load balancers start here as well, next to these.
+ * The network controller: keeps the managed bridge as the server's view describes it (see
+ * NetworkController). It reconciles on each view, when containers start or go (a network on an old
+ * subnet is recreated once no container uses it), and every interval, since Docker drops the
+ * service address when it sets the bridge up again.
  */
-export function startNetworkControllers(options: NetworkControllersOptions): NetworkControllers {
-  const config = { ...defaultManagedNetworkConfig, ...options.config };
-  const { bus, signal, logger } = options;
-  const common = { bus, signal, ...(options.intervalMs !== undefined && { intervalMs: options.intervalMs }) };
+export function createNetworkController(
+  host: Pick<HostContext, "bus" | "events" | "logger" | "network" | "dockerSocket">,
+  options: NetworkControllerOptions = {},
+): Controller {
+  const intervalMs = options.intervalMs ?? 5_000;
   const network = new NetworkController({
-    backend: options.network ?? createNetworkBackend(options.dockerSocket),
-    logger: logger.child("network"),
-    bridgeInterface: config.bridgeInterface,
-    serviceAddress: config.serviceAddress,
+    backend: options.backend ?? createNetworkBackend(host.dockerSocket),
+    logger: host.logger.child("network"),
+    bridgeInterface: host.network.bridgeInterface,
+    serviceAddress: host.network.serviceAddress,
   });
-  const ports = new PortsController({
-    iptables: options.iptables ?? createIptables(),
-    logger: logger.child("ports"),
-    prefix: config.chainPrefix,
-    bridgeInterface: config.bridgeInterface,
-    serviceAddress: config.serviceAddress,
-    observe: () => options.driver.list(),
-  });
-  const loops = [
-    startReconcileLoop({ ...common, logger: logger.child("network"), pass: (s) => network.pass(s) }),
-    startReconcileLoop({ ...common, logger: logger.child("ports"), pass: (s) => ports.pass(s) }),
-  ];
-  // DNS and metadata answer on the service address the network controller provides.
-  const listeners =
-    options.serviceListeners === false
-      ? Promise.resolve()
-      : runServiceListeners({ bus, logger, signal, address: config.serviceAddress });
   return {
-    kick: () => {
-      for (const loop of loops) loop.kick();
+    name: "network",
+    inputs: [hostStateInput(host.bus), dockerEventsInput(host.events, isLifecycleEvent)],
+    intervalMs,
+    // A failure is retried sooner than the regular interval would.
+    retry: { baseMs: 500, maxMs: intervalMs },
+    async reconcile() {
+      const state = host.bus.current;
+      if (!state) return waitingForHostState;
+      const result = await network.pass(state);
+      if (!result.bridgeInterface) return { message: "no managed network on this host" };
+      return { message: `bridge ${result.bridgeInterface} ${result.network}` };
     },
-    publishedPorts: (containerId) => ports.publishedPorts(containerId),
-    stopped: Promise.all([...loops.map((loop) => loop.stopped), listeners]).then(() => undefined),
   };
 }

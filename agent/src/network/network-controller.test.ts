@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createLogger } from "@corral/lib";
-import { hostStateFor } from "../ports/test-state.ts";
+import { hostStateFor } from "../../testing/ports-state.ts";
 import type { BridgeSpec, DockerNetworkInfo, NetworkBackend } from "./network-backend.ts";
 import { NetworkController } from "./network-controller.ts";
 

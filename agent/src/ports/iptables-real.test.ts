@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { createLogger, run } from "@corral/lib";
+import { hostStateFor } from "../../testing/ports-state.ts";
 import { createIptables } from "./iptables.ts";
 import { PortsController } from "./ports-controller.ts";
-import { hostStateFor } from "./test-state.ts";
 
 // Against the real iptables-save/iptables-restore of this machine (root only). A chain prefix of
 // its own keeps this test away from a real agent's CORRAL-* chains.

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { InstanceSpec } from "@corral/api";
-import { FakeDriver } from "../fake-driver.ts";
+import { FakeDriver } from "../../testing/fake-driver.ts";
 import { withPublishedPorts } from "./observed-ports.ts";
 
 const spec: InstanceSpec = {

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import type { ContainerObservation } from "@corral/api";
 import { createLogger } from "@corral/lib";
-import { FakeIptables } from "./fake-iptables.ts";
+import { FakeIptables } from "../../testing/fake-iptables.ts";
+import { hostStateFor } from "../../testing/ports-state.ts";
 import { PortsController } from "./ports-controller.ts";
-import { hostStateFor } from "./test-state.ts";
 
 const logger = createLogger("test");
 

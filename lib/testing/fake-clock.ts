@@ -1,4 +1,4 @@
-import type { Clock } from "./checker.ts";
+import type { Clock } from "../src/clock.ts";
 
 /** A pending timer of the fake clock. */
 interface Timer {

@@ -1,5 +1,5 @@
 import { expect } from "bun:test";
-import { renderLoadBalancer } from "./render.ts";
+import { renderLoadBalancer } from "../src/lb/render.ts";
 import {
   container,
   haproxyCheck,
@@ -8,7 +8,7 @@ import {
   type makeCertificate,
   renderDir,
   service,
-} from "./test-fixtures.ts";
+} from "./lb-fixtures.ts";
 
 /** Shared setup of the rendering tests: every config they render is checked by the real haproxy. */
 

@@ -1,7 +1,7 @@
 import type { ContainerObservation, InstanceSpec } from "@corral/api";
 import { AppError } from "@corral/lib";
-import type { CheckTarget, DockerDriver, EngineEvent, ExecHandle, ExecOptions } from "./driver.ts";
-import type { TarEntry } from "./lb/tar.ts";
+import type { CheckTarget, DockerDriver, EngineEvent, ExecHandle, ExecOptions } from "../src/driver.ts";
+import type { TarEntry } from "../src/lb/tar.ts";
 
 /** One container of the fake engine. */
 interface FakeContainer {

@@ -1,4 +1,4 @@
-import type { Iptables, IptablesTable } from "./iptables.ts";
+import type { Iptables, IptablesTable } from "../src/ports/iptables.ts";
 
 /** An in-memory Iptables for tests: keeps each table's text and records every restore input. */
 export class FakeIptables implements Iptables {
