@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { runAgent } from "@corral/agent";
 import type { RunningServer } from "@corral/server";
 import { $ } from "bun";
-import { FakeDriver } from "../../agent/src/fake-driver.ts";
+import { FakeDriver } from "../../agent/testing/fake-driver.ts";
 import {
   adminClient,
   type Client,

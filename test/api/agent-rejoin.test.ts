@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runAgent } from "@corral/agent";
 import type { RunningServer } from "@corral/server";
-import { FakeDriver } from "../../agent/src/fake-driver.ts";
+import { FakeDriver } from "../../agent/testing/fake-driver.ts";
 import {
   adminClient,
   type Client,

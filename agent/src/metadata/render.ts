@@ -1,4 +1,7 @@
-import type { Meta } from "./tree.ts";
+/** A JSON-like value of the metadata tree. */
+export type Meta = string | number | boolean | null | Meta[] | { [key: string]: Meta };
+/** A map node of the tree. */
+export type MetaMap = { [key: string]: Meta };
 
 /** Marks "no such path" apart from a present null. */
 export const NOT_FOUND: unique symbol = Symbol("not found");

@@ -2,8 +2,9 @@ import type { HostState } from "@corral/api";
 import type { Logger } from "@corral/lib";
 import type { Server } from "bun";
 import type { HostStateBus } from "../host-state-bus.ts";
+import type { Meta } from "./render.ts";
 import { NOT_FOUND, renderText, walk } from "./render.ts";
-import { buildMetadata, type Meta, type MetadataTree, viewFor } from "./tree.ts";
+import { buildMetadata, type MetadataTree, viewFor } from "./tree.ts";
 
 /** The link-local address containers reach metadata on, as in Rancher 1.6. */
 export const METADATA_ADDRESS = "169.254.169.250";

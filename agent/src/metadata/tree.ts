@@ -1,10 +1,5 @@
 import type { HostState, StateContainer, StateService } from "@corral/api";
-import { toMeta } from "./render.ts";
-
-/** A JSON-like value of the metadata tree. */
-export type Meta = string | number | boolean | null | Meta[] | { [key: string]: Meta };
-/** A map node of the tree. */
-export type MetaMap = { [key: string]: Meta };
+import { type Meta, type MetaMap, toMeta } from "./render.ts";
 
 /** What `self` answers for one asking container. */
 export interface SelfView {
