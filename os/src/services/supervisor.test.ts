@@ -1,10 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${corral.x} is the service.yml substitution syntax under test
 import { describe, expect, test } from "bun:test";
 import { createLogger, sleep } from "@corral/lib";
+import { FakeEngine } from "../../testing/fake-engine.ts";
 import type { CorralConfig } from "../config/config-schema.ts";
 import { missingCapabilities } from "./capabilities.ts";
 import { containerOptions } from "./container-spec.ts";
-import { FakeEngine } from "./fake-engine.ts";
 import { isEnabled, substitute } from "./service-config.ts";
 import { parseServiceFile } from "./service-file.ts";
 import { imageOrder, orderServices } from "./service-order.ts";

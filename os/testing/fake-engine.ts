@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import type { ContainerState, Engine } from "./engine.ts";
+import type { ContainerState, Engine } from "../src/services/engine.ts";
 
 interface FakeContainer {
   options: Docker.ContainerCreateOptions;
