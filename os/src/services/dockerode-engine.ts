@@ -1,6 +1,6 @@
 import Docker from "dockerode";
 import { labels } from "./container-spec.ts";
-import type { ContainerState, Engine } from "./engine.ts";
+import type { ContainerState, Engine, ExecResult } from "./engine.ts";
 
 function statusOf(e: unknown): number | undefined {
   return (e as { statusCode?: number }).statusCode;
@@ -44,6 +44,36 @@ export class DockerodeEngine implements Engine {
   async wait(name: string): Promise<number> {
     const result = (await this.docker.getContainer(name).wait()) as { StatusCode: number };
     return result.StatusCode;
+  }
+
+  /** Runs `cmd` with a terminal (one plain stream, no multiplexing) and reads its exit code. */
+  async exec(name: string, cmd: readonly string[], timeoutMs: number): Promise<ExecResult> {
+    const exec = await this.docker
+      .getContainer(name)
+      .exec({ Cmd: [...cmd], AttachStdout: true, AttachStderr: true, Tty: true });
+    const stream = await exec.start({ hijack: true, stdin: false, Tty: true });
+    let output = "";
+    const ended = new Promise<boolean>((resolve) => {
+      stream.on("data", (d: Buffer) => {
+        output = (output + d.toString("utf8")).slice(-2000);
+      });
+      stream.on("end", () => resolve(true));
+      stream.on("close", () => resolve(true));
+      stream.on("error", () => resolve(true));
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finished = await Promise.race([
+      ended,
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!finished) {
+      stream.destroy();
+      throw new Error(`${cmd[0]} did not finish within ${timeoutMs} ms`);
+    }
+    return { code: (await exec.inspect()).ExitCode ?? -1, output: output.replace(/\r\n/g, "\n") };
   }
 
   async stop(name: string, timeoutSeconds: number): Promise<void> {

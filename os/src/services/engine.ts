@@ -8,6 +8,12 @@ export interface ContainerState {
   hash: string | undefined;
 }
 
+/** How a command run in a container ended: its exit code and the tail of its output. */
+export interface ExecResult {
+  code: number;
+  output: string;
+}
+
 /**
  * The part of System Docker the supervisor uses, behind an interface so the supervisor is tested
  * against a fake and against a real dockerd (dockerode-engine.ts).
@@ -18,6 +24,8 @@ export interface Engine {
   start(name: string): Promise<void>;
   /** Resolves with the exit code when the container is (or already was) not running. */
   wait(name: string): Promise<number>;
+  /** Runs `cmd` in the running container (a health check); gives up after `timeoutMs`. */
+  exec(name: string, cmd: readonly string[], timeoutMs: number): Promise<ExecResult>;
   stop(name: string, timeoutSeconds: number): Promise<void>;
   remove(name: string): Promise<void>;
   /** Names of every container carrying the service label, for removing ones no longer wanted. */
