@@ -43,10 +43,12 @@ export function systemDockerArgs(p: SystemDockerPaths, extra: string[] = []): st
 
 const log = createLogger("system-docker");
 
-/** A running System Docker. Bun spawned it, so Bun reaps it. */
+/** A running System Docker. Bun spawned it, so Bun reaps it and settles `exited`. */
 export interface SystemDocker {
   docker: Docker;
   process: ReturnType<typeof Bun.spawn>;
+  /** The exit code, once dockerd is gone (PID 1's keeper restarts it). */
+  exited: Promise<number>;
   stop(timeoutMs?: number): Promise<void>;
 }
 
@@ -106,7 +108,7 @@ export async function startSystemDocker(
     await proc.exited;
     clearTimeout(timer);
   };
-  return { docker, process: proc, stop };
+  return { docker, process: proc, exited: proc.exited, stop };
 }
 
 /** In which order ImageLoader loads tarballs, and what the less urgent ones wait for. */
@@ -195,9 +197,4 @@ async function loadTar(docker: Docker, path: string): Promise<void> {
   });
   if (/"error"/.test(output))
     throw new AppError("ServerError", `loading ${basename(path)} failed: ${output.trim()}`);
-}
-
-/** Loads every `*.tar` of `dir` (see ImageLoader) and returns the files actually loaded. */
-export function loadImages(docker: Docker, dir: string): Promise<string[]> {
-  return new ImageLoader(docker, dir).done;
 }
