@@ -37,9 +37,7 @@ export class FakeEngine implements Engine {
   async inspect(name: string): Promise<ContainerState | null> {
     this.check();
     const c = this.containers.get(name);
-    return c
-      ? { id: name, running: c.running, exitCode: c.exitCode, hash: c.options.Labels?.["io.corral.os.hash"] }
-      : null;
+    return c ? { running: c.running, hash: c.options.Labels?.["io.corral.os.hash"] } : null;
   }
 
   async create(options: Docker.ContainerCreateOptions): Promise<void> {

@@ -17,12 +17,7 @@ export class DockerodeEngine implements Engine {
   async inspect(name: string): Promise<ContainerState | null> {
     try {
       const info = await this.docker.getContainer(name).inspect();
-      return {
-        id: info.Id,
-        running: info.State.Running,
-        exitCode: info.State.ExitCode,
-        hash: info.Config.Labels?.[labels.hash],
-      };
+      return { running: info.State.Running, hash: info.Config.Labels?.[labels.hash] };
     } catch (e) {
       if (statusOf(e) === 404) return null;
       throw e;

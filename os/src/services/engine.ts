@@ -2,9 +2,8 @@ import type Docker from "dockerode";
 
 /** What the supervisor knows of one container. */
 export interface ContainerState {
-  id: string;
   running: boolean;
-  exitCode: number;
+  /** The hash label of the options it was created from (container-spec.ts). */
   hash: string | undefined;
 }
 
