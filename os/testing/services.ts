@@ -12,7 +12,7 @@ process.env.CORRAL_LOG_LEVEL ??= "error";
 export const quiet = { log: createLogger("test"), backoffBaseMs: 5, backoffMaxMs: 10 };
 
 /** Polls `check` until it holds; fails after `ms` (generous: the machine may be loaded). */
-export async function until(check: () => boolean, ms = 4_000): Promise<void> {
+export async function until(check: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error("timed out");
