@@ -18,7 +18,7 @@ interface FakeContainer {
  * An in-memory System Docker for supervisor tests. `exitOnStart` makes a service exit on its own
  * (one-shots, crashing services); `crash` kills a running one from outside; `failStart` makes the
  * next starts of a service throw; `die` takes the whole engine away (every call fails, every wait
- * breaks, every container stops) until `revive`.
+ * breaks, every container stops) until `revive`, and `vanish` does the same with waits left hanging.
  */
 export class FakeEngine implements Engine {
   readonly containers = new Map<string, FakeContainer>();
@@ -66,7 +66,7 @@ export class FakeEngine implements Engine {
     if (code !== undefined) queueMicrotask(() => this.crash(name, code));
   }
 
-  wait(name: string): Promise<number> {
+  wait(name: string, signal?: AbortSignal): Promise<number> {
     try {
       this.check();
     } catch (e) {
@@ -74,7 +74,27 @@ export class FakeEngine implements Engine {
     }
     const c = this.get(name);
     if (!c.running) return Promise.resolve(c.exitCode);
-    return new Promise((resolve, reject) => c.waiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => {
+      const waiter = { resolve, reject };
+      c.waiters.push(waiter);
+      signal?.addEventListener("abort", () => {
+        c.waiters = c.waiters.filter((w) => w !== waiter);
+        reject(new Error("wait aborted"));
+      });
+    });
+  }
+
+  /**
+   * The engine's process is killed outright: like `die`, but open waits hang instead of failing
+   * (a killed dockerd may never close the connection of a pending request).
+   */
+  vanish(): void {
+    this.down = true;
+    this.events.push("engine vanished");
+    for (const c of this.containers.values()) {
+      c.running = false;
+      c.exitCode = 137;
+    }
   }
 
   async exec(name: string, cmd: readonly string[]): Promise<ExecResult> {

@@ -131,7 +131,7 @@ describe("daemon keeper (System Docker)", () => {
     );
     await keeper.begin();
     await sup.reconcile(specs, {});
-    engine.die();
+    engine.vanish();
     s.daemons[0]!.exit(137);
     await until(() => keeper.restarts === 1 && sup.status().every((st) => st.state === "running"));
     expect(specs.map((sp) => engine.starts(sp.name))).toEqual([2, 2, 2]);

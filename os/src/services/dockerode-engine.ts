@@ -36,8 +36,10 @@ export class DockerodeEngine implements Engine {
     }
   }
 
-  async wait(name: string): Promise<number> {
-    const result = (await this.docker.getContainer(name).wait()) as { StatusCode: number };
+  async wait(name: string, signal?: AbortSignal): Promise<number> {
+    const result = (await this.docker.getContainer(name).wait({ abortSignal: signal })) as {
+      StatusCode: number;
+    };
     return result.StatusCode;
   }
 

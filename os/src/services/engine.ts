@@ -21,8 +21,12 @@ export interface Engine {
   inspect(name: string): Promise<ContainerState | null>;
   create(options: Docker.ContainerCreateOptions): Promise<void>;
   start(name: string): Promise<void>;
-  /** Resolves with the exit code when the container is (or already was) not running. */
-  wait(name: string): Promise<number>;
+  /**
+   * Resolves with the exit code when the container is (or already was) not running; rejects when
+   * `signal` aborts. A dockerd killed outright may leave the request hanging, never failing, so
+   * the supervisor aborts it when PID 1 sees System Docker exit.
+   */
+  wait(name: string, signal?: AbortSignal): Promise<number>;
   /** Runs `cmd` in the running container (a health check); gives up after `timeoutMs`. */
   exec(name: string, cmd: readonly string[], timeoutMs: number): Promise<ExecResult>;
   stop(name: string, timeoutSeconds: number): Promise<void>;

@@ -98,6 +98,14 @@ export class ServiceRunner {
     this.set("stopped");
   }
 
+  /**
+   * System Docker is gone: the run under way is over (its wait may hang on the dead daemon, never
+   * failing), and the loop waits for it to come back.
+   */
+  engineLost(): void {
+    this.attempt?.abort();
+  }
+
   /** System Docker is back: what failed while it was away is not the service's fault. Retry now. */
   kick(): void {
     this.guard.reset();
@@ -269,7 +277,7 @@ export class ServiceRunner {
     }
     this.ctx.log.info("service started", { service: this.spec.name, restarts: this.status.restarts });
     try {
-      return { code: await this.ctx.engine.wait(this.spec.name) };
+      return { code: await this.ctx.engine.wait(this.spec.name, attempt.signal) };
     } catch (e) {
       return { error: message(e) };
     } finally {

@@ -22,6 +22,21 @@ describe("System Docker going away and coming back", () => {
     await sup.stopAll();
   });
 
+  test("a dockerd killed outright leaves its waits hanging: losing the engine ends them", async () => {
+    const engine = new FakeEngine();
+    const sup = new Supervisor(engine, quiet);
+    await sup.reconcile(specs(), {});
+    engine.vanish();
+    sup.engineLost();
+    await until(() => sup.status().every((s) => s.state === "waiting"));
+    engine.revive();
+    sup.engineBack();
+    await until(() => sup.status().every((s) => s.state === "running"));
+    expect(["a", "b", "c", "d"].map((n) => engine.starts(n))).toEqual([2, 2, 2, 2]);
+    expect(sup.status().map((s) => s.restarts)).toEqual([0, 0, 0, 0]);
+    await sup.stopAll();
+  });
+
   test("a service held off in a crash loop is tried again at once when System Docker is back", async () => {
     const engine = new FakeEngine();
     engine.exitOnStart.set("a", 1);

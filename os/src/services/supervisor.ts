@@ -93,6 +93,7 @@ export class Supervisor {
   /** System Docker exited: until `engineBack`, services wait for it instead of counting failures. */
   engineLost(): void {
     this.available = false;
+    for (const r of this.runners.values()) r.engineLost();
     this.changes.notify();
   }
 
