@@ -37,10 +37,24 @@ export class DockerodeEngine implements Engine {
   }
 
   async wait(name: string, signal?: AbortSignal): Promise<number> {
-    const result = (await this.docker.getContainer(name).wait({ abortSignal: signal })) as {
+    // The request is given the signal too, but under Bun an aborted request to a dead dockerd was
+    // seen to stay pending: the race is what makes the abort certain.
+    const request = this.docker.getContainer(name).wait({ abortSignal: signal }) as Promise<{
       StatusCode: number;
-    };
-    return result.StatusCode;
+    }>;
+    if (!signal) return (await request).StatusCode;
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new Error(`gave up waiting for ${name}`));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    });
+    request.catch(() => {});
+    try {
+      return (await Promise.race([request, aborted])).StatusCode;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
   }
 
   /** Runs `cmd` with a terminal (one plain stream, no multiplexing) and reads its exit code. */

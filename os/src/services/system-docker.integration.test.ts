@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sleep } from "@corral/lib";
 import { DaemonKeeper } from "./daemon-keeper.ts";
@@ -142,6 +142,8 @@ describe.skipIf(why !== "")("System Docker (real dockerd)", () => {
       await sleep(100);
     }
     expect(keeper.current).not.toBe(sd);
+    // The killed dockerd's containerd was not mistaken for a live one (a 15 s wait, then a failure).
+    expect(readFileSync(paths.logFile, "utf8")).not.toContain("timeout waiting for containerd");
     await webUp(1);
     expect(sup.status().find((s) => s.name === "prep")?.state).toBe("completed");
 
