@@ -1,40 +1,10 @@
-import type { Logger } from "@corral/lib";
-import type Docker from "dockerode";
-import type { Changes } from "./changes.ts";
 import { nap } from "./changes.ts";
 import { labels } from "./container-spec.ts";
-import { CrashGuard, type GuardOptions } from "./crash-guard.ts";
-import type { Engine } from "./engine.ts";
-import type { HealthCheck, HealthProbe } from "./health-check.ts";
+import { CrashGuard } from "./crash-guard.ts";
 import { type HealthReport, watchHealth } from "./health-watch.ts";
+import type { RunnerContext, RunnerPlan } from "./runner-context.ts";
 import type { ServiceSpec } from "./service-schema.ts";
 import type { ServiceState, ServiceStatus } from "./service-status.ts";
-
-/** What a runner needs from its supervisor. */
-export interface RunnerContext {
-  engine: Engine;
-  log: Logger;
-  guard: GuardOptions;
-  probe: HealthProbe;
-  /** Resolves once an image is in the engine (boot loads shipped images in the background). */
-  imageReady(image: string): Promise<void>;
-  /** Told of every status change; dependents and reconciles wait on it. */
-  changes: Changes;
-  /** The runner in charge of a wanted service, by name. */
-  peer(name: string): ServiceRunner | undefined;
-  /** False between System Docker's exit and its return: failures then are not the service's. */
-  engineUp(): boolean;
-  /** Called once, when the service first becomes ready. */
-  ready(name: string): void;
-}
-
-/** One service's container, created from these options; `key` changes when either changes. */
-export interface RunnerPlan {
-  spec: ServiceSpec;
-  options: Docker.ContainerCreateOptions;
-  health: HealthCheck | undefined;
-  key: string;
-}
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

@@ -5,9 +5,10 @@ import { containerOptions, labels } from "./container-spec.ts";
 import type { GuardOptions } from "./crash-guard.ts";
 import type { Engine } from "./engine.ts";
 import { type HealthProbe, healthCheckOf, realProbe } from "./health-check.ts";
+import type { RunnerContext, RunnerPlan } from "./runner-context.ts";
 import { isEnabled } from "./service-config.ts";
 import { orderServices } from "./service-order.ts";
-import { type RunnerContext, type RunnerPlan, ServiceRunner } from "./service-runner.ts";
+import { ServiceRunner } from "./service-runner.ts";
 import type { ServiceSpec } from "./service-schema.ts";
 import type { ServiceStatus } from "./service-status.ts";
 
