@@ -2,8 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { serveControl } from "../init/control-socket.ts";
 import { shutdown } from "../init/power.ts";
 import { Timeline } from "../init/timeline.ts";
+import type { ServiceStatus } from "../services/service-status.ts";
 import type { CliIo } from "./cli-io.ts";
 import { configCommand } from "./config-cmd.ts";
 import { osCommand } from "./os-cmd.ts";
@@ -71,6 +73,36 @@ describe("corral service and os", () => {
     expect(t.err()).toContain("no system service 'nope' (have: ntp)");
     expect(await serviceCommand(["up"], t.io)).toBe(1);
     expect(t.err()).toContain("cannot reach corral init");
+  });
+
+  test("list and up show state, health, restarts and why, from PID 1", async () => {
+    const t = fakeIo();
+    for (const name of ["user-docker", "agent"]) {
+      mkdirSync(join(t.root, `usr/share/corral/system-services/${name}`), { recursive: true });
+      writeFileSync(join(t.root, `usr/share/corral/system-services/${name}/service.yml`), "image: x\n");
+    }
+    const status: ServiceStatus[] = [
+      { name: "user-docker", state: "running", restarts: 1, health: "healthy" },
+      { name: "agent", state: "backoff", restarts: 2, error: "exited with code 1" },
+    ];
+    const control = serveControl(t.io.initSocket, {
+      status: () => status,
+      reconcile: async () => status,
+      power: () => {},
+    });
+    try {
+      expect(await serviceCommand(["list"], t.io)).toBe(0);
+      expect(await serviceCommand(["up"], t.io)).toBe(0);
+    } finally {
+      control.stop();
+    }
+    expect(t.out().split("\n")).toEqual([
+      "enabled  agent                backoff (2 restarts): exited with code 1",
+      "enabled  user-docker          running, healthy (1 restart)",
+      "user-docker          running, healthy (1 restart)",
+      "agent                backoff (2 restarts): exited with code 1",
+      "",
+    ]);
   });
 
   test("boot-log prints the timeline", async () => {

@@ -1,4 +1,4 @@
-import { existsSync, existsSync as fileExists, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { configPaths } from "../config/defaults.ts";
 import { loadConfig, parseConfigText } from "../config/load-config.ts";
@@ -8,17 +8,19 @@ import { callInit } from "../init/control-socket.ts";
 import { DockerodeEngine } from "../services/dockerode-engine.ts";
 import { isEnabled } from "../services/service-config.ts";
 import { loadServiceDir } from "../services/service-file.ts";
-import type { ServiceStatus } from "../services/supervisor.ts";
+import { describeStatus, type ServiceStatus } from "../services/service-status.ts";
 import { systemDockerPaths } from "../services/system-docker.ts";
 import { type CliIo, failing, usageError } from "./cli-io.ts";
 import { writeUserConfig } from "./config-cmd.ts";
 
 const usage = `usage: corral service <command>
 
-  list             every system service: enabled, and its state when CorralOS runs
+  list             every system service: enabled, and when CorralOS runs its state, health,
+                   restarts and what it waits for or last failed with
   enable NAME      set corral.services_include.NAME: true and reconcile
   disable NAME     set corral.services_include.NAME: false and reconcile
-  up               ask PID 1 to reconcile system services with the config now
+  up               ask PID 1 to reconcile system services with the config now (runs again
+                   what failed for good) and print each one's state
   logs NAME        print a system service's logs (System Docker)
 `;
 
@@ -27,7 +29,7 @@ async function setInclude(io: CliIo, name: string, value: boolean): Promise<numb
   if (!names.includes(name))
     throw new Error(`no system service '${name}' (have: ${names.join(", ") || "none"})`);
   const f = join(io.root, configPaths.user);
-  const doc = fileExists(f) ? parseConfigText(readFileSync(f, "utf8"), f) : {};
+  const doc = existsSync(f) ? parseConfigText(readFileSync(f, "utf8"), f) : {};
   await writeUserConfig(io, setPath(doc, `corral.services_include.${name}`, value));
   return 0;
 }
@@ -48,10 +50,9 @@ export async function serviceCommand(argv: string[], io: CliIo): Promise<number>
           : [];
         for (const s of loadServiceDir(join(io.root, shipped.services))) {
           const st = running.find((r) => r.name === s.name);
-          const state = st
-            ? `${st.state}${st.restarts ? ` (${st.restarts} restarts)` : ""}${st.error ? `: ${st.error}` : ""}`
-            : "";
-          io.out(`${isEnabled(s, config) ? "enabled " : "disabled"} ${s.name.padEnd(20)} ${state}\n`);
+          const state = st ? describeStatus(st) : "";
+          io.out(`${isEnabled(s, config) ? "enabled " : "disabled"} ${s.name.padEnd(20)} ${state}`.trimEnd());
+          io.out("\n");
         }
         return 0;
       }
@@ -61,7 +62,7 @@ export async function serviceCommand(argv: string[], io: CliIo): Promise<number>
         return setInclude(io, rest[0]!, cmd === "enable");
       case "up": {
         const status = (await callInit(io.initSocket, "POST", "/reconcile")) as ServiceStatus[];
-        for (const s of status) io.out(`${s.name.padEnd(20)} ${s.state}\n`);
+        for (const s of status) io.out(`${s.name.padEnd(20)} ${describeStatus(s)}\n`);
         return 0;
       }
       case "logs":

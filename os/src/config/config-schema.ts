@@ -161,7 +161,5 @@ export const cloudConfigSchema = z
 
 /** A validated cloud-config as written (may still carry `rancher:`). */
 export type CloudConfig = z.output<typeof cloudConfigSchema>;
-/** The `corral:` section. */
-export type OsSection = z.output<typeof osSectionSchema>;
 /** A normalized config: the `rancher:` alias folded into `corral:`. */
 export type CorralConfig = Omit<CloudConfig, "rancher">;

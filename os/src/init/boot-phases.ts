@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sleep } from "@corral/lib";
-import Docker from "dockerode";
+import { createLogger, sleep } from "@corral/lib";
 import {
   applyEnvironment,
   applyHostname,
@@ -18,13 +17,17 @@ import type { CorralConfig } from "../config/config-schema.ts";
 import { configPaths } from "../config/defaults.ts";
 import { loadConfig, parseConfigText } from "../config/load-config.ts";
 import { readMissingCapabilities } from "../services/capabilities.ts";
+import { DaemonKeeper, type KeeperHooks } from "../services/daemon-keeper.ts";
 import { DockerodeEngine } from "../services/dockerode-engine.ts";
 import { isEnabled } from "../services/service-config.ts";
 import { loadServiceDir } from "../services/service-file.ts";
 import { imageOrder } from "../services/service-order.ts";
+import type { ServiceSpec } from "../services/service-schema.ts";
+import { describeStatus, type ServiceStatus } from "../services/service-status.ts";
 import { Supervisor } from "../services/supervisor.ts";
 import {
   ImageLoader,
+  type ImageLoadPlan,
   type SystemDocker,
   startSystemDocker,
   systemDockerPaths,
@@ -39,9 +42,6 @@ import { persistentBootLogPath, type Timeline } from "./timeline.ts";
 
 /** Where the image ships its system images and service definitions. */
 export const shipped = { images: "/usr/share/corral/images", services: "/usr/share/corral/system-services" };
-
-/** Where User Docker answers (users' `docker`, the agent and the server use it). */
-export const userDockerSocket = "/var/run/docker.sock";
 
 /**
  * Retries `probe` every 100 ms until it resolves (true), or `limitMs` has passed or `signal` is
@@ -64,12 +64,6 @@ export async function pollUntil(
   return false;
 }
 
-/** Resolves when the Docker engine on `socket` answers a ping, or after `limitMs` regardless. */
-export async function untilAnswers(socket: string, limitMs: number): Promise<void> {
-  const docker = new Docker({ socketPath: socket });
-  await pollUntil(() => docker.ping(), limitMs);
-}
-
 /** What the phases share while booting. */
 export interface BootContext {
   host: Host;
@@ -77,12 +71,18 @@ export interface BootContext {
   timeline: Timeline;
   cmdline?: Cmdline;
   config: CorralConfig;
-  systemDocker?: SystemDocker;
+  /** Starts System Docker, and restarts it whenever it exits. */
+  systemDocker?: DaemonKeeper<SystemDocker>;
   /** Loads the shipped images in the background from the System Docker phase on. */
   images?: ImageLoader;
   supervisor?: Supervisor;
   warnings: string[];
 }
+
+/** How long the boot waits for system services to settle before leaving them to start on their own. */
+const servicesWaitMs = 240_000;
+
+const log = createLogger("init");
 
 function warn(ctx: BootContext, list: string[], what: string) {
   for (const w of list) {
@@ -108,9 +108,64 @@ async function runScriptOnce(ctx: BootContext, text: string): Promise<void> {
 }
 
 /** Re-reads config and services and makes System Docker match (boot, `corral service up`, config changes). */
-export async function reconcileServices(ctx: BootContext): Promise<void> {
+export async function reconcileServices(ctx: BootContext): Promise<ServiceStatus[]> {
   ctx.config = loadConfig({ root: ctx.host.root });
-  await ctx.supervisor?.reconcile(loadServiceDir(join(ctx.host.root, shipped.services)), ctx.config);
+  return (
+    (await ctx.supervisor?.reconcile(loadServiceDir(join(ctx.host.root, shipped.services)), ctx.config)) ?? []
+  );
+}
+
+/**
+ * Loads the shipped images into System Docker in the background. User Docker's image first and
+ * alone: users, the agent and the server all wait on it, and on 2 slow CPUs any other image
+ * loading beside its start delays it by seconds.
+ */
+function loadShippedImages(
+  ctx: BootContext,
+  docker: SystemDocker["docker"],
+  specs: ServiceSpec[],
+): ImageLoader {
+  const userDocker = specs.find((s) => s.name === "user-docker" && isEnabled(s, ctx.config));
+  const plan: ImageLoadPlan = { order: imageOrder(specs, ctx.config) };
+  if (userDocker && ctx.supervisor) {
+    plan.urgent = [userDocker.image];
+    plan.restAfter = ctx.supervisor.whenSettled(userDocker.name);
+  }
+  return new ImageLoader(docker, join(ctx.host.root, shipped.images), plan);
+}
+
+/**
+ * PID 1's System Docker: started once here (a failure fails the phase), restarted whenever it
+ * exits. While it is away the supervisor holds its services; once it is back, images it lost are
+ * loaded again and the services are reconciled.
+ */
+function keepSystemDocker(ctx: BootContext): DaemonKeeper<SystemDocker> {
+  const hooks: KeeperHooks<SystemDocker> = {
+    lost: (code) => {
+      ctx.out.write(`System Docker exited with code ${code}; restarting it\n`);
+      ctx.supervisor?.engineLost();
+    },
+    back: async (daemon) => {
+      ctx.out.write("System Docker is back; reconciling system services\n");
+      const specs = loadServiceDir(join(ctx.host.root, shipped.services));
+      ctx.images = new ImageLoader(daemon.docker, join(ctx.host.root, shipped.images), {
+        order: imageOrder(specs, ctx.config),
+      });
+      ctx.supervisor?.engineBack();
+      await reconcileServices(ctx);
+    },
+  };
+  return new DaemonKeeper(() => startSystemDocker(systemDockerPaths), hooks, {
+    log: createLogger("system-docker"),
+  });
+}
+
+/** The services not (yet) up after the boot's reconcile, one line each, for the console. */
+function notUp(status: readonly ServiceStatus[]): string[] {
+  const up = new Set(["running", "completed", "created", "exited"]);
+  return status
+    .filter((s) => !up.has(s.state) || s.health === "unhealthy")
+    .map((s) => `${s.name}: ${describeStatus(s)}`);
 }
 
 /** The boot phases, in order. Each reads what the previous ones left in the context. */
@@ -182,17 +237,22 @@ export function bootPhases(): Phase<BootContext>[] {
     {
       name: "System Docker",
       run: async (ctx) => {
-        ctx.systemDocker = await startSystemDocker(systemDockerPaths);
+        ctx.systemDocker = keepSystemDocker(ctx);
+        const daemon = await ctx.systemDocker.begin();
         ctx.timeline.milestone("system-docker-ready");
-        // User Docker's image first and alone: users, the agent and the server all wait on it, and
-        // on 2 slow CPUs any other image loading beside its start delays it by seconds.
-        const specs = loadServiceDir(join(ctx.host.root, shipped.services));
-        const userDocker = specs.find((s) => s.name === "user-docker" && isEnabled(s, ctx.config));
-        ctx.images = new ImageLoader(ctx.systemDocker.docker, join(ctx.host.root, shipped.images), {
-          order: imageOrder(specs, ctx.config),
-          urgent: userDocker ? [userDocker.image] : [],
-          restAfter: userDocker ? untilAnswers(userDockerSocket, 60_000) : undefined,
+        const ready = new Set<string>();
+        ctx.supervisor = new Supervisor(new DockerodeEngine(systemDockerPaths.socket), {
+          missingCaps: readMissingCapabilities(),
+          // Read at each start: after a System Docker restart a new loader replaces this one.
+          imageReady: (image) => ctx.images?.ready(image) ?? Promise.resolve(),
+          // `user-docker-ready` (its health check passed) is the boot's headline figure.
+          onReady: (name) => {
+            if (!ready.has(name)) ctx.timeline.milestone(`${name}-ready`);
+            ready.add(name);
+          },
         });
+        const specs = loadServiceDir(join(ctx.host.root, shipped.services));
+        ctx.images = loadShippedImages(ctx, daemon.docker, specs);
       },
     },
     {
@@ -200,14 +260,19 @@ export function bootPhases(): Phase<BootContext>[] {
       timeoutMs: 300_000,
       run: async (ctx) => {
         const images = ctx.images;
-        ctx.supervisor = new Supervisor(new DockerodeEngine(systemDockerPaths.socket), {
-          missingCaps: readMissingCapabilities(),
-          imageReady: (image) => images?.ready(image) ?? Promise.resolve(),
-        });
-        await reconcileServices(ctx);
+        // A service that fails is retried in the background, never a reason for the recovery
+        // console: the boot goes on, saying which services are not up (yet).
+        const reconciled = reconcileServices(ctx);
+        const waited = new AbortController();
+        const status = await Promise.race([
+          reconciled,
+          sleep(servicesWaitMs, waited.signal).then(() => ctx.supervisor?.status() ?? []),
+        ]).finally(() => waited.abort());
+        reconciled.catch((e: unknown) => log.error("reconcile failed", { error: e }));
+        warn(ctx, notUp(status), "system service");
         warn(ctx, await runCommands(ctx.host, ctx.config.runcmd ?? []), "runcmd");
         // Images no enabled service uses are still loaded (for `corral service enable`); a failure
-        // there is a warning, the services that needed an image have already failed on it.
+        // there is a warning, the services that needed an image have it in their status.
         const loaded = await images?.done.catch((e: unknown) => {
           warn(ctx, [e instanceof Error ? e.message : String(e)], "images");
           return [];

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
-import type { ServiceStatus } from "../services/supervisor.ts";
+import type { ServiceStatus } from "../services/service-status.ts";
 import type { PowerAction } from "./power.ts";
 
 /** PID 1's control socket: `corral service` and `corral os` talk to it. */

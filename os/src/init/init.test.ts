@@ -137,7 +137,9 @@ describe("readiness polling", () => {
 
 describe("reaper", () => {
   test("reaps orphans re-parented to it, leaves Bun's own children to Bun", async () => {
-    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "reaper-child.ts")], { stdout: "pipe" });
+    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../testing/reaper-child.ts")], {
+      stdout: "pipe",
+    });
     const text = await new Response(proc.stdout).text();
     expect(await proc.exited).toBe(0);
     expect(JSON.parse(text)).toEqual({ before: 1, after: 0, reaped: 1, code: 7 });

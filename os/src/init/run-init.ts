@@ -1,14 +1,7 @@
 import { openSync, writeSync } from "node:fs";
 import { createLogger } from "@corral/lib";
-import Docker from "dockerode";
 import { realHost } from "../system/host.ts";
-import {
-  type BootContext,
-  bootPhases,
-  pollUntil,
-  reconcileServices,
-  userDockerSocket,
-} from "./boot-phases.ts";
+import { type BootContext, bootPhases, pollUntil, reconcileServices } from "./boot-phases.ts";
 import { initSocketPath, serveControl } from "./control-socket.ts";
 import { type ConsoleOut, runPhases } from "./phases.ts";
 import { type PowerAction, rebootNow, shutdown } from "./power.ts";
@@ -81,9 +74,8 @@ export async function runInit(_argv: string[]): Promise<number> {
     },
     power: (a) => void power(a),
   });
-  // Watched from the start: User Docker and the API answer while later services are still starting.
-  const userDocker = new Docker({ socketPath: userDockerSocket });
-  void watchReady(timeline, "user-docker-ready", () => userDocker.ping());
+  // Watched from the start: the API answers while later services are still starting. (Services'
+  // own readiness, User Docker's among them, is noted by the supervisor as `<name>-ready`.)
   // Stopped once the boot is over without a server, instead of polling out its ten minutes.
   const noApi = new AbortController();
   void watchReady(

@@ -11,8 +11,11 @@ export const labels = {
   scope: "io.rancher.os.scope",
 } as const;
 
-/** Splits a string command as Docker's CLI would for the simple cases (quotes group words). */
-function words(cmd: string | string[] | undefined, config: CorralConfig): string[] | undefined {
+/**
+ * Splits a string command as Docker's CLI would for the simple cases (quotes group words), with
+ * config values substituted in every word.
+ */
+export function commandWords(cmd: string | string[] | undefined, config: CorralConfig): string[] | undefined {
   if (cmd === undefined) return undefined;
   const list = Array.isArray(cmd)
     ? cmd
@@ -97,8 +100,8 @@ export function containerOptions(
     HostConfig: host,
     StopTimeout: spec.stop_timeout,
   };
-  const cmd = words(spec.command, config);
-  const entrypoint = words(spec.entrypoint, config);
+  const cmd = commandWords(spec.command, config);
+  const entrypoint = commandWords(spec.entrypoint, config);
   if (cmd) options.Cmd = cmd;
   if (entrypoint) options.Entrypoint = entrypoint;
   if (spec.user) options.User = spec.user;

@@ -1,6 +1,6 @@
 import Docker from "dockerode";
 import { labels } from "./container-spec.ts";
-import type { ContainerState, Engine } from "./engine.ts";
+import type { ContainerState, Engine, ExecResult } from "./engine.ts";
 
 function statusOf(e: unknown): number | undefined {
   return (e as { statusCode?: number }).statusCode;
@@ -17,12 +17,7 @@ export class DockerodeEngine implements Engine {
   async inspect(name: string): Promise<ContainerState | null> {
     try {
       const info = await this.docker.getContainer(name).inspect();
-      return {
-        id: info.Id,
-        running: info.State.Running,
-        exitCode: info.State.ExitCode,
-        hash: info.Config.Labels?.[labels.hash],
-      };
+      return { running: info.State.Running, hash: info.Config.Labels?.[labels.hash] };
     } catch (e) {
       if (statusOf(e) === 404) return null;
       throw e;
@@ -41,9 +36,55 @@ export class DockerodeEngine implements Engine {
     }
   }
 
-  async wait(name: string): Promise<number> {
-    const result = (await this.docker.getContainer(name).wait()) as { StatusCode: number };
-    return result.StatusCode;
+  async wait(name: string, signal?: AbortSignal): Promise<number> {
+    // The request is given the signal too, but under Bun an aborted request to a dead dockerd was
+    // seen to stay pending: the race is what makes the abort certain.
+    const request = this.docker.getContainer(name).wait({ abortSignal: signal }) as Promise<{
+      StatusCode: number;
+    }>;
+    if (!signal) return (await request).StatusCode;
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new Error(`gave up waiting for ${name}`));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    });
+    request.catch(() => {});
+    try {
+      return (await Promise.race([request, aborted])).StatusCode;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Runs `cmd` with a terminal (one plain stream, no multiplexing) and reads its exit code. */
+  async exec(name: string, cmd: readonly string[], timeoutMs: number): Promise<ExecResult> {
+    const exec = await this.docker
+      .getContainer(name)
+      .exec({ Cmd: [...cmd], AttachStdout: true, AttachStderr: true, Tty: true });
+    const stream = await exec.start({ hijack: true, stdin: false, Tty: true });
+    let output = "";
+    const ended = new Promise<boolean>((resolve) => {
+      stream.on("data", (d: Buffer) => {
+        output = (output + d.toString("utf8")).slice(-2000);
+      });
+      stream.on("end", () => resolve(true));
+      stream.on("close", () => resolve(true));
+      stream.on("error", () => resolve(true));
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finished = await Promise.race([
+      ended,
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!finished) {
+      stream.destroy();
+      throw new Error(`${cmd[0]} did not finish within ${timeoutMs} ms`);
+    }
+    return { code: (await exec.inspect()).ExitCode ?? -1, output: output.replace(/\r\n/g, "\n") };
   }
 
   async stop(name: string, timeoutSeconds: number): Promise<void> {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { healthSchema } from "./health-schema.ts";
 
 /**
  * The format of a CorralOS system service: `/usr/share/corral/system-services/<name>/service.yml`.
@@ -24,6 +25,9 @@ import { z } from "zod";
  * privileged: true
  * restart: always
  * after: [udev]
+ * health:
+ *   socket: /var/run/docker.sock
+ *   http: /_ping
  * environment:
  *   AGENT_URL: ${corral.agent.url}
  * enabled: corral.agent.enabled
@@ -81,11 +85,20 @@ export const serviceSchema = z
     working_dir: z.string().optional(),
     read_only: z.boolean().optional(),
     tmpfs: z.array(z.string()).optional(),
-    /** Restart policy, applied by PID 1's supervisor (not Docker's), with backoff and a crash-loop guard. */
+    /**
+     * What happens when the service exits, applied by PID 1's supervisor (not Docker's) with backoff
+     * and a crash-loop guard. A start that fails (no image yet, an engine error) is retried whatever
+     * the policy: the service never ran, so it has not exited.
+     */
     restart: z.enum(["no", "always", "on-failure"]).optional(),
-    /** Services that must be started (or, for one-shots, have completed) before this one. */
+    /**
+     * Services that must be ready before this one starts: running, healthy when they declare
+     * `health:`, completed for one-shots, created for `create_only`.
+     */
     after: z.array(serviceNameSchema).default([]),
-    /** Run to completion before dependents start; a non-zero exit fails the boot phase. */
+    /** How PID 1 tells the service is ready (see health-schema.ts). */
+    health: healthSchema.optional(),
+    /** Run to completion before dependents start; a non-zero exit blocks its dependents. */
     oneshot: z.boolean().default(false),
     /** Create the container but never start it (volume containers). */
     create_only: z.boolean().default(false),
@@ -102,10 +115,11 @@ export const serviceSchema = z
   .refine((s) => !(s.oneshot && s.restart === "always"), {
     message: "a oneshot service cannot restart always (use on-failure)",
     path: ["restart"],
+  })
+  .refine((s) => !(s.health && (s.oneshot || s.create_only)), {
+    message: "a oneshot or create_only service is ready when it completes or is created: no health check",
+    path: ["health"],
   });
-
-/** One service.yml as written (before defaults). */
-export type ServiceFile = z.input<typeof serviceSchema>;
 
 /** One parsed service, with its name and defaults applied. */
 export type ServiceSpec = z.output<typeof serviceSchema> & {

@@ -1,27 +1,15 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${corral.x} is the service.yml substitution syntax under test
 import { describe, expect, test } from "bun:test";
-import { createLogger, sleep } from "@corral/lib";
+import { sleep } from "@corral/lib";
+import { FakeEngine } from "../../testing/fake-engine.ts";
+import { quiet, svc, until } from "../../testing/services.ts";
 import type { CorralConfig } from "../config/config-schema.ts";
 import { missingCapabilities } from "./capabilities.ts";
 import { containerOptions } from "./container-spec.ts";
-import { FakeEngine } from "./fake-engine.ts";
 import { isEnabled, substitute } from "./service-config.ts";
 import { parseServiceFile } from "./service-file.ts";
 import { imageOrder, orderServices } from "./service-order.ts";
 import { Supervisor } from "./supervisor.ts";
-
-const svc = (name: string, yaml: string) =>
-  parseServiceFile(name, `image: img/${name}\n${yaml}`, `${name}/service.yml`);
-const quiet = { log: createLogger("test").child("x"), backoffBaseMs: 5, backoffMaxMs: 10 };
-process.env.CORRAL_LOG_LEVEL ??= "error";
-
-async function until(check: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("timed out");
-    await sleep(5);
-  }
-}
 
 describe("image load order", () => {
   test("images of enabled services in start order", () => {
@@ -123,26 +111,44 @@ describe("supervisor", () => {
     await sup.stopAll();
   });
 
-  test("a failed one-shot blocks its dependents and fails the reconcile", async () => {
+  test("a failed one-shot blocks its dependents; the reconcile reports it, the next one runs it again", async () => {
     const engine = new FakeEngine();
     engine.exitOnStart.set("init", 3);
     const sup = new Supervisor(engine, quiet);
-    await expect(
-      sup.reconcile([svc("app", "after: [init]"), svc("init", "oneshot: true"), svc("other", "")], {}),
-    ).rejects.toThrow("init (exited with code 3), app (needs init, which failed)");
-    expect(sup.status().find((s) => s.name === "other")?.state).toBe("running");
+    const status = await sup.reconcile(
+      [svc("app", "after: [init]"), svc("init", "oneshot: true"), svc("other", "")],
+      {},
+    );
+    expect(status.map((s) => [s.name, s.state, s.error])).toEqual([
+      ["init", "failed", "exited with code 3"],
+      ["other", "running", undefined],
+      ["app", "blocked", "needs init, which failed"],
+    ]);
+    engine.exitOnStart.set("init", 0);
+    const again = await sup.reconcile(
+      [svc("app", "after: [init]"), svc("init", "oneshot: true"), svc("other", "")],
+      {},
+    );
+    expect(again.map((s) => s.state)).toEqual(["completed", "running", "running"]);
+    expect(engine.starts("init")).toBe(2);
+    expect(engine.starts("other")).toBe(1);
     await sup.stopAll();
   });
 
-  test("a missing image fails that service only", async () => {
+  test("a missing image: that service is retried with its error shown, the others run", async () => {
     const engine = new FakeEngine();
     engine.failCreate.add("bad");
     const sup = new Supervisor(engine, quiet);
-    await expect(sup.reconcile([svc("bad", ""), svc("good", "")], {})).rejects.toThrow("bad (No such image");
+    const status = await sup.reconcile([svc("bad", ""), svc("good", "")], {});
+    expect(status.find((s) => s.name === "good")?.state).toBe("running");
+    expect(status.find((s) => s.name === "bad")?.error).toContain("No such image");
+    await until(() => (sup.status()[0]?.restarts ?? 0) >= 2);
+    engine.failCreate.delete("bad");
+    await until(() => sup.status()[0]?.state === "running");
     await sup.stopAll();
   });
 
-  test("each service waits for its own image only; an image that fails to load fails its services", async () => {
+  test("each service waits for its own image only; one whose image fails to load is retried", async () => {
     const engine = new FakeEngine();
     let release: () => void = () => {};
     const slow = new Promise<void>((r) => {
@@ -167,7 +173,12 @@ describe("supervisor", () => {
     await until(() => engine.starts("early") === 1);
     expect(engine.events).not.toContain("create late");
     release();
-    await expect(done).rejects.toThrow("broken (loading x.tar failed), dep (needs broken, which failed)");
+    const status = await done;
+    expect(status.find((s) => s.name === "broken")?.error).toBe("start failed: loading x.tar failed");
+    expect(status.find((s) => s.name === "dep")).toMatchObject({
+      state: "waiting",
+      error: "needs broken, not ready yet",
+    });
     expect(engine.starts("late")).toBe(1);
     await sup.stopAll();
   });

@@ -1,4 +1,4 @@
-import { createReadStream, mkdirSync, openSync, readdirSync } from "node:fs";
+import { createReadStream, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { AppError, createLogger, sleep } from "@corral/lib";
 import Docker from "dockerode";
@@ -43,11 +43,39 @@ export function systemDockerArgs(p: SystemDockerPaths, extra: string[] = []): st
 
 const log = createLogger("system-docker");
 
-/** A running System Docker. Bun spawned it, so Bun reaps it. */
+/** A running System Docker. Bun spawned it, so Bun reaps it and settles `exited`. */
 export interface SystemDocker {
   docker: Docker;
   process: ReturnType<typeof Bun.spawn>;
+  /** The exit code, once dockerd is gone (PID 1's keeper restarts it). */
+  exited: Promise<number>;
   stop(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Removes the pidfile of System Docker's own containerd when the process it names is gone or a
+ * zombie. dockerd reuses a containerd whose pid is alive, and a zombie looks alive: after dockerd
+ * was killed, its containerd (killed with it) stays a zombie until PID 1 reaps it, and a dockerd
+ * restarted meanwhile waited 15 s for that containerd's socket, then gave up. True when removed.
+ */
+export function removeStaleContainerdPid(execRoot: string, proc = "/proc"): boolean {
+  const file = join(execRoot, "containerd", "containerd.pid");
+  let pid: number;
+  try {
+    pid = Number(readFileSync(file, "utf8").trim());
+  } catch {
+    return false;
+  }
+  let state: string | undefined;
+  try {
+    const stat = readFileSync(join(proc, String(pid), "stat"), "utf8");
+    state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+  } catch {
+    // No such process.
+  }
+  if (Number.isInteger(pid) && pid > 0 && state !== undefined && state !== "Z") return false;
+  rmSync(file, { force: true });
+  return true;
 }
 
 /** Starts dockerd and resolves once it answers a ping; fails (with the log's tail path) after `timeoutMs`. */
@@ -64,6 +92,7 @@ export async function startSystemDocker(
 ): Promise<SystemDocker> {
   for (const dir of [p.dataRoot, p.execRoot, dirname(p.socket), dirname(p.logFile)])
     mkdirSync(dir, { recursive: true });
+  if (removeStaleContainerdPid(p.execRoot)) log.info("removed the pidfile of a containerd that is gone");
   const out = openSync(p.logFile, "a");
   const proc = Bun.spawn(
     [...(options.prefix ?? []), options.dockerd ?? "dockerd", ...systemDockerArgs(p, options.extraArgs)],
@@ -106,7 +135,7 @@ export async function startSystemDocker(
     await proc.exited;
     clearTimeout(timer);
   };
-  return { docker, process: proc, stop };
+  return { docker, process: proc, exited: proc.exited, stop };
 }
 
 /** In which order ImageLoader loads tarballs, and what the less urgent ones wait for. */
@@ -195,9 +224,4 @@ async function loadTar(docker: Docker, path: string): Promise<void> {
   });
   if (/"error"/.test(output))
     throw new AppError("ServerError", `loading ${basename(path)} failed: ${output.trim()}`);
-}
-
-/** Loads every `*.tar` of `dir` (see ImageLoader) and returns the files actually loaded. */
-export function loadImages(docker: Docker, dir: string): Promise<string[]> {
-  return new ImageLoader(docker, dir).done;
 }
