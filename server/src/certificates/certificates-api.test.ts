@@ -6,8 +6,8 @@ import {
   type ProjectFixture,
   rowsFingerprint,
 } from "../../../test/api/harness.ts";
+import { opensslPem } from "../../testing/test-pems.ts";
 import { type RunningServer, startServer } from "../server.ts";
-import { opensslPem } from "./test-pems.ts";
 
 let server: RunningServer;
 let env: ProjectFixture;

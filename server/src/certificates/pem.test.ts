@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
+import { expiredPem, opensslPem } from "../../testing/test-pems.ts";
 import { selfSigned } from "./generate.ts";
 import { inspectCertificate } from "./pem.ts";
-import { expiredPem, opensslPem } from "./test-pems.ts";
 
 const rsa = opensslPem("example.com");
 const ec = opensslPem("ec.example", { ec: true });

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are compose files, where ${VAR} is the syntax under test
 import { describe } from "bun:test";
-import { type Case, D, runCases, svc } from "./test-support.ts";
+import { type Case, D, runCases, svc } from "../../testing/compose-support.ts";
 
 const cases: Case[] = [
   {

@@ -1,8 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are compose files, where ${VAR} is the syntax under test
 import { describe, expect, test } from "bun:test";
 import type { AppError } from "@corral/lib";
+import { type Case, D, issuesOf, R, runCases, svc } from "../../testing/compose-support.ts";
 import { type Issue, parseStack } from "./index.ts";
-import { type Case, D, issuesOf, R, runCases, svc } from "./test-support.ts";
 
 const cases: Case[] = [
   {

@@ -2,11 +2,11 @@
 // Bounds on how far a small compose file may grow: interpolation per value and per file, nesting of
 // defaults, the parsed stack as a whole, and how many problems one answer lists.
 import { describe, expect, test } from "bun:test";
+import { D, issuesOf, svc } from "../../testing/compose-support.ts";
 import { parseStack } from "./index.ts";
 import { maxInterpolatedFileBytes, maxInterpolatedValueBytes, maxInterpolationDepth } from "./interpolate.ts";
 import { maxReportedIssues } from "./issues.ts";
 import { maxSpecBytes, overSizeAt } from "./spec-size.ts";
-import { D, issuesOf, svc } from "./test-support.ts";
 
 const kb = (n: number) => "x".repeat(n * 1024);
 

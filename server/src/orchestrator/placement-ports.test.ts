@@ -3,8 +3,8 @@
 // were, and a unit's members are checked as one request.
 import { describe, expect, test } from "bun:test";
 import { launchConfigSchema } from "@corral/api";
+import { host } from "../../testing/scheduler-fixtures.ts";
 import { Scheduler } from "../scheduler/index.ts";
-import { host } from "../scheduler/test-fixtures.ts";
 import { bindPorts } from "../services/container-spec.ts";
 import { membersRequest, portIpOf } from "./placement.ts";
 

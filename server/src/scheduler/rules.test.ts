@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { host, inst, mib, req } from "../../testing/scheduler-fixtures.ts";
 import { Scheduler } from "./scheduler.ts";
-import { host, inst, mib, req } from "./test-fixtures.ts";
 import type { PlacementRequest, SchedHost, SchedInstance } from "./types.ts";
 
 const A = "io.rancher.scheduler.affinity:";

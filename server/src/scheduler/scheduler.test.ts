@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { host, inst, mib, req } from "../../testing/scheduler-fixtures.ts";
 import { summarizeReasons } from "./reasons.ts";
 import { Scheduler } from "./scheduler.ts";
-import { host, inst, mib, req } from "./test-fixtures.ts";
 import type { PortSpec } from "./types.ts";
 
 const A = "io.rancher.scheduler.affinity:";

@@ -4,9 +4,9 @@
  * failing the fewest hard, then fewest soft constraints, drop one soft constraint from it, retry.
  */
 import { describe, expect, test } from "bun:test";
+import { host } from "../../testing/scheduler-fixtures.ts";
 import { type AffinityRule, parseAffinityLabels } from "./affinity.ts";
 import { Scheduler } from "./scheduler.ts";
-import { host } from "./test-fixtures.ts";
 import type { SchedHost } from "./types.ts";
 
 function holds(h: SchedHost, r: AffinityRule): boolean {

@@ -1,6 +1,6 @@
 /** Builders for scheduler tests: terse hosts, instances and requests with sensible defaults. */
-import { hostIps } from "./affinity.ts";
-import type { PlacementRequest, SchedHost, SchedInstance } from "./types.ts";
+import { hostIps } from "../src/scheduler/affinity.ts";
+import type { PlacementRequest, SchedHost, SchedInstance } from "../src/scheduler/types.ts";
 
 /** A connected, active host named after its id, with the given labels and overrides. */
 export function host(

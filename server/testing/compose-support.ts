@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { AppError } from "@corral/lib";
-import { type Issue, parseStack } from "./index.ts";
+import { type Issue, parseStack } from "../src/compose/index.ts";
 
 /** Parses and returns the issues (the calling test fails when parsing succeeds). */
 export function issuesOf(
