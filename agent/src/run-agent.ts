@@ -156,10 +156,11 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
         onContainer: (dockerId) => void health.track(dockerId),
         ipsecReport: () => ipsec?.report(),
         lbReport: () =>
-          lb?.status().map(({ containerId, serviceId, configId, error, warnings }) => ({
+          lb?.status().map(({ containerId, serviceId, configId, error, warnings, viewVersion }) => ({
             containerId,
             serviceId,
             configId,
+            viewVersion,
             error: error?.slice(0, 8192) ?? null,
             warnings: warnings.slice(0, 64).map((w) => w.slice(0, 1024)),
           })),
