@@ -2,6 +2,7 @@ import { type EventData, type EventName, type EventReply, formatId } from "@corr
 import { AppError } from "@corral/lib";
 import type { Principal } from "../auth/principal.ts";
 import { canAccessProject } from "../auth/principal.ts";
+import type { BalancerViews } from "../network/balancer-views.ts";
 import type { ResourceType, Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 
@@ -19,6 +20,11 @@ export interface Dispatcher {
   ): Promise<EventReply<N>>;
   /** True when the host's agent is connected now. */
   isConnected(hostId: string): boolean;
+  /**
+   * Which network view each load balancer serves, so a drain can wait for them to drop its
+   * containers; absent where no agent reports (a drain then waits its fixed time only).
+   */
+  readonly balancers?: BalancerViews;
 }
 
 /** Server-wide settings the verbs need. */
