@@ -12,7 +12,7 @@ import { Subscribers } from "./http/subscribe.ts";
 import { Hub } from "./hub/hub.ts";
 import { defaultTimings, type LivenessTimings } from "./hub/liveness.ts";
 import { StatePublisher } from "./network/publisher.ts";
-import { drainTimings } from "./orchestrator/deploy.ts";
+import { drainTimings } from "./orchestrator/drain.ts";
 import { Orchestrator } from "./orchestrator/orchestrator.ts";
 import { resumeRunners } from "./orchestrator/runners.ts";
 import { openDatabase } from "./store/db.ts";
