@@ -30,7 +30,10 @@ export interface ServerOptions {
   env?: Record<string, string | undefined>;
   /** Full orchestrator pass interval (default 15 s). */
   resyncMs?: number;
-  /** How long service containers drain (out of DNS and load balancers) before they stop (default 3 s). */
+  /**
+   * How long service containers drain (out of DNS and load balancers) before they stop, at least
+   * (default 3 s); they also wait for the load balancers to confirm they dropped them.
+   */
   drainMs?: number;
 }
 
