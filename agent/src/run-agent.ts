@@ -170,10 +170,11 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
         ipsecReport: () => (withNetwork ? ipsec.report() : undefined),
         lbReport: () =>
           withNetwork
-            ? lb.report().map(({ containerId, serviceId, configId, error, warnings }) => ({
+            ? lb.report().map(({ containerId, serviceId, configId, error, warnings, viewVersion }) => ({
                 containerId,
                 serviceId,
                 configId,
+                viewVersion,
                 error: error?.slice(0, 8192) ?? null,
                 warnings: warnings.slice(0, 64).map((w) => w.slice(0, 1024)),
               }))

@@ -32,6 +32,11 @@ export const lbStatusSchema = z
       configId: z.string().max(64).nullable(),
       error: z.string().max(8192).nullable(),
       warnings: z.array(z.string().max(1024)).max(64),
+      /**
+       * The newest network view (hostState version) the container's config was brought in line with;
+       * a drain waits for it to pass the view its containers left in. Absent from older agents.
+       */
+      viewVersion: z.number().int().min(0).nullish(),
     }),
   )
   .max(1000);

@@ -14,7 +14,7 @@ import { Subscribers } from "./http/subscribe.ts";
 import { Hub } from "./hub/hub.ts";
 import { defaultTimings, type LivenessTimings } from "./hub/liveness.ts";
 import { StatePublisher } from "./network/publisher.ts";
-import { drainTimings } from "./orchestrator/deploy.ts";
+import { drainTimings } from "./orchestrator/drain.ts";
 import { Orchestrator } from "./orchestrator/orchestrator.ts";
 import { resumeRunners } from "./orchestrator/runners.ts";
 import { securePrivateFolder } from "./store/data-folder.ts";
@@ -36,7 +36,10 @@ export interface ServerOptions {
   env?: Record<string, string | undefined>;
   /** Full orchestrator pass interval (default 15 s). */
   resyncMs?: number;
-  /** How long service containers drain (out of DNS and load balancers) before they stop (default 3 s). */
+  /**
+   * How long service containers drain (out of DNS and load balancers) before they stop, at least
+   * (default 3 s); they also wait for the load balancers to confirm they dropped them.
+   */
   drainMs?: number;
   /** Failed authentications allowed per client address and per access key (default: 20, then 5/s). */
   authFailureLimits?: FailureLimits;

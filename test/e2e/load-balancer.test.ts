@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { waitFor } from "./api-client.ts";
 import { type Env, freePort, removeDockerLeftovers, runPrefix, startEnv } from "./harness.ts";
 
@@ -75,14 +77,48 @@ async function settled(name: string, scale: number) {
   );
 }
 
-/** Runs wrk for `seconds` against the balancer; resolves with its summary text. */
-function load(seconds: number): Promise<string> {
+/**
+ * A wrk script that writes every response that is not 2xx or 3xx to stderr with its wall-clock time
+ * and the start of its body, so a failure says which responses failed, when, and who answered
+ * (HAProxy's error pages and the web container's differ).
+ */
+const failedResponses = `
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_usec; } wrk_timeval;
+int gettimeofday(wrk_timeval *tv, void *tz);
+]]
+local tv = ffi.new("wrk_timeval")
+function response(status, headers, body)
+  if status < 200 or status > 399 then
+    ffi.C.gettimeofday(tv, nil)
+    local at = os.date("!%H:%M:%S", tonumber(tv.tv_sec)) .. string.format(".%03d", math.floor(tonumber(tv.tv_usec) / 1000))
+    io.stderr:write(string.format("%s %d %s\\n", at, status, (body or ""):sub(1, 160):gsub("%s+", " ")))
+  end
+end
+`;
+
+/** What one wrk run saw: its summary, and each failed response (time, status, body start). */
+interface LoadResult {
+  summary: string;
+  failed: string[];
+}
+
+/** Runs wrk for `seconds` against the balancer. */
+function load(seconds: number): Promise<LoadResult> {
+  const script = join(env.dir, "failed-responses.lua");
+  writeFileSync(script, failedResponses);
   return new Promise((resolve, reject) => {
-    const wrk = spawn("wrk", ["-t2", "-c8", `-d${seconds}s`, `http://127.0.0.1:${lbPort}/`]);
-    let out = "";
-    wrk.stdout.on("data", (d) => (out += d));
-    wrk.stderr.on("data", (d) => (out += d));
-    wrk.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk exited ${code}: ${out}`))));
+    const wrk = spawn("wrk", ["-t2", "-c8", `-d${seconds}s`, "-s", script, `http://127.0.0.1:${lbPort}/`]);
+    let summary = "";
+    let failed = "";
+    wrk.stdout.on("data", (d) => (summary += d));
+    wrk.stderr.on("data", (d) => (failed += d));
+    wrk.on("exit", (code) =>
+      code === 0
+        ? resolve({ summary, failed: failed.split("\n").filter(Boolean) })
+        : reject(new Error(`wrk exited ${code}: ${summary}${failed}`)),
+    );
   });
 }
 
@@ -112,15 +148,22 @@ test("requests through the balancer reach every web container", async () => {
 
 test("scaling and a start-first upgrade under continuous load lose no request", async () => {
   const web = await service("web");
+  // When each step began, to place failed responses (and the agent's and HAProxy's logs) in it.
+  const steps: string[] = [];
+  const step = (name: string) => steps.push(`${new Date().toISOString().slice(11, 23)} ${name}`);
   const running = load(40);
   await Bun.sleep(2000);
+  step("scale to 4");
   await env.api.request("PUT", p(`/services/${web.id}`), { scale: 4 });
   await settled("web", 4);
+  step("scale to 1");
   await env.api.request("PUT", p(`/services/${web.id}`), { scale: 1 });
   await settled("web", 1);
+  step("scale to 2");
   await env.api.request("PUT", p(`/services/${web.id}`), { scale: 2 });
   await settled("web", 2);
   const launchConfig = { ...web.launchConfig, environment: { VERSION: "v2" } };
+  step("upgrade");
   const up = await env.api.request("POST", p(`/services/${web.id}?action=upgrade`), {
     inServiceStrategy: { launchConfig, batchSize: 1, intervalMillis: 1000, startFirst: true },
   });
@@ -130,9 +173,11 @@ test("scaling and a start-first upgrade under continuous load lose no request", 
     async () => ((await service("web")).state === "upgraded" ? true : null),
     120_000,
   );
+  step("finish upgrade");
   await env.api.request("POST", p(`/services/${web.id}?action=finishupgrade`), {});
   await settled("web", 2);
-  const summary = await running;
+  step("settled");
+  const { summary, failed } = await running;
   const requests = Number(/(\d+) requests in/.exec(summary)?.[1] ?? 0);
   console.log(
     `[lb] ${summary
@@ -140,7 +185,10 @@ test("scaling and a start-first upgrade under continuous load lose no request", 
       .filter((l) => /requests in|Socket errors|Non-2xx/.test(l))
       .join(" | ")}`,
   );
+  if (failed.length > 0 || /Socket errors|Non-2xx/.test(summary))
+    console.log(`[lb] steps (UTC): ${steps.join(" | ")}\n[lb] failed responses:\n${failed.join("\n")}`);
   expect(requests).toBeGreaterThan(100);
+  expect(failed).toEqual([]);
   expect(summary).not.toContain("Socket errors");
   expect(summary).not.toContain("Non-2xx or 3xx responses");
   const body = await (await fetch(`http://127.0.0.1:${lbPort}/`)).text();

@@ -144,6 +144,40 @@ describe("load balancer controller (fake engine)", () => {
     await host.stop();
   });
 
+  test("each container reports the newest view it is in line with; a failed install does not advance it", async () => {
+    const { driver } = fakeEngine();
+    const { dockerId } = await driver.create(spec("1i50"), "1h1");
+    await driver.start(dockerId);
+    const bus = new HostStateBus();
+    const lb = startLoadBalancerController({
+      bus,
+      driver,
+      logger: createLogger("test"),
+      retryBaseMs: 600_000,
+    });
+    const version = () => lb.status()[0]!.viewVersion;
+    bus.publish(view(1, rules));
+    await lb.sync();
+    expect(version()).toBe(1);
+    // Unchanged for this balancer: already in line with the newer view.
+    bus.publish(view(2, rules));
+    await lb.sync();
+    expect(version()).toBe(2);
+    // Refused: nothing more will come of this view, so it counts as seen.
+    bus.publish(view(3, { ...rules, config: "defaults\n  bogus 1\n" }));
+    await lb.sync();
+    expect(version()).toBe(3);
+    // The reload is not confirmed: HAProxy may still send requests to web-1, so the view is not passed.
+    driver.execHook = () => ({ code: 4, output: "" });
+    bus.publish(view(4, rules, backends.slice(1)));
+    await lb.sync();
+    expect(lb.status()[0]).toMatchObject({
+      viewVersion: 3,
+      error: "haproxy did not confirm the reload in time",
+    });
+    lb.stop();
+  });
+
   test("a restarted container gets its config again; other hosts' and stopped LBs are left alone", async () => {
     const { driver, reloads } = fakeEngine();
     const { dockerId } = await driver.create(spec("1i50"), "1h1");
@@ -173,6 +207,8 @@ describe("load balancer controller (fake engine)", () => {
         .map((s) => s.containerId)
         .sort(),
     ).toEqual(["1i50", "1i51"]);
+    // The stopped one sends no request anywhere: it is in line with every view.
+    expect(lb.report().find((s) => s.containerId === "1i51")!.viewVersion).toBe(1);
     await host.stop();
   });
 });

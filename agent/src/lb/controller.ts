@@ -28,6 +28,12 @@ export interface LoadBalancerStatus {
   error: string | null;
   /** What the renderer had to leave out of the current lbConfig. */
   warnings: string[];
+  /**
+   * Version of the newest host view this container was brought in line with (its config installed,
+   * found unchanged, or refused), or null before the first. The server's drain waits for it to pass
+   * the view in which containers left, so it stops them only once no balancer sends them requests.
+   */
+  viewVersion: number | null;
 }
 
 /** The load balancer controller, with the per-container report pings carry. */
@@ -77,12 +83,19 @@ export function createLoadBalancerController(
       appliedAt: null,
       error: null,
       warnings: [],
+      viewVersion: null,
       startedAt: null,
       refusedId: null,
     };
     entries.set(container.id, entry);
+    // Every way out but a failure worth retrying leaves the container in line with this view.
+    const settled = () => {
+      entry.viewVersion = state.version;
+      return true;
+    };
     const seen = await driver.find({ containerId: container.id });
-    if (seen?.state !== "running") return true;
+    // A container that does not run sends no request anywhere.
+    if (seen?.state !== "running") return settled();
     if (seen.dockerId !== entry.dockerId || (seen.startedAt ?? null) !== entry.startedAt) {
       // A new or restarted container runs whatever its entry found on disk: install again.
       entry.dockerId = seen.dockerId;
@@ -91,12 +104,12 @@ export function createLoadBalancerController(
       entry.refusedId = null;
     }
     const rendered = renderVersioned({ lb, state }, configRoot);
-    if (rendered.id === entry.refusedId) return true;
+    if (rendered.id === entry.refusedId) return settled();
     if (rendered.id === entry.configId) {
       // The view went back to what HAProxy serves (e.g. a bad custom config was undone).
       entry.error = null;
       entry.warnings = rendered.warnings;
-      return true;
+      return settled();
     }
     const result = await installConfig(driver, seen.dockerId, rendered, options);
     entry.warnings = rendered.warnings;
@@ -112,7 +125,7 @@ export function createLoadBalancerController(
         config: rendered.id,
         ...(rendered.warnings.length > 0 && { warnings: rendered.warnings }),
       });
-      return true;
+      return settled();
     }
     entry.error = result.message;
     if (result.refused) {
@@ -121,7 +134,8 @@ export function createLoadBalancerController(
         container: container.name,
         message: result.message,
       });
-      return true;
+      // Nothing more will come of this view: a drain waiting for it would only wait longer.
+      return settled();
     }
     logger.warn("load balancer config not applied; retrying", {
       container: container.name,

@@ -12,39 +12,50 @@ import {
 import { containers, render, rule, section, web } from "../../testing/lb-render.ts";
 import { renderLoadBalancer, renderVersioned } from "./render.ts";
 
-describe("rendering haproxy.cfg: certificates, backends, custom config", () => {
-  test("https terminates with a crt-list of every certificate and its names; default first", () => {
-    const def = makeCertificate("1c1", ["default.example.com"]);
-    const other = makeCertificate("1c2", ["a.example.com", "*.b.example.com"]);
-    const r = render(
-      {
-        portRules: [rule({ sourcePort: 443, protocol: "https" })],
-        certificateIds: ["1c2"],
-        defaultCertificateId: "1c1",
-      },
-      { certificates: [def, other] },
-    );
-    expect(r.section("frontend 443")[0]).toBe(`bind :443 ssl crt-list ${r.dir}/crt-list`);
-    expect(r.files["crt-list"]).toBe(
-      `${r.dir}/certs/1c1.pem\n${r.dir}/certs/1c2.pem a.example.com *.b.example.com\n`,
-    );
-    expect(r.files["certs/1c2.pem"]).toContain("BEGIN CERTIFICATE");
-    expect(r.files["certs/1c2.pem"]).toContain("PRIVATE KEY");
-  });
+// These run openssl and haproxy on real TLS files: give them room on a loaded machine.
+const certTimeoutMs = 30_000;
 
-  test("without a default certificate the bind is strict-sni; tls terminates in tcp mode", () => {
-    const cert = makeCertificate("1c3", ["t.example.com"]);
-    const r = render(
-      {
-        portRules: [rule({ sourcePort: 993, protocol: "tls", hostname: "t.example.com" })],
-        certs: ["t.example.com"],
-      },
-      { certificates: [cert] },
-    );
-    const fe = r.section("frontend 993");
-    expect(fe[0]).toBe(`bind :993 ssl crt-list ${r.dir}/crt-list strict-sni`);
-    expect(fe).toContain("acl r0_host ssl_fc_sni -m str -i t.example.com");
-  });
+describe("rendering haproxy.cfg: certificates, backends, custom config", () => {
+  test(
+    "https terminates with a crt-list of every certificate and its names; default first",
+    () => {
+      const def = makeCertificate("1c1", ["default.example.com"]);
+      const other = makeCertificate("1c2", ["a.example.com", "*.b.example.com"]);
+      const r = render(
+        {
+          portRules: [rule({ sourcePort: 443, protocol: "https" })],
+          certificateIds: ["1c2"],
+          defaultCertificateId: "1c1",
+        },
+        { certificates: [def, other] },
+      );
+      expect(r.section("frontend 443")[0]).toBe(`bind :443 ssl crt-list ${r.dir}/crt-list`);
+      expect(r.files["crt-list"]).toBe(
+        `${r.dir}/certs/1c1.pem\n${r.dir}/certs/1c2.pem a.example.com *.b.example.com\n`,
+      );
+      expect(r.files["certs/1c2.pem"]).toContain("BEGIN CERTIFICATE");
+      expect(r.files["certs/1c2.pem"]).toContain("PRIVATE KEY");
+    },
+    certTimeoutMs,
+  );
+
+  test(
+    "without a default certificate the bind is strict-sni; tls terminates in tcp mode",
+    () => {
+      const cert = makeCertificate("1c3", ["t.example.com"]);
+      const r = render(
+        {
+          portRules: [rule({ sourcePort: 993, protocol: "tls", hostname: "t.example.com" })],
+          certs: ["t.example.com"],
+        },
+        { certificates: [cert] },
+      );
+      const fe = r.section("frontend 993");
+      expect(fe[0]).toBe(`bind :993 ssl crt-list ${r.dir}/crt-list strict-sni`);
+      expect(fe).toContain("acl r0_host ssl_fc_sni -m str -i t.example.com");
+    },
+    certTimeoutMs,
+  );
 
   test("https without any certificate is not served, with a warning", () => {
     const r = render({ portRules: [rule({ sourcePort: 443, protocol: "https" }), rule({})] });
@@ -174,21 +185,25 @@ describe("rendering haproxy.cfg: certificates, backends, custom config", () => {
     expect(checked.output).toContain("bogus-keyword");
   });
 
-  test("versioned rendering: the id is a content hash, used in paths and on /config", () => {
-    const cert = makeCertificate("1c4", ["v.example.com"]);
-    const lb = lbService({
-      portRules: [rule({ sourcePort: 443, protocol: "https" })],
-      defaultCertificateId: "1c4",
-    });
-    const state = hostState(1, [web, lb], containers, [cert]);
-    const a = renderVersioned({ lb, state }, "/etc/haproxy");
-    expect(
-      renderVersioned({ lb, state: hostState(2, [web, lb], containers, [cert]) }, "/etc/haproxy").id,
-    ).toBe(a.id);
-    expect(a.config).toContain(`crt-list /etc/haproxy/${a.id}/crt-list`);
-    expect(a.config).toContain(`string "${a.id}"`);
-    expect(a.files["crt-list"]).toBe(`/etc/haproxy/${a.id}/certs/1c4.pem\n`);
-    const fewer = hostState(2, [web, lb], containers.slice(1), [cert]);
-    expect(renderVersioned({ lb, state: fewer }, "/etc/haproxy").id).not.toBe(a.id);
-  });
+  test(
+    "versioned rendering: the id is a content hash, used in paths and on /config",
+    () => {
+      const cert = makeCertificate("1c4", ["v.example.com"]);
+      const lb = lbService({
+        portRules: [rule({ sourcePort: 443, protocol: "https" })],
+        defaultCertificateId: "1c4",
+      });
+      const state = hostState(1, [web, lb], containers, [cert]);
+      const a = renderVersioned({ lb, state }, "/etc/haproxy");
+      expect(
+        renderVersioned({ lb, state: hostState(2, [web, lb], containers, [cert]) }, "/etc/haproxy").id,
+      ).toBe(a.id);
+      expect(a.config).toContain(`crt-list /etc/haproxy/${a.id}/crt-list`);
+      expect(a.config).toContain(`string "${a.id}"`);
+      expect(a.files["crt-list"]).toBe(`/etc/haproxy/${a.id}/certs/1c4.pem\n`);
+      const fewer = hostState(2, [web, lb], containers.slice(1), [cert]);
+      expect(renderVersioned({ lb, state: fewer }, "/etc/haproxy").id).not.toBe(a.id);
+    },
+    certTimeoutMs,
+  );
 });

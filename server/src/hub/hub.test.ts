@@ -203,3 +203,30 @@ function spec() {
     pullPolicy: "missing" as const,
   };
 }
+
+describe("Hub.balancers", () => {
+  test("notes the view each host is sent and the views its load balancers report serving", () => {
+    const { hub, agent } = setup();
+    const frame = (version: number) =>
+      ({ type: "hostState", version, hostId: "1h1" }) as unknown as Parameters<Hub["sendState"]>[1];
+    const report = (viewVersion: number) => ({
+      type: "ping",
+      seq: 1,
+      containers: [],
+      loadBalancers: [
+        { containerId: "1i9", serviceId: "1s9", configId: "c", error: null, warnings: [], viewVersion },
+      ],
+    });
+    expect(hub.sendState("1h1", frame(10))).toBe(true);
+    const mark = hub.balancers.mark();
+    agent.receive(report(10));
+    expect(hub.balancers.passed(mark, "1h1", "1i9")).toBe(false);
+    hub.sendState("1h1", frame(11));
+    agent.receive(report(11));
+    expect(hub.balancers.passed(mark, "1h1", "1i9")).toBe(true);
+    // A host that is not connected is sent nothing, so its mark does not move.
+    expect(hub.sendState("1h2", frame(12))).toBe(false);
+    expect(hub.balancers.mark().get("1h2")).toBeUndefined();
+    expect(agent.closed).toBeNull();
+  });
+});

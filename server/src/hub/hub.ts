@@ -14,6 +14,7 @@ import {
 } from "@corral/api";
 import { AppError, createLogger } from "@corral/lib";
 import type { ServerWebSocket } from "bun";
+import { BalancerViews } from "../network/balancer-views.ts";
 import type { Dispatcher } from "../services/context.ts";
 import type { Store } from "../store/store.ts";
 import { HostLiveness, type LivenessTimings } from "./liveness.ts";
@@ -39,6 +40,8 @@ export class Hub implements Dispatcher {
   private readonly sessions = new Map<string, AgentSession>();
   readonly liveness: HostLiveness;
   readonly metrics = new HubMetrics();
+  /** The views sent to hosts and the ones their load balancers report serving. */
+  readonly balancers = new BalancerViews();
 
   constructor(
     private readonly store: Store,
@@ -178,6 +181,7 @@ export class Hub implements Dispatcher {
     const session = this.sessions.get(hostId);
     if (!session) return false;
     this.send(session, frame);
+    this.balancers.sent(hostId, frame.version);
     return true;
   }
 
@@ -225,10 +229,12 @@ export class Hub implements Dispatcher {
         session.helloSeen = true;
         this.liveness.seen(session.hostId);
         this.handlers.onHello(session.hostId, frame);
+        this.balancers.report(session.hostId, frame.loadBalancers);
         return;
       case "ping":
         this.liveness.seen(session.hostId);
         this.handlers.onPing(session.hostId, frame);
+        this.balancers.report(session.hostId, frame.loadBalancers);
         return;
       case "reply": {
         const waiter = session.pending.get(frame.eventId);

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { formatId, type LaunchConfig } from "@corral/api";
-import { AppError, sleep } from "@corral/lib";
+import { AppError } from "@corral/lib";
 import type { ContainerFields } from "../model/container.ts";
 import type { ServiceFields, UnitMembership } from "../model/service.ts";
 import {
@@ -16,6 +16,7 @@ import { bindPorts, networkModeOf, newContainerFields } from "../services/contai
 import type { Dispatcher } from "../services/context.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
+import { awaitDrain, drainTimings, startDrain } from "./drain.ts";
 import type { Unit, UnitContainer } from "./units.ts";
 
 /** Rancher's label that marks the primary launch config of a unit. */
@@ -190,7 +191,8 @@ export async function transition(
 ): Promise<void> {
   const moved: number[] = [];
   // Running containers about to stop first leave DNS and load balancers (they follow the state at
-  // once), and are stopped only after a grace period, so no request is sent to a dying container.
+  // once), and are stopped only once the balancers confirmed they dropped them and a grace period
+  // passed, so no request is sent to a dying container.
   const drain =
     (to === "stopping" || to === "removing") &&
     drainTimings.drainMs > 0 &&
@@ -209,15 +211,12 @@ export async function transition(
       if (store.update(c.id, { state: to, data }, from)) moved.push(c.id);
     }
   });
-  if (drain && moved.length > 0) await sleep(drainTimings.drainMs);
+  if (drain && moved.length > 0) {
+    const projectIds = [...new Set(containers.map((c) => c.projectId).filter((p) => p !== null))];
+    await awaitDrain(store, dispatcher, startDrain(dispatcher, projectIds));
+  }
   await Promise.all(moved.map((id) => completeTransition(store, dispatcher, id)));
 }
-
-/**
- * How long running service containers keep serving after they left DNS and load balancers, before
- * they are stopped (the server sets it from its options; tests shorten it).
- */
-export const drainTimings = { drainMs: 3000 };
 
 /** Removes whole units (all members). */
 export function removeUnits(store: Store, dispatcher: Dispatcher, units: Unit[]): Promise<void> {

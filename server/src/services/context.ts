@@ -3,6 +3,7 @@ import { AppError } from "@corral/lib";
 import type { Principal } from "../auth/principal.ts";
 import { canAccessProject } from "../auth/principal.ts";
 import type { ProjectFields } from "../model/project.ts";
+import type { BalancerViews } from "../network/balancer-views.ts";
 import type { ResourceType, Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 
@@ -20,6 +21,11 @@ export interface Dispatcher {
   ): Promise<EventReply<N>>;
   /** True when the host's agent is connected now. */
   isConnected(hostId: string): boolean;
+  /**
+   * Which network view each load balancer serves, so a drain can wait for them to drop its
+   * containers; absent where no agent reports (a drain then waits its fixed time only).
+   */
+  readonly balancers?: BalancerViews;
 }
 
 /** Server-wide settings the verbs need. */
