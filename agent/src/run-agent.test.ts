@@ -80,7 +80,8 @@ function fakeServer() {
   };
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
+// Generous: on a loaded machine the agent can take seconds to collect host facts before its hello.
+async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -9,7 +9,7 @@ import type { Principal } from "../src/auth/principal.ts";
 import type { HostFields } from "../src/model/host.ts";
 import type { ProjectFields } from "../src/model/project.ts";
 import type { ServiceFields, StackFields } from "../src/model/service.ts";
-import { drainTimings } from "../src/orchestrator/deploy.ts";
+import { drainTimings } from "../src/orchestrator/drain.ts";
 import { Orchestrator } from "../src/orchestrator/orchestrator.ts";
 import { groupUnits, type Unit, type UnitContainer } from "../src/orchestrator/units.ts";
 import type { VerbContext } from "../src/services/context.ts";

@@ -148,34 +148,30 @@ describe("load balancer controller (fake engine)", () => {
     const { driver } = fakeEngine();
     const { dockerId } = await driver.create(spec("1i50"), "1h1");
     await driver.start(dockerId);
-    const bus = new HostStateBus();
-    const lb = startLoadBalancerController({
-      bus,
-      driver,
-      logger: createLogger("test"),
-      retryBaseMs: 600_000,
-    });
-    const version = () => lb.status()[0]!.viewVersion;
-    bus.publish(view(1, rules));
-    await lb.sync();
+    const host = testHost(driver);
+    const lb = createLoadBalancerController(host, { retryBaseMs: 600_000 });
+    const runner = host.run(lb);
+    const version = () => lb.report()[0]!.viewVersion;
+    host.bus.publish(view(1, rules));
+    await runner.sync();
     expect(version()).toBe(1);
     // Unchanged for this balancer: already in line with the newer view.
-    bus.publish(view(2, rules));
-    await lb.sync();
+    host.bus.publish(view(2, rules));
+    await runner.sync();
     expect(version()).toBe(2);
     // Refused: nothing more will come of this view, so it counts as seen.
-    bus.publish(view(3, { ...rules, config: "defaults\n  bogus 1\n" }));
-    await lb.sync();
+    host.bus.publish(view(3, { ...rules, config: "defaults\n  bogus 1\n" }));
+    await runner.sync();
     expect(version()).toBe(3);
     // The reload is not confirmed: HAProxy may still send requests to web-1, so the view is not passed.
     driver.execHook = () => ({ code: 4, output: "" });
-    bus.publish(view(4, rules, backends.slice(1)));
-    await lb.sync();
-    expect(lb.status()[0]).toMatchObject({
+    host.bus.publish(view(4, rules, backends.slice(1)));
+    await runner.sync();
+    expect(lb.report()[0]).toMatchObject({
       viewVersion: 3,
       error: "haproxy did not confirm the reload in time",
     });
-    lb.stop();
+    await host.stop();
   });
 
   test("a restarted container gets its config again; other hosts' and stopped LBs are left alone", async () => {

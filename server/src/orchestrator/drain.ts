@@ -1,8 +1,8 @@
 import { formatId } from "@corral/api";
 import { createLogger, sleep } from "@corral/lib";
+import type { ContainerFields } from "../model/container.ts";
 import type { ViewMark } from "../network/balancer-views.ts";
 import { lbLabel } from "../network/lb-service.ts";
-import type { ContainerFields } from "../services/container-spec.ts";
 import type { Dispatcher } from "../services/context.ts";
 import type { Store } from "../store/store.ts";
 
