@@ -67,6 +67,12 @@ export async function dockerInspect(ref: string): Promise<any | null> {
 export async function removeDockerLeftovers(): Promise<void> {
   const ids = (await docker("ps", "-aq", "--filter", `name=${runPrefix}`)).stdout.split("\n").filter(Boolean);
   if (ids.length > 0) await docker("rm", "-f", ...ids);
+  // The published ports of containers removed behind the agent's back stay in its nat chains until
+  // an agent rebuilds them; a later test's server that happens to listen on such a port is then sent
+  // to a dead container address (EHOSTUNREACH on 127.0.0.1). The next agent rebuilds its chains whole.
+  for (const chain of ["CORRAL-PREROUTING", "CORRAL-OUTPUT", "CORRAL-POSTROUTING"]) {
+    Bun.spawnSync(["iptables", "-t", "nat", "-F", chain], { stdout: "ignore", stderr: "ignore" });
+  }
 }
 
 /** A TCP port that was free a moment ago (to restart a server on the same port). */
