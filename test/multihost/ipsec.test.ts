@@ -139,6 +139,11 @@ test("containers on different hosts reach each other by address and by name", as
 }, 60_000);
 
 test("hosts show each tunnel up with byte counters, the environment a healthy mesh", async () => {
+  // Tunnel states reach the API with each host's next ping: traffic can flow before every report is in.
+  await waitFor("every host to report both tunnels up", async () => {
+    const hosts = (await cluster.api("GET", p("/hosts"))).body.data as Any[];
+    return hosts.every((h) => h.ipsecPeers?.length === 2 && h.ipsecPeers.every((x: Any) => x.state === "up"));
+  });
   const r = await cluster.api("GET", p("/hosts"));
   for (const host of r.body.data as Any[]) {
     expect(host.ipsecDataPlane).toBe("userspace");
