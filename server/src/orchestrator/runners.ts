@@ -289,9 +289,9 @@ export function resumeRunners(store: Store, dispatcher: Dispatcher): void {
   for (const svc of store.all<ServiceFields>("service", {
     state: ["upgrading", "rolling-back", "finishing-upgrade", "restarting"],
   })) {
-    if (svc.state === "upgrading") store.afterCommit(() => runUpgrade(store, dispatcher, svc.id));
-    if (svc.state === "rolling-back") store.afterCommit(() => runRollback(store, dispatcher, svc.id));
-    if (svc.state === "finishing-upgrade") store.afterCommit(() => runFinish(store, dispatcher, svc.id));
-    if (svc.state === "restarting") store.afterCommit(() => runRestart(store, dispatcher, svc.id, 1, 2000));
+    if (svc.state === "upgrading") void runUpgrade(store, dispatcher, svc.id);
+    if (svc.state === "rolling-back") void runRollback(store, dispatcher, svc.id);
+    if (svc.state === "finishing-upgrade") void runFinish(store, dispatcher, svc.id);
+    if (svc.state === "restarting") void runRestart(store, dispatcher, svc.id, 1, 2000);
   }
 }
