@@ -1,0 +1,148 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AppError } from "@corral/lib";
+import { execaSync } from "execa";
+
+/** A PEM certificate and its PEM private key. */
+export interface KeyPair {
+  cert: string;
+  key: string;
+}
+
+/** How long the generated CA lives (10 years): agents pin it, so replacing it means joining again. */
+export const caDays = 3650;
+/** How long a generated server certificate lives; it is made again well before it ends. */
+export const serverCertDays = 397;
+
+/**
+ * Runs openssl in a private scratch folder holding `files` and returns the files it wrote. The
+ * configuration is written out in full (-config), so nothing depends on the system's openssl.cnf.
+ */
+function runOpenssl(
+  steps: string[][],
+  files: Record<string, string>,
+  outputs: string[],
+): Record<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), "corral-tls-"));
+  try {
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: 0o600 });
+    for (const args of steps) {
+      const r = execaSync("openssl", args, {
+        cwd: dir,
+        timeout: 30_000,
+        reject: false,
+        env: { OPENSSL_CONF: "" },
+      });
+      if (r.exitCode !== 0)
+        throw new Error(String(r.stderr || r.shortMessage || `openssl ${args[0]} failed`).trim());
+    }
+    return Object.fromEntries(outputs.map((name) => [name, readFileSync(join(dir, name), "utf8")]));
+  } catch (e) {
+    throw new AppError(
+      "ServerError",
+      `openssl could not make the server's certificates: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** EC P-256 keys: quick to make, and what every TLS client takes. */
+const newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+
+/** Makes a self-signed certificate authority (CN `corral-ca@<seconds>`) that signs server certificates. */
+export function makeCertificateAuthority(now = Date.now()): KeyPair {
+  const config = `[req]
+distinguished_name = dn
+prompt = no
+x509_extensions = ca
+[dn]
+O = corral
+CN = corral-ca@${Math.floor(now / 1000)}
+[ca]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign, digitalSignature
+subjectKeyIdentifier = hash
+`;
+  const out = runOpenssl(
+    [
+      [
+        "req",
+        "-x509",
+        ...newKey,
+        "-config",
+        "ca.cnf",
+        "-days",
+        String(caDays),
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+      ],
+    ],
+    { "ca.cnf": config },
+    ["ca.crt", "ca.key"],
+  );
+  return { cert: out["ca.crt"]!, key: out["ca.key"]! };
+}
+
+/** One subjectAltName entry as openssl writes it: `IP:` for addresses, `DNS:` for names. */
+function sanEntry(name: string): string {
+  return /^[0-9.]+$/.test(name) || name.includes(":") ? `IP:${name}` : `DNS:${name}`;
+}
+
+/**
+ * Makes a server certificate for `sans` (names and addresses), signed by `ca`. The first SAN is the
+ * subject's CN; clients check the SANs only.
+ */
+export function signServerCertificate(ca: KeyPair, sans: string[], days = serverCertDays): KeyPair {
+  if (sans.length === 0) throw new AppError("InvalidOption", "a server certificate needs at least one name");
+  const cn = sans.find((s) => !s.includes(":")) ?? "corral";
+  const config = `[req]
+distinguished_name = dn
+prompt = no
+[dn]
+O = corral
+CN = ${cn.slice(0, 64)}
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = ${sans.map(sanEntry).join(", ")}
+`;
+  const serial = `0x${Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex")}`;
+  const out = runOpenssl(
+    [
+      ["req", "-new", ...newKey, "-config", "server.cnf", "-keyout", "server.key", "-out", "server.csr"],
+      [
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-set_serial",
+        serial,
+        "-days",
+        String(days),
+        "-extfile",
+        "server.cnf",
+        "-extensions",
+        "server",
+        "-out",
+        "server.crt",
+      ],
+    ],
+    { "server.cnf": config, "ca.crt": ca.cert, "ca.key": ca.key },
+    ["server.crt", "server.key"],
+  );
+  return { cert: out["server.crt"]!, key: out["server.key"]! };
+}
