@@ -1,0 +1,422 @@
+// Finding 11 of issue 12: the API and the agent channel were plain HTTP, so Basic credentials,
+// tokens and agent keys crossed the network in clear. Now the server serves HTTPS (a CA made at
+// first start, or the operator's certificate), plain HTTP answers the API on loopback only (others
+// get a redirect and nothing else), and a joining agent pins the CA whose checksum its registration
+// command carries. Every probe runs against a real server on this machine's own addresses.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { networkInterfaces, tmpdir } from "node:os";
+import { join } from "node:path";
+import { caChecksum, loadState, runAgent } from "@corral/agent";
+import { type RunningServer, startServer } from "@corral/server";
+import { FakeDriver } from "../../agent/testing/fake-driver.ts";
+import { makeCertificateAuthority, signServerCertificate } from "../../server/src/tls/openssl.ts";
+import { basic, fastTimings, until } from "../api/harness.ts";
+
+/** An address of this machine that is not loopback (the server's certificate names it). */
+const outside = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+if (!outside) throw new Error("this machine has no non-loopback IPv4 address to probe from");
+
+const admin = { accessKey: "TLSPROBEADMIN", secretKey: `s${crypto.randomUUID()}` };
+const auth = basic(admin.accessKey, admin.secretKey);
+const dirs: string[] = [];
+const tempDir = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), `corral-tls-${prefix}-`));
+  dirs.push(d);
+  return d;
+};
+
+function serve(
+  dataDir: string | null,
+  extra: Partial<Parameters<typeof startServer>[0]> = {},
+): RunningServer {
+  return startServer({
+    port: 0,
+    hostname: "0.0.0.0",
+    dataDir,
+    timings: fastTimings,
+    env: { CORRAL_ADMIN_ACCESS_KEY: admin.accessKey, CORRAL_ADMIN_SECRET_KEY: admin.secretKey },
+    https: { port: 0 },
+    ...extra,
+  });
+}
+
+const portOf = (url: string) => Number(new URL(url).port);
+
+/** A response's JSON, read field by field by the tests. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON shapes
+const json = async (res: Response | Promise<Response>): Promise<any> => (await res).json();
+
+let server: RunningServer;
+let dataDir: string;
+let token: string;
+let command: string;
+
+beforeAll(async () => {
+  dataDir = tempDir("data");
+  server = serve(dataDir);
+  const r = await fetch(
+    `${server.url}/v2-beta/projects/${server.admin.defaultProjectId}/registrationtokens`,
+    {
+      headers: { Authorization: auth },
+    },
+  );
+  const t = (await json(r)).data[0];
+  token = t.token;
+  command = t.command;
+});
+
+afterAll(async () => {
+  await server?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** Collects what the agent logs (to stderr) while `fn` runs. */
+async function capturingStderr<T>(fn: (log: () => string) => Promise<T>): Promise<T> {
+  const original = process.stderr.write.bind(process.stderr);
+  let text = "";
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    text += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
+    return (original as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stderr.write;
+  try {
+    return await fn(() => text);
+  } finally {
+    process.stderr.write = original;
+  }
+}
+
+describe("the generated CA", () => {
+  test("is made in the data folder, private, and /cacerts serves it byte for byte", async () => {
+    for (const f of ["ca.crt", "ca.key", "server.crt", "server.key"])
+      expect(statSync(join(dataDir, "tls", f)).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dataDir, "tls")).mode & 0o777).toBe(0o700);
+    const pem = readFileSync(join(dataDir, "tls", "ca.crt"), "utf8");
+    const served = await (await fetch(`${server.url}/cacerts`)).text();
+    expect(served).toBe(pem);
+    expect(caChecksum(served)).toBe(server.tls!.caChecksum);
+  });
+
+  test("the HTTPS listener's certificate chains to it and names this machine's address", async () => {
+    const httpsPort = portOf(server.httpsUrl!);
+    const ok = await fetch(`https://${outside}:${httpsPort}/v2-beta/projects`, {
+      headers: { Authorization: auth },
+      tls: { ca: server.tls!.caPem },
+    });
+    expect(ok.status).toBe(200);
+    // Another CA is refused by the client: the server's certificate is not signed by it.
+    const other = makeCertificateAuthority();
+    await expect(
+      fetch(`https://${outside}:${httpsPort}/ping`, { tls: { ca: other.cert } }),
+    ).rejects.toThrow();
+  });
+
+  test("the registration command carries the https URL and the CA's checksum", () => {
+    const httpsPort = portOf(server.httpsUrl!);
+    expect(command).toContain(`https://127.0.0.1:${httpsPort}/cacerts`);
+    expect(command).toContain(`'${server.tls!.caChecksum}  corral-ca.pem' | sha256sum -c`);
+    expect(command).toContain(
+      `--cacert corral-ca.pem https://127.0.0.1:${httpsPort}/v2-beta/scripts/${token}`,
+    );
+    expect(command).not.toContain("http://");
+  });
+
+  test("the join script (over verified HTTPS) hands the agent the checksum", async () => {
+    const httpsPort = portOf(server.httpsUrl!);
+    const res = await fetch(`https://${outside}:${httpsPort}/v2-beta/scripts/${token}`, {
+      tls: { ca: server.tls!.caPem },
+    });
+    const script = await res.text();
+    expect(res.status).toBe(200);
+    expect(script).toContain(`URL='https://${outside}:${httpsPort}'`);
+    expect(script).toContain(`CA_CHECKSUM='${server.tls!.caChecksum}'`);
+    expect(script).toContain('--ca-checksum "$CA_CHECKSUM"');
+    expect(script).toContain(server.tls!.caPem.trim());
+  });
+
+  test("a restart keeps the CA; new names make a new server certificate under the same CA", async () => {
+    const before = readFileSync(join(dataDir, "tls", "ca.crt"), "utf8");
+    const cert = readFileSync(join(dataDir, "tls", "server.crt"), "utf8");
+    const again = serve(dataDir, { https: { port: 0, source: {} } });
+    await again.stop();
+    expect(readFileSync(join(dataDir, "tls", "server.crt"), "utf8")).toBe(cert);
+    const renamed = serve(dataDir, { https: { port: 0, source: { extraSans: ["corral.example.test"] } } });
+    try {
+      expect(readFileSync(join(dataDir, "tls", "ca.crt"), "utf8")).toBe(before);
+      expect(readFileSync(join(dataDir, "tls", "server.crt"), "utf8")).not.toBe(cert);
+      const res = await fetch(`${renamed.httpsUrl}/ping`, {
+        tls: { ca: before, serverName: "corral.example.test" },
+      });
+      expect(await res.text()).toBe("pong");
+    } finally {
+      await renamed.stop();
+    }
+  });
+});
+
+describe("plain HTTP", () => {
+  test("on a non-loopback address answers only a redirect: no API, no credentials looked at", async () => {
+    const httpPort = portOf(server.url);
+    const httpsPort = portOf(server.httpsUrl!);
+    for (const [method, path, body] of [
+      ["GET", "/v2-beta/projects?limit=1", undefined],
+      ["GET", "/", undefined],
+      ["POST", "/v2-beta/register", JSON.stringify({ token, uuid: crypto.randomUUID(), hostname: "sneaky" })],
+      ["GET", "/cacerts", undefined],
+    ] as const) {
+      const res = await fetch(`http://${outside}:${httpPort}${path}`, {
+        method,
+        headers: { Authorization: auth, ...(body && { "Content-Type": "application/json" }) },
+        body,
+        redirect: "manual",
+      });
+      expect(res.status).toBe(307);
+      expect(res.headers.get("location")).toBe(`https://${outside}:${httpsPort}${path}`);
+      const text = await res.text();
+      expect(text).not.toContain("{");
+      expect(text).toContain("loopback only");
+    }
+    const hosts = await json(fetch(`${server.url}/v2-beta/hosts`, { headers: { Authorization: auth } }));
+    expect(hosts.data.some((h: { hostname: string }) => h.hostname === "sneaky")).toBe(false);
+  });
+
+  test("a websocket upgrade on a non-loopback address gets the redirect, not a session", async () => {
+    const httpPort = portOf(server.url);
+    const ws = new WebSocket(`ws://${outside}:${httpPort}/v2-beta/agent/connect`, {
+      headers: { Authorization: auth },
+    } as never);
+    const error = await new Promise<string>((resolve) => {
+      ws.onerror = (e) => resolve((e as ErrorEvent).message ?? "error");
+      ws.onopen = () => resolve("opened");
+    });
+    expect(error).toContain("307");
+  });
+
+  test("on loopback serves the API", async () => {
+    const res = await fetch(`${server.url}/v2-beta/projects`, { headers: { Authorization: auth } });
+    expect(res.status).toBe(200);
+  });
+
+  test("with insecureHttp, every address gets the API", async () => {
+    const open = serve(null, { insecureHttp: true });
+    try {
+      const res = await fetch(`http://${outside}:${portOf(open.url)}/v2-beta/projects`, {
+        headers: { Authorization: auth },
+        redirect: "manual",
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      await open.stop();
+    }
+  });
+});
+
+describe("a joining agent", () => {
+  const httpsUrl = () => `https://${outside}:${portOf(server.httpsUrl!)}`;
+
+  test("with the right checksum joins over HTTPS, pins the CA with its keys, and comes up", async () => {
+    const stateDir = tempDir("agent");
+    const stop = new AbortController();
+    const running = runAgent({
+      url: httpsUrl(),
+      token,
+      caChecksum: server.tls!.caChecksum,
+      stateDir,
+      driver: new FakeDriver(),
+      signal: stop.signal,
+    });
+    try {
+      await until(
+        "the agent's host active",
+        async () => {
+          const r = await fetch(`${server.url}/v2-beta/hosts`, { headers: { Authorization: auth } });
+          return (await json(r)).data.find((h: { agentState: string }) => h.agentState === "active");
+        },
+        20_000,
+      );
+      const state = await loadState(stateDir);
+      expect(state.caCert).toBe(server.tls!.caPem);
+      expect(state.url).toBe(httpsUrl());
+      expect(statSync(join(stateDir, "agent.json")).mode & 0o777).toBe(0o600);
+    } finally {
+      stop.abort();
+      await running;
+    }
+  });
+
+  test("with a wrong checksum is refused before it sends anything", async () => {
+    const stateDir = tempDir("agent-wrong");
+    const wrong = caChecksum("not the server's CA");
+    const before = await fetch(`${server.url}/v2-beta/hosts`, { headers: { Authorization: auth } });
+    const count = (await json(before)).data.length;
+    await expect(
+      runAgent({ url: httpsUrl(), token, caChecksum: wrong, stateDir, driver: new FakeDriver() }),
+    ).rejects.toThrow(`has SHA-256 ${server.tls!.caChecksum}, not ${wrong}`);
+    const after = await fetch(`${server.url}/v2-beta/hosts`, { headers: { Authorization: auth } });
+    expect((await json(after)).data.length).toBe(count);
+  });
+
+  test("without a checksum, or to a plain-HTTP address of the server, does not join unverified", async () => {
+    const stateDir = tempDir("agent-none");
+    await expect(runAgent({ url: httpsUrl(), token, stateDir, driver: new FakeDriver() })).rejects.toThrow(
+      "needs the server CA's checksum",
+    );
+    // Plain HTTP off loopback: the redirect is not followed with the token.
+    const plain = tempDir("agent-plain");
+    const stop = new AbortController();
+    await capturingStderr(async (log) => {
+      const running = runAgent({
+        url: `http://${outside}:${portOf(server.url)}`,
+        token,
+        stateDir: plain,
+        driver: new FakeDriver(),
+        signal: stop.signal,
+      });
+      await until("the redirect refusal in the log", () => log().includes("answers with a redirect"), 20_000);
+      stop.abort();
+      await running;
+    });
+  });
+
+  test("after joining, refuses a server with another CA at the same address, and plain HTTP", async () => {
+    const stateDir = tempDir("agent-swap");
+    const swapData = tempDir("swap-a");
+    const a = serve(swapData);
+    const httpsPort = portOf(a.httpsUrl!);
+    const url = `https://${outside}:${httpsPort}`;
+    const aToken = (
+      await json(
+        fetch(`${a.url}/v2-beta/projects/${a.admin.defaultProjectId}/registrationtokens`, {
+          headers: { Authorization: auth },
+        }),
+      )
+    ).data[0].token;
+    const stop = new AbortController();
+    const running = runAgent({
+      url,
+      token: aToken,
+      caChecksum: a.tls!.caChecksum,
+      stateDir,
+      driver: new FakeDriver(),
+      signal: stop.signal,
+    });
+    await until(
+      "the host active on server A",
+      async () => {
+        const r = await fetch(`${a.url}/v2-beta/hosts`, { headers: { Authorization: auth } });
+        return (await json(r)).data.find((h: { agentState: string }) => h.agentState === "active");
+      },
+      20_000,
+    );
+    stop.abort();
+    await running;
+    await a.stop();
+    // Server B: its own CA, on the same HTTPS port of the same address.
+    const b = serve(tempDir("swap-b"), { https: { port: httpsPort } });
+    try {
+      expect(b.tls!.caChecksum).not.toBe(a.tls!.caChecksum);
+      const again = new AbortController();
+      await capturingStderr(async (log) => {
+        // No token and no checksum: the agent reconnects with its keys and its pinned CA.
+        const back = runAgent({ url, stateDir, driver: new FakeDriver(), signal: again.signal });
+        await until(
+          "the agent refusing server B's certificate",
+          () => log().includes("does not chain to the CA this agent pinned"),
+          20_000,
+        );
+        again.abort();
+        await back;
+      });
+      const seen = await fetch(`${b.url}/v2-beta/hosts`, { headers: { Authorization: auth } });
+      expect((await json(seen)).data).toHaveLength(0);
+      // The pinned agent never talks plain HTTP to its server again.
+      await expect(runAgent({ url: b.url, stateDir, driver: new FakeDriver() })).rejects.toThrow(
+        "talks to it over HTTPS only",
+      );
+    } finally {
+      await b.stop();
+    }
+  });
+});
+
+describe("the operator's certificate", () => {
+  test("is served, and /cacerts gives the CA they named", async () => {
+    const dir = tempDir("user");
+    const ca = makeCertificateAuthority();
+    const leaf = signServerCertificate(ca, ["127.0.0.1", outside]);
+    writeFileSync(join(dir, "server.crt"), leaf.cert);
+    writeFileSync(join(dir, "server.key"), leaf.key);
+    writeFileSync(join(dir, "ca.crt"), ca.cert);
+    const own = serve(tempDir("user-data"), {
+      https: {
+        port: 0,
+        source: {
+          certFile: join(dir, "server.crt"),
+          keyFile: join(dir, "server.key"),
+          caFile: join(dir, "ca.crt"),
+        },
+      },
+    });
+    try {
+      expect(own.tls!.source).toBe("user");
+      expect(await (await fetch(`${own.url}/cacerts`)).text()).toBe(ca.cert);
+      const res = await fetch(`https://${outside}:${portOf(own.httpsUrl!)}/ping`, { tls: { ca: ca.cert } });
+      expect(await res.text()).toBe("pong");
+      // No CA was generated for it.
+      expect(() => statSync(join(dir, "..", "tls"))).toThrow();
+    } finally {
+      await own.stop();
+    }
+  });
+
+  test("garbage in the files stops the start with a message naming the file", () => {
+    const dir = tempDir("garbage");
+    const ca = makeCertificateAuthority();
+    const leaf = signServerCertificate(ca, ["127.0.0.1"]);
+    const other = signServerCertificate(ca, ["127.0.0.1"]);
+    const files: Record<string, string> = {
+      "good.crt": leaf.cert,
+      "good.key": leaf.key,
+      "ca.crt": ca.cert,
+      "junk.crt": "hello, I am not a certificate\n",
+      "broken.crt": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+      "junk.key": "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n",
+      "other.key": other.key,
+    };
+    for (const [n, t] of Object.entries(files)) writeFileSync(join(dir, n), t);
+    const p = (n: string) => join(dir, n);
+    const cases: [Record<string, string | undefined>, string][] = [
+      [
+        { certFile: p("junk.crt"), keyFile: p("good.key") },
+        `--tls-cert ${p("junk.crt")}: no PEM certificate`,
+      ],
+      [
+        { certFile: p("broken.crt"), keyFile: p("good.key") },
+        `--tls-cert ${p("broken.crt")}: certificate 1 is not valid`,
+      ],
+      [{ certFile: p("good.crt"), keyFile: p("junk.key") }, `--tls-key ${p("junk.key")}: not a readable`],
+      [
+        { certFile: p("good.crt"), keyFile: p("missing.key") },
+        `--tls-key ${p("missing.key")}: cannot read it (ENOENT)`,
+      ],
+      [{ certFile: p("good.crt"), keyFile: p("other.key") }, `--tls-key ${p("other.key")}: does not match`],
+      [
+        { certFile: p("good.crt"), keyFile: p("good.key") },
+        `--tls-cert ${p("good.crt")}: the certificate does not chain`,
+      ],
+      [
+        { certFile: p("good.crt"), keyFile: p("good.key"), caFile: p("junk.crt") },
+        `--tls-ca ${p("junk.crt")}: no PEM`,
+      ],
+      [{ certFile: p("good.crt") }, "--tls-key is missing"],
+    ];
+    for (const [source, message] of cases) {
+      const data = tempDir("garbage-data");
+      expect(() => serve(data, { https: { port: 0, source } })).toThrow(message);
+      // Nothing was started or created: the store was never opened.
+      expect(() => statSync(join(data, "corral.db"))).toThrow();
+    }
+  });
+});
