@@ -123,6 +123,28 @@ describe("the generated CA", () => {
     expect(command).not.toContain("http://");
   });
 
+  test("the command's own steps verify the CA with curl and sha256sum, and stop on a wrong checksum", async () => {
+    const cwd = tempDir("command");
+    // The join script is written to a file instead of run: it would start an agent on this machine.
+    const fetchOnly = command.replace(/\| sh$/, "> script.sh");
+    expect(fetchOnly).not.toBe(command);
+    // Not spawnSync: the server answering curl runs in this process.
+    const shell = async (line: string) => {
+      const p = Bun.spawn(["sh", "-c", line], { cwd, stdout: "pipe", stderr: "pipe" });
+      return { code: await p.exited, err: await new Response(p.stderr).text() };
+    };
+    const ok = await shell(fetchOnly);
+    expect(ok).toEqual({ code: 0, err: expect.any(String) });
+    const script = readFileSync(join(cwd, "script.sh"), "utf8");
+    expect(script).toStartWith("#!/bin/sh");
+    expect(Bun.spawnSync(["sh", "-n", join(cwd, "script.sh")]).exitCode).toBe(0);
+    const tampered = fetchOnly.replace(server.tls!.caChecksum, caChecksum("another CA"));
+    const bad = await shell(tampered.replace("> script.sh", "> other.sh"));
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain("did NOT match");
+    expect(() => statSync(join(cwd, "other.sh"))).toThrow();
+  });
+
   test("the join script (over verified HTTPS) hands the agent the checksum", async () => {
     const httpsPort = portOf(server.httpsUrl!);
     const res = await fetch(`https://${outside}:${httpsPort}/v2-beta/scripts/${token}`, {
