@@ -112,7 +112,7 @@ export function startServer(options: ServerOptions): RunningServer {
   const settings = { publicUrl: `http://localhost:${options.port}` };
   const metrics = () => hub!.metrics.render(hub!.connectedCount);
   const trust =
-    tls && options.https ? { httpsPort: 0, caPem: tls.caPem, caChecksum: tls.caChecksum } : undefined;
+    tls ? { httpsPort: 0, caPem: tls.caPem, caChecksum: tls.caChecksum } : undefined;
   const defs = resourceDefs.map((d) =>
     d.type === "registrationToken" ? registrationTokenResourceFor(trust) : d,
   );

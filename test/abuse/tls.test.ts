@@ -1,53 +1,15 @@
 // Finding 11 of issue 12: the API and the agent channel were plain HTTP, so Basic credentials,
 // tokens and agent keys crossed the network in clear. Now the server serves HTTPS (a CA made at
-// first start, or the operator's certificate), plain HTTP answers the API on loopback only (others
-// get a redirect and nothing else), and a joining agent pins the CA whose checksum its registration
-// command carries. Every probe runs against a real server on this machine's own addresses.
+// first start, or the operator's certificate) and plain HTTP answers the API on loopback only
+// (others get a redirect and nothing else). Every probe runs against a real server on this
+// machine's own addresses; the agent's side (pinning) is in tls-pinning.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { networkInterfaces, tmpdir } from "node:os";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { caChecksum, loadState, runAgent } from "@corral/agent";
-import { type RunningServer, startServer } from "@corral/server";
-import { FakeDriver } from "../../agent/testing/fake-driver.ts";
+import { caChecksum } from "@corral/agent";
+import type { RunningServer } from "@corral/server";
 import { makeCertificateAuthority, signServerCertificate } from "../../server/src/tls/openssl.ts";
-import { basic, fastTimings, until } from "../api/harness.ts";
-
-/** An address of this machine that is not loopback (the server's certificate names it). */
-const outside = Object.values(networkInterfaces())
-  .flat()
-  .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
-if (!outside) throw new Error("this machine has no non-loopback IPv4 address to probe from");
-
-const admin = { accessKey: "TLSPROBEADMIN", secretKey: `s${crypto.randomUUID()}` };
-const auth = basic(admin.accessKey, admin.secretKey);
-const dirs: string[] = [];
-const tempDir = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), `corral-tls-${prefix}-`));
-  dirs.push(d);
-  return d;
-};
-
-function serve(
-  dataDir: string | null,
-  extra: Partial<Parameters<typeof startServer>[0]> = {},
-): RunningServer {
-  return startServer({
-    port: 0,
-    hostname: "0.0.0.0",
-    dataDir,
-    timings: fastTimings,
-    env: { CORRAL_ADMIN_ACCESS_KEY: admin.accessKey, CORRAL_ADMIN_SECRET_KEY: admin.secretKey },
-    https: { port: 0 },
-    ...extra,
-  });
-}
-
-const portOf = (url: string) => Number(new URL(url).port);
-
-/** A response's JSON, read field by field by the tests. */
-// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON shapes
-const json = async (res: Response | Promise<Response>): Promise<any> => (await res).json();
+import { auth, defaultToken, json, outside, portOf, removeTempDirs, serve, tempDir } from "./tls-kit.ts";
 
 let server: RunningServer;
 let dataDir: string;
@@ -57,36 +19,13 @@ let command: string;
 beforeAll(async () => {
   dataDir = tempDir("data");
   server = serve(dataDir);
-  const r = await fetch(
-    `${server.url}/v2-beta/projects/${server.admin.defaultProjectId}/registrationtokens`,
-    {
-      headers: { Authorization: auth },
-    },
-  );
-  const t = (await json(r)).data[0];
-  token = t.token;
-  command = t.command;
+  ({ token, command } = await defaultToken(server));
 });
 
 afterAll(async () => {
   await server?.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 });
-
-/** Collects what the agent logs (to stderr) while `fn` runs. */
-async function capturingStderr<T>(fn: (log: () => string) => Promise<T>): Promise<T> {
-  const original = process.stderr.write.bind(process.stderr);
-  let text = "";
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    text += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
-    return (original as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stderr.write;
-  try {
-    return await fn(() => text);
-  } finally {
-    process.stderr.write = original;
-  }
-}
 
 describe("the generated CA", () => {
   test("is made in the data folder, private, and /cacerts serves it byte for byte", async () => {
@@ -231,134 +170,6 @@ describe("plain HTTP", () => {
       expect(res.status).toBe(200);
     } finally {
       await open.stop();
-    }
-  });
-});
-
-describe("a joining agent", () => {
-  const httpsUrl = () => `https://${outside}:${portOf(server.httpsUrl!)}`;
-
-  test("with the right checksum joins over HTTPS, pins the CA with its keys, and comes up", async () => {
-    const stateDir = tempDir("agent");
-    const stop = new AbortController();
-    const running = runAgent({
-      url: httpsUrl(),
-      token,
-      caChecksum: server.tls!.caChecksum,
-      stateDir,
-      driver: new FakeDriver(),
-      signal: stop.signal,
-    });
-    try {
-      await until(
-        "the agent's host active",
-        async () => {
-          const r = await fetch(`${server.url}/v2-beta/hosts`, { headers: { Authorization: auth } });
-          return (await json(r)).data.find((h: { agentState: string }) => h.agentState === "active");
-        },
-        20_000,
-      );
-      const state = await loadState(stateDir);
-      expect(state.caCert).toBe(server.tls!.caPem);
-      expect(state.url).toBe(httpsUrl());
-      expect(statSync(join(stateDir, "agent.json")).mode & 0o777).toBe(0o600);
-    } finally {
-      stop.abort();
-      await running;
-    }
-  });
-
-  test("with a wrong checksum is refused before it sends anything", async () => {
-    const stateDir = tempDir("agent-wrong");
-    const wrong = caChecksum("not the server's CA");
-    const before = await fetch(`${server.url}/v2-beta/hosts`, { headers: { Authorization: auth } });
-    const count = (await json(before)).data.length;
-    await expect(
-      runAgent({ url: httpsUrl(), token, caChecksum: wrong, stateDir, driver: new FakeDriver() }),
-    ).rejects.toThrow(`has SHA-256 ${server.tls!.caChecksum}, not ${wrong}`);
-    const after = await fetch(`${server.url}/v2-beta/hosts`, { headers: { Authorization: auth } });
-    expect((await json(after)).data.length).toBe(count);
-  });
-
-  test("without a checksum, or to a plain-HTTP address of the server, does not join unverified", async () => {
-    const stateDir = tempDir("agent-none");
-    await expect(runAgent({ url: httpsUrl(), token, stateDir, driver: new FakeDriver() })).rejects.toThrow(
-      "needs the server CA's checksum",
-    );
-    // Plain HTTP off loopback: the redirect is not followed with the token.
-    const plain = tempDir("agent-plain");
-    const stop = new AbortController();
-    await capturingStderr(async (log) => {
-      const running = runAgent({
-        url: `http://${outside}:${portOf(server.url)}`,
-        token,
-        stateDir: plain,
-        driver: new FakeDriver(),
-        signal: stop.signal,
-      });
-      await until("the redirect refusal in the log", () => log().includes("answers with a redirect"), 20_000);
-      stop.abort();
-      await running;
-    });
-  });
-
-  test("after joining, refuses a server with another CA at the same address, and plain HTTP", async () => {
-    const stateDir = tempDir("agent-swap");
-    const swapData = tempDir("swap-a");
-    const a = serve(swapData);
-    const httpsPort = portOf(a.httpsUrl!);
-    const url = `https://${outside}:${httpsPort}`;
-    const aToken = (
-      await json(
-        fetch(`${a.url}/v2-beta/projects/${a.admin.defaultProjectId}/registrationtokens`, {
-          headers: { Authorization: auth },
-        }),
-      )
-    ).data[0].token;
-    const stop = new AbortController();
-    const running = runAgent({
-      url,
-      token: aToken,
-      caChecksum: a.tls!.caChecksum,
-      stateDir,
-      driver: new FakeDriver(),
-      signal: stop.signal,
-    });
-    await until(
-      "the host active on server A",
-      async () => {
-        const r = await fetch(`${a.url}/v2-beta/hosts`, { headers: { Authorization: auth } });
-        return (await json(r)).data.find((h: { agentState: string }) => h.agentState === "active");
-      },
-      20_000,
-    );
-    stop.abort();
-    await running;
-    await a.stop();
-    // Server B: its own CA, on the same HTTPS port of the same address.
-    const b = serve(tempDir("swap-b"), { https: { port: httpsPort } });
-    try {
-      expect(b.tls!.caChecksum).not.toBe(a.tls!.caChecksum);
-      const again = new AbortController();
-      await capturingStderr(async (log) => {
-        // No token and no checksum: the agent reconnects with its keys and its pinned CA.
-        const back = runAgent({ url, stateDir, driver: new FakeDriver(), signal: again.signal });
-        await until(
-          "the agent refusing server B's certificate",
-          () => log().includes("does not chain to the CA this agent pinned"),
-          20_000,
-        );
-        again.abort();
-        await back;
-      });
-      const seen = await fetch(`${b.url}/v2-beta/hosts`, { headers: { Authorization: auth } });
-      expect((await json(seen)).data).toHaveLength(0);
-      // The pinned agent never talks plain HTTP to its server again.
-      await expect(runAgent({ url: b.url, stateDir, driver: new FakeDriver() })).rejects.toThrow(
-        "talks to it over HTTPS only",
-      );
-    } finally {
-      await b.stop();
     }
   });
 });
