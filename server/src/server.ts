@@ -111,8 +111,7 @@ export function startServer(options: ServerOptions): RunningServer {
   const auth = new Authenticator(store, options.authFailureLimits);
   const settings = { publicUrl: `http://localhost:${options.port}` };
   const metrics = () => hub!.metrics.render(hub!.connectedCount);
-  const trust =
-    tls ? { httpsPort: 0, caPem: tls.caPem, caChecksum: tls.caChecksum } : undefined;
+  const trust = tls ? { httpsPort: 0, caPem: tls.caPem, caChecksum: tls.caChecksum } : undefined;
   const defs = resourceDefs.map((d) =>
     d.type === "registrationToken" ? registrationTokenResourceFor(trust) : d,
   );
