@@ -22,6 +22,7 @@ import { resumeRunners } from "./orchestrator/runners.ts";
 import { securePrivateFolder } from "./store/data-folder.ts";
 import { openDatabase } from "./store/db.ts";
 import { Store } from "./store/store.ts";
+import { HttpsListener } from "./tls/https-listener.ts";
 import { loadTlsMaterial, type TlsMaterial, type TlsSource } from "./tls/material.ts";
 
 const log = createLogger("server");
@@ -51,7 +52,12 @@ export interface ServerOptions {
    * CA made at first start in the data folder). Without it nothing is encrypted and plain HTTP
    * answers every address: only in-process tests leave it out; `corral server` always sets it.
    */
-  https?: { port: number; source?: TlsSource };
+  https?: {
+    port: number;
+    source?: TlsSource;
+    /** How often a generated certificate is checked against the machine's addresses (30 s). */
+    addressCheckMs?: number;
+  };
   /**
    * With `https`, plain HTTP still serves the API to every address instead of loopback only (others
    * get a redirect to HTTPS and nothing else). Off by default.
@@ -132,30 +138,33 @@ export function startServer(options: ServerOptions): RunningServer {
     const res = app.fetch(req, { ip: () => srv.requestIP(req)?.address ?? "" });
     return res instanceof Promise ? res.then(secure) : secure(res);
   };
-  const listen = (port: number, plain: boolean): Server<SocketData> =>
+  const listen = (port: number, pair: { cert: string; key: string } | null): Server<SocketData> =>
     Bun.serve<SocketData>({
       port,
       hostname,
-      ...(plain ? {} : { tls: { cert: tls!.cert, key: tls!.key } }),
+      ...(pair ? { tls: { cert: pair.cert, key: pair.key } } : {}),
       // Bun's development mode answers errors with a page of source paths and lines.
       development: false,
       // Bun's own 413 has no body: its bound is set far above ours (refusal() and readJson, 1 MiB) so
       // clients meet ours. A refused body is not read: the 413 closes the connection.
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       idleTimeout: 120,
-      fetch: (req, srv) => handle(req, srv, plain),
+      fetch: (req, srv) => handle(req, srv, pair === null),
       // Anything thrown outside Hono's own handler still gets the API's error body, never Bun's page.
       error: (e) => secure(errorResponse(e)),
       websocket: socketHandlers(deps),
     });
-  let secureServer: Server<SocketData> | null = null;
+  let secureServer: HttpsListener<SocketData> | null = null;
   let server: Server<SocketData>;
   try {
-    secureServer = options.https ? listen(options.https.port, false) : null;
-    if (trust && secureServer) trust.httpsPort = secureServer.port ?? options.https!.port;
-    server = listen(options.port, true);
+    if (tls && trust && options.https) {
+      const o = options.https;
+      secureServer = new HttpsListener(listen, tls, o.port, options.dataDir, o.source, o.addressCheckMs);
+      trust.httpsPort = secureServer.port;
+    }
+    server = listen(options.port, null);
   } catch (e) {
-    secureServer?.stop(true);
+    void secureServer?.stop();
     hub.stop();
     publisher.stop();
     subscribers.stop();
@@ -191,7 +200,7 @@ export function startServer(options: ServerOptions): RunningServer {
       publisher?.stop();
       hub?.stop();
       subscribers.stop();
-      await Promise.all([server.stop(true), secureServer?.stop(true)]);
+      await Promise.all([server.stop(true), secureServer?.stop()]);
       db.close();
     },
   };

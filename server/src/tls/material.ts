@@ -2,7 +2,12 @@ import { createHash, createPrivateKey, X509Certificate } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AppError, createLogger } from "@corral/lib";
-import { type KeyPair, makeCertificateAuthority, signServerCertificate } from "./openssl.ts";
+import {
+  type KeyPair,
+  makeCertificateAuthority,
+  signServerCertificate,
+  signServerCertificateAsync,
+} from "./openssl.ts";
 import { serverSans } from "./sans.ts";
 import { loadUserCertificate } from "./user-certificate.ts";
 
@@ -28,6 +33,8 @@ export interface TlsMaterial {
   /** SHA-256 of `caPem`'s bytes, lowercase hex: what registration commands carry. */
   caChecksum: string;
   source: "generated" | "user";
+  /** The generated CA's pair, to sign a new server certificate while running (absent for "user"). */
+  ca?: KeyPair;
 }
 
 /** SHA-256 of a CA bundle's exact bytes, lowercase hex (the checksum agents verify). */
@@ -81,7 +88,38 @@ export function loadTlsMaterial(dataDir: string | null, source: TlsSource = {}):
     caPem: ca.cert,
     caChecksum: caChecksumOf(ca.cert),
     source: "generated",
+    ca,
   };
+}
+
+/**
+ * A new server certificate when this machine has a name or address (an interface that came up
+ * after the start, a Docker bridge that got its first container) that the current one does not
+ * cover; null when it covers all, or when the certificate is the operator's. Made without blocking,
+ * signed by the same CA, and written to `<dataDir>/tls` for the next start.
+ */
+export async function renewForNewAddresses(
+  dataDir: string | null,
+  material: TlsMaterial,
+  source: TlsSource = {},
+): Promise<KeyPair | null> {
+  if (material.source !== "generated" || !material.ca) return null;
+  const sans = serverSans(source.extraSans);
+  if (covers(new X509Certificate(material.cert), sans)) return null;
+  const pair = await signServerCertificateAsync(material.ca, sans);
+  if (dataDir) {
+    writePrivate(join(dataDir, "tls", "server.key"), pair.key);
+    writePrivate(join(dataDir, "tls", "server.crt"), pair.cert);
+  }
+  log.info("server certificate made", { reason: "new names or addresses", sans });
+  return pair;
+}
+
+/** True when the certificate names every one of `sans`. */
+function covers(x: X509Certificate, sans: string[]): boolean {
+  return sans.every((s) =>
+    s.includes(":") || /^[0-9.]+$/.test(s) ? x.checkIP(s) : x.checkHost(s, { wildcards: false }),
+  );
 }
 
 /** Why a stored server certificate must be made again, or null when it still serves. */
@@ -97,10 +135,7 @@ function whyRenew(server: KeyPair, ca: KeyPair, sans: string[]): string | null {
   if (!x.checkIssued(caCert) || !x.verify(caCert.publicKey)) return "not signed by the CA";
   if (new Date(x.validTo).getTime() - Date.now() < renewBeforeMs) return "expires soon";
   const has = (x.subjectAltName ?? "").split(", ").filter(Boolean);
-  const covered = sans.every((s) =>
-    s.includes(":") || /^[0-9.]+$/.test(s) ? x.checkIP(s) : x.checkHost(s, { wildcards: false }),
-  );
-  if (!covered || has.length !== sans.length) return "names or addresses changed";
+  if (!covers(x, sans) || has.length !== sans.length) return "names or addresses changed";
   return null;
 }
 
