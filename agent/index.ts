@@ -18,3 +18,5 @@ export { HealthMonitor, type HealthMonitorOptions } from "./src/health/health-mo
 export { collectHostFacts } from "./src/host-facts.ts";
 export { HostStateBus, type HostStateListener } from "./src/host-state-bus.ts";
 export { type RunAgentOptions, runAgent } from "./src/run-agent.ts";
+export { type AgentState, loadState } from "./src/state.ts";
+export { caChecksum, serverCa } from "./src/trust.ts";

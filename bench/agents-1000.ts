@@ -52,7 +52,19 @@ const port = freePort();
 const url = `http://127.0.0.1:${port}`;
 const dataDir = mkdtempSync(join(tmpdir(), "corral-bench-1000-"));
 const server = Bun.spawn(
-  [bunPath, "bin/corral.ts", "server", "--port", String(port), "--data", dataDir, "--listen", "127.0.0.1"],
+  [
+    bunPath,
+    "bin/corral.ts",
+    "server",
+    "--port",
+    String(port),
+    "--https-port",
+    "0",
+    "--data",
+    dataDir,
+    "--listen",
+    "127.0.0.1",
+  ],
   {
     cwd: repoRoot,
     stdout: "ignore",

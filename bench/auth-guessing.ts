@@ -144,6 +144,8 @@ try {
         "server",
         "--port",
         String(port),
+        "--https-port",
+        "0",
         "--listen",
         "127.0.0.1",
         "--data",

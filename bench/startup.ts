@@ -96,7 +96,18 @@ try {
     const port = freePort();
     const data = mkdtempSync(join(work, "data-"));
     const s = await once(
-      [corralBin, "server", "--port", String(port), "--listen", "127.0.0.1", "--data", data],
+      [
+        corralBin,
+        "server",
+        "--port",
+        String(port),
+        "--https-port",
+        "0",
+        "--listen",
+        "127.0.0.1",
+        "--data",
+        data,
+      ],
       `http://127.0.0.1:${port}/ping`,
     );
     rmSync(data, { recursive: true, force: true });

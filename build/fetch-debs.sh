@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib/common.sh"
 # What the OS needs, plus the libraries those programs load (the resolver in copy_elf fails loudly
 # if one is missing here, so this list stays honest).
 PKGS=(
-  "linux-image-$KVER" busybox-static docker.io containerd runc tini iptables e2fsprogs
+  "linux-image-$KVER" busybox-static docker.io containerd runc tini iptables e2fsprogs openssl
   openssh-server openssh-client openssh-sftp-server
   libc6 libgcc-s1 libsystemd0 libdevmapper1.02.1 libseccomp2 libselinux1 libpcre2-8-0 libudev1
   libcap2 libgcrypt20 libgpg-error0 liblz4-1 liblzma5 libzstd1 libip4tc2 libip6tc2 libxtables12

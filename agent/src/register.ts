@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { agentPaths, isErrorCode, registrationResponseSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
 import { type AgentState, hashToken } from "./state.ts";
+import { tlsFailure } from "./trust.ts";
 
 /** Inputs of a registration. */
 export interface RegisterOptions {
@@ -13,6 +14,8 @@ export interface RegisterOptions {
   labels?: Record<string, string>;
   /** Aborts the request. */
   signal?: AbortSignal;
+  /** The pinned CA (PEM): the only one trusted for an https URL. */
+  ca?: string;
 }
 
 /** The server URL without a trailing slash, so paths can be appended. */
@@ -45,9 +48,21 @@ export async function register(state: AgentState, options: RegisterOptions): Pro
       headers,
       body: JSON.stringify(body),
       signal: options.signal,
+      // A redirect is never followed: it could lead the token and key to another scheme or host.
+      redirect: "manual",
+      ...(options.ca && { tls: { ca: options.ca } }),
     });
   } catch (e) {
+    const tls = tlsFailure(e, options.url);
+    if (tls) throw new AppError("PermissionDenied", tls, { cause: e });
     throw new AppError("Unavailable", `cannot reach ${options.url}: ${(e as Error).message}`, { cause: e });
+  }
+  if (response.status >= 300 && response.status < 400) {
+    const location = response.headers.get("location") ?? "";
+    throw new AppError(
+      "InvalidOption",
+      `${options.url} answers with a redirect${location ? ` to ${location.slice(0, 200)}` : ""}: the server serves plain HTTP on loopback only; join with the https URL and the CA checksum of the registration command`,
+    );
   }
   const text = await response.text();
   let json: unknown;
@@ -76,5 +91,6 @@ export async function register(state: AgentState, options: RegisterOptions): Pro
     secretKey: r.secretKey,
     tokenHash: hashToken(options.token),
     installId: r.installId,
+    caCert: options.ca,
   };
 }

@@ -28,6 +28,7 @@ import { withPublishedPorts } from "./ports/observed-ports.ts";
 import { baseUrl, register } from "./register.ts";
 import { runSession } from "./session.ts";
 import { type AgentState, hasCredentials, hashToken, loadState, saveState } from "./state.ts";
+import { serverCa } from "./trust.ts";
 
 /** Options of runAgent. */
 export interface RunAgentOptions {
@@ -35,6 +36,11 @@ export interface RunAgentOptions {
   url: string;
   /** Registration token; needed the first time, and to re-register. */
   token?: string;
+  /**
+   * SHA-256 (hex) of the server's CA bundle, from the registration command: needed to join an https
+   * URL the first time; the CA is then pinned in the state folder.
+   */
+  caChecksum?: string;
   /** Folder for agent.json (created 0700). */
   stateDir: string;
   /** Docker socket path (default /var/run/docker.sock). */
@@ -90,6 +96,8 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   if (!hasCredentials(state) && !options.token) {
     throw new AppError("MissingRequired", "this host is not registered: a registration token is needed");
   }
+  // Before anything is sent: the CA to trust, checked against the checksum, or a refusal.
+  const ca = await serverCa(options.url, options.caChecksum, state, signal);
   // The driver reads the installation id at each call: it is known only after registration.
   const plainDriver = options.driver ?? createDockerDriver(options.dockerSocket, () => state.installId);
   const withNetwork = options.networkControllers ?? options.driver === undefined;
@@ -133,11 +141,14 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
   const stopRelay = relayContainerEvents({ driver, events: host.events, send: host.send });
   const events = host.events.run(signal);
   // Persist the uuid before anything else, so a crash during registration cannot change identity.
+  // A CA pinned anew for a host already registered (same server, a new checksum given) is kept too.
+  if (ca && hasCredentials(state) && !needsRegistration(state, options.url, options.token))
+    state = { ...state, caCert: ca };
   await saveState(options.stateDir, state);
   const backoff = new Backoff(250, 5_000);
 
   const registerOnce = async (token: string) => {
-    state = await register(state, { url: options.url, token, labels: options.labels, signal });
+    state = await register(state, { url: options.url, token, labels: options.labels, signal, ca });
     await saveState(options.stateDir, state);
     logger.info("registered", { hostId: state.hostId, agentId: state.agentId });
   };
@@ -180,6 +191,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
               }))
             : undefined,
         hostStatus: () => status.snapshot(),
+        ca,
       });
       if (result.welcomed) {
         backoff.reset();

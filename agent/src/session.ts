@@ -13,6 +13,7 @@ import type { DockerDriver } from "./driver.ts";
 import { EventHandler } from "./event-handler.ts";
 import { collectHostFacts } from "./host-facts.ts";
 import type { HostStateBus } from "./host-state-bus.ts";
+import { tlsFailure } from "./trust.ts";
 
 /** The agent's version, sent in hello. */
 export const agentVersion = "0.1.0";
@@ -46,6 +47,8 @@ export interface SessionOptions {
   lbReport?: () => LbStatus | undefined;
   /** The host status record (every controller's state), for pings. */
   hostStatus?: () => HostStatusReport | undefined;
+  /** The pinned CA (PEM): the only one trusted for a wss URL. */
+  ca?: string;
 }
 
 /** How a session ended. */
@@ -54,6 +57,8 @@ export interface SessionResult {
   welcomed: boolean;
   /** The HTTP status of a refused upgrade, when the server refused it. */
   refusedStatus?: number;
+  /** Why this agent refused the server's certificate, when it did. */
+  tlsRefused?: string;
 }
 
 /**
@@ -101,7 +106,10 @@ function refusedStatusOf(message: string): number | undefined {
 export function runSession(options: SessionOptions): Promise<SessionResult> {
   const { driver, logger, signal } = options;
   const auth = Buffer.from(`${options.accessKey}:${options.secretKey}`).toString("base64");
-  const ws = new WebSocket(options.wsUrl, { headers: { Authorization: `Basic ${auth}` } } as never);
+  const ws = new WebSocket(options.wsUrl, {
+    headers: { Authorization: `Basic ${auth}` },
+    ...(options.ca && { tls: { ca: options.ca } }),
+  } as never);
   const result: SessionResult = { welcomed: false };
   let handler: EventHandler | undefined;
   let pingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -227,7 +235,11 @@ export function runSession(options: SessionOptions): Promise<SessionResult> {
       const message = (event as ErrorEvent).message ?? "";
       const status = refusedStatusOf(message);
       if (status) result.refusedStatus = status;
-      logger.debug("websocket error", { error: message });
+      const tls = tlsFailure({ message }, options.wsUrl);
+      if (tls) {
+        result.tlsRefused = tls;
+        logger.error(tls);
+      } else logger.debug("websocket error", { error: message });
     };
     ws.onclose = (event) => {
       clearTimeout(welcomeTimer);

@@ -16,6 +16,11 @@ export const agentStateSchema = z.object({
   secretKey: z.string().optional(),
   // A hash, not the token: enough to notice a new token without keeping a reusable secret around.
   tokenHash: z.string().optional(),
+  /**
+   * The server's CA (PEM) this agent pinned when it joined over HTTPS: every request and the
+   * websocket trust it alone, and the agent never talks plain HTTP to that server again.
+   */
+  caCert: z.string().max(65_536).optional(),
 });
 /** The agent's persisted identity and credentials. */
 export type AgentState = z.infer<typeof agentStateSchema>;

@@ -290,4 +290,6 @@ export const agentPaths = {
   register: "/v2-beta/register",
   connect: "/v2-beta/agent/connect",
   script: "/v2-beta/scripts",
+  /** The server's CA (PEM), public: a joining agent checks it against its checksum and pins it. */
+  cacerts: "/cacerts",
 } as const;

@@ -1,11 +1,18 @@
 import { runAgent } from "@corral/agent";
 import { parseFlags } from "./args.ts";
 
-const help = `usage: corral agent --url URL [--token TOKEN] [--state DIR] [--docker-socket PATH] [--label k=v ...]
+const help = `usage: corral agent --url URL [--token TOKEN] [--ca-checksum SHA256] [--state DIR]
+                    [--docker-socket PATH] [--label k=v ...]
 
 Joins this machine to the Corral server at URL with a registration token (from the environment's
 registrationToken 'command'), keeps its key pair in the state folder (default /var/lib/corral/agent),
 and runs the server's containers on the local Docker engine.
+
+With an https URL, the first join needs --ca-checksum (CORRAL_CA_CHECKSUM), the SHA-256 of the
+server's CA bundle as served at URL/cacerts (the registration command carries it). The agent checks
+that CA against it and from then on trusts that CA only, for every request and the websocket; it is
+kept in the state folder with the agent's keys, so later starts need neither token nor checksum.
+Environment: CORRAL_URL, CORRAL_TOKEN, CORRAL_CA_CHECKSUM stand for the flags.
 `;
 
 /** `corral agent`: registers (when needed) and runs the agent until SIGINT/SIGTERM. */
@@ -15,6 +22,7 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
     {
       url: { type: "string" },
       token: { type: "string" },
+      "ca-checksum": { type: "string" },
       state: { type: "string" },
       "docker-socket": { type: "string" },
       label: { type: "string", multiple: true },
@@ -42,6 +50,8 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
   await runAgent({
     url: url.replace(/\/+$/, ""),
     token: (flags.values.token as string | undefined) ?? process.env.CORRAL_TOKEN,
+    caChecksum:
+      ((flags.values["ca-checksum"] as string | undefined) ?? process.env.CORRAL_CA_CHECKSUM) || undefined,
     stateDir: (flags.values.state as string | undefined) ?? "/var/lib/corral/agent",
     dockerSocket: flags.values["docker-socket"] as string | undefined,
     labels,

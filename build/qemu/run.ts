@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // Boots CorralOS in QEMU with the serial console on this terminal's stdout (and in a log file).
 //   bun build/qemu/run.ts [--build] [--iso] [--cloud-config FILE] [--state DISK] [--http-port 8080]
-//                         [--ssh-port 2222] [--append "k=v ..."] [--initrd FILE] [--log FILE]
+//                         [--https-port 8443] [--ssh-port 2222] [--append "k=v ..."] [--initrd FILE] [--log FILE]
 //                         [--until REGEX] [--timeout SECONDS]
 // --build runs build/build.sh first; --until exits 0 once the console matches (1 on timeout).
 // Ctrl-C stops the machine.
@@ -16,6 +16,7 @@ const { values } = parseArgs({
     "cloud-config": { type: "string" },
     state: { type: "string" },
     "http-port": { type: "string", default: "8080" },
+    "https-port": { type: "string", default: "8443" },
     "ssh-port": { type: "string", default: "2222" },
     append: { type: "string" },
     initrd: { type: "string" },
@@ -39,10 +40,11 @@ const vm = await bootVm({
   ...(values.log ? { log: values.log } : {}),
   ...(values.memory ? { memoryMb: Number(values.memory) } : {}),
   httpPort: Number(values["http-port"]),
+  httpsPort: Number(values["https-port"]),
   sshPort: Number(values["ssh-port"]),
 });
 process.stderr.write(
-  `[qemu] console log ${vm.log}; http://127.0.0.1:${vm.httpPort} ; ssh -p ${vm.sshPort} corral@127.0.0.1\n`,
+  `[qemu] console log ${vm.log}; https://127.0.0.1:${vm.httpsPort} (CA at /cacerts) ; ssh -p ${vm.sshPort} corral@127.0.0.1\n`,
 );
 process.on("SIGINT", () => void vm.kill().then(() => process.exit(130)));
 

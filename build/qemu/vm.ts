@@ -35,8 +35,13 @@ export interface VmOptions {
   stateSizeMb?: number;
   /** Serial console log file; a temp file when absent. */
   log?: string;
-  /** Host ports forwarded to the guest's 8080 and 22; free ports are picked when absent. */
+  /**
+   * Host ports forwarded to the guest's 8080 (plain HTTP), 8443 (HTTPS) and 22; free ports are
+   * picked when absent. The guest sees forwarded connections come from 10.0.2.2, not loopback, so
+   * its server answers plain HTTP on 8080 with a redirect only: the API is on the HTTPS port.
+   */
   httpPort?: number;
+  httpsPort?: number;
   sshPort?: number;
   memoryMb?: number;
   cpus?: number;
@@ -47,6 +52,7 @@ export interface Vm {
   proc: ReturnType<typeof Bun.spawn>;
   log: string;
   httpPort: number;
+  httpsPort: number;
   sshPort: number;
   /** The serial console so far. */
   console(): string;
@@ -97,6 +103,7 @@ export async function bootVm(o: VmOptions = {}): Promise<Vm> {
   const log = o.log ?? join(dir, "serial.log");
   writeFileSync(log, "");
   const httpPort = o.httpPort ?? (await freePort());
+  const httpsPort = o.httpsPort ?? (await freePort());
   const sshPort = o.sshPort ?? (await freePort());
   const args = [
     "-accel",
@@ -111,7 +118,7 @@ export async function bootVm(o: VmOptions = {}): Promise<Vm> {
   args.push("-display", "none", "-monitor", "none", "-no-reboot", "-serial", `file:${log}`);
   args.push(
     "-nic",
-    `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${httpPort}-:8080,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
+    `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${httpPort}-:8080,hostfwd=tcp:127.0.0.1:${httpsPort}-:8443,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
   );
   // virtio-rng: sshd and Bun want entropy early, and TCG guests have little of their own.
   args.push("-device", "virtio-rng-pci");
@@ -139,6 +146,7 @@ export async function bootVm(o: VmOptions = {}): Promise<Vm> {
     proc,
     log,
     httpPort,
+    httpsPort,
     sshPort,
     console: read,
     async waitFor(re, timeoutMs) {

@@ -8,7 +8,9 @@ import { type BootstrapResult, bootstrap } from "./bootstrap.ts";
 import { createApp } from "./http/app.ts";
 import { errorResponse } from "./http/errors.ts";
 import { refusal, secure } from "./http/gate.ts";
+import { isLoopback, redirectToHttps } from "./http/plain-http.ts";
 import { resourceDefs } from "./http/resources/index.ts";
+import { registrationTokenResourceFor } from "./http/resources/registration-tokens.ts";
 import { type SocketData, socketHandlers, upgradeSocket } from "./http/sockets.ts";
 import { Subscribers } from "./http/subscribe.ts";
 import { Hub } from "./hub/hub.ts";
@@ -20,6 +22,8 @@ import { resumeRunners } from "./orchestrator/runners.ts";
 import { securePrivateFolder } from "./store/data-folder.ts";
 import { openDatabase } from "./store/db.ts";
 import { Store } from "./store/store.ts";
+import { HttpsListener } from "./tls/https-listener.ts";
+import { loadTlsMaterial, type TlsMaterial, type TlsSource } from "./tls/material.ts";
 
 const log = createLogger("server");
 
@@ -43,6 +47,22 @@ export interface ServerOptions {
   drainMs?: number;
   /** Failed authentications allowed per client address and per access key (default: 20, then 5/s). */
   authFailureLimits?: FailureLimits;
+  /**
+   * The HTTPS listener (same `hostname`): its port and where its certificate comes from (default: a
+   * CA made at first start in the data folder). Without it nothing is encrypted and plain HTTP
+   * answers every address: only in-process tests leave it out; `corral server` always sets it.
+   */
+  https?: {
+    port: number;
+    source?: TlsSource;
+    /** How often a generated certificate is checked against the machine's addresses (30 s). */
+    addressCheckMs?: number;
+  };
+  /**
+   * With `https`, plain HTTP still serves the API to every address instead of loopback only (others
+   * get a redirect to HTTPS and nothing else). Off by default.
+   */
+  insecureHttp?: boolean;
 }
 
 /** A running server. */
@@ -55,12 +75,18 @@ export interface RunningServer {
   /** Sends agents their hosts' network views. */
   publisher: StatePublisher;
   admin: BootstrapResult;
+  /** `https://127.0.0.1:<port>` when HTTPS is on. */
+  httpsUrl: string | null;
+  /** The CA agents pin (served at `/cacerts`) and its checksum, when HTTPS is on. */
+  tls: Pick<TlsMaterial, "caPem" | "caChecksum" | "source"> | null;
   stop(): Promise<void>;
 }
 
 /** Opens the store, bootstraps the first admin and environment, and serves the API and websockets. */
 export function startServer(options: ServerOptions): RunningServer {
   if (options.dataDir) securePrivateFolder(options.dataDir);
+  // Before the store opens: a bad certificate file stops the start with nothing to undo.
+  const tls = options.https ? loadTlsMaterial(options.dataDir, options.https.source) : null;
   const db = openDatabase(options.dataDir ? join(options.dataDir, "corral.db") : ":memory:");
   const store = new Store(db);
   let admin: BootstrapResult;
@@ -91,37 +117,74 @@ export function startServer(options: ServerOptions): RunningServer {
   const auth = new Authenticator(store, options.authFailureLimits);
   const settings = { publicUrl: `http://localhost:${options.port}` };
   const metrics = () => hub!.metrics.render(hub!.connectedCount);
-  const app = createApp({ store, auth, dispatcher: hub, settings, defs: resourceDefs, metrics });
-  const subscribers = new Subscribers(store, new Map(resourceDefs.map((d) => [d.type as string, d])));
+  const trust = tls ? { httpsPort: 0, caPem: tls.caPem, caChecksum: tls.caChecksum } : undefined;
+  const defs = resourceDefs.map((d) =>
+    d.type === "registrationToken" ? registrationTokenResourceFor(trust) : d,
+  );
+  const app = createApp({ store, auth, dispatcher: hub, settings, defs, metrics, trust });
+  const subscribers = new Subscribers(store, new Map(defs.map((d) => [d.type as string, d])));
   const deps = { auth, hub, subscribers, store };
   const publicOrigins = [new URL(settings.publicUrl).origin];
-  const server: Server<SocketData> = Bun.serve<SocketData>({
-    port: options.port,
-    hostname: options.hostname ?? "0.0.0.0",
-    // Bun's development mode answers errors with a page of source paths and lines.
-    development: false,
-    // Bun's own 413 has no body: its bound is set far above ours (refusal() and readJson, 1 MiB) so
-    // clients meet ours. A refused body is not read: the 413 closes the connection.
-    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    idleTimeout: 120,
-    fetch(req, srv) {
-      const refused = refusal(req, publicOrigins);
-      if (refused) return secure(errorResponse(refused));
-      const upgraded = upgradeSocket(req, srv, deps);
-      if (upgraded !== undefined) return secure(upgraded);
-      const res = app.fetch(req, { ip: () => srv.requestIP(req)?.address ?? "" });
-      return res instanceof Promise ? res.then(secure) : secure(res);
-    },
-    // Anything thrown outside Hono's own handler still gets the API's error body, never Bun's page.
-    error: (e) => secure(errorResponse(e)),
-    websocket: socketHandlers(deps),
-  });
+  const hostname = options.hostname ?? "0.0.0.0";
+  // Plain HTTP serves loopback clients; others only learn where HTTPS is, unless the operator asked.
+  const plainForAll = !tls || options.insecureHttp === true;
+  const handle = (req: Request, srv: Server<SocketData>, plain: boolean) => {
+    const refused = refusal(req, publicOrigins);
+    if (refused) return secure(errorResponse(refused));
+    if (plain && !plainForAll && !isLoopback(srv.requestIP(req)?.address ?? ""))
+      return secure(redirectToHttps(req, trust!.httpsPort));
+    const upgraded = upgradeSocket(req, srv, deps);
+    if (upgraded !== undefined) return secure(upgraded);
+    const res = app.fetch(req, { ip: () => srv.requestIP(req)?.address ?? "" });
+    return res instanceof Promise ? res.then(secure) : secure(res);
+  };
+  const listen = (port: number, pair: { cert: string; key: string } | null): Server<SocketData> =>
+    Bun.serve<SocketData>({
+      port,
+      hostname,
+      ...(pair ? { tls: { cert: pair.cert, key: pair.key } } : {}),
+      // Bun's development mode answers errors with a page of source paths and lines.
+      development: false,
+      // Bun's own 413 has no body: its bound is set far above ours (refusal() and readJson, 1 MiB) so
+      // clients meet ours. A refused body is not read: the 413 closes the connection.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      idleTimeout: 120,
+      fetch: (req, srv) => handle(req, srv, pair === null),
+      // Anything thrown outside Hono's own handler still gets the API's error body, never Bun's page.
+      error: (e) => secure(errorResponse(e)),
+      websocket: socketHandlers(deps),
+    });
+  let secureServer: HttpsListener<SocketData> | null = null;
+  let server: Server<SocketData>;
+  try {
+    if (tls && trust && options.https) {
+      const o = options.https;
+      secureServer = new HttpsListener(listen, tls, o.port, options.dataDir, o.source, o.addressCheckMs);
+      trust.httpsPort = secureServer.port;
+    }
+    server = listen(options.port, null);
+  } catch (e) {
+    void secureServer?.stop();
+    hub.stop();
+    publisher.stop();
+    subscribers.stop();
+    db.close();
+    throw e;
+  }
   if (options.drainMs !== undefined) drainTimings.drainMs = options.drainMs;
   const orchestrator = new Orchestrator(store, hub, { resyncMs: options.resyncMs });
   orchestrator.start();
   resumeRunners(store, hub);
   const url = `http://127.0.0.1:${server.port}`;
-  log.info("listening", { url: `http://${options.hostname ?? "0.0.0.0"}:${server.port}` });
+  const httpsUrl = secureServer ? `https://127.0.0.1:${secureServer.port}` : null;
+  log.info("listening", {
+    url: `http://${hostname}:${server.port}`,
+    ...(secureServer && {
+      https: `https://${hostname}:${secureServer.port}`,
+      plainHttp: plainForAll ? "every address" : "loopback only",
+      caChecksum: tls!.caChecksum,
+    }),
+  });
   return {
     url,
     port: server.port ?? options.port,
@@ -130,12 +193,14 @@ export function startServer(options: ServerOptions): RunningServer {
     orchestrator,
     publisher,
     admin,
+    httpsUrl,
+    tls: tls && { caPem: tls.caPem, caChecksum: tls.caChecksum, source: tls.source },
     async stop() {
       orchestrator.stop();
       publisher?.stop();
       hub?.stop();
       subscribers.stop();
-      await server.stop(true);
+      await Promise.all([server.stop(true), secureServer?.stop()]);
       db.close();
     },
   };

@@ -127,14 +127,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const runId = Math.random().toString(36).slice(2, 8);
   const dir = mkdtempSync(join(tmpdir(), `${resourcePrefix}${runId}-`));
   const admin = { accessKey: `MULTIHOST${runId.toUpperCase()}`, secretKey: `s${crypto.randomUUID()}` };
-  const server = startServer({
-    port: freePort(),
-    hostname: "0.0.0.0",
-    dataDir: dir,
-    timings: { ...clusterTimings, ...options.server },
-    env: { CORRAL_ADMIN_ACCESS_KEY: admin.accessKey, CORRAL_ADMIN_SECRET_KEY: admin.secretKey },
-  });
   const network = `${resourcePrefix}${runId}`;
+  // Made once the network is: the server's certificate must name the bridge gateway, the address
+  // the hosts reach it on (an operator's --tls-san; a bridge without containers is not up yet, so
+  // the server would not find the address on its own).
+  let server: RunningServer | null = null;
   const hostContainerName = (index: number) => `${resourcePrefix}host-${index}-${runId}`;
   const hosts: TestHost[] = [];
   let stopped = false;
@@ -148,12 +145,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const volumes = names.map(dockerVolumeName);
     await docker(["volume", "rm", "--force", ...volumes]);
     await docker(["network", "rm", network]);
-    await server.stop().catch(() => {});
+    await server?.stop().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   };
   const auth = `Basic ${btoa(`${admin.accessKey}:${admin.secretKey}`)}`;
   const api = async (method: string, path: string, body?: unknown): Promise<ApiAnswer> => {
-    const res = await fetch(`${server.url}${path}`, {
+    const res = await fetch(`${server!.url}${path}`, {
       method,
       headers: { Authorization: auth, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -162,8 +159,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     return { status: res.status, body: text ? JSON.parse(text) : {} };
   };
   try {
-    const registrationToken = defaultRegistrationToken(server.store);
-    if (!registrationToken) throw new Error("the Default environment has no registration token");
     await dockerOk(["network", "create", "--label", `${ownerLabel}=${ownerValue}`, network]);
     const gateway = await dockerOk([
       "network",
@@ -172,7 +167,19 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       "{{(index .IPAM.Config 0).Gateway}}",
       network,
     ]);
-    const hostUrl = `http://${gateway}:${server.port}`;
+    const running = startServer({
+      port: freePort(),
+      hostname: "0.0.0.0",
+      dataDir: dir,
+      timings: { ...clusterTimings, ...options.server },
+      env: { CORRAL_ADMIN_ACCESS_KEY: admin.accessKey, CORRAL_ADMIN_SECRET_KEY: admin.secretKey },
+      https: { port: freePort(), source: { extraSans: [gateway] } },
+    });
+    server = running;
+    const registrationToken = defaultRegistrationToken(running.store);
+    if (!registrationToken) throw new Error("the Default environment has no registration token");
+    // The real path: HTTPS to the address the hosts see, the CA pinned by its checksum.
+    const hostUrl = `https://${gateway}:${new URL(running.httpsUrl!).port}`;
     const projectId = server.admin.defaultProjectId;
     const specs = Array.from({ length: options.hosts }, (_, i) => ({
       index: i + 1,
@@ -183,6 +190,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       repoRoot,
       serverUrl: hostUrl,
       token: registrationToken,
+      caChecksum: running.tls!.caChecksum,
       labels: options.labels?.[i] ?? {},
     }));
     // One at a time would triple the start time; `docker run -d` returns in well under a second.

@@ -37,6 +37,8 @@ export interface TestHostSpec {
   /** The server's URL as seen from inside the test network. */
   serverUrl: string;
   token: string;
+  /** SHA-256 of the server's CA bundle, which the agent checks and pins (https URLs). */
+  caChecksum?: string;
   labels: Record<string, string>;
 }
 
@@ -93,6 +95,7 @@ export async function startTestHost(spec: TestHostSpec): Promise<TestHost> {
     `--volume=${spec.preloadDir}:/preload:ro`,
     `--env=CORRAL_URL=${spec.serverUrl}`,
     `--env=CORRAL_TOKEN=${spec.token}`,
+    ...(spec.caChecksum ? [`--env=CORRAL_CA_CHECKSUM=${spec.caChecksum}`] : []),
     spec.image,
     ...labelArgs,
   ]);

@@ -98,7 +98,34 @@ export async function waitSsh(vm: Vm, key: string, timeoutMs: number, cmd = "tru
   throw new Error(`ssh '${cmd}' did not succeed in ${timeoutMs} ms: ${last.stderr.trim()}; log ${vm.log}`);
 }
 
-/** Retries GET http://127.0.0.1:<forwarded 8080><path> until it answers 2xx. */
+/** The guest server's CA, fetched once from /cacerts over the forwarded HTTPS port. */
+const guestCas = new Map<Vm, string>();
+
+/**
+ * GET https://127.0.0.1:<forwarded 8443><path>, trusting only the guest server's CA (taken from
+ * /cacerts on first use: the test trusts the machine it just booted) and checking the server's
+ * certificate against it and against 127.0.0.1, which the generated certificate names.
+ */
+export async function apiFetch(
+  vm: Vm,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  const base = `https://127.0.0.1:${vm.httpsPort}`;
+  let ca = guestCas.get(vm);
+  if (!ca) {
+    const r = await fetch(`${base}/cacerts`, {
+      tls: { rejectUnauthorized: false, checkServerIdentity: () => undefined },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!r.ok) throw new Error(`GET /cacerts: HTTP ${r.status}`);
+    ca = await r.text();
+    guestCas.set(vm, ca);
+  }
+  return fetch(`${base}${path}`, { headers, tls: { ca }, signal: AbortSignal.timeout(10_000) });
+}
+
+/** Retries GET <path> on the guest's API over HTTPS (see apiFetch) until it answers 2xx. */
 export async function waitHttp(
   vm: Vm,
   path: string,
@@ -109,10 +136,7 @@ export async function waitHttp(
   let last = "";
   while (Date.now() < deadline) {
     try {
-      const r = await fetch(`http://127.0.0.1:${vm.httpPort}${path}`, {
-        headers,
-        signal: AbortSignal.timeout(10_000),
-      });
+      const r = await apiFetch(vm, path, headers);
       if (r.ok) return r;
       last = `HTTP ${r.status}`;
     } catch (e) {

@@ -97,12 +97,28 @@ export const osSectionSchema = z
       .object({
         url: text.optional(),
         token: text.optional(),
+        /** SHA-256 of the server's CA bundle (the registration command's checksum), for https URLs. */
+        ca_checksum: text.optional(),
         labels: z.record(z.string(), scalar).optional(),
       })
       .strict()
       .optional(),
     server: z
-      .object({ enabled: z.boolean().optional(), port: z.number().int().optional() })
+      .object({
+        enabled: z.boolean().optional(),
+        /** Plain HTTP (API for loopback clients only, a redirect to HTTPS for others): 8080. */
+        port: z.number().int().optional(),
+        /** HTTPS for everyone: 8443. */
+        https_port: z.number().int().min(1).max(65535).optional(),
+        /** Plain HTTP serves the API to every address, not only loopback. */
+        insecure_http: z.boolean().optional(),
+        /** More names and addresses for the generated server certificate. */
+        tls_sans: stringList.optional(),
+        /** The operator's certificate (then its chain), key and CA, as paths under /var/lib/corral. */
+        tls_cert: z.string().optional(),
+        tls_key: z.string().optional(),
+        tls_ca: z.string().optional(),
+      })
       .strict()
       .optional(),
     shutdown_timeout: z.number().int().min(0).optional(),

@@ -5,6 +5,7 @@ import { writeAudit } from "../services/audit.ts";
 import type { Dispatcher, ServerSettings, VerbContext } from "../services/context.ts";
 import { registerHost } from "../services/registration.ts";
 import type { Store } from "../store/store.ts";
+import type { JoinTrust } from "../tls/join-trust.ts";
 import { readJson } from "./body.ts";
 import type { ResourceDef } from "./definition.ts";
 import type { ApiEnv } from "./env.ts";
@@ -24,6 +25,8 @@ export interface AppDeps {
   defs: ResourceDef[];
   /** Prometheus text of the server's own numbers. */
   metrics: () => string;
+  /** The CA agents pin and the HTTPS port, when the server serves HTTPS. */
+  trust?: JoinTrust;
 }
 
 /** Bindings the Bun server passes to every request. */
@@ -53,6 +56,12 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
 
   app.get("/", (c) => c.html(indexPage()));
   app.get("/ping", (c) => c.text("pong"));
+  // The CA a joining host pins, checked against the checksum its registration command carries.
+  // Public: it is a certificate, and the host has no credentials yet.
+  app.get("/cacerts", (c) => {
+    if (!deps.trust) throw new AppError("NotFound", "this server does not serve HTTPS");
+    return c.body(deps.trust.caPem, 200, { "Content-Type": "application/x-pem-file" });
+  });
 
   app.post("/v2-beta/register", async (c) => {
     const body = await readJson(c.req.raw, false);
@@ -80,7 +89,9 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
       const row = deps.store.getByLookup("registrationToken", token);
       if (row?.state !== "active") throw new AppError("NotFound", "unknown registration token");
     }, ["NotFound"]);
-    return c.text(joinScript(baseOf(c.req.raw), token), 200, { "Content-Type": "text/x-shellscript" });
+    return c.text(joinScript(baseOf(c.req.raw), token, deps.trust), 200, {
+      "Content-Type": "text/x-shellscript",
+    });
   });
 
   app.get("/v2-beta/binaries/corral", () => {

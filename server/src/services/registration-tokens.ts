@@ -5,6 +5,7 @@ import { mayRegisterHosts } from "../auth/principal.ts";
 import type { RegistrationTokenFields } from "../model/project.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
+import { type JoinTrust, joinBase } from "../tls/join-trust.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
 
@@ -90,10 +91,27 @@ export function removeRegistrationToken(ctx: VerbContext, id: string): Row<Regis
   });
 }
 
-/** The URL a host fetches its join script from, and the one-line command that joins it. */
-export function joinCommand(publicUrl: string, token: string): { registrationUrl: string; command: string } {
-  const registrationUrl = `${publicUrl}/v2-beta/scripts/${token}`;
-  return { registrationUrl, command: `curl -fsSL ${registrationUrl} | sh` };
+/**
+ * The URL a host fetches its join script from, and the one-line command that joins it. With HTTPS
+ * the command first fetches the CA from `/cacerts` (not yet trusted, so `-k`), checks it against
+ * the checksum it carries, and fetches the script trusting that CA only; the script hands the
+ * checksum to the agent, which pins the CA the same way.
+ */
+export function joinCommand(
+  publicUrl: string,
+  token: string,
+  trust?: JoinTrust,
+): { registrationUrl: string; command: string } {
+  const base = joinBase(publicUrl, trust);
+  const registrationUrl = `${base}/v2-beta/scripts/${token}`;
+  if (!trust) return { registrationUrl, command: `curl -fsSL ${registrationUrl} | sh` };
+  const ca = "corral-ca.pem";
+  return {
+    registrationUrl,
+    command:
+      `curl -fsSk ${base}/cacerts -o ${ca} && echo '${trust.caChecksum}  ${ca}' | sha256sum -c` +
+      ` && curl -fsSL --cacert ${ca} ${registrationUrl} | sh`,
+  };
 }
 
 function loadToken(ctx: VerbContext, id: string): Row<RegistrationTokenFields> {

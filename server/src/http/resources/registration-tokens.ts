@@ -6,8 +6,27 @@ import {
   rotateRegistrationToken,
   setRegistrationTokenActive,
 } from "../../services/registration-tokens.ts";
+import type { JoinTrust } from "../../tls/join-trust.ts";
 import type { ResourceDef } from "../definition.ts";
 import { scopedFields } from "./common.ts";
+
+/**
+ * `registrationToken` for a server whose agents join over HTTPS with `trust` (plain HTTP when
+ * undefined): the same resource, with join commands that carry the CA checksum.
+ */
+export function registrationTokenResourceFor(trust: JoinTrust | undefined): ResourceDef {
+  return { ...registrationTokenResource, present: presentWith(trust) };
+}
+
+function presentWith(trust: JoinTrust | undefined): ResourceDef["present"] {
+  return (row, base) => {
+    const d = row.data as unknown as RegistrationTokenFields;
+    const description = d.description ?? null;
+    if (row.state !== "active" || !d.token)
+      return { token: null, description, registrationUrl: null, command: null };
+    return { token: d.token, description, ...joinCommand(base, d.token, trust) };
+  };
+}
 
 /**
  * `registrationToken`: the token in the one-line command that joins a host to a project, with
@@ -43,11 +62,5 @@ export const registrationTokenResource: ResourceDef = {
       run: (ctx, id) => rotateRegistrationToken(ctx, id),
     },
   },
-  present: (row, base) => {
-    const d = row.data as unknown as RegistrationTokenFields;
-    const description = d.description ?? null;
-    if (row.state !== "active" || !d.token)
-      return { token: null, description, registrationUrl: null, command: null };
-    return { token: d.token, description, ...joinCommand(base, d.token) };
-  },
+  present: presentWith(undefined),
 };

@@ -1,7 +1,9 @@
-// A user's cloud-config takes effect: hostname, write_files, ssh key, runcmd, the server on 8080
-// with this host active, and User Docker runs the user's containers apart from System Docker's.
+// A user's cloud-config takes effect: hostname, write_files, ssh key, runcmd, the server (HTTPS on 8443,
+// plain HTTP on 8080 redirecting off-loopback clients) with this host active, and User Docker runs the
+// user's containers apart from System Docker's.
 import {
   adminAuth,
+  apiFetch,
   bootTimeoutMs,
   bootWith,
   check,
@@ -16,7 +18,8 @@ import {
 
 /** Cloud-config applied end to end. */
 export const testCase: TestCase = {
-  description: "cloud-config sets hostname, files, ssh key, runcmd, server; API on 8080; User Docker apart",
+  description:
+    "cloud-config sets hostname, files, ssh key, runcmd, server; API over HTTPS; User Docker apart",
   timeoutMs: 900_000,
   async run(ctx) {
     const { key, pub } = await keyPair(ctx.dir);
@@ -49,12 +52,21 @@ ${serverConfig}`;
       ctx.log("hostname, write_files, ssh key and runcmd took effect");
 
       await waitHttp(vm, "/v2-beta", 300_000, adminAuth);
-      ctx.log("API answers on 8080");
+      ctx.log("API answers over HTTPS on 8443 with a certificate of the server's CA");
+      // Forwarded connections reach the guest from 10.0.2.2: plain HTTP gives them a redirect only.
+      const plain = await fetch(`http://127.0.0.1:${vm.httpPort}/v2-beta/hosts`, {
+        headers: adminAuth,
+        redirect: "manual",
+      });
+      check(
+        plain.status === 307 && (plain.headers.get("location") ?? "").startsWith("https://127.0.0.1:8443/"),
+        `plain HTTP from outside the guest: HTTP ${plain.status} ${plain.headers.get("location")}`,
+      );
       // The local agent (--join) registers this host; it must become active.
       const deadline = Date.now() + 240_000;
       let hosts = "";
       while (Date.now() < deadline && !hosts.includes('"agentState":"active"')) {
-        const r = await fetch(`http://127.0.0.1:${vm.httpPort}/v2-beta/hosts`, { headers: adminAuth });
+        const r = await apiFetch(vm, "/v2-beta/hosts", adminAuth);
         hosts = await r.text();
         if (!hosts.includes('"agentState":"active"')) await Bun.sleep(3000);
       }
