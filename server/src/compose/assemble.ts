@@ -82,6 +82,8 @@ export interface AssembleInput {
   rancher: FileReporter;
   units: Unit[];
   sidekickNames: Set<string>;
+  /** Service keys of docker-compose.yml, including ones already reported as invalid. */
+  declared: Set<string>;
   rancherEntries: RancherEntry[];
   volumes: Record<string, StackVolume>;
 }
@@ -126,6 +128,8 @@ export function assemble(input: AssembleInput): StackSpec | undefined {
         rancher.warn(at, `${re.name} is a sidekick: this applies to ${owner?.name}; ignored`);
       continue;
     }
+    // A service refused in docker-compose.yml is reported there once, not again as missing.
+    if (input.declared.has(re.name)) continue;
     const kind = rancherKind(re);
     if (!kind) {
       rancher.error(re.at, `service ${re.name} is not in docker-compose.yml`);

@@ -80,7 +80,43 @@ const cases: Case[] = [
     name: "build",
     docker: "services:\n  web:\n    build: .\n",
     at: `${D}:3:5`,
-    reason: "images cannot be built here; use image",
+    reason: "service web has build: but no image: build the image and push it to a registry first",
+  },
+  {
+    name: "build of the wrong type",
+    docker: svc("    build: 5\n"),
+    at: `${D}:4:12`,
+    reason: "build must be a path or a mapping, not a number",
+  },
+  {
+    name: "build: empty",
+    docker: svc("    build:\n"),
+    at: `${D}:4:11`,
+    reason: "build must be a path or a mapping, not null",
+  },
+  {
+    name: "service names differing only in case",
+    docker: "services:\n  Web:\n    image: a\n  web:\n    image: b\n",
+    at: `${D}:4:3`,
+    reason: 'service names "Web" and "web" differ only in case',
+  },
+  {
+    name: "service name with a double dash",
+    docker: "services:\n  my--web:\n    image: a\n",
+    at: `${D}:2:3`,
+    reason: 'invalid service name "my--web"',
+  },
+  {
+    name: "log_driver of the wrong type",
+    docker: svc("    log_driver: [a]\n"),
+    at: `${D}:4:17`,
+    reason: "must be a string, not a list",
+  },
+  {
+    name: "log_opt of the wrong type",
+    docker: svc("    log_opt: 5\n"),
+    at: `${D}:4:14`,
+    reason: "must be a list or a mapping, not a number",
   },
   {
     name: "env_file",
@@ -112,12 +148,6 @@ const cases: Case[] = [
       "services:\n  a:\n    image: x\n    links: [b]\n  b:\n    image: x\n    depends_on: [c]\n  c:\n    image: x\n    volumes_from: [a]\n",
     at: `${D}:10:20`,
     reason: "dependency cycle: a -> b -> c -> a",
-  },
-  {
-    name: "duplicate service",
-    docker: "services:\n  web:\n    image: a\n  web:\n    image: b\n",
-    at: `${D}:4:3`,
-    reason: 'duplicate key "web"',
   },
   {
     name: "invalid service name",

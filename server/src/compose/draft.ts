@@ -36,8 +36,8 @@ export interface Draft {
   /** Names from the `io.rancher.sidekicks` label. */
   sidekicks?: Ref[];
   dockerHealthcheck: boolean;
-  /** `build:` was given (already an error; no second "no image" error). */
-  build?: boolean;
+  /** Where `build:` was given: with an image it is a warning, alone an error (no "no image" too). */
+  build?: Located;
 }
 
 /** A service of the final spec under construction. */

@@ -45,7 +45,15 @@ export function parseStackImpl(input: ParseStackInput): ParseStackResult {
   const rancherEntries = parseRancherCompose(rancher, rancherTree);
   const units = buildUnits(docker, dc.drafts);
   const sidekickNames = new Set(units.flatMap((u) => u.sidekicks.map((s) => s.name)));
-  const spec = assemble({ docker, rancher, units, sidekickNames, rancherEntries, volumes: dc.volumes });
+  const spec = assemble({
+    docker,
+    rancher,
+    units,
+    sidekickNames,
+    declared: dc.declared,
+    rancherEntries,
+    volumes: dc.volumes,
+  });
   diags.throwIfAny();
   if (!spec) throw new Error("compose: no spec and no issue (a bug)");
   const over = overSizeAt(spec);

@@ -1,8 +1,8 @@
 import type { HealthCheck, UpgradeStrategy } from "@corral/api";
 import type { FileReporter, Located } from "./issues.ts";
 import { lbConfigFromCompose } from "./lb-config.ts";
-import { asBool, asInt, asMap, asString, asStringList } from "./values.ts";
-import { entry, toPlain, type YMap, type YNode } from "./yaml-tree.ts";
+import { asBool, asInt, asMap, asSeq, asString, asStringList, typeName } from "./values.ts";
+import { entry, toPlain, type YEntry, type YMap, type YNode } from "./yaml-tree.ts";
 
 /** One service's entry in rancher-compose.yml. */
 export interface RancherEntry {
@@ -149,25 +149,70 @@ export function parseRancherCompose(r: FileReporter, root: YNode): RancherEntry[
     if (!/^[12](\.\d+)?$/.test(v))
       r.error(version?.value ?? top, `unsupported rancher-compose version "${v}"`);
     for (const e of top.entries)
-      if (!["version", "services", ".catalog"].includes(e.key) && !e.key.startsWith("x-"))
+      if (!["version", "services", ".catalog", "catalog"].includes(e.key) && !e.key.startsWith("x-"))
         r.error({ pos: e.keyPos, path: e.value.path }, `unknown top-level key "${e.key}"`);
+    const block = catalogBlock(top);
+    if (block) checkCatalog(r, block);
     const s = entry(top, "services");
     services = s && !(s.value.kind === "scalar" && s.value.value === null) ? asMap(r, s.value) : undefined;
   }
   const out: RancherEntry[] = [];
+  if (services === top) {
+    const block = catalogBlock(top);
+    if (block) checkCatalog(r, block);
+  }
   for (const e of services?.entries ?? []) {
-    // `.catalog` carries catalog questions: the catalog reads it, the stack does not.
-    if (e.key === ".catalog" || e.key.startsWith("x-")) continue;
+    // `.catalog` (or `catalog`) carries catalog questions: the catalog reads it, the stack does not.
+    if (e.key === ".catalog" || e.key.startsWith("x-") || (services === top && isCatalogBlock(e))) continue;
     out.push(rancherEntry(r, e.key, e.keyPos, e.value));
   }
   return out;
+}
+
+/** Keys only a catalog block has: a v1 file's `catalog:` with one of them is not a service. */
+const catalogOnlyKeys = new Set([
+  "name",
+  "version",
+  "questions",
+  "uuid",
+  "minimum_rancher_version",
+  "maximum_rancher_version",
+  "upgrade_from",
+]);
+
+/**
+ * Rancher's catalog read the block as `.catalog:` or `catalog:`. In a v1 file the top level also
+ * holds services, so `catalog:` is the block when it says something only a catalog block says.
+ */
+function isCatalogBlock(e: YEntry): boolean {
+  if (e.key !== "catalog") return false;
+  return e.value.kind === "map" && e.value.entries.some((x) => catalogOnlyKeys.has(x.key));
+}
+
+/** The catalog block of a rancher-compose.yml, under `.catalog` or `catalog` (top level or v2's). */
+function catalogBlock(root: YMap): YNode | undefined {
+  const dotted = entry(root, ".catalog");
+  if (dotted) return dotted.value;
+  const plain = entry(root, "catalog");
+  if (!plain) return undefined;
+  return entry(root, "version") || entry(root, "services") || isCatalogBlock(plain) ? plain.value : undefined;
+}
+
+/** The catalog reads the block; the stack only needs its shape right to read question defaults. */
+function checkCatalog(r: FileReporter, n: YNode): void {
+  if (n.kind === "scalar" && n.value === null) return;
+  const m = asMap(r, n, "a mapping (the catalog block)");
+  const questions = m && entry(m, "questions");
+  if (!questions || (questions.value.kind === "scalar" && questions.value.value === null)) return;
+  for (const q of asSeq(r, questions.value)?.items ?? [])
+    if (q.kind !== "map") r.error(q, `a catalog question must be a mapping, not ${typeName(q)}`);
 }
 
 /** Defaults of catalog questions (`.catalog.questions[].default`), used for unanswered variables. */
 export function catalogDefaults(root: YNode): Record<string, string> {
   const out: Record<string, string> = {};
   if (root.kind !== "map") return out;
-  const catalog = entry(root, ".catalog")?.value;
+  const catalog = catalogBlock(root);
   const questions = catalog?.kind === "map" ? entry(catalog, "questions")?.value : undefined;
   for (const q of questions?.kind === "seq" ? questions.items : []) {
     if (q.kind !== "map") continue;
