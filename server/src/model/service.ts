@@ -55,6 +55,8 @@ export interface StackFields {
   externalId?: string;
   startOnCreate: boolean;
   healthState: ServiceHealth;
+  /** What the compose parser ignored or substituted in the current files (`file:line:col: ...`). */
+  warnings?: string[];
   /** The compose files of the stack before an upgrade, for rollback. */
   previous?: { dockerCompose: string; rancherCompose: string; environment: Record<string, string> };
   transitioningMessage?: string;
