@@ -1,6 +1,7 @@
 import type { HealthCheck, UpgradeStrategy } from "@corral/api";
 import type { FileReporter, Located } from "./issues.ts";
 import { lbConfigFromCompose } from "./lb-config.ts";
+import { legacyHaproxyConfig } from "./legacy-lb.ts";
 import { asBool, asInt, asMap, asSeq, asString, asStringList, typeName } from "./values.ts";
 import { entry, toPlain, type YEntry, type YMap, type YNode } from "./yaml-tree.ts";
 
@@ -19,6 +20,11 @@ export interface RancherEntry {
   externalIps?: string[];
   hostname?: string;
   description?: string;
+  /** A 1.x load balancer's certificates (names), kept at the service level in those files. */
+  certs?: string[];
+  defaultCert?: string;
+  /** A 1.x load balancer's `load_balancer_config`, converted. */
+  legacyLb?: { config?: string; stickinessPolicy?: Record<string, unknown> };
   /** Keys that apply to a whole service (so not to a sidekick), with where they are. */
   serviceKeys: Located[];
 }
@@ -95,14 +101,46 @@ function scalePolicy(r: FileReporter, n: YNode): RancherEntry["scalePolicy"] {
     : { min: p.min, max: p.max, increment: p.increment };
 }
 
+const stickinessKeys = ["name", "cookie", "domain", "indirect", "nocache", "postonly", "mode"];
+
+/** A 1.x `load_balancer_config`: haproxy_config {global, defaults} and lb_cookie_stickiness_policy. */
+function legacyLbSection(r: FileReporter, n: YNode): RancherEntry["legacyLb"] {
+  const m = asMap(r, n);
+  if (!m) return undefined;
+  const out: NonNullable<RancherEntry["legacyLb"]> = {};
+  for (const e of m.entries) {
+    const at = { pos: e.keyPos, path: e.value.path };
+    if (e.key === "haproxy_config") {
+      const h = asMap(r, e.value);
+      const text = (k: string) => {
+        const x = h && entry(h, k);
+        return x ? asString(r, x.value) : undefined;
+      };
+      for (const x of h?.entries ?? [])
+        if (x.key !== "global" && x.key !== "defaults")
+          r.error({ pos: x.keyPos, path: x.value.path }, `unknown haproxy_config key "${x.key}"`);
+      out.config = legacyHaproxyConfig(text("global"), text("defaults"));
+    } else if (e.key === "lb_cookie_stickiness_policy") {
+      const p = asMap(r, e.value);
+      for (const x of p?.entries ?? [])
+        if (!stickinessKeys.includes(x.key))
+          r.error(
+            { pos: x.keyPos, path: x.value.path },
+            `unknown lb_cookie_stickiness_policy key "${x.key}"`,
+          );
+      if (p) out.stickinessPolicy = lbConfigFromCompose(toPlain(p) as Record<string, unknown>);
+    } else if (e.key === "name" || e.key === "description")
+      r.warn(at, `load_balancer_config ${e.key} is not used; ignored`);
+    else r.error(at, `unknown load_balancer_config key "${e.key}"`);
+  }
+  return out;
+}
+
 /** Keys Rancher's rancher-compose knew that Corral has no use for. */
 const ignored = new Set([
   "network_driver",
   "storage_driver",
   "service_schemas",
-  "load_balancer_config",
-  "default_cert",
-  "certs",
   "vcpu",
   "userdata",
   "memory",
@@ -131,6 +169,9 @@ function rancherEntry(r: FileReporter, name: string, keyPos: Located["pos"], n: 
     else if (e.key === "external_ips") re.externalIps = asStringList(r, v);
     else if (e.key === "hostname") re.hostname = asString(r, v);
     else if (e.key === "description") re.description = asString(r, v);
+    else if (e.key === "certs") re.certs = asStringList(r, v);
+    else if (e.key === "default_cert") re.defaultCert = asString(r, v);
+    else if (e.key === "load_balancer_config") re.legacyLb = legacyLbSection(r, v);
     else if (ignored.has(e.key)) r.warn(at, `${e.key} is not supported by Corral; ignored`);
     else if (!e.key.startsWith("x-")) r.error(at, `unknown rancher-compose key "${e.key}"`);
   }

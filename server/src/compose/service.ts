@@ -2,6 +2,7 @@ import { launchFieldEntries, type SimpleKind } from "../model/launch-fields.ts";
 import { applyDeploy } from "./deploy.ts";
 import type { Draft } from "./draft.ts";
 import type { FileReporter, Located } from "./issues.ts";
+import { isLegacyLbImage, readLegacyPorts } from "./legacy-lb.ts";
 import { parseExpose, parsePorts } from "./ports.ts";
 import {
   asBool,
@@ -110,7 +111,8 @@ const handlers: Record<string, Handler> = {
     d.lc.entryPoint = asCommand(r, n);
   },
   environment: () => {}, // handled in convertService: needs the variable lookup
-  labels: (r, d, n) => {
+  labels: (r, d, n, at) => {
+    d.labelsAt = at;
     const labels: Record<string, string> = {};
     for (const kv of asKeyValues(r, n, "=")) {
       labels[kv.key] = kv.value ?? "";
@@ -124,10 +126,14 @@ const handlers: Record<string, Handler> = {
     d.lc.labels = labels;
   },
   ports: (r, d, n) => {
-    d.lc.ports = parsePorts(r, n);
+    if (d.legacyLb) d.legacyLb.ports.unshift(...readLegacyPorts(r, n));
+    else d.lc.ports = parsePorts(r, n);
   },
-  expose: (r, d, n) => {
-    d.lc.expose = parseExpose(r, n);
+  expose: (r, d, n, at) => {
+    if (d.legacyLb) {
+      d.legacyLb.ports.push(...readLegacyPorts(r, n));
+      d.legacyLb.expose = at;
+    } else d.lc.expose = parseExpose(r, n);
   },
   volumes: (r, d, n) => {
     d.lc.dataVolumes = parseServiceVolumes(r, n);
@@ -257,6 +263,9 @@ export function convertService(
   if (node.kind === "scalar" && node.value === null) return d;
   const m = asMap(r, node, "a mapping of service keys");
   if (!m) return undefined;
+  const image = entry(m, "image")?.value;
+  if (image?.kind === "scalar" && typeof image.value === "string" && isLegacyLbImage(image.value))
+    d.legacyLb = { ports: [] };
   for (const e of m.entries) {
     const at = { pos: e.keyPos, path: e.value.path };
     const h = handlers[e.key];
