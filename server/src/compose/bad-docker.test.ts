@@ -119,6 +119,42 @@ const cases: Case[] = [
     reason: "must be a list or a mapping, not a number",
   },
   {
+    name: "volume_driver of the wrong type",
+    docker: svc("    volume_driver: [a]\n"),
+    at: `${D}:4:20`,
+    reason: "must be a string, not a list",
+  },
+  {
+    name: "per_container not a boolean",
+    docker: `${svc("    volumes: ['data:/d']\n")}volumes:\n  data:\n    per_container: maybe\n`,
+    at: `${D}:7:20`,
+    reason: 'must be a boolean (true or false), not "maybe"',
+  },
+  {
+    name: "driver_opts not a mapping",
+    docker: `${svc("")}volumes:\n  data:\n    driver_opts: 5\n`,
+    at: `${D}:6:18`,
+    reason: "must be a list or a mapping, not a number",
+  },
+  {
+    name: "an empty volume driver",
+    docker: `${svc("")}volumes:\n  data:\n    driver: ''\n`,
+    at: `${D}:6:5`,
+    reason: "volume data: driver is empty",
+  },
+  {
+    name: "external volume with driver options",
+    docker: `${svc("")}volumes:\n  data:\n    external: true\n    driver_opts: {type: tmpfs}\n`,
+    at: `${D}:6:5`,
+    reason: "volume data is external (it exists already): driver_opts cannot apply to it",
+  },
+  {
+    name: "a volume with driver options mounted with a bind mode",
+    docker: `${svc("    volumes: ['data:/d:z']\n")}volumes:\n  data:\n    driver_opts: {type: tmpfs}\n`,
+    at: `${D}:2:3`,
+    reason: 'volume data has driver options; mode "z" cannot apply',
+  },
+  {
     name: "env_file",
     docker: svc("    env_file: .env\n"),
     at: `${D}:4:5`,

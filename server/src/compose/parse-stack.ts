@@ -6,6 +6,7 @@ import { Diagnostics, FileReporter, fileStart } from "./issues.ts";
 import { catalogDefaults, parseRancherCompose } from "./rancher-compose.ts";
 import { maxSpecBytes, overSizeAt } from "./spec-size.ts";
 import { buildUnits } from "./units.ts";
+import { applyVolumeTemplates } from "./volumes.ts";
 import { loadYaml, type YNode } from "./yaml-tree.ts";
 
 /** Input of {@link parseStack}. */
@@ -43,6 +44,7 @@ export function parseStackImpl(input: ParseStackInput): ParseStackResult {
   const rancherTree = interpolateTree(rancherRaw ?? empty, lookup, rancher);
   const dc = parseDockerCompose(docker, dockerTree, lookup);
   const rancherEntries = parseRancherCompose(rancher, rancherTree);
+  applyVolumeTemplates(docker, dc.drafts, dc.volumes);
   const units = buildUnits(docker, dc.drafts);
   const sidekickNames = new Set(units.flatMap((u) => u.sidekicks.map((s) => s.name)));
   const spec = assemble({

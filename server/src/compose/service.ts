@@ -29,7 +29,7 @@ const ignoredKeys = new Set(
     "cpu_rt_period cpu_rt_runtime cpus cpuset credential_spec device_cgroup_rules group_add init " +
     "ipc isolation mac_address mem_swappiness memswap_limit networks oom_kill_disable oom_score_adj " +
     "pid pids_limit platform profiles read_only runtime secrets security_opt shm_size storage_opt " +
-    "sysctls tmpfs ulimits userns_mode uts volume_driver annotations attach gpus cpu_rt labels_file " +
+    "sysctls tmpfs ulimits userns_mode uts annotations attach gpus cpu_rt labels_file " +
     "mem_swap_limit"
   ).split(" "),
 );

@@ -57,6 +57,7 @@ export function createStack(ctx: VerbContext, projectId: string, body: unknown):
         startOnCreate: start,
         healthState: "initializing",
         warnings,
+        volumes: spec.volumes,
       },
     });
     const stackId = formatId("stack", stack.id);
@@ -143,11 +144,14 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
         rancherCompose,
         environment,
         warnings,
+        volumes: spec.volumes,
         ...(input.externalId ? { externalId: input.externalId } : {}),
         previous: {
           dockerCompose: stack.data.dockerCompose,
           rancherCompose: stack.data.rancherCompose,
           environment: stack.data.environment,
+          warnings: stack.data.warnings,
+          volumes: stack.data.volumes,
         },
       },
     })!;
@@ -209,7 +213,7 @@ export function exportStackConfig(
       } = s.data;
       return { name: s.name!, ...rest };
     }),
-    volumes: {},
+    volumes: stack.data.volumes ?? {},
   };
   const files = exportStack(spec);
   return {
