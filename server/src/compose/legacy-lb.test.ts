@@ -189,6 +189,30 @@ const bad: Case[] = [
     at: `${R}:2:10`,
     reason: "must be a list, not a number",
   },
+  {
+    name: "1.x lb: default_cert not a string",
+    docker: lbFile('  ports: ["80"]\n  links: [web]\n'),
+    rancher: "lb:\n  default_cert: [a]\n",
+    at: `${R}:2:17`,
+    reason: "must be a string, not a list",
+  },
+  {
+    name: "1.x lb: stickiness policy unknown key",
+    docker: lbFile('  ports: ["80"]\n  links: [web]\n'),
+    rancher: "lb:\n  load_balancer_config:\n    lb_cookie_stickiness_policy:\n      cookies: x\n",
+    at: `${R}:4:7`,
+    reason: 'unknown lb_cookie_stickiness_policy key "cookies"',
+  },
 ];
 
 describe("bad 1.x load balancers", () => runCases(bad));
+
+test("certs and default_cert on a service that is not a 1.x load balancer: a warning", () => {
+  const { warnings } = parseStack({
+    dockerCompose: "web:\n  image: nginx\n",
+    rancherCompose: "web:\n  default_cert: site\n",
+  });
+  expect(warnings).toEqual([
+    "rancher-compose.yml:1:1: web: certs, default_cert and load_balancer_config only apply to 1.x load balancers; ignored",
+  ]);
+});
