@@ -143,6 +143,12 @@ const cases: Case[] = [
     reason: "volume data: driver is empty",
   },
   {
+    name: "an empty volume driver on a mounted volume (reported once, no crash)",
+    docker: `${svc("    volumes: ['data:/d']\n")}volumes:\n  data:\n    driver: ''\n`,
+    at: `${D}:7:5`,
+    reason: "volume data: driver is empty",
+  },
+  {
     name: "external volume with driver options",
     docker: `${svc("")}volumes:\n  data:\n    external: true\n    driver_opts: {type: tmpfs}\n`,
     at: `${D}:6:5`,

@@ -160,11 +160,18 @@ export function applyVolumeTemplates(
       const named = namedVolumeOf(v);
       const vol = named && Object.hasOwn(volumes, named.name) ? volumes[named.name] : undefined;
       if (!named || !vol || vol.external) continue;
-      const t = volumeTemplateSchema.parse({
+      const parsed = volumeTemplateSchema.safeParse({
         driver: vol.driver,
         driverOpts: vol.driverOpts,
         perContainer: vol.perContainer,
       });
+      if (!parsed.success) {
+        // An empty driver is already reported at the volume; the rest are bounds.
+        if (vol.driver?.trim() !== "")
+          r.error(d.at, `volume ${named.name}: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+        continue;
+      }
+      const t = parsed.data;
       if (t.driver === "local" && Object.keys(t.driverOpts).length === 0 && !t.perContainer) continue;
       if (!templateModes.test(named.mode))
         r.error(
