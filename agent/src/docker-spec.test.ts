@@ -29,6 +29,44 @@ const base: InstanceSpec = {
 };
 
 describe("docker spec translation", () => {
+  test("named volumes with a template become volume mounts with the driver and its options", () => {
+    const opts = toCreateOptions(
+      {
+        ...base,
+        volumes: ["/h:/c", "data:/d:ro,nocopy", "own:/o", "plain:/p"],
+        volumeDriver: "local",
+        volumeTemplates: {
+          data: { driver: "local", driverOpts: { type: "tmpfs", device: "tmpfs" }, perContainer: false },
+          own: { driver: "local", driverOpts: {}, perContainer: true },
+        },
+      },
+      "1h1",
+    );
+    expect(opts.HostConfig?.Binds).toEqual(["/h:/c", "plain:/p"]);
+    expect(opts.HostConfig?.VolumeDriver).toBe("local");
+    expect(opts.HostConfig?.Mounts).toEqual([
+      {
+        Type: "volume",
+        Source: "data",
+        Target: "/d",
+        ReadOnly: true,
+        VolumeOptions: {
+          NoCopy: true,
+          Labels: {},
+          DriverConfig: { Name: "local", Options: { type: "tmpfs", device: "tmpfs" } },
+        },
+      },
+      {
+        Type: "volume",
+        Source: "own_web",
+        Target: "/o",
+        ReadOnly: false,
+        VolumeOptions: { NoCopy: false, Labels: {}, DriverConfig: { Name: "local", Options: {} } },
+      },
+    ]);
+    expect(toCreateOptions(base, "1h1").HostConfig?.Mounts).toBeUndefined();
+  });
+
   test("normalizeImage strips docker: and adds latest only when no tag", () => {
     expect(normalizeImage("docker:nginx")).toBe("nginx:latest");
     expect(normalizeImage("nginx:1.25")).toBe("nginx:1.25");

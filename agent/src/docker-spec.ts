@@ -39,6 +39,41 @@ export function splitVolumes(volumes: string[]): { binds: string[]; anonymous: R
   return { binds, anonymous };
 }
 
+/**
+ * Binds whose named volume has a template become volume mounts, which carry the driver and its
+ * options (Docker makes the volume with them when it does not exist yet). A per-container volume
+ * is named `<volume>_<container name>`, so every container of a service gets its own.
+ */
+export function templatedMounts(
+  binds: string[],
+  spec: Pick<InstanceSpec, "name" | "volumeTemplates">,
+): { binds: string[]; mounts: Docker.MountSettings[] } {
+  const templates = spec.volumeTemplates ?? {};
+  const rest: string[] = [];
+  const mounts: Docker.MountSettings[] = [];
+  for (const bind of binds) {
+    const [source = "", target = "", mode = ""] = bind.split(":");
+    const t = Object.hasOwn(templates, source) ? templates[source] : undefined;
+    if (!t) {
+      rest.push(bind);
+      continue;
+    }
+    const modes = mode.split(",");
+    mounts.push({
+      Type: "volume",
+      Source: t.perContainer ? `${source}_${spec.name}` : source,
+      Target: target,
+      ReadOnly: modes.includes("ro"),
+      VolumeOptions: {
+        NoCopy: modes.includes("nocopy"),
+        Labels: {},
+        DriverConfig: { Name: t.driver, Options: t.driverOpts },
+      },
+    });
+  }
+  return { binds: rest, mounts };
+}
+
 /** Docker's ExposedPorts and PortBindings for a list of published ports. */
 export function portMaps(ports: PortBinding[]): {
   exposed: Record<string, object>;
@@ -139,7 +174,9 @@ function applyHostOptions(hostConfig: Docker.HostConfig, spec: InstanceSpec, own
 /** Translates an instance spec into dockerode's create options. */
 export function toCreateOptions(spec: InstanceSpec, hostId: string): Docker.ContainerCreateOptions {
   const networkMode = dockerNetworkMode(spec.networkMode);
-  const { binds, anonymous } = splitVolumes(spec.volumes);
+  const split = splitVolumes(spec.volumes);
+  const { binds, mounts } = templatedMounts(split.binds, spec);
+  const anonymous = split.anonymous;
   const { exposed, bindings } = portMaps(spec.ports);
   const joinsContainer = networkMode.startsWith("container:");
   // Docker refuses a hostname when the network namespace is shared with the host or another container.
@@ -151,6 +188,8 @@ export function toCreateOptions(spec: InstanceSpec, hostId: string): Docker.Cont
     Binds: binds,
     PortBindings: bindings,
   };
+  if (mounts.length > 0) hostConfig.Mounts = mounts;
+  if (spec.volumeDriver) hostConfig.VolumeDriver = spec.volumeDriver;
   if (spec.restartPolicy) {
     hostConfig.RestartPolicy = {
       Name: spec.restartPolicy.name,

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ipsecReportSchema, lbStatusSchema } from "./host-reports.ts";
 import { hostStateSchema } from "./host-state.ts";
 import { hostStatusSchema } from "./host-status.ts";
-import { healthCheckSchema } from "./stack.ts";
+import { healthCheckSchema, volumeTemplateSchema } from "./stack.ts";
 
 /**
  * The agent protocol: JSON text frames over one websocket per host. The server sends `event`s
@@ -49,6 +49,10 @@ export const instanceSpecSchema = z.strictObject({
   labels: z.record(z.string(), z.string()),
   ports: z.array(portBindingSchema),
   volumes: z.array(z.string()),
+  /** Driver of the named volumes Docker creates (`HostConfig.VolumeDriver`). */
+  volumeDriver: z.string().optional(),
+  /** Named volumes of `volumes` that Docker must make with this driver and options (see stack.ts). */
+  volumeTemplates: z.record(z.string(), volumeTemplateSchema).optional(),
   restartPolicy: z.strictObject({ name: z.string(), maximumRetryCount: z.number().optional() }).optional(),
   networkMode: z.string(),
   workingDir: z.string().optional(),

@@ -21,6 +21,19 @@ export const healthCheckSchema = z.strictObject({
 /** A health check. */
 export type HealthCheck = z.infer<typeof healthCheckSchema>;
 
+/**
+ * How Docker makes a named volume a container mounts (Rancher's volumeTemplate): its driver and
+ * driver options, and whether each container gets its own (`per_container`, named
+ * `<volume>_<container>`), else the containers on a host share it.
+ */
+export const volumeTemplateSchema = z.strictObject({
+  driver: z.string().min(1).max(128).default("local"),
+  driverOpts: z.record(z.string().max(256), z.string().max(4096)).default({}),
+  perContainer: z.boolean().default(false),
+});
+/** How Docker makes a named volume. */
+export type VolumeTemplate = z.infer<typeof volumeTemplateSchema>;
+
 /** How to run one container of a service (the primary, or a sidekick when `name` is set). */
 export const launchConfigSchema = z.strictObject({
   /** Sidekick name (secondary launch configs only). */
@@ -33,6 +46,10 @@ export const launchConfigSchema = z.strictObject({
   ports: z.array(z.string().max(64)).max(256).default([]),
   expose: z.array(z.string().max(64)).max(256).default([]),
   dataVolumes: z.array(z.string().max(1024)).max(256).default([]),
+  /** Driver for named volumes Docker creates for this container (compose `volume_driver`). */
+  volumeDriver: z.string().max(128).optional(),
+  /** Named volumes of `dataVolumes` that need a driver, options or one per container, by name. */
+  volumeTemplates: z.record(z.string().max(255), volumeTemplateSchema).optional(),
   /** Containers or services whose volumes this one mounts. */
   dataVolumesFrom: z.array(z.string().max(128)).max(64).default([]),
   /** Sidekicks (of the same unit) whose volumes this one mounts. */
@@ -131,6 +148,8 @@ export const stackVolumeSchema = z.strictObject({
   driver: z.string().max(128).default("local"),
   driverOpts: z.record(z.string(), z.string()).default({}),
   external: z.boolean().default(false),
+  /** Rancher's `per_container`: each container gets a volume of its own. */
+  perContainer: z.boolean().default(false),
 });
 
 /** A whole stack as parsed from compose files. */

@@ -129,6 +129,31 @@ describe("corral up", () => {
     expect(io2.stderr).toContain("prod.yml:5:13:");
   });
 
+  test("the parser's warnings reach the output, the API answer and the stack's warnings", async () => {
+    const warned =
+      "version: '2'\nservices:\n  web:\n    image: busybox\n    build: .\n    image: busybox:1.36\n";
+    const dir = folder("warned", { "docker-compose.yml": warned });
+    const io = captureIo(env, dir);
+    expect(await up(["-d"], io)).toBe(0);
+    expect(io.stderr).toContain(
+      'warning: docker-compose.yml:6:5: services.web.image: duplicate key "image" (also at line 4, column 5): the last value is used',
+    );
+    expect(io.stderr).toContain(
+      "warning: docker-compose.yml:5:5: services.web.build: build is not run here: service web deploys the image busybox:1.36",
+    );
+    const s = await stack("warned");
+    expect(s.warnings).toHaveLength(2);
+    // An upgrade answers with the new files' warnings (none here).
+    writeFileSync(
+      join(dir, "docker-compose.yml"),
+      "version: '2'\nservices:\n  web:\n    image: busybox:1.36\n",
+    );
+    const io2 = captureIo(env, dir);
+    expect(await up(["--upgrade", "-d"], io2)).toBe(0);
+    expect(io2.stderr).not.toContain("warning:");
+    expect((await stack("warned")).warnings).toEqual([]);
+  });
+
   test("without -d it follows the services until they settle", async () => {
     const dir = folder("zero", {
       "docker-compose.yml": "version: '2'\nservices:\n  web:\n    image: busybox\n",

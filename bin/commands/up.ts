@@ -102,6 +102,7 @@ export function main(argv: string[], io: Io): Promise<number> {
       if (!stack) {
         const created = await client.create("stacks", { name, ...body });
         io.out(`created stack ${name} (${created.id}) in environment ${client.name}\n`);
+        printWarnings(io, created);
         if (values.detach) return 0;
         await waitForStack(io, client, created, { timeoutMs });
         io.out(`stack ${name} is up\n`);
@@ -116,6 +117,12 @@ export function main(argv: string[], io: Io): Promise<number> {
     },
     fileNames,
   );
+}
+
+/** The server's notes on the compose files (keys ignored or substituted), one per line on stderr. */
+function printWarnings(io: Io, stack: Resource): void {
+  const warnings = Array.isArray(stack.warnings) ? stack.warnings : [];
+  for (const w of warnings) io.err(`warning: ${String(w)}\n`);
 }
 
 /**
@@ -177,6 +184,7 @@ async function upgrade(
     rancherCompose,
     environment,
   });
+  printWarnings(io, upgraded);
   const after = await client.services(stack.id);
   const moving = after.filter((s) => s.state === "upgrading" || !before.has(s.id)).map((s) => s.name);
   io.out(

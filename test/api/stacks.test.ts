@@ -102,3 +102,42 @@ test("a good stack creates its services, and exportconfig deploys the same stack
     list.map((s) => [s.name, s.scale, s.launchConfig, s.serviceLinks]).sort();
   expect(shape(copy)).toEqual(shape(services));
 });
+
+test("the answer carries the parser's warnings, exportconfig keeps top-level volumes and the legacy lb", async () => {
+  const dockerCompose =
+    "version: '2'\nservices:\n  Web:\n    image: busybox\n    volumes: ['cache:/cache', 'logs:/logs']\n    volume_driver: local\n" +
+    "  lb:\n    image: rancher/load-balancer-service\n    ports: ['8080:80']\n    links: [Web]\n" +
+    "volumes:\n  cache:\n    driver_opts: {type: tmpfs, device: tmpfs}\n    per_container: true\n  logs:\n    external: true\n  unused: {}\n";
+  const created = expectStatus(
+    await admin.post(`${base}/stacks`, { name: uniqueName("vols"), dockerCompose }),
+    201,
+  ).body;
+  expect(created.warnings).toEqual([]);
+  const services = (await admin.get(`${base}/services?stackId=${created.id}`)).body.data;
+  const web = services.find((s: { name: string }) => s.name === "Web");
+  expect(web.launchConfig.volumeDriver).toBe("local");
+  expect(web.launchConfig.volumeTemplates).toEqual({
+    cache: { driver: "local", driverOpts: { type: "tmpfs", device: "tmpfs" }, perContainer: true },
+  });
+  const lb = services.find((s: { name: string }) => s.name === "lb");
+  expect(lb.lbConfig.portRules).toEqual([
+    { sourcePort: 8080, targetPort: 80, protocol: "http", service: "Web" },
+  ]);
+  const exported = expectStatus(
+    await admin.post(`${base}/stacks/${created.id}?action=exportconfig`, {}),
+    200,
+  ).body;
+  expect(exported.dockerComposeConfig).toContain(
+    "volumes:\n  cache:\n    driver_opts:\n      type: tmpfs\n      device: tmpfs\n    per_container: true\n  logs:\n    external: true\n  unused: null\n",
+  );
+  const warned = expectStatus(
+    await admin.post(`${base}/stacks`, {
+      name: uniqueName("warned"),
+      dockerCompose: "services:\n  web:\n    image: busybox\n    image: busybox:1.36\n",
+    }),
+    201,
+  ).body;
+  expect(warned.warnings).toEqual([
+    'docker-compose.yml:4:5: services.web.image: duplicate key "image" (also at line 3, column 5): the last value is used',
+  ]);
+});

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { sampleState } from "../../testing/dns-state.ts";
+import { container, sampleState, service } from "../../testing/dns-state.ts";
 import { DnsZone, type ZoneAnswer } from "./zone.ts";
 
 const zone = new DnsZone(sampleState());
@@ -90,5 +90,56 @@ describe("DnsZone", () => {
     );
     const z = new DnsZone(s);
     expect(ips(z.lookup("loop1.mystack.rancher.internal", HOST))).toEqual([]);
+  });
+});
+
+describe("service names with capitals (Cattle allowed them)", () => {
+  // A stack deployed from compose keeps `MyApp` and `Redis-Cache` as written; DNS is
+  // case-insensitive, so every spelling of the name answers the same addresses.
+  const state = sampleState(1, {
+    services: [
+      service({ id: "1s90", name: "MyApp", stackName: "Shop", sidekicks: ["Logger"], links: [] }),
+      service({ id: "1s91", name: "Redis-Cache", stackName: "Shop" }),
+    ],
+    containers: [
+      container({
+        id: "1i90",
+        name: "Shop-MyApp-1",
+        ip: "127.0.0.9",
+        serviceId: "1s90",
+        serviceName: "MyApp",
+        stackName: "Shop",
+        launchConfigName: "",
+      }),
+      container({
+        id: "1i91",
+        name: "Shop-MyApp-Logger-1",
+        ip: "10.42.1.91",
+        serviceId: "1s90",
+        serviceName: "MyApp",
+        stackName: "Shop",
+        launchConfigName: "Logger",
+      }),
+      container({
+        id: "1i92",
+        name: "Shop-Redis-Cache-1",
+        ip: "10.42.1.92",
+        serviceId: "1s91",
+        serviceName: "Redis-Cache",
+        stackName: "Shop",
+        launchConfigName: "",
+      }),
+    ],
+  });
+  const caps = new DnsZone(state);
+
+  test("service.stack in any case, short names from the stack, sidekicks and container names", () => {
+    for (const name of ["myapp.shop.rancher.internal", "MyApp.Shop.rancher.internal", "MYAPP.SHOP"])
+      expect(ips(caps.lookup(name, HOST))).toEqual(["127.0.0.9"]);
+    expect(ips(caps.lookup("redis-cache", "127.0.0.9"))).toEqual(["10.42.1.92"]);
+    expect(ips(caps.lookup("Redis-Cache.shop.rancher.internal", "127.0.0.9"))).toEqual(["10.42.1.92"]);
+    expect(ips(caps.lookup("logger.myapp.shop.rancher.internal", HOST))).toEqual(["10.42.1.91"]);
+    expect(ips(caps.lookup("Logger", "127.0.0.9"))).toEqual(["10.42.1.91"]);
+    expect(ips(caps.lookup("shop-redis-cache-1.rancher.internal", HOST))).toEqual(["10.42.1.92"]);
   });
 });

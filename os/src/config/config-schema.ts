@@ -18,8 +18,13 @@ const text = z.union([z.string(), z.number().transform(String)]);
 /** One network interface (`corral.network.interfaces.<name|glob|mac:...>`). */
 export const interfaceSchema = z
   .object({
+    /** Which links this entry applies to, when the key is only a label (RancherOS `match`). */
+    match: z.string().optional(),
     dhcp: z.boolean().optional(),
-    dhcp_args: z.string().optional(),
+    /** IPv4 link-local addressing. */
+    ipv4ll: z.boolean().optional(),
+    // Typed as a number by YAML when written plain (`dhcp_args: -4`, `vlans: 100`): still text.
+    dhcp_args: text.optional(),
     address: z.string().optional(),
     addresses: stringList.optional(),
     gateway: z.string().optional(),
@@ -28,9 +33,11 @@ export const interfaceSchema = z
     bridge: z.union([z.boolean(), z.string()]).optional(),
     bond: z.string().optional(),
     bond_opts: z.record(z.string(), scalar).optional(),
-    vlans: z.string().optional(),
+    vlans: text.optional(),
     pre_up: stringList.optional(),
     post_up: stringList.optional(),
+    /** The `wifi_networks` entry (by name) this wireless interface joins. */
+    wifi_network: text.optional(),
   })
   .strict();
 
@@ -124,6 +131,16 @@ export const osSectionSchema = z
     shutdown_timeout: z.number().int().min(0).optional(),
     hypervisor_service: z.boolean().optional(),
     resize_device: z.string().optional(),
+    /** Wait for the preloaded images to be loaded before starting the services that use them. */
+    preload_wait: z.boolean().optional(),
+    /** Retries when a datasource or service file is fetched over HTTP. */
+    http_load_retries: z.number().int().min(0).optional(),
+    // RancherOS boot switches CorralOS's boot does not need: read so old configs still validate.
+    rm_usr: z.boolean().optional(),
+    no_sharedroot: z.boolean().optional(),
+    log: z.boolean().optional(),
+    force_console_rebuild: z.boolean().optional(),
+    autoformat: loose.optional(),
     // Kept for RancherOS compatibility: read, exported, not interpreted by CorralOS.
     docker: loose.optional(),
     system_docker: loose.optional(),
@@ -170,8 +187,9 @@ export const cloudConfigSchema = z
     runcmd: z.array(commandSchema).optional(),
     bootcmd: z.array(commandSchema).optional(),
     mounts: z.array(z.array(z.string()).min(1).max(6)).optional(),
-    corral: osSectionSchema.optional(),
-    rancher: osSectionSchema.optional(),
+    // `rancher:` written with nothing under it (all its keys commented out) is an empty section.
+    corral: osSectionSchema.nullable().optional(),
+    rancher: osSectionSchema.nullable().optional(),
   })
   .strict();
 

@@ -49,6 +49,59 @@ describe("config schema", () => {
     );
   });
 
+  test("rancher: (or corral:) present but empty is an empty section", () => {
+    expect(parseConfigText("#cloud-config\nrancher:\n", "f")).toEqual({});
+    expect(parseConfigText("rancher:\n  # debug: true\ncorral:\nhostname: a\n", "f")).toEqual({
+      hostname: "a",
+    });
+    expect(parseConfigText("rancher:\ncorral:\n  debug: true\n", "f")).toEqual({ corral: { debug: true } });
+    const root = tree({ [configPaths.user]: "rancher:\n" });
+    expect(loadConfig({ root, cmdline: "" }).corral?.debug).toBeUndefined();
+  });
+
+  test("wifi_network beside wifi_networks, and preload_wait", () => {
+    const doc = parseConfigText(
+      "rancher:\n  preload_wait: true\n  network:\n    interfaces:\n      wlan0:\n        wifi_network: home\n" +
+        "    wifi_networks:\n      home: {ssid: x, psk: y}\n",
+      "f",
+    );
+    expect(doc).toEqual({
+      corral: {
+        preload_wait: true,
+        network: {
+          interfaces: { wlan0: { wifi_network: "home" } },
+          wifi_networks: { home: { ssid: "x", psk: "y" } },
+        },
+      },
+    });
+  });
+
+  test("the new keys with garbage: file:line:column and the key", () => {
+    expect(() => parseConfigText("rancher:\n  preload_wait: soon\n", "c.yml")).toThrow(
+      /^c\.yml:2:17: rancher\.preload_wait: /,
+    );
+    expect(() =>
+      parseConfigText(
+        "rancher:\n  network:\n    interfaces:\n      wlan0:\n        wifi_network: [a]\n",
+        "c.yml",
+      ),
+    ).toThrow(/^c\.yml:5:23: rancher\.network\.interfaces\.wlan0\.wifi_network: /);
+    expect(() =>
+      parseConfigText(
+        "rancher:\n  network:\n    interfaces:\n      wlan0:\n        wifi_netwrk: a\n",
+        "c.yml",
+      ),
+    ).toThrow("c.yml:5:9: rancher.network.interfaces.wlan0: unknown key 'wifi_netwrk'");
+    expect(() => parseConfigText("rancher: 5\n", "c.yml")).toThrow(/^c\.yml:1:10: rancher: /);
+    expect(() => parseConfigText("rancher: [a]\n", "c.yml")).toThrow(/^c\.yml:1:10: rancher: /);
+    expect(() => parseConfigText("rancher:\n  http_load_retries: -1\n", "c.yml")).toThrow(
+      /^c\.yml:2:22: rancher\.http_load_retries: /,
+    );
+    expect(() =>
+      parseConfigText("rancher:\n  network:\n    interfaces:\n      eth0: {ipv4ll: maybe}\n", "c.yml"),
+    ).toThrow(/^c\.yml:4:22: rancher\.network\.interfaces\.eth0\.ipv4ll: /);
+  });
+
   test("empty documents are empty layers", () => {
     expect(parseConfigText("#cloud-config\n", "f")).toEqual({});
     expect(parseConfigText("", "f")).toEqual({});

@@ -18,7 +18,10 @@ export function deepMerge(base: unknown, over: unknown): unknown {
 /** Folds the `rancher:` alias into `corral:`; `corral:` keys win over `rancher:` ones in one document. */
 export function normalizeAlias(doc: unknown): Record<string, unknown> {
   if (!isPlainObject(doc)) return {};
-  const { rancher, corral, ...rest } = doc;
+  const { rancher: r, corral: c, ...rest } = doc;
+  // An empty section (`rancher:` alone, YAML null) says nothing.
+  const rancher = r === null ? undefined : r;
+  const corral = c === null ? undefined : c;
   if (rancher === undefined) return corral === undefined ? rest : { ...rest, corral };
   return { ...rest, corral: deepMerge(rancher, corral ?? {}) };
 }

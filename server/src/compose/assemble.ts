@@ -1,6 +1,7 @@
 import { type StackSpec, stackSpecSchema } from "@corral/api";
 import type { Draft, LaunchInput, ServiceDraft } from "./draft.ts";
 import type { FileReporter, Located } from "./issues.ts";
+import { type LegacyLbDraft, legacyLbConfig } from "./legacy-lb.ts";
 import type { RancherEntry } from "./rancher-compose.ts";
 import type { Unit } from "./units.ts";
 import type { StackVolume } from "./volumes.ts";
@@ -66,6 +67,34 @@ function rancherKind(re: RancherEntry | undefined): ServiceDraft["kind"] | undef
   return undefined;
 }
 
+/** A 1.x load balancer becomes a load balancer service: its ports are now its port rules. */
+function applyLegacyLb(
+  docker: FileReporter,
+  rancher: FileReporter,
+  d: Draft,
+  legacy: LegacyLbDraft,
+  svc: ServiceDraft,
+  re: RancherEntry | undefined,
+): void {
+  svc.kind = "loadBalancerService";
+  svc.lbConfig = legacyLbConfig(docker, d, legacy, {
+    certs: re?.certs,
+    defaultCert: re?.defaultCert,
+    config: re?.legacyLb?.config,
+    stickinessPolicy: re?.legacyLb?.stickinessPolicy,
+  });
+  // The balancer publishes every source port itself (network/lb-service.ts); the image is 1.6's,
+  // so an exported stack reads back as the load balancer it now is.
+  if (svc.launchConfig)
+    svc.launchConfig = {
+      ...svc.launchConfig,
+      imageUuid: `docker:${defaultImages.loadBalancerService}`,
+      ports: [],
+      expose: [],
+    };
+  if (re?.lbConfig) rancher.warn(re.at, `lb_config replaces the 1.x load balancer rules of ${d.name}`);
+}
+
 /** Checks that lb port rules target services of this stack (or `stack/service` elsewhere). */
 function checkPortRules(r: FileReporter, at: Located, lb: Record<string, unknown>, names: Set<string>): void {
   const rules = Array.isArray(lb.portRules) ? lb.portRules : [];
@@ -82,6 +111,8 @@ export interface AssembleInput {
   rancher: FileReporter;
   units: Unit[];
   sidekickNames: Set<string>;
+  /** Service keys of docker-compose.yml, including ones already reported as invalid. */
+  declared: Set<string>;
   rancherEntries: RancherEntry[];
   volumes: Record<string, StackVolume>;
 }
@@ -104,6 +135,12 @@ export function assemble(input: AssembleInput): StackSpec | undefined {
     fromLabels(d, svc);
     const lc = launchConfig(docker, d, svc.kind);
     svc.launchConfig = lc;
+    if (d.legacyLb) applyLegacyLb(docker, rancher, d, d.legacyLb, svc, re);
+    else if (re && (re.certs || re.defaultCert || re.legacyLb))
+      rancher.warn(
+        re.at,
+        `certs, default_cert and load_balancer_config only apply to 1.x load balancers; ignored`,
+      );
     svc.secondaryLaunchConfigs = unit.sidekicks.map((s) => launchConfig(docker, s, "service"));
     svc.links = unit.links;
     svc.externalLinks = unit.externalLinks;
@@ -126,6 +163,8 @@ export function assemble(input: AssembleInput): StackSpec | undefined {
         rancher.warn(at, `${re.name} is a sidekick: this applies to ${owner?.name}; ignored`);
       continue;
     }
+    // A service refused in docker-compose.yml is reported there once, not again as missing.
+    if (input.declared.has(re.name)) continue;
     const kind = rancherKind(re);
     if (!kind) {
       rancher.error(re.at, `service ${re.name} is not in docker-compose.yml`);

@@ -13,6 +13,27 @@ const cases: Case[] = [
     reason: "service db is not in docker-compose.yml",
   },
   {
+    name: "catalog: not a mapping (v2 layout)",
+    docker: svc(""),
+    rancher: "version: '2'\ncatalog: 5\nservices: {}\n",
+    at: `${R}:2:10`,
+    reason: "must be a mapping (the catalog block), not a number",
+  },
+  {
+    name: "catalog questions not a list",
+    docker: svc(""),
+    rancher: "catalog:\n  version: 1\n  questions: {a: 1}\n",
+    at: `${R}:3:14`,
+    reason: "must be a list, not a mapping",
+  },
+  {
+    name: "a catalog question not a mapping",
+    docker: svc(""),
+    rancher: ".catalog:\n  questions: [FOO]\n",
+    at: `${R}:2:15`,
+    reason: "a catalog question must be a mapping, not a string",
+  },
+  {
     name: "rancher scale type",
     docker: svc(""),
     rancher: "web:\n  scale: many\n",
@@ -140,5 +161,12 @@ describe("bad rancher-compose.yml, limits, and reporting", () => {
     const big = "x".repeat(100_000);
     const doc = `x-big: &big "${big}"\nservices:\n  web:\n    image: nginx\n    environment:\n${Array.from({ length: 60 }, (_, i) => `      V${i}: *big\n`).join("")}`;
     expect(issuesOf(doc)[0]?.message).toContain("expands to more than");
+  });
+
+  test("a service refused for its name is reported once, not again as missing from docker-compose.yml", () => {
+    const issues = issuesOf("services:\n  my_web:\n    image: a\n", "services:\n  my_web:\n    scale: 2\n");
+    expect(issues.map((i) => i.message)).toEqual([
+      "invalid service name \"my_web\": use letters, digits and single '-' (a DNS label, at most 63)",
+    ]);
   });
 });

@@ -8,11 +8,17 @@ import { entry, type YMap, type YNode } from "./yaml-tree.ts";
 /** Most services a stack may hold (the model's bound). */
 export const maxServices = 500;
 
-const nameRe = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+/**
+ * Service names as Cattle accepted them: letters of either case, digits and single '-'. DNS
+ * answers for them case-insensitively (the agent lower-cases both sides of every lookup).
+ */
+export const serviceNameRe = /^[a-zA-Z0-9](?!.*--)[a-zA-Z0-9-]*$/;
 
 /** What docker-compose.yml contributed. */
 export interface DockerComposeResult {
   drafts: Draft[];
+  /** Every service key of the file, valid or not (so rancher-compose does not report them missing). */
+  declared: Set<string>;
   volumes: Record<string, StackVolume>;
   format: "v1" | "v2" | "v3" | "spec";
 }
@@ -51,7 +57,7 @@ export function parseDockerCompose(
   root: YNode,
   lookup: (name: string) => string | undefined,
 ): DockerComposeResult {
-  const out: DockerComposeResult = { drafts: [], volumes: {}, format: "v1" };
+  const out: DockerComposeResult = { drafts: [], declared: new Set(), volumes: {}, format: "v1" };
   if (root.kind === "scalar" && root.value === null) return out;
   const top = asMap(r, root, "a mapping of services");
   if (!top) return out;
@@ -79,15 +85,23 @@ export function parseDockerCompose(
     r.error(serviceMap, `too many services: ${serviceMap.entries.length} (at most ${maxServices})`);
     return out;
   }
+  const folded = new Map<string, string>();
   for (const e of serviceMap.entries) {
     const at = { pos: e.keyPos, path: e.value.path };
-    if (!nameRe.test(e.key) || e.key.length > 63) {
+    out.declared.add(e.key);
+    if (!serviceNameRe.test(e.key) || e.key.length > 63) {
       r.error(
         at,
-        `invalid service name "${e.key}": use lowercase letters, digits and '-' (a DNS label, at most 63)`,
+        `invalid service name "${e.key}": use letters, digits and single '-' (a DNS label, at most 63)`,
       );
       continue;
     }
+    const clash = folded.get(e.key.toLowerCase());
+    if (clash !== undefined) {
+      r.error(at, `service names "${clash}" and "${e.key}" differ only in case: DNS names would collide`);
+      continue;
+    }
+    folded.set(e.key.toLowerCase(), e.key);
     if (format === "v1" && e.value.kind !== "map" && !(e.value.kind === "scalar" && e.value.value === null)) {
       r.error(
         e.value,

@@ -1,6 +1,7 @@
 import type { launchConfigSchema, ServiceLink, serviceSpecSchema } from "@corral/api";
 import type { z } from "zod";
 import type { Located } from "./issues.ts";
+import type { LegacyLbDraft } from "./legacy-lb.ts";
 import type { YNode } from "./yaml-tree.ts";
 
 /** A launch config under construction; zod fills the defaults at the end. */
@@ -36,8 +37,12 @@ export interface Draft {
   /** Names from the `io.rancher.sidekicks` label. */
   sidekicks?: Ref[];
   dockerHealthcheck: boolean;
-  /** `build:` was given (already an error; no second "no image" error). */
-  build?: boolean;
+  /** Where `labels:` is (errors about label values point there). */
+  labelsAt?: Located;
+  /** Set for a 1.x load balancer (`image: rancher/load-balancer-service`): its raw ports. */
+  legacyLb?: LegacyLbDraft;
+  /** Where `build:` was given: with an image it is a warning, alone an error (no "no image" too). */
+  build?: Located;
 }
 
 /** A service of the final spec under construction. */

@@ -95,6 +95,19 @@ function escapeDollars(v: unknown): unknown {
 
 const yamlOptions = { lineWidth: 0, version: "1.1" as const };
 
+/**
+ * The stack's top-level volumes, plus those its launch configs carry templates of (a stack stored
+ * before it kept its volumes still exports the driver and options its containers use).
+ */
+function topVolumes(spec: StackSpec): StackSpec["volumes"] {
+  const out = { ...spec.volumes };
+  for (const s of spec.services)
+    for (const lc of [s.launchConfig, ...s.secondaryLaunchConfigs])
+      for (const [name, t] of Object.entries(lc?.volumeTemplates ?? {}))
+        if (!Object.hasOwn(out, name)) out[name] = { ...t, external: false };
+  return out;
+}
+
 /** See index.ts. */
 export function exportStackImpl(spec: StackSpec): { dockerCompose: string; rancherCompose: string } {
   const services: Obj = {};
@@ -118,13 +131,15 @@ export function exportStackImpl(spec: StackSpec): { dockerCompose: string; ranch
       if (side.healthCheck) rancher[side.name ?? ""] = { health_check: healthCheck(side.healthCheck) };
   }
   const docker: Obj = { version: "2", services };
-  if (Object.keys(spec.volumes).length > 0) {
+  const volumes = topVolumes(spec);
+  if (Object.keys(volumes).length > 0) {
     docker.volumes = Object.fromEntries(
-      Object.entries(spec.volumes).map(([name, v]) => {
+      Object.entries(volumes).map(([name, v]) => {
         const o: Obj = {};
         if (v.driver !== "local") o.driver = v.driver;
         put(o, "driver_opts", v.driverOpts);
         put(o, "external", v.external);
+        put(o, "per_container", v.perContainer);
         return [name, Object.keys(o).length > 0 ? o : null];
       }),
     );

@@ -83,7 +83,12 @@ describe("good fixtures", () => {
     expect(web.links).toEqual([{ target: "db", alias: "database" }]);
     expect(web.dependsOn).toEqual(["db"]);
     expect(service(spec, "db").metadata).toEqual({ backup: { schedule: "0 3 * * *", keep: 7 } });
-    expect(spec.volumes.dbdata).toEqual({ driver: "local", driverOpts: {}, external: false });
+    expect(spec.volumes.dbdata).toEqual({
+      driver: "local",
+      driverOpts: {},
+      external: false,
+      perContainer: false,
+    });
   });
 
   test("v3: deploy, anchors and merge keys; a Docker healthcheck is only a warning", () => {

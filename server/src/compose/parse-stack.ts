@@ -6,6 +6,7 @@ import { Diagnostics, FileReporter, fileStart } from "./issues.ts";
 import { catalogDefaults, parseRancherCompose } from "./rancher-compose.ts";
 import { maxSpecBytes, overSizeAt } from "./spec-size.ts";
 import { buildUnits } from "./units.ts";
+import { applyVolumeTemplates } from "./volumes.ts";
 import { loadYaml, type YNode } from "./yaml-tree.ts";
 
 /** Input of {@link parseStack}. */
@@ -43,9 +44,18 @@ export function parseStackImpl(input: ParseStackInput): ParseStackResult {
   const rancherTree = interpolateTree(rancherRaw ?? empty, lookup, rancher);
   const dc = parseDockerCompose(docker, dockerTree, lookup);
   const rancherEntries = parseRancherCompose(rancher, rancherTree);
+  applyVolumeTemplates(docker, dc.drafts, dc.volumes);
   const units = buildUnits(docker, dc.drafts);
   const sidekickNames = new Set(units.flatMap((u) => u.sidekicks.map((s) => s.name)));
-  const spec = assemble({ docker, rancher, units, sidekickNames, rancherEntries, volumes: dc.volumes });
+  const spec = assemble({
+    docker,
+    rancher,
+    units,
+    sidekickNames,
+    declared: dc.declared,
+    rancherEntries,
+    volumes: dc.volumes,
+  });
   diags.throwIfAny();
   if (!spec) throw new Error("compose: no spec and no issue (a bug)");
   const over = overSizeAt(spec);

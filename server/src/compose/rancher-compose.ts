@@ -1,8 +1,9 @@
 import type { HealthCheck, UpgradeStrategy } from "@corral/api";
 import type { FileReporter, Located } from "./issues.ts";
 import { lbConfigFromCompose } from "./lb-config.ts";
-import { asBool, asInt, asMap, asString, asStringList } from "./values.ts";
-import { entry, toPlain, type YMap, type YNode } from "./yaml-tree.ts";
+import { legacyHaproxyConfig } from "./legacy-lb.ts";
+import { asBool, asInt, asMap, asSeq, asString, asStringList, typeName } from "./values.ts";
+import { entry, toPlain, type YEntry, type YMap, type YNode } from "./yaml-tree.ts";
 
 /** One service's entry in rancher-compose.yml. */
 export interface RancherEntry {
@@ -19,6 +20,11 @@ export interface RancherEntry {
   externalIps?: string[];
   hostname?: string;
   description?: string;
+  /** A 1.x load balancer's certificates (names), kept at the service level in those files. */
+  certs?: string[];
+  defaultCert?: string;
+  /** A 1.x load balancer's `load_balancer_config`, converted. */
+  legacyLb?: { config?: string; stickinessPolicy?: Record<string, unknown> };
   /** Keys that apply to a whole service (so not to a sidekick), with where they are. */
   serviceKeys: Located[];
 }
@@ -95,14 +101,46 @@ function scalePolicy(r: FileReporter, n: YNode): RancherEntry["scalePolicy"] {
     : { min: p.min, max: p.max, increment: p.increment };
 }
 
+const stickinessKeys = ["name", "cookie", "domain", "indirect", "nocache", "postonly", "mode"];
+
+/** A 1.x `load_balancer_config`: haproxy_config {global, defaults} and lb_cookie_stickiness_policy. */
+function legacyLbSection(r: FileReporter, n: YNode): RancherEntry["legacyLb"] {
+  const m = asMap(r, n);
+  if (!m) return undefined;
+  const out: NonNullable<RancherEntry["legacyLb"]> = {};
+  for (const e of m.entries) {
+    const at = { pos: e.keyPos, path: e.value.path };
+    if (e.key === "haproxy_config") {
+      const h = asMap(r, e.value);
+      const text = (k: string) => {
+        const x = h && entry(h, k);
+        return x ? asString(r, x.value) : undefined;
+      };
+      for (const x of h?.entries ?? [])
+        if (x.key !== "global" && x.key !== "defaults")
+          r.error({ pos: x.keyPos, path: x.value.path }, `unknown haproxy_config key "${x.key}"`);
+      out.config = legacyHaproxyConfig(text("global"), text("defaults"));
+    } else if (e.key === "lb_cookie_stickiness_policy") {
+      const p = asMap(r, e.value);
+      for (const x of p?.entries ?? [])
+        if (!stickinessKeys.includes(x.key))
+          r.error(
+            { pos: x.keyPos, path: x.value.path },
+            `unknown lb_cookie_stickiness_policy key "${x.key}"`,
+          );
+      if (p) out.stickinessPolicy = lbConfigFromCompose(toPlain(p) as Record<string, unknown>);
+    } else if (e.key === "name" || e.key === "description")
+      r.warn(at, `load_balancer_config ${e.key} is not used; ignored`);
+    else r.error(at, `unknown load_balancer_config key "${e.key}"`);
+  }
+  return out;
+}
+
 /** Keys Rancher's rancher-compose knew that Corral has no use for. */
 const ignored = new Set([
   "network_driver",
   "storage_driver",
   "service_schemas",
-  "load_balancer_config",
-  "default_cert",
-  "certs",
   "vcpu",
   "userdata",
   "memory",
@@ -131,6 +169,9 @@ function rancherEntry(r: FileReporter, name: string, keyPos: Located["pos"], n: 
     else if (e.key === "external_ips") re.externalIps = asStringList(r, v);
     else if (e.key === "hostname") re.hostname = asString(r, v);
     else if (e.key === "description") re.description = asString(r, v);
+    else if (e.key === "certs") re.certs = asStringList(r, v);
+    else if (e.key === "default_cert") re.defaultCert = asString(r, v);
+    else if (e.key === "load_balancer_config") re.legacyLb = legacyLbSection(r, v);
     else if (ignored.has(e.key)) r.warn(at, `${e.key} is not supported by Corral; ignored`);
     else if (!e.key.startsWith("x-")) r.error(at, `unknown rancher-compose key "${e.key}"`);
   }
@@ -149,25 +190,70 @@ export function parseRancherCompose(r: FileReporter, root: YNode): RancherEntry[
     if (!/^[12](\.\d+)?$/.test(v))
       r.error(version?.value ?? top, `unsupported rancher-compose version "${v}"`);
     for (const e of top.entries)
-      if (!["version", "services", ".catalog"].includes(e.key) && !e.key.startsWith("x-"))
+      if (!["version", "services", ".catalog", "catalog"].includes(e.key) && !e.key.startsWith("x-"))
         r.error({ pos: e.keyPos, path: e.value.path }, `unknown top-level key "${e.key}"`);
+    const block = catalogBlock(top);
+    if (block) checkCatalog(r, block);
     const s = entry(top, "services");
     services = s && !(s.value.kind === "scalar" && s.value.value === null) ? asMap(r, s.value) : undefined;
   }
   const out: RancherEntry[] = [];
+  if (services === top) {
+    const block = catalogBlock(top);
+    if (block) checkCatalog(r, block);
+  }
   for (const e of services?.entries ?? []) {
-    // `.catalog` carries catalog questions: the catalog reads it, the stack does not.
-    if (e.key === ".catalog" || e.key.startsWith("x-")) continue;
+    // `.catalog` (or `catalog`) carries catalog questions: the catalog reads it, the stack does not.
+    if (e.key === ".catalog" || e.key.startsWith("x-") || (services === top && isCatalogBlock(e))) continue;
     out.push(rancherEntry(r, e.key, e.keyPos, e.value));
   }
   return out;
+}
+
+/** Keys only a catalog block has: a v1 file's `catalog:` with one of them is not a service. */
+const catalogOnlyKeys = new Set([
+  "name",
+  "version",
+  "questions",
+  "uuid",
+  "minimum_rancher_version",
+  "maximum_rancher_version",
+  "upgrade_from",
+]);
+
+/**
+ * Rancher's catalog read the block as `.catalog:` or `catalog:`. In a v1 file the top level also
+ * holds services, so `catalog:` is the block when it says something only a catalog block says.
+ */
+function isCatalogBlock(e: YEntry): boolean {
+  if (e.key !== "catalog") return false;
+  return e.value.kind === "map" && e.value.entries.some((x) => catalogOnlyKeys.has(x.key));
+}
+
+/** The catalog block of a rancher-compose.yml, under `.catalog` or `catalog` (top level or v2's). */
+function catalogBlock(root: YMap): YNode | undefined {
+  const dotted = entry(root, ".catalog");
+  if (dotted) return dotted.value;
+  const plain = entry(root, "catalog");
+  if (!plain) return undefined;
+  return entry(root, "version") || entry(root, "services") || isCatalogBlock(plain) ? plain.value : undefined;
+}
+
+/** The catalog reads the block; the stack only needs its shape right to read question defaults. */
+function checkCatalog(r: FileReporter, n: YNode): void {
+  if (n.kind === "scalar" && n.value === null) return;
+  const m = asMap(r, n, "a mapping (the catalog block)");
+  const questions = m && entry(m, "questions");
+  if (!questions || (questions.value.kind === "scalar" && questions.value.value === null)) return;
+  for (const q of asSeq(r, questions.value)?.items ?? [])
+    if (q.kind !== "map") r.error(q, `a catalog question must be a mapping, not ${typeName(q)}`);
 }
 
 /** Defaults of catalog questions (`.catalog.questions[].default`), used for unanswered variables. */
 export function catalogDefaults(root: YNode): Record<string, string> {
   const out: Record<string, string> = {};
   if (root.kind !== "map") return out;
-  const catalog = entry(root, ".catalog")?.value;
+  const catalog = catalogBlock(root);
   const questions = catalog?.kind === "map" ? entry(catalog, "questions")?.value : undefined;
   for (const q of questions?.kind === "seq" ? questions.items : []) {
     if (q.kind !== "map") continue;

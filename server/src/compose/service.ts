@@ -2,6 +2,7 @@ import { launchFieldEntries, type SimpleKind } from "../model/launch-fields.ts";
 import { applyDeploy } from "./deploy.ts";
 import type { Draft } from "./draft.ts";
 import type { FileReporter, Located } from "./issues.ts";
+import { isLegacyLbImage, readLegacyPorts } from "./legacy-lb.ts";
 import { parseExpose, parsePorts } from "./ports.ts";
 import {
   asBool,
@@ -14,6 +15,7 @@ import {
   asSeq,
   asString,
   asStringList,
+  typeName,
 } from "./values.ts";
 import { parseServiceVolumes } from "./volumes.ts";
 import { entry, type YNode } from "./yaml-tree.ts";
@@ -27,7 +29,7 @@ const ignoredKeys = new Set(
     "cpu_rt_period cpu_rt_runtime cpus cpuset credential_spec device_cgroup_rules group_add init " +
     "ipc isolation mac_address mem_swappiness memswap_limit networks oom_kill_disable oom_score_adj " +
     "pid pids_limit platform profiles read_only runtime secrets security_opt shm_size storage_opt " +
-    "sysctls tmpfs ulimits userns_mode uts volume_driver annotations attach gpus cpu_rt labels_file " +
+    "sysctls tmpfs ulimits userns_mode uts annotations attach gpus cpu_rt labels_file " +
     "mem_swap_limit"
   ).split(" "),
 );
@@ -61,6 +63,10 @@ export const sidekicksLabel = "io.rancher.sidekicks";
 
 const restartRe = /^(no|always|unless-stopped|on-failure)(?::(\d+))?$/;
 
+/**
+ * `log_opt` / `logging.options`. Without a driver (or with `log_driver: ''`) the driver stays "",
+ * which the engine reads as its own default driver, as `docker run --log-opt` alone does.
+ */
 function logOptions(r: FileReporter, d: Draft, n: YNode): void {
   const config: Record<string, string> = {};
   for (const kv of asKeyValues(r, n, "=")) config[kv.key] = kv.value ?? "";
@@ -89,9 +95,11 @@ const handlers: Record<string, Handler> = {
     if (v !== undefined && v.trim() === "") r.error(n, "image must not be empty");
     else if (v !== undefined) d.image = v;
   },
-  build: (r, d, _n, at) => {
-    d.build = true;
-    r.error(at, "images cannot be built here; use image");
+  build: (r, d, n, at) => {
+    // A build context (string) or its long form (mapping); what to do is decided once image is known.
+    if (n.kind === "map" || (n.kind === "scalar" && typeof n.value === "string" && n.value.trim() !== ""))
+      d.build = at;
+    else r.error(n, `build must be a path or a mapping, not ${typeName(n)}`);
   },
   env_file: (r, _d, _n, at) =>
     r.error(at, "env_file is not supported: files are not available; use environment"),
@@ -103,7 +111,8 @@ const handlers: Record<string, Handler> = {
     d.lc.entryPoint = asCommand(r, n);
   },
   environment: () => {}, // handled in convertService: needs the variable lookup
-  labels: (r, d, n) => {
+  labels: (r, d, n, at) => {
+    d.labelsAt = at;
     const labels: Record<string, string> = {};
     for (const kv of asKeyValues(r, n, "=")) {
       labels[kv.key] = kv.value ?? "";
@@ -117,10 +126,14 @@ const handlers: Record<string, Handler> = {
     d.lc.labels = labels;
   },
   ports: (r, d, n) => {
-    d.lc.ports = parsePorts(r, n);
+    if (d.legacyLb) d.legacyLb.ports.unshift(...readLegacyPorts(r, n));
+    else d.lc.ports = parsePorts(r, n);
   },
-  expose: (r, d, n) => {
-    d.lc.expose = parseExpose(r, n);
+  expose: (r, d, n, at) => {
+    if (d.legacyLb) {
+      d.legacyLb.ports.push(...readLegacyPorts(r, n));
+      d.legacyLb.expose = at;
+    } else d.lc.expose = parseExpose(r, n);
   },
   volumes: (r, d, n) => {
     d.lc.dataVolumes = parseServiceVolumes(r, n);
@@ -173,12 +186,15 @@ const handlers: Record<string, Handler> = {
       if (e.key !== "driver" && e.key !== "options")
         r.error({ pos: e.keyPos, path: e.value.path }, `unknown logging key "${e.key}"`);
     const drv = entry(m, "driver");
-    d.lc.logConfig = { driver: (drv && asString(r, drv.value)) || "json-file", config: {} };
+    // No driver: the engine's default one (""), as compose leaves it to the engine.
+    d.lc.logConfig = { driver: (drv && asString(r, drv.value)) || "", config: {} };
     const opts = entry(m, "options");
     if (opts) logOptions(r, d, opts.value);
   },
   log_driver: (r, d, n) => {
-    d.lc.logConfig = { driver: asString(r, n) ?? "", config: d.lc.logConfig?.config ?? {} };
+    // `log_driver: ''` (or empty) is how v1 files said "the default driver" beside log_opt.
+    const driver = n.kind === "scalar" && n.value === null ? "" : asString(r, n);
+    d.lc.logConfig = { driver: driver ?? "", config: d.lc.logConfig?.config ?? {} };
   },
   log_opt: logOptions,
   stop_grace_period: (r, d, n) => {
@@ -247,6 +263,9 @@ export function convertService(
   if (node.kind === "scalar" && node.value === null) return d;
   const m = asMap(r, node, "a mapping of service keys");
   if (!m) return undefined;
+  const image = entry(m, "image")?.value;
+  if (image?.kind === "scalar" && typeof image.value === "string" && isLegacyLbImage(image.value))
+    d.legacyLb = { ports: [] };
   for (const e of m.entries) {
     const at = { pos: e.keyPos, path: e.value.path };
     const h = handlers[e.key];
@@ -265,6 +284,12 @@ export function convertService(
     }
     d.lc.environment = environment;
   }
-  if (d.lc.logConfig && !d.lc.logConfig.driver) r.error(d.at, "log_opt needs log_driver");
+  if (d.build && d.image)
+    r.warn(d.build, `build is not run here: service ${name} deploys the image ${d.image}`);
+  else if (d.build)
+    r.error(
+      d.build,
+      `service ${name} has build: but no image: build the image and push it to a registry first, then set image: to it`,
+    );
   return d;
 }

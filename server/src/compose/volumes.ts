@@ -1,6 +1,7 @@
-import type { stackVolumeSchema } from "@corral/api";
+import { type stackVolumeSchema, type VolumeTemplate, volumeTemplateSchema } from "@corral/api";
 import type { z } from "zod";
-import type { FileReporter } from "./issues.ts";
+import type { LaunchDraft } from "./draft.ts";
+import type { FileReporter, Located } from "./issues.ts";
 import { asBool, asKeyValues, asMap, asSeq, asString, typeName } from "./values.ts";
 import { entry, type YMap, type YNode } from "./yaml-tree.ts";
 
@@ -87,6 +88,18 @@ export function parseServiceVolumes(r: FileReporter, n: YNode): string[] {
 /** A top-level named volume, as the model stores it. */
 export type StackVolume = z.input<typeof stackVolumeSchema>;
 
+/** Checks what cannot go together in one top-level volume (external ones are made elsewhere). */
+function checkTopVolume(r: FileReporter, at: YMap, name: string, vol: StackVolume): void {
+  if (!vol.external) return;
+  const made = [
+    vol.driver !== undefined && "driver",
+    vol.driverOpts && Object.keys(vol.driverOpts).length > 0 && "driver_opts",
+    vol.perContainer && "per_container",
+  ].filter((x): x is string => typeof x === "string");
+  if (made.length > 0)
+    r.error(at, `volume ${name} is external (it exists already): ${made.join(", ")} cannot apply to it`);
+}
+
 /** Top-level `volumes:` → stack-scoped volumes (`external: true` makes them environment-scoped). */
 export function parseTopVolumes(r: FileReporter, n: YNode): Record<string, StackVolume> {
   const out: Record<string, StackVolume> = {};
@@ -111,10 +124,62 @@ export function parseTopVolumes(r: FileReporter, n: YNode): Record<string, Stack
           vol.external = true;
           r.warn(at, "external volume names are not supported; the key is the name");
         } else vol.external = asBool(r, f.value);
-      } else if (f.key === "labels" || f.key === "name")
+      } else if (f.key === "per_container") vol.perContainer = asBool(r, f.value);
+      else if (f.key === "labels" || f.key === "name")
         r.warn(at, `volume ${f.key} is not supported; ignored`);
       else if (!f.key.startsWith("x-")) r.error(at, `unknown volume key "${f.key}"`);
     }
+    if (vol.driver !== undefined && vol.driver.trim() === "")
+      r.error(spec, `volume ${e.key}: driver is empty`);
+    checkTopVolume(r, spec, e.key, vol);
   }
   return out;
+}
+
+/** The named volume a `dataVolumes` entry mounts ("name:/path[:mode]"), else undefined. */
+export function namedVolumeOf(volume: string): { name: string; mode: string } | undefined {
+  const [source = "", target, mode = ""] = volume.split(":");
+  if (target === undefined || source === "" || /^[./~]/.test(source)) return undefined;
+  return { name: source, mode };
+}
+
+const templateModes = /^(|ro|rw|nocopy|ro,nocopy|nocopy,ro|rw,nocopy|nocopy,rw)$/;
+
+/**
+ * Gives each launch config the templates of the top-level volumes it mounts that need more than
+ * Docker's default (a driver, options, or one per container), so the agent makes them so.
+ */
+export function applyVolumeTemplates(
+  r: FileReporter,
+  drafts: { name: string; at: Located; lc: LaunchDraft }[],
+  volumes: Record<string, StackVolume>,
+): void {
+  for (const d of drafts) {
+    const templates: Record<string, VolumeTemplate> = {};
+    for (const v of d.lc.dataVolumes ?? []) {
+      const named = namedVolumeOf(v);
+      const vol = named && Object.hasOwn(volumes, named.name) ? volumes[named.name] : undefined;
+      if (!named || !vol || vol.external) continue;
+      const parsed = volumeTemplateSchema.safeParse({
+        driver: vol.driver,
+        driverOpts: vol.driverOpts,
+        perContainer: vol.perContainer,
+      });
+      if (!parsed.success) {
+        // An empty driver is already reported at the volume; the rest are bounds.
+        if (vol.driver?.trim() !== "")
+          r.error(d.at, `volume ${named.name}: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+        continue;
+      }
+      const t = parsed.data;
+      if (t.driver === "local" && Object.keys(t.driverOpts).length === 0 && !t.perContainer) continue;
+      if (!templateModes.test(named.mode))
+        r.error(
+          d.at,
+          `service ${d.name}: volume ${named.name} has driver options; mode "${named.mode}" cannot apply (ro, rw, nocopy)`,
+        );
+      templates[named.name] = t;
+    }
+    if (Object.keys(templates).length > 0) d.lc.volumeTemplates = templates;
+  }
 }

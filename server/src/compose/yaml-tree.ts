@@ -71,7 +71,7 @@ export function loadYaml(text: string, r: FileReporter): YNode | undefined {
     const p = lc.linePos(offset);
     return { line: p.line, column: p.col };
   };
-  // uniqueKeys off: we report duplicates ourselves, naming the service when it is one.
+  // uniqueKeys off: duplicates are a warning here (the last value wins), with both positions.
   const docs = parseAllDocuments(text, {
     lineCounter: lc,
     merge: true,
@@ -193,18 +193,20 @@ class TreeBuilder {
       const key = keyValue === null || keyValue === undefined ? "" : String(keyValue);
       this.charge(key.length + 4);
       const valuePath = childPath(path, key);
-      const first = seen.get(key);
-      if (first) {
-        this.r.error(
-          { pos: keyPos, path: valuePath },
-          `duplicate key "${key}" (first at line ${first.line})`,
-        );
-        continue;
-      }
-      seen.set(key, keyPos);
       const value = pair.value
         ? this.build(pair.value as Node, valuePath)
         : { kind: "scalar" as const, value: null, pos: keyPos, path: valuePath };
+      const first = seen.get(key);
+      if (first) {
+        // Rancher's YAML reader kept the last value; so do we, but the user is told where.
+        this.r.warn(
+          { pos: keyPos, path: valuePath },
+          `duplicate key "${key}" (also at line ${first.line}, column ${first.column}): the last value is used`,
+        );
+        const i = entries.findIndex((e) => e.key === key);
+        entries.splice(i, 1);
+      }
+      seen.set(key, keyPos);
       entries.push({ key, keyPos, value });
     }
     // Merge keys: explicit entries win, and earlier sources win over later ones (YAML merge spec).

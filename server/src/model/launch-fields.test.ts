@@ -27,6 +27,11 @@ const overrides: Partial<Record<Field, Partial<LaunchConfig>>> = {
   ports: { ports: ["8090:90/tcp"] },
   expose: { expose: ["8080/tcp"] },
   dataVolumes: { dataVolumes: ["/sample"] },
+  // A template goes with the named volume it makes (compose: a top-level volume).
+  volumeTemplates: {
+    dataVolumes: ["data:/d"],
+    volumeTemplates: { data: { driver: "local", driverOpts: { type: "tmpfs" }, perContainer: true } },
+  },
   // volumes_from names another service of the stack (see `others` below).
   dataVolumesFrom: { dataVolumesFrom: ["db"] },
   networkMode: { networkMode: "host" },

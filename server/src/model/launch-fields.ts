@@ -119,6 +119,14 @@ export const launchFields = {
     compose: { key: "volumes", write: (lc) => lc.dataVolumes },
     api: { type: "array[string]" },
   },
+  volumeDriver: { row: "same", spec: "same", compose: { key: "volume_driver", kind: "string" } },
+  // Written as the top-level `volumes:` the service's named volumes come from (compose/export.ts).
+  volumeTemplates: {
+    row: "same",
+    spec: "same",
+    compose: { elsewhere: "top-level volumes" },
+    api: { type: "map[json]", nullable: true },
+  },
   dataVolumesFrom: {
     row: "same",
     spec: "built",

@@ -1,4 +1,4 @@
-import type { LaunchConfig, ServiceSpec } from "@corral/api";
+import type { LaunchConfig, ServiceSpec, StackSpec } from "@corral/api";
 
 /** Service states, as Rancher 1.6 named them. */
 export type ServiceState =
@@ -55,8 +55,18 @@ export interface StackFields {
   externalId?: string;
   startOnCreate: boolean;
   healthState: ServiceHealth;
+  /** What the compose parser ignored or substituted in the current files (`file:line:col: ...`). */
+  warnings?: string[];
+  /** The top-level volumes of the current files (exportconfig writes them back). */
+  volumes?: StackSpec["volumes"];
   /** The compose files of the stack before an upgrade, for rollback. */
-  previous?: { dockerCompose: string; rancherCompose: string; environment: Record<string, string> };
+  previous?: {
+    dockerCompose: string;
+    rancherCompose: string;
+    environment: Record<string, string>;
+    warnings?: string[];
+    volumes?: StackSpec["volumes"];
+  };
   transitioningMessage?: string;
 }
 

@@ -26,7 +26,7 @@ const liveStackStates = [
 export function createStack(ctx: VerbContext, projectId: string, body: unknown): Row<StackFields> {
   const input = parseInput(stackCreateSchema, body);
   const environment = { ...(input.environment ?? {}), ...(input.answers ?? {}) };
-  const { spec } = parseStack({
+  const { spec, warnings } = parseStack({
     dockerCompose: input.dockerCompose ?? "",
     rancherCompose: input.rancherCompose,
     environment,
@@ -56,6 +56,8 @@ export function createStack(ctx: VerbContext, projectId: string, body: unknown):
         externalId: input.externalId,
         startOnCreate: start,
         healthState: "initializing",
+        warnings,
+        volumes: spec.volumes,
       },
     });
     const stackId = formatId("stack", stack.id);
@@ -115,7 +117,7 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
     const environment = { ...stack.data.environment, ...(input.environment ?? {}), ...(input.answers ?? {}) };
     const dockerCompose = input.dockerCompose ?? stack.data.dockerCompose;
     const rancherCompose = input.rancherCompose ?? stack.data.rancherCompose;
-    const { spec } = parseStack({ dockerCompose, rancherCompose, environment });
+    const { spec, warnings } = parseStack({ dockerCompose, rancherCompose, environment });
     const existing = new Map(stackServices(ctx, stack).map((s) => [s.name, s]));
     const stackId = formatId("stack", stack.id);
     for (const next of spec.services.map(lbServiceSpec)) {
@@ -141,11 +143,15 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
         dockerCompose,
         rancherCompose,
         environment,
+        warnings,
+        volumes: spec.volumes,
         ...(input.externalId ? { externalId: input.externalId } : {}),
         previous: {
           dockerCompose: stack.data.dockerCompose,
           rancherCompose: stack.data.rancherCompose,
           environment: stack.data.environment,
+          warnings: stack.data.warnings,
+          volumes: stack.data.volumes,
         },
       },
     })!;
@@ -207,7 +213,7 @@ export function exportStackConfig(
       } = s.data;
       return { name: s.name!, ...rest };
     }),
-    volumes: {},
+    volumes: stack.data.volumes ?? {},
   };
   const files = exportStack(spec);
   return {

@@ -31,6 +31,7 @@ export const stackResource: ResourceDef = {
       filter: true,
     },
     serviceIds: { type: "array[reference[service]]" },
+    warnings: { type: "array[string]" },
   },
   create: (ctx, projectId, body) => ({ row: createStack(ctx, projectId ?? "", body) }),
   remove: removeStack,
@@ -79,6 +80,7 @@ export const stackResource: ResourceDef = {
       externalId: d.externalId ?? null,
       startOnCreate: d.startOnCreate,
       healthState: d.healthState,
+      warnings: d.warnings ?? [],
     };
   },
   links: (_row, self) => ({

@@ -1,0 +1,124 @@
+/**
+ * Compose keys Rancher 1.6 files use, end to end on the real engine: a capitalised service name, a
+ * top-level volume with driver_opts (the local driver making a tmpfs) and per_container, log_opt
+ * with an empty log_driver, and a 1.x load balancer (rancher/load-balancer-service) converted to
+ * port rules that HAProxy serves.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { waitFor } from "./api-client.ts";
+import {
+  docker,
+  dockerInspect,
+  type Env,
+  freePort,
+  removeDockerLeftovers,
+  runPrefix,
+  startEnv,
+} from "./harness.ts";
+
+let env: Env;
+const lbPort = freePort();
+const stackName = `${runPrefix}keys`;
+const volume = `${runPrefix}scratch`;
+
+const dockerCompose = `version: '2'
+services:
+  Web:
+    image: corral/busybox:latest
+    command: sh -c 'echo "$$HOSTNAME" > /www/index.html; mount > /www/mounts; exec httpd -f -p 80 -h /www'
+    volumes:
+      - ${volume}:/www
+    log_driver: ''
+    log_opt:
+      max-size: 2m
+  lb:
+    image: rancher/load-balancer-service
+    ports:
+      - "${lbPort}:80"
+    links:
+      - Web:web
+volumes:
+  ${volume}:
+    driver: local
+    per_container: true
+    driver_opts:
+      type: tmpfs
+      device: tmpfs
+      o: size=4m
+`;
+const rancherCompose = `Web:
+  scale: 2
+`;
+
+beforeAll(async () => {
+  env = await startEnv();
+}, 120_000);
+
+afterAll(async () => {
+  await env?.stop();
+  await removeDockerLeftovers();
+  const vols = (await docker("volume", "ls", "-q", "--filter", `name=${volume}`)).stdout.split("\n");
+  for (const v of vols.filter(Boolean)) await docker("volume", "rm", "-f", v);
+}, 60_000);
+
+const p = (path: string) => env.api.project(path);
+
+async function running(name: string, scale: number) {
+  return waitFor(
+    `${name} running at ${scale}`,
+    async () => {
+      const r = await env.api.request("GET", p(`/services?name=${name}`));
+      const s = r.body.data.find((x: { state: string }) => x.state !== "removed");
+      return s && s.currentScale === scale && s.state === "active" ? s : null;
+    },
+    90_000,
+  );
+}
+
+test("capitals, per-container tmpfs volumes, log_opt without a driver and the 1.x balancer", async () => {
+  const created = await env.api.request("POST", p("/stacks"), {
+    name: stackName,
+    dockerCompose,
+    rancherCompose,
+  });
+  expect(created.status).toBe(201);
+  expect(created.body.warnings).toEqual([]);
+  await running("Web", 2);
+  const lb = await running("lb", 1);
+  expect(lb.lbConfig.portRules).toEqual([
+    { sourcePort: lbPort, targetPort: 80, protocol: "http", service: "Web" },
+  ]);
+
+  // Each Web container has its own tmpfs volume, made by the engine with the file's options.
+  const names = await waitFor("two running Web containers", async () => {
+    const out = (await docker("ps", "--filter", `name=${stackName}-Web`, "--format", "{{.Names}}")).stdout;
+    const list = out.split("\n").filter(Boolean);
+    return list.length === 2 ? list : null;
+  });
+  for (const name of names) {
+    const info = await dockerInspect(name);
+    expect(info.HostConfig.LogConfig).toEqual({ Type: "json-file", Config: { "max-size": "2m" } });
+    const mount = info.Mounts.find((m: { Destination: string }) => m.Destination === "/www");
+    expect(mount).toMatchObject({ Type: "volume", Name: `${volume}_${name}`, Driver: "local" });
+    const vol = JSON.parse((await docker("volume", "inspect", `${volume}_${name}`)).stdout)[0];
+    expect(vol.Options).toEqual({ type: "tmpfs", device: "tmpfs", o: "size=4m" });
+  }
+
+  // Through the converted balancer: both containers answer, and /www is a 4 MiB tmpfs in each.
+  const seen = await waitFor(
+    "both Web containers answering through the 1.x balancer",
+    async () => {
+      const bodies = new Set<string>();
+      for (let i = 0; i < 10; i++) {
+        const r = await fetch(`http://127.0.0.1:${lbPort}/`).catch(() => null);
+        if (r?.ok) bodies.add((await r.text()).trim());
+      }
+      return bodies.size === 2 ? bodies : null;
+    },
+    60_000,
+    200,
+  );
+  expect(seen.size).toBe(2);
+  const mounts = await (await fetch(`http://127.0.0.1:${lbPort}/mounts`)).text();
+  expect(mounts).toMatch(/on \/www type tmpfs \(rw.*size=4096k/);
+}, 240_000);
