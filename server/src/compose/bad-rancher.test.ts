@@ -150,9 +150,11 @@ describe("bad rancher-compose.yml, limits, and reporting", () => {
       const cur = String.fromCharCode(97 + i);
       lines.push(`${cur}: &${cur} [${Array(9).fill(`*${prev}`).join(",")}]`);
     }
+    // Expanded, this is 9^10 nodes: a parser that expands it never answers. The bound is far above
+    // the few milliseconds a refusal takes, so a busy machine cannot fail it (100 ms did, at load 16+).
     const started = performance.now();
     const issues = issuesOf(lines.join("\n"));
-    expect(performance.now() - started).toBeLessThan(100);
+    expect(performance.now() - started).toBeLessThan(5000);
     expect(issues[0]?.message).toContain("aliases expand without bound");
   });
 
