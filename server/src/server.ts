@@ -17,6 +17,7 @@ import { StatePublisher } from "./network/publisher.ts";
 import { drainTimings } from "./orchestrator/drain.ts";
 import { Orchestrator } from "./orchestrator/orchestrator.ts";
 import { resumeRunners } from "./orchestrator/runners.ts";
+import { maxServiceScaleFrom } from "./services/scale-limit.ts";
 import { securePrivateFolder } from "./store/data-folder.ts";
 import { openDatabase } from "./store/db.ts";
 import { Store } from "./store/store.ts";
@@ -60,6 +61,8 @@ export interface RunningServer {
 
 /** Opens the store, bootstraps the first admin and environment, and serves the API and websockets. */
 export function startServer(options: ServerOptions): RunningServer {
+  // Refused settings stop the start before anything is opened.
+  const maxServiceScale = maxServiceScaleFrom(options.env ?? process.env);
   if (options.dataDir) securePrivateFolder(options.dataDir);
   const db = openDatabase(options.dataDir ? join(options.dataDir, "corral.db") : ":memory:");
   const store = new Store(db);
@@ -89,7 +92,10 @@ export function startServer(options: ServerOptions): RunningServer {
   );
   publisher = new StatePublisher(store, hub);
   const auth = new Authenticator(store, options.authFailureLimits);
-  const settings = { publicUrl: `http://localhost:${options.port}` };
+  const settings = {
+    publicUrl: `http://localhost:${options.port}`,
+    maxServiceScale,
+  };
   const metrics = () => hub!.metrics.render(hub!.connectedCount);
   const app = createApp({ store, auth, dispatcher: hub, settings, defs: resourceDefs, metrics });
   const subscribers = new Subscribers(store, new Map(resourceDefs.map((d) => [d.type as string, d])));

@@ -8,6 +8,7 @@ import type { RowChange, Store } from "../store/store.ts";
 import { groupHealth } from "./health.ts";
 import { ProjectView } from "./project-view.ts";
 import { reconcileService } from "./reconcile-service.ts";
+import { TimeSlice } from "./time-slice.ts";
 
 const log = createLogger("orchestrator");
 
@@ -77,13 +78,17 @@ export class Orchestrator {
     for (const s of this.store.all("service")) if (s.state !== "removed") this.mark(s.id);
   }
 
-  /** Runs a pass now over the marked services; resolves with how many services changed. */
+  /**
+   * Runs a pass now over the marked services; resolves with how many services changed. A pass
+   * works in short slices and lets the event loop run between them (the API never waits on it);
+   * marks made meanwhile wait for the next pass, merged into one set, so wakes never stack up.
+   */
   async pass(): Promise<number> {
     while (this.passing) await this.passing;
     if (this.dirty.size === 0) return 0;
     const ids = [...this.dirty];
     this.dirty.clear();
-    this.passing = Promise.resolve().then(() => this.runPass(ids));
+    this.passing = this.runPass(ids);
     try {
       return await this.passing;
     } finally {
@@ -92,7 +97,8 @@ export class Orchestrator {
     }
   }
 
-  private runPass(ids: number[]): number {
+  private async runPass(ids: number[]): Promise<number> {
+    const slice = new TimeSlice();
     const byProject = new Map<string, number[]>();
     for (const id of ids) {
       const row = this.store.get(id);
@@ -101,19 +107,22 @@ export class Orchestrator {
     }
     let changed = 0;
     for (const [projectId, serviceIds] of byProject) {
-      const view = new ProjectView(this.store, this.dispatcher, projectId);
+      const view = await ProjectView.load(this.store, this.dispatcher, projectId, () => slice.pause());
       const stacks = new Set<string>();
       for (const id of serviceIds) {
         const svc = this.store.get<ServiceFields>(id);
         if (!svc || svc.state === "removed") continue;
         try {
-          const outcome = reconcileService(this.store, this.dispatcher, view, svc);
+          const outcome = await reconcileService(this.store, this.dispatcher, view, svc, slice);
           if (outcome.changed) changed++;
           if (outcome.retryAt) this.later(id, outcome.retryAt);
+          // Work left at the budget: the service goes into the next pass, which starts right away.
+          if (outcome.more) this.dirty.add(id);
         } catch (e) {
           log.error("reconcile failed", { service: formatId("service", id), error: e });
         }
         stacks.add(svc.data.stackId);
+        await slice.pause();
       }
       this.rollUp(projectId, stacks);
     }
