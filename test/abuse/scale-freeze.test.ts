@@ -10,11 +10,12 @@ import { closeRig, PingSampler, percentile, runningCount, type ScaleRig, scaleRi
 
 /**
  * p99 of /ping during the scale-up. The target is 50 ms on a quiet machine; the bound leaves room
- * for a busy 2-core machine running other suites beside this one: 150 ms, or three times the p99
- * measured just before without a scale-up, whichever is more. Before the fix the one-host test
- * never got an answer in 300 s.
+ * for a busy 2-core machine running other suites beside this one (load averages of 10 to 60 were
+ * seen while it was written, with an idle /ping p99 of 20 to 90 ms): 250 ms, or three times the
+ * p99 measured just before without a scale-up, whichever is more. Before the fix the one-host
+ * test never got an answer within 300 s. bench/scale-10000.ts gives the figures.
  */
-const p99Floor = 150;
+const p99Floor = 250;
 
 let server: RunningServer;
 const rigs: ScaleRig[] = [];

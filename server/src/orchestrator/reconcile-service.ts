@@ -47,7 +47,7 @@ const noPacing: PassPacing = { pause: () => Promise.resolve() };
  * its whole scale at every retry; once a retry's units come up, the next passes make the rest.
  */
 export function retryBatch(missing: number, failures: number): number {
-  if (failures <= 0) return missing;
+  if (failures <= 0 || missing <= 0) return missing;
   return Math.max(1, Math.ceil(missing / 2 ** failures));
 }
 
