@@ -53,7 +53,11 @@ test("the index follows inserts, moves, address changes and removals; removed ro
 
 test("a transaction's own writes count inside it; after a rollback they never did", () => {
   const store = new Store(openDatabase(":memory:"));
-  store.insert("host", { projectId: project, state: "active", data: { labels: {}, hostSubnet: "10.42.0.0/24" } });
+  store.insert("host", {
+    projectId: project,
+    state: "active",
+    data: { labels: {}, hostSubnet: "10.42.0.0/24" },
+  });
   container(store, "1h1", "10.42.0.2");
   const index = AddressIndex.of(store);
   expect(() =>
