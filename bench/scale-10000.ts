@@ -21,7 +21,7 @@
  */
 import { loadavg } from "node:os";
 import { startServer } from "@corral/server";
-import { closeRig, PingSampler, percentile, runningCount, scaleRig } from "../test/abuse/scale-probe.ts";
+import { closeRig, currentScale, PingSampler, percentile, scaleRig } from "../test/abuse/scale-probe.ts";
 import { fmt, machineLine } from "./lib/common.ts";
 
 const scale = Number(process.argv[2] ?? 10_000);
@@ -50,7 +50,7 @@ const sampler = new PingSampler(server.url);
 const t0 = performance.now();
 const put = await rig.admin.put(`/v2-beta/services/${rig.serviceId}`, { scale });
 if (put.status !== 200) throw new Error(`PUT scale answered ${put.status}: ${JSON.stringify(put.body)}`);
-while (runningCount(server, rig.serviceId) < scale) {
+while (currentScale(server, rig.serviceId) < scale) {
   if (performance.now() - t0 > 600_000) throw new Error("not every unit ran within 10 minutes");
   await Bun.sleep(250);
 }

@@ -137,7 +137,7 @@ export function startServer(options: ServerOptions): RunningServer {
     publisher,
     admin,
     async stop() {
-      orchestrator.stop();
+      await orchestrator.stop();
       publisher?.stop();
       hub?.stop();
       subscribers.stop();

@@ -6,7 +6,15 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { RunningServer } from "@corral/server";
 import { expectStatus, startTestServer, until } from "../api/harness.ts";
-import { closeRig, PingSampler, percentile, runningCount, type ScaleRig, scaleRig } from "./scale-probe.ts";
+import {
+  closeRig,
+  currentScale,
+  PingSampler,
+  percentile,
+  runningCount,
+  type ScaleRig,
+  scaleRig,
+} from "./scale-probe.ts";
 
 /**
  * p99 of /ping during the scale-up. The target is 50 ms on a quiet machine; the bound leaves room
@@ -67,7 +75,7 @@ test("scale 10,000 on one host: the API stays responsive and the service says th
     async () => {
       const svc = (await rig.admin.get(`/v2-beta/services/${rig.serviceId}`)).body;
       return (
-        runningCount(server, rig.serviceId) >= 253 && /no free container address/.test(svc.schedulingMessage)
+        currentScale(server, rig.serviceId) >= 253 && /no free container address/.test(svc.schedulingMessage)
       );
     },
     60_000,
@@ -98,7 +106,7 @@ test("scale 10,000 over 40 hosts: every unit is placed and /ping p99 stays low m
   const result = await scaleAndSample(
     rig,
     10_000,
-    async () => runningCount(server, rig.serviceId) >= 10_000,
+    async () => currentScale(server, rig.serviceId) >= 10_000,
     240_000,
   );
   console.log(

@@ -84,7 +84,12 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-/** How many of the service's containers are running, read from the store (cheap, no page cap). */
+/** The service's running units as the orchestrator counts them (one cached row read: cheap to poll). */
+export function currentScale(server: RunningServer, serviceId: string): number {
+  return server.store.getByPublicId<{ currentScale?: number }>("service", serviceId)?.data.currentScale ?? 0;
+}
+
+/** How many of the service's containers are running, counted in the store (exact; a scan). */
 export function runningCount(server: RunningServer, serviceId: string): number {
   return server.store.db
     .query<{ n: number }, [string]>(

@@ -48,12 +48,16 @@ export class Orchestrator {
     this.resync.unref?.();
   }
 
-  /** Stops triggers and timers (a pass in progress finishes). */
-  stop(): void {
+  /**
+   * Stops triggers and timers. A pass in progress stops at its next pause, before it reads or writes
+   * anything more (the store may be closed next); the promise resolves once it has.
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
     if (this.resync) clearInterval(this.resync);
+    await this.passing?.catch(() => {});
   }
 
   /** Marks one service for the next pass. */
@@ -98,7 +102,23 @@ export class Orchestrator {
   }
 
   private async runPass(ids: number[]): Promise<number> {
-    const slice = new TimeSlice();
+    let changed = 0;
+    try {
+      changed = await this.runSlices(ids);
+    } catch (e) {
+      if (!(e instanceof PassStopped)) throw e;
+    }
+    return changed;
+  }
+
+  private async runSlices(ids: number[]): Promise<number> {
+    const time = new TimeSlice();
+    const slice = {
+      pause: async () => {
+        await time.pause();
+        if (this.stopped) throw new PassStopped();
+      },
+    };
     const byProject = new Map<string, number[]>();
     for (const id of ids) {
       const row = this.store.get(id);
@@ -107,7 +127,7 @@ export class Orchestrator {
     }
     let changed = 0;
     for (const [projectId, serviceIds] of byProject) {
-      const view = await ProjectView.load(this.store, this.dispatcher, projectId, () => slice.pause());
+      const view = await ProjectView.load(this.store, this.dispatcher, projectId, slice.pause);
       const stacks = new Set<string>();
       for (const id of serviceIds) {
         const svc = this.store.get<ServiceFields>(id);
@@ -119,6 +139,7 @@ export class Orchestrator {
           // Work left at the budget: the service goes into the next pass, which starts right away.
           if (outcome.more) this.dirty.add(id);
         } catch (e) {
+          if (e instanceof PassStopped) throw e;
           log.error("reconcile failed", { service: formatId("service", id), error: e });
         }
         stacks.add(svc.data.stackId);
@@ -168,6 +189,9 @@ export class Orchestrator {
     }
   }
 }
+
+/** Thrown at a pause of a pass once the orchestrator is stopped: the pass ends there. */
+class PassStopped extends Error {}
 
 /** True when a host change can affect placement: its state, its agent's state or its labels. */
 function hostMatters(row: Row, previous: Row | null): boolean {

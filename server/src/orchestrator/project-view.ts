@@ -1,7 +1,7 @@
 import { formatId } from "@corral/api";
 import type { HostFields } from "../model/host.ts";
 import type { StackFields } from "../model/service.ts";
-import { Scheduler } from "../scheduler/index.ts";
+import { type InstanceRecord, Scheduler, toRecord } from "../scheduler/index.ts";
 import type { Dispatcher } from "../services/context.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
@@ -10,6 +10,12 @@ import { presentStates, type UnitContainer } from "./units.ts";
 
 /** Containers read per page when a view loads in slices. */
 const pageSize = 100;
+
+/**
+ * Scheduler records of shared (cached, unchanged) container rows: a row object stays the same until
+ * the row is written, so each pass indexes only the containers that changed since the last one.
+ */
+const records = new WeakMap<Row, InstanceRecord>();
 
 /**
  * Everything one reconcile pass needs about a project, read once: hosts, stacks, present containers
@@ -71,9 +77,17 @@ export class ProjectView {
     }
     const view = new ProjectView(store, dispatcher, projectId, present);
     const scheduler = new Scheduler(schedHosts(view.hosts, dispatcher, store));
-    const instances = schedInstances(present as never);
-    for (let i = 0; i < instances.length; i++) {
-      scheduler.addInstance(instances[i]!);
+    for (let i = 0; i < present.length; i++) {
+      const row = present[i]!;
+      let rec = records.get(row);
+      if (!rec) {
+        const inst = schedInstances([row as never])[0];
+        if (inst) {
+          rec = toRecord(inst);
+          records.set(row, rec);
+        }
+      }
+      if (rec) scheduler.addRecord(rec);
       if (i % pageSize === pageSize - 1) await pause();
     }
     view.scheduler = scheduler;

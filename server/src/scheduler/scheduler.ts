@@ -62,8 +62,15 @@ export class Scheduler {
 
   /** Record an instance on its host (replacing an earlier record with the same id). */
   addInstance(inst: SchedInstance): void {
-    this.release(inst.id);
-    const rec = toRecord(inst);
+    this.addRecord(toRecord(inst));
+  }
+
+  /**
+   * Record an instance indexed already by {@link toRecord}: a caller that reloads the same
+   * instances often keeps their records and saves indexing them again (records are never changed).
+   */
+  addRecord(rec: InstanceRecord): void {
+    this.release(rec.id);
     this.instances.set(rec.id, rec);
     this.hosts.get(rec.hostId)?.add(rec);
   }
