@@ -136,7 +136,7 @@ export class Orchestrator {
           const outcome = await reconcileService(this.store, this.dispatcher, view, svc, slice);
           if (outcome.changed) changed++;
           if (outcome.retryAt) this.later(id, outcome.retryAt);
-          // Work left at the budget: the service goes into the next pass, which starts right away.
+          // Work left at the budget: the service goes into the next pass (after the usual debounce).
           if (outcome.more) this.dirty.add(id);
         } catch (e) {
           if (e instanceof PassStopped) throw e;
