@@ -7,7 +7,7 @@
 export class TimeSlice {
   private started = performance.now();
 
-  constructor(private readonly sliceMs = 8) {}
+  constructor(private readonly sliceMs = 4) {}
 
   /** Yields to the event loop when this slice has used its time; otherwise resolves at once. */
   async pause(): Promise<void> {
