@@ -19,6 +19,7 @@ import { StatePublisher } from "./network/publisher.ts";
 import { drainTimings } from "./orchestrator/drain.ts";
 import { Orchestrator } from "./orchestrator/orchestrator.ts";
 import { resumeRunners } from "./orchestrator/runners.ts";
+import { maxServiceScaleFrom } from "./services/scale-limit.ts";
 import { securePrivateFolder } from "./store/data-folder.ts";
 import { openDatabase } from "./store/db.ts";
 import { Store } from "./store/store.ts";
@@ -84,6 +85,8 @@ export interface RunningServer {
 
 /** Opens the store, bootstraps the first admin and environment, and serves the API and websockets. */
 export function startServer(options: ServerOptions): RunningServer {
+  // Refused settings stop the start before anything is opened.
+  const maxServiceScale = maxServiceScaleFrom(options.env ?? process.env);
   if (options.dataDir) securePrivateFolder(options.dataDir);
   // Before the store opens: a bad certificate file stops the start with nothing to undo.
   const tls = options.https ? loadTlsMaterial(options.dataDir, options.https.source) : null;
@@ -115,7 +118,10 @@ export function startServer(options: ServerOptions): RunningServer {
   );
   publisher = new StatePublisher(store, hub);
   const auth = new Authenticator(store, options.authFailureLimits);
-  const settings = { publicUrl: `http://localhost:${options.port}` };
+  const settings = {
+    publicUrl: `http://localhost:${options.port}`,
+    maxServiceScale,
+  };
   const metrics = () => hub!.metrics.render(hub!.connectedCount);
   const trust = tls ? { httpsPort: 0, caPem: tls.caPem, caChecksum: tls.caChecksum } : undefined;
   const defs = resourceDefs.map((d) =>
@@ -196,7 +202,7 @@ export function startServer(options: ServerOptions): RunningServer {
     httpsUrl,
     tls: tls && { caPem: tls.caPem, caChecksum: tls.caChecksum, source: tls.source },
     async stop() {
-      orchestrator.stop();
+      await orchestrator.stop();
       publisher?.stop();
       hub?.stop();
       subscribers.stop();

@@ -14,6 +14,7 @@ import { joinScript } from "./join-script.ts";
 import { ResponseCache } from "./response-cache.ts";
 import { resourceRouter } from "./router.ts";
 import { schemaCollection, schemaOf } from "./schemas.ts";
+import { settingsRoutes } from "./settings.ts";
 import { indexPage } from "./web.ts";
 
 /** What the HTTP app needs. */
@@ -144,6 +145,7 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
     });
   });
   app.get("/v2-beta/schemas", (c) => c.json(schemaCollection(deps.defs, c.get("base"))));
+  settingsRoutes(app, deps.settings);
   app.get("/v2-beta/schemas/:id", (c) => {
     const id = c.req.param("id").toLowerCase();
     const def = deps.defs.find((d) => d.type.toLowerCase() === id || d.collection === id);

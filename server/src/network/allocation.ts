@@ -1,8 +1,18 @@
+import { formatId } from "@corral/api";
 import { AppError } from "@corral/lib";
 import type { ContainerNetworkFields } from "../model/container.ts";
 import type { HostFields } from "../model/host.ts";
 import type { Store } from "../store/store.ts";
-import { assignable, firstFree, inSubnet, managedCidr, sliceAt, sliceCount } from "./addresses.ts";
+import { AddressIndex } from "./address-index.ts";
+import {
+  assignable,
+  firstFree,
+  inSubnet,
+  managedCidr,
+  sliceAt,
+  sliceCount,
+  slicePrefix,
+} from "./addresses.ts";
 
 /**
  * Managed network addressing. Every host of an environment gets a /24 slice of 10.42.0.0/16 the first
@@ -60,31 +70,44 @@ export function ensureHostSlice(store: Store, hostId: string): string {
   });
 }
 
-/** Containers (not removed) holding `ip` on a host, with their states. */
+/** Containers (not removed) holding `ip` on a host, with their states (from the address index). */
 export function holdersOf(store: Store, hostId: string, ip: string): { id: number; state: string }[] {
-  return store.db
-    .query<{ id: number; state: string }, [string, string]>(
-      `SELECT id, state FROM resource WHERE type = 'container' AND state != 'removed'
-         AND json_extract(data, '$.hostId') = ? AND json_extract(data, '$.managedIp') = ?`,
-    )
-    .all(hostId, ip);
+  const out: { id: number; state: string }[] = [];
+  for (const id of AddressIndex.of(store).holders(hostId, ip)) {
+    const row = store.get(id);
+    if (row && row.state !== "removed") out.push({ id, state: row.state });
+  }
+  return out;
 }
 
-/** Addresses of a host's slice in use: held by a container, or retained by a service. */
+/**
+ * Addresses of a host's slice in use: held by a container (from the address index, never a scan
+ * of the host's rows), retained by a service, or refused by Docker as held by something else.
+ */
 export function takenAddresses(store: Store, projectId: string, hostId: string, subnet: string): Set<string> {
-  const taken = new Set(
-    store.db
-      .query<{ ip: string }, [string]>(
-        `SELECT json_extract(data, '$.managedIp') AS ip FROM resource
-         WHERE type = 'container' AND state != 'removed' AND json_extract(data, '$.hostId') = ?
-           AND json_extract(data, '$.managedIp') IS NOT NULL`,
-      )
-      .all(hostId)
-      .map((r) => r.ip),
-  );
+  const taken = AddressIndex.of(store).taken(hostId);
   for (const ip of retainedAddresses(store, projectId)) if (inSubnet(ip, subnet)) taken.add(ip);
   for (const ip of foreignAddresses(store, hostId)) taken.add(ip);
   return taken;
+}
+
+/** How many container addresses a host's slice has, and how many are in use now. */
+export function addressUse(
+  store: Store,
+  projectId: string,
+  host: { id: string; subnet: string | undefined },
+): { capacity: number; inUse: number } {
+  const capacity = assignableCount();
+  if (!host.subnet) return { capacity, inUse: 0 };
+  let inUse = 0;
+  for (const ip of takenAddresses(store, projectId, host.id, host.subnet))
+    if (assignable(ip, host.subnet)) inUse++;
+  return { capacity, inUse };
+}
+
+/** Assignable addresses of one host slice: a /24 gives 253 (.0, .1 and .255 are reserved). */
+export function assignableCount(): number {
+  return 2 ** (32 - slicePrefix) - 3;
 }
 
 /**
@@ -210,12 +233,9 @@ export function allocateUnitAddress(
 }
 
 function holdersOfAnyHost(store: Store, projectId: string, ip: string): number {
-  return store.db
-    .query<{ n: number }, [string, string]>(
-      `SELECT count(*) AS n FROM resource WHERE type = 'container' AND state != 'removed'
-         AND project_id = ? AND json_extract(data, '$.managedIp') = ?`,
-    )
-    .get(projectId, ip)!.n;
+  let n = 0;
+  for (const h of store.all("host", { projectId })) n += holdersOf(store, formatId("host", h.id), ip).length;
+  return n;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { RowChange, Store } from "../store/store.ts";
 import { groupHealth } from "./health.ts";
 import { ProjectView } from "./project-view.ts";
 import { reconcileService } from "./reconcile-service.ts";
+import { TimeSlice } from "./time-slice.ts";
 
 const log = createLogger("orchestrator");
 
@@ -47,12 +48,16 @@ export class Orchestrator {
     this.resync.unref?.();
   }
 
-  /** Stops triggers and timers (a pass in progress finishes). */
-  stop(): void {
+  /**
+   * Stops triggers and timers. A pass in progress stops at its next pause, before it reads or writes
+   * anything more (the store may be closed next); the promise resolves once it has.
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
     if (this.resync) clearInterval(this.resync);
+    await this.passing?.catch(() => {});
   }
 
   /** Marks one service for the next pass. */
@@ -77,13 +82,17 @@ export class Orchestrator {
     for (const s of this.store.all("service")) if (s.state !== "removed") this.mark(s.id);
   }
 
-  /** Runs a pass now over the marked services; resolves with how many services changed. */
+  /**
+   * Runs a pass now over the marked services; resolves with how many services changed. A pass
+   * works in short slices and lets the event loop run between them (the API never waits on it);
+   * marks made meanwhile wait for the next pass, merged into one set, so wakes never stack up.
+   */
   async pass(): Promise<number> {
     while (this.passing) await this.passing;
     if (this.dirty.size === 0) return 0;
     const ids = [...this.dirty];
     this.dirty.clear();
-    this.passing = Promise.resolve().then(() => this.runPass(ids));
+    this.passing = this.runPass(ids);
     try {
       return await this.passing;
     } finally {
@@ -92,7 +101,24 @@ export class Orchestrator {
     }
   }
 
-  private runPass(ids: number[]): number {
+  private async runPass(ids: number[]): Promise<number> {
+    let changed = 0;
+    try {
+      changed = await this.runSlices(ids);
+    } catch (e) {
+      if (!(e instanceof PassStopped)) throw e;
+    }
+    return changed;
+  }
+
+  private async runSlices(ids: number[]): Promise<number> {
+    const time = new TimeSlice();
+    const slice = {
+      pause: async () => {
+        await time.pause();
+        if (this.stopped) throw new PassStopped();
+      },
+    };
     const byProject = new Map<string, number[]>();
     for (const id of ids) {
       const row = this.store.get(id);
@@ -101,19 +127,23 @@ export class Orchestrator {
     }
     let changed = 0;
     for (const [projectId, serviceIds] of byProject) {
-      const view = new ProjectView(this.store, this.dispatcher, projectId);
+      const view = await ProjectView.load(this.store, this.dispatcher, projectId, slice.pause);
       const stacks = new Set<string>();
       for (const id of serviceIds) {
         const svc = this.store.get<ServiceFields>(id);
         if (!svc || svc.state === "removed") continue;
         try {
-          const outcome = reconcileService(this.store, this.dispatcher, view, svc);
+          const outcome = await reconcileService(this.store, this.dispatcher, view, svc, slice);
           if (outcome.changed) changed++;
           if (outcome.retryAt) this.later(id, outcome.retryAt);
+          // Work left at the budget: the service goes into the next pass (after the usual debounce).
+          if (outcome.more) this.dirty.add(id);
         } catch (e) {
+          if (e instanceof PassStopped) throw e;
           log.error("reconcile failed", { service: formatId("service", id), error: e });
         }
         stacks.add(svc.data.stackId);
+        await slice.pause();
       }
       this.rollUp(projectId, stacks);
     }
@@ -159,6 +189,9 @@ export class Orchestrator {
     }
   }
 }
+
+/** Thrown at a pause of a pass once the orchestrator is stopped: the pass ends there. */
+class PassStopped extends Error {}
 
 /** True when a host change can affect placement: its state, its agent's state or its labels. */
 function hostMatters(row: Row, previous: Row | null): boolean {

@@ -42,7 +42,7 @@ export function placeContainer(
     }
     if (host.state !== "active") throw new AppError("InvalidState", `host ${requested} is ${host.state}`);
     // Work pinned to a host whose agent is away waits for it: the create is sent when it is back.
-    sched.upsertHost({ ...schedHosts([host], dispatcher)[0]!, agentConnected: true });
+    sched.upsertHost({ ...schedHosts([host], dispatcher, store)[0]!, agentConnected: true });
   } else if (!view.hosts.some((h) => view.hostReady(formatId("host", h.id)))) {
     throw new AppError("InvalidState", "no active host with a connected agent in this environment");
   }

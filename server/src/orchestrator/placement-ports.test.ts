@@ -78,6 +78,8 @@ describe("membersRequest", () => {
       memoryReservation: 150,
       milliCpuReservation: 10,
       requestedHostId: "1h2",
+      // Both members are on the managed network: the unit needs two addresses on its host.
+      addresses: 2,
     });
   });
 
@@ -86,6 +88,7 @@ describe("membersRequest", () => {
       name: "c",
       labels: {},
       ports: [{ publicPort: 80, protocol: "tcp", ip: "127.0.0.1" }],
+      addresses: 1,
     });
   });
 });

@@ -1,6 +1,7 @@
 import { formatId, type LaunchConfig } from "@corral/api";
 import type { HostFields } from "../model/host.ts";
 import type { ServiceFields } from "../model/service.ts";
+import { addressUse, type HostNetworkFields, isManaged } from "../network/allocation.ts";
 import { ANY_IP, hostIps } from "../scheduler/affinity.ts";
 import type {
   PlacementRequest,
@@ -9,17 +10,23 @@ import type {
   SchedHost,
   SchedInstance,
 } from "../scheduler/types.ts";
-import { parsePort } from "../services/container-spec.ts";
+import { networkModeOf, parsePort } from "../services/container-spec.ts";
 import type { Dispatcher } from "../services/context.ts";
 import type { Row } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
 import { memberName, unitLaunchConfigs } from "./deploy.ts";
 import type { UnitContainer } from "./units.ts";
 
-/** The scheduler's view of a project's hosts. */
-export function schedHosts(hosts: Row<HostFields>[], dispatcher: Dispatcher): SchedHost[] {
+/**
+ * The scheduler's view of a project's hosts. With a store, each host also carries how many container
+ * addresses its slice has and uses, so no unit is placed where it could not get one.
+ */
+export function schedHosts(hosts: Row<HostFields>[], dispatcher: Dispatcher, store?: Store): SchedHost[] {
   return hosts.map((h) => {
     const id = formatId("host", h.id);
+    const subnet = (h.data as HostNetworkFields).hostSubnet;
     return {
+      ...(store && h.projectId ? { addresses: addressUse(store, h.projectId, { id, subnet }) } : {}),
       id,
       name: h.name ?? h.data.hostname ?? id,
       state: h.state,
@@ -84,7 +91,9 @@ export function membersRequest(
   const ports: PortSpec[] = [];
   let memoryReservation = 0;
   let milliCpuReservation = 0;
+  let addresses = 0;
   for (const lc of configs) {
+    if (isManaged(networkModeOf(lc))) addresses++;
     Object.assign(labels, lc.labels);
     ports.push(...portsOf(lc.ports));
     memoryReservation += lc.memoryReservation ?? 0;
@@ -100,6 +109,7 @@ export function membersRequest(
     ...(memoryReservation ? { memoryReservation } : {}),
     ...(milliCpuReservation ? { milliCpuReservation } : {}),
     ...(unit.requestedHostId ? { requestedHostId: unit.requestedHostId } : {}),
+    ...(addresses ? { addresses } : {}),
   };
 }
 

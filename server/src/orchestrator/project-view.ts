@@ -1,12 +1,21 @@
 import { formatId } from "@corral/api";
 import type { HostFields } from "../model/host.ts";
 import type { StackFields } from "../model/service.ts";
-import { Scheduler } from "../scheduler/index.ts";
+import { type InstanceRecord, Scheduler, toRecord } from "../scheduler/index.ts";
 import type { Dispatcher } from "../services/context.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { schedHosts, schedInstances } from "./placement.ts";
 import { presentStates, type UnitContainer } from "./units.ts";
+
+/** Containers read per page when a view loads in slices. */
+const pageSize = 100;
+
+/**
+ * Scheduler records of shared (cached, unchanged) container rows: a row object stays the same until
+ * the row is written, so each pass indexes only the containers that changed since the last one.
+ */
+const records = new WeakMap<Row, InstanceRecord>();
 
 /**
  * Everything one reconcile pass needs about a project, read once: hosts, stacks, present containers
@@ -20,14 +29,16 @@ export class ProjectView {
   private scheduler: Scheduler | null = null;
   private readonly present: Row[];
 
+  /** Reads the project at once (inside a transaction: what a create checks against). */
   constructor(
     private readonly store: Store,
     private readonly dispatcher: Dispatcher,
     readonly projectId: string,
+    present?: Row[],
   ) {
     this.hosts = store.all<HostFields>("host", { projectId, state: ["active", "inactive"] });
     for (const h of this.hosts) this.hostById.set(formatId("host", h.id), h);
-    this.present = store.all("container", { projectId, state: presentStates });
+    this.present = present ?? store.all("container", { projectId, state: presentStates });
     for (const c of this.present as UnitContainer[]) {
       const sid = c.data.serviceId;
       if (!sid) continue;
@@ -35,6 +46,52 @@ export class ProjectView {
       list.push(c);
       this.byService.set(sid, list);
     }
+  }
+
+  /**
+   * Reads the project a page of containers at a time, calling `pause` between pages and while it
+   * builds the scheduler, so a project of thousands of containers never holds the event loop long.
+   * The pages are read at different instants: a pass works on a view that may be a little behind,
+   * as it always did between its read and its writes, and the next pass reads again.
+   */
+  static async load(
+    store: Store,
+    dispatcher: Dispatcher,
+    projectId: string,
+    pause: () => Promise<void>,
+  ): Promise<ProjectView> {
+    const present: Row[] = [];
+    for (let afterId = 0; ; ) {
+      // Shared rows: a pass changes none, and the unchanged ones are not parsed again.
+      const page = store.all("container", {
+        projectId,
+        state: presentStates,
+        afterId,
+        limit: pageSize,
+        shared: true,
+      });
+      present.push(...page);
+      if (page.length < pageSize) break;
+      afterId = page.at(-1)!.id;
+      await pause();
+    }
+    const view = new ProjectView(store, dispatcher, projectId, present);
+    const scheduler = new Scheduler(schedHosts(view.hosts, dispatcher, store));
+    for (let i = 0; i < present.length; i++) {
+      const row = present[i]!;
+      let rec = records.get(row);
+      if (!rec) {
+        const inst = schedInstances([row as never])[0];
+        if (inst) {
+          rec = toRecord(inst);
+          records.set(row, rec);
+        }
+      }
+      if (rec) scheduler.addRecord(rec);
+      if (i % pageSize === pageSize - 1) await pause();
+    }
+    view.scheduler = scheduler;
+    return view;
   }
 
   /** Hosts whose agent is disconnected, and hosts that no longer exist. */
@@ -67,7 +124,7 @@ export class ProjectView {
   sched(): Scheduler {
     if (!this.scheduler) {
       this.scheduler = new Scheduler(
-        schedHosts(this.hosts, this.dispatcher),
+        schedHosts(this.hosts, this.dispatcher, this.store),
         schedInstances(this.present as never),
       );
     }

@@ -23,6 +23,32 @@ export interface ServiceOutcome {
   changed: boolean;
   /** When set, the service wants another pass at this time (crash-loop backoff). */
   retryAt?: number;
+  /** True when the pass stopped at its budget with work left: the service wants another pass soon. */
+  more?: boolean;
+}
+
+/**
+ * Units one pass creates, or removes as extras, for one service at most. The rest waits for the
+ * next pass, so a scale of thousands is placed over many short passes and other services get their
+ * turn in between.
+ */
+export const unitsPerPass = 250;
+
+/** How a pass lets the event loop run during long work (see TimeSlice). */
+export interface PassPacing {
+  pause(): Promise<void>;
+}
+
+const noPacing: PassPacing = { pause: () => Promise.resolve() };
+
+/**
+ * Units a retry creates while the service is failing: half as many after each failure in a row (of
+ * the units missing), at least one. A service whose image does not exist does not make and remove
+ * its whole scale at every retry; once a retry's units come up, the next passes make the rest.
+ */
+export function retryBatch(missing: number, failures: number): number {
+  if (failures <= 0 || missing <= 0) return missing;
+  return Math.max(1, Math.ceil(missing / 2 ** failures));
 }
 
 /** The delay before replacing units again after `failures` failed units in a row (1 s doubling, at most 60 s). */
@@ -36,12 +62,13 @@ export function crashLoopDelay(failures: number): number {
  * remove extras, highest createIndex first. Creations run in the background; their rows exist
  * before this returns, so the next pass counts them.
  */
-export function reconcileService(
+export async function reconcileService(
   store: Store,
   dispatcher: Dispatcher,
   view: ProjectView,
   svc: Row<ServiceFields>,
-): ServiceOutcome {
+  pacing: PassPacing = noPacing,
+): Promise<ServiceOutcome> {
   const serviceId = formatId("service", svc.id);
   const units = groupUnits(view.byService.get(serviceId) ?? []);
   const stackName = view.stack(svc.data.stackId)?.name ?? "stack";
@@ -109,7 +136,7 @@ export function reconcileService(
     kept.push(unit);
   }
   for (const c of doomed.flatMap((u) => u.containers)) view.sched().release(formatId("container", c.id));
-  if (doomed.length > 0) run(removeUnits(store, dispatcher, doomed));
+  if (doomed.length > 0) run(removeUnits(store, dispatcher, doomed).then(() => purgeFailed(store, doomed)));
 
   // Crash-loop guard: units that fail again and again are replaced with a growing delay, and the
   // service says why, instead of churning containers as fast as the host can make them.
@@ -159,6 +186,7 @@ export function reconcileService(
   };
 
   let desired: number;
+  let more = false;
   if (svc.data.global) {
     const request = unitRequest(svc, stackName, nextIndex);
     const eligible = new Set(view.sched().eligibleHosts(request));
@@ -175,7 +203,14 @@ export function reconcileService(
     desired = eligible.size;
   } else {
     desired = svc.data.scale;
+    const missing = Math.max(0, desired - kept.length);
+    const budget = Math.min(unitsPerPass, retryBatch(missing, failureCount));
+    let made = 0;
     for (let i = kept.length; i < desired && !waiting; i++) {
+      if (made >= budget) {
+        more = true;
+        break;
+      }
       const request = unitRequest(svc, stackName, nextIndex);
       const placed = view.sched().place(request);
       if (placed.hostId === null) {
@@ -183,9 +218,24 @@ export function reconcileService(
         break;
       }
       create(placed.hostId, portIpOf(request, placed.bindings));
+      made++;
+      await pacing.pause();
+      // The service may have been edited while the loop let others run: the next pass takes over.
+      const latest = store.get<ServiceFields>(svc.id);
+      if (
+        latest?.state !== svc.state ||
+        latest.data.scale !== svc.data.scale ||
+        latest.data.version !== svc.data.version
+      ) {
+        more = true;
+        break;
+      }
     }
     if (kept.length > desired) {
-      const extras = [...kept].sort((a, b) => b.createIndex - a.createIndex).slice(0, kept.length - desired);
+      const extras = [...kept]
+        .sort((a, b) => b.createIndex - a.createIndex)
+        .slice(0, Math.min(unitsPerPass, kept.length - desired));
+      if (extras.length < kept.length - desired) more = true;
       run(removeUnits(store, dispatcher, extras));
     }
   }
@@ -203,7 +253,30 @@ export function reconcileService(
   }
   const fresh = store.get<ServiceFields>(svc.id) ?? svc;
   const statusChanged = writeStatus(store, fresh, current, desired);
-  return { changed: statusChanged || changed, ...(retryAt > now ? { retryAt } : {}) };
+  return {
+    changed: statusChanged || changed,
+    ...(retryAt > now ? { retryAt } : {}),
+    ...(more ? { more } : {}),
+  };
+}
+
+/**
+ * Deletes the rows of a failed unit's containers once they are removed, when none of them ever
+ * existed on its host (the create failed: an image that does not exist, no address), as Rancher
+ * 1.6 purged failed containers: a service that fails at every try does not pile up removed rows.
+ * The service keeps the last failure's message; containers that ran keep their rows as history.
+ */
+function purgeFailed(store: Store, units: Unit[]): void {
+  for (const unit of units) {
+    if (!unit.containers.some((c) => c.state === "error")) continue;
+    if (unit.containers.some((c) => c.data.externalId)) continue;
+    for (const c of unit.containers) {
+      store.transaction(() => {
+        const row = store.get<{ externalId?: string | null }>(c.id);
+        if (row?.state === "removed" && !row.data.externalId) store.purge(c.id);
+      });
+    }
+  }
 }
 
 /** Writes currentScale and healthState when they changed. */

@@ -27,6 +27,8 @@ export interface InstanceRecord {
   portKeys: string[];
   memory: number;
   milliCpu: number;
+  /** Managed addresses this record took from the host's free count (placements of this scheduler only). */
+  addresses: number;
 }
 
 /** Index key of a port: `tcp/80`. */
@@ -52,6 +54,7 @@ export function toRecord(inst: SchedInstance): InstanceRecord {
     portKeys: bindings.map((b) => portKey(b.protocol, b.publicPort)),
     memory: inst.memoryReservation ?? 0,
     milliCpu: inst.milliCpuReservation ?? 0,
+    addresses: 0,
   };
 }
 
@@ -111,6 +114,8 @@ export class HostState implements HostView {
   readonly ports = new Map<string, Map<string, number>>();
   memory = 0;
   milliCpu = 0;
+  /** Addresses taken by placements of this scheduler, on top of the host's `addresses.inUse`. */
+  addressesPlaced = 0;
   readonly state = this;
 
   constructor(host: SchedHost) {
@@ -162,6 +167,19 @@ export class HostState implements HostView {
     });
     this.memory += by * rec.memory;
     this.milliCpu += by * rec.milliCpu;
+    this.addressesPlaced += by * rec.addresses;
+  }
+
+  /**
+   * Why the host cannot give `needed` more container addresses, or null when it can. Instances
+   * read from the store are already in the host's `inUse` count; placements made since add to it.
+   */
+  addressFailure(needed: number): string | null {
+    const a = this.host.addresses;
+    if (!a || needed <= 0) return null;
+    const used = a.inUse + this.addressesPlaced;
+    if (used + needed <= a.capacity) return null;
+    return `no free container address (${Math.min(used, a.capacity)} of ${a.capacity} in use)`;
   }
 
   /** Number of instances on the host. */

@@ -21,6 +21,7 @@ export {
   parseAffinityLabels,
   parseLabelTerms,
 } from "./affinity.ts";
+export { type InstanceRecord, toRecord } from "./host-state.ts";
 export { formatMiB, SUMMARY_MAX_HOSTS, summarizeReasons } from "./reasons.ts";
 export { type HostUsage, Scheduler } from "./scheduler.ts";
 export type {

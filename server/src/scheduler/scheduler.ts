@@ -62,8 +62,15 @@ export class Scheduler {
 
   /** Record an instance on its host (replacing an earlier record with the same id). */
   addInstance(inst: SchedInstance): void {
-    this.release(inst.id);
-    const rec = toRecord(inst);
+    this.addRecord(toRecord(inst));
+  }
+
+  /**
+   * Record an instance indexed already by {@link toRecord}: a caller that reloads the same
+   * instances often keeps their records and saves indexing them again (records are never changed).
+   */
+  addRecord(rec: InstanceRecord): void {
+    this.release(rec.id);
     this.instances.set(rec.id, rec);
     this.hosts.get(rec.hostId)?.add(rec);
   }
@@ -107,12 +114,13 @@ export class Scheduler {
     const scope = this.scope(req);
     const candidates = this.narrow(scope, plan);
     const ref = req.serviceRef;
+    const needed = req.addresses ?? 0;
     let best: HostState | null = null;
     let bestScore = -1;
     let bestSvc = 0;
     let bestCount = 0;
     for (const hs of candidates) {
-      if (!hs.eligible || hardFailure(hs, plan) !== null) continue;
+      if (!hs.eligible || hardFailure(hs, plan) !== null || hs.addressFailure(needed) !== null) continue;
       const score = plan.soft.length > 0 ? softScore(hs, plan) : 0;
       const svc = ref ? (hs.services.get(ref) ?? 0) : 0;
       const count = hs.instanceCount;
@@ -191,7 +199,7 @@ export class Scheduler {
     }
     for (const hs of scope) {
       const name = reasons[hs.host.name] === undefined ? hs.host.name : `${hs.host.name} (${hs.id})`;
-      reasons[name] = hardFailure(hs, plan) ?? "not chosen";
+      reasons[name] = hardFailure(hs, plan) ?? hs.addressFailure(req.addresses ?? 0) ?? "not chosen";
     }
     return reasons;
   }
@@ -204,7 +212,7 @@ export class Scheduler {
     ];
     let instanceId = req.id;
     while (instanceId === undefined || this.instances.has(instanceId)) instanceId = `pending-${++this.seq}`;
-    const rec = toRecord({
+    const rec: InstanceRecord = toRecord({
       id: instanceId,
       hostId: hs.id,
       name: req.name,
@@ -214,6 +222,7 @@ export class Scheduler {
       ...(req.memoryReservation !== undefined && { memoryReservation: req.memoryReservation }),
       ...(req.milliCpuReservation !== undefined && { milliCpuReservation: req.milliCpuReservation }),
     });
+    rec.addresses = req.addresses ?? 0;
     this.instances.set(instanceId, rec);
     hs.add(rec);
     return { hostId: hs.id, instanceId, bindings };

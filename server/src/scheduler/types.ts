@@ -21,6 +21,11 @@ export interface SchedHost {
   memoryTotal: number;
   /** CPU in milli-CPUs; 0 means unknown, which means no limit. */
   milliCpuTotal: number;
+  /**
+   * Container addresses of the host's managed slice: how many it has (a /24 gives 253) and how many
+   * are in use when the scheduler is built. Absent means no limit.
+   */
+  addresses?: { capacity: number; inUse: number };
 }
 
 /** A host port a container publishes. */
@@ -62,6 +67,8 @@ export interface PlacementRequest {
   milliCpuReservation?: number;
   /** Place on this host only; as in Rancher 1.6, affinity rules are then not applied. */
   requestedHostId?: string;
+  /** Managed-network addresses the unit takes on its host (members on the managed network). */
+  addresses?: number;
 }
 
 /** A port as reserved on the chosen host: the IP it was bound to is always set. */

@@ -32,6 +32,8 @@ export interface Dispatcher {
 export interface ServerSettings {
   /** The URL agents and clients use to reach this server. */
   publicUrl: string;
+  /** The most units one service may have (CORRAL_MAX_SERVICE_SCALE; default in scale-limit.ts). */
+  maxServiceScale?: number;
 }
 
 /** Everything a domain verb receives: never Hono's context. */

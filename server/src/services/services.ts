@@ -17,6 +17,7 @@ import type { Store } from "../store/store.ts";
 import { parsePort } from "./container-spec.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
+import { checkScale } from "./scale-limit.ts";
 
 /** Service states from which the service still exists (for name clashes). */
 export const liveServiceStates = [
@@ -72,6 +73,7 @@ export function insertService(
 /** Creates a service in an existing stack. */
 export function createService(ctx: VerbContext, projectId: string, body: unknown): Row<ServiceFields> {
   const input = parseInput(serviceCreateSchema, body);
+  checkScale(ctx, input.scale);
   return ctx.store.transaction(() => {
     const project = loadProject(ctx, projectId);
     const pid = formatId("project", project.id);
@@ -96,6 +98,7 @@ export function createService(ctx: VerbContext, projectId: string, body: unknown
 /** Edits a service: scale and other fields that need no new containers. */
 export function updateService(ctx: VerbContext, id: string, body: unknown): Row<ServiceFields> {
   const input = parseInput(serviceUpdateSchema, body);
+  checkScale(ctx, input.scale);
   return ctx.store.transaction(() => {
     const svc = loadVisible<ServiceFields>(ctx, "service", id);
     if (svc.state === "removed" || svc.state === "removing")

@@ -7,6 +7,7 @@ import { runFinish, runRollback, runUpgrade } from "../orchestrator/runners.ts";
 import type { Row } from "../store/rows.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
+import { checkScale } from "./scale-limit.ts";
 import { insertService, liveServiceStates, serviceActionStates, startUpgrade } from "./services.ts";
 
 const liveStackStates = [
@@ -61,6 +62,7 @@ export function createStack(ctx: VerbContext, projectId: string, body: unknown):
       },
     });
     const stackId = formatId("stack", stack.id);
+    for (const svc of spec.services) checkScale(ctx, svc.scale, svc.name);
     for (const svc of spec.services) insertService(ctx.store, pid, stackId, svc, start && svc.startOnCreate);
     return stack;
   });
@@ -120,6 +122,7 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
     const { spec, warnings } = parseStack({ dockerCompose, rancherCompose, environment });
     const existing = new Map(stackServices(ctx, stack).map((s) => [s.name, s]));
     const stackId = formatId("stack", stack.id);
+    for (const next of spec.services) checkScale(ctx, next.scale, next.name);
     for (const next of spec.services.map(lbServiceSpec)) {
       const svc = existing.get(next.name);
       if (!svc) {

@@ -99,6 +99,14 @@ export class Store {
     else runEffect(effect);
   }
 
+  /**
+   * The changes written by the open transaction so far, oldest first (none outside a transaction):
+   * for in-memory indexes that hold committed state and must see the transaction's own writes.
+   */
+  pendingChanges(): readonly RowChange[] {
+    return this.pending ?? [];
+  }
+
   /** True while a transaction is open (work with outside effects must wait, see {@link afterCommit}). */
   get inTransaction(): boolean {
     return this.pending !== null;
@@ -233,10 +241,23 @@ export class Store {
     return { rows, next };
   }
 
-  /** All rows of a type matching simple equality conditions on columns (internal use, unpaged). */
+  /**
+   * All rows of a type matching simple equality conditions on columns (internal use), by id; with
+   * `afterId` and `limit`, one page of them (for readers that yield between pages). With `shared`,
+   * rows come from the point-read cache where they are there (frozen, the same objects every
+   * reader gets): only rows written since are parsed again, which makes re-reading a large
+   * project cheap for readers that change nothing.
+   */
   all<T extends object = object>(
     type: ResourceType,
-    where: { projectId?: string; state?: string[]; dataField?: [string, SQLQueryBindings] } = {},
+    where: {
+      projectId?: string;
+      state?: string[];
+      dataField?: [string, SQLQueryBindings];
+      afterId?: number;
+      limit?: number;
+      shared?: boolean;
+    } = {},
   ): Row<T>[] {
     const cond = ["type = ?"];
     const params: SQLQueryBindings[] = [type];
@@ -250,8 +271,21 @@ export class Store {
       cond.push(`json_extract(data, '$.${where.dataField[0]}') = ?`);
       params.push(where.dataField[1]);
     }
+    if (where.afterId !== undefined) cond.push("id > ?") && params.push(where.afterId);
+    const limit = where.limit !== undefined ? ` LIMIT ${Math.max(1, Math.floor(where.limit))}` : "";
+    if (where.shared) {
+      return this.db
+        .query<{ id: number }, SQLQueryBindings[]>(
+          `SELECT id FROM resource WHERE ${cond.join(" AND ")} ORDER BY id${limit}`,
+        )
+        .all(...params)
+        .map((r) => this.get<T>(r.id))
+        .filter((r): r is Row<T> => r !== null);
+    }
     return this.db
-      .query<RawRow, SQLQueryBindings[]>(`SELECT * FROM resource WHERE ${cond.join(" AND ")} ORDER BY id`)
+      .query<RawRow, SQLQueryBindings[]>(
+        `SELECT * FROM resource WHERE ${cond.join(" AND ")} ORDER BY id${limit}`,
+      )
       .all(...params)
       .map((r) => fromRaw<T>(r));
   }
