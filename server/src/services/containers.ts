@@ -13,6 +13,7 @@ import { assignPublicPorts } from "../network/public-ports.ts";
 import { placeContainer } from "../orchestrator/place-container.ts";
 import type { Row } from "../store/rows.ts";
 import { completeTransition, type TransitionState } from "./container-lifecycle.ts";
+import { assertAllowed, policyViolations, projectPolicy } from "./container-policy.ts";
 import { newContainerFields, parsePort, presentContainerStates, splitCommand } from "./container-spec.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
@@ -32,6 +33,7 @@ export function createContainer(ctx: VerbContext, projectId: string, body: unkno
     if (project.state !== "active")
       throw new AppError("InvalidState", `environment ${projectId} is ${project.state}`);
     const pid = formatId("project", project.id);
+    assertAllowed(policyViolations(projectPolicy(project.data), lc));
     if (input.name) assertNameFree(ctx, pid, input.name);
     const placed = placeContainer(ctx.store, ctx.dispatcher, pid, lc, input);
     const address = isManaged(lc.networkMode)

@@ -1,4 +1,5 @@
 import {
+  type ContainerPolicy,
   formatId,
   type LaunchConfig,
   type ServiceSpec,
@@ -9,11 +10,13 @@ import {
   setServiceLinksSchema,
 } from "@corral/api";
 import { AppError } from "@corral/lib";
+import type { ProjectFields } from "../model/project.ts";
 import type { ServiceFields, StackFields } from "../model/service.ts";
 import { checkLbReferences, lbServiceSpec } from "../network/lb-service.ts";
 import { runFinish, runRestart, runRollback, runUpgrade } from "../orchestrator/runners.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
+import { assertAllowed, projectPolicy, serviceViolations } from "./container-policy.ts";
 import { parsePort } from "./container-spec.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
@@ -42,7 +45,16 @@ export function checkLaunchConfigs(
   }
 }
 
-/** Inserts a service row of a stack (inside the caller's transaction). */
+/** The container policy of the project a service belongs to. */
+function policyOf(store: Store, projectId: string): ContainerPolicy {
+  const project = store.getByPublicId<ProjectFields>("project", projectId);
+  return projectPolicy(project?.data ?? {});
+}
+
+/**
+ * Inserts a service row of a stack (inside the caller's transaction), after checking its launch
+ * configs against the environment's container policy (a refusal rolls the caller's writes back).
+ */
 export function insertService(
   store: Store,
   projectId: string,
@@ -52,6 +64,7 @@ export function insertService(
 ): Row<ServiceFields> {
   const prepared = lbServiceSpec(spec);
   checkLaunchConfigs(prepared);
+  assertAllowed(serviceViolations(policyOf(store, projectId), prepared));
   checkLbReferences(store, projectId, prepared.lbConfig);
   const { name, ...rest } = prepared;
   return store.insert<ServiceFields>("service", {
@@ -190,6 +203,7 @@ export function startUpgrade(
     secondaryLaunchConfigs: secondary ?? svc.data.secondaryLaunchConfigs,
   };
   checkLaunchConfigs(next);
+  assertAllowed(serviceViolations(policyOf(store, svc.projectId!), next));
   const row = store.update<ServiceFields>(
     svc.id,
     {
