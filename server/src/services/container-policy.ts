@@ -159,8 +159,7 @@ export function serviceViolations(
 ): PolicyViolation[] {
   const label = spec.name ? `service ${spec.name}: ` : "";
   const out = spec.launchConfig ? policyViolations(policy, spec.launchConfig, "launchConfig.", label) : [];
-  (spec.secondaryLaunchConfigs ?? []).forEach((lc, i) =>
-    out.push(...policyViolations(policy, lc, `secondaryLaunchConfigs[${i}].`, label)),
-  );
+  for (const [i, lc] of (spec.secondaryLaunchConfigs ?? []).entries())
+    out.push(...policyViolations(policy, lc, `secondaryLaunchConfigs[${i}].`, label));
   return out;
 }
