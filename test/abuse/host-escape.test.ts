@@ -133,3 +133,26 @@ describe.each([0, 1])("environment %#", (i) => {
     expect(rowsFingerprint(server)).toBe(before);
   });
 });
+
+test("a key cannot reach into another environment's container through volumes_from or its network", async () => {
+  const [mine, theirs] = envs as [(typeof envs)[0], (typeof envs)[0]];
+  const victim = uniqueName("victim");
+  expectStatus(
+    await theirs.client.post(`/v2-beta/projects/${theirs.id}/containers`, {
+      name: victim,
+      imageUuid: "busybox",
+    }),
+    201,
+  );
+  const count = () => server.store.all("container", {}).length;
+  const before = count();
+  for (const body of [{ dataVolumesFrom: [victim] }, { networkMode: `container:${victim}` }]) {
+    const r = await mine.client.post(`/v2-beta/projects/${mine.id}/containers`, {
+      imageUuid: "busybox",
+      ...body,
+    });
+    expect(r.status).toBe(422);
+    expect(expectErrorBody(422, r.body).code).toBe("InvalidReference");
+  }
+  expect(count()).toBe(before);
+});

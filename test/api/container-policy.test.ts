@@ -254,6 +254,44 @@ describe("an admin loosening the policy", () => {
   });
 });
 
+test("a container joins the namespace or volumes of its own environment's containers only", async () => {
+  const { p: other, host } = await freshEnv();
+  try {
+    const victim = uniqueName("victim");
+    const made = expectStatus(
+      await other.client.post(containers(other), { name: victim, imageUuid: "busybox" }),
+      201,
+    ).body;
+    const mine = uniqueName("mine");
+    expectStatus(await env.client.post(containers(env), { name: mine, imageUuid: "busybox" }), 201);
+    // The two containers above are still moving to running: count rows instead of fingerprinting them.
+    const count = () => server.store.all("container", {}).length;
+    const before = count();
+    for (const body of [
+      { dataVolumesFrom: [victim] },
+      { networkMode: `container:${victim}` },
+      { dataVolumesFrom: [mine, victim] },
+      { dataVolumesFrom: [`d${made.id}`] },
+    ]) {
+      const r = await env.client.post(containers(env), { imageUuid: "busybox", ...body });
+      expect(r.status).toBe(422);
+      expect(r.body.code).toBe("InvalidReference");
+      expect(r.body.message).toContain("in this environment");
+    }
+    expect(count()).toBe(before);
+    expectStatus(
+      await env.client.post(containers(env), { imageUuid: "busybox", dataVolumesFrom: [mine] }),
+      201,
+    );
+    expectStatus(
+      await env.client.post(containers(env), { imageUuid: "busybox", networkMode: `container:${mine}` }),
+      201,
+    );
+  } finally {
+    await host.close();
+  }
+});
+
 describe("who may change a policy", () => {
   test("an environment key cannot loosen its own policy", async () => {
     const before = rowsFingerprint(server);

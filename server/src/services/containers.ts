@@ -34,6 +34,7 @@ export function createContainer(ctx: VerbContext, projectId: string, body: unkno
       throw new AppError("InvalidState", `environment ${projectId} is ${project.state}`);
     const pid = formatId("project", project.id);
     assertAllowed(policyViolations(projectPolicy(project.data), lc));
+    assertOwnContainers(ctx, pid, lc);
     if (input.name) assertNameFree(ctx, pid, input.name);
     const placed = placeContainer(ctx.store, ctx.dispatcher, pid, lc, input);
     const address = isManaged(lc.networkMode)
@@ -177,6 +178,31 @@ export function requireConnectedHost(ctx: VerbContext, row: Row<ContainerFields>
     throw new AppError("Unavailable", `the agent of host ${hostId ?? "(none)"} is not connected`);
   }
   return hostId;
+}
+
+/**
+ * `networkMode: container:<x>` and `dataVolumesFrom` name Docker containers, and Docker looks the
+ * name up on the whole host: each must be a container of this environment, or a tenant could join
+ * another environment's network namespace or mount its volumes (bind mounts included).
+ */
+function assertOwnContainers(ctx: VerbContext, projectId: string, lc: LaunchConfig): void {
+  const refs: [string, string][] = lc.dataVolumesFrom.map((x, i) => [`dataVolumesFrom[${i}]`, x]);
+  if (lc.networkMode.startsWith("container:"))
+    refs.push(["networkMode", lc.networkMode.slice("container:".length)]);
+  if (refs.length === 0) return;
+  const own = ctx.store.all<ContainerFields>("container", { projectId, state: liveStates });
+  for (const [field, ref] of refs) {
+    const found = own.some(
+      (c) =>
+        c.name === ref ||
+        c.data.dockerName === ref ||
+        (c.data.externalId !== null && ref.length >= 12 && c.data.externalId.startsWith(ref)),
+    );
+    if (!found)
+      throw new AppError("InvalidReference", `${field}: no container ${ref} in this environment`, {
+        detail: [{ field, value: ref, rancherCode: "InvalidReference" }],
+      });
+  }
 }
 
 function assertNameFree(ctx: VerbContext, projectId: string, name: string): void {
