@@ -279,6 +279,22 @@ test("a container joins the namespace or volumes of its own environment's contai
       expect(r.body.message).toContain("in this environment");
     }
     expect(count()).toBe(before);
+    // A service's launch config as well (its sidekicks join it through networkLaunchConfig instead).
+    const stack = expectStatus(
+      await env.client.post(`/v2-beta/projects/${env.id}/stacks`, {
+        name: uniqueName("ref"),
+        startOnCreate: false,
+      }),
+      201,
+    ).body;
+    const svc = await env.client.post(`/v2-beta/projects/${env.id}/services`, {
+      name: "joiner",
+      stackId: stack.id,
+      launchConfig: { imageUuid: "docker:busybox", networkMode: `container:${victim}` },
+    });
+    expect(svc.status).toBe(422);
+    expect(svc.body).toMatchObject({ code: "InvalidReference" });
+    expect(svc.body.message).toStartWith("launchConfig.networkMode: no container");
     expectStatus(
       await env.client.post(containers(env), { imageUuid: "busybox", dataVolumesFrom: [mine] }),
       201,

@@ -18,6 +18,7 @@ import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { assertAllowed, projectPolicy, serviceViolations } from "./container-policy.ts";
 import { parsePort } from "./container-spec.ts";
+import { assertOwnContainers } from "./containers.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
 
@@ -45,6 +46,17 @@ export function checkLaunchConfigs(
   }
 }
 
+/** A service's launch configs join the network only of containers of their own environment. */
+function assertOwnReferences(
+  store: Store,
+  projectId: string,
+  spec: { launchConfig?: LaunchConfig; secondaryLaunchConfigs: LaunchConfig[] },
+): void {
+  if (spec.launchConfig) assertOwnContainers(store, projectId, spec.launchConfig, "launchConfig.", false);
+  for (const [i, lc] of spec.secondaryLaunchConfigs.entries())
+    assertOwnContainers(store, projectId, lc, `secondaryLaunchConfigs[${i}].`, false);
+}
+
 /** The container policy of the project a service belongs to. */
 function policyOf(store: Store, projectId: string): ContainerPolicy {
   const project = store.getByPublicId<ProjectFields>("project", projectId);
@@ -65,6 +77,7 @@ export function insertService(
   const prepared = lbServiceSpec(spec);
   checkLaunchConfigs(prepared);
   assertAllowed(serviceViolations(policyOf(store, projectId), prepared));
+  assertOwnReferences(store, projectId, prepared);
   checkLbReferences(store, projectId, prepared.lbConfig);
   const { name, ...rest } = prepared;
   return store.insert<ServiceFields>("service", {
@@ -204,6 +217,7 @@ export function startUpgrade(
   };
   checkLaunchConfigs(next);
   assertAllowed(serviceViolations(policyOf(store, svc.projectId!), next));
+  assertOwnReferences(store, svc.projectId!, next);
   const row = store.update<ServiceFields>(
     svc.id,
     {
