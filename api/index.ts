@@ -5,6 +5,7 @@ export * from "./src/host-reports.ts";
 export * from "./src/host-state.ts";
 export * from "./src/host-status.ts";
 export * from "./src/ids.ts";
+export * from "./src/policy.ts";
 export * from "./src/protocol.ts";
 export * from "./src/resources.ts";
 export * from "./src/stack.ts";

@@ -218,6 +218,51 @@ describe("docker spec: the richer fields", () => {
     expect(toCreateOptions({ ...base, networkMode: "host" }, "h").HostConfig?.NetworkMode).toBe("host");
   });
 
+  test("host namespaces, confinement and limits reach HostConfig as given", () => {
+    const options = toCreateOptions(
+      {
+        ...base,
+        hostname: "h",
+        pidMode: "host",
+        ipcMode: "shareable",
+        uts: "host",
+        securityOpt: ["no-new-privileges"],
+        ulimits: [{ name: "nofile", soft: 1024, hard: 2048 }],
+        sysctls: { "net.core.somaxconn": "512" },
+        tmpfs: { "/run": "size=8m", "/scratch": "" },
+        shmSize: 128 * 1024 * 1024,
+        readOnly: true,
+      },
+      "h",
+    );
+    expect(options.HostConfig).toMatchObject({
+      PidMode: "host",
+      IpcMode: "shareable",
+      UTSMode: "host",
+      SecurityOpt: ["no-new-privileges"],
+      Ulimits: [{ Name: "nofile", Soft: 1024, Hard: 2048 }],
+      Sysctls: { "net.core.somaxconn": "512" },
+      Tmpfs: { "/run": "size=8m", "/scratch": "" },
+      ShmSize: 128 * 1024 * 1024,
+      ReadonlyRootfs: true,
+    });
+    // Docker refuses a hostname in the host's UTS namespace.
+    expect(options).not.toHaveProperty("Hostname");
+    const plain = toCreateOptions(base, "h").HostConfig;
+    for (const key of [
+      "PidMode",
+      "IpcMode",
+      "UTSMode",
+      "SecurityOpt",
+      "Ulimits",
+      "Sysctls",
+      "Tmpfs",
+      "ShmSize",
+    ])
+      expect(plain).not.toHaveProperty(key);
+    expect(plain).not.toHaveProperty("ReadonlyRootfs");
+  });
+
   test("expose and device syntax, and clear errors for bad entries", () => {
     expect(exposedPorts(["80/UDP"])).toEqual({ "80/udp": {} });
     expect(deviceMapping("/dev/kvm:rw")).toEqual({

@@ -169,6 +169,25 @@ function applyHostOptions(hostConfig: Docker.HostConfig, spec: InstanceSpec, own
     if (spec.extraHosts?.length) hostConfig.ExtraHosts = spec.extraHosts;
   }
   if (spec.logConfig) hostConfig.LogConfig = { Type: spec.logConfig.driver, Config: spec.logConfig.config };
+  applyNamespaces(hostConfig, spec);
+}
+
+/**
+ * Sets host namespaces, confinement and limits. The server has already held each against the
+ * environment's container policy: what arrives here is applied, never dropped.
+ */
+function applyNamespaces(hostConfig: Docker.HostConfig, spec: InstanceSpec): void {
+  if (spec.pidMode) hostConfig.PidMode = spec.pidMode;
+  if (spec.ipcMode) hostConfig.IpcMode = spec.ipcMode;
+  if (spec.uts) hostConfig.UTSMode = spec.uts;
+  if (spec.securityOpt?.length) hostConfig.SecurityOpt = spec.securityOpt;
+  if (spec.ulimits?.length)
+    hostConfig.Ulimits = spec.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }));
+  // Docker itself refuses non-namespaced sysctls, and net.* ones outside the container's own network.
+  if (spec.sysctls && Object.keys(spec.sysctls).length) hostConfig.Sysctls = spec.sysctls;
+  if (spec.tmpfs && Object.keys(spec.tmpfs).length) hostConfig.Tmpfs = spec.tmpfs;
+  if (spec.shmSize !== undefined) hostConfig.ShmSize = spec.shmSize;
+  if (spec.readOnly) hostConfig.ReadonlyRootfs = true;
 }
 
 /** Translates an instance spec into dockerode's create options. */
@@ -180,7 +199,7 @@ export function toCreateOptions(spec: InstanceSpec, hostId: string): Docker.Cont
   const { exposed, bindings } = portMaps(spec.ports);
   const joinsContainer = networkMode.startsWith("container:");
   // Docker refuses a hostname when the network namespace is shared with the host or another container.
-  const sharesUts = networkMode === "host" || joinsContainer;
+  const sharesUts = networkMode === "host" || joinsContainer || spec.uts === "host";
   // Docker refuses exposing ports in another container's namespace; that container exposes them.
   if (spec.expose?.length && !joinsContainer) Object.assign(exposed, exposedPorts(spec.expose));
   const hostConfig: Docker.HostConfig = {

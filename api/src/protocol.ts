@@ -79,6 +79,15 @@ export const instanceSpecSchema = z.strictObject({
   logConfig: z.strictObject({ driver: z.string(), config: z.record(z.string(), z.string()) }).optional(),
   stopSignal: z.string().optional(),
   stopTimeout: z.number().int().optional(),
+  pidMode: z.string().optional(),
+  ipcMode: z.string().optional(),
+  uts: z.string().optional(),
+  securityOpt: z.array(z.string()).optional(),
+  ulimits: z.array(z.strictObject({ name: z.string(), soft: z.number(), hard: z.number() })).optional(),
+  sysctls: z.record(z.string(), z.string()).optional(),
+  tmpfs: z.record(z.string(), z.string()).optional(),
+  shmSize: z.number().int().optional(),
+  readOnly: z.boolean().optional(),
   /**
    * Managed network only: the address the server allocated from this host's slice. The agent
    * attaches the container to the Docker bridge network `managedNetwork.bridgeName` (the one the

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { containerPolicyUpdateSchema } from "./policy.ts";
 import { launchConfigSchema } from "./stack.ts";
 
 /** Resource names: letters, digits, dots, dashes and underscores, as Docker and Rancher accept. */
@@ -30,6 +31,8 @@ export const projectCreateSchema = z.strictObject({
     })
     .refine((r) => r.startPort <= r.endPort, "startPort must not exceed endPort")
     .optional(),
+  /** What containers may take from their hosts (admins only; see api/src/policy.ts). */
+  containerPolicy: containerPolicyUpdateSchema.optional(),
 });
 /** Input to update a project. */
 export const projectUpdateSchema = projectCreateSchema.partial().strict();

@@ -34,6 +34,47 @@ export const volumeTemplateSchema = z.strictObject({
 /** How Docker makes a named volume. */
 export type VolumeTemplate = z.infer<typeof volumeTemplateSchema>;
 
+/** Resource limits Docker sets with `--ulimit` (names as in `ulimit`/setrlimit, without RLIMIT_). */
+export const ulimitNames = [
+  "as",
+  "core",
+  "cpu",
+  "data",
+  "fsize",
+  "locks",
+  "memlock",
+  "msgqueue",
+  "nice",
+  "nofile",
+  "nproc",
+  "rss",
+  "rtprio",
+  "rttime",
+  "sigpending",
+  "stack",
+] as const;
+
+/** One ulimit, as Rancher's `ulimit` type: -1 is unlimited. */
+export const ulimitSchema = z
+  .strictObject({
+    name: z.enum(ulimitNames),
+    soft: z
+      .number()
+      .int()
+      .min(-1)
+      .max(2 ** 53 - 1),
+    hard: z
+      .number()
+      .int()
+      .min(-1)
+      .max(2 ** 53 - 1),
+  })
+  .refine((u) => u.hard === -1 || (u.soft !== -1 && u.soft <= u.hard), "soft must not exceed hard");
+/** One ulimit. */
+export type Ulimit = z.infer<typeof ulimitSchema>;
+
+const sysctlNameRe = /^[a-z0-9_][a-z0-9_./-]*$/i;
+
 /** How to run one container of a service (the primary, or a sidekick when `name` is set). */
 export const launchConfigSchema = z.strictObject({
   /** Sidekick name (secondary launch configs only). */
@@ -84,6 +125,38 @@ export const launchConfigSchema = z.strictObject({
   pullPolicy: z.enum(["missing", "always", "never"]).default("missing"),
   stopSignal: z.string().max(32).optional(),
   stopTimeout: z.number().int().min(0).max(3600).optional(),
+  /** `host` shares the host's process namespace (compose `pid`); under the environment's policy. */
+  pidMode: z.enum(["host"]).optional(),
+  /** IPC namespace (compose `ipc`); `host` is under the environment's policy. */
+  ipcMode: z.enum(["host", "private", "shareable", "none"]).optional(),
+  /** `host` shares the host's hostname namespace (compose `uts`); under the environment's policy. */
+  uts: z.enum(["host"]).optional(),
+  /** Docker security options (compose `security_opt`); loosening ones are under the policy. */
+  securityOpt: z.array(z.string().min(1).max(4096)).max(32).default([]),
+  ulimits: z.array(ulimitSchema).max(16).default([]),
+  /** Namespaced kernel parameters (compose `sysctls`). */
+  sysctls: z
+    .record(z.string().regex(sysctlNameRe, "must be a sysctl name").max(256), z.string().max(1024))
+    .default({}),
+  /** tmpfs mounts: container path -> mount options (compose `tmpfs`). */
+  tmpfs: z
+    .record(
+      z
+        .string()
+        .regex(/^\/[^:\s]*$/, "must be an absolute container path")
+        .max(1024),
+      z.string().max(256),
+    )
+    .default({}),
+  /** Size of /dev/shm in bytes (compose `shm_size`). */
+  shmSize: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 50)
+    .optional(),
+  /** The root filesystem read-only (compose `read_only`). */
+  readOnly: z.boolean().default(false),
 });
 /** How to run one container of a service. */
 export type LaunchConfig = z.infer<typeof launchConfigSchema>;

@@ -220,9 +220,11 @@ describe("format details", () => {
   });
 
   test("unsupported but known keys warn", () => {
-    const { warnings } = parseStack({ dockerCompose: "services:\n  a:\n    image: x\n    ulimits: {}\n" });
+    const { warnings } = parseStack({
+      dockerCompose: "services:\n  a:\n    image: x\n    oom_score_adj: 5\n",
+    });
     expect(warnings).toEqual([
-      "docker-compose.yml:4:5: services.a.ulimits: ulimits is not supported by Corral; ignored",
+      "docker-compose.yml:4:5: services.a.oom_score_adj: oom_score_adj is not supported by Corral; ignored",
     ]);
   });
 

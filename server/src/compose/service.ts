@@ -1,6 +1,7 @@
 import { launchFieldEntries, type SimpleKind } from "../model/launch-fields.ts";
 import { applyDeploy } from "./deploy.ts";
 import type { Draft } from "./draft.ts";
+import { hostKeyHandlers } from "./host-keys.ts";
 import type { FileReporter, Located } from "./issues.ts";
 import { isLegacyLbImage, readLegacyPorts } from "./legacy-lb.ts";
 import { parseExpose, parsePorts } from "./ports.ts";
@@ -27,9 +28,9 @@ const ignoredKeys = new Set(
   (
     "blkio_config cgroup_parent configs container_name cpu_count cpu_percent cpu_period cpu_quota " +
     "cpu_rt_period cpu_rt_runtime cpus cpuset credential_spec device_cgroup_rules group_add init " +
-    "ipc isolation mac_address mem_swappiness memswap_limit networks oom_kill_disable oom_score_adj " +
-    "pid pids_limit platform profiles read_only runtime secrets security_opt shm_size storage_opt " +
-    "sysctls tmpfs ulimits userns_mode uts annotations attach gpus cpu_rt labels_file " +
+    "isolation mac_address mem_swappiness memswap_limit networks oom_kill_disable oom_score_adj " +
+    "pids_limit platform profiles runtime secrets storage_opt " +
+    "userns_mode annotations attach gpus cpu_rt labels_file " +
     "mem_swap_limit"
   ).split(" "),
 );
@@ -90,6 +91,7 @@ function linkItems(r: FileReporter, n: YNode): { target: string; alias?: string;
 
 const handlers: Record<string, Handler> = {
   ...simpleHandlers(),
+  ...hostKeyHandlers,
   image: (r, d, n) => {
     const v = asString(r, n);
     if (v !== undefined && v.trim() === "") r.error(n, "image must not be empty");

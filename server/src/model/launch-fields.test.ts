@@ -41,6 +41,10 @@ const overrides: Partial<Record<Field, Partial<LaunchConfig>>> = {
   healthCheck: {
     healthCheck: launchConfigSchema.shape.healthCheck.parse({ port: 8080, requestLine: "GET /healthz" }),
   },
+  ulimits: { ulimits: [{ name: "nofile", soft: 1024, hard: 4096 }] },
+  sysctls: { sysctls: { "net.core.somaxconn": "512" } },
+  tmpfs: { tmpfs: { "/run": "size=8m", "/scratch": "" } },
+  securityOpt: { securityOpt: ["no-new-privileges"] },
   // Sidekick references need the unit's other member, named `side`.
   name: { name: "side" },
   networkLaunchConfig: { networkMode: "container", networkLaunchConfig: "side" },

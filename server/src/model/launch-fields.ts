@@ -64,6 +64,14 @@ function loggingOf(lc: LaunchConfig): unknown {
     : { driver: log.driver };
 }
 
+/** compose's map form of ulimits: one number when soft and hard agree, else {soft, hard}. */
+function ulimitsOf(lc: LaunchConfig): Record<string, unknown> | undefined {
+  if (!lc.ulimits?.length) return undefined;
+  return Object.fromEntries(
+    lc.ulimits.map((u) => [u.name, u.soft === u.hard ? u.soft : { soft: u.soft, hard: u.hard }]),
+  );
+}
+
 /**
  * Every launch config field, in the order compose export writes them. `satisfies` makes a field
  * missing here (or one that no longer exists) a type error.
@@ -213,6 +221,49 @@ export const launchFields = {
     },
     api: { type: "int", nullable: true },
   },
+  // Host namespaces and confinement: applied as given, under the environment's container policy.
+  pidMode: {
+    row: "same",
+    spec: "same",
+    compose: { key: "pid", write: (lc) => lc.pidMode },
+    api: { type: "enum", options: ["host"], nullable: true },
+  },
+  ipcMode: {
+    row: "same",
+    spec: "same",
+    compose: { key: "ipc", write: (lc) => lc.ipcMode },
+    api: { type: "enum", options: ["host", "private", "shareable", "none"], nullable: true },
+  },
+  uts: {
+    row: "same",
+    spec: "same",
+    compose: { key: "uts", write: (lc) => lc.uts },
+    api: { type: "enum", options: ["host"], nullable: true },
+  },
+  securityOpt: { row: "same", spec: "same", compose: { key: "security_opt", kind: "list" } },
+  ulimits: {
+    row: "same",
+    spec: "same",
+    compose: { key: "ulimits", write: ulimitsOf },
+    api: { type: "array[ulimit]" },
+  },
+  sysctls: {
+    row: "same",
+    spec: "same",
+    compose: { key: "sysctls", write: (lc) => lc.sysctls },
+    api: { type: "map[string]" },
+  },
+  tmpfs: {
+    row: "same",
+    spec: "same",
+    compose: {
+      key: "tmpfs",
+      write: (lc) => Object.entries(lc.tmpfs ?? {}).map(([path, opts]) => (opts ? `${path}:${opts}` : path)),
+    },
+    api: { type: "map[string]" },
+  },
+  shmSize: { row: "same", spec: "same", compose: { key: "shm_size", kind: "bytes" } },
+  readOnly: { row: "same", spec: "same", compose: { key: "read_only", kind: "bool" } },
   healthCheck: {
     row: "same",
     spec: "same",

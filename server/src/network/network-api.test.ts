@@ -23,6 +23,11 @@ beforeAll(async () => {
   server = startServer({ port: 0, hostname: "127.0.0.1", dataDir: null, env: {} });
   admin = adminClient(server);
   env = await createProject(admin);
+  // One test runs a host-network container: the admin allows it in this environment.
+  expectStatus(
+    await admin.put(`/v2-beta/projects/${env.id}`, { containerPolicy: { allowHostNetwork: true } }),
+    200,
+  );
   other = await createProject(admin);
   a = await FakeAgent.join(server.url, env.token);
   b = await FakeAgent.join(server.url, env.token);

@@ -12,7 +12,9 @@ import { allocateAddress, isManaged, requestedIpLabel } from "../network/allocat
 import { assignPublicPorts } from "../network/public-ports.ts";
 import { placeContainer } from "../orchestrator/place-container.ts";
 import type { Row } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
 import { completeTransition, type TransitionState } from "./container-lifecycle.ts";
+import { assertAllowed, policyViolations, projectPolicy } from "./container-policy.ts";
 import { newContainerFields, parsePort, presentContainerStates, splitCommand } from "./container-spec.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
@@ -32,6 +34,8 @@ export function createContainer(ctx: VerbContext, projectId: string, body: unkno
     if (project.state !== "active")
       throw new AppError("InvalidState", `environment ${projectId} is ${project.state}`);
     const pid = formatId("project", project.id);
+    assertAllowed(policyViolations(projectPolicy(project.data), lc));
+    assertOwnContainers(ctx.store, pid, lc);
     if (input.name) assertNameFree(ctx, pid, input.name);
     const placed = placeContainer(ctx.store, ctx.dispatcher, pid, lc, input);
     const address = isManaged(lc.networkMode)
@@ -175,6 +179,41 @@ export function requireConnectedHost(ctx: VerbContext, row: Row<ContainerFields>
     throw new AppError("Unavailable", `the agent of host ${hostId ?? "(none)"} is not connected`);
   }
   return hostId;
+}
+
+/**
+ * `networkMode: container:<x>` and `dataVolumesFrom` name Docker containers, and Docker looks the
+ * name up on the whole host: each must be a container of this environment, or a tenant could join
+ * another environment's network namespace or mount its volumes (bind mounts included). Services
+ * pass `volumesFrom: false`: their dataVolumesFrom name services of their stack (compose
+ * `volumes_from`), not containers. `at` prefixes the field names.
+ */
+export function assertOwnContainers(
+  store: Store,
+  projectId: string,
+  lc: LaunchConfig,
+  at = "",
+  volumesFrom = true,
+): void {
+  const refs: [string, string][] = volumesFrom
+    ? lc.dataVolumesFrom.map((x, i) => [`${at}dataVolumesFrom[${i}]`, x])
+    : [];
+  if (lc.networkMode.startsWith("container:"))
+    refs.push([`${at}networkMode`, lc.networkMode.slice("container:".length)]);
+  if (refs.length === 0) return;
+  const own = store.all<ContainerFields>("container", { projectId, state: liveStates });
+  for (const [field, ref] of refs) {
+    const found = own.some(
+      (c) =>
+        c.name === ref ||
+        c.data.dockerName === ref ||
+        (c.data.externalId !== null && ref.length >= 12 && c.data.externalId.startsWith(ref)),
+    );
+    if (!found)
+      throw new AppError("InvalidReference", `${field}: no container ${ref} in this environment`, {
+        detail: [{ field, value: ref, rancherCode: "InvalidReference" }],
+      });
+  }
 }
 
 function assertNameFree(ctx: VerbContext, projectId: string, name: string): void {

@@ -1,7 +1,8 @@
-import { formatId, projectCreateSchema, projectUpdateSchema } from "@corral/api";
+import { containerPolicySchema, formatId, projectCreateSchema, projectUpdateSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
 import type { ProjectFields } from "../model/project.ts";
 import type { Row } from "../store/rows.ts";
+import { projectPolicy } from "./container-policy.ts";
 import { loadProject, requireAdmin, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
 
@@ -11,15 +12,36 @@ export function createProject(ctx: VerbContext, body: unknown): Row<ProjectField
     throw new AppError("PermissionDenied", "only accounts can create environments");
   }
   const input = parseInput(projectCreateSchema, body);
+  if (input.containerPolicy) requirePolicyAdmin(ctx);
   return ctx.store.transaction(() => {
     assertNameFree(ctx, input.name);
     const members = ctx.principal.kind === "user" ? [ctx.principal.accountId] : [];
     return ctx.store.insert<ProjectFields>("project", {
       name: input.name,
       state: "active",
-      data: { description: input.description, members, servicesPortRange: input.servicesPortRange },
+      data: {
+        description: input.description,
+        members,
+        servicesPortRange: input.servicesPortRange,
+        containerPolicy: containerPolicySchema.parse(input.containerPolicy ?? {}),
+      },
     });
   });
+}
+
+/**
+ * Only admins set container policies: a member or an environment key could otherwise loosen the
+ * policy that holds back its own containers.
+ */
+function requirePolicyAdmin(ctx: VerbContext): void {
+  if (ctx.principal.kind !== "admin")
+    throw new AppError(
+      "PermissionDenied",
+      "containerPolicy: only an admin may set an environment's container policy",
+      {
+        detail: { field: "containerPolicy" },
+      },
+    );
 }
 
 /** Edits a project's name, description or port range. */
@@ -27,10 +49,14 @@ export function updateProject(ctx: VerbContext, id: string, body: unknown): Row<
   const input = parseInput(projectUpdateSchema, body);
   return ctx.store.transaction(() => {
     const project = loadProject(ctx, id);
+    if (input.containerPolicy) requirePolicyAdmin(ctx);
     if (input.name && input.name !== project.name) assertNameFree(ctx, input.name);
     const data: Record<string, unknown> = {};
     if (input.description !== undefined) data.description = input.description;
     if (input.servicesPortRange !== undefined) data.servicesPortRange = input.servicesPortRange;
+    // The rules given replace the current ones; the others stay as they were.
+    if (input.containerPolicy)
+      data.containerPolicy = { ...projectPolicy(project.data), ...stripUndefined(input.containerPolicy) };
     return ctx.store.update<ProjectFields>(project.id, { name: input.name, data })!;
   });
 }
@@ -79,6 +105,10 @@ const liveStates = [
   "error",
   "registering",
 ];
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 function assertNameFree(ctx: VerbContext, name: string): void {
   const clash = ctx.store.all("project", { state: ["active", "inactive"] }).some((p) => p.name === name);

@@ -1,4 +1,5 @@
 import {
+  type ContainerPolicy,
   formatId,
   type LaunchConfig,
   type ServiceSpec,
@@ -9,12 +10,15 @@ import {
   setServiceLinksSchema,
 } from "@corral/api";
 import { AppError } from "@corral/lib";
+import type { ProjectFields } from "../model/project.ts";
 import type { ServiceFields, StackFields } from "../model/service.ts";
 import { checkLbReferences, lbServiceSpec } from "../network/lb-service.ts";
 import { runFinish, runRestart, runRollback, runUpgrade } from "../orchestrator/runners.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
+import { assertAllowed, projectPolicy, serviceViolations } from "./container-policy.ts";
 import { parsePort } from "./container-spec.ts";
+import { assertOwnContainers } from "./containers.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
 import { checkScale } from "./scale-limit.ts";
@@ -43,7 +47,27 @@ export function checkLaunchConfigs(
   }
 }
 
-/** Inserts a service row of a stack (inside the caller's transaction). */
+/** A service's launch configs join the network only of containers of their own environment. */
+function assertOwnReferences(
+  store: Store,
+  projectId: string,
+  spec: { launchConfig?: LaunchConfig; secondaryLaunchConfigs: LaunchConfig[] },
+): void {
+  if (spec.launchConfig) assertOwnContainers(store, projectId, spec.launchConfig, "launchConfig.", false);
+  for (const [i, lc] of spec.secondaryLaunchConfigs.entries())
+    assertOwnContainers(store, projectId, lc, `secondaryLaunchConfigs[${i}].`, false);
+}
+
+/** The container policy of the project a service belongs to. */
+function policyOf(store: Store, projectId: string): ContainerPolicy {
+  const project = store.getByPublicId<ProjectFields>("project", projectId);
+  return projectPolicy(project?.data ?? {});
+}
+
+/**
+ * Inserts a service row of a stack (inside the caller's transaction), after checking its launch
+ * configs against the environment's container policy (a refusal rolls the caller's writes back).
+ */
 export function insertService(
   store: Store,
   projectId: string,
@@ -53,6 +77,8 @@ export function insertService(
 ): Row<ServiceFields> {
   const prepared = lbServiceSpec(spec);
   checkLaunchConfigs(prepared);
+  assertAllowed(serviceViolations(policyOf(store, projectId), prepared));
+  assertOwnReferences(store, projectId, prepared);
   checkLbReferences(store, projectId, prepared.lbConfig);
   const { name, ...rest } = prepared;
   return store.insert<ServiceFields>("service", {
@@ -193,6 +219,8 @@ export function startUpgrade(
     secondaryLaunchConfigs: secondary ?? svc.data.secondaryLaunchConfigs,
   };
   checkLaunchConfigs(next);
+  assertAllowed(serviceViolations(policyOf(store, svc.projectId!), next));
+  assertOwnReferences(store, svc.projectId!, next);
   const row = store.update<ServiceFields>(
     svc.id,
     {

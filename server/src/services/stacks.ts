@@ -1,10 +1,12 @@
 import { formatId, type StackSpec, stackCreateSchema, stackUpgradeSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
 import { exportStack, parseStack } from "../compose/index.ts";
+import type { ProjectFields } from "../model/project.ts";
 import type { ServiceFields, StackFields } from "../model/service.ts";
 import { lbServiceSpec } from "../network/lb-service.ts";
 import { runFinish, runRollback, runUpgrade } from "../orchestrator/runners.ts";
 import type { Row } from "../store/rows.ts";
+import { assertAllowed, projectPolicy, stackVolumeViolations } from "./container-policy.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
 import { checkScale } from "./scale-limit.ts";
@@ -38,6 +40,7 @@ export function createStack(ctx: VerbContext, projectId: string, body: unknown):
     if (project.state !== "active")
       throw new AppError("InvalidState", `environment ${projectId} is ${project.state}`);
     const pid = formatId("project", project.id);
+    assertAllowed(stackVolumeViolations(projectPolicy(project.data), spec.volumes));
     const clash = ctx.store
       .all("stack", { projectId: pid, state: liveStackStates })
       .some((s) => s.name === input.name);
@@ -120,6 +123,8 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
     const dockerCompose = input.dockerCompose ?? stack.data.dockerCompose;
     const rancherCompose = input.rancherCompose ?? stack.data.rancherCompose;
     const { spec, warnings } = parseStack({ dockerCompose, rancherCompose, environment });
+    const project = ctx.store.getByPublicId<ProjectFields>("project", stack.projectId!);
+    assertAllowed(stackVolumeViolations(projectPolicy(project?.data ?? {}), spec.volumes));
     const existing = new Map(stackServices(ctx, stack).map((s) => [s.name, s]));
     const stackId = formatId("stack", stack.id);
     for (const next of spec.services) checkScale(ctx, next.scale, next.name);

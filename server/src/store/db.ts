@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { permissiveContainerPolicy } from "@corral/api";
 import { ensurePrivateFile } from "./data-folder.ts";
 
 /**
@@ -45,6 +46,10 @@ const migrations: string[] = [
   // Containers are looked up by their host and service on every ping and reconcile pass.
   `CREATE INDEX resource_host_id ON resource (json_extract(data, '$.hostId'));
    CREATE INDEX resource_service_id ON resource (json_extract(data, '$.serviceId'));`,
+  // Container policies: environments made before them keep what they had (everything allowed), so
+  // an upgrade refuses none of their stacks; new ones get the default (api/src/policy.ts).
+  `UPDATE resource SET data = json_set(data, '$.containerPolicy', json('${JSON.stringify(permissiveContainerPolicy)}'))
+   WHERE type = 'project' AND json_extract(data, '$.containerPolicy') IS NULL;`,
 ];
 
 function migrate(db: Database): void {

@@ -1,6 +1,7 @@
 import type { ProjectFields } from "../../model/project.ts";
 import type { IpsecHealth } from "../../network/ipsec-health.ts";
 import { rotateIpsecPsk } from "../../network/ipsec-keys.ts";
+import { projectPolicy } from "../../services/container-policy.ts";
 import { createProject, removeProject, setProjectActive, updateProject } from "../../services/projects.ts";
 import type { ResourceDef } from "../definition.ts";
 import { commonFields } from "./common.ts";
@@ -15,6 +16,13 @@ export const projectResource: ResourceDef = {
     name: { type: "string", create: true, update: true, required: true, filter: true },
     description: { type: "string", create: true, update: true, nullable: true, filter: true },
     servicesPortRange: { type: "servicesPortRange", create: true, update: true, nullable: true },
+    containerPolicy: {
+      type: "containerPolicy",
+      create: true,
+      update: true,
+      description:
+        "what containers may take from their hosts; admins only (rules given replace the current ones)",
+    },
     members: { type: "array[reference[account]]" },
     orchestration: { type: "string" },
     healthState: { type: "enum", options: ["healthy", "degraded", "unhealthy", "initializing"] },
@@ -37,6 +45,7 @@ export const projectResource: ResourceDef = {
     return {
       description: d.description ?? null,
       servicesPortRange: d.servicesPortRange ?? null,
+      containerPolicy: projectPolicy(d),
       members: d.members,
       orchestration: "cattle",
       // The environment's health, rolled up from its stacks by the orchestrator.
