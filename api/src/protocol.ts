@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { ipsecReportSchema, lbStatusSchema } from "./host-reports.ts";
-import { hostStateSchema } from "./host-state.ts";
+import {
+  frameRejectedSchema,
+  hostStateDeltaSchema,
+  hostStatePartSchema,
+  hostStateResyncSchema,
+  hostStateSnapshotSchema,
+} from "./host-state-frames.ts";
 import { hostStatusSchema } from "./host-status.ts";
 import { healthCheckSchema } from "./stack.ts";
 
@@ -174,7 +180,9 @@ export const serverFrameSchema = z.discriminatedUnion("type", [
   serverEventSchema,
   welcomeSchema,
   streamInputSchema,
-  hostStateSchema,
+  hostStateSnapshotSchema,
+  hostStatePartSchema,
+  hostStateDeltaSchema,
 ]);
 /** Any frame the server sends. */
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
@@ -264,6 +272,8 @@ export const agentFrameSchema = z.discriminatedUnion("type", [
   containerEventSchema,
   streamDataSchema,
   healthEventSchema,
+  frameRejectedSchema,
+  hostStateResyncSchema,
 ]);
 /** Any frame an agent sends. */
 export type AgentFrame = z.infer<typeof agentFrameSchema>;

@@ -14,6 +14,7 @@ import { Subscribers } from "./http/subscribe.ts";
 import { Hub } from "./hub/hub.ts";
 import { defaultTimings, type LivenessTimings } from "./hub/liveness.ts";
 import { StatePublisher } from "./network/publisher.ts";
+import { ViewRejections } from "./network/view-rejections.ts";
 import { drainTimings } from "./orchestrator/drain.ts";
 import { Orchestrator } from "./orchestrator/orchestrator.ts";
 import { resumeRunners } from "./orchestrator/runners.ts";
@@ -75,6 +76,7 @@ export function startServer(options: ServerOptions): RunningServer {
   let hub: Hub | null = null;
   let publisher: StatePublisher | null = null;
   const reports = agentReportHandlers(store, () => hub!);
+  const rejections = new ViewRejections(store);
   hub = new Hub(
     store,
     {
@@ -84,6 +86,8 @@ export function startServer(options: ServerOptions): RunningServer {
         reports.onHello(hostId, frame);
         publisher?.hello(hostId);
       },
+      onFrameRejected: (hostId, frame) => rejections.report(hostId, frame),
+      onResync: (hostId) => publisher?.resync(hostId),
     },
     timings,
   );
@@ -133,6 +137,7 @@ export function startServer(options: ServerOptions): RunningServer {
     async stop() {
       orchestrator.stop();
       publisher?.stop();
+      rejections.stop();
       hub?.stop();
       subscribers.stop();
       await server.stop(true);

@@ -34,11 +34,9 @@ afterAll(async () => {
   await server.stop();
 });
 
-/** The hostState frames an agent received, parsed with the contract's schema. */
+/** The views an agent rebuilt from its hostState frames, checked with the view's schema. */
 function states(agent: FakeAgent): HostState[] {
-  return agent.frames
-    .filter((f) => (f as { type?: string }).type === "hostState")
-    .map((f) => hostStateSchema.parse(f));
+  return agent.views.map((v) => hostStateSchema.parse(v));
 }
 
 /** Container rows of every state: a refused create must add none. */
