@@ -129,6 +129,9 @@ export const hostFactsSchema = z.strictObject({
 /** Host facts. */
 export type HostFacts = z.infer<typeof hostFactsSchema>;
 
+/** Ids of events and streams: the server makes UUIDs; a reply must be able to carry any it got. */
+const idString = z.string().min(1).max(64);
+
 /** Names of the events the server sends to agents. */
 export const eventNames = [
   "instance.create",
@@ -151,7 +154,7 @@ export type EventName = (typeof eventNames)[number];
  */
 export const serverEventSchema = z.strictObject({
   type: z.literal("event"),
-  id: z.string(),
+  id: idString,
   agentId: z.string(),
   name: z.enum(eventNames),
   data: z.record(z.string(), z.unknown()),
@@ -186,8 +189,6 @@ export const serverFrameSchema = z.discriminatedUnion("type", [
 ]);
 /** Any frame the server sends. */
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
-
-const idString = z.string().min(1).max(64);
 
 /** Agent to server: the first frame, with facts and every managed container. */
 export const helloSchema = z.strictObject({

@@ -133,10 +133,19 @@ export class Hub implements Dispatcher {
     }
   }
 
-  /** Called when an agent's websocket closes. */
-  close(ws: ServerWebSocket<AgentSocketData>): void {
+  /**
+   * Called when an agent's websocket closes. Bun refuses a frame over the limit itself, before the
+   * hub sees it (the agent gets 1009, this side 1006 "Received too big message"): counted and
+   * logged as the hub's own refusals are.
+   */
+  close(ws: ServerWebSocket<AgentSocketData>, code?: number, reason?: string): void {
     const session = ws.data.session;
     if (!session) return;
+    const tooBig = code === 1009 || (code === 1006 && /too big/i.test(reason ?? ""));
+    if (tooBig && this.sessions.get(session.hostId) === session) {
+      this.metrics.dropped++;
+      log.warn("closing agent connection", { hostId: session.hostId, code, reason: "frame too large" });
+    }
     this.cleanup(session, "the agent disconnected");
     if (this.sessions.get(session.hostId) === session) {
       this.sessions.delete(session.hostId);
