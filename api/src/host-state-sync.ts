@@ -26,6 +26,8 @@ export class HostStateAssembler {
   private seq: number | null = null;
   private scalars: Scalars | null = null;
   private readonly containers = new Map<string, WireContainer>();
+  /** The containers as the view holds them, kept between deltas that change no service. */
+  private readonly expanded = new Map<string, StateContainer>();
   private readonly services = new Map<string, StateService>();
   private readonly hosts = new Map<string, HostState["hosts"][number]>();
   private partial: { head: HostStateSnapshot; next: number; containers: WireContainer[] } | null = null;
@@ -82,6 +84,7 @@ export class HostStateAssembler {
     this.hosts.clear();
     for (const h of hosts) this.hosts.set(h.id, h);
     this.seq = p.head.seq;
+    this.expanded.clear();
     return { kind: "view", state: this.view() };
   }
 
@@ -100,6 +103,13 @@ export class HostStateAssembler {
     }
     apply(this.containers, frame.containers);
     apply(this.services, frame.services);
+    if (frame.services) this.expanded.clear();
+    else
+      for (const id of [
+        ...(frame.containers?.remove ?? []),
+        ...(frame.containers?.upsert.map((c) => c.id) ?? []),
+      ])
+        this.expanded.delete(id);
     apply(this.hosts, frame.hosts);
     const s = this.scalars;
     s.seq = frame.seq;
@@ -117,7 +127,14 @@ export class HostStateAssembler {
   private view(): HostState {
     const { seq: _seq, ...s } = this.scalars!;
     const containers: StateContainer[] = [];
-    for (const c of this.containers.values()) containers.push(expand(c, this.services));
+    for (const [id, c] of this.containers) {
+      let done = this.expanded.get(id);
+      if (!done) {
+        done = expand(c, this.services);
+        this.expanded.set(id, done);
+      }
+      containers.push(done);
+    }
     return {
       type: "hostState",
       ...s,

@@ -142,3 +142,22 @@ test("a change too large for a delta is sent as a snapshot; a new session gets n
   );
   expect(publisher.seqOf(host)).toBe(sink.to(host).at(-1)!.frame.seq);
 }, 60_000);
+
+test("after all those changes, each view is still the store's view (own containers whole)", async () => {
+  const svc = env.store.getByPublicId("service", env.serviceIds[3]!)!;
+  const sent = mark();
+  env.store.update(svc.id, { data: { scale: 11 } }); // a service change: the table is built again
+  await until(
+    "deltas",
+    () => sent().filter((f) => f.frame.type === "hostState.delta").length === connected.length,
+  );
+  for (const host of connected) {
+    const whole = hostStateFrom(loadProjectRows(env.store, env.projectId), host, 1);
+    const view = sink.views.get(host)!;
+    const byId = new Map(view.containers.map((c) => [c.id, c]));
+    expect(view.containers).toHaveLength(whole.containers.length);
+    for (const c of whole.containers)
+      expect(byId.get(c.id)).toEqual(c.hostId === host ? c : summaryFields(c));
+    expect(view.services).toEqual(whole.services);
+  }
+}, 60_000);

@@ -14,7 +14,8 @@ import { lbCertificateRefs, resolveLbConfig } from "./lb-refs.ts";
 /** Default range of random public ports (Rancher's). */
 export const defaultPortRange = { start: 49153, end: 65535 } as const;
 
-type Container = Row<ContainerFields & Partial<UnitMembership>>;
+/** A container row as the view reads it. */
+export type Container = Row<ContainerFields & Partial<UnitMembership>>;
 type Service = Row<ServiceFields & ServiceNetworkFields>;
 type Host = Row<HostFields & HostNetworkFields>;
 
@@ -93,6 +94,40 @@ export interface EnvironmentView {
   lbServicesOn: Map<string, Set<string>>;
   /** Certificate id by name. */
   certIdByName: Map<string, string>;
+  /** Service rows by public id, and stack names by public id (to project one container again). */
+  serviceById: Map<string, Service>;
+  stackName: Map<string, string>;
+}
+
+/** One container as the view holds it; `svc` is its service's row, `stackName` names stacks by id. */
+export function stateContainer(
+  c: Container,
+  svc: Row<ServiceFields> | undefined,
+  stackName: ReadonlyMap<string, string>,
+): StateContainer {
+  const d = c.data;
+  return {
+    id: formatId("container", c.id),
+    name: c.name ?? "",
+    hostId: d.hostId ?? "",
+    ip: d.managedIp ?? d.primaryIpAddress ?? null,
+    state: c.state,
+    healthState: d.healthState ?? null,
+    stackName: d.stackId ? (stackName.get(d.stackId) ?? null) : null,
+    serviceName: svc?.name ?? null,
+    serviceId: d.serviceId ?? null,
+    launchConfigName: d.serviceId ? (d.launchConfigName ?? "") : null,
+    createIndex: d.createIndex ?? null,
+    // The health check travels as the label the agent also puts on the container, so load
+    // balancers on other hosts can check the same way the container's own host does.
+    labels: d.healthCheck
+      ? { ...d.labels, [labelKeys.healthCheck]: JSON.stringify(d.healthCheck) }
+      : d.labels,
+    ports: portsOf(d),
+    links: {},
+    dns: d.dns ?? [],
+    dnsSearch: d.dnsSearch ?? [],
+  };
 }
 
 /** The parts of the view that differ from host to host. */
@@ -115,28 +150,7 @@ export function environmentView(rows: ProjectRows): EnvironmentView {
       here.add(d.serviceId!);
       lbServicesOn.set(d.hostId, here);
     }
-    return {
-      id: formatId("container", c.id),
-      name: c.name ?? "",
-      hostId: d.hostId ?? "",
-      ip: d.managedIp ?? d.primaryIpAddress ?? null,
-      state: c.state,
-      healthState: d.healthState ?? null,
-      stackName: d.stackId ? (stackName.get(d.stackId) ?? null) : null,
-      serviceName: svc?.name ?? null,
-      serviceId: d.serviceId ?? null,
-      launchConfigName: d.serviceId ? (d.launchConfigName ?? "") : null,
-      createIndex: d.createIndex ?? null,
-      // The health check travels as the label the agent also puts on the container, so load
-      // balancers on other hosts can check the same way the container's own host does.
-      labels: d.healthCheck
-        ? { ...d.labels, [labelKeys.healthCheck]: JSON.stringify(d.healthCheck) }
-        : d.labels,
-      ports: portsOf(d),
-      links: {},
-      dns: d.dns ?? [],
-      dnsSearch: d.dnsSearch ?? [],
-    };
+    return stateContainer(c, svc, stackName);
   });
 
   const services: StateService[] = rows.services.map((s) => {
@@ -184,6 +198,8 @@ export function environmentView(rows: ProjectRows): EnvironmentView {
     portRange: range ? { start: range.startPort, end: range.endPort } : { ...defaultPortRange },
     lbServicesOn,
     certIdByName,
+    serviceById,
+    stackName,
   };
 }
 

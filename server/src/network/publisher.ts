@@ -3,14 +3,24 @@ import { createLogger } from "@corral/lib";
 import type { RowChange, Store } from "../store/store.ts";
 import { ensureHostSlice } from "./allocation.ts";
 import {
+  type Container,
   type EnvironmentView,
   environmentView,
   type HostParts,
   hostParts,
   loadProjectRows,
   type ProjectRows,
+  stateContainer,
 } from "./host-state.ts";
-import { buildTable, containerUpserts, diffTables, formFor, type ViewTable } from "./view-table.ts";
+import {
+  buildTable,
+  containerUpserts,
+  diffTables,
+  formFor,
+  servicesOf,
+  tableContainer,
+  type ViewTable,
+} from "./view-table.ts";
 
 const log = createLogger("host-state");
 
@@ -34,8 +44,15 @@ const resyncGapMs = 1000;
 /** An environment's view as last published, with the rows it was made of. */
 interface Published {
   table: ViewTable;
+  /** The rows of the last whole build (containers changed since are in the table only). */
   rows: ProjectRows;
-  env: Pick<EnvironmentView, "lbServicesOn" | "certIdByName" | "portRange">;
+  env: Omit<EnvironmentView, "containers" | "services" | "hosts">;
+}
+
+/** What changed in an environment since its last publish: some containers, or more (`whole`). */
+interface Dirty {
+  whole: boolean;
+  containers: Set<number>;
 }
 
 /** What one host's agent holds in its current session. */
@@ -63,6 +80,7 @@ export class StatePublisher {
   private readonly versions = new Map<string, number>();
   private readonly published = new Map<string, Published>();
   private readonly syncs = new Map<string, HostSync>();
+  private readonly dirty = new Map<string, Dirty>();
   private readonly unsubscribe: () => void;
   private stopped = false;
 
@@ -121,8 +139,13 @@ export class StatePublisher {
   private onChange({ row }: RowChange): void {
     if (this.stopped) return;
     if (row.type === "host" && row.state === "removed") this.syncs.delete(formatId("host", row.id));
-    if (row.type === "project") this.schedule(formatId("project", row.id));
-    else if (watched.has(row.type) && row.projectId) this.schedule(row.projectId);
+    const projectId = row.type === "project" ? formatId("project", row.id) : row.projectId;
+    if (!projectId || (row.type !== "project" && !watched.has(row.type))) return;
+    const dirty = this.dirty.get(projectId) ?? { whole: false, containers: new Set<number>() };
+    if (row.type === "container") dirty.containers.add(row.id);
+    else dirty.whole = true;
+    this.dirty.set(projectId, dirty);
+    this.schedule(projectId);
   }
 
   private schedule(projectId: string): void {
@@ -145,14 +168,21 @@ export class StatePublisher {
     return next;
   }
 
-  /** Makes the environment's table from the store and sends each synced host what changed for it. */
+  /**
+   * Brings the environment's table up to date with the store (only the changed containers when
+   * nothing else changed) and sends each synced host what changed for it.
+   */
   private publish(projectId: string): void {
-    const rows = loadProjectRows(this.store, projectId);
-    const env = environmentView(rows);
-    const table = buildTable(env, this.bump(projectId));
-    const before = this.published.get(projectId)?.table;
-    const { lbServicesOn, certIdByName, portRange } = env;
-    this.published.set(projectId, { table, rows, env: { lbServicesOn, certIdByName, portRange } });
+    const dirty = this.dirty.get(projectId);
+    this.dirty.delete(projectId);
+    const previous = this.published.get(projectId);
+    const version = this.bump(projectId);
+    const next =
+      (previous && dirty && !dirty.whole && this.patched(projectId, previous, dirty.containers, version)) ||
+      this.rebuilt(projectId, version);
+    this.published.set(projectId, next);
+    const before = previous?.table;
+    const { table, rows, env } = next;
     if (!before) return;
     const changes = diffTables(before, table);
     for (const [hostId, sync] of this.syncs) {
@@ -191,6 +221,45 @@ export class StatePublisher {
       sync.seq++;
       sync.sent = sent;
     }
+  }
+
+  /** The environment's table built again from all its rows. */
+  private rebuilt(projectId: string, version: number): Published {
+    const rows = loadProjectRows(this.store, projectId);
+    const view = environmentView(rows);
+    const { containers: _c, services: _s, hosts: _h, ...env } = view;
+    return { table: buildTable(view, version), rows, env };
+  }
+
+  /**
+   * The table with only `changed` containers projected again, or null when that is not enough:
+   * a container of a service the table does not know, or of a load balancer (which hosts get
+   * which certificates depends on where balancers run).
+   */
+  private patched(
+    projectId: string,
+    from: Published,
+    changed: Set<number>,
+    version: number,
+  ): Published | null {
+    const containers = new Map(from.table.containers);
+    const services = servicesOf(from.table);
+    const isBalancer = (serviceId: string | null | undefined) =>
+      !!serviceId && services.get(serviceId)?.kind === "loadBalancerService";
+    for (const rowId of changed) {
+      const id = formatId("container", rowId);
+      if (isBalancer(containers.get(id)?.local.serviceId)) return null;
+      const row = this.store.get(rowId) as Container | null;
+      if (!row || row.projectId !== projectId || row.state === "removed" || row.state === "purged") {
+        containers.delete(id);
+        continue;
+      }
+      const serviceId = row.data.serviceId;
+      const svc = serviceId ? from.env.serviceById.get(serviceId) : undefined;
+      if ((serviceId && !svc) || isBalancer(serviceId)) return null;
+      containers.set(id, tableContainer(stateContainer(row, svc, from.env.stackName), services));
+    }
+    return { ...from, table: { ...from.table, version, containers } };
   }
 
   /** Sends a host its whole view, split into parts of at most `statePartBytes`. */

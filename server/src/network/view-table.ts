@@ -57,22 +57,33 @@ export function toWire(
   return out;
 }
 
+/** One container's entry of a table. */
+export function tableContainer(
+  c: StateContainer,
+  services: ReadonlyMap<string, StateService>,
+): TableContainer {
+  const local = toWire(c, services, false);
+  const remote = toWire(c, services, true);
+  return {
+    hostId: c.hostId,
+    local,
+    localJson: JSON.stringify(local),
+    remote,
+    remoteJson: JSON.stringify(remote),
+  };
+}
+
+/** The services of a table by id. */
+export function servicesOf(table: ViewTable): Map<string, StateService> {
+  return new Map([...table.services].map(([id, s]) => [id, s.item]));
+}
+
 /** The table of an environment's view at `version`. */
 export function buildTable(env: EnvironmentView, version: number): ViewTable {
   const services = new Map(env.services.map((s) => [s.id, { item: s, json: JSON.stringify(s) }]));
   const byId = new Map(env.services.map((s) => [s.id, s]));
   const containers = new Map<string, TableContainer>();
-  for (const c of env.containers) {
-    const local = toWire(c, byId, false);
-    const remote = toWire(c, byId, true);
-    containers.set(c.id, {
-      hostId: c.hostId,
-      local,
-      localJson: JSON.stringify(local),
-      remote,
-      remoteJson: JSON.stringify(remote),
-    });
-  }
+  for (const c of env.containers) containers.set(c.id, tableContainer(c, byId));
   const hosts = new Map(env.hosts.map((h) => [h.id, { item: h, json: JSON.stringify(h) }]));
   return { version, containers, services, hosts };
 }
