@@ -12,6 +12,7 @@
  *
  * Run: `export PATH=/work/main/node_modules/.bin:$PATH; bun bench/host-state-frames.ts [containers=10000] [runs=5]`
  */
+import { cpus, loadavg } from "node:os";
 import {
   HostStateAssembler,
   type HostStateFrameInput,
