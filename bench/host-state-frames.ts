@@ -105,6 +105,10 @@ publisher.stop();
 
 const snapBytes = parts.reduce((n, p) => n + Buffer.byteLength(p), 0);
 const largest = Math.max(...parts.map((p) => Buffer.byteLength(p)));
+const head = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"]).stdout.toString().trim();
+console.log(
+  `tree ${head}; ${cpus().length}x ${cpus()[0]?.model}; load average (1 min) ${loadavg()[0]!.toFixed(2)}`,
+);
 console.log(
   `environment: ${env.containerIds.length} containers, ${env.hostIds.length} hosts, ${env.serviceIds.length} services`,
 );
