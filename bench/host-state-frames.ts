@@ -27,7 +27,7 @@ import { largeEnvironment } from "../server/testing/large-environment.ts";
 const containers = Number(process.argv[2] ?? 10_000);
 const runs = Number(process.argv[3] ?? 5);
 const median = (xs: number[]) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+const kb = (n: number) => `${n} B (${(n / 1024).toFixed(1)} KiB)`;
 
 const env = largeEnvironment({ containersPerService: Math.max(1, Math.round(containers / 1000)) });
 const [own, other] = [env.hostIds[0]!, env.hostIds[1]!];
