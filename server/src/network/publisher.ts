@@ -175,6 +175,11 @@ export class StatePublisher {
   private publish(projectId: string): void {
     const dirty = this.dirty.get(projectId);
     this.dirty.delete(projectId);
+    if (!this.hasListeners(projectId)) {
+      // Nobody to send to: no work, and no table kept; the next snapshot builds one.
+      this.published.delete(projectId);
+      return;
+    }
     const previous = this.published.get(projectId);
     const version = this.bump(projectId);
     const next =
@@ -221,6 +226,13 @@ export class StatePublisher {
       sync.seq++;
       sync.sent = sent;
     }
+  }
+
+  /** True when some agent of the environment holds a view from its current session. */
+  private hasListeners(projectId: string): boolean {
+    for (const [hostId, sync] of this.syncs)
+      if (sync.projectId === projectId && sync.session === this.sink.sessionOf(hostId)) return true;
+    return false;
   }
 
   /** The environment's table built again from all its rows. */
@@ -275,7 +287,11 @@ export class StatePublisher {
     if (this.timers.has(projectId) || !this.published.has(projectId)) {
       clearTimeout(this.timers.get(projectId));
       this.timers.delete(projectId);
-      this.publish(projectId);
+      if (this.hasListeners(projectId)) this.publish(projectId);
+      else {
+        this.dirty.delete(projectId);
+        this.published.set(projectId, this.rebuilt(projectId, this.bump(projectId)));
+      }
     }
     const { table, rows, env } = this.published.get(projectId)!;
     const previous = this.syncs.get(hostId);
