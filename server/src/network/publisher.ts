@@ -14,6 +14,7 @@ import {
 } from "./host-state.ts";
 import {
   buildTable,
+  containerGroups,
   containerUpserts,
   diffTables,
   formFor,
@@ -303,19 +304,7 @@ export class StatePublisher {
     let headBytes = 1024 + JSON.stringify(parts).length;
     for (const s of services) headBytes += s.json.length + 1;
     for (const h of hosts) headBytes += h.json.length + 1;
-    const groups: Array<ReturnType<typeof formFor>["item"][]> = [[]];
-    let bytes = headBytes;
-    for (const c of table.containers.values()) {
-      const form = formFor(c, hostId);
-      const last = groups.at(-1)!;
-      if (last.length > 0 && bytes + form.json.length > statePartBytes) {
-        groups.push([form.item]);
-        bytes = 64 + form.json.length;
-      } else {
-        last.push(form.item);
-        bytes += form.json.length + 1;
-      }
-    }
+    const groups = containerGroups(table, hostId, headBytes, statePartBytes);
     const sent = this.sink.sendState(hostId, {
       type: "hostState",
       seq,

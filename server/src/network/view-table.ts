@@ -137,3 +137,29 @@ export function containerUpserts(
   }
   return out;
 }
+
+/**
+ * The containers host `hostId` gets in a snapshot, in groups whose JSON stays within `partBytes`
+ * (the first group shares its frame with `headBytes` of everything else). At least one group.
+ */
+export function containerGroups(
+  table: ViewTable,
+  hostId: string,
+  headBytes: number,
+  partBytes: number,
+): WireContainerOut[][] {
+  const groups: WireContainerOut[][] = [[]];
+  let bytes = headBytes;
+  for (const c of table.containers.values()) {
+    const form = formFor(c, hostId);
+    const last = groups.at(-1)!;
+    if (last.length > 0 && bytes + form.json.length > partBytes) {
+      groups.push([form.item]);
+      bytes = 64 + form.json.length;
+    } else {
+      last.push(form.item);
+      bytes += form.json.length + 1;
+    }
+  }
+  return groups;
+}
