@@ -3,6 +3,8 @@ export * from "./src/agent-events.ts";
 export * from "./src/errors.ts";
 export * from "./src/host-reports.ts";
 export * from "./src/host-state.ts";
+export * from "./src/host-state-frames.ts";
+export * from "./src/host-state-sync.ts";
 export * from "./src/host-status.ts";
 export * from "./src/ids.ts";
 export * from "./src/policy.ts";

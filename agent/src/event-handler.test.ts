@@ -270,10 +270,17 @@ describe("EventHandler", () => {
 });
 
 describe("parseServerFrame", () => {
-  test("ignores garbage, and marks invalid events so they can be answered", () => {
-    expect(parseServerFrame("not json", logger)).toBeNull();
-    expect(parseServerFrame(JSON.stringify({ type: "nope" }), logger)).toBeNull();
-    expect(parseServerFrame(JSON.stringify([1, 2]), logger)).toBeNull();
+  test("reports garbage with a reason, and marks invalid events so they can be answered", () => {
+    expect(parseServerFrame("not json", logger)).toMatchObject({ rejected: { reason: "notJson", bytes: 8 } });
+    expect(parseServerFrame(JSON.stringify({ type: "nope" }), logger)).toMatchObject({
+      rejected: { reason: "invalid", frameType: "nope" },
+    });
+    expect(parseServerFrame(JSON.stringify([1, 2]), logger)).toMatchObject({
+      rejected: { reason: "invalid", frameType: null },
+    });
+    expect(parseServerFrame(`"${"x".repeat(4 * 1024 * 1024)}"`, logger)).toMatchObject({
+      rejected: { reason: "tooLarge" },
+    });
     const bad = parseServerFrame(
       JSON.stringify({ type: "event", id: "e9", agentId: "1ag1", name: "x.y", data: {} }),
       logger,

@@ -5,8 +5,8 @@ import type { Logger } from "@corral/lib";
 export type HostStateListener = (state: HostState) => void | Promise<void>;
 
 /**
- * Hands the latest `hostState` frame to every network controller (network, ports, dns, metadata,
- * load balancers). Each listener gets the whole view and computes its whole desired state from it;
+ * Hands the latest network view to every network controller (network, ports, dns, metadata,
+ * load balancers, ipsec). Each listener gets the whole view and computes its whole desired state from it;
  * a newer view replaces an older one that a slow listener has not taken yet, so listeners never
  * work through a backlog. The last view is kept, so a listener added later starts from it, and a
  * reconnect does not lose what the host already knows.
@@ -22,14 +22,12 @@ export class HostStateBus {
     return this.latest;
   }
 
-  /** Publishes a new view (older versions than the current one are ignored). */
+  /**
+   * Publishes a new view. Views arrive in the session's order (the session rebuilds them by
+   * sequence number), and a new session's snapshot is the truth even when its version is lower (a
+   * server restored from a backup): so the latest published always wins.
+   */
   publish(state: HostState): void {
-    if (
-      this.latest &&
-      state.version < this.latest.version &&
-      state.environmentId === this.latest.environmentId
-    )
-      return;
     this.latest = state;
     for (const [listener, slot] of this.listeners) this.deliver(listener, slot, state);
   }

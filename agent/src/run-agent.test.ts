@@ -195,6 +195,15 @@ describe("runAgent against a fake server", () => {
         error: { code: "InvalidFormat", message: expect.stringContaining("containerId: ") },
       });
       expect(server.connections()).toBe(1);
+      // Frames it could not take are reported with the reason, and it asks for a snapshot once.
+      await until("reports", () => server.frames.filter((f) => f.type === "frameRejected").length >= 2);
+      expect(
+        server.frames.flatMap((f) => (f.type === "frameRejected" ? [[f.reason, f.frameType]] : [])),
+      ).toEqual([
+        ["notJson", null],
+        ["invalid", "mystery"],
+      ]);
+      expect(server.frames.filter((f) => f.type === "hostState.resync")).toHaveLength(1);
 
       // Docker events are relayed while connected.
       driver.emit({ action: "die", containerId: "1i1", dockerId: [...driver.containers.keys()][0]! });

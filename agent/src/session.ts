@@ -14,6 +14,7 @@ import { EventHandler } from "./event-handler.ts";
 import { collectHostFacts } from "./host-facts.ts";
 import type { HostStateBus } from "./host-state-bus.ts";
 import { tlsFailure } from "./trust.ts";
+import { type Rejection, ViewSync } from "./view-sync.ts";
 
 /** The agent's version, sent in hello. */
 export const agentVersion = "0.1.0";
@@ -61,36 +62,42 @@ export interface SessionResult {
   tlsRefused?: string;
 }
 
+/** What reading one text frame from the server gave. */
+export type ParsedServerFrame =
+  | { frame: ServerFrame }
+  | { badEvent: string; message: string }
+  | { rejected: Rejection };
+
 /**
- * Parses a text frame from the server: null (and a log line) when it is not JSON or fails the
- * schema. A frame that looks like an event with an id is returned as `badEvent`, so it can still be
- * answered: the server waits for a reply to every event it sends.
+ * Parses a text frame from the server. A frame that looks like an event with an id but fails the
+ * schema is returned as `badEvent`, so it can still be answered (the server waits for a reply to
+ * every event it sends); any other frame that is too large, not JSON or fails the schema is
+ * returned as `rejected`, to be reported.
  */
-export function parseServerFrame(
-  text: string,
-  logger: Logger,
-): { frame: ServerFrame } | { badEvent: string; message: string } | null {
-  if (Buffer.byteLength(text) > maxFrameBytes) {
-    logger.warn("ignored oversized frame", { bytes: Buffer.byteLength(text) });
-    return null;
+export function parseServerFrame(text: string, logger: Logger): ParsedServerFrame {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > maxFrameBytes) {
+    return {
+      rejected: { reason: "tooLarge", frameType: null, bytes, detail: `over ${maxFrameBytes} bytes` },
+    };
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    logger.warn("ignored frame that is not JSON");
-    return null;
+    return { rejected: { reason: "notJson", frameType: null, bytes, detail: "not JSON" } };
   }
   const parsed = serverFrameSchema.safeParse(raw);
   if (parsed.success) return { frame: parsed.data };
   const issue = parsed.error.issues[0];
   const message = `invalid frame: ${issue?.path.join(".") ?? ""} ${issue?.message ?? ""}`.trim();
-  logger.warn("ignored invalid frame", { error: message });
   const r = raw as { type?: unknown; id?: unknown } | null;
   if (r && r.type === "event" && typeof r.id === "string" && r.id.length > 0 && r.id.length <= 64) {
+    logger.warn("invalid event", { error: message });
     return { badEvent: r.id, message };
   }
-  return null;
+  const type = r && typeof r === "object" && typeof r.type === "string" ? r.type.slice(0, 64) : null;
+  return { rejected: { reason: "invalid", frameType: type, bytes, detail: message } };
 }
 
 /** The status of a refused upgrade, from Bun's error text ("Expected 101 status code: 401"). */
@@ -190,9 +197,11 @@ export function runSession(options: SessionOptions): Promise<SessionResult> {
     schedulePing(options.pingIntervalMsOverride ?? frame.pingIntervalMs);
   };
 
+  const view = new ViewSync(send, logger, options.hostState);
+
   const onMessage = (text: string) => {
     const parsed = parseServerFrame(text, logger);
-    if (!parsed) return;
+    if ("rejected" in parsed) return view.reject(parsed.rejected);
     if ("badEvent" in parsed) {
       send({
         type: "reply",
@@ -205,7 +214,12 @@ export function runSession(options: SessionOptions): Promise<SessionResult> {
     const { frame } = parsed;
     if (frame.type === "welcome") void welcome(frame);
     // The network view can arrive while hello is still being sent; it needs no event handler.
-    else if (frame.type === "hostState") options.hostState?.publish(frame);
+    else if (
+      frame.type === "hostState" ||
+      frame.type === "hostState.part" ||
+      frame.type === "hostState.delta"
+    )
+      view.take(frame, text.length);
     else if (!handler) {
       const error = new AppError("InvalidState", "frame before welcome");
       logger.warn(error.message, { type: frame.type });
@@ -229,7 +243,16 @@ export function runSession(options: SessionOptions): Promise<SessionResult> {
   return new Promise<SessionResult>((resolve) => {
     ws.onmessage = (event) => {
       if (typeof event.data === "string") onMessage(event.data);
-      else logger.warn("ignored binary frame");
+      else {
+        const data = event.data as ArrayBuffer | Blob;
+        const bytes = data instanceof Blob ? data.size : (data.byteLength ?? 0);
+        view.reject({
+          reason: "binary",
+          frameType: null,
+          bytes,
+          detail: "binary frames are not part of the protocol",
+        });
+      }
     };
     ws.onerror = (event) => {
       const message = (event as ErrorEvent).message ?? "";

@@ -1,12 +1,13 @@
 import { z } from "zod";
+import { healthCheckSchema } from "./stack.ts";
 
 /**
- * The network view the server sends each host's agent (frame `hostState`), whole, whenever it
- * changes: the environment's managed network, every container and service the host's DNS and
- * metadata answer about, the ports this host publishes, and the load balancers it runs. Each agent
- * controller (network, ports, dns, metadata, lb) computes its whole desired state from the latest
- * view and applies it; nothing is sent as a diff. `version` grows with every change, so a reconnect
- * can tell whether anything was missed.
+ * The network view of one host: the environment's managed network, every container and service the
+ * host's DNS and metadata answer about, the ports this host publishes, and the load balancers it
+ * runs. The server sends it as a snapshot and then as changes (host-state-frames.ts); the agent
+ * rebuilds the whole view from them (host-state-sync.ts), and each agent controller (network,
+ * ports, dns, metadata, lb, ipsec) computes its whole desired state from the latest view and
+ * applies it. `version` grows with every change.
  */
 
 /** The environment's managed network and this host's slice of it. */
@@ -69,6 +70,11 @@ export const stateServiceSchema = z.strictObject({
   labels: z.record(z.string(), z.string()),
   /** For load balancers: the configuration, with certificate ids (PEM sent separately). */
   lbConfig: z.record(z.string(), z.unknown()).nullable(),
+  /**
+   * The primary launch config's health check: load balancers check targets on other hosts with it
+   * (those containers travel summarised, without the health check label).
+   */
+  healthCheck: healthCheckSchema.nullable().optional(),
 });
 /** One service of the environment. */
 export type StateService = z.infer<typeof stateServiceSchema>;
@@ -121,7 +127,7 @@ export const hostIpsecSchema = z.strictObject({
 /** The IPsec part of a host's view. */
 export type HostIpsec = z.infer<typeof hostIpsecSchema>;
 
-/** Server to agent: the whole network view for this host. */
+/** The whole network view of one host, as the agent rebuilds it from the frames. */
 export const hostStateSchema = z.strictObject({
   type: z.literal("hostState"),
   version: z.number().int().min(0),
@@ -139,5 +145,5 @@ export const hostStateSchema = z.strictObject({
   /** The IPsec tunnels this host keeps (absent or null: none, e.g. no slice yet). */
   ipsec: hostIpsecSchema.nullable().optional(),
 });
-/** Server to agent: the whole network view for this host. */
+/** The whole network view of one host. */
 export type HostState = z.infer<typeof hostStateSchema>;

@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { ipsecReportSchema, lbStatusSchema } from "./host-reports.ts";
-import { hostStateSchema } from "./host-state.ts";
+import {
+  frameRejectedSchema,
+  hostStateDeltaSchema,
+  hostStatePartSchema,
+  hostStateResyncSchema,
+  hostStateSnapshotSchema,
+} from "./host-state-frames.ts";
 import { hostStatusSchema } from "./host-status.ts";
 import { healthCheckSchema, volumeTemplateSchema } from "./stack.ts";
 
@@ -136,6 +142,9 @@ export const hostFactsSchema = z.strictObject({
 /** Host facts. */
 export type HostFacts = z.infer<typeof hostFactsSchema>;
 
+/** Ids of events and streams: the server makes UUIDs; a reply must be able to carry any it got. */
+const idString = z.string().min(1).max(64);
+
 /** Names of the events the server sends to agents. */
 export const eventNames = [
   "instance.create",
@@ -158,7 +167,7 @@ export type EventName = (typeof eventNames)[number];
  */
 export const serverEventSchema = z.strictObject({
   type: z.literal("event"),
-  id: z.string(),
+  id: idString,
   agentId: z.string(),
   name: z.enum(eventNames),
   data: z.record(z.string(), z.unknown()),
@@ -187,12 +196,12 @@ export const serverFrameSchema = z.discriminatedUnion("type", [
   serverEventSchema,
   welcomeSchema,
   streamInputSchema,
-  hostStateSchema,
+  hostStateSnapshotSchema,
+  hostStatePartSchema,
+  hostStateDeltaSchema,
 ]);
 /** Any frame the server sends. */
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
-
-const idString = z.string().min(1).max(64);
 
 /** Agent to server: the first frame, with facts and every managed container. */
 export const helloSchema = z.strictObject({
@@ -277,6 +286,8 @@ export const agentFrameSchema = z.discriminatedUnion("type", [
   containerEventSchema,
   streamDataSchema,
   healthEventSchema,
+  frameRejectedSchema,
+  hostStateResyncSchema,
 ]);
 /** Any frame an agent sends. */
 export type AgentFrame = z.infer<typeof agentFrameSchema>;

@@ -16,6 +16,7 @@ import { Subscribers } from "./http/subscribe.ts";
 import { Hub } from "./hub/hub.ts";
 import { defaultTimings, type LivenessTimings } from "./hub/liveness.ts";
 import { StatePublisher } from "./network/publisher.ts";
+import { ViewRejections } from "./network/view-rejections.ts";
 import { drainTimings } from "./orchestrator/drain.ts";
 import { Orchestrator } from "./orchestrator/orchestrator.ts";
 import { resumeRunners } from "./orchestrator/runners.ts";
@@ -104,6 +105,7 @@ export function startServer(options: ServerOptions): RunningServer {
   let hub: Hub | null = null;
   let publisher: StatePublisher | null = null;
   const reports = agentReportHandlers(store, () => hub!);
+  const rejections = new ViewRejections(store);
   hub = new Hub(
     store,
     {
@@ -113,6 +115,8 @@ export function startServer(options: ServerOptions): RunningServer {
         reports.onHello(hostId, frame);
         publisher?.hello(hostId);
       },
+      onFrameRejected: (hostId, frame) => rejections.report(hostId, frame),
+      onResync: (hostId) => publisher?.resync(hostId),
     },
     timings,
   );
@@ -204,6 +208,7 @@ export function startServer(options: ServerOptions): RunningServer {
     async stop() {
       await orchestrator.stop();
       publisher?.stop();
+      rejections.stop();
       hub?.stop();
       subscribers.stop();
       await Promise.all([server.stop(true), secureServer?.stop()]);

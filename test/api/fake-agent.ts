@@ -2,6 +2,7 @@
  * A fake host agent for protocol tests: registers with a token, connects its websocket with the agent
  * key, says hello, pings on demand, records every event the server sends and (optionally) answers them.
  */
+import { type HostState, HostStateAssembler, serverFrameSchema } from "@corral/api";
 import { basic, hostFacts, until } from "./harness.ts";
 
 /** The answer to `POST /v2-beta/register`. */
@@ -83,6 +84,9 @@ export function dockerLike(containers: Map<string, Observed>): AutoReply {
 export class FakeAgent {
   readonly events: ServerEventFrame[] = [];
   readonly frames: unknown[] = [];
+  /** The network views rebuilt from the server's hostState frames, oldest first. */
+  readonly views: HostState[] = [];
+  private assembler = new HostStateAssembler();
   ws: WebSocket | null = null;
   closeInfo: { code: number; reason: string } | null = null;
   /** The containers this agent "runs", reported in every ping. */
@@ -122,6 +126,7 @@ export class FakeAgent {
     this.ws = ws;
     this.closeInfo = null;
     this.frames.length = 0;
+    this.assembler = new HostStateAssembler();
     ws.onmessage = (m) => this.receive(m.data);
     ws.onclose = (e) => {
       this.closeInfo = { code: e.code, reason: e.reason };
@@ -204,6 +209,18 @@ export class FakeAgent {
     if (this.skipHostState && typeof data === "string" && data.startsWith('{"type":"hostState"')) return;
     const frame = JSON.parse(String(data));
     this.frames.push(frame);
+    if (kind(frame)?.startsWith("hostState")) {
+      const parsed = serverFrameSchema.parse(frame);
+      if (
+        parsed.type === "hostState" ||
+        parsed.type === "hostState.part" ||
+        parsed.type === "hostState.delta"
+      ) {
+        const result = this.assembler.accept(parsed);
+        if (result.kind === "view") this.views.push(result.state);
+        else if (result.kind === "rejected") throw new Error(`hostState frame refused: ${result.detail}`);
+      }
+    }
     if (kind(frame) !== "event") return;
     const event = frame as ServerEventFrame;
     if (this.autoReply) this.reply(event.id, this.autoReply(event));

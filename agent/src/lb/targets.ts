@@ -90,8 +90,12 @@ export function ruleServices(
   return [];
 }
 
-/** The health check of a service: its containers carry it as JSON in the health check label. */
+/**
+ * The health check of a service: its own (`healthCheck`), else the one its containers carry as JSON
+ * in the health check label.
+ */
 export function healthCheckOf(service: StateService, containers: StateContainer[]): HealthCheck | null {
+  if (service.healthCheck) return service.healthCheck;
   const texts = [
     service.labels[labelKeys.healthCheck],
     ...containers.map((c) => c.labels[labelKeys.healthCheck]),

@@ -120,9 +120,9 @@ export function socketHandlers(deps: SocketDeps): WebSocketHandler<SocketData> {
       }
       // Subscribers only listen; anything they send is ignored.
     },
-    close(ws) {
+    close(ws, code, reason) {
       const d = ws.data;
-      if (d.kind === "agent") deps.hub.close(ws as ServerWebSocket<AgentSocketData>);
+      if (d.kind === "agent") deps.hub.close(ws as ServerWebSocket<AgentSocketData>, code, reason);
       else if (d.kind === "subscriber") deps.subscribers.close(ws as ServerWebSocket<SubscriberData>);
       else {
         d.closed = true;

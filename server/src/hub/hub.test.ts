@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import type { ContainerObservation } from "@corral/api";
+import { type ContainerObservation, type HostStateFrameInput, maxFrameBytes } from "@corral/api";
 import { isAppError } from "@corral/lib";
 import { FakeAgentSocket } from "../../testing/fake-agent-socket.ts";
 import { openDatabase } from "../store/db.ts";
@@ -33,13 +33,17 @@ const stats = {
 
 let hubs: Hub[] = [];
 
-function setup() {
+function setup(handlers: Partial<HubHandlers> = {}) {
   const store = new Store(openDatabase(":memory:"));
-  const hub = new Hub(store, ignore, {
-    pingIntervalMs: 1000,
-    reconnectingAfterMs: 60_000,
-    disconnectedAfterMs: 120_000,
-  });
+  const hub = new Hub(
+    store,
+    { ...ignore, ...handlers },
+    {
+      pingIntervalMs: 1000,
+      reconnectingAfterMs: 60_000,
+      disconnectedAfterMs: 120_000,
+    },
+  );
   hubs.push(hub);
   const agent = new FakeAgentSocket(hub, "1h1", "1ag1").open();
   return { hub, agent };
@@ -228,5 +232,46 @@ describe("Hub.balancers", () => {
     expect(hub.sendState("1h2", frame(12))).toBe(false);
     expect(hub.balancers.mark().get("1h2")).toBeUndefined();
     expect(agent.closed).toBeNull();
+  });
+});
+
+describe("Hub.sendState", () => {
+  test("a view frame over the frame limit is not sent, and is counted", () => {
+    const { hub, agent } = setup();
+    const sentBefore = agent.sent.length;
+    const huge: HostStateFrameInput = {
+      type: "hostState.part",
+      seq: 1,
+      index: 1,
+      containers: [{ id: "1i1", name: "x".repeat(maxFrameBytes), hostId: "1h1", state: "running" }],
+    };
+    expect(hub.sendState("1h1", huge)).toBe(false);
+    expect(agent.sent.length).toBe(sentBefore);
+    expect(hub.metrics.render(1)).toContain('corral_frames_oversized_total{type="hostState.part"} 1');
+    expect(hub.sendState("1h1", { type: "hostState.part", seq: 1, index: 1, containers: [] })).toBe(true);
+    expect(hub.metrics.render(1)).toMatch(/corral_host_state_frames_sent_total\{type="hostState.part"\} 1/);
+    expect(hub.sessionOf("1h1")).toBeDefined();
+    expect(hub.sessionOf("1h2")).toBeUndefined();
+  });
+
+  test("an agent's frameRejected and hostState.resync reach their handlers and the counters", () => {
+    const seen: string[] = [];
+    const { hub, agent } = setup({
+      onFrameRejected: (hostId, f) => seen.push(`${hostId} ${f.reason}`),
+      onResync: (hostId) => seen.push(`${hostId} resync`),
+    });
+    agent.receive({
+      type: "frameRejected",
+      reason: "tooLarge",
+      frameType: null,
+      bytes: 5_000_000,
+      detail: "big",
+    });
+    agent.receive({ type: "hostState.resync", seq: null });
+    expect(seen).toEqual(["1h1 tooLarge", "1h1 resync"]);
+    expect(hub.metrics.render(1)).toContain('corral_agent_frames_rejected_total{reason="tooLarge"} 1');
+    // A report with a reason outside the protocol's closes the session like any bad frame.
+    agent.receive({ type: "frameRejected", reason: "whatever", frameType: null, bytes: 0, detail: "" });
+    expect(agent.closed?.code).toBe(1008);
   });
 });

@@ -7,6 +7,7 @@ import {
   type EventName,
   type EventReply,
   formatId,
+  type HostStateFrameInput,
   type IdType,
   maxFrameBytes,
   parseEventReply,
@@ -29,6 +30,10 @@ export interface HubHandlers {
   onPing(hostId: string, frame: Extract<AgentFrame, { type: "ping" }>): void;
   onContainerEvent(hostId: string, frame: Extract<AgentFrame, { type: "containerEvent" }>): void;
   onHealthEvent(hostId: string, frame: Extract<AgentFrame, { type: "healthEvent" }>): void;
+  /** The agent could not take a frame the server sent (counted and logged by the hub already). */
+  onFrameRejected?(hostId: string, frame: Extract<AgentFrame, { type: "frameRejected" }>): void;
+  /** The agent asks for a snapshot of its network view. */
+  onResync?(hostId: string, frame: Extract<AgentFrame, { type: "hostState.resync" }>): void;
 }
 
 /**
@@ -128,10 +133,19 @@ export class Hub implements Dispatcher {
     }
   }
 
-  /** Called when an agent's websocket closes. */
-  close(ws: ServerWebSocket<AgentSocketData>): void {
+  /**
+   * Called when an agent's websocket closes. Bun refuses a frame over the limit itself, before the
+   * hub sees it (the agent gets 1009, this side 1006 "Received too big message"): counted and
+   * logged as the hub's own refusals are.
+   */
+  close(ws: ServerWebSocket<AgentSocketData>, code?: number, reason?: string): void {
     const session = ws.data.session;
     if (!session) return;
+    const tooBig = code === 1009 || (code === 1006 && /too big/i.test(reason ?? ""));
+    if (tooBig && this.sessions.get(session.hostId) === session) {
+      this.metrics.dropped++;
+      log.warn("closing agent connection", { hostId: session.hostId, code, reason: "frame too large" });
+    }
     this.cleanup(session, "the agent disconnected");
     if (this.sessions.get(session.hostId) === session) {
       this.sessions.delete(session.hostId);
@@ -175,13 +189,29 @@ export class Hub implements Dispatcher {
     });
   }
 
-  /** Sends a host's agent its network view (a `hostState` frame); false when it is not connected. */
-  sendState(hostId: string, frame: Extract<ServerFrame, { type: "hostState" }>): boolean {
-    if (this.store.inTransaction) throw outsideCommit("hostState");
+  /** The host's current session (for identity checks), undefined when its agent is not connected. */
+  sessionOf(hostId: string): object | undefined {
+    return this.sessions.get(hostId);
+  }
+
+  /**
+   * Sends a host's agent a frame of its network view (snapshot, part or delta); false when it is
+   * not connected or the frame is over the frame limit (logged and counted: it is not sent).
+   */
+  sendState(hostId: string, frame: HostStateFrameInput): boolean {
+    if (this.store.inTransaction) throw outsideCommit(frame.type);
     const session = this.sessions.get(hostId);
     if (!session) return false;
-    this.send(session, frame);
-    this.balancers.sent(hostId, frame.version);
+    const text = JSON.stringify(frame);
+    const bytes = Buffer.byteLength(text);
+    if (bytes > maxFrameBytes) {
+      this.metrics.oversized(frame.type);
+      log.error("network view frame over the frame limit: not sent", { hostId, type: frame.type, bytes });
+      return false;
+    }
+    session.ws.send(text);
+    this.metrics.stateSent(frame.type, bytes);
+    if ("version" in frame) this.balancers.sent(hostId, frame.version);
     return true;
   }
 
@@ -261,6 +291,20 @@ export class Hub implements Dispatcher {
         return;
       case "healthEvent":
         this.handlers.onHealthEvent(session.hostId, frame);
+        return;
+      case "frameRejected":
+        this.metrics.rejectedByAgent(frame.reason);
+        log.warn("agent could not take a frame", {
+          hostId: session.hostId,
+          reason: frame.reason,
+          type: frame.frameType,
+          bytes: frame.bytes,
+          detail: frame.detail,
+        });
+        this.handlers.onFrameRejected?.(session.hostId, frame);
+        return;
+      case "hostState.resync":
+        this.handlers.onResync?.(session.hostId, frame);
         return;
       case "stream": {
         const sink = session.streams.get(frame.streamId);

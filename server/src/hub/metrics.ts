@@ -10,6 +10,12 @@ export class HubMetrics {
   /** Successful replies whose data failed the event's reply schema, by event name. */
   readonly malformedReplies = new Map<string, number>();
   dropped = 0;
+  /** Frames agents reported they could not take, by reason. */
+  readonly rejected = new Map<string, number>();
+  /** Network view frames sent, and their bytes, by frame type. */
+  readonly stateFrames = new Map<string, { frames: number; bytes: number }>();
+  /** Frames not sent because they were over the frame limit, by frame type. */
+  readonly oversizedFrames = new Map<string, number>();
 
   /** Records one handled frame and, for pings, its handling time. */
   record(kind: string, ms: number): void {
@@ -22,6 +28,24 @@ export class HubMetrics {
   /** Counts a reply to event `name` whose data failed the event's reply schema. */
   malformedReply(name: string): void {
     this.malformedReplies.set(name, (this.malformedReplies.get(name) ?? 0) + 1);
+  }
+
+  /** Counts a frame an agent reported it could not take. */
+  rejectedByAgent(reason: string): void {
+    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+  }
+
+  /** Counts a network view frame sent. */
+  stateSent(type: string, bytes: number): void {
+    const entry = this.stateFrames.get(type) ?? { frames: 0, bytes: 0 };
+    entry.frames++;
+    entry.bytes += bytes;
+    this.stateFrames.set(type, entry);
+  }
+
+  /** Counts a frame that was not sent because it was over the frame limit. */
+  oversized(type: string): void {
+    this.oversizedFrames.set(type, (this.oversizedFrames.get(type) ?? 0) + 1);
   }
 
   /** The q-quantile (0..1) of recent ping handling times, in ms. */
@@ -45,6 +69,20 @@ export class HubMetrics {
       ...[...this.malformedReplies].map(
         ([event, n]) => `corral_agent_replies_malformed_total{event="${event}"} ${n}`,
       ),
+      "# TYPE corral_agent_frames_rejected_total counter",
+      ...[...this.rejected].map(
+        ([reason, n]) => `corral_agent_frames_rejected_total{reason="${reason}"} ${n}`,
+      ),
+      "# TYPE corral_host_state_frames_sent_total counter",
+      ...[...this.stateFrames].map(
+        ([type, e]) => `corral_host_state_frames_sent_total{type="${type}"} ${e.frames}`,
+      ),
+      "# TYPE corral_host_state_bytes_sent_total counter",
+      ...[...this.stateFrames].map(
+        ([type, e]) => `corral_host_state_bytes_sent_total{type="${type}"} ${e.bytes}`,
+      ),
+      "# TYPE corral_frames_oversized_total counter",
+      ...[...this.oversizedFrames].map(([type, n]) => `corral_frames_oversized_total{type="${type}"} ${n}`),
       "# TYPE corral_ping_handling_ms summary",
       ...[0.5, 0.9, 0.99].map(
         (q) => `corral_ping_handling_ms{quantile="${q}"} ${this.pingQuantile(q).toFixed(3)}`,

@@ -14,7 +14,8 @@ import { lbCertificateRefs, resolveLbConfig } from "./lb-refs.ts";
 /** Default range of random public ports (Rancher's). */
 export const defaultPortRange = { start: 49153, end: 65535 } as const;
 
-type Container = Row<ContainerFields & Partial<UnitMembership>>;
+/** A container row as the view reads it. */
+export type Container = Row<ContainerFields & Partial<UnitMembership>>;
 type Service = Row<ServiceFields & ServiceNetworkFields>;
 type Host = Row<HostFields & HostNetworkFields>;
 
@@ -70,52 +71,86 @@ export function buildHostState(store: Store, hostId: string, version: number): H
  * host, and only the certificates of load balancers that run on this host. Pure: one pass per type.
  */
 export function hostStateFrom(rows: ProjectRows, hostId: string, version: number): HostState {
+  const env = environmentView(rows);
+  return {
+    type: "hostState",
+    version,
+    hostId,
+    environmentId: rows.projectId,
+    containers: env.containers,
+    services: env.services,
+    hosts: env.hosts,
+    ...hostParts(rows, env, hostId),
+  };
+}
+
+/** The parts of the view every host of an environment shares. */
+export interface EnvironmentView {
+  containers: StateContainer[];
+  services: StateService[];
+  hosts: HostState["hosts"];
+  portRange: HostState["portRange"];
+  /** Load balancer service ids with a container on each host. */
+  lbServicesOn: Map<string, Set<string>>;
+  /** Certificate id by name. */
+  certIdByName: Map<string, string>;
+  /** Service rows by public id, and stack names by public id (to project one container again). */
+  serviceById: Map<string, Service>;
+  stackName: Map<string, string>;
+}
+
+/** One container as the view holds it; `svc` is its service's row, `stackName` names stacks by id. */
+export function stateContainer(
+  c: Container,
+  svc: Row<ServiceFields> | undefined,
+  stackName: ReadonlyMap<string, string>,
+): StateContainer {
+  const d = c.data;
+  return {
+    id: formatId("container", c.id),
+    name: c.name ?? "",
+    hostId: d.hostId ?? "",
+    ip: d.managedIp ?? d.primaryIpAddress ?? null,
+    state: c.state,
+    healthState: d.healthState ?? null,
+    stackName: d.stackId ? (stackName.get(d.stackId) ?? null) : null,
+    serviceName: svc?.name ?? null,
+    serviceId: d.serviceId ?? null,
+    launchConfigName: d.serviceId ? (d.launchConfigName ?? "") : null,
+    createIndex: d.createIndex ?? null,
+    // The health check travels as the label the agent also puts on the container, so load
+    // balancers on other hosts can check the same way the container's own host does.
+    labels: d.healthCheck
+      ? { ...d.labels, [labelKeys.healthCheck]: JSON.stringify(d.healthCheck) }
+      : d.labels,
+    ports: portsOf(d),
+    links: {},
+    dns: d.dns ?? [],
+    dnsSearch: d.dnsSearch ?? [],
+  };
+}
+
+/** The parts of the view that differ from host to host. */
+export type HostParts = Pick<HostState, "network" | "portRange" | "certificates" | "upstreamDns" | "ipsec">;
+
+/** What every host of the environment sees alike: containers, services, hosts (one pass per type). */
+export function environmentView(rows: ProjectRows): EnvironmentView {
   const stackName = new Map(rows.stacks.map((s) => [formatId("stack", s.id), s.name ?? ""]));
   const serviceById = new Map(rows.services.map((s) => [formatId("service", s.id), s]));
   const serviceByPath = new Map<string, string>();
   for (const [id, s] of serviceById) serviceByPath.set(`${stackName.get(s.data.stackId)}/${s.name}`, id);
   const certIdByName = new Map(rows.certificates.map((c) => [c.name ?? "", formatId("certificate", c.id)]));
 
-  const host = rows.hosts.find((h) => formatId("host", h.id) === hostId);
-  const subnet = host?.data.hostSubnet;
-  const network = subnet
-    ? {
-        cidr: managedCidr,
-        hostSubnet: subnet,
-        gateway: gatewayOf(subnet),
-        bridgeName: managedBridgeName,
-        mtu: 1500,
-      }
-    : null;
-
-  const lbServicesHere = new Set<string>();
+  const lbServicesOn = new Map<string, Set<string>>();
   const containers: StateContainer[] = rows.containers.map((c) => {
     const d = c.data;
     const svc = d.serviceId ? serviceById.get(d.serviceId) : undefined;
-    if (svc && d.hostId === hostId && svc.data.kind === "loadBalancerService")
-      lbServicesHere.add(d.serviceId!);
-    return {
-      id: formatId("container", c.id),
-      name: c.name ?? "",
-      hostId: d.hostId ?? "",
-      ip: d.managedIp ?? d.primaryIpAddress ?? null,
-      state: c.state,
-      healthState: d.healthState ?? null,
-      stackName: d.stackId ? (stackName.get(d.stackId) ?? null) : null,
-      serviceName: svc?.name ?? null,
-      serviceId: d.serviceId ?? null,
-      launchConfigName: d.serviceId ? (d.launchConfigName ?? "") : null,
-      createIndex: d.createIndex ?? null,
-      // The health check travels as the label the agent also puts on the container, so load
-      // balancers on other hosts can check the same way the container's own host does.
-      labels: d.healthCheck
-        ? { ...d.labels, [labelKeys.healthCheck]: JSON.stringify(d.healthCheck) }
-        : d.labels,
-      ports: portsOf(d),
-      links: {},
-      dns: d.dns ?? [],
-      dnsSearch: d.dnsSearch ?? [],
-    };
+    if (svc && d.hostId && svc.data.kind === "loadBalancerService") {
+      const here = lbServicesOn.get(d.hostId) ?? new Set<string>();
+      here.add(d.serviceId!);
+      lbServicesOn.set(d.hostId, here);
+    }
+    return stateContainer(c, svc, stackName);
   });
 
   const services: StateService[] = rows.services.map((s) => {
@@ -143,13 +178,52 @@ export function hostStateFrom(rows: ProjectRows, hostId: string, version: number
       metadata: d.metadata ?? {},
       labels: d.launchConfig?.labels ?? {},
       lbConfig: d.lbConfig ? resolveLbConfig(d.lbConfig, resolve, (n) => certIdByName.get(n)) : null,
+      healthCheck: d.launchConfig?.healthCheck ?? null,
     };
   });
 
+  const range = rows.project?.data.servicesPortRange;
+  return {
+    containers,
+    services,
+    hosts: rows.hosts.map((h) => ({
+      id: formatId("host", h.id),
+      name: h.name ?? h.data.hostname,
+      agentIp: h.data.agentIpAddress ?? "",
+      hostSubnet: h.data.hostSubnet ?? null,
+      labels: h.data.labels ?? {},
+      state: h.state,
+      agentState: h.data.agentState,
+    })),
+    portRange: range ? { start: range.startPort, end: range.endPort } : { ...defaultPortRange },
+    lbServicesOn,
+    certIdByName,
+    serviceById,
+    stackName,
+  };
+}
+
+/** This host's own parts of the view: its slice, the certificates its balancers serve, its tunnels. */
+export function hostParts(
+  rows: ProjectRows,
+  env: Pick<EnvironmentView, "lbServicesOn" | "certIdByName" | "portRange">,
+  hostId: string,
+): HostParts {
+  const host = rows.hosts.find((h) => formatId("host", h.id) === hostId);
+  const subnet = host?.data.hostSubnet;
+  const network = subnet
+    ? {
+        cidr: managedCidr,
+        hostSubnet: subnet,
+        gateway: gatewayOf(subnet),
+        bridgeName: managedBridgeName,
+        mtu: 1500,
+      }
+    : null;
   const wanted = new Set<string>();
-  for (const sid of lbServicesHere) {
-    const lb = serviceById.get(sid)?.data.lbConfig;
-    if (lb) for (const id of lbCertificateRefs(lb, (n) => certIdByName.get(n))) wanted.add(id);
+  for (const sid of env.lbServicesOn.get(hostId) ?? []) {
+    const lb = rows.services.find((s) => formatId("service", s.id) === sid)?.data.lbConfig;
+    if (lb) for (const id of lbCertificateRefs(lb, (n) => env.certIdByName.get(n))) wanted.add(id);
   }
   const certificates: HostState["certificates"] = [];
   for (const c of rows.certificates) {
@@ -164,26 +238,9 @@ export function hostStateFrom(rows: ProjectRows, hostId: string, version: number
         certChain: c.data.certChain ?? null,
       });
   }
-
-  const range = rows.project?.data.servicesPortRange;
   return {
-    type: "hostState",
-    version,
-    hostId,
-    environmentId: rows.projectId,
     network,
-    portRange: range ? { start: range.startPort, end: range.endPort } : { ...defaultPortRange },
-    containers,
-    services,
-    hosts: rows.hosts.map((h) => ({
-      id: formatId("host", h.id),
-      name: h.name ?? h.data.hostname,
-      agentIp: h.data.agentIpAddress ?? "",
-      hostSubnet: h.data.hostSubnet ?? null,
-      labels: h.data.labels ?? {},
-      state: h.state,
-      agentState: h.data.agentState,
-    })),
+    portRange: env.portRange,
     certificates,
     upstreamDns: [],
     ipsec: ipsecViewFor(rows.hosts, hostId, rows.ipsecKeys ?? null),

@@ -39,11 +39,9 @@ afterAll(async () => {
   await server.stop();
 });
 
-/** The hostState frames an agent received, parsed with the contract's schema. */
+/** The views an agent rebuilt from its hostState frames, checked with the view's schema. */
 function states(agent: FakeAgent): HostState[] {
-  return agent.frames
-    .filter((f) => (f as { type?: string }).type === "hostState")
-    .map((f) => hostStateSchema.parse(f));
+  return agent.views.map((v) => hostStateSchema.parse(v));
 }
 
 /** Container rows of every state: a refused create must add none. */
@@ -179,4 +177,44 @@ test("a health change reaches the agents within a second", async () => {
   );
   expect(performance.now() - started).toBeLessThan(1000);
   expect(seen.version).toBeGreaterThan(states(b)[count - 1]!.version);
+});
+
+test("after the snapshot, changes come as deltas; a resync asks for a snapshot again", async () => {
+  const kinds = () =>
+    a.frames.map((f) => (f as { type: string }).type).filter((t) => t.startsWith("hostState"));
+  expect(kinds()[0]).toBe("hostState");
+  expect(kinds().slice(1)).toContain("hostState.delta");
+  const before = kinds().length;
+  a.send({ type: "hostState.resync", seq: null });
+  await until("a snapshot", () => kinds().slice(before).includes("hostState"));
+  // The view rebuilt from the new snapshot is the one the deltas had built.
+  const views = a.views;
+  const [prev, last] = [views.at(-2)!, views.at(-1)!];
+  expect(last.containers.map((c) => c.id).sort()).toEqual(prev.containers.map((c) => c.id).sort());
+});
+
+test("a frame the agent could not take is counted in /metrics and shown on its host", async () => {
+  const report = {
+    type: "frameRejected",
+    reason: "outOfSequence",
+    frameType: "hostState.delta",
+    bytes: 312,
+    detail: "delta 9 after 7",
+  };
+  a.send(report);
+  a.send(report);
+  const host = await until("the host to show it", async () => {
+    const h = (await env.client.get(`/v2-beta/projects/${env.id}/hosts/${a.hostId}`)).body;
+    return h.hostStateSync?.rejectedFrames === 2 && h;
+  });
+  expect(host.hostStateSync.lastRejected).toMatchObject({
+    reason: "outOfSequence",
+    frameType: "hostState.delta",
+    bytes: 312,
+    detail: "delta 9 after 7",
+  });
+  const text = String((await admin.get("/metrics")).body);
+  expect(text).toMatch(/^corral_agent_frames_rejected_total\{reason="outOfSequence"\} 2$/m);
+  expect(text).toMatch(/^corral_host_state_bytes_sent_total\{type="hostState"\} \d+$/m);
+  expect(a.closeInfo).toBeNull();
 });

@@ -1,31 +1,87 @@
-import { formatId, type HostState } from "@corral/api";
+import { formatId, type HostStateFrameInput, maxFrameBytes } from "@corral/api";
 import { createLogger } from "@corral/lib";
-import type { HostFields } from "../model/host.ts";
 import type { RowChange, Store } from "../store/store.ts";
 import { ensureHostSlice } from "./allocation.ts";
-import { hostStateFrom, loadProjectRows } from "./host-state.ts";
+import {
+  type Container,
+  type EnvironmentView,
+  environmentView,
+  type HostParts,
+  hostParts,
+  loadProjectRows,
+  type ProjectRows,
+  stateContainer,
+} from "./host-state.ts";
+import {
+  buildTable,
+  containerGroups,
+  containerUpserts,
+  diffTables,
+  formFor,
+  servicesOf,
+  tableContainer,
+  type ViewTable,
+} from "./view-table.ts";
 
 const log = createLogger("host-state");
 
 /** What the publisher needs of the hub. */
 export interface StateSink {
-  isConnected(hostId: string): boolean;
-  /** Sends a hostState frame to a host's agent; false when it is not connected. */
-  sendState(hostId: string, frame: HostState): boolean;
+  /** The host's current session (compared by identity), undefined when its agent is not connected. */
+  sessionOf(hostId: string): object | undefined;
+  /** Sends a frame of the network view to a host's agent; false when it is not connected. */
+  sendState(hostId: string, frame: HostStateFrameInput): boolean;
 }
 
 /** Row types whose changes alter the network view of their environment. */
 const watched = new Set(["container", "service", "stack", "host", "certificate"]);
 
+/** The most a snapshot frame or a delta carries; a larger snapshot is split, a larger delta becomes one. */
+export const statePartBytes = maxFrameBytes / 4;
+
+/** How soon after a snapshot an agent asking again gets the next one. */
+const resyncGapMs = 1000;
+
+/** An environment's view as last published, with the rows it was made of. */
+interface Published {
+  table: ViewTable;
+  /** The rows of the last whole build (containers changed since are in the table only). */
+  rows: ProjectRows;
+  env: Omit<EnvironmentView, "containers" | "services" | "hosts">;
+}
+
+/** What changed in an environment since its last publish: some containers, or more (`whole`). */
+interface Dirty {
+  whole: boolean;
+  containers: Set<number>;
+}
+
+/** What one host's agent holds in its current session. */
+interface HostSync {
+  projectId: string;
+  session: object;
+  seq: number;
+  /** JSON of the host's own parts as last sent. */
+  sent: Record<keyof HostParts, string>;
+  snapshotAt: number;
+  resyncTimer?: ReturnType<typeof setTimeout>;
+}
+
+const partKeys = ["network", "portRange", "certificates", "upstreamDns", "ipsec"] as const;
+
 /**
- * Sends each connected agent the whole network view of its host (`hostState`) whenever something it
- * is made of changes: changes are gathered per environment for `debounceMs`, then the environment's
- * version is bumped and every connected host of it gets its frame. An agent that says hello gets the
- * current view at once. Versions start from the clock, so they keep growing across server restarts.
+ * Keeps every connected agent's network view in line. An agent that says hello (or asks with
+ * `hostState.resync`) gets a snapshot of its host's view; after that, changes are gathered per
+ * environment for `debounceMs`, compared with the view last published, and each host gets a
+ * `hostState.delta` with only what changed for it (nothing when nothing did). Versions start from
+ * the clock, so they keep growing across server restarts; `seq` counts a session's frames.
  */
 export class StatePublisher {
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly versions = new Map<string, number>();
+  private readonly published = new Map<string, Published>();
+  private readonly syncs = new Map<string, HostSync>();
+  private readonly dirty = new Map<string, Dirty>();
   private readonly unsubscribe: () => void;
   private stopped = false;
 
@@ -37,12 +93,28 @@ export class StatePublisher {
     this.unsubscribe = store.onChange((change) => this.onChange(change));
   }
 
-  /** Sends a host its current view now (after its agent's hello). */
+  /** Sends a host a snapshot of its view now (after its agent's hello). */
   hello(hostId: string): void {
-    const host = this.store.getByPublicId("host", hostId);
-    if (!host?.projectId || this.stopped) return;
-    const version = this.versions.get(host.projectId) ?? this.bump(host.projectId);
-    this.publish(host.projectId, version, [hostId]);
+    this.snapshot(hostId);
+  }
+
+  /** An agent asked for a snapshot: sent now, or `resyncGapMs` after the last one at the earliest. */
+  resync(hostId: string): void {
+    const sync = this.syncs.get(hostId);
+    if (!sync || sync.session !== this.sink.sessionOf(hostId)) {
+      this.snapshot(hostId);
+      return;
+    }
+    if (sync.resyncTimer) return;
+    const wait = sync.snapshotAt + resyncGapMs - Date.now();
+    if (wait <= 0) {
+      this.snapshot(hostId);
+      return;
+    }
+    sync.resyncTimer = setTimeout(() => {
+      sync.resyncTimer = undefined;
+      if (!this.stopped) this.snapshot(hostId);
+    }, wait);
   }
 
   /** Stops listening and cancels pending sends. */
@@ -51,6 +123,7 @@ export class StatePublisher {
     this.unsubscribe();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    for (const s of this.syncs.values()) clearTimeout(s.resyncTimer);
   }
 
   /** The current version of an environment's view (0 before the first one). */
@@ -58,10 +131,22 @@ export class StatePublisher {
     return this.versions.get(projectId) ?? 0;
   }
 
+  /** The seq of the last frame sent to a host's current session (null when none). */
+  seqOf(hostId: string): number | null {
+    const sync = this.syncs.get(hostId);
+    return sync && sync.session === this.sink.sessionOf(hostId) ? sync.seq : null;
+  }
+
   private onChange({ row }: RowChange): void {
     if (this.stopped) return;
-    if (row.type === "project") this.schedule(formatId("project", row.id));
-    else if (watched.has(row.type) && row.projectId) this.schedule(row.projectId);
+    if (row.type === "host" && row.state === "removed") this.syncs.delete(formatId("host", row.id));
+    const projectId = row.type === "project" ? formatId("project", row.id) : row.projectId;
+    if (!projectId || (row.type !== "project" && !watched.has(row.type))) return;
+    const dirty = this.dirty.get(projectId) ?? { whole: false, containers: new Set<number>() };
+    if (row.type === "container") dirty.containers.add(row.id);
+    else dirty.whole = true;
+    this.dirty.set(projectId, dirty);
+    this.schedule(projectId);
   }
 
   private schedule(projectId: string): void {
@@ -70,7 +155,7 @@ export class StatePublisher {
       this.timers.delete(projectId);
       if (this.stopped) return;
       try {
-        this.publish(projectId, this.bump(projectId));
+        this.publish(projectId);
       } catch (e) {
         log.error("publishing host state failed", { projectId, error: e });
       }
@@ -84,20 +169,167 @@ export class StatePublisher {
     return next;
   }
 
-  private publish(projectId: string, version: number, only?: string[]): void {
-    const hostIds = (only ?? this.connectedHosts(projectId)).filter((h) => this.sink.isConnected(h));
-    if (hostIds.length === 0) return;
-    // A host gets its slice before its first view, so its network controller can make the bridge.
-    for (const h of hostIds) ensureHostSlice(this.store, h);
-    const rows = loadProjectRows(this.store, projectId);
-    for (const hostId of hostIds) this.sink.sendState(hostId, hostStateFrom(rows, hostId, version));
+  /**
+   * Brings the environment's table up to date with the store (only the changed containers when
+   * nothing else changed) and sends each synced host what changed for it.
+   */
+  private publish(projectId: string): void {
+    const dirty = this.dirty.get(projectId);
+    this.dirty.delete(projectId);
+    if (!this.hasListeners(projectId)) {
+      // Nobody to send to: no work, and no table kept; the next snapshot builds one.
+      this.published.delete(projectId);
+      return;
+    }
+    const previous = this.published.get(projectId);
+    const version = this.bump(projectId);
+    const next =
+      (previous && dirty && !dirty.whole && this.patched(projectId, previous, dirty.containers, version)) ||
+      this.rebuilt(projectId, version);
+    this.published.set(projectId, next);
+    const before = previous?.table;
+    const { table, rows, env } = next;
+    if (!before) return;
+    const changes = diffTables(before, table);
+    for (const [hostId, sync] of this.syncs) {
+      if (sync.projectId !== projectId || sync.session !== this.sink.sessionOf(hostId)) continue;
+      const delta: Extract<HostStateFrameInput, { type: "hostState.delta" }> = {
+        type: "hostState.delta",
+        seq: sync.seq + 1,
+        version: table.version,
+      };
+      let size = 256;
+      const upserts = containerUpserts(changes, before, table, hostId);
+      if (upserts.length > 0 || changes.removedContainers.length > 0) {
+        delta.containers = { upsert: upserts, remove: changes.removedContainers };
+        for (const c of upserts) size += formFor(table.containers.get(c.id)!, hostId).json.length + 1;
+        size += changes.removedContainers.length * 12;
+      }
+      if (changes.services.length > 0 || changes.removedServices.length > 0) {
+        delta.services = { upsert: changes.services, remove: changes.removedServices };
+        for (const s of changes.services) size += table.services.get(s.id)!.json.length + 1;
+      }
+      if (changes.hosts.length > 0 || changes.removedHosts.length > 0)
+        delta.hosts = { upsert: changes.hosts, remove: changes.removedHosts };
+      const parts = hostParts(rows, env, hostId);
+      const sent = jsonOf(parts);
+      for (const key of partKeys) {
+        if (sent[key] === sync.sent[key]) continue;
+        (delta as Record<string, unknown>)[key] = parts[key] ?? null;
+        size += sent[key].length;
+      }
+      if (Object.keys(delta).length === 3) continue; // nothing changed for this host
+      if (size > statePartBytes) {
+        this.snapshot(hostId);
+        continue;
+      }
+      if (!this.sink.sendState(hostId, delta)) continue;
+      sync.seq++;
+      sync.sent = sent;
+    }
   }
 
-  private connectedHosts(projectId: string): string[] {
-    return this.store
-      .all<HostFields>("host", { projectId })
-      .filter((h) => h.state !== "removed")
-      .map((h) => formatId("host", h.id))
-      .filter((id) => this.sink.isConnected(id));
+  /** True when some agent of the environment holds a view from its current session. */
+  private hasListeners(projectId: string): boolean {
+    for (const [hostId, sync] of this.syncs)
+      if (sync.projectId === projectId && sync.session === this.sink.sessionOf(hostId)) return true;
+    return false;
   }
+
+  /** The environment's table built again from all its rows. */
+  private rebuilt(projectId: string, version: number): Published {
+    const rows = loadProjectRows(this.store, projectId);
+    const view = environmentView(rows);
+    const { containers: _c, services: _s, hosts: _h, ...env } = view;
+    return { table: buildTable(view, version), rows, env };
+  }
+
+  /**
+   * The table with only `changed` containers projected again, or null when that is not enough:
+   * a container of a service the table does not know, or of a load balancer (which hosts get
+   * which certificates depends on where balancers run).
+   */
+  private patched(
+    projectId: string,
+    from: Published,
+    changed: Set<number>,
+    version: number,
+  ): Published | null {
+    const containers = new Map(from.table.containers);
+    const services = servicesOf(from.table);
+    const isBalancer = (serviceId: string | null | undefined) =>
+      !!serviceId && services.get(serviceId)?.kind === "loadBalancerService";
+    for (const rowId of changed) {
+      const id = formatId("container", rowId);
+      if (isBalancer(containers.get(id)?.local.serviceId)) return null;
+      const row = this.store.get(rowId) as Container | null;
+      if (!row || row.projectId !== projectId || row.state === "removed" || row.state === "purged") {
+        containers.delete(id);
+        continue;
+      }
+      const serviceId = row.data.serviceId;
+      const svc = serviceId ? from.env.serviceById.get(serviceId) : undefined;
+      if ((serviceId && !svc) || isBalancer(serviceId)) return null;
+      containers.set(id, tableContainer(stateContainer(row, svc, from.env.stackName), services));
+    }
+    return { ...from, table: { ...from.table, version, containers } };
+  }
+
+  /** Sends a host its whole view, split into parts of at most `statePartBytes`. */
+  private snapshot(hostId: string): void {
+    if (this.stopped) return;
+    const host = this.store.getByPublicId("host", hostId);
+    const session = this.sink.sessionOf(hostId);
+    if (!host?.projectId || !session) return;
+    const projectId = host.projectId;
+    // A host gets its slice before its first view, so its network controller can make the bridge.
+    ensureHostSlice(this.store, hostId);
+    // Changes not yet published go out first, so the snapshot and the table agree with the store.
+    if (this.timers.has(projectId) || !this.published.has(projectId)) {
+      clearTimeout(this.timers.get(projectId));
+      this.timers.delete(projectId);
+      if (this.hasListeners(projectId)) this.publish(projectId);
+      else {
+        this.dirty.delete(projectId);
+        this.published.set(projectId, this.rebuilt(projectId, this.bump(projectId)));
+      }
+    }
+    const { table, rows, env } = this.published.get(projectId)!;
+    const previous = this.syncs.get(hostId);
+    clearTimeout(previous?.resyncTimer);
+    const seq = previous ? previous.seq + 1 : 1;
+    const parts = hostParts(rows, env, hostId);
+    const services = [...table.services.values()];
+    const hosts = [...table.hosts.values()];
+    let headBytes = 1024 + JSON.stringify(parts).length;
+    for (const s of services) headBytes += s.json.length + 1;
+    for (const h of hosts) headBytes += h.json.length + 1;
+    const groups = containerGroups(table, hostId, headBytes, statePartBytes);
+    const sent = this.sink.sendState(hostId, {
+      type: "hostState",
+      seq,
+      version: table.version,
+      hostId,
+      environmentId: projectId,
+      parts: groups.length,
+      ...parts,
+      containers: groups[0]!,
+      services: services.map((s) => s.item),
+      hosts: hosts.map((h) => h.item),
+    });
+    if (!sent) return;
+    for (let index = 1; index < groups.length; index++)
+      this.sink.sendState(hostId, { type: "hostState.part", seq, index, containers: groups[index]! });
+    this.syncs.set(hostId, { projectId, session, seq, sent: jsonOf(parts), snapshotAt: Date.now() });
+  }
+}
+
+function jsonOf(parts: HostParts): Record<keyof HostParts, string> {
+  return {
+    network: JSON.stringify(parts.network),
+    portRange: JSON.stringify(parts.portRange),
+    certificates: JSON.stringify(parts.certificates),
+    upstreamDns: JSON.stringify(parts.upstreamDns),
+    ipsec: JSON.stringify(parts.ipsec ?? null),
+  };
 }

@@ -140,7 +140,12 @@ describe("container policy", () => {
 
   test("stack volumes that bind a host folder are host paths too", () => {
     const volumes = {
-      root: { driver: "local", driverOpts: { type: "none", o: "bind", device: "/" }, external: false, perContainer: false },
+      root: {
+        driver: "local",
+        driverOpts: { type: "none", o: "bind", device: "/" },
+        external: false,
+        perContainer: false,
+      },
       plain: { driver: "local", driverOpts: {}, external: false, perContainer: false },
     };
     expect(stackVolumeViolations(defaultContainerPolicy, volumes).map((v) => v.field)).toEqual([

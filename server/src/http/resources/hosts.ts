@@ -1,5 +1,6 @@
 import type { HostFields } from "../../model/host.ts";
 import type { HostIpsecFields } from "../../network/ipsec-health.ts";
+import type { ViewRejectionFields } from "../../network/view-rejections.ts";
 import { evacuateHost, removeHost, setHostActive, updateHost } from "../../services/hosts.ts";
 import type { ResourceDef } from "../definition.ts";
 import { scopedFields } from "./common.ts";
@@ -25,6 +26,12 @@ export const hostResource: ResourceDef = {
     uuid: { type: "string", filter: true },
     ipsecPeers: { type: "array[json]", description: "IPsec tunnel to each peer host: state, reason, bytes" },
     ipsecDataPlane: { type: "enum", options: ["kernel", "userspace", "none"], nullable: true },
+    hostStateSync: {
+      type: "json",
+      nullable: true,
+      description:
+        "network view frames the agent could not take: count and the last one (reason, type, bytes)",
+    },
   },
   update: updateHost,
   remove: removeHost,
@@ -38,7 +45,7 @@ export const hostResource: ResourceDef = {
     },
   },
   present: (row) => {
-    const d = row.data as unknown as HostFields & HostIpsecFields;
+    const d = row.data as unknown as HostFields & HostIpsecFields & ViewRejectionFields;
     return {
       hostname: d.hostname,
       description: d.description ?? null,
@@ -50,6 +57,7 @@ export const hostResource: ResourceDef = {
       // As the host last reported them (states at once, byte counters at most 30 s old).
       ipsecPeers: d.ipsec?.peers ?? [],
       ipsecDataPlane: d.ipsec?.dataPlane ?? null,
+      hostStateSync: d.hostStateSync ?? null,
     };
   },
   links: (_row, self) => ({
