@@ -92,7 +92,10 @@ export function startServer(options: ServerOptions): RunningServer {
   const settings = { publicUrl: `http://localhost:${options.port}` };
   const metrics = () => hub!.metrics.render(hub!.connectedCount);
   const app = createApp({ store, auth, dispatcher: hub, settings, defs: resourceDefs, metrics });
-  const subscribers = new Subscribers(store, new Map(resourceDefs.map((d) => [d.type as string, d])));
+  const subscribers = new Subscribers(
+    store,
+    new Map(resourceDefs.filter((d) => !d.view).map((d) => [d.type as string, d])),
+  );
   const deps = { auth, hub, subscribers, store };
   const publicOrigins = [new URL(settings.publicUrl).origin];
   const server: Server<SocketData> = Bun.serve<SocketData>({

@@ -1,3 +1,4 @@
+import { formatId } from "@corral/api";
 import type { StackFields } from "../../model/service.ts";
 import {
   createStack,
@@ -31,6 +32,7 @@ export const stackResource: ResourceDef = {
       filter: true,
     },
     serviceIds: { type: "array[reference[service]]" },
+    system: { type: "boolean", filter: true },
   },
   create: (ctx, projectId, body) => ({ row: createStack(ctx, projectId ?? "", body) }),
   remove: removeStack,
@@ -79,8 +81,15 @@ export const stackResource: ResourceDef = {
       externalId: d.externalId ?? null,
       startOnCreate: d.startOnCreate,
       healthState: d.healthState,
+      system: false,
     };
   },
+  related: (store, row) => ({
+    serviceIds: store
+      .all("service", { projectId: row.projectId!, dataField: ["stackId", formatId("stack", row.id)] })
+      .filter((s) => s.state !== "removed")
+      .map((s) => formatId("service", s.id)),
+  }),
   links: (_row, self) => ({
     services: `${self.replace(/\/stacks\/([^/]+)$/, "/services")}?stackId=${self.split("/").at(-1)}`,
   }),

@@ -1,0 +1,158 @@
+import { AppError } from "@corral/lib";
+import { Hono } from "hono";
+import type { SchemaDef } from "./definition.ts";
+import type { ApiEnv } from "./env.ts";
+import { commonFields } from "./resources/common.ts";
+
+/**
+ * The Rancher API level this server answers as. Rancher's clients read `rancher.server.version` to
+ * pick catalog templates (`minimum_rancher_version`/`maximum_rancher_version`); Corral speaks the
+ * API of Rancher's last 1.6 release, so templates written for 1.6 are offered.
+ */
+export const rancherApiLevel = "v1.6.30";
+
+/** The `setting` schema: name, value and the active value, all read-only here. */
+export const settingSchema: SchemaDef = {
+  type: "setting",
+  collection: "settings",
+  scoped: false,
+  fields: {
+    ...commonFields,
+    name: { type: "string", filter: true },
+    value: { type: "string", nullable: true },
+    activeValue: { type: "string", nullable: true },
+    inDb: { type: "boolean" },
+    source: { type: "string", nullable: true },
+  },
+  actions: {},
+};
+
+/** The read-only settings users and clients query, by name. */
+function settingValues(base: string, publicUrl: string): Record<string, string> {
+  return {
+    "rancher.server.version": rancherApiLevel,
+    "corral.server.version": "0.1.0",
+    "api.host": publicUrl || base,
+    "api.auth.provider.configured": "none",
+    "catalog.url": "{}",
+  };
+}
+
+/** `/settings` and `/settings/<name>`: what Rancher 1.6 clients look up before other calls. */
+export function settingRoutes(version: string): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const present = (base: string, name: string, value: string) => ({
+    id: name,
+    type: "setting",
+    baseType: "setting",
+    name,
+    value,
+    activeValue: value,
+    inDb: false,
+    source: "Default Environment Variables",
+    links: { self: `${base}/${version}/settings/${name}` },
+    actions: {},
+  });
+  app.get("/settings", (c) => {
+    const base = c.get("base");
+    const values = settingValues(base, c.get("verbs")(c).settings.publicUrl);
+    return c.json({
+      type: "collection",
+      resourceType: "setting",
+      links: { self: `${base}/${version}/settings` },
+      createTypes: {},
+      actions: {},
+      data: Object.entries(values).map(([name, value]) => present(base, name, value)),
+      pagination: { first: null, previous: null, next: null, limit: 1000, partial: false },
+      sortLinks: {},
+      filters: {},
+    });
+  });
+  app.get("/settings/:name", (c) => {
+    const base = c.get("base");
+    const name = c.req.param("name");
+    const values = settingValues(base, c.get("verbs")(c).settings.publicUrl);
+    const value = Object.hasOwn(values, name) ? values[name] : undefined;
+    if (value === undefined) throw new AppError("NotFound", `setting ${name.slice(0, 64)} not found`);
+    return c.json(present(base, name, value));
+  });
+  const readOnly = () => {
+    throw new AppError("MethodNotAllowed", "settings are read-only here; set them with the server's options");
+  };
+  app.on(["POST", "PUT", "DELETE"], ["/settings", "/settings/:name"], readOnly);
+  return app;
+}
+
+/** A type Rancher's CLI looks names up in that this server has no rows of. */
+function emptyType(type: string, collection: string, scoped: boolean): SchemaDef {
+  return {
+    type,
+    collection,
+    scoped,
+    fields: {
+      ...commonFields,
+      ...(scoped ? { accountId: { type: "reference[project]", filter: true } } : {}),
+    },
+    actions: {},
+  };
+}
+
+/**
+ * Types Rancher 1.6's CLI looks every name up in (`inspect`, `rm`, `wait`) and fails on when their
+ * schema is missing, though this server keeps no such rows: secrets (not supported yet), docker
+ * machines and environment templates. Their collections are empty and nothing can be created.
+ */
+export const emptySchemas: SchemaDef[] = [
+  emptyType("secret", "secrets", true),
+  emptyType("machine", "machines", true),
+  emptyType("projectTemplate", "projecttemplates", false),
+];
+
+/** The empty collections of {@link emptySchemas}. */
+export function emptyRoutes(version: string): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  for (const schema of emptySchemas) {
+    const list = (self: string) => ({
+      type: "collection",
+      resourceType: schema.type,
+      links: { self },
+      createTypes: {},
+      actions: {},
+      data: [],
+      pagination: { first: null, previous: null, next: null, limit: 1000, partial: false },
+      sortLinks: {},
+      filters: {},
+    });
+    const root = `/${schema.collection}`;
+    app.get(root, (c) => c.json(list(`${c.get("base")}/${version}${root}`)));
+    app.get(`/projects/:pid${root}`, (c) =>
+      c.json(list(`${c.get("base")}/${version}/projects/${c.req.param("pid")}${root}`)),
+    );
+    const none = () => {
+      throw new AppError("MethodNotAllowed", `${schema.collection} are not supported`);
+    };
+    app.post(root, none);
+    app.post(`/projects/:pid${root}`, none);
+    const notFound = (id: string) => {
+      throw new AppError("NotFound", `${schema.type} ${id.slice(0, 64)} not found`);
+    };
+    app.get(`${root}/:id`, (c) => notFound(c.req.param("id")));
+    app.get(`/projects/:pid${root}/:id`, (c) => notFound(c.req.param("id")));
+  }
+  return app;
+}
+
+/**
+ * The `subscribe` schema: the event stream. Rancher's clients (`rancher events`, `wait`, `up`) look
+ * for it, need POST among its collection methods, and open a websocket on its collection link.
+ */
+export const subscribeSchema: SchemaDef = {
+  type: "subscribe",
+  collection: "subscribe",
+  scoped: true,
+  fields: { id: { type: "string", filter: true }, eventNames: { type: "array[string]", create: true } },
+  actions: {},
+  create: () => {
+    throw new AppError("MethodNotAllowed", "subscribe with a websocket upgrade on this URL");
+  },
+};
