@@ -16,7 +16,15 @@ import { ResponseCache } from "./response-cache.ts";
 import { resourceRouter } from "./router.ts";
 import { schemaRoutes } from "./schema-routes.ts";
 import { schemasUrl } from "./schemas.ts";
-import { emptyRoutes, emptySchemas, settingRoutes, settingSchema, subscribeSchema } from "./settings.ts";
+import {
+  emptyRoutes,
+  emptySchemas,
+  projectTemplateRoutes,
+  projectTemplateSchema,
+  settingRoutes,
+  settingSchema,
+  subscribeSchema,
+} from "./settings.ts";
 import { dockerToLaunchConfig } from "./transform.ts";
 import { indexPage } from "./web.ts";
 
@@ -148,12 +156,20 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
     "/v2-beta",
     schemaRoutes(
       deps.store,
-      [...deps.defs, settingSchema, serviceConsumeMapSchema, subscribeSchema, ...emptySchemas],
+      [
+        ...deps.defs,
+        settingSchema,
+        serviceConsumeMapSchema,
+        subscribeSchema,
+        projectTemplateSchema,
+        ...emptySchemas,
+      ],
       "v2-beta",
     ),
   );
   app.route("/v2-beta", settingRoutes("v2-beta"));
   app.route("/v2-beta", emptyRoutes("v2-beta"));
+  app.route("/v2-beta", projectTemplateRoutes("v2-beta"));
   app.route("/v2-beta", consumeMapRoutes(deps.store, "v2-beta"));
   // Rancher's compose client asks the server to turn Docker's container shape into a launch config.
   app.post("/v2-beta/scripts/transform", async (c) =>

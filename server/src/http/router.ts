@@ -294,6 +294,12 @@ export function withoutNestedReadOnly<T>(body: T, topLevel = false): T {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) {
       if (topLevel && depth === 0 && presentedOnly.has(k)) continue;
+      // Nested gdapi structs (an upgrade's `inServiceStrategy`) carry `links: null`, `actions: null`.
+      if (depth > 0 && presentedOnly.has(k) && (x === null || k === "type")) continue;
+      if (maps.has(k)) {
+        put(out, k, x);
+        continue;
+      }
       if (k === "launchConfig") put(out, k, clean(x));
       else if ((k === "secondaryLaunchConfigs" || k === "serviceLinks") && Array.isArray(x))
         put(

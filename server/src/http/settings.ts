@@ -105,8 +105,62 @@ function emptyType(type: string, collection: string, scoped: boolean): SchemaDef
 export const emptySchemas: SchemaDef[] = [
   emptyType("secret", "secrets", true),
   emptyType("machine", "machines", true),
-  emptyType("projectTemplate", "projecttemplates", false),
 ];
+
+/** The one environment template: Cattle orchestration, what every environment here runs. */
+export const projectTemplateSchema: SchemaDef = {
+  ...emptyType("projectTemplate", "projecttemplates", false),
+  fields: {
+    ...commonFields,
+    description: { type: "string", nullable: true },
+    isPublic: { type: "boolean" },
+    stacks: { type: "array[catalogTemplate]" },
+  },
+};
+
+/** Rancher's environment templates, of which `rancher env create` looks up `Cattle` by name. */
+export function projectTemplateRoutes(version: string): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const cattle = (base: string) => ({
+    id: "1pt1",
+    type: "projectTemplate",
+    baseType: "projectTemplate",
+    name: "Cattle",
+    state: "active",
+    transitioning: "no",
+    transitioningMessage: null,
+    description: "Cattle orchestration: stacks, services and containers on the environment's hosts",
+    isPublic: true,
+    stacks: [],
+    created: null,
+    removed: null,
+    links: { self: `${base}/${version}/projecttemplates/1pt1` },
+    actions: {},
+  });
+  app.get("/projecttemplates", (c) => {
+    const url = new URL(c.req.url);
+    const name = url.searchParams.get("name");
+    const rows = name === null || name === "Cattle" ? [cattle(c.get("base"))] : [];
+    return c.json({
+      type: "collection",
+      resourceType: "projectTemplate",
+      links: { self: `${c.get("base")}/${version}/projecttemplates${url.search}` },
+      createTypes: {},
+      actions: {},
+      data: rows,
+      pagination: { first: null, previous: null, next: null, limit: 1000, partial: false },
+      sortLinks: {},
+      filters: {},
+    });
+  });
+  app.get("/projecttemplates/:id", (c) => {
+    const id = c.req.param("id");
+    if (id !== "1pt1" && id !== "Cattle")
+      throw new AppError("NotFound", `projectTemplate ${id.slice(0, 64)} not found`);
+    return c.json(cattle(c.get("base")));
+  });
+  return app;
+}
 
 /** The empty collections of {@link emptySchemas}. */
 export function emptyRoutes(version: string): Hono<ApiEnv> {

@@ -1,3 +1,4 @@
+import { AppError } from "@corral/lib";
 import type { ProjectFields } from "../../model/project.ts";
 import type { IpsecHealth } from "../../network/ipsec-health.ts";
 import { rotateIpsecPsk } from "../../network/ipsec-keys.ts";
@@ -15,12 +16,18 @@ export const projectResource: ResourceDef = {
     name: { type: "string", create: true, update: true, required: true, filter: true },
     description: { type: "string", create: true, update: true, nullable: true, filter: true },
     servicesPortRange: { type: "servicesPortRange", create: true, update: true, nullable: true },
+    projectTemplateId: {
+      type: "reference[projectTemplate]",
+      create: true,
+      nullable: true,
+      description: "1pt1 (Cattle), the one template: every environment runs Cattle orchestration",
+    },
     members: { type: "array[reference[account]]" },
     orchestration: { type: "string" },
     healthState: { type: "enum", options: ["healthy", "degraded", "unhealthy", "initializing"] },
     ipsecHealth: { type: "enum", options: ["healthy", "degraded", "unhealthy"] },
   },
-  create: (ctx, _pid, body) => ({ row: createProject(ctx, body) }),
+  create: (ctx, _pid, body) => ({ row: createProject(ctx, withoutTemplate(body)) }),
   update: updateProject,
   remove: removeProject,
   actions: {
@@ -55,3 +62,19 @@ export const projectResource: ResourceDef = {
     auditLogs: `${self}/auditlogs`,
   }),
 };
+
+/** The body without `projectTemplateId`, which may only name the Cattle template (`1pt1`). */
+function withoutTemplate(body: unknown): unknown {
+  if (body === null || typeof body !== "object" || Array.isArray(body) || !("projectTemplateId" in body))
+    return body;
+  const { projectTemplateId, ...rest } = body as Record<string, unknown>;
+  if (projectTemplateId !== null && projectTemplateId !== "1pt1")
+    throw new AppError(
+      "InvalidReference",
+      "projectTemplateId: the only environment template is 1pt1 (Cattle)",
+      {
+        detail: { field: "projectTemplateId" },
+      },
+    );
+  return rest;
+}
