@@ -1,5 +1,5 @@
 import { AppError } from "@corral/lib";
-import { Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { Authenticator } from "../auth/authenticate.ts";
 import { writeAudit } from "../services/audit.ts";
 import type { Dispatcher, ServerSettings, VerbContext } from "../services/context.ts";
@@ -26,6 +26,7 @@ import {
   subscribeSchema,
 } from "./settings.ts";
 import { dockerToLaunchConfig } from "./transform.ts";
+import { serveV1 } from "./v1.ts";
 import { indexPage } from "./web.ts";
 
 /** What the HTTP app needs. */
@@ -180,5 +181,9 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
   );
   app.route("/v2-beta", resourceRouter(deps.defs));
   app.route("/v1-catalog", catalogRoutes());
+  // Rancher's first API version: the same resources in its own words (see v1.ts).
+  const v1 = (c: Context<{ Bindings: RequestEnv }>) => serveV1(c.req.raw, async (r) => app.fetch(r, c.env));
+  app.all("/v1", v1);
+  app.all("/v1/*", v1);
   return app;
 }
