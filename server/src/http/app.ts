@@ -3,6 +3,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { Authenticator } from "../auth/authenticate.ts";
 import { writeAudit } from "../services/audit.ts";
 import type { Dispatcher, ServerSettings, VerbContext } from "../services/context.ts";
+import { isVisible } from "../services/context.ts";
 import { registerHost } from "../services/registration.ts";
 import type { Store } from "../store/store.ts";
 import { readJson } from "./body.ts";
@@ -176,9 +177,13 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
   app.post("/v2-beta/scripts/transform", async (c) =>
     c.json(dockerToLaunchConfig(await readJson(c.req.raw, false))),
   );
-  app.post("/v2-beta/projects/:pid/scripts/transform", async (c) =>
-    c.json(dockerToLaunchConfig(await readJson(c.req.raw, false))),
-  );
+  app.post("/v2-beta/projects/:pid/scripts/transform", async (c) => {
+    const pid = c.req.param("pid");
+    const project = deps.store.getByPublicId("project", pid);
+    if (!project || !isVisible(c.get("principal"), project) || project.state === "removed")
+      throw new AppError("NotFound", `project ${pid.slice(0, 64)} not found`);
+    return c.json(dockerToLaunchConfig(await readJson(c.req.raw, false)));
+  });
   app.route("/v2-beta", resourceRouter(deps.defs));
   app.route("/v1-catalog", catalogRoutes());
   // Rancher's first API version: the same resources in its own words (see v1.ts).
