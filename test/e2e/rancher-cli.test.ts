@@ -137,7 +137,11 @@ describe.skipIf(!present)("the real rancher CLI", () => {
     composeFiles("hello-v1");
     const up = await rancher(["up", "-s", stack, "-d"], { timeoutMs: 120_000 });
     expect(up.code).toBe(0);
-    const serviceId = up.stdout.trim().split("\n").at(-1)!;
+    // It prints the service's id among its log lines (logrus writes to stdout here).
+    const serviceId = up.stdout
+      .split("\n")
+      .find((l) => /^1s\d+$/.test(l.trim()))
+      ?.trim();
     expect(serviceId).toMatch(/^1s\d+$/);
     await until("two running containers", async () => {
       const rows = table((await rancher(["ps", "-c"])).stdout).filter((r) =>
@@ -287,8 +291,8 @@ describe.skipIf(!present)("the real rancher CLI", () => {
     await Bun.sleep(1500);
     await rancher(["scale", `${stack}/web=2`]);
     await until("scaled to 2", async () => {
-      const [row] = table((await rancher(["ps"])).stdout);
-      return row?.SCALE === "2/2" ? row : undefined;
+      const s = JSON.parse((await rancher(["inspect", `${stack}/web`])).stdout);
+      return s.scale === 2 && s.currentScale === 2 ? s : undefined;
     });
     proc.kill();
     const printed = await new Response(proc.stdout).text();
