@@ -62,14 +62,18 @@ function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs =
   return waitFor(what, check, timeoutMs, 500);
 }
 
-/** A table the CLI printed, as rows of cells (columns split on two or more spaces). */
+/** A table the CLI printed, as rows of cells cut at the header's column positions (cells may be empty). */
 function table(text: string): Record<string, string>[] {
-  const lines = text.split("\n").filter((l) => l.trim() !== "");
-  const header = lines[0]?.trim().split(/\s{2,}/) ?? [];
-  return lines.slice(1).map((line) => {
-    const cells = line.trim().split(/\s{2,}/);
-    return Object.fromEntries(header.map((h, i) => [h, cells[i] ?? ""]));
-  });
+  const lines = text.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("time="));
+  const header = lines[0] ?? "";
+  const starts = [...header.matchAll(/\S+(?: \S+)*/g)].map((m) => ({ name: m[0], at: m.index }));
+  return lines
+    .slice(1)
+    .map((line) =>
+      Object.fromEntries(
+        starts.map((col, i) => [col.name, line.slice(col.at, starts[i + 1]?.at ?? line.length).trim()]),
+      ),
+    );
 }
 
 function composeFiles(message: string): void {
@@ -272,6 +276,7 @@ describe.skipIf(!present)("the real rancher CLI", () => {
     expect(wait.code).toBe(0);
     expect((await rancher(["inspect", `${stack}/web`])).stdout).toContain('"state":"active"');
     expect((await rancher(["restart", `${stack}/web`])).code).toBe(0);
+    expect((await rancher(["wait", `${stack}/web`], { timeoutMs: 120_000 })).code).toBe(0);
     // events streams until stopped: read what it prints while a change happens.
     const proc = Bun.spawn(
       [
@@ -289,7 +294,8 @@ describe.skipIf(!present)("the real rancher CLI", () => {
       { cwd: work, stdout: "pipe", stderr: "pipe", env: { HOME: work, PATH: process.env.PATH } },
     );
     await Bun.sleep(1500);
-    await rancher(["scale", `${stack}/web=2`]);
+    const scaled = await rancher(["scale", `${stack}/web=2`]);
+    expect([scaled.code, scaled.stderr]).toEqual([0, ""]);
     await until("scaled to 2", async () => {
       const s = JSON.parse((await rancher(["inspect", `${stack}/web`])).stdout);
       return s.scale === 2 && s.currentScale === 2 ? s : undefined;
