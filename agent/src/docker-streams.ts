@@ -46,6 +46,7 @@ export async function streamLogs(
     stderr: true,
     timestamps: options.timestamps,
     ...(options.lines !== undefined && { tail: options.lines }),
+    ...(options.since !== undefined && { since: options.since }),
   };
   if (!options.follow) {
     // Without follow dockerode answers with the whole log as one buffer.

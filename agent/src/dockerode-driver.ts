@@ -208,6 +208,17 @@ export function createDockerDriver(
 
     inspect,
 
+    async createVolume(name, driver, driverOpts) {
+      await call(docker.createVolume({ Name: name, Driver: driver, DriverOpts: driverOpts }));
+    },
+
+    async removeVolume(name) {
+      await docker
+        .getVolume(name)
+        .remove()
+        .catch(ignoring([404]));
+    },
+
     async stats(dockerId) {
       const sample = await call(docker.getContainer(dockerId).stats({ stream: false }));
       return statsFromSample(sample);

@@ -46,6 +46,10 @@ export interface DockerDriver {
   writeFiles(dockerId: string, dir: string, files: TarEntry[]): Promise<void>;
   /** Runs a command in a container; output goes to `onData` as plain text chunks. */
   exec(dockerId: string, options: ExecOptions, onData: (chunk: Uint8Array) => void): Promise<ExecHandle>;
+  /** Creates a named volume (an existing one of that name is kept as it is). */
+  createVolume(name: string, driver: string, driverOpts: Record<string, string>): Promise<void>;
+  /** Removes a named volume; an absent one is a success, one in use fails with Conflict. */
+  removeVolume(name: string): Promise<void>;
   /** Follows engine events about managed containers until the stream ends or `signal` aborts. */
   events(onEvent: (event: EngineEvent) => void, signal: AbortSignal): Promise<void>;
   /** Every managed container that carries a health check label, stopped ones included. */
@@ -89,6 +93,8 @@ export interface LogOptions {
   lines?: number;
   /** Prefix each line with Docker's timestamp. */
   timestamps: boolean;
+  /** Unix seconds: only output after this time. */
+  since?: number;
 }
 
 /** Options of an exec. */

@@ -119,6 +119,14 @@ export class EventHandler {
     "instance.logs": (data) => this.logs(data),
     "instance.exec": (data) => this.exec(data),
     "host.resync": async () => ({ data: { containers: await this.options.driver.list() } }),
+    "volume.create": async (v) => {
+      await this.options.driver.createVolume(v.name, v.driver, v.driverOpts);
+      return { data: { name: v.name, present: true } };
+    },
+    "volume.remove": async (v) => {
+      await this.options.driver.removeVolume(v.name);
+      return { data: { name: v.name, present: false } };
+    },
   };
 
   /** Validates an event's data against its name's schema, then runs its handler. */
@@ -188,7 +196,12 @@ export class EventHandler {
       throw new AppError("NotUnique", `stream ${data.streamId} is already open`);
     const abort = new AbortController();
     const stream = this.streams.create(data.streamId, { write: () => {}, close: () => abort.abort() });
-    const options = { follow: data.follow, lines: data.lines, timestamps: data.timestamps };
+    const options = {
+      follow: data.follow,
+      lines: data.lines,
+      timestamps: data.timestamps,
+      ...(data.since !== undefined ? { since: data.since } : {}),
+    };
     const after = () => {
       stream.ready();
       driver.logs(found.dockerId, options, stream.output, abort.signal).then(

@@ -116,6 +116,19 @@ export class FakeDriver implements DockerDriver {
     this.containers.delete(dockerId);
   }
 
+  /** Named volumes the fake engine holds, by name. */
+  readonly volumes = new Map<string, { driver: string; driverOpts: Record<string, string> }>();
+
+  async createVolume(name: string, driver: string, driverOpts: Record<string, string>) {
+    this.calls.push(`createVolume ${name}`);
+    if (!this.volumes.has(name)) this.volumes.set(name, { driver, driverOpts });
+  }
+
+  async removeVolume(name: string) {
+    this.calls.push(`removeVolume ${name}`);
+    this.volumes.delete(name);
+  }
+
   async inspect(dockerId: string) {
     return { ...this.get(dockerId).observation };
   }

@@ -37,6 +37,8 @@ export const instanceLogsDataSchema = instanceRefDataSchema.extend({
   follow: z.boolean().default(false),
   lines: z.number().int().min(0).max(1_000_000).optional(),
   timestamps: z.boolean().default(false),
+  /** Unix seconds: only output after this time. */
+  since: z.number().int().min(0).optional(),
 });
 
 /** `instance.exec`: a command to run in the container, with its stream. */
@@ -83,6 +85,26 @@ export const hostResyncReplySchema = z.object({
   containers: z.array(containerObservationSchema).max(10000),
 });
 
+/** A Docker volume name, as Docker accepts them. */
+const volumeName = z
+  .string()
+  .min(2)
+  .max(255)
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/);
+
+/** `volume.create`: a named Docker volume with its driver and options. */
+export const volumeCreateDataSchema = z.object({
+  name: volumeName,
+  driver: z.string().min(1).max(128).default("local"),
+  driverOpts: z.record(z.string().max(256), z.string().max(4096)).default({}),
+});
+
+/** `volume.remove`: a named Docker volume; an absent one is a success. */
+export const volumeRemoveDataSchema = z.object({ name: volumeName });
+
+/** `volume.create|remove` answers what the engine now holds. */
+export const volumeReplySchema = z.object({ name: volumeName, present: z.boolean() });
+
 /** What the map holds for one event. */
 interface EventSchemas {
   data: z.ZodType<object>;
@@ -101,6 +123,8 @@ export const agentEvents = {
   "instance.logs": { data: instanceLogsDataSchema, reply: streamOpenedReplySchema },
   "instance.exec": { data: instanceExecDataSchema, reply: streamOpenedReplySchema },
   "host.resync": { data: hostResyncDataSchema, reply: hostResyncReplySchema },
+  "volume.create": { data: volumeCreateDataSchema, reply: volumeReplySchema },
+  "volume.remove": { data: volumeRemoveDataSchema, reply: volumeReplySchema },
 } as const satisfies Record<EventName, EventSchemas>;
 
 type Events = typeof agentEvents;

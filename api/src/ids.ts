@@ -14,6 +14,7 @@ export const idPrefixes = {
   auditLog: "al",
   agent: "ag",
   certificate: "ce",
+  volume: "v",
 } as const;
 
 /** A type that has ids. */

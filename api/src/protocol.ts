@@ -157,6 +157,8 @@ export const eventNames = [
   "instance.logs",
   "instance.exec",
   "host.resync",
+  "volume.create",
+  "volume.remove",
 ] as const;
 /** A name of an event the server sends to agents. */
 export type EventName = (typeof eventNames)[number];

@@ -160,6 +160,18 @@ export const containerLogsSchema = z.strictObject({
   follow: z.boolean().optional(),
   lines: z.number().int().min(0).max(100000).optional(),
   timestamps: z.boolean().optional(),
+  /** Only output after this time: RFC 3339 or Unix seconds; "" for all (Rancher's CLI sends it). */
+  since: z
+    .string()
+    .max(64)
+    .refine(
+      (v) =>
+        v === "" || /^\d{1,12}$/.test(v) || (/^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v))),
+      {
+        message: "must be RFC 3339 or Unix seconds",
+      },
+    )
+    .optional(),
 });
 
 /** Input of `POST /v2-beta/register`: an agent joining with a registration token. */
@@ -217,3 +229,21 @@ export const certificateUpdateSchema = z.strictObject({
   key: pemSchema.optional(),
   certChain: pemSchema.optional(),
 });
+
+/** Input to create a volume: a named Docker volume of an environment (Rancher's `volume`). */
+export const volumeCreateSchema = z.strictObject({
+  name: z
+    .string()
+    .min(2)
+    .max(255)
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, "must be a Docker volume name: letters, digits, _ . -"),
+  description: descriptionSchema.optional(),
+  driver: z
+    .string()
+    .max(128)
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_./:-]*$/, "must be a volume driver name")
+    .default("local"),
+  driverOpts: z.record(z.string().max(256), z.string().max(4096)).default({}),
+});
+/** Input to create a volume, before defaults. */
+export type VolumeCreate = z.input<typeof volumeCreateSchema>;

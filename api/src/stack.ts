@@ -240,9 +240,22 @@ export const dnsLabelSchema = z
   .max(63)
   .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be lowercase letters, digits and '-', as DNS labels are");
 
+/**
+ * A stack name as Cattle took them: letters (either case), digits and single dashes. Rancher 1.6's
+ * CLI makes a stack called `Default` for containers it runs; DNS matches names in any case.
+ */
+export const stackNameSchema = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(
+    /^[a-zA-Z0-9](?!.*--)[a-zA-Z0-9-]*$/,
+    "must be letters, digits and single '-', starting with a letter or digit",
+  );
+
 /** Input to create a stack. */
 export const stackCreateSchema = z.strictObject({
-  name: dnsLabelSchema,
+  name: stackNameSchema,
   description: z.string().max(1024).optional(),
   dockerCompose: z
     .string()
@@ -306,7 +319,9 @@ export const serviceRestartSchema = z.strictObject({
 export const setServiceLinksSchema = z.strictObject({
   serviceLinks: z
     .array(z.strictObject({ serviceId: z.string().max(32), name: z.string().max(253).optional() }))
-    .max(256),
+    .max(256)
+    // Rancher's clients leave the list out when it is empty: no links.
+    .default([]),
 });
 
 /** Input of the stack `upgrade` action: new compose files for the whole stack. */

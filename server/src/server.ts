@@ -132,7 +132,10 @@ export function startServer(options: ServerOptions): RunningServer {
     d.type === "registrationToken" ? registrationTokenResourceFor(trust) : d,
   );
   const app = createApp({ store, auth, dispatcher: hub, settings, defs, metrics, trust });
-  const subscribers = new Subscribers(store, new Map(defs.map((d) => [d.type as string, d])));
+  const subscribers = new Subscribers(
+    store,
+    new Map(defs.filter((d) => !d.view).map((d) => [d.type as string, d])),
+  );
   const deps = { auth, hub, subscribers, store };
   const publicOrigins = [new URL(settings.publicUrl).origin];
   const hostname = options.hostname ?? "0.0.0.0";

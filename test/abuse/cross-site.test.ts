@@ -235,9 +235,8 @@ describe("the clients that post JSON without an Origin", () => {
 });
 
 /**
- * Forwards the CLI's requests unchanged (headers and body as the CLI sent them) and shims the three
- * reads Rancher 1.6 had that this API does not (yet): schemas inside a project, `limit=-2` and the
- * `system` filter. Records what the CLI sent; the gate sees exactly that.
+ * Forwards the CLI's requests unchanged (headers and body as the CLI sent them) and records what
+ * the CLI sent; the gate sees exactly that.
  */
 function cliForwarder(upstream: string) {
   const seen: { method: string; contentType: string | null; origin: string | null }[] = [];
@@ -251,12 +250,7 @@ function cliForwarder(upstream: string) {
         contentType: req.headers.get("content-type"),
         origin: req.headers.get("origin"),
       });
-      url.searchParams.delete("system");
-      if (url.searchParams.get("limit") === "-2") url.searchParams.delete("limit");
-      const path = url.pathname.replace(
-        /^\/v2-beta\/projects\/[^/]+\/schemas(\/schemas)?$/,
-        "/v2-beta/schemas",
-      );
+      const path = url.pathname;
       // The CLI's own headers, Host included: the server writes its links for the forwarder's origin.
       const res = await fetch(`${upstream}${path}${url.search}`, {
         method: req.method,
@@ -266,7 +260,6 @@ function cliForwarder(upstream: string) {
       const out = new Headers(res.headers);
       out.delete("content-encoding");
       out.delete("content-length");
-      if (path !== url.pathname) out.set("X-API-Schemas", `${proxy.url.origin}/v2-beta/schemas`);
       return new Response(await res.text(), { status: res.status, headers: out });
     },
   });

@@ -65,7 +65,8 @@ const endpoints: Endpoint[] = [
     name: "update project",
     method: "PUT",
     path: () => `/v2-beta/projects/${project.id}`,
-    wrong: [{ name: 5 }, { name: null }, { description: false }, { name: long(200) }, { id: "1a99" }],
+    // `id` and the other presented fields are ignored on update, as Rancher ignored them.
+    wrong: [{ name: 5 }, { name: null }, { description: false }, { name: long(200) }],
   },
   {
     name: "create account",
@@ -239,7 +240,9 @@ async function problem(
 const json = { "Content-Type": "application/json" };
 
 describe.each(endpoints)("$name", (e) => {
-  test.each(generic)("refuses %s", async (_what, body, status) => {
+  // Actions read JSON null as an empty body (gdapi clients send it for an action without input).
+  const cases = e.emptyIsEmptyObject ? generic.filter(([what]) => what !== "JSON null") : generic;
+  test.each(cases)("refuses %s", async (_what, body, status) => {
     // A body with an unknown field that also lacks required fields may be reported either way.
     expect(await problem(e, body, json, status === 400 ? [400] : [400, 422])).toBe("");
   });
@@ -249,6 +252,12 @@ describe.each(endpoints)("$name", (e) => {
     for (const body of e.wrong)
       problems.push(await problem(e, JSON.stringify(body), json, [400, 401, 409, 422]));
     expect(problems.filter(Boolean)).toEqual([]);
+  });
+
+  test.if(Boolean(e.emptyIsEmptyObject))("reads JSON null as an empty body", async () => {
+    const res: Answer = await admin.raw(e.method, e.path(), { body: "null", headers: json });
+    // logs opens a stream with the defaults; execute still needs its command.
+    expect([200, 202, 422]).toContain(res.status);
   });
 
   // Actions read an empty body as {}; every other endpoint needs a body.

@@ -1,20 +1,34 @@
 import { AppError } from "@corral/lib";
-import { Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { Authenticator } from "../auth/authenticate.ts";
 import { writeAudit } from "../services/audit.ts";
 import type { Dispatcher, ServerSettings, VerbContext } from "../services/context.ts";
+import { isVisible } from "../services/context.ts";
 import { registerHost } from "../services/registration.ts";
 import type { Store } from "../store/store.ts";
 import type { JoinTrust } from "../tls/join-trust.ts";
 import { readJson } from "./body.ts";
+import { catalogRoutes } from "./catalog-stub.ts";
+import { consumeMapRoutes, serviceConsumeMapSchema } from "./consume-maps.ts";
 import type { ResourceDef } from "./definition.ts";
 import type { ApiEnv } from "./env.ts";
 import { errorResponse } from "./errors.ts";
 import { joinScript } from "./join-script.ts";
 import { ResponseCache } from "./response-cache.ts";
 import { resourceRouter } from "./router.ts";
-import { schemaCollection, schemaOf } from "./schemas.ts";
-import { settingsRoutes } from "./settings.ts";
+import { schemaRoutes } from "./schema-routes.ts";
+import { schemasUrl } from "./schemas.ts";
+import {
+  emptyRoutes,
+  emptySchemas,
+  projectTemplateRoutes,
+  projectTemplateSchema,
+  settingRoutes,
+  settingSchema,
+  subscribeSchema,
+} from "./settings.ts";
+import { dockerToLaunchConfig } from "./transform.ts";
+import { serveV1 } from "./v1.ts";
 import { indexPage } from "./web.ts";
 
 /** What the HTTP app needs. */
@@ -110,7 +124,7 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
     return c.text(deps.metrics(), 200, { "Content-Type": "text/plain; version=0.0.4" });
   });
 
-  app.use("/v2-beta/*", async (c, next) => {
+  const authenticated: MiddlewareHandler<ApiEnv & { Bindings: RequestEnv }> = async (c, next) => {
     const principal = deps.auth.authenticate(c.req.header("authorization"), () => c.env?.ip() ?? "");
     if (!principal) throw new AppError("Unauthorized", "send an API key with HTTP Basic authentication");
     if (
@@ -124,6 +138,15 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
     c.set("base", base);
     c.set("clientIp", () => c.env?.ip() ?? "");
     c.set("cache", cache);
+    // Rancher named its schemas on every answer; gdapi clients read this header on their first GET.
+    const version = /^\/(v2-beta|v1-catalog|v1)(?:\/|$)/.exec(c.req.path)?.[1] ?? "v2-beta";
+    // Only an id-shaped segment goes into the header: the path is decoded, and a header value
+    // cannot carry what a client may put there (the fuzzer's non-ASCII ids gave 500s).
+    const inProject = /^\/v[^/]+\/projects\/([A-Za-z0-9_.-]{1,64})(?:\/|$)/.exec(c.req.path);
+    c.header(
+      "X-API-Schemas",
+      schemasUrl({ root: `${base}/${version}`, ...(inProject ? { projectId: inProject[1] } : {}) }),
+    );
     c.set(
       "verbs",
       (): VerbContext => ({
@@ -134,24 +157,51 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
       }),
     );
     await next();
-  });
+  };
+  app.use("/v2-beta/*", authenticated);
+  app.use("/v1-catalog/*", authenticated);
 
   app.get("/v2-beta", (c) => {
     const base = c.get("base");
     const links: Record<string, string> = { self: `${base}/v2-beta`, schemas: `${base}/v2-beta/schemas` };
     for (const d of deps.defs) links[d.collection] = `${base}/v2-beta/${d.collection}`;
-    return c.json({ type: "apiVersion", id: "v2-beta", links }, 200, {
-      "X-Api-Schemas": `${base}/v2-beta/schemas`,
-    });
+    return c.json({ type: "apiVersion", id: "v2-beta", links });
   });
-  app.get("/v2-beta/schemas", (c) => c.json(schemaCollection(deps.defs, c.get("base"))));
-  settingsRoutes(app, deps.settings);
-  app.get("/v2-beta/schemas/:id", (c) => {
-    const id = c.req.param("id").toLowerCase();
-    const def = deps.defs.find((d) => d.type.toLowerCase() === id || d.collection === id);
-    if (!def) throw new AppError("NotFound", `no schema ${id.slice(0, 64)}`);
-    return c.json(schemaOf(def, c.get("base")));
+  app.route(
+    "/v2-beta",
+    schemaRoutes(
+      deps.store,
+      [
+        ...deps.defs,
+        settingSchema,
+        serviceConsumeMapSchema,
+        subscribeSchema,
+        projectTemplateSchema,
+        ...emptySchemas,
+      ],
+      "v2-beta",
+    ),
+  );
+  app.route("/v2-beta", settingRoutes("v2-beta"));
+  app.route("/v2-beta", emptyRoutes("v2-beta"));
+  app.route("/v2-beta", projectTemplateRoutes("v2-beta"));
+  app.route("/v2-beta", consumeMapRoutes(deps.store, "v2-beta"));
+  // Rancher's compose client asks the server to turn Docker's container shape into a launch config.
+  app.post("/v2-beta/scripts/transform", async (c) =>
+    c.json(dockerToLaunchConfig(await readJson(c.req.raw, false))),
+  );
+  app.post("/v2-beta/projects/:pid/scripts/transform", async (c) => {
+    const pid = c.req.param("pid");
+    const project = deps.store.getByPublicId("project", pid);
+    if (!project || !isVisible(c.get("principal"), project) || project.state === "removed")
+      throw new AppError("NotFound", `project ${pid.slice(0, 64)} not found`);
+    return c.json(dockerToLaunchConfig(await readJson(c.req.raw, false)));
   });
   app.route("/v2-beta", resourceRouter(deps.defs));
+  app.route("/v1-catalog", catalogRoutes());
+  // Rancher's first API version: the same resources in its own words (see v1.ts).
+  const v1 = (c: Context<{ Bindings: RequestEnv }>) => serveV1(c.req.raw, async (r) => app.fetch(r, c.env));
+  app.all("/v1", v1);
+  app.all("/v1/*", v1);
   return app;
 }

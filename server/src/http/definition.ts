@@ -1,5 +1,6 @@
 import type { VerbContext } from "../services/context.ts";
-import type { ResourceType, Row } from "../store/rows.ts";
+import type { Filter, ResourceType, Row } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
 
 /** How a field appears in `/v2-beta/schemas`; filterable fields also accept filter modifiers. */
 export interface FieldDef {
@@ -11,6 +12,8 @@ export interface FieldDef {
   options?: readonly string[];
   filter?: boolean;
   description?: string;
+  /** The value a create without this field gets (shown in the schema, as Rancher's were). */
+  default?: unknown;
 }
 
 /** What an action does and when it is offered. */
@@ -32,6 +35,15 @@ export interface ResourceDef {
   type: ResourceType;
   /** The collection name in URLs, e.g. `containers`. */
   collection: string;
+  /** The schema id, when it is not the stored type (`instance` shows container rows). */
+  schemaId?: string;
+  /**
+   * A typed view of another definition's rows (Rancher's `instance`, `loadBalancerService`, ...):
+   * its collection lists only the rows `matches` accepts, found with `filters`.
+   */
+  view?: { filters: Filter[]; matches(row: Row): boolean };
+  /** The schema's parent type in Rancher (`instance` for containers, `service` for its kinds). */
+  parent?: string;
   /** True when rows live inside a project (`/v2-beta/projects/<id>/<collection>`). */
   scoped: boolean;
   fields: Record<string, FieldDef>;
@@ -45,8 +57,20 @@ export interface ResourceDef {
   actions: Record<string, ActionDef>;
   /** Type-specific fields of the answer; the common ones are added by the presenter. */
   present(row: Row, base: string): Record<string, unknown>;
+  /**
+   * Fields read from other rows (a stack's `serviceIds`, a service's `instanceIds`), as Rancher's
+   * clients expect them. The response cache drops a row's answer when such related rows change.
+   */
+  related?(store: Store, row: Row): Record<string, unknown>;
   /** Extra links besides `self`. */
   links?(row: Row, self: string): Record<string, string>;
   /** Sub-resources readable under a row: `GET .../<id>/<name>`. */
   subresources?: Record<string, (ctx: VerbContext, id: string) => Promise<unknown>>;
 }
+
+/** What a schema shows of a type: resource definitions, and the types served by routes of their own. */
+export type SchemaDef = Pick<
+  ResourceDef,
+  "collection" | "scoped" | "fields" | "actions" | "parent" | "schemaId"
+> &
+  Partial<Pick<ResourceDef, "create" | "update" | "remove">> & { type: string };

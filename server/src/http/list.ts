@@ -13,7 +13,7 @@ export function listCollection(c: Context<ApiEnv>, def: ResourceDef, projectId: 
   const ctx = c.get("verbs")(c);
   const params = parseCollectionParams(def, new URL(c.req.url));
   const p = ctx.principal;
-  const filters = [...params.filters];
+  const filters = [...params.filters, ...(def.view?.filters ?? [])];
   let projectIds: string[] | undefined;
   if (def.type === "project") {
     if (p.kind === "user")
@@ -47,11 +47,11 @@ export function listCollection(c: Context<ApiEnv>, def: ResourceDef, projectId: 
     const nextUrl = page.next ? withParam(url, base, "marker", page.next) : null;
     return {
       type: "collection",
-      resourceType: def.type,
+      resourceType: def.schemaId ?? def.type,
       links: { self: `${base}${url.pathname}${url.search}` },
-      createTypes: def.create ? { [def.type]: collectionUrl } : {},
+      createTypes: def.create ? { [def.schemaId ?? def.type]: collectionUrl } : {},
       actions: {},
-      data: page.rows.map((row) => present(def, row, base)),
+      data: page.rows.map((row) => present(def, row, base, ctx.store)),
       sortLinks: Object.fromEntries(
         Object.entries(def.fields)
           .filter(([, f]) => f.filter)

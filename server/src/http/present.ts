@@ -1,5 +1,6 @@
 import { formatId, type IdType } from "@corral/api";
 import type { Row } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
 import type { ResourceDef } from "./definition.ts";
 
 /** `yes` while a row is in a transitional state, `error` in error, else `no` (Rancher's convention). */
@@ -35,7 +36,7 @@ export function selfUrl(def: ResourceDef, row: Row, base: string): string {
 }
 
 /** Renders a row as an API resource: common fields, the type's own fields, links and actions. */
-export function present(def: ResourceDef, row: Row, base: string): Record<string, unknown> {
+export function present(def: ResourceDef, row: Row, base: string, store?: Store): Record<string, unknown> {
   const self = selfUrl(def, row, base);
   const actions: Record<string, string> = {};
   for (const [name, action] of Object.entries(def.actions)) {
@@ -55,6 +56,7 @@ export function present(def: ResourceDef, row: Row, base: string): Record<string
     removed: row.removed ? new Date(row.removed).toISOString() : null,
     ...(def.scoped ? { accountId: row.projectId } : {}),
     ...def.present(row, base),
+    ...(store && def.related ? def.related(store, row) : {}),
     links: { self, ...(def.links?.(row, self) ?? {}) },
     actions,
   };

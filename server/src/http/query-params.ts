@@ -2,7 +2,10 @@ import { AppError } from "@corral/lib";
 import { type Filter, type FilterModifier, filterModifiers } from "../store/rows.ts";
 import type { FieldDef, ResourceDef } from "./definition.ts";
 
-const reserved = new Set(["limit", "marker", "sort", "order", "include", "action", "projectId"]);
+const reserved = new Set(["limit", "marker", "sort", "order", "include", "action", "projectId", "all"]);
+
+/** Rancher's "no limit" (`limit=-2`, which its CLI sends on every list): all rows, up to this many. */
+export const unlimitedPage = 10_000;
 
 /** Parsed collection query: filters, sort, and page. */
 export interface CollectionParams {
@@ -14,8 +17,12 @@ export interface CollectionParams {
 
 /**
  * Reads Rancher-style collection parameters: `field=v` (repeat for OR), `field_<modifier>=v`,
- * `sort`, `order`, `limit` (default 100, at most 1000) and `marker`. Unknown fields are an error,
- * never silently ignored, so a typo does not return everything.
+ * `sort`, `order`, `limit` (default 100, at most 1000; `-2` is Rancher's "no limit") and `marker`.
+ * Parameters that name no filterable field (`all=true`, a client's own additions, a field that is
+ * not a filter) are ignored, as Rancher ignored them: its clients send them on every request. What
+ * is malformed is refused: a value a filterable field cannot hold, a bad limit, sort or marker.
+ * `system` is Rancher's flag for its own infrastructure stacks and services: nothing here is one,
+ * so `system=false` keeps every row and `system=true` none.
  */
 export function parseCollectionParams(def: ResourceDef, url: URL): CollectionParams {
   const filters: Filter[] = [];
@@ -23,6 +30,13 @@ export function parseCollectionParams(def: ResourceDef, url: URL): CollectionPar
   for (const [key, value] of url.searchParams) grouped.set(key, [...(grouped.get(key) ?? []), value]);
   for (const [key, values] of grouped) {
     if (reserved.has(key)) continue;
+    if (key === "system") {
+      if (values.some((v) => v !== "true" && v !== "false"))
+        throw new AppError("InvalidFormat", "system: must be true or false", { detail: { field: key } });
+      // No row is a system row: true matches nothing (an id is never null).
+      if (values.includes("true")) filters.push({ field: "id", modifier: "null", values: [] });
+      continue;
+    }
     let field = key;
     let modifier: FilterModifier = "eq";
     const m = /^(.+)_([a-z]+)$/.exec(key);
@@ -30,11 +44,7 @@ export function parseCollectionParams(def: ResourceDef, url: URL): CollectionPar
       field = m[1]!;
       modifier = m[2] as FilterModifier;
     }
-    if (!def.fields[field]?.filter) {
-      throw new AppError("InvalidOption", `${key}: ${def.type} cannot be filtered by ${field}`, {
-        detail: { field: key },
-      });
-    }
+    if (!def.fields[field]?.filter) continue;
     if (values.some((v) => v.length > 1024))
       throw new AppError("InvalidFormat", `${key}: filter value too long`);
     if (modifier !== "null" && modifier !== "notnull")
@@ -46,9 +56,9 @@ export function parseCollectionParams(def: ResourceDef, url: URL): CollectionPar
     filters.push({ field, modifier, values });
   }
   const limitText = url.searchParams.get("limit");
-  const limit = limitText === null ? 100 : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-    throw new AppError("InvalidOption", "limit: must be an integer from 1 to 1000");
+  const limit = limitText === null ? 100 : limitText === "-2" ? unlimitedPage : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || (limit > 1000 && limitText !== "-2")) {
+    throw new AppError("InvalidOption", "limit: must be an integer from 1 to 1000, or -2 for all rows");
   }
   const sortField = url.searchParams.get("sort");
   if (sortField !== null && !def.fields[sortField]?.filter) {

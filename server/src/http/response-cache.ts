@@ -1,3 +1,4 @@
+import { parseId } from "@corral/api";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import type { ResourceDef } from "./definition.ts";
@@ -35,16 +36,31 @@ export class ResponseCache {
   private size = 0;
 
   constructor(
-    store: Store,
+    private readonly store: Store,
     private readonly limits = cacheLimits,
   ) {
     store.onChange(({ row }) => {
-      this.drop(rowKey(row.id));
-      const pages = this.pagesOf.get(row.type);
-      if (!pages) return;
-      this.pagesOf.delete(row.type);
-      for (const key of pages) this.drop(key);
+      this.dropRow(row.id);
+      this.dropPages(row.type);
+      // Stacks show their services' ids and services their containers' ids (ResourceDef.related).
+      const owner = relatedOwner(row);
+      if (owner) {
+        this.dropPages(owner.type);
+        const id = parseId(owner.type, owner.id);
+        if (id !== null) this.dropRow(id);
+      }
     });
+  }
+
+  private dropRow(id: number): void {
+    this.drop(rowKey(id));
+  }
+
+  private dropPages(type: string): void {
+    const pages = this.pagesOf.get(type);
+    if (!pages) return;
+    this.pagesOf.delete(type);
+    for (const key of pages) this.drop(key);
   }
 
   /** Characters of JSON held now. */
@@ -63,7 +79,7 @@ export class ResponseCache {
     const hit = this.take(key);
     // One entry per row: a read through another base URL replaces it.
     if (hit !== undefined && hit.base === base) return hit.json;
-    const json = JSON.stringify(present(def, row, base));
+    const json = JSON.stringify(present(def, row, base, this.store));
     this.put(key, { json, type: row.type, base });
     return json;
   }
@@ -111,6 +127,15 @@ export class ResponseCache {
     this.size -= entry.json.length + key.length;
     if (key.startsWith("p")) this.pagesOf.get(entry.type)?.delete(key);
   }
+}
+
+/** The row whose answer lists this one: a service's stack, a container's service. */
+function relatedOwner(row: Row): { type: "stack" | "service"; id: string } | null {
+  const data = row.data as { stackId?: unknown; serviceId?: unknown };
+  if (row.type === "service" && typeof data.stackId === "string") return { type: "stack", id: data.stackId };
+  if (row.type === "container" && typeof data.serviceId === "string")
+    return { type: "service", id: data.serviceId };
+  return null;
 }
 
 function rowKey(id: number): string {

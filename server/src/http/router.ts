@@ -18,7 +18,7 @@ import { present, selfUrl } from "./present.ts";
 export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const byCollection = new Map(defs.map((d) => [d.collection, d]));
-  const byType = new Map(defs.map((d) => [d.type as string, d]));
+  const byType = new Map(defs.filter((d) => !d.view).map((d) => [d.type as string, d]));
 
   const defOf = (collection: string): ResourceDef => {
     const def = byCollection.get(collection.toLowerCase());
@@ -55,7 +55,12 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
     const ctx = c.get("verbs")(c);
     const projectId = scopeOf(c, pid, def);
     const row = ctx.store.getByPublicId(def.type, id);
-    if (!row || !isVisible(ctx.principal, row) || (projectId && row.projectId !== projectId)) {
+    if (
+      !row ||
+      !isVisible(ctx.principal, row) ||
+      (projectId && row.projectId !== projectId) ||
+      (def.view && !def.view.matches(row))
+    ) {
       throw new AppError("NotFound", `${def.type} ${id} not found`);
     }
     return { def, row };
@@ -100,10 +105,11 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
 
   const answer = (c: Context<ApiEnv>, def: ResourceDef, result: unknown, status: 200 | 201 | 202) => {
     const base = c.get("base");
-    if (isRow(result)) return c.json(present(byType.get(result.type) ?? def, result, base), status);
+    const store = c.get("verbs")(c).store;
+    if (isRow(result)) return c.json(present(byType.get(result.type) ?? def, result, base, store), status);
     if (result && typeof result === "object" && "row" in result && isRow((result as { row: unknown }).row)) {
       const { row, extra } = result as { row: Row; extra?: Record<string, unknown> };
-      return c.json({ ...present(def, row, base), ...(extra ?? {}) }, status);
+      return c.json({ ...present(def, row, base, store), ...(extra ?? {}) }, status);
     }
     return c.json(result as object, status);
   };
@@ -113,7 +119,7 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
     if (!def.create)
       throw new AppError("MethodNotAllowed", `${def.collection} cannot be created through the API`);
     const projectId = scopeOf(c, pid, def);
-    const body = await readJson(c.req.raw, false);
+    const body = withoutReadOnly(def, await readJson(c.req.raw, false), "create");
     const ctx = c.get("verbs")(c);
     const scope = def.scoped && def.type !== "apiKey" ? (projectId ?? defaultProject(ctx)) : projectId;
     const result = await mutate(c, def, "create", (vc) => def.create!(vc, scope, body), body);
@@ -130,7 +136,7 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
   const update = async (c: Context<ApiEnv>, collection: string, id: string, pid?: string) => {
     const { def } = loadRow(c, collection, id, pid);
     if (!def.update) throw new AppError("MethodNotAllowed", `${def.type} cannot be edited`);
-    const body = await readJson(c.req.raw, false);
+    const body = withoutReadOnly(def, await readJson(c.req.raw, false), "update");
     const result = await mutate(c, def, "update", (ctx) => def.update!(ctx, id, body), body, id);
     return answer(c, def, result, 200);
   };
@@ -153,7 +159,9 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
         "ActionNotAvailable",
         `${name} is not available while ${def.type} ${id} is ${row.state}`,
       );
-    const body = await readJson(c.req.raw, true);
+    // gdapi clients send `null` for an action without input.
+    const raw = await readJson(c.req.raw, true);
+    const body = withoutNestedReadOnly(raw === null ? {} : raw, true);
     if (body === null || typeof body !== "object" || Array.isArray(body)) {
       throw new AppError("InvalidBodyContent", "an action's body must be a JSON object (or empty)");
     }
@@ -197,6 +205,113 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
     sub(c, c.req.param("collection"), c.req.param("id"), c.req.param("sub")),
   );
   return app;
+}
+
+/** Sets an own property, even one named `__proto__` (plain assignment would set the prototype). */
+function put(out: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** What every resource shows and no client may set: gdapi clients send them back as they read them. */
+const presentedOnly = new Set([
+  "id",
+  "type",
+  "baseType",
+  "links",
+  "actions",
+  "state",
+  "transitioning",
+  "transitioningMessage",
+  "transitioningProgress",
+  "created",
+  "createdTS",
+  "removed",
+  "removeTime",
+  "uuid",
+  "accountId",
+]);
+
+/**
+ * The body without the read-only fields a Rancher client sends back (`{"links":null,"actions":null,
+ * "id":"",...}` from gdapi structs): Rancher ignored them on create and update. A field the type
+ * takes as input (a service's `links` list) is kept when it holds a value; a field the schema does
+ * not know at all is left for the verb to refuse.
+ */
+export function withoutReadOnly(def: ResourceDef, body: unknown, verb: "create" | "update"): unknown {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return body;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    const field = Object.hasOwn(def.fields, key) ? def.fields[key] : undefined;
+    const writable = field && (verb === "create" ? field.create : field.update);
+    if (writable && !(key === "links" && (value === null || !Array.isArray(value)))) {
+      put(out, key, value);
+      continue;
+    }
+    // A type's own read-only field is dropped only when empty: a value there (a chosen secret, a
+    // host id for placement) is a mistake the verb refuses, not noise.
+    if (presentedOnly.has(key) || (field && !writable && (value === null || value === ""))) continue;
+    put(out, key, value);
+  }
+  return withoutNestedReadOnly(out);
+}
+
+/** `{driver: "", config: {}}`: Rancher's way of saying "the engine's default log driver". */
+function isDefaultLog(v: unknown): boolean {
+  if (v === null) return true;
+  if (typeof v !== "object" || Array.isArray(v)) return false;
+  const { driver, config, ...rest } = v as Record<string, unknown>;
+  const emptyConfig =
+    config === undefined ||
+    config === null ||
+    (typeof config === "object" && Object.keys(config).length === 0);
+  return (
+    (driver === "" || driver === undefined || driver === null) &&
+    emptyConfig &&
+    Object.keys(rest).length === 0
+  );
+}
+
+/**
+ * Launch configs inside a body (`launchConfig`, `secondaryLaunchConfigs`, also under an upgrade's
+ * `inServiceStrategy`) and `serviceLinks` items without the resource fields gdapi clients add to
+ * them (`type`, `links`, ...); with `topLevel` (action inputs), the body's own as well.
+ */
+export function withoutNestedReadOnly<T>(body: T, topLevel = false): T {
+  // Free-form maps keep every key: an environment variable may well be called `type`.
+  const maps = new Set(["labels", "environment", "metadata", "config", "driverOpts", "sysctls", "tmpfs"]);
+  const clean = (lc: unknown, depth = 0): unknown => {
+    if (lc === null || typeof lc !== "object" || Array.isArray(lc) || depth > 4) return lc;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(lc)) {
+      if (presentedOnly.has(k)) continue;
+      put(out, k, maps.has(k) ? v : clean(v, depth + 1));
+    }
+    if (depth === 0 && isDefaultLog(out.logConfig)) delete out.logConfig;
+    return out;
+  };
+  const walk = (v: unknown, depth: number): unknown => {
+    if (depth > 3 || v === null || typeof v !== "object" || Array.isArray(v)) return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      if (topLevel && depth === 0 && presentedOnly.has(k)) continue;
+      // Nested gdapi structs (an upgrade's `inServiceStrategy`) carry `links: null`, `actions: null`.
+      if (depth > 0 && presentedOnly.has(k) && (x === null || k === "type")) continue;
+      if (maps.has(k)) {
+        put(out, k, x);
+        continue;
+      }
+      if (k === "launchConfig") put(out, k, clean(x));
+      else if ((k === "secondaryLaunchConfigs" || k === "serviceLinks") && Array.isArray(x))
+        put(
+          out,
+          k,
+          x.map((item) => clean(item)),
+        );
+      else put(out, k, walk(x, depth + 1));
+    }
+    return out;
+  };
+  return walk(body, 0) as T;
 }
 
 function isRow(v: unknown): v is Row {

@@ -1,63 +1,248 @@
 import { AppError } from "@corral/lib";
-import type { Hono } from "hono";
+import { Hono } from "hono";
 import type { ServerSettings } from "../services/context.ts";
-import { defaultMaxServiceScale, maxScaleSetting, maxScaleVariable } from "../services/scale-limit.ts";
+import { defaultMaxServiceScale, maxScaleSetting } from "../services/scale-limit.ts";
+import type { FieldDef, SchemaDef } from "./definition.ts";
 import type { ApiEnv } from "./env.ts";
+import { commonFields } from "./resources/common.ts";
 
-/** One server setting as Rancher 1.6 showed them (`/v2-beta/settings/<name>`), read-only here. */
-interface SettingView {
-  name: string;
+/**
+ * The Rancher API level this server answers as. Rancher's clients read `rancher.server.version` to
+ * pick catalog templates (`minimum_rancher_version`/`maximum_rancher_version`); Corral speaks the
+ * API of Rancher's last 1.6 release, so templates written for 1.6 are offered.
+ */
+export const rancherApiLevel = "v1.6.30";
+
+/** The `setting` schema: name, value and the active value, all read-only here. */
+export const settingSchema: SchemaDef = {
+  type: "setting",
+  collection: "settings",
+  scoped: false,
+  // Settings are a fixed list, filtered by name only: advertising the common date and state
+  // filters would promise filters the list does not apply.
+  fields: {
+    id: { type: "string", filter: true },
+    name: { type: "string", filter: true },
+    value: { type: "string", nullable: true },
+    activeValue: { type: "string", nullable: true },
+    inDb: { type: "boolean" },
+    source: { type: "string", nullable: true },
+  },
+  actions: {},
+};
+
+/** One read-only setting: its value and where it comes from (`Env`: set at start; `Code`: default). */
+interface SettingValue {
   value: string;
-  /** Where the value comes from: `Env` (set at start) or `Code` (the default). */
   source: "Env" | "Code";
-  description: string;
 }
 
-function settingsOf(settings: ServerSettings): SettingView[] {
+/** The read-only settings users and clients query, by name. */
+function settingValues(base: string, settings: ServerSettings): Record<string, SettingValue> {
+  const code = (value: string): SettingValue => ({ value, source: "Code" });
   const max = settings.maxServiceScale;
-  return [
-    {
-      name: maxScaleSetting,
+  return {
+    "rancher.server.version": code(rancherApiLevel),
+    "corral.server.version": code("0.1.0"),
+    "api.host": settings.publicUrl ? { value: settings.publicUrl, source: "Env" } : code(base),
+    "api.auth.provider.configured": code("none"),
+    "catalog.url": code("{}"),
+    // The most units one service may have (a larger scale is refused with 422), set with
+    // CORRAL_MAX_SERVICE_SCALE at start.
+    [maxScaleSetting]: {
       value: String(max ?? defaultMaxServiceScale),
       source: max !== undefined && max !== defaultMaxServiceScale ? "Env" : "Code",
-      description: `The most units one service may have; a larger scale is refused (422). Set with ${maxScaleVariable} at start.`,
     },
-  ];
+  };
 }
 
-function present(s: SettingView, base: string) {
-  return {
-    id: s.name,
+/** `/settings` and `/settings/<name>`: what Rancher 1.6 clients look up before other calls. */
+export function settingRoutes(version: string): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const present = (base: string, name: string, { value, source }: SettingValue) => ({
+    id: name,
     type: "setting",
-    ...s,
-    activeValue: s.value,
-    links: { self: `${base}/v2-beta/settings/${s.name}` },
+    baseType: "setting",
+    name,
+    value,
+    activeValue: value,
+    inDb: false,
+    source,
+    links: { self: `${base}/${version}/settings/${name}` },
+    actions: {},
+  });
+  app.get("/settings", (c) => {
+    const base = c.get("base");
+    const values = settingValues(base, c.get("verbs")(c).settings);
+    const wanted = c.req.query("name");
+    const byId = c.req.query("id");
+    return c.json({
+      type: "collection",
+      resourceType: "setting",
+      links: { self: `${base}/${version}/settings` },
+      createTypes: {},
+      actions: {},
+      data: Object.entries(values)
+        .filter(
+          ([name]) => (wanted === undefined || name === wanted) && (byId === undefined || name === byId),
+        )
+        .map(([name, value]) => present(base, name, value)),
+      pagination: { first: null, previous: null, next: null, limit: 1000, partial: false },
+      sortLinks: {},
+      filters: {},
+    });
+  });
+  app.get("/settings/:name", (c) => {
+    const base = c.get("base");
+    const name = c.req.param("name");
+    const values = settingValues(base, c.get("verbs")(c).settings);
+    const value = Object.hasOwn(values, name) ? values[name] : undefined;
+    if (value === undefined) throw new AppError("NotFound", `setting ${name.slice(0, 64)} not found`);
+    return c.json(present(base, name, value));
+  });
+  const readOnly = () => {
+    throw new AppError("MethodNotAllowed", "settings are read-only here; set them with the server's options");
+  };
+  app.on(["POST", "PUT", "DELETE"], ["/settings", "/settings/:name"], readOnly);
+  return app;
+}
+
+/**
+ * The common fields with only the id and name filters: the fixed and empty lists below apply no other, so
+ * their schemas must not promise one.
+ */
+const fixedListFields: Record<string, FieldDef> = {
+  ...Object.fromEntries(Object.entries(commonFields).map(([k, { filter: _unused, ...f }]) => [k, f])),
+  id: { type: "string", filter: true },
+  name: { type: "string", nullable: true, filter: true },
+};
+
+/** A type Rancher's CLI looks names up in that this server has no rows of. */
+function emptyType(type: string, collection: string, scoped: boolean): SchemaDef {
+  return {
+    type,
+    collection,
+    scoped,
+    fields: {
+      ...fixedListFields,
+      ...(scoped ? { accountId: { type: "reference[project]", filter: true } } : {}),
+    },
     actions: {},
   };
 }
 
 /**
- * `GET /v2-beta/settings` and `GET /v2-beta/settings/<name>`: the server settings any caller may
- * need to know to stay within them (read-only; they are set at start).
+ * Types Rancher 1.6's CLI looks every name up in (`inspect`, `rm`, `wait`) and fails on when their
+ * schema is missing, though this server keeps no such rows: secrets (not supported yet), docker
+ * machines and environment templates. Their collections are empty and nothing can be created.
  */
-export function settingsRoutes<E extends ApiEnv>(app: Hono<E>, settings: ServerSettings): void {
-  app.get("/v2-beta/settings", (c) => {
-    const base = c.get("base");
-    const data = settingsOf(settings).map((s) => present(s, base));
+export const emptySchemas: SchemaDef[] = [
+  emptyType("secret", "secrets", true),
+  emptyType("machine", "machines", true),
+];
+
+/** The one environment template: Cattle orchestration, what every environment here runs. */
+export const projectTemplateSchema: SchemaDef = {
+  ...emptyType("projectTemplate", "projecttemplates", false),
+  fields: {
+    ...fixedListFields,
+    description: { type: "string", nullable: true },
+    isPublic: { type: "boolean" },
+    stacks: { type: "array[catalogTemplate]" },
+  },
+};
+
+/** Rancher's environment templates, of which `rancher env create` looks up `Cattle` by name. */
+export function projectTemplateRoutes(version: string): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const cattle = (base: string) => ({
+    id: "1pt1",
+    type: "projectTemplate",
+    baseType: "projectTemplate",
+    name: "Cattle",
+    state: "active",
+    transitioning: "no",
+    transitioningMessage: null,
+    description: "Cattle orchestration: stacks, services and containers on the environment's hosts",
+    isPublic: true,
+    stacks: [],
+    created: null,
+    removed: null,
+    links: { self: `${base}/${version}/projecttemplates/1pt1` },
+    actions: {},
+  });
+  app.get("/projecttemplates", (c) => {
+    const url = new URL(c.req.url);
+    const name = url.searchParams.get("name");
+    const id = url.searchParams.get("id");
+    const rows =
+      (name === null || name === "Cattle") && (id === null || id === "1pt1") ? [cattle(c.get("base"))] : [];
     return c.json({
       type: "collection",
-      resourceType: "setting",
-      links: { self: `${base}/v2-beta/settings` },
-      data,
-      pagination: { limit: data.length, total: data.length, partial: false },
-      filters: {},
+      resourceType: "projectTemplate",
+      links: { self: `${c.get("base")}/${version}/projecttemplates${url.search}` },
+      createTypes: {},
+      actions: {},
+      data: rows,
+      pagination: { first: null, previous: null, next: null, limit: 1000, partial: false },
       sortLinks: {},
+      filters: {},
     });
   });
-  app.get("/v2-beta/settings/:name", (c) => {
-    const name = c.req.param("name");
-    const found = settingsOf(settings).find((s) => s.name === name);
-    if (!found) throw new AppError("NotFound", `no setting ${name.slice(0, 64)}`);
-    return c.json(present(found, c.get("base")));
+  app.get("/projecttemplates/:id", (c) => {
+    const id = c.req.param("id");
+    if (id !== "1pt1" && id !== "Cattle")
+      throw new AppError("NotFound", `projectTemplate ${id.slice(0, 64)} not found`);
+    return c.json(cattle(c.get("base")));
   });
+  return app;
 }
+
+/** The empty collections of {@link emptySchemas}. */
+export function emptyRoutes(version: string): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  for (const schema of emptySchemas) {
+    const list = (self: string) => ({
+      type: "collection",
+      resourceType: schema.type,
+      links: { self },
+      createTypes: {},
+      actions: {},
+      data: [],
+      pagination: { first: null, previous: null, next: null, limit: 1000, partial: false },
+      sortLinks: {},
+      filters: {},
+    });
+    const root = `/${schema.collection}`;
+    app.get(root, (c) => c.json(list(`${c.get("base")}/${version}${root}`)));
+    app.get(`/projects/:pid${root}`, (c) =>
+      c.json(list(`${c.get("base")}/${version}/projects/${c.req.param("pid")}${root}`)),
+    );
+    const none = () => {
+      throw new AppError("MethodNotAllowed", `${schema.collection} are not supported`);
+    };
+    app.post(root, none);
+    app.post(`/projects/:pid${root}`, none);
+    const notFound = (id: string) => {
+      throw new AppError("NotFound", `${schema.type} ${id.slice(0, 64)} not found`);
+    };
+    app.get(`${root}/:id`, (c) => notFound(c.req.param("id")));
+    app.get(`/projects/:pid${root}/:id`, (c) => notFound(c.req.param("id")));
+  }
+  return app;
+}
+
+/**
+ * The `subscribe` schema: the event stream. Rancher's clients (`rancher events`, `wait`, `up`) look
+ * for it, need POST among its collection methods, and open a websocket on its collection link.
+ */
+export const subscribeSchema: SchemaDef = {
+  type: "subscribe",
+  collection: "subscribe",
+  scoped: true,
+  fields: { id: { type: "string", filter: true }, eventNames: { type: "array[string]", create: true } },
+  actions: {},
+  create: () => {
+    throw new AppError("MethodNotAllowed", "subscribe with a websocket upgrade on this URL");
+  },
+};

@@ -14,7 +14,11 @@ import type { SubscriberData, Subscribers } from "./subscribe.ts";
 const log = createLogger("sockets");
 
 /** A cheap test for the websocket endpoints' paths, before any URL parsing. */
-const socketPathHint = /\/v2-beta\/(?:agent\/connect|subscribe|streams)(?:[?#]|$)/;
+const socketPathHint =
+  /\/v2-beta\/(?:agent\/connect|subscribe|streams|projects\/[^/?#]+\/subscribe)(?:[?#]|$)/;
+
+/** `/v2-beta/projects/<id>/subscribe`: Rancher's clients subscribe inside the project they work in. */
+const projectSubscribe = /^\/v2-beta\/projects\/([^/]+)\/subscribe$/;
 
 /** Data Bun keeps on a logs/exec websocket. */
 export interface StreamSocketData {
@@ -23,6 +27,12 @@ export interface StreamSocketData {
   handle?: { input(data: Uint8Array): void; close(): void };
   early: Uint8Array[];
   closed: boolean;
+  /**
+   * Rancher 1.6's framing: its clients append `?token=<token>` to the URL they are given (which
+   * carries the token already) and speak text frames: log lines as text, exec input and output
+   * base64-encoded. Other clients get the raw bytes in binary frames.
+   */
+  rancher: boolean;
 }
 
 /** Data of any websocket the server accepts. */
@@ -49,15 +59,18 @@ export function upgradeSocket(
   // Plain HTTP requests to other paths (nearly all) leave at once, without parsing their URL.
   if (req.headers.get("upgrade") === null && !socketPathHint.test(req.url)) return undefined;
   const url = new URL(req.url);
-  const path = url.pathname;
+  const inProject = projectSubscribe.exec(url.pathname);
+  const path = inProject ? "/v2-beta/subscribe" : url.pathname;
   if (path !== agentPaths.connect && path !== "/v2-beta/subscribe" && path !== "/v2-beta/streams")
     return undefined;
   try {
     let data: SocketData;
     if (path === "/v2-beta/streams") {
-      const grant = takeGrant(url.searchParams.get("token"));
+      // Rancher's clients append `?token=<token>` to the URL they were given, which carries it already.
+      const token = url.searchParams.get("token") ?? "";
+      const grant = takeGrant(token.split("?")[0] ?? null);
       if (!grant) throw new AppError("Unauthorized", "unknown or expired stream token");
-      data = { kind: "stream", grant, early: [], closed: false };
+      data = { kind: "stream", grant, early: [], closed: false, rancher: token.includes("?token=") };
     } else {
       const principal = deps.auth.authenticate(
         req.headers.get("authorization"),
@@ -74,7 +87,7 @@ export function upgradeSocket(
           keyId: principal.keyId,
         };
       } else {
-        const projectId = url.searchParams.get("projectId");
+        const projectId = inProject?.[1] ?? url.searchParams.get("projectId");
         if (principal.kind === "agent") throw new AppError("PermissionDenied", "agent keys cannot subscribe");
         if (projectId !== null) checkProject(deps, principal, projectId);
         data = {
@@ -114,7 +127,11 @@ export function socketHandlers(deps: SocketDeps): WebSocketHandler<SocketData> {
       if (d.kind === "agent") deps.hub.message(ws as ServerWebSocket<AgentSocketData>, message);
       else if (d.kind === "stream") {
         const bytes =
-          typeof message === "string" ? new TextEncoder().encode(message) : new Uint8Array(message);
+          typeof message === "string"
+            ? d.rancher
+              ? Buffer.from(message, "base64")
+              : new TextEncoder().encode(message)
+            : new Uint8Array(message);
         if (d.handle) d.handle.input(bytes);
         else if (d.early.length < 1024) d.early.push(bytes);
       }
@@ -137,13 +154,17 @@ async function openStream(ws: ServerWebSocket<StreamSocketData>, hub: Hub): Prom
   try {
     const handle = await hub.openStream(grant.hostId, grant.request, {
       data: (chunk) => {
-        if (!ws.data.closed) ws.send(chunk);
+        if (ws.data.closed) return;
+        if (!ws.data.rancher) ws.send(chunk);
+        else if (grant.request.name === "instance.exec") ws.send(Buffer.from(chunk).toString("base64"));
+        else ws.send(new TextDecoder().decode(chunk));
       },
       end: (exitCode, error) => {
         if (ws.data.closed) return;
         ws.data.closed = true;
         const reason = error ? `error: ${error}` : exitCode !== undefined ? `exit ${exitCode}` : "end";
-        ws.close(error ? 1011 : 1000, reason.slice(0, 120));
+        // Rancher's CLI treats only a bare "close 1000 (normal)" as success.
+        ws.close(error ? 1011 : 1000, ws.data.rancher && !error ? "" : reason.slice(0, 120));
       },
     });
     if (ws.data.closed) return handle.close();

@@ -42,6 +42,13 @@ export function openHostAccess(
         follow: input.follow ?? true,
         lines: input.lines ?? 100,
         timestamps: input.timestamps ?? false,
+        ...(input.since
+          ? {
+              since: /^\d+$/.test(input.since)
+                ? Number(input.since)
+                : Math.floor(Date.parse(input.since) / 1000),
+            }
+          : {}),
       },
     };
   } else {

@@ -24,7 +24,7 @@ export class Subscribers {
   private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(
-    store: Store,
+    private readonly store: Store,
     private readonly defs: Map<string, ResourceDef>,
   ) {
     store.onChange((change) => this.publish(change));
@@ -67,7 +67,7 @@ export class Subscribers {
         !(row.type === "project" && formatId("project", row.id) === projectId)
       )
         continue;
-      const resource = present(def, row, base);
+      const resource = present(def, row, base, this.store);
       this.send(ws, {
         name: "resource.change",
         resourceType: row.type,

@@ -10,6 +10,7 @@ export const resourceTypes = [
   "stack",
   "service",
   "certificate",
+  "volume",
 ] as const;
 
 /** A resource type the store holds. */

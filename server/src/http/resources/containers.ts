@@ -74,7 +74,7 @@ export const containerResource: ResourceDef = {
   present: (row) => {
     const d = row.data as unknown as ContainerFields;
     const { transitioningMessage: _t, ...fields } = d;
-    return { ...fields, kind: "container", image: d.imageUuid.replace(/^docker:/, "") };
+    return { ...fields, kind: "container", baseType: "instance", image: d.imageUuid.replace(/^docker:/, "") };
   },
   links: (_row, self) => ({ stats: `${self}/stats` }),
   subresources: {

@@ -9,6 +9,13 @@ import { projectResource } from "./projects.ts";
 import { registrationTokenResource } from "./registration-tokens.ts";
 import { serviceResource } from "./services.ts";
 import { stackResource } from "./stacks.ts";
+import {
+  dnsServiceResource,
+  externalServiceResource,
+  instanceResource,
+  loadBalancerServiceResource,
+} from "./views.ts";
+import { volumeResource } from "./volumes.ts";
 
 /** Every resource type the API serves. */
 export const resourceDefs: ResourceDef[] = [
@@ -21,5 +28,11 @@ export const resourceDefs: ResourceDef[] = [
   stackResource,
   serviceResource,
   certificateResource,
+  volumeResource,
   auditLogResource,
+  // Typed views of the rows above, as Rancher's clients name them (after the types they show).
+  instanceResource,
+  loadBalancerServiceResource,
+  externalServiceResource,
+  dnsServiceResource,
 ];

@@ -1,3 +1,4 @@
+import { AppError } from "@corral/lib";
 import type { ProjectFields } from "../../model/project.ts";
 import type { IpsecHealth } from "../../network/ipsec-health.ts";
 import { rotateIpsecPsk } from "../../network/ipsec-keys.ts";
@@ -23,12 +24,18 @@ export const projectResource: ResourceDef = {
       description:
         "what containers may take from their hosts; admins only (rules given replace the current ones)",
     },
+    projectTemplateId: {
+      type: "reference[projectTemplate]",
+      create: true,
+      nullable: true,
+      description: "1pt1 (Cattle), the one template: every environment runs Cattle orchestration",
+    },
     members: { type: "array[reference[account]]" },
     orchestration: { type: "string" },
     healthState: { type: "enum", options: ["healthy", "degraded", "unhealthy", "initializing"] },
     ipsecHealth: { type: "enum", options: ["healthy", "degraded", "unhealthy"] },
   },
-  create: (ctx, _pid, body) => ({ row: createProject(ctx, body) }),
+  create: (ctx, _pid, body) => ({ row: createProject(ctx, withoutTemplate(body)) }),
   update: updateProject,
   remove: removeProject,
   actions: {
@@ -64,3 +71,19 @@ export const projectResource: ResourceDef = {
     auditLogs: `${self}/auditlogs`,
   }),
 };
+
+/** The body without `projectTemplateId`, which may only name the Cattle template (`1pt1`). */
+function withoutTemplate(body: unknown): unknown {
+  if (body === null || typeof body !== "object" || Array.isArray(body) || !("projectTemplateId" in body))
+    return body;
+  const { projectTemplateId, ...rest } = body as Record<string, unknown>;
+  if (projectTemplateId !== null && projectTemplateId !== "1pt1")
+    throw new AppError(
+      "InvalidReference",
+      "projectTemplateId: the only environment template is 1pt1 (Cattle)",
+      {
+        detail: { field: "projectTemplateId" },
+      },
+    );
+  return rest;
+}

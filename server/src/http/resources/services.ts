@@ -1,3 +1,4 @@
+import { formatId } from "@corral/api";
 import type { ServiceFields } from "../../model/service.ts";
 import {
   activateService,
@@ -56,6 +57,8 @@ export const serviceResource: ResourceDef = {
     selectorLink: { type: "string", create: true, update: true, nullable: true },
     selectorContainer: { type: "string", create: true, update: true, nullable: true },
     currentScale: { type: "int", filter: true },
+    instanceIds: { type: "array[reference[instance]]" },
+    system: { type: "boolean", filter: true },
     healthState: {
       type: "enum",
       options: ["healthy", "degraded", "unhealthy", "initializing", "started-once"],
@@ -113,8 +116,17 @@ export const serviceResource: ResourceDef = {
           }
         : null,
       schedulingMessage: d.schedulingMessage || null,
+      system: false,
+      // Rancher shows each kind as its own type (what `rancher ps` prints), all of base type service.
+      type: d.kind ?? "service",
     };
   },
+  related: (store, row) => ({
+    instanceIds: store
+      .all("container", { projectId: row.projectId!, dataField: ["serviceId", formatId("service", row.id)] })
+      .filter((c) => c.state !== "removed")
+      .map((c) => formatId("container", c.id)),
+  }),
   links: (_row, self) => ({
     instances: `${self.replace(/\/services\/([^/]+)$/, "/containers")}?serviceId=${self.split("/").at(-1)}`,
   }),

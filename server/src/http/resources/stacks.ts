@@ -1,3 +1,4 @@
+import { formatId } from "@corral/api";
 import type { StackFields } from "../../model/service.ts";
 import {
   createStack,
@@ -32,6 +33,7 @@ export const stackResource: ResourceDef = {
     },
     serviceIds: { type: "array[reference[service]]" },
     warnings: { type: "array[string]" },
+    system: { type: "boolean", filter: true },
   },
   create: (ctx, projectId, body) => ({ row: createStack(ctx, projectId ?? "", body) }),
   remove: removeStack,
@@ -81,8 +83,15 @@ export const stackResource: ResourceDef = {
       startOnCreate: d.startOnCreate,
       healthState: d.healthState,
       warnings: d.warnings ?? [],
+      system: false,
     };
   },
+  related: (store, row) => ({
+    serviceIds: store
+      .all("service", { projectId: row.projectId!, dataField: ["stackId", formatId("stack", row.id)] })
+      .filter((s) => s.state !== "removed")
+      .map((s) => formatId("service", s.id)),
+  }),
   links: (_row, self) => ({
     services: `${self.replace(/\/stacks\/([^/]+)$/, "/services")}?stackId=${self.split("/").at(-1)}`,
   }),

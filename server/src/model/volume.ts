@@ -1,0 +1,9 @@
+/** Stored fields of a volume: a named Docker volume of one environment, made on its hosts. */
+export interface VolumeFields {
+  description?: string;
+  driver: string;
+  driverOpts: Record<string, string>;
+  /** Hosts whose engine holds the volume, as far as their agents answered. */
+  hostIds: string[];
+  transitioningMessage?: string;
+}
