@@ -5,7 +5,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { formatId } from "@corral/api";
 import { OrchestratorKit } from "../../testing/orchestrator-kit.ts";
-import { removeService, restartService } from "../services/services.ts";
+import { removeService, restartService, rollbackService, upgradeService } from "../services/services.ts";
 
 let kit: OrchestratorKit;
 afterEach(() => kit?.close());
@@ -86,4 +86,27 @@ test("a rolling restart restarts one batch at a time, each healthy before the ne
   );
   await kit.until("web active", () => kit.service("web").state === "active");
   expect(kit.service("web").data.healthState).toBe("healthy");
+});
+
+test("a restart asked while an ended upgrade's runner still sleeps runs once that runner is done", async () => {
+  kit = OrchestratorKit.start();
+  kit.createStack("shop", dockerCompose, rancherCompose);
+  await kit.settle();
+  const id = formatId("service", kit.service("web").id);
+  const launchConfig = { ...kit.service("web").data.launchConfig!, environment: { VERSION: "2" } };
+  upgradeService(kit.ctx, id, {
+    inServiceStrategy: { launchConfig, batchSize: 1, intervalMillis: 60_000, startFirst: true },
+  });
+  // The first batch is done and the upgrade runner sleeps its interval: roll back meanwhile.
+  await kit.until("one new unit", () => kit.units("web").some((u) => u.version === "1"));
+  await kit.settle();
+  rollbackService(kit.ctx, id);
+  await kit.until("web active again", () => kit.service("web").state === "active");
+  const from = kit.agents.sent({ name: "instance.restart" }).length;
+  restartService(kit.ctx, id, { rollingRestartStrategy: { batchSize: 3, intervalMillis: 0 } });
+  // The restart used to be dropped (the sleeping upgrade runner held the service), leaving it
+  // `restarting` for good: no scale, no upgrade, `rancher wait` never returned.
+  await kit.advance(61_000);
+  await kit.until("web restarted", () => kit.service("web").state === "active");
+  expect(kit.agents.sent({ name: "instance.restart" }).length - from).toBe(6);
 });

@@ -11,7 +11,8 @@ import { ProjectView } from "./project-view.ts";
 import { groupUnits, type Unit, unitHealthy } from "./units.ts";
 
 const log = createLogger("upgrade");
-const running = new Set<number>();
+/** The upgrade or restart runner of each service still in progress (see {@link inTurn}). */
+const running = new Map<number, Promise<void>>();
 /** How long a new unit may take to become healthy before the upgrade gives up on it. */
 const unitReadyTimeoutMs = 300_000;
 
@@ -101,68 +102,62 @@ function unplaced(store: Store, id: number): void {
  * the service to `canceled-upgrade`, which ends the loop between batches.
  */
 async function runUpgradeLoop(store: Store, dispatcher: Dispatcher, id: number): Promise<void> {
-  if (running.has(id)) return;
-  running.add(id);
-  try {
-    let svc = load(store, id);
-    if (!svc?.data.upgrade) return;
-    const { batchSize, intervalMillis, startFirst, previousVersion } = svc.data.upgrade;
-    while (true) {
-      svc = load(store, id);
-      if (svc?.state !== "upgrading") return;
-      const all = unitsOf(store, svc);
-      const old = all.filter(
-        (u) => u.version === previousVersion && u.containers.some((c) => c.state === "running"),
-      );
-      const fresh = all.filter((u) => u.version === svc!.data.version);
-      const want = svc.data.global ? old.length + fresh.length : svc.data.scale;
-      if (old.length === 0 && fresh.length >= Math.min(want, svc.data.scale)) break;
-      const batch = old.slice(0, batchSize);
-      const toAdd = Math.max(0, Math.min(batchSize, want - fresh.length));
-      // A global service's new unit goes to the host of the old unit it replaces: left to the
-      // scheduler, it could land on another host and leave this one without its unit meanwhile.
-      const hosts = svc.data.global ? batch.map((u) => u.hostId) : [];
-      if (startFirst) {
-        const indexes = addUnits(store, dispatcher, svc, toAdd, hosts);
-        if (indexes.length < toAdd) return unplaced(store, id);
-        if (indexes.length > 0 && !(await waitReady(store, id, indexes, "upgrading"))) {
-          log.warn("new units did not become healthy; upgrade paused", { service: formatId("service", id) });
-          store.update(id, {
-            data: { transitioningMessage: "new containers did not become healthy; roll back or finish" },
-          });
-          return;
-        }
-        await transition(
-          store,
-          dispatcher,
-          batch.flatMap((u) => u.containers),
-          ["running"],
-          "stopping",
-        );
-      } else {
-        await transition(
-          store,
-          dispatcher,
-          batch.flatMap((u) => u.containers),
-          ["running"],
-          "stopping",
-        );
-        const indexes = addUnits(store, dispatcher, svc, toAdd, hosts);
-        if (indexes.length < toAdd) return unplaced(store, id);
-        if (indexes.length > 0 && !(await waitReady(store, id, indexes, "upgrading"))) {
-          store.update(id, {
-            data: { transitioningMessage: "new containers did not become healthy; roll back or finish" },
-          });
-          return;
-        }
+  let svc = load(store, id);
+  if (!svc?.data.upgrade) return;
+  const { batchSize, intervalMillis, startFirst, previousVersion } = svc.data.upgrade;
+  while (true) {
+    svc = load(store, id);
+    if (svc?.state !== "upgrading") return;
+    const all = unitsOf(store, svc);
+    const old = all.filter(
+      (u) => u.version === previousVersion && u.containers.some((c) => c.state === "running"),
+    );
+    const fresh = all.filter((u) => u.version === svc!.data.version);
+    const want = svc.data.global ? old.length + fresh.length : svc.data.scale;
+    if (old.length === 0 && fresh.length >= Math.min(want, svc.data.scale)) break;
+    const batch = old.slice(0, batchSize);
+    const toAdd = Math.max(0, Math.min(batchSize, want - fresh.length));
+    // A global service's new unit goes to the host of the old unit it replaces: left to the
+    // scheduler, it could land on another host and leave this one without its unit meanwhile.
+    const hosts = svc.data.global ? batch.map((u) => u.hostId) : [];
+    if (startFirst) {
+      const indexes = addUnits(store, dispatcher, svc, toAdd, hosts);
+      if (indexes.length < toAdd) return unplaced(store, id);
+      if (indexes.length > 0 && !(await waitReady(store, id, indexes, "upgrading"))) {
+        log.warn("new units did not become healthy; upgrade paused", { service: formatId("service", id) });
+        store.update(id, {
+          data: { transitioningMessage: "new containers did not become healthy; roll back or finish" },
+        });
+        return;
       }
-      if (batch.length === 0 && toAdd === 0) break;
-      await sleep(intervalMillis);
+      await transition(
+        store,
+        dispatcher,
+        batch.flatMap((u) => u.containers),
+        ["running"],
+        "stopping",
+      );
+    } else {
+      await transition(
+        store,
+        dispatcher,
+        batch.flatMap((u) => u.containers),
+        ["running"],
+        "stopping",
+      );
+      const indexes = addUnits(store, dispatcher, svc, toAdd, hosts);
+      if (indexes.length < toAdd) return unplaced(store, id);
+      if (indexes.length > 0 && !(await waitReady(store, id, indexes, "upgrading"))) {
+        store.update(id, {
+          data: { transitioningMessage: "new containers did not become healthy; roll back or finish" },
+        });
+        return;
+      }
     }
-    store.update(id, { state: "upgraded", data: { transitioningMessage: "" } }, ["upgrading"]);
-  } finally {
-    running.delete(id);
+    if (batch.length === 0 && toAdd === 0) break;
+    await sleep(intervalMillis);
   }
+  store.update(id, { state: "upgraded", data: { transitioningMessage: "" } }, ["upgrading"]);
 }
 
 /** Rollback: removes the new units, restores the previous launch configs and starts the old units again. */
@@ -221,33 +216,46 @@ async function runRestartLoop(
   batchSize: number,
   intervalMillis: number,
 ): Promise<void> {
-  if (running.has(id)) return;
-  running.add(id);
-  try {
-    const svc = load(store, id);
-    if (svc?.state !== "restarting") return;
-    const units = unitsOf(store, svc).filter((u) => u.version === svc.data.version);
-    for (let i = 0; i < units.length; i += batchSize) {
-      const batch = units.slice(i, i + batchSize);
-      await transition(
-        store,
-        dispatcher,
-        batch.flatMap((u) => u.containers),
-        ["running", "stopped"],
-        "restarting",
-      );
-      await waitReady(
-        store,
-        id,
-        batch.map((u) => u.createIndex),
-        "restarting",
-      );
-      if (i + batchSize < units.length) await sleep(intervalMillis);
-    }
-    store.update(id, { state: "active" }, ["restarting"]);
-  } finally {
-    running.delete(id);
+  const svc = load(store, id);
+  if (svc?.state !== "restarting") return;
+  const units = unitsOf(store, svc).filter((u) => u.version === svc.data.version);
+  for (let i = 0; i < units.length; i += batchSize) {
+    const batch = units.slice(i, i + batchSize);
+    await transition(
+      store,
+      dispatcher,
+      batch.flatMap((u) => u.containers),
+      ["running", "stopped"],
+      "restarting",
+    );
+    await waitReady(
+      store,
+      id,
+      batch.map((u) => u.createIndex),
+      "restarting",
+    );
+    if (i + batchSize < units.length) await sleep(intervalMillis);
   }
+  store.update(id, { state: "active" }, ["restarting"]);
+}
+
+/**
+ * Runs a service's upgrade or restart runner after the one still in progress for that service, if
+ * any. Each runner starts by checking the service's state, so one whose request was overtaken
+ * returns at once. Dropping the later runner instead (as before) left a service `restarting` for
+ * good when a restart came while an ended upgrade's runner still slept its batch interval.
+ * Rollback and finish do not wait: they take over by changing the state, which the upgrade runner
+ * checks between steps.
+ */
+function inTurn(id: number, loop: () => Promise<void>): Promise<void> {
+  const before = running.get(id);
+  const run = before ? before.then(loop, loop) : loop();
+  running.set(id, run);
+  const forget = () => {
+    if (running.get(id) === run) running.delete(id);
+  };
+  run.then(forget, forget);
+  return run;
 }
 
 /**
@@ -260,7 +268,11 @@ function guarded(name: string, id: number, run: Promise<void>): Promise<void> {
 
 /** In-service upgrade (see upgradeLoop): batch by batch, start-first or stop-first. */
 export function runUpgrade(store: Store, dispatcher: Dispatcher, id: number): Promise<void> {
-  return guarded("upgrade", id, runUpgradeLoop(store, dispatcher, id));
+  return guarded(
+    "upgrade",
+    id,
+    inTurn(id, () => runUpgradeLoop(store, dispatcher, id)),
+  );
 }
 
 /** Rollback: the old units serve again, then the new ones go. */
@@ -281,7 +293,11 @@ export function runRestart(
   batchSize: number,
   intervalMillis: number,
 ): Promise<void> {
-  return guarded("restart", id, runRestartLoop(store, dispatcher, id, batchSize, intervalMillis));
+  return guarded(
+    "restart",
+    id,
+    inTurn(id, () => runRestartLoop(store, dispatcher, id, batchSize, intervalMillis)),
+  );
 }
 
 /** After a server restart, picks up the runners of services left mid-way. */
