@@ -59,6 +59,29 @@ export const wireContainerSchema = z.strictObject({
 /** One container as it travels. */
 export type WireContainer = z.infer<typeof wireContainerSchema>;
 
+/** What a service container's rebuilt labels come from (its own fields in the view). */
+export interface LabelSource {
+  name: string;
+  stackName: string | null;
+  serviceName: string | null;
+  launchConfigName: string | null;
+}
+
+/**
+ * The labels the orchestrator gives every service container that repeat its other fields (stack,
+ * service, launch config and container names). Another host's container travels without them and
+ * the agent puts them back, so metadata still answers every label of every container.
+ */
+export function derivedServiceLabels(c: LabelSource): Record<string, string> {
+  if (c.stackName === null || c.serviceName === null) return {};
+  return {
+    "io.rancher.stack.name": c.stackName,
+    "io.rancher.stack_service.name": `${c.stackName}/${c.serviceName}`,
+    "io.rancher.service.launch.config": c.launchConfigName || "io.rancher.service.primary.launch.config",
+    "io.rancher.container.name": c.name,
+  };
+}
+
 /** Most containers one frame carries; a view has at most {@link maxSnapshotParts} frames of them. */
 const maxContainersPerFrame = 50_000;
 /** Most frames one snapshot is split into. */

@@ -76,7 +76,13 @@ describe("rebuilding the view", () => {
       serviceId: "1s1",
       launchConfigName: "",
       createIndex: null,
-      labels: {},
+      // The labels that repeat a service container's names are put back when left out.
+      labels: {
+        "io.rancher.container.name": "c-1i2",
+        "io.rancher.service.launch.config": "io.rancher.service.primary.launch.config",
+        "io.rancher.stack.name": "shop",
+        "io.rancher.stack_service.name": "shop/web",
+      },
       ports: [],
       links: {},
       dns: [],

@@ -1,10 +1,11 @@
 import type { HostState, StateContainer, StateService } from "./host-state.ts";
-import type {
-  HostStateDelta,
-  HostStateFrame,
-  HostStatePart,
-  HostStateSnapshot,
-  WireContainer,
+import {
+  derivedServiceLabels,
+  type HostStateDelta,
+  type HostStateFrame,
+  type HostStatePart,
+  type HostStateSnapshot,
+  type WireContainer,
 } from "./host-state-frames.ts";
 
 /** What taking one frame gave: a new whole view, nothing yet (a snapshot part), or a refusal. */
@@ -158,11 +159,14 @@ function apply<T extends { id: string }>(
 export function expand(c: WireContainer, services: ReadonlyMap<string, StateService>): StateContainer {
   const { stackName, serviceName, ...rest } = c;
   const svc = c.serviceId ? services.get(c.serviceId) : undefined;
-  return {
+  const out = {
     ...rest,
     // Left out for a service's primary: the server never sends null for a service container.
     launchConfigName: rest.launchConfigName ?? (rest.serviceId ? "" : null),
     stackName: stackName !== undefined ? stackName : (svc?.stackName ?? null),
     serviceName: serviceName !== undefined ? serviceName : (svc?.name ?? null),
   };
+  // A service container's labels that repeat its names may have been left out (see toWire).
+  if (out.serviceId) out.labels = { ...derivedServiceLabels(out), ...out.labels };
+  return out;
 }

@@ -42,7 +42,14 @@ function mark() {
   return () => sink.frames.slice(from);
 }
 
-const summaryFields = (c: StateContainer) => ({ ...c, labels: {}, links: {}, dns: [], dnsSearch: [] });
+/** Another host's container as a view holds it: every label but Corral's own, no links nor dns. */
+const summaryFields = (c: StateContainer) => ({
+  ...c,
+  labels: Object.fromEntries(Object.entries(c.labels).filter(([k]) => !k.startsWith("io.corral."))),
+  links: {},
+  dns: [],
+  dnsSearch: [],
+});
 
 test("before: the whole view of 10,000 containers is over the frame limit", () => {
   const whole = hostStateFrom(loadProjectRows(env.store, env.projectId), env.hostIds[0]!, 1);
@@ -70,7 +77,7 @@ test("a snapshot comes in parts, each a quarter of the limit at most; the view i
   expect(view.containers).toHaveLength(10_000);
   const byId = new Map(view.containers.map((c) => [c.id, c]));
   for (const c of whole.containers) {
-    // Its own containers whole; other hosts' without labels, links and dns.
+    // Its own containers whole; other hosts' without Corral's own labels, links and dns.
     expect(byId.get(c.id)).toEqual(c.hostId === host ? c : summaryFields(c));
   }
   expect(view.services).toEqual(whole.services);
@@ -103,15 +110,15 @@ test("one container's health change is a delta of a few hundred bytes to each ho
 
 test("a change only the container's own host sees goes to that host alone", async () => {
   const target = env.containerIds[1]!; // on the second host
-  const row = env.store.get<{ labels: Record<string, string>; hostId: string }>(
-    parseId("container", target)!,
-  )!;
+  const row = env.store.get<{ dnsSearch?: string[]; hostId: string }>(parseId("container", target)!)!;
   const sent = mark();
-  env.store.update(row.id, { data: { labels: { ...row.data.labels, extra: "1" } } });
+  env.store.update(row.id, { data: { dnsSearch: ["example.internal"] } });
   const frames = await until("a delta", () => sent().length > 0 && sent());
   await Bun.sleep(100);
   expect(frames.map((f) => f.hostId)).toEqual([row.data.hostId]);
-  expect(sink.views.get(row.data.hostId)!.containers.find((c) => c.id === target)!.labels.extra).toBe("1");
+  expect(sink.views.get(row.data.hostId)!.containers.find((c) => c.id === target)!.dnsSearch).toEqual([
+    "example.internal",
+  ]);
 }, 60_000);
 
 test("a removed container is removed from every view", async () => {

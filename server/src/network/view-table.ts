@@ -1,4 +1,10 @@
-import type { HostState, StateContainer, StateService, WireContainerInput } from "@corral/api";
+import {
+  derivedServiceLabels,
+  type HostState,
+  type StateContainer,
+  type StateService,
+  type WireContainerInput,
+} from "@corral/api";
 import type { EnvironmentView } from "./host-state.ts";
 
 /** A container on the wire as the input of its schema: empty values left out. */
@@ -49,12 +55,28 @@ export function toWire(
   if (!svc || svc.stackName !== c.stackName) out.stackName = c.stackName;
   if (!svc || svc.name !== c.serviceName) out.serviceName = c.serviceName;
   if (c.ports.length > 0) out.ports = c.ports;
+  // Labels travel for every container: metadata answers them about any container of the
+  // environment, as Rancher's did (templates read other hosts' containers' labels). Another host's
+  // service container leaves out those that repeat its names; the agent puts them back.
+  const labels = summary && c.serviceId ? withoutDerived(c) : c.labels;
+  if (Object.keys(labels).length > 0) out.labels = labels;
   if (summary) return out;
-  if (Object.keys(c.labels).length > 0) out.labels = c.labels;
   if (Object.keys(c.links).length > 0) out.links = c.links;
   if (c.dns.length > 0) out.dns = c.dns;
   if (c.dnsSearch.length > 0) out.dnsSearch = c.dnsSearch;
   return out;
+}
+
+/**
+ * A service container's labels as another host gets them: without those
+ * {@link derivedServiceLabels} rebuilds exactly, and without Corral's own `io.corral.*` ones (the
+ * health check travels once on the service; the rest only the container's host uses).
+ */
+function withoutDerived(c: StateContainer): Record<string, string> {
+  const derived = derivedServiceLabels(c);
+  return Object.fromEntries(
+    Object.entries(c.labels).filter(([k, v]) => derived[k] !== v && !k.startsWith("io.corral.")),
+  );
 }
 
 /** One container's entry of a table. */
