@@ -97,6 +97,8 @@ export class FakeAgent {
    * network views there would bill the agent's work to the server's event loop (load tests).
    */
   skipHostState = false;
+  /** Why each network view frame this agent could not take was refused (it asked for a resync). */
+  readonly rejectedFrames: string[] = [];
   private pinger: ReturnType<typeof setInterval> | null = null;
   private seq = 0;
 
@@ -218,7 +220,12 @@ export class FakeAgent {
       ) {
         const result = this.assembler.accept(parsed);
         if (result.kind === "view") this.views.push(result.state);
-        else if (result.kind === "rejected") throw new Error(`hostState frame refused: ${result.detail}`);
+        else if (result.kind === "rejected") {
+          // As the real agent does: note it and ask for a whole view again (a send the server
+          // dropped under backpressure leaves a gap a later delta cannot fill).
+          this.rejectedFrames.push(result.detail);
+          this.ws?.send(JSON.stringify({ type: "hostState.resync", seq: null }));
+        }
       }
     }
     if (kind(frame) !== "event") return;

@@ -209,7 +209,15 @@ export class Hub implements Dispatcher {
       log.error("network view frame over the frame limit: not sent", { hostId, type: frame.type, bytes });
       return false;
     }
-    session.ws.send(text);
+    // 0: Bun dropped the frame (the agent reads too slowly and its buffer passed the limit). It
+    // still counts as sent: its seq is used, so the agent finds the gap at the next frame and asks
+    // for a resync, where skipping the seq would let a later delta apply over the missing one.
+    if (session.ws.send(text) === 0) {
+      log.warn("network view frame dropped: the agent's connection is backed up", {
+        hostId,
+        type: frame.type,
+      });
+    }
     this.metrics.stateSent(frame.type, bytes);
     if ("version" in frame) this.balancers.sent(hostId, frame.version);
     return true;
