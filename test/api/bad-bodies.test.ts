@@ -254,11 +254,13 @@ describe.each(endpoints)("$name", (e) => {
     expect(problems.filter(Boolean)).toEqual([]);
   });
 
-  test.if(Boolean(e.emptyIsEmptyObject))("reads JSON null as an empty body", async () => {
-    const res: Answer = await admin.raw(e.method, e.path(), { body: "null", headers: json });
-    // logs opens a stream with the defaults; execute still needs its command.
-    expect([200, 202, 422]).toContain(res.status);
-  });
+  // Only actions read JSON null as an empty body (Rancher's clients send it for exportconfig).
+  if (e.emptyIsEmptyObject)
+    test("reads JSON null as an empty body", async () => {
+      const res: Answer = await admin.raw(e.method, e.path(), { body: "null", headers: json });
+      // logs opens a stream with the defaults; execute still needs its command.
+      expect([200, 202, 422]).toContain(res.status);
+    });
 
   // Actions read an empty body as {}; every other endpoint needs a body.
   if (!e.emptyIsEmptyObject)
