@@ -302,8 +302,10 @@ describe.skipIf(!present)("the real rancher CLI", () => {
     const printed = await new Response(proc.stdout).text();
     expect(printed).toContain(`service`);
     expect(printed).toContain(`[web]`);
-    // Last: after a restart the service has been seen to stay transitioning (see the report).
     expect((await rancher(["restart", `${stack}/web`])).code).toBe(0);
+    const restarted = await rancher(["wait", `${stack}/web`], { timeoutMs: 120_000 });
+    expect(restarted.code).toBe(0);
+    expect((await rancher(["inspect", `${stack}/web`])).stdout).toContain('"state":"active"');
   }, 240_000);
 
   test("volume create, ls, rm: a named Docker volume on the environment's host", async () => {
