@@ -6,6 +6,7 @@ import { isVisible } from "../services/context.ts";
 import type { Store } from "../store/store.ts";
 import type { SchemaDef } from "./definition.ts";
 import type { ApiEnv } from "./env.ts";
+import { fixedCollection } from "./list.ts";
 import { commonFields } from "./resources/common.ts";
 
 /** The `serviceConsumeMap` schema: one link from a service to a service it consumes. */
@@ -85,17 +86,14 @@ export function consumeMapRoutes(store: Store, version: string): Hono<ApiEnv> {
     );
     const base = c.get("base");
     const self = `${base}/${version}/projects/${projectId}/serviceconsumemaps`;
-    return c.json({
-      type: "collection",
-      resourceType: "serviceConsumeMap",
-      links: { self: `${self}${url.search}` },
-      createTypes: {},
-      actions: {},
-      data: rows.map((r) => ({ ...r, links: { self: `${self}/${r.id}` }, actions: {} })),
-      pagination: { first: null, previous: null, next: null, limit: rows.length, partial: false },
-      sortLinks: {},
-      filters: Object.fromEntries(filterable.map((f) => [f, null])),
-    });
+    return c.json(
+      fixedCollection(
+        "serviceConsumeMap",
+        `${self}${url.search}`,
+        rows.map((r) => ({ ...r, links: { self: `${self}/${r.id}` }, actions: {} })),
+        Object.fromEntries(filterable.map((f) => [f, null])),
+      ),
+    );
   };
   app.get("/serviceconsumemaps", (c) => list(c));
   app.get("/projects/:pid/serviceconsumemaps", (c) => list(c, c.req.param("pid")));

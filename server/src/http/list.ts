@@ -94,3 +94,32 @@ export function withParam(url: URL, base: string, key: string, value: string): s
   next.searchParams.set(key, value);
   return `${base}${next.pathname}${next.search}`;
 }
+
+/**
+ * A collection answered whole from a fixed or computed list (settings, templates, consume maps):
+ * Rancher's collection shape with one page and no sort links.
+ */
+export function fixedCollection(
+  resourceType: string,
+  self: string,
+  data: unknown[],
+  filters: Record<string, null> = {},
+): Record<string, unknown> {
+  return {
+    type: "collection",
+    resourceType,
+    links: { self },
+    createTypes: {},
+    actions: {},
+    data,
+    pagination: {
+      first: null,
+      previous: null,
+      next: null,
+      limit: Math.max(data.length, 1000),
+      partial: false,
+    },
+    sortLinks: {},
+    filters,
+  };
+}

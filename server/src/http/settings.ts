@@ -4,6 +4,7 @@ import type { ServerSettings } from "../services/context.ts";
 import { defaultMaxServiceScale, maxScaleSetting } from "../services/scale-limit.ts";
 import type { FieldDef, SchemaDef } from "./definition.ts";
 import type { ApiEnv } from "./env.ts";
+import { fixedCollection } from "./list.ts";
 import { commonFields } from "./resources/common.ts";
 
 /**
@@ -76,21 +77,10 @@ export function settingRoutes(version: string): Hono<ApiEnv> {
     const values = settingValues(base, c.get("verbs")(c).settings);
     const wanted = c.req.query("name");
     const byId = c.req.query("id");
-    return c.json({
-      type: "collection",
-      resourceType: "setting",
-      links: { self: `${base}/${version}/settings` },
-      createTypes: {},
-      actions: {},
-      data: Object.entries(values)
-        .filter(
-          ([name]) => (wanted === undefined || name === wanted) && (byId === undefined || name === byId),
-        )
-        .map(([name, value]) => present(base, name, value)),
-      pagination: { first: null, previous: null, next: null, limit: 1000, partial: false },
-      sortLinks: {},
-      filters: {},
-    });
+    const data = Object.entries(values)
+      .filter(([name]) => (wanted === undefined || name === wanted) && (byId === undefined || name === byId))
+      .map(([name, value]) => present(base, name, value));
+    return c.json(fixedCollection("setting", `${base}/${version}/settings`, data));
   });
   app.get("/settings/:name", (c) => {
     const base = c.get("base");
@@ -177,17 +167,9 @@ export function projectTemplateRoutes(version: string): Hono<ApiEnv> {
     const id = url.searchParams.get("id");
     const rows =
       (name === null || name === "Cattle") && (id === null || id === "1pt1") ? [cattle(c.get("base"))] : [];
-    return c.json({
-      type: "collection",
-      resourceType: "projectTemplate",
-      links: { self: `${c.get("base")}/${version}/projecttemplates${url.search}` },
-      createTypes: {},
-      actions: {},
-      data: rows,
-      pagination: { first: null, previous: null, next: null, limit: 1000, partial: false },
-      sortLinks: {},
-      filters: {},
-    });
+    return c.json(
+      fixedCollection("projectTemplate", `${c.get("base")}/${version}/projecttemplates${url.search}`, rows),
+    );
   });
   app.get("/projecttemplates/:id", (c) => {
     const id = c.req.param("id");
@@ -202,17 +184,7 @@ export function projectTemplateRoutes(version: string): Hono<ApiEnv> {
 export function emptyRoutes(version: string): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   for (const schema of emptySchemas) {
-    const list = (self: string) => ({
-      type: "collection",
-      resourceType: schema.type,
-      links: { self },
-      createTypes: {},
-      actions: {},
-      data: [],
-      pagination: { first: null, previous: null, next: null, limit: 1000, partial: false },
-      sortLinks: {},
-      filters: {},
-    });
+    const list = (self: string) => fixedCollection(schema.type, self, []);
     const root = `/${schema.collection}`;
     app.get(root, (c) => c.json(list(`${c.get("base")}/${version}${root}`)));
     app.get(`/projects/:pid${root}`, (c) =>
