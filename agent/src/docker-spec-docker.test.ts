@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { healthCheckSchema, type InstanceSpec, labelKeys } from "@corral/api";
 import Docker from "dockerode";
-import { Demuxer } from "./demux.ts";
+import { shOutput, testSpec } from "../testing/docker-spec-kit.ts";
 import { createDockerDriver } from "./dockerode-driver.ts";
 import { processCapabilities } from "./privileged.ts";
 
@@ -12,39 +12,13 @@ const haveDocker = existsSync(socket);
 const run = Math.random().toString(36).slice(2, 8);
 
 function spec(suffix: string, overrides: Partial<InstanceSpec>): InstanceSpec {
-  return {
-    containerId: `1i${run}${suffix}`,
-    projectId: "1a1",
-    name: `corral-spec-test-${run}-${suffix}`,
-    image: "corral/busybox:latest",
-    command: ["sleep", "3600"],
-    environment: {},
-    labels: { "test.run": run },
-    ports: [],
-    volumes: [],
-    networkMode: "managed",
-    tty: false,
-    stdinOpen: false,
-    pullPolicy: "never",
-    ...overrides,
-  };
+  return testSpec(run, "corral-spec-test", suffix, overrides);
 }
 
 describe.skipIf(!haveDocker)("richer instance specs against dockerd", () => {
   const docker = new Docker({ socketPath: socket });
   const driver = createDockerDriver(socket);
-  /** Runs a command in a container and returns its standard output. */
-  const sh = async (dockerId: string, script: string) => {
-    const exec = await docker.getContainer(dockerId).exec({ Cmd: ["sh", "-c", script], AttachStdout: true });
-    const stream = await exec.start({});
-    let out = "";
-    const demux = new Demuxer((chunk) => {
-      out += Buffer.from(chunk).toString();
-    });
-    stream.on("data", (chunk: Uint8Array) => demux.push(chunk));
-    await new Promise((resolve) => stream.on("end", resolve));
-    return out;
-  };
+  const sh = (dockerId: string, script: string) => shOutput(docker, dockerId, script);
 
   afterAll(async () => {
     const ours = await docker.listContainers({ all: true, filters: { label: [`test.run=${run}`] } });

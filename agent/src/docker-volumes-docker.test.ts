@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import type { InstanceSpec } from "@corral/api";
 import Docker from "dockerode";
-import { Demuxer } from "./demux.ts";
+import { shOutput, testSpec } from "../testing/docker-spec-kit.ts";
 import { createDockerDriver } from "./dockerode-driver.ts";
 
 // Integration tests: compose's volume keys reach the real engine. Top-level volumes with a driver
@@ -14,38 +14,13 @@ const run = Math.random().toString(36).slice(2, 8);
 const vol = `corral-vt-${run}`;
 
 function spec(suffix: string, overrides: Partial<InstanceSpec>): InstanceSpec {
-  return {
-    containerId: `1i${run}${suffix}`,
-    projectId: "1a1",
-    name: `corral-vol-test-${run}-${suffix}`,
-    image: "corral/busybox:latest",
-    command: ["sleep", "3600"],
-    environment: {},
-    labels: { "test.run": run },
-    ports: [],
-    volumes: [],
-    networkMode: "managed",
-    tty: false,
-    stdinOpen: false,
-    pullPolicy: "never",
-    ...overrides,
-  };
+  return testSpec(run, "corral-vol-test", suffix, overrides);
 }
 
 describe.skipIf(!haveDocker)("compose volume keys against dockerd", () => {
   const docker = new Docker({ socketPath: socket });
   const driver = createDockerDriver(socket);
-  const sh = async (dockerId: string, script: string) => {
-    const exec = await docker.getContainer(dockerId).exec({ Cmd: ["sh", "-c", script], AttachStdout: true });
-    const stream = await exec.start({});
-    let out = "";
-    const demux = new Demuxer((chunk) => {
-      out += Buffer.from(chunk).toString();
-    });
-    stream.on("data", (chunk: Uint8Array) => demux.push(chunk));
-    await new Promise((resolve) => stream.on("end", resolve));
-    return out;
-  };
+  const sh = (dockerId: string, script: string) => shOutput(docker, dockerId, script);
 
   afterAll(async () => {
     const ours = await docker.listContainers({ all: true, filters: { label: [`test.run=${run}`] } });
