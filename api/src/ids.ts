@@ -15,6 +15,8 @@ export const idPrefixes = {
   agent: "ag",
   certificate: "ce",
   volume: "v",
+  projectMember: "pm",
+  session: "se",
 } as const;
 
 /** A type that has ids. */

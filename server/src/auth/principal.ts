@@ -1,3 +1,6 @@
+import type { Identity } from "./identity.ts";
+import type { Role } from "./roles.ts";
+
 /** Who is calling: an admin or user account, an environment (project) key, or a host's agent. */
 export interface Principal {
   kind: "admin" | "user" | "project" | "agent";
@@ -11,6 +14,12 @@ export interface Principal {
   hostId?: string;
   /** For user accounts: the projects they are a member of. */
   memberOf?: string[];
+  /** For user accounts: their role in each project they are a member of (project id -> role). */
+  roles?: Record<string, Role>;
+  /** How the caller proved who they are: an API key, or a login session (token or cookie). */
+  via?: "key" | "session";
+  /** For people: the identities they hold (their account's, and the provider user and groups). */
+  identities?: Identity[];
 }
 
 /** True when the principal may see and act in `projectId`. */

@@ -11,6 +11,8 @@ export const resourceTypes = [
   "service",
   "certificate",
   "volume",
+  "projectMember",
+  "session",
 ] as const;
 
 /** A resource type the store holds. */

@@ -1,0 +1,7 @@
+import type { ProviderModule } from "./identity.ts";
+
+/**
+ * Every external identity provider the server can be configured with, by config name. Local
+ * accounts are not listed: they are always there, so an admin can never be locked out.
+ */
+export const providerModules: ProviderModule[] = [];
