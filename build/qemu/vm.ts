@@ -20,6 +20,28 @@ export function guestLockedUp(consoleText: string): boolean {
   return false;
 }
 
+/** Console silence (no byte at all) this long before a wait's deadline counts as a stalled guest. */
+const stalledAfterMs = 120_000;
+
+/**
+ * A wait that ran out while the guest printed nothing for minutes: under TCG a guest sometimes stops
+ * making progress before its kernel runs (the ISO booted in 30 s idle, and once sat silent past 240 s
+ * after GRUB in a CI run). Callers may boot such a case again, saying so.
+ */
+export class ConsoleStalled extends Error {}
+
+/** The console's last lines without terminal escapes, short enough for one error message. */
+export function consoleTail(text: string): string {
+  const lines = text
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escapes are control characters
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "\n")
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+  const tail = lines.slice(-3).join(" | ");
+  return JSON.stringify(tail.length > 300 ? `...${tail.slice(-300)}` : tail);
+}
+
 /** How to boot one machine. */
 export interface VmOptions {
   /** Boot dist/corral.iso through GRUB instead of `-kernel/-initrd` (slower, tests the ISO). */
@@ -151,6 +173,8 @@ export async function bootVm(o: VmOptions = {}): Promise<Vm> {
     console: read,
     async waitFor(re, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
+      let seen = -1;
+      let changed = Date.now();
       for (;;) {
         const text = read();
         const m = text.match(re);
@@ -158,8 +182,15 @@ export async function bootVm(o: VmOptions = {}): Promise<Vm> {
         if (guestLockedUp(text)) throw new Error(`guest kernel soft lockup before ${re}; log ${log}`);
         if (proc.exitCode !== null)
           throw new Error(`QEMU exited (${proc.exitCode}) before ${re}; log ${log}`);
-        if (Date.now() > deadline)
-          throw new Error(`no ${re} on the console after ${timeoutMs} ms; log ${log}`);
+        if (text.length !== seen) {
+          seen = text.length;
+          changed = Date.now();
+        }
+        if (Date.now() > deadline) {
+          const silentMs = Date.now() - changed;
+          const message = `no ${re} on the console after ${timeoutMs} ms (console silent for the last ${Math.round(silentMs / 1000)} s; it ends: ${consoleTail(text)}); log ${log}`;
+          throw silentMs >= stalledAfterMs ? new ConsoleStalled(message) : new Error(message);
+        }
         await Bun.sleep(250);
       }
     },

@@ -6,7 +6,7 @@
 // `N passed, N failed[, N skipped]`; exit code 1 when any case failed.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
-import { guestLockedUp, repoRoot } from "../qemu/vm.ts";
+import { ConsoleStalled, guestLockedUp, repoRoot } from "../qemu/vm.ts";
 import type { TestCase } from "./lib/harness.ts";
 
 const casesDir = join(import.meta.dir, "cases");
@@ -75,18 +75,20 @@ for (const file of selected) {
   console.log(`RUN  ${name}: ${tc.description}`);
   let error: unknown = null;
   // Under TCG both vCPUs of a guest sometimes spin for good in its kernel (seen in the shell-init
-  // baseline too, about once in 40 boots here): an emulator fault, not the image's. Such a case is
-  // booted once more, saying so; any other failure counts at once.
+  // baseline too, about once in 40 boots here), or the guest prints nothing for minutes before its
+  // kernel runs: an emulator fault, not the image's. Such a case is booted once more, saying so;
+  // any other failure counts at once.
   rmSync(`${dir}.lockup`, { recursive: true, force: true });
   for (let n = 1; n <= 2; n++) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     error = await attempt(tc, dir, log);
-    if (error === null || !lockedUp(dir) || n === 2) break;
+    const emulatorFault = lockedUp(dir) || error instanceof ConsoleStalled;
+    if (error === null || !emulatorFault || n === 2) break;
     // The locked-up attempt's console logs are kept beside the new run's, as evidence.
     renameSync(dir, `${dir}.lockup`);
     log(
-      `guest kernel soft lockup under QEMU TCG (${error instanceof Error ? error.message : error}); booting the case again (logs of the first try: ${relative(process.cwd(), `${dir}.lockup`)})`,
+      `guest stalled or locked up under QEMU TCG (${error instanceof Error ? error.message : error}); booting the case again (logs of the first try: ${relative(process.cwd(), `${dir}.lockup`)})`,
     );
   }
   if (error === null) {
