@@ -1,3 +1,4 @@
+import { githubModule } from "./github/module.ts";
 import type { ProviderModule } from "./identity.ts";
 import { oidcModule } from "./oidc/module.ts";
 
@@ -5,4 +6,4 @@ import { oidcModule } from "./oidc/module.ts";
  * Every external identity provider the server can be configured with, by config name. Local
  * accounts are not listed: they are always there, so an admin can never be locked out.
  */
-export const providerModules: ProviderModule[] = [oidcModule];
+export const providerModules: ProviderModule[] = [githubModule, oidcModule];
