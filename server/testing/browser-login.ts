@@ -21,13 +21,14 @@ function formOf(html: string, base: URL): { action: URL; fields: URLSearchParams
 /**
  * Plays a browser through an OpenID provider's login: follows redirects by hand, keeps cookies,
  * submits each form it is shown (filling `login` and `password` where asked), and stops at the
- * first redirect to `redirectUri`, returning its query. Nothing listens at `redirectUri`: like a
+ * first redirect to `redirectUri`, returning its query (trusting `ca` for an https issuer). Nothing listens at `redirectUri`: like a
  * browser, this only needs to see where it is sent.
  */
 export async function browserLogin(
   authorizeUrl: string,
   redirectUri: string,
   login: string,
+  ca?: string,
 ): Promise<CallbackParams> {
   const cookies = new Map<string, string>();
   let url = new URL(authorizeUrl);
@@ -39,7 +40,7 @@ export async function browserLogin(
     }
     const headers = new Headers(init.headers);
     if (cookies.size) headers.set("cookie", [...cookies].map(([k, v]) => `${k}=${v}`).join("; "));
-    const res = await fetch(url, { ...init, headers, redirect: "manual" });
+    const res = await fetch(url, { ...init, headers, redirect: "manual", ...(ca ? { tls: { ca } } : {}) });
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(";");
       const eq = pair?.indexOf("=") ?? -1;

@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import Provider, { type Configuration } from "oidc-provider";
 
@@ -26,13 +27,17 @@ export interface TestIssuer {
  * Starts a real OpenID provider (`oidc-provider`, a certified implementation) on a free loopback
  * port with one confidential client and the given accounts, with its development login and
  * consent pages (any password is accepted for a known login). The groups claim is released with
- * the `groups` scope, as Dex does.
+ * the `groups` scope, as Dex does. With `tls` (a certificate for 127.0.0.1 and its key) it serves
+ * https, as a private issuer whose CA must be configured.
  */
-export async function startTestIssuer(accounts: Record<string, IssuerAccount>): Promise<TestIssuer> {
-  const server: Server = createServer();
+export async function startTestIssuer(
+  accounts: Record<string, IssuerAccount>,
+  tls?: { cert: string; key: string },
+): Promise<TestIssuer> {
+  const server: Server = tls ? createTlsServer({ cert: tls.cert, key: tls.key }) : createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
   const clientId = "corral-test";
   const clientSecret = "corral-test-secret-0123456789abcdef";
   const redirectUri = "http://127.0.0.1:1/v2-beta/auth/oidcconfig/callback";

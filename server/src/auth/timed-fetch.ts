@@ -33,6 +33,18 @@ export function isNetworkError(e: unknown): boolean {
   return typeof code === "string" && !code.startsWith("OAUTH_");
 }
 
+/**
+ * What went wrong reaching a provider, as the end of a sentence naming it: "is unreachable: ..."
+ * or, for a certificate the server does not trust, a hint to configure the provider's CA.
+ */
+export function networkFailure(e: unknown): string {
+  const reason = networkReason(e);
+  if (/CERT|VERIFY|SELF_SIGNED|certificate/i.test(reason)) {
+    return `has a certificate this server does not trust: ${reason} (set the provider's CA in certificate)`;
+  }
+  return `is unreachable: ${reason}`;
+}
+
 /** A short reason for a network failure, for messages an admin reads. */
 export function networkReason(e: unknown): string {
   if (e instanceof DOMException && e.name === "TimeoutError") return "timed out";

@@ -1,6 +1,6 @@
 import { AppError } from "@corral/lib";
 import { z } from "zod";
-import { isNetworkError, networkReason } from "../timed-fetch.ts";
+import { isNetworkError, networkFailure } from "../timed-fetch.ts";
 
 type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 
@@ -70,8 +70,7 @@ export class GithubApi {
         },
       });
     } catch (e) {
-      if (isNetworkError(e))
-        throw new AppError("Unavailable", `GitHub API ${this.api} is unreachable: ${networkReason(e)}`);
+      if (isNetworkError(e)) throw new AppError("Unavailable", `GitHub API ${this.api} ${networkFailure(e)}`);
       throw e;
     }
   }

@@ -1,7 +1,7 @@
-import { AppError, isAppError } from "@corral/lib";
+import { AppError } from "@corral/lib";
 import { z } from "zod";
 import type { Identity, LoginResult, RedirectProvider } from "../identity.ts";
-import { defaultProviderTimeoutMs, isNetworkError, networkReason, timedFetch } from "../timed-fetch.ts";
+import { defaultProviderTimeoutMs, isNetworkError, networkFailure, timedFetch } from "../timed-fetch.ts";
 import { GithubApi, githubAccountSchema, githubTeamSchema } from "./api.ts";
 import { type GithubConfig, type GithubEndpoints, githubEndpoints } from "./config.ts";
 
@@ -81,8 +81,7 @@ export function createGithubProvider(
         }),
       });
     } catch (e) {
-      if (isNetworkError(e))
-        throw new AppError("Unavailable", `GitHub ${web} is unreachable: ${networkReason(e)}`);
+      if (isNetworkError(e)) throw new AppError("Unavailable", `GitHub ${web} ${networkFailure(e)}`);
       throw e;
     }
     const text = await res.text();
@@ -148,23 +147,15 @@ export function createGithubProvider(
       const gh = new GithubApi(api, appAuth, fetcher);
       const kind = (a: z.infer<typeof githubAccountSchema>) =>
         a.type === "Organization" ? "github_org" : "github_user";
-      try {
-        const found = await gh.get(
-          `/search/users?q=${encodeURIComponent(`${q} in:login`)}&per_page=${n}`,
-          z.object({ items: z.array(githubAccountSchema) }),
-        );
-        return (found?.items ?? []).slice(0, n).map((a) => account(a, kind(a), web));
-      } catch (e) {
-        // Some Enterprise servers have search switched off: fall back to the exact login.
-        if (
-          !isAppError(e, "Unavailable") ||
-          e.message.includes("unreachable") ||
-          e.message.includes("rate limit")
-        )
-          throw e;
-        const one = await gh.get(`/users/${encodeURIComponent(q)}`, githubAccountSchema, true);
-        return one ? [account(one, kind(one), web)] : [];
-      }
+      // Some Enterprise servers have search switched off (404): then look the exact login up.
+      const found = await gh.get(
+        `/search/users?q=${encodeURIComponent(`${q} in:login`)}&per_page=${n}`,
+        z.object({ items: z.array(githubAccountSchema) }),
+        true,
+      );
+      if (found) return found.items.slice(0, n).map((a) => account(a, kind(a), web));
+      const one = await gh.get(`/users/${encodeURIComponent(q)}`, githubAccountSchema, true);
+      return one ? [account(one, kind(one), web)] : [];
     },
 
     async close() {},

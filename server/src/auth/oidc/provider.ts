@@ -1,7 +1,13 @@
 import { AppError, isAppError } from "@corral/lib";
 import * as client from "openid-client";
 import type { LoginResult, RedirectProvider } from "../identity.ts";
-import { defaultProviderTimeoutMs, isNetworkError, networkReason, timedFetch } from "../timed-fetch.ts";
+import {
+  defaultProviderTimeoutMs,
+  isNetworkError,
+  networkFailure,
+  networkReason,
+  timedFetch,
+} from "../timed-fetch.ts";
 import { identitiesFromClaims } from "./claims.ts";
 import { type OidcConfig, oidcScopes } from "./config.ts";
 import { LoginStates } from "./login-states.ts";
@@ -43,10 +49,7 @@ function issuerError(e: unknown, issuer: string, doing: string): AppError {
     return new AppError("Unauthorized", `OpenID login refused: ${e.message}`, { cause: e });
   }
   if (isNetworkError(e)) {
-    return new AppError(
-      "Unavailable",
-      `OpenID provider ${issuer} is unreachable (${doing}): ${networkReason(e)}`,
-    );
+    return new AppError("Unavailable", `OpenID provider ${issuer} ${networkFailure(e)} (${doing})`);
   }
   return new AppError("Unavailable", `OpenID provider ${issuer} failed ${doing}: ${networkReason(e)}`);
 }
