@@ -28,14 +28,15 @@ export interface TestIssuer {
  * port with one confidential client and the given accounts, with its development login and
  * consent pages (any password is accepted for a known login). The groups claim is released with
  * the `groups` scope, as Dex does. With `tls` (a certificate for 127.0.0.1 and its key) it serves
- * https, as a private issuer whose CA must be configured.
+ * https, as a private issuer whose CA must be configured; `port` picks the port (default: a free one).
  */
 export async function startTestIssuer(
   accounts: Record<string, IssuerAccount>,
-  tls?: { cert: string; key: string },
+  options: { tls?: { cert: string; key: string }; port?: number } = {},
 ): Promise<TestIssuer> {
+  const { tls, port: wanted = 0 } = options;
   const server: Server = tls ? createTlsServer({ cert: tls.cert, key: tls.key }) : createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(wanted, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   const issuer = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
   const clientId = "corral-test";

@@ -190,6 +190,21 @@ describe("GitHub login against the stand-in", () => {
     expect(r.message).toContain("unreachable");
   });
 
+  test("a GitHub that never answers times out as Unavailable", async () => {
+    const hung = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Promise<Response>(() => {}) });
+    try {
+      const config = githubConfigSchema.parse({ clientId: "c", clientSecret: "s" });
+      const endpoints = { web: hung.url.origin, api: hung.url.origin };
+      const r = await refusal(
+        createGithubProvider(config, { endpoints, timeoutMs: 300 }).exchange("code", redirectUri, "s"),
+      );
+      expect(r.code).toBe("Unavailable");
+      expect(r.message).toContain("timed out");
+    } finally {
+      hung.stop(true);
+    }
+  });
+
   test("Enterprise: one host, API under /api/v3", async () => {
     const p = enterpriseProvider();
     const url = await p.authorizeUrl("e1", redirectUri);

@@ -13,7 +13,7 @@ beforeAll(async () => {
   ca = makeCertificateAuthority();
   issuer = await startTestIssuer(
     { carol: { name: "Carol", groups: ["admins"] } },
-    signServerCertificate(ca, ["127.0.0.1"]),
+    { tls: signServerCertificate(ca, ["127.0.0.1"]) },
   );
 });
 afterAll(() => issuer.close());

@@ -161,6 +161,33 @@ describe("OpenID Connect when the issuer is away", () => {
     expect(r.message).toContain("unreachable");
   });
 
+  test("an issuer that never answers times out as Unavailable", async () => {
+    const hung = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Promise<Response>(() => {}) });
+    try {
+      const config = oidcConfigSchema.parse({ issuer: hung.url.origin, clientId: "c" });
+      const r = await refusal(
+        createOidcProvider(config, { timeoutMs: 300 }).authorizeUrl("s", "http://127.0.0.1:1/cb"),
+      );
+      expect(r.code).toBe("Unavailable");
+      expect(r.message).toContain("timed out");
+    } finally {
+      hung.stop(true);
+    }
+  });
+
+  test("discovery is tried again once the issuer is back", async () => {
+    const port = await closedPort();
+    const config = oidcConfigSchema.parse({ issuer: `http://127.0.0.1:${port}`, clientId: "corral-test" });
+    const p = createOidcProvider(config);
+    expect((await refusal(p.authorizeUrl("s-back", "http://127.0.0.1:1/cb"))).code).toBe("Unavailable");
+    const back = await startTestIssuer({}, { port });
+    try {
+      expect(new URL(await p.authorizeUrl("s-back", back.redirectUri)).origin).toBe(back.issuer);
+    } finally {
+      await back.close();
+    }
+  });
+
   test("a host that is not an issuer fails discovery as Unavailable", async () => {
     const server = Bun.serve({
       port: 0,
