@@ -86,6 +86,13 @@ describe("GitHub login against the stand-in", () => {
     });
   });
 
+  test("bad arguments to authorizeUrl are refused", async () => {
+    const p = dotcomProvider();
+    expect((await refusal(p.authorizeUrl("", redirectUri))).code).toBe("InvalidOption");
+    expect((await refusal(p.authorizeUrl("x".repeat(513), redirectUri))).code).toBe("InvalidOption");
+    expect((await refusal(p.authorizeUrl("s", "javascript:alert(1)"))).code).toBe("InvalidOption");
+  });
+
   test("a login yields the user, their orgs and teams", async () => {
     dotcom.signIn = "octocat";
     const p = dotcomProvider();

@@ -116,6 +116,11 @@ export function createGithubProvider(
     kind: "redirect",
 
     async authorizeUrl(state, redirectUri) {
+      if (!state || state.length > 512)
+        throw new AppError("InvalidOption", "the login state must be 1 to 512 characters");
+      if (!URL.canParse(redirectUri) || !/^https?:/.test(redirectUri)) {
+        throw new AppError("InvalidOption", "the redirect URI must be an http(s) URL");
+      }
       const url = new URL(`${web}/login/oauth/authorize`);
       url.searchParams.set("client_id", config.clientId);
       url.searchParams.set("redirect_uri", redirectUri);
