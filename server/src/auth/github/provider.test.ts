@@ -167,6 +167,7 @@ describe("GitHub login against the stand-in", () => {
     const r = await refusal(p.exchange(await codeFrom(p, "s5"), redirectUri, "s5"));
     expect(r.code).toBe("Unauthorized");
     expect(r.message).toContain("check clientId and clientSecret");
+    expect(r.message).not.toContain("wrong");
   });
 
   test("API errors: server error and rate limit are Unavailable, with GitHub's message", async () => {

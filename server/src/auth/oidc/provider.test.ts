@@ -128,6 +128,7 @@ describe("OpenID Connect against a real issuer", () => {
     const r = await refusal(bad.exchange(back.code ?? "", issuer.redirectUri, "state-secret"));
     expect(r.code).toBe("Unauthorized");
     expect(r.message).toContain("invalid_client");
+    expect(r.message).not.toContain("wrong-secret");
   });
 
   test("bad arguments to authorizeUrl are refused before any request", async () => {
