@@ -1,7 +1,9 @@
+import { githubModule } from "./github/module.ts";
 import type { ProviderModule } from "./identity.ts";
+import { oidcModule } from "./oidc/module.ts";
 
 /**
  * Every external identity provider the server can be configured with, by config name. Local
  * accounts are not listed: they are always there, so an admin can never be locked out.
  */
-export const providerModules: ProviderModule[] = [];
+export const providerModules: ProviderModule[] = [githubModule, oidcModule];
