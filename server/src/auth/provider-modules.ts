@@ -1,7 +1,11 @@
 import type { ProviderModule } from "./identity.ts";
+import { activeDirectoryModule, openLdapModule } from "./ldap/modules.ts";
 
 /**
  * Every external identity provider the server can be configured with, by config name. Local
  * accounts are not listed: they are always there, so an admin can never be locked out.
  */
-export const providerModules: ProviderModule[] = [];
+export const providerModules: ProviderModule[] = [
+  openLdapModule as ProviderModule,
+  activeDirectoryModule as ProviderModule,
+];
