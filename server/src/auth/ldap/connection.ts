@@ -34,11 +34,30 @@ export function isLdapResult(e: unknown): e is ResultCodeError {
   return e instanceof ResultCodeError;
 }
 
+/** Plain words for the result codes a misconfigured provider meets. */
+const resultWords: Record<number, string> = {
+  8: "strong authentication required (use tls or startTls)",
+  13: "confidentiality required (use tls or startTls)",
+  32: "no such object (check domain and groupSearchDomain)",
+  34: "invalid DN syntax",
+  49: "invalid credentials",
+  50: "insufficient access rights",
+  53: "unwilling to perform",
+};
+
+/** One line saying why an LDAP operation failed: the result code in words, or the network/TLS error. */
+export function describeFailure(e: unknown): string {
+  if (e instanceof ResultCodeError) return `${resultWords[e.code] ?? e.name} (LDAP result ${e.code})`;
+  const text = (e instanceof Error ? e.message : String(e)).split("\n")[0]!.slice(0, 300);
+  const code = (e as { code?: unknown })?.code;
+  const tlsTrouble = /certificate|self.signed|CERT_|altnames/i.test(`${text} ${String(code ?? "")}`);
+  return tlsTrouble ? `TLS: ${text} (check certificate)` : text;
+}
+
 /** The error for a server that cannot be reached or spoken to: names the server and the cause. */
 export function unavailable(c: LdapConfig, e: unknown, doing = "cannot reach the LDAP server"): AppError {
   if (e instanceof AppError) return e;
-  const cause = (e instanceof Error ? e.message : String(e)).split("\n")[0]!.slice(0, 300);
-  return new AppError("Unavailable", `${doing} ${describeServer(c)}: ${cause}`, { cause: e });
+  return new AppError("Unavailable", `${doing} ${describeServer(c)}: ${describeFailure(e)}`, { cause: e });
 }
 
 function withDeadline<T>(c: LdapConfig, work: Promise<T>): Promise<T> {
@@ -67,10 +86,11 @@ export async function openClient(c: LdapConfig): Promise<Client> {
     url: ldapUrl(c),
     timeout: c.connectionTimeout,
     connectTimeout: c.connectionTimeout,
-    tlsOptions: tlsOptions(c),
     strictDN: false,
+    // ldapts speaks TLS from the first byte whenever tlsOptions are given, so only ldaps gets them.
     ...(c.tls
       ? {
+          tlsOptions: tlsOptions(c),
           createSecureConnection: ((...args: Parameters<typeof tlsConnect>) => {
             once();
             return tlsConnect(...args);
@@ -151,7 +171,7 @@ export class ServiceConnection {
       if (isLdapResult(e))
         throw new AppError(
           "Unavailable",
-          `the LDAP server ${describeServer(this.c)} refused the service account ${this.c.serviceAccountUsername}: ${e.message}`,
+          `the LDAP server ${describeServer(this.c)} refused the service account ${this.c.serviceAccountUsername}: ${describeFailure(e)}`,
           { cause: e },
         );
       throw e;
@@ -159,7 +179,7 @@ export class ServiceConnection {
   }
 
   private translate(e: unknown): AppError {
-    if (isLdapResult(e)) return unavailable(this.c, e, "the LDAP server refused a search on");
+    if (isLdapResult(e)) return unavailable(this.c, e, "a search was refused by the LDAP server");
     return unavailable(this.c, e);
   }
 

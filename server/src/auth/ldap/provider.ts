@@ -146,7 +146,7 @@ export class LdapProvider implements PasswordProvider {
     return {
       externalId: user.dn,
       externalIdType: "ldap_user",
-      name: first(user, this.c.userNameField) ?? login ?? rdnValue(user.dn),
+      name: first(user, this.c.userNameField) ?? rdnValue(user.dn),
       ...(login !== undefined ? { login } : {}),
     };
   }
