@@ -18,9 +18,14 @@ export const seedUsers = {
   carol: { login: "carol", password: "carol-pw", dn: `uid=carol,ou=people,${seedSuffix}` },
   /** A login name full of filter metacharacters: it must match only itself. */
   odd: { login: "o(d)d*", password: "odd-pw", dn: `uid=o(d)d*,ou=people,${seedSuffix}` },
+  /** Member of chain-0, which is in chain-1, ... up to chain-{@link seedChainLength}-1. */
+  deep: { login: "deep", password: "deep-pw", dn: `uid=deep,ou=people,${seedSuffix}` },
   adAlice: { login: "alice", password: "ad-alice-pw", dn: `cn=Alice Ad,ou=users,ou=ad,${seedSuffix}` },
   adDan: { login: "dan", password: "ad-dan-pw", dn: `cn=Dan Disabled,ou=users,ou=ad,${seedSuffix}` },
 } as const;
+
+/** Length of the chain of nested groups above the user `deep` (longer than the nesting bound). */
+export const seedChainLength = 14;
 
 /**
  * A small schema standing in for Active Directory's: `userAccountControl`, `sAMAccountName` and
@@ -115,6 +120,20 @@ export const seedLdif = [
     cn: "ops",
     member: seedUsers.bob.dn,
   }),
+  user(seedUsers.deep.dn, {
+    objectClass: person,
+    uid: "deep",
+    cn: "Deep Chain",
+    sn: "Chain",
+    userPassword: "deep-pw",
+  }),
+  ...Array.from({ length: seedChainLength }, (_, i) =>
+    user(`cn=chain-${i},ou=groups,${s}`, {
+      objectClass: ["top", "groupOfNames"],
+      cn: `chain-${i}`,
+      member: i === 0 ? seedUsers.deep.dn : `cn=chain-${i - 1},ou=groups,${s}`,
+    }),
+  ),
   // The AD-style tree: memberOf on users lists direct groups; groups nest by member, with a cycle.
   user(seedUsers.adAlice.dn, {
     objectClass: adPerson,

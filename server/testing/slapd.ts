@@ -20,6 +20,8 @@ export interface TestSlapd {
   caPem: string;
   /** The suffix, `dc=corral,dc=test`. */
   suffix: string;
+  /** Kills slapd (as a crash would) and starts it again on the same ports and data; clients are cut off. */
+  restart(): Promise<void>;
   /** Kills slapd and removes its folder. */
   stop(): Promise<void>;
 }
@@ -112,20 +114,21 @@ access to *
 `;
 }
 
+type Slapd = ReturnType<typeof execa>;
+
+async function halt(child: Slapd, signal: "SIGTERM" | "SIGKILL"): Promise<void> {
+  child.kill(signal);
+  // slapd can linger on SIGTERM while TLS clients stay connected; a test must not wait for that.
+  const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
+  await child;
+  clearTimeout(timer);
+}
+
 /**
- * Starts slapd with the seed directory (see slapd-seed.ts). Waits (generously) until both ports
- * accept connections; throws with slapd's own output when it does not come up.
+ * Runs slapd on the folder's config and waits (generously) until both ports accept connections.
+ * The child is returned wrapped: awaiting a bare execa child would wait for slapd to exit.
  */
-export async function startSlapd(): Promise<TestSlapd> {
-  const dir = mkdtempSync(join(tmpdir(), "corral-slapd-"));
-  mkdirSync(join(dir, "db"));
-  makeCertificates(dir);
-  writeFileSync(join(dir, "ad-test.schema"), adTestSchema);
-  writeFileSync(join(dir, "slapd.conf"), slapdConf(dir));
-  writeFileSync(join(dir, "seed.ldif"), seedLdif);
-  execaSync("slapadd", ["-f", join(dir, "slapd.conf"), "-l", join(dir, "seed.ldif")]);
-  const port = await freePort();
-  const tlsPort = await freePort();
+async function launch(dir: string, port: number, tlsPort: number): Promise<{ child: Slapd }> {
   // -d 0 keeps slapd in the foreground (it never forks), so this process owns it and kills it.
   const child = execa(
     "slapd",
@@ -148,22 +151,43 @@ export async function startSlapd(): Promise<TestSlapd> {
     if (exited || Date.now() > deadline) {
       child.kill("SIGKILL");
       const out = await child;
-      rmSync(dir, { recursive: true, force: true });
       throw new Error(`slapd did not start on ${port}/${tlsPort}: ${String(out.all ?? "").slice(-2000)}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+  return { child };
+}
+
+/**
+ * Starts slapd with the seed directory (see slapd-seed.ts). Waits (generously) until both ports
+ * accept connections; throws with slapd's own output when it does not come up.
+ */
+export async function startSlapd(): Promise<TestSlapd> {
+  const dir = mkdtempSync(join(tmpdir(), "corral-slapd-"));
+  mkdirSync(join(dir, "db"));
+  makeCertificates(dir);
+  writeFileSync(join(dir, "ad-test.schema"), adTestSchema);
+  writeFileSync(join(dir, "slapd.conf"), slapdConf(dir));
+  writeFileSync(join(dir, "seed.ldif"), seedLdif);
+  execaSync("slapadd", ["-f", join(dir, "slapd.conf"), "-l", join(dir, "seed.ldif")]);
+  const port = await freePort();
+  const tlsPort = await freePort();
+  let { child } = await launch(dir, port, tlsPort).catch((e) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  });
   const caPem = readFileSync(join(dir, "ca.pem"), "utf8");
   return {
     port,
     tlsPort,
     caPem,
     suffix: seedSuffix,
+    async restart() {
+      await halt(child, "SIGKILL");
+      ({ child } = await launch(dir, port, tlsPort));
+    },
     async stop() {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await child;
-      clearTimeout(timer);
+      await halt(child, "SIGTERM");
       rmSync(dir, { recursive: true, force: true });
     },
   };

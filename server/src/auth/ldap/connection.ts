@@ -71,6 +71,24 @@ function withDeadline<T>(c: LdapConfig, work: Promise<T>): Promise<T> {
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
+/** Clients whose StartTLS socket closed: ldapts keeps such a client "connected" (it watches only
+ * the socket under the TLS layer), and an operation on it would wait out the whole timeout. */
+const closedUnderTls = new WeakSet<Client>();
+
+/** True when `client` still has a working connection. */
+export function isAlive(client: Client): boolean {
+  return client.isConnected && !closedUnderTls.has(client);
+}
+
+/**
+ * Ends a client's connection. One whose StartTLS socket already closed is left alone: an unbind
+ * on it would be written to the closed socket and wait out the operation timeout.
+ */
+export async function closeClient(client: Client): Promise<void> {
+  if (closedUnderTls.has(client)) return;
+  await client.unbind().catch(() => {});
+}
+
 /**
  * Opens one connection (upgraded with StartTLS when configured). The client may connect only once:
  * ldapts would silently reconnect a dropped connection unauthenticated (and without StartTLS), so a
@@ -82,7 +100,7 @@ export async function openClient(c: LdapConfig): Promise<Client> {
     if (connected) throw new Error("the LDAP connection was closed");
     connected = true;
   };
-  const client = new Client({
+  const client: Client = new Client({
     url: ldapUrl(c),
     timeout: c.connectionTimeout,
     connectTimeout: c.connectionTimeout,
@@ -101,6 +119,11 @@ export async function openClient(c: LdapConfig): Promise<Client> {
             once();
             return netConnect(...args);
           }) as typeof netConnect,
+          createSecureConnection: ((options: ConnectionOptions) => {
+            const secure = tlsConnect(options);
+            secure.once("close", () => closedUnderTls.add(client));
+            return secure;
+          }) as typeof tlsConnect,
         }),
   });
   try {
@@ -108,7 +131,7 @@ export async function openClient(c: LdapConfig): Promise<Client> {
     if (c.startTls) await withDeadline(c, client.startTLS(tlsOptions(c)));
     return client;
   } catch (e) {
-    await client.unbind().catch(() => {});
+    await closeClient(client);
     throw e;
   }
 }
@@ -140,7 +163,7 @@ export class ServiceConnection {
     let pending = this.client;
     if (pending) {
       const client = await pending.catch(() => undefined);
-      if (!client?.isConnected) pending = undefined;
+      if (!client || !isAlive(client)) pending = undefined;
     }
     if (!pending) {
       pending = this.bindService();
@@ -155,7 +178,7 @@ export class ServiceConnection {
     } catch (e) {
       if (!isLdapResult(e) && this.client === pending) {
         this.client = undefined;
-        void client.unbind().catch(() => {});
+        void closeClient(client);
       }
       throw e;
     }
@@ -167,7 +190,7 @@ export class ServiceConnection {
       await client.bind(serviceBindName(this.c), this.c.serviceAccountPassword);
       return client;
     } catch (e) {
-      await client.unbind().catch(() => {});
+      await closeClient(client);
       if (isLdapResult(e))
         throw new AppError(
           "Unavailable",
@@ -188,7 +211,7 @@ export class ServiceConnection {
     const pending = this.client;
     this.client = undefined;
     const client = await pending?.catch(() => undefined);
-    await client?.unbind().catch(() => {});
+    if (client) await closeClient(client);
   }
 }
 
@@ -216,7 +239,10 @@ export class BindPool {
    */
   async bind(dn: string, password: string): Promise<void> {
     let client = this.idle.pop();
-    while (client && !client.isConnected) client = this.idle.pop();
+    while (client && !isAlive(client)) {
+      void closeClient(client);
+      client = this.idle.pop();
+    }
     const reused = client !== undefined;
     try {
       await this.bindOn(client ?? (await openClient(this.c)), dn, password);
@@ -235,21 +261,21 @@ export class BindPool {
       await client.bind(dn, password);
     } catch (e) {
       if (isLdapResult(e)) this.release(client);
-      else void client.unbind().catch(() => {});
+      else void closeClient(client);
       throw e;
     }
     this.release(client);
   }
 
   private release(client: Client): void {
-    if (this.idle.length < maxIdleBindClients && client.isConnected) this.idle.push(client);
-    else void client.unbind().catch(() => {});
+    if (this.idle.length < maxIdleBindClients && isAlive(client)) this.idle.push(client);
+    else void closeClient(client);
   }
 
   /** Closes every idle connection. */
   async close(): Promise<void> {
     const all = this.idle;
     this.idle = [];
-    await Promise.all(all.map((client) => client.unbind().catch(() => {})));
+    await Promise.all(all.map(closeClient));
   }
 }

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AppError } from "@corral/lib";
 import { activeDirectoryTestConfig, openLdapTestConfig } from "../../../testing/ldap-configs.ts";
 import { startSlapd, type TestSlapd } from "../../../testing/slapd.ts";
-import { seedSuffix, seedUsers } from "../../../testing/slapd-seed.ts";
+import { seedChainLength, seedSuffix, seedUsers } from "../../../testing/slapd-seed.ts";
 import type { PasswordProvider } from "../identity.ts";
+import { maxNestingDepth } from "./groups.ts";
 import { activeDirectoryModule, openLdapModule } from "./modules.ts";
 import { badCredentials } from "./provider.ts";
 
@@ -55,6 +56,14 @@ describe("openldapconfig against a real slapd", () => {
   test("with nested groups on, follows groups of groups", async () => {
     const r = await provider("openldap", { nestedGroupMembershipEnabled: true }).login("alice", "alice-pw");
     expect(r.groups.map((x) => x.externalId).sort()).toEqual([g("devs"), g("everyone"), g("staff")].sort());
+  });
+
+  test("nesting stops at the depth bound on a chain longer than it", async () => {
+    const r = await provider("openldap", { nestedGroupMembershipEnabled: true }).login("deep", "deep-pw");
+    expect(r.groups.length).toBe(1 + maxNestingDepth);
+    expect(maxNestingDepth).toBeLessThan(seedChainLength - 1);
+    expect(r.groups.map((x) => x.name)).toContain(`chain-${maxNestingDepth}`);
+    expect(r.groups.map((x) => x.name)).not.toContain(`chain-${maxNestingDepth + 1}`);
   });
 
   test("wrong password and unknown user get the same Unauthorized message", async () => {

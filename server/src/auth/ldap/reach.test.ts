@@ -127,6 +127,20 @@ describe("server unreachable", () => {
     }
   });
 
+  test("a restarted server: the provider's dropped connections are replaced, logins keep working", async () => {
+    const p = provider({ connectionTimeout: 30_000 });
+    const q = provider({ startTls: true, certificate: slapd.caPem, connectionTimeout: 30_000 });
+    expect((await p.login("alice", "alice-pw")).groups.length).toBe(1);
+    expect((await q.login("alice", "alice-pw")).groups.length).toBe(1);
+    await slapd.restart();
+    const started = Date.now();
+    expect((await p.login("alice", "alice-pw")).groups.length).toBe(1);
+    expect((await q.login("bob", "bob-pw")).groups.length).toBe(1);
+    expect((await p.search("bo", 5)).map((x) => x.login)).toEqual(["bob"]);
+    // Dead connections are noticed, not waited out until connectionTimeout (30 s here).
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
   test("the server going away after a login: the next login is Unavailable", async () => {
     const second = await startSlapd();
     const p = provider({}, second);
