@@ -22,6 +22,10 @@ export interface TestSlapd {
   suffix: string;
   /** Kills slapd (as a crash would) and starts it again on the same ports and data; clients are cut off. */
   restart(): Promise<void>;
+  /** Freezes slapd (SIGSTOP): connections stay open but nothing is answered, as with a hung server. */
+  pause(): void;
+  /** Lets a paused slapd run again (SIGCONT). */
+  resume(): void;
   /** Kills slapd and removes its folder. */
   stop(): Promise<void>;
 }
@@ -183,10 +187,18 @@ export async function startSlapd(): Promise<TestSlapd> {
     caPem,
     suffix: seedSuffix,
     async restart() {
+      child.kill("SIGCONT");
       await halt(child, "SIGKILL");
       ({ child } = await launch(dir, port, tlsPort));
     },
+    pause() {
+      child.kill("SIGSTOP");
+    },
+    resume() {
+      child.kill("SIGCONT");
+    },
     async stop() {
+      child.kill("SIGCONT");
       await halt(child, "SIGTERM");
       rmSync(dir, { recursive: true, force: true });
     },

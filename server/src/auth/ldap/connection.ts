@@ -54,6 +54,14 @@ export function describeFailure(e: unknown): string {
   return tlsTrouble ? `TLS: ${text} (check certificate)` : text;
 }
 
+/**
+ * True when `e` is an operation or connection timing out. Such a failure is not retried: the
+ * server had its whole connectionTimeout already, and a retry would double the wait.
+ */
+export function isTimeout(e: unknown): boolean {
+  return /timed out|timeout|no answer within/i.test(e instanceof Error ? e.message : String(e));
+}
+
 /** The error for a server that cannot be reached or spoken to: names the server and the cause. */
 export function unavailable(c: LdapConfig, e: unknown, doing = "cannot reach the LDAP server"): AppError {
   if (e instanceof AppError) return e;
@@ -152,7 +160,7 @@ export class ServiceConnection {
     try {
       return await this.attempt(op);
     } catch (e) {
-      if (isLdapResult(e) || e instanceof AppError || !reused) throw this.translate(e);
+      if (isLdapResult(e) || e instanceof AppError || !reused || isTimeout(e)) throw this.translate(e);
       return await this.attempt(op).catch((e2) => {
         throw this.translate(e2);
       });
@@ -247,7 +255,7 @@ export class BindPool {
     try {
       await this.bindOn(client ?? (await openClient(this.c)), dn, password);
     } catch (e) {
-      if (isLdapResult(e) || !reused) throw isLdapResult(e) ? e : unavailable(this.c, e);
+      if (isLdapResult(e) || !reused || isTimeout(e)) throw isLdapResult(e) ? e : unavailable(this.c, e);
       try {
         await this.bindOn(await openClient(this.c), dn, password);
       } catch (e2) {

@@ -141,6 +141,26 @@ describe("server unreachable", () => {
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 
+  test("a server that hangs after a login: Unavailable after one connectionTimeout, not two", async () => {
+    const p = provider({ connectionTimeout: 2000 });
+    expect((await p.login("alice", "alice-pw")).user.login).toBe("alice");
+    slapd.pause();
+    try {
+      const started = Date.now();
+      const e = await failure(p.login("alice", "alice-pw"));
+      const took = Date.now() - started;
+      expect(e.code).toBe("Unavailable");
+      expect(e.message).toContain(`127.0.0.1:${slapd.port}`);
+      expect(e.message).toContain("timed out");
+      // One timeout (2 s) and no retry on top of it; the margin is for a busy machine.
+      expect(took).toBeGreaterThanOrEqual(1900);
+      expect(took).toBeLessThan(3800);
+    } finally {
+      slapd.resume();
+    }
+    expect((await p.login("alice", "alice-pw")).user.login).toBe("alice");
+  });
+
   test("the server going away after a login: the next login is Unavailable", async () => {
     const second = await startSlapd();
     const p = provider({}, second);
