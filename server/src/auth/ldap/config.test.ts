@@ -35,6 +35,12 @@ describe("LDAP config schemas", () => {
     });
   });
 
+  test("tls without a port means 636; a given port is kept", () => {
+    expect(openLdapModule.configSchema.parse({ ...minimal, tls: true }).port).toBe(636);
+    expect(openLdapModule.configSchema.parse({ ...minimal, tls: true, port: 1636 }).port).toBe(1636);
+    expect(activeDirectoryModule.configSchema.parse({ ...minimal, startTls: true }).port).toBe(389);
+  });
+
   test("ldapconfig fills Rancher's Active Directory defaults", () => {
     const c = activeDirectoryModule.configSchema.parse(minimal);
     expect(c).toMatchObject({

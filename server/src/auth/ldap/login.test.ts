@@ -73,12 +73,27 @@ describe("openldapconfig against a real slapd", () => {
     for (const e of [wrong, unknown]) {
       expect(e.code).toBe("Unauthorized");
       expect(e.message).toBe(badCredentials);
+      expect(JSON.stringify({ m: e.message, d: e.detail })).not.toContain("nope");
     }
   });
 
   test("an empty password is refused (an unauthenticated bind is never a login)", async () => {
     const e = await refusal(provider("openldap").login("alice", ""));
     expect(e.code).toBe("Unauthorized");
+  });
+
+  test("oversized or odd input is refused as bad credentials, without reaching further", async () => {
+    const p = provider("openldap");
+    for (const [u, pw] of [
+      ["a".repeat(10_000), "alice-pw"],
+      ["alice", "x".repeat(5000)],
+      ["", "alice-pw"],
+      [42 as unknown as string, "alice-pw"],
+      ["alice", null as unknown as string],
+    ] as const) {
+      const e = await refusal(p.login(u, pw));
+      expect(e.code).toBe("Unauthorized");
+    }
   });
 
   test("filter metacharacters in the name match only themselves", async () => {
