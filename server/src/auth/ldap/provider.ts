@@ -46,7 +46,12 @@ export class LdapProvider implements PasswordProvider {
     )
       throw refused();
     const user = await this.findUser(login);
-    if (!user) throw refused();
+    if (!user) {
+      // A bind that must fail, so an unknown name takes as long as a wrong password and the
+      // answer's timing does not tell which names exist.
+      await this.binds.bind(`cn=corral-no-such-user,${this.c.domain}`, password).catch(() => {});
+      throw refused();
+    }
     // The groups are looked up while the password is checked (they need only the user's entry):
     // one round trip less per login. They are dropped unseen when the password is wrong.
     const groups = collectGroups(this.service, this.c, user);
