@@ -14,7 +14,7 @@ import { adTestSchema, seedLdif, seedSuffix } from "./slapd-seed.ts";
 export interface TestSlapd {
   /** Port of ldap:// (plain, and StartTLS). */
   port: number;
-  /** Port of ldaps://. */
+  /** Port of ldaps://. Both ports also listen on 127.0.0.2, which the certificate does not name. */
   tlsPort: number;
   /** The PEM of the CA that signed the server certificate (for `certificate` in configs). */
   caPem: string;
@@ -140,7 +140,8 @@ async function launch(dir: string, port: number, tlsPort: number): Promise<{ chi
       "-f",
       join(dir, "slapd.conf"),
       "-h",
-      `ldap://127.0.0.1:${port}/ ldaps://127.0.0.1:${tlsPort}/`,
+      // 127.0.0.2 is not in the certificate: tests check that a name mismatch is refused.
+      `ldap://127.0.0.1:${port}/ ldaps://127.0.0.1:${tlsPort}/ ldap://127.0.0.2:${port}/ ldaps://127.0.0.2:${tlsPort}/`,
       "-d",
       "0",
     ],

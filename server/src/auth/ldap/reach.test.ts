@@ -69,6 +69,20 @@ describe("TLS", () => {
     }
   });
 
+  test("a certificate that does not name the server is refused, for ldaps and StartTLS", async () => {
+    for (const extra of [
+      { server: "127.0.0.2", tls: true, port: slapd.tlsPort, certificate: slapd.caPem },
+      { server: "127.0.0.2", startTls: true, certificate: slapd.caPem },
+    ]) {
+      const e = await failure(provider(extra).login("alice", "alice-pw"));
+      expect(e.code).toBe("Unavailable");
+      expect(e.message).toContain("127.0.0.2:");
+      expect(e.message).toContain("TLS:");
+    }
+    // Plain LDAP on that address works: it is the name check that refused.
+    expect((await provider({ server: "127.0.0.2" }).login("alice", "alice-pw")).user.login).toBe("alice");
+  });
+
   test("ldaps to a plain port, or StartTLS to the ldaps port, fails with Unavailable", async () => {
     for (const extra of [
       { tls: true, port: slapd.port, certificate: slapd.caPem, connectionTimeout: 2000 },
