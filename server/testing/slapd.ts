@@ -3,7 +3,7 @@
  * CA in a temp folder, seeded with slapadd, listening on free loopback ports for ldap:// (StartTLS
  * too) and ldaps://. No Docker and no host lock needed; `stop()` kills it and removes the folder.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -168,6 +168,10 @@ async function launch(dir: string, port: number, tlsPort: number): Promise<{ chi
  * accept connections; throws with slapd's own output when it does not come up.
  */
 export async function startSlapd(): Promise<TestSlapd> {
+  if (!existsSync("/usr/sbin/slapd") || !existsSync("/etc/ldap/schema/inetorgperson.schema"))
+    throw new Error(
+      "slapd is not installed (Debian packages slapd and ldap-utils): run scripts/host-setup.sh",
+    );
   const dir = mkdtempSync(join(tmpdir(), "corral-slapd-"));
   mkdirSync(join(dir, "db"));
   makeCertificates(dir);
