@@ -1,4 +1,4 @@
-import { type ContainerObservation, labelKeys } from "@corral/api";
+import { type ContainerObservation, type InstanceSpec, labelKeys } from "@corral/api";
 import { AppError } from "@corral/lib";
 import Docker from "dockerode";
 import { dockerMessage, dockerStatus, toAppError } from "./docker-errors.ts";
@@ -20,6 +20,43 @@ async function call<T>(promise: Promise<T>): Promise<T> {
   try {
     return await promise;
   } catch (e) {
+    throw toAppError(e);
+  }
+}
+
+/** How long a managed container's create waits for the host's managed network to appear. */
+export const managedNetworkWaitMs = 60_000;
+
+/**
+ * Creates a container; when Docker answers that the managed network does not exist yet, waits for
+ * it and tries once more. The network controller creates that network from the first host state
+ * the server sends, and on a busy host an `instance.create` sent right after the agent connects can
+ * arrive before that pass is done: failing it would throw the unit away for nothing.
+ */
+async function createOnManagedNetwork(
+  docker: Docker,
+  options: Docker.ContainerCreateOptions,
+  spec: InstanceSpec,
+  waitMs = managedNetworkWaitMs,
+): Promise<Docker.Container> {
+  try {
+    return await docker.createContainer(options);
+  } catch (e) {
+    const network = spec.networkMode === "managed" ? spec.managedNetwork?.bridgeName : undefined;
+    if (!network || dockerStatus(e) !== 404 || !/network .* not found/i.test(dockerMessage(e)))
+      throw toAppError(e);
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline) {
+      await Bun.sleep(250);
+      const exists = await docker
+        .getNetwork(network)
+        .inspect()
+        .then(
+          () => true,
+          () => false,
+        );
+      if (exists) return call(docker.createContainer(options));
+    }
     throw toAppError(e);
   }
 }
@@ -175,7 +212,7 @@ export function createDockerDriver(
         const { missing } = processCapabilities();
         options = { ...options, HostConfig: privilegedEquivalent(options.HostConfig ?? {}, missing) };
       }
-      const container = await call(docker.createContainer(options));
+      const container = await createOnManagedNetwork(docker, options, spec);
       return inspect(container.id);
     },
 
