@@ -59,29 +59,47 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   // Set once the port is known (our own endpoint is excluded from upstreams); datagrams that
   // arrive before then are dropped, and the client retries.
   let responder: DnsResponder | null = null;
+  const tcp = createServer((sock) => serveTcp(sock, ready, options.tcpIdleTimeoutMs ?? 10_000));
+  tcp.maxConnections = options.maxTcpConnections ?? 256;
+  tcp.on("error", (e) => logger.warn("dns tcp server error", { error: e }));
+  const wanted = options.port ?? 53;
   // Bun's native UDP socket: several times the datagrams per second of node:dgram here.
-  const udp = await Bun.udpSocket({
-    hostname: address,
-    port: options.port ?? 53,
-    binaryType: "buffer",
-    socket: {
-      data(sock, msg, fromPort, fromAddress) {
-        const reply = responder?.handle(msg, normalizeIp(fromAddress), UDP_MAX);
-        // Zone answers are sent at once; only recursion waits for a promise.
-        if (reply instanceof Promise) {
-          reply.then(
-            (r) => {
-              if (r && !sock.closed) sock.send(r, fromPort, fromAddress);
-            },
-            (e) => logger.debug("dns udp query failed", { error: e }),
-          );
-        } else if (reply && !sock.closed) sock.send(reply, fromPort, fromAddress);
+  const bindUdp = () =>
+    Bun.udpSocket({
+      hostname: address,
+      port: wanted,
+      binaryType: "buffer",
+      socket: {
+        data(sock, msg, fromPort, fromAddress) {
+          const reply = responder?.handle(msg, normalizeIp(fromAddress), UDP_MAX);
+          // Zone answers are sent at once; only recursion waits for a promise.
+          if (reply instanceof Promise) {
+            reply.then(
+              (r) => {
+                if (r && !sock.closed) sock.send(r, fromPort, fromAddress);
+              },
+              (e) => logger.debug("dns udp query failed", { error: e }),
+            );
+          } else if (reply && !sock.closed) sock.send(reply, fromPort, fromAddress);
+        },
+        error(_sock, e) {
+          logger.warn("dns udp socket error", { error: e });
+        },
       },
-      error(_sock, e) {
-        logger.warn("dns udp socket error", { error: e });
-      },
-    },
-  });
+    });
+  let udp = await bindUdp();
+  // Both transports share one port. Asked for any port (tests), the kernel picks a UDP port whose
+  // TCP twin may be taken by someone else: then both are picked again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await listen(tcp, udp.port, address);
+      break;
+    } catch (e) {
+      udp.close();
+      if (wanted !== 0 || attempt >= 20 || (e as NodeJS.ErrnoException).code !== "EADDRINUSE") throw e;
+      udp = await bindUdp();
+    }
+  }
   const port = udp.port;
   // Our own address and port are never an upstream (containers often list us in their `dns`).
   const self = [
@@ -115,15 +133,6 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     });
   };
 
-  const tcp = createServer((sock) => serveTcp(sock, ready, options.tcpIdleTimeoutMs ?? 10_000));
-  tcp.maxConnections = options.maxTcpConnections ?? 256;
-  tcp.on("error", (e) => logger.warn("dns tcp server error", { error: e }));
-  try {
-    await listen(tcp, port, address);
-  } catch (e) {
-    udp.close();
-    throw e;
-  }
   responder = ready;
   const unsubscribe = options.bus.subscribe(onState);
   logger.info("dns listening", { address, port });
