@@ -5,7 +5,7 @@
  * leaves the service without a healthy unit; rollback and finish.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { type Cluster, startCluster, waitFor } from "./cluster.ts";
+import { type Cluster, clusterTimings, startCluster, waitFor } from "./cluster.ts";
 
 let cluster: Cluster;
 const stack = "shop";
@@ -195,8 +195,9 @@ test("units of a health-checked service on a stopped host are rescheduled within
     },
     60_000,
   );
-  // Disconnected after 5 s of silence with the harness's timings; the replacement follows at once.
-  expect(Date.now() - t0).toBeLessThan(30_000);
+  // Disconnected after the harness's silence limit; the replacement follows at once, not after
+  // some longer timer (the slack is for placing and starting on a busy machine).
+  expect(Date.now() - t0).toBeLessThan(clusterTimings.disconnectedAfterMs + 30_000);
   await host.start();
   await waitFor(
     "host 3 back",
