@@ -55,7 +55,7 @@ describe("agent crash", () => {
     await env.agent.crash();
     expect(env.agent.proc.signalCode).toBe("SIGKILL");
     await env.api.waitHost(env.hostId, "reconnecting", 10_000);
-    const disconnected = await env.api.waitHost(env.hostId, "disconnected", 20_000);
+    const disconnected = await env.api.waitHost(env.hostId, "disconnected", 30_000);
     expect(disconnected.state).toBe("active");
     // Nothing can be dispatched to the host meanwhile, and the records are not touched.
     expect((await env.api.action(ids[0]!, "execute", { command: ["true"] })).status).toBe(503);
@@ -128,7 +128,7 @@ describe("agent crash", () => {
     env.agent.proc.kill("SIGSTOP");
     try {
       await env.api.waitHost(env.hostId, "reconnecting", 10_000);
-      await env.api.waitHost(env.hostId, "disconnected", 20_000);
+      await env.api.waitHost(env.hostId, "disconnected", 30_000);
       // A disconnected host must not get new containers, nor hold API calls until a timeout.
       const refused = await env.api.request("POST", env.api.project("/containers"), {
         name: uniqueName("to-frozen"),
