@@ -92,8 +92,9 @@ test("dig from a container on host 2 lists the web containers of every host", as
   const expected = web.body.data.map((c: Any) => c.primaryIpAddress).sort();
   expect(new Set(web.body.data.map((c: Any) => c.hostId)).size).toBe(3);
   const host2 = cluster.hosts[1]!;
+  let last = "";
   const answer = await waitFor(
-    "dig to list all three",
+    () => `dig to list ${JSON.stringify(expected)} (last answer: ${last})`,
     async () => {
       const r = await host2.docker([
         "exec",
@@ -103,6 +104,7 @@ test("dig from a container on host 2 lists the web containers of every host", as
         `web.${stack}.rancher.internal`,
       ]);
       const got = r.stdout.split("\n").filter(Boolean).sort();
+      last = `${JSON.stringify(got)} ${r.stderr.trim()}`.trim();
       return JSON.stringify(got) === JSON.stringify(expected) ? got : null;
     },
     30_000,
