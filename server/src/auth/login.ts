@@ -205,11 +205,9 @@ export class LoginService {
             data: { kind: "user", ...data },
           });
       if (!account) throw this.failed(attempt, [], "the account is not active");
-      return this.succeed(
-        attempt,
-        account,
-        identitiesOf(formatId("account", account.id), account.name, account.data),
-      );
+      // The provider's own view of the user (with its login), not the stored copy.
+      const own = identitiesOf(formatId("account", account.id), account.name, account.data)[0]!;
+      return this.succeed(attempt, account, [own, user, ...groups]);
     });
   }
 
