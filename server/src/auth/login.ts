@@ -9,17 +9,12 @@ import { mayLogIn } from "./access.ts";
 import { type AuthConfigs, localConfigName } from "./auth-configs.ts";
 import type { Identity, LoginResult } from "./identity.ts";
 import { externalLookup, findLocalAccount } from "./local-accounts.ts";
+import { defaultLoginLimits, LoginLimiter } from "./login-limiter.ts";
 import { verifyPassword } from "./passwords.ts";
 import type { Principal } from "./principal.ts";
-import { clientKey, FailureLimiter, type FailureLimits } from "./rate-limit.ts";
+import { clientKey, type FailureLimits } from "./rate-limit.ts";
 import { identitiesOf } from "./session-principal.ts";
 import { createSession, purgeOldSessions, type SessionFields } from "./sessions.ts";
-
-/**
- * Failed logins allowed per account name and per client address: 5 at once, then one more every
- * 12 s (5 a minute). Past that, 429 with Retry-After, and the password is not even checked.
- */
-export const defaultLoginLimits: FailureLimits = { perSecond: 5 / 60, burst: 5 };
 
 /** What a successful login gives: the token (shown once), its session, the account, the provider. */
 export interface LoginAnswer {
@@ -49,7 +44,7 @@ const noAccess = () => new AppError("PermissionDenied", "Your account does not h
  * enabled and whatever its access mode, so no provider setting can lock the admin out.
  */
 export class LoginService {
-  private readonly failures: FailureLimiter;
+  private readonly failures: LoginLimiter;
   private logins = 0;
 
   constructor(
@@ -58,7 +53,7 @@ export class LoginService {
     private readonly sessionTtlMs: number,
     limits: FailureLimits = defaultLoginLimits,
   ) {
-    this.failures = new FailureLimiter(limits);
+    this.failures = new LoginLimiter(limits);
   }
 
   /** How long new sessions last. */
@@ -226,6 +221,7 @@ export class LoginService {
         via: "session",
       };
       this.audit(attempt, principal, 201, "success");
+      this.failures.succeed(`login:${attempt.username.toLowerCase()}`);
       if (++this.logins % 100 === 1) purgeOldSessions(this.store);
       return { token, session: row, account, authProvider: attempt.authProvider, identities };
     });
