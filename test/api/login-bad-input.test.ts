@@ -110,6 +110,7 @@ describe("garbage to login endpoints", () => {
       `/v2-beta/auth/fakeoauthconfig/callback?code=${"c".repeat(5000)}&state=x`,
     ])
       expect4xx(await anon.get(p), p);
+    expect(rowsFingerprint(server)).toBe(before);
     expectStatus(
       await admin.put("/v2-beta/fakeoauthconfig", { enabled: true, clientId: "c", clientSecret: "s" }),
       200,

@@ -69,6 +69,8 @@ describe("login", () => {
     const unknown = await postToken(server.url, { username: "nobody-here", password: "nope-nope" });
     expectStatus(wrong, 401);
     expectStatus(unknown, 401);
+    // No Basic challenge: a browser would open its own password dialog over the login form.
+    expect(wrong.headers.get("www-authenticate")).toBeNull();
     expect(wrong.body.message).toBe(unknown.body.message);
   });
 
@@ -107,7 +109,11 @@ describe("sessions end", () => {
     const cleared = setCookies(out);
     expect(cleared.get("token")!.raw).toMatch(/Max-Age=0/);
     expectStatus(await s.bearer.get("/v2-beta/accounts"), 401);
-    expectStatus(await s.cookie.get("/v2-beta/accounts"), 401);
+    const ended = expectStatus(await s.cookie.get("/v2-beta/accounts"), 401);
+    expect(ended.headers.get("www-authenticate")).toBeNull();
+    expect((await admin.as(null).get("/v2-beta/accounts")).headers.get("www-authenticate")).toContain(
+      "Basic",
+    );
     expectStatus(await s.bearer.del("/v2-beta/token/current"), 401);
   });
 
@@ -228,6 +234,7 @@ describe("failed logins", () => {
       authenticatedAsAccountId: server.admin.adminAccountId,
       description: "success",
     });
+    expect(success.authType).toBe("session");
     const all = JSON.stringify(server.store.db.query("SELECT * FROM resource").all());
     expect(all).not.toContain(secret);
     expect(all).not.toContain(adminPassword);

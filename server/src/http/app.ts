@@ -2,7 +2,7 @@ import { AppError } from "@corral/lib";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { Authenticator } from "../auth/authenticate.ts";
 import type { LoginService } from "../auth/login.ts";
-import { authenticateRequest } from "../auth/request-auth.ts";
+import { authenticateRequest, sessionCredential } from "../auth/request-auth.ts";
 import { writeAudit } from "../services/audit.ts";
 import type { Dispatcher, ServerSettings, VerbContext } from "../services/context.ts";
 import { isVisible } from "../services/context.ts";
@@ -68,7 +68,17 @@ export function baseOf(req: Request): string {
 export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }> {
   const cache = new ResponseCache(deps.store);
   const app = new Hono<ApiEnv & { Bindings: RequestEnv }>();
-  app.onError((e) => errorResponse(e));
+  app.onError((e, c) => {
+    const res = errorResponse(e);
+    // The Basic challenge makes a browser ask for a key and password in its own dialog: right for
+    // key users, wrong for a failed login form or a page whose session ended.
+    if (
+      res.status === 401 &&
+      (c.req.path.startsWith("/v2-beta/token") || sessionCredential(c.req.raw)?.fromCookie)
+    )
+      res.headers.delete("WWW-Authenticate");
+    return res;
+  });
   app.notFound((c) =>
     errorResponse(
       new AppError("NotFound", `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}`),
