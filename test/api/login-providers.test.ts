@@ -220,12 +220,18 @@ describe("password provider logins", () => {
 
 describe("redirect provider logins", () => {
   test("login redirects with a state bound to a cookie; the callback logs in and lands on /", async () => {
+    await enableLdap({ accessMode: "unrestricted" });
+    const ldapSession = await login(server.url, { code: `alice:${alicePw}` });
+    tokens.push(ldapSession.token);
+    expectStatus(await ldapSession.bearer.get("/v2-beta/projects"), 200);
     expectStatus(
       await admin.put("/v2-beta/fakeoauthconfig", { enabled: true, clientId: "corral", clientSecret }),
       200,
     );
     // Enabling one external provider turns the other off.
     expect(expectStatus(await admin.get("/v2-beta/fakeldapconfig"), 200).body.enabled).toBe(false);
+    // ... and ends the sessions made through it.
+    expectStatus(await ldapSession.bearer.get("/v2-beta/projects"), 401);
     const anon = admin.as(null);
     const state = expectStatus(await anon.get("/v2-beta/token"), 200).body.data[0];
     expect(state.redirectUrl).toBe(`${server.url}/v2-beta/auth/fakeoauthconfig/login`);

@@ -4,6 +4,7 @@ import type { Store } from "../store/store.ts";
 import { type AccessMode, type AllowedIdentity, accessModes, allowedIdentitySchema } from "./access.ts";
 import type { AuthProvider, ProviderModule } from "./identity.ts";
 import type { SecretBox } from "./secret-box.ts";
+import { revokeSession, type SessionFields } from "./sessions.ts";
 
 const log = createLogger("auth.configs");
 
@@ -155,11 +156,14 @@ export class AuthConfigs {
     this.store.transaction(() => {
       if (module && next.enabled)
         for (const other of this.modules)
-          if (other !== module && this.stored(other.configName).enabled)
+          if (other !== module && this.stored(other.configName).enabled) {
             this.store.setSetting(
               settingKey(other.configName),
               JSON.stringify({ ...this.stored(other.configName), enabled: false }),
             );
+            endProviderSessions(this.store, other.configName);
+          }
+      if (module && current.enabled && !next.enabled) endProviderSessions(this.store, name);
       this.store.setSetting(settingKey(name), JSON.stringify(next));
     });
     for (const other of this.modules) this.drop(other.configName);
@@ -211,4 +215,16 @@ export class AuthConfigs {
     }
     return out;
   }
+}
+
+/**
+ * Ends every session made through a provider that was just turned off (as Rancher voided its tokens
+ * when the provider changed): its people must not keep working on what nobody can check any more.
+ */
+function endProviderSessions(store: Store, name: string): void {
+  for (const row of store.all<SessionFields>("session", {
+    state: ["active"],
+    dataField: ["authProvider", name],
+  }))
+    revokeSession(store, row);
 }
