@@ -6,7 +6,8 @@ import { parseFlags, untilSignal } from "./args.ts";
 
 const resetHelp = `usage: corral server reset-admin [--data ./data]
 
-Sets a new generated password for the first admin account (username shown with it), prints it once,
+Sets a new generated password for the first admin account (username shown with it), prints it once
+(and replaces the one admin-key.json kept, if it kept one),
 activates the account if it was deactivated, and ends all of the admin's login sessions. Works
 while the server runs. To choose the password instead, start the server with CORRAL_ADMIN_PASSWORD.
 `;

@@ -75,6 +75,9 @@ describe("the first admin's password", () => {
       expect(verify(again, a.adminAccountId, reset.password)).toBe(true);
       expect(verify(again, a.adminAccountId, a.password!)).toBe(false);
       expect(findSession(again, s.token)).toBeNull();
+      const file = JSON.parse(readFileSync(join(dir, "admin-key.json"), "utf8"));
+      expect(file.password).toBe(reset.password);
+      expect(file.accessKey).toBe(a.accessKey);
       again.db.close();
       expect(() => resetAdminInFolder(join(dir, "nothing"))).toThrow(/no Corral store/);
     } finally {

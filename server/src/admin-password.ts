@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AppError, type Logger } from "@corral/lib";
 import { findLocalAccount, usernameLookup } from "./auth/local-accounts.ts";
@@ -78,15 +78,31 @@ export function resetAdminPassword(store: Store): { username: string; password: 
 /**
  * `corral server reset-admin`: resets the admin's password in the store of `dataDir` (which may be
  * in use by a running server: SQLite serializes the write, and the server reads the new hash on
- * the next login; sessions it had cached end within 30 s).
+ * the next login; sessions it had cached end within 30 s). A password kept in admin-key.json is
+ * replaced by the new one.
  */
 export function resetAdminInFolder(dataDir: string): { username: string; password: string } {
   const path = join(dataDir, "corral.db");
   if (!existsSync(path)) throw new AppError("NotFound", `no Corral store in ${dataDir} (no corral.db)`);
   const db = openDatabase(path);
+  let login: { username: string; password: string };
   try {
-    return resetAdminPassword(new Store(db));
+    login = resetAdminPassword(new Store(db));
   } finally {
     db.close();
   }
+  // The file kept the first generated password: it must not keep one that no longer works.
+  const keyFile = join(dataDir, "admin-key.json");
+  if (existsSync(keyFile)) {
+    try {
+      const kept = JSON.parse(readFileSync(keyFile, "utf8")) as Record<string, unknown>;
+      if ("password" in kept) {
+        chmodSync(keyFile, 0o600);
+        writeFileSync(keyFile, `${JSON.stringify({ ...kept, ...login }, null, 2)}\n`, { mode: 0o600 });
+      }
+    } catch {
+      // Not JSON: leave the operator's file alone.
+    }
+  }
+  return login;
 }
