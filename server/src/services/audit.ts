@@ -105,7 +105,7 @@ export function writeAudit(store: Store, entry: AuditEntry): void {
     projectId: entry.projectId,
     state: "active",
     data: {
-      authType: entry.principal ? "apiKey" : "none",
+      authType: entry.principal ? (entry.principal.via === "session" ? "session" : "apiKey") : "none",
       authenticatedAsAccountId: entry.principal?.accountId ?? null,
       authenticatedAsIdentityId: entry.principal?.keyId ?? null,
       clientIp: entry.clientIp,
