@@ -28,11 +28,12 @@ export interface TestIssuer {
  * port with one confidential client and the given accounts, with its development login and
  * consent pages (any password is accepted for a known login). The groups claim is released with
  * the `groups` scope, as Dex does. With `tls` (a certificate for 127.0.0.1 and its key) it serves
- * https, as a private issuer whose CA must be configured; `port` picks the port (default: a free one).
+ * https, as a private issuer whose CA must be configured; `port` picks the port (default: a free one);
+ * `redirectUri` is the client's one callback URL (a running Corral server's, for end-to-end logins).
  */
 export async function startTestIssuer(
   accounts: Record<string, IssuerAccount>,
-  options: { tls?: { cert: string; key: string }; port?: number } = {},
+  options: { tls?: { cert: string; key: string }; port?: number; redirectUri?: string } = {},
 ): Promise<TestIssuer> {
   const { tls, port: wanted = 0 } = options;
   const server: Server = tls ? createTlsServer({ cert: tls.cert, key: tls.key }) : createServer();
@@ -41,7 +42,7 @@ export async function startTestIssuer(
   const issuer = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
   const clientId = "corral-test";
   const clientSecret = "corral-test-secret-0123456789abcdef";
-  const redirectUri = "http://127.0.0.1:1/v2-beta/auth/oidcconfig/callback";
+  const redirectUri = options.redirectUri ?? "http://127.0.0.1:1/v2-beta/auth/oidcconfig/callback";
   const configuration: Configuration = {
     clients: [
       {

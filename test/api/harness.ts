@@ -37,6 +37,8 @@ export interface Answer {
 export interface RawOptions {
   body?: string | Uint8Array;
   headers?: Record<string, string>;
+  /** `manual` to see a redirect instead of following it. */
+  redirect?: "follow" | "manual";
 }
 
 /** A client of one server with one set of credentials (or none). */
@@ -51,7 +53,7 @@ export class Client {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (this.auth && headers.Authorization === undefined) headers.Authorization = this.auth;
     const url = path.startsWith("http") ? path : `${this.base}${path}`;
-    const res = await fetch(url, { method, headers, body: options.body });
+    const res = await fetch(url, { method, headers, body: options.body, redirect: options.redirect });
     const text = await res.text();
     let body: unknown = text;
     try {

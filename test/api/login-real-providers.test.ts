@@ -1,0 +1,129 @@
+// Logins through the server's own routes against real providers: a real slapd (openldapconfig)
+// with POST /v2-beta/token, and a real OpenID provider (oidc-provider) with the browser round trip
+// /v2-beta/auth/oidcconfig/login -> issuer -> /callback. No Docker: both listen on loopback.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { RunningServer } from "@corral/server";
+import { browserLogin } from "../../server/testing/browser-login.ts";
+import { startTestIssuer, type TestIssuer } from "../../server/testing/oidc-issuer.ts";
+import { startSlapd, type TestSlapd } from "../../server/testing/slapd.ts";
+import { seedServiceAccount, seedSuffix, seedUsers } from "../../server/testing/slapd-seed.ts";
+import { Client as ApiClient, adminClient, type Client, expectStatus, startTestServer } from "./harness.ts";
+import { login, postToken, setCookies } from "./login-kit.ts";
+
+const adminPassword = `admin-pw-${crypto.randomUUID()}`;
+let slapd: TestSlapd;
+let issuer: TestIssuer;
+let server: RunningServer;
+let admin: Client;
+
+beforeAll(async () => {
+  slapd = await startSlapd();
+  server = startTestServer({ env: { CORRAL_ADMIN_PASSWORD: adminPassword } });
+  admin = adminClient(server);
+  issuer = await startTestIssuer(
+    { erin: { name: "Erin Example", preferred_username: "erin", groups: ["platform"] } },
+    { redirectUri: `${server.url}/v2-beta/auth/oidcconfig/callback` },
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await issuer?.close();
+  await slapd?.stop();
+});
+
+describe("LDAP through POST /v2-beta/token", () => {
+  test("an admin enables openldapconfig; a directory user logs in with their groups", async () => {
+    const saved = expectStatus(
+      await admin.put("/v2-beta/openldapconfig", {
+        enabled: true,
+        accessMode: "unrestricted",
+        server: "127.0.0.1",
+        port: slapd.port,
+        serviceAccountUsername: seedServiceAccount.dn,
+        serviceAccountPassword: seedServiceAccount.password,
+        domain: `ou=people,${seedSuffix}`,
+        groupSearchDomain: `ou=groups,${seedSuffix}`,
+      }),
+      200,
+    ).body;
+    expect(saved.serviceAccountPassword).toBe("");
+    const alice = await login(server.url, {
+      username: seedUsers.alice.login,
+      password: seedUsers.alice.password,
+      authProvider: "openldapconfig",
+    });
+    expect(alice.answer.body.userIdentity).toMatchObject({
+      externalId: seedUsers.alice.dn,
+      externalIdType: "ldap_user",
+    });
+    const types = (alice.answer.body.identities as { externalIdType: string }[]).map((i) => i.externalIdType);
+    expect(types).toContain("ldap_group");
+    // A person with no membership sees no environment, but is logged in.
+    expect(expectStatus(await alice.bearer.get("/v2-beta/projects"), 200).body.data).toEqual([]);
+    // Without authProvider, a name that is not a local account goes to the enabled provider.
+    await login(server.url, { code: `${seedUsers.bob.login}:${seedUsers.bob.password}` });
+  });
+
+  test("a wrong password is 401; the directory down is 503 and the local admin still logs in", async () => {
+    const wrong = await postToken(server.url, {
+      username: seedUsers.alice.login,
+      password: "not-her-password",
+      authProvider: "openldapconfig",
+    });
+    expect(wrong.status).toBe(401);
+    await slapd.stop();
+    const down = await postToken(server.url, {
+      username: seedUsers.alice.login,
+      password: seedUsers.alice.password,
+      authProvider: "openldapconfig",
+    });
+    expect(down.status).toBe(503);
+    expect(JSON.stringify(down.body)).toContain("127.0.0.1");
+    const adminLogin = await login(server.url, { username: "admin", password: adminPassword });
+    expectStatus(await adminLogin.bearer.get("/v2-beta/projects"), 200);
+    slapd = await startSlapd();
+  }, 60_000);
+});
+
+describe("OpenID Connect through the browser round trip", () => {
+  test("login -> issuer -> callback sets a session cookie that works", async () => {
+    expectStatus(
+      await admin.put("/v2-beta/oidcconfig", {
+        enabled: true,
+        accessMode: "unrestricted",
+        issuer: issuer.issuer,
+        clientId: issuer.clientId,
+        clientSecret: issuer.clientSecret,
+      }),
+      200,
+    );
+    const anon = new ApiClient(server.url, null);
+    const start = await anon.raw("GET", "/v2-beta/auth/oidcconfig/login", { redirect: "manual" });
+    expect(start.status, JSON.stringify(start.body)).toBe(302);
+    const stateCookie = setCookies(start).get("corral_auth_state")!;
+    expect(stateCookie.raw).toContain("HttpOnly");
+    const back = await browserLogin(
+      start.headers.get("location")!,
+      `${server.url}/v2-beta/auth/oidcconfig/callback`,
+      "erin",
+    );
+    expect(back.error).toBeNull();
+    const callback = await anon.raw("GET", `/v2-beta/auth/oidcconfig/callback${back.url.search}`, {
+      headers: { Cookie: `corral_auth_state=${stateCookie.value}` },
+      redirect: "manual",
+    });
+    expect(callback.status).toBe(302);
+    const token = setCookies(callback).get("token")!.value;
+    const me = new ApiClient(server.url, `Bearer ${token}`);
+    expectStatus(await me.get("/v2-beta/projects"), 200);
+    const account = expectStatus(await admin.get("/v2-beta/accounts?name=Erin Example"), 200).body.data;
+    expect(account).toHaveLength(1);
+    // The same callback without the browser's state cookie is refused.
+    const replay = await anon.raw("GET", `/v2-beta/auth/oidcconfig/callback${back.url.search}`, {
+      redirect: "manual",
+    });
+    expect(replay.status).toBeGreaterThanOrEqual(400);
+    expect(replay.status).toBeLessThan(500);
+  }, 60_000);
+});
