@@ -63,6 +63,15 @@ describe("LDAP through POST /v2-beta/token", () => {
     expect(expectStatus(await alice.bearer.get("/v2-beta/projects"), 200).body.data).toEqual([]);
     // Without authProvider, a name that is not a local account goes to the enabled provider.
     await login(server.url, { code: `${seedUsers.bob.login}:${seedUsers.bob.password}` });
+    // Her own identities, and a search for members: the directory's people and groups, and local accounts.
+    const own = expectStatus(await alice.bearer.get("/v2-beta/identities"), 200).body.data;
+    expect(own.map((i: { id: string }) => i.id)).toContain(`ldap_user:${seedUsers.alice.dn}`);
+    const found = expectStatus(await admin.get("/v2-beta/identities?name=al"), 200).body.data;
+    expect(found.map((i: { id: string }) => i.id)).toContain(`ldap_user:${seedUsers.alice.dn}`);
+    const local = expectStatus(await admin.get("/v2-beta/identities?name=adm"), 200).body.data;
+    expect(local[0]).toMatchObject({ externalIdType: "rancher_id", login: "admin" });
+    expectStatus(await admin.get(`/v2-beta/identities?name=${"x".repeat(200)}`), 422);
+    expectStatus(await admin.get("/v2-beta/identities?name="), 422);
   });
 
   test("a wrong password is 401; the directory down is 503 and the local admin still logs in", async () => {

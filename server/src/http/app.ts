@@ -16,6 +16,7 @@ import { consumeMapRoutes, serviceConsumeMapSchema } from "./consume-maps.ts";
 import type { ResourceDef } from "./definition.ts";
 import type { ApiEnv } from "./env.ts";
 import { errorResponse } from "./errors.ts";
+import { identityRoutes } from "./identity-routes.ts";
 import { joinScript } from "./join-script.ts";
 import { loginRoutes } from "./login-routes.ts";
 import { ResponseCache } from "./response-cache.ts";
@@ -206,6 +207,7 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
     ),
   );
   app.route("/v2-beta", authConfigRoutes(deps.store, deps.login.configs));
+  app.route("/v2-beta", identityRoutes(deps.store, deps.login.configs));
   app.route("/v2-beta", settingRoutes("v2-beta"));
   app.route("/v2-beta", emptyRoutes("v2-beta"));
   app.route("/v2-beta", projectTemplateRoutes("v2-beta"));

@@ -31,7 +31,7 @@ export interface LoginRouteDeps {
 }
 
 /** An identity as Rancher's API showed it: `id` is `<externalIdType>:<externalId>`. */
-function presentIdentity(i: Identity): Record<string, unknown> {
+export function presentIdentity(i: Identity): Record<string, unknown> {
   return {
     type: "identity",
     id: `${i.externalIdType}:${i.externalId}`,
