@@ -42,6 +42,21 @@ describe("LoginService limits", () => {
     expect(await status(login.passwordLogin("localauthconfig", "ADMIN", pw, "10.0.0.4"))).toBe(429);
   });
 
+  test("an address that logged in to the account before is not held up by others' failures", async () => {
+    const { login, admin } = setup();
+    const pw = admin.password!;
+    expect(await status(login.passwordLogin("localauthconfig", "admin", pw, "10.0.2.1"))).toBe(201);
+    for (const from of ["10.0.2.7", "10.0.2.8"])
+      expect(await status(login.passwordLogin("localauthconfig", "admin", "wrong", from))).toBe(401);
+    // A stranger with the right password waits; the owner's usual address does not.
+    expect(await status(login.passwordLogin("localauthconfig", "admin", pw, "10.0.2.9"))).toBe(429);
+    expect(await status(login.passwordLogin("localauthconfig", "admin", pw, "10.0.2.1"))).toBe(201);
+    // The known address still has its own limit.
+    for (let i = 0; i < 2; i++)
+      expect(await status(login.passwordLogin("localauthconfig", "admin", "wrong", "10.0.2.1"))).toBe(401);
+    expect(await status(login.passwordLogin("localauthconfig", "admin", pw, "10.0.2.1"))).toBe(429);
+  });
+
   test("an address's failures hold it up for every account name", async () => {
     const { login, admin } = setup();
     expect(await status(login.passwordLogin("localauthconfig", "x1", "wrong-1", "10.0.1.1"))).toBe(401);

@@ -33,6 +33,11 @@ const loginBodySchema = z.object({
   authProvider: z.string().max(64).optional(),
 });
 
+/** How long an address that logged in to an account stays exempt from that account's wait. */
+const knownPairTtlMs = 24 * 3600_000;
+/** Account and address pairs remembered at most. */
+const maxKnownPairs = 10_000;
+
 const wrongCredentials = () => new AppError("Unauthorized", "wrong username or password");
 const noAccess = () => new AppError("PermissionDenied", "Your account does not have access");
 
@@ -45,6 +50,8 @@ const noAccess = () => new AppError("PermissionDenied", "Your account does not h
  */
 export class LoginService {
   private readonly failures: LoginLimiter;
+  /** `<account key> <client key>` -> until when that address is exempt from the account's wait. */
+  private readonly knownPairs = new Map<string, number>();
   private logins = 0;
 
   constructor(
@@ -221,10 +228,19 @@ export class LoginService {
         via: "session",
       };
       this.audit(attempt, principal, 201, "success");
-      this.failures.succeed(`login:${attempt.username.toLowerCase()}`);
+      const accountKey = `login:${attempt.username.toLowerCase()}`;
+      this.failures.succeed(accountKey);
+      this.remember(`${accountKey} ${clientKey(attempt.clientIp)}`);
       if (++this.logins % 100 === 1) purgeOldSessions(this.store);
       return { token, session: row, account, authProvider: attempt.authProvider, identities };
     });
+  }
+
+  /** Marks an account name and address pair as known for 24 hours (the least recently used go first). */
+  private remember(pair: string): void {
+    this.knownPairs.delete(pair);
+    this.knownPairs.set(pair, Date.now() + knownPairTtlMs);
+    if (this.knownPairs.size > maxKnownPairs) this.knownPairs.delete(this.knownPairs.keys().next().value!);
   }
 
   /** Counts a failure against `keys`, audits it, and gives the error to throw (the same for every cause). */
@@ -253,10 +269,17 @@ export class LoginService {
     });
   }
 
+  /**
+   * Throws TooManyRequests while the address, or the account name, must wait. Account names are
+   * not secret, so anyone could spend an account's failures to lock its owner out: an address that
+   * logged in to the account in the last 24 hours is exempt from the account's wait (never from
+   * its own), as with API keys.
+   */
   private refuseWhileWaiting(address: string, accountKey: string | null): void {
+    const known = accountKey !== null && (this.knownPairs.get(`${accountKey} ${address}`) ?? 0) > Date.now();
     const wait = Math.max(
       this.failures.waitSeconds(address),
-      accountKey ? this.failures.waitSeconds(accountKey) : 0,
+      accountKey && !known ? this.failures.waitSeconds(accountKey) : 0,
     );
     if (wait > 0)
       throw new AppError(
