@@ -30,25 +30,34 @@ export async function scaleRig(server: RunningServer, hosts: number): Promise<Sc
     agent.startPinging(5000);
     agents.push(agent);
   }
+  await hostsActive(admin, project.id, hosts);
+  return { admin, projectId: project.id, serviceId: await scaleService(admin, project.id), agents };
+}
+
+/** Waits until the environment has exactly `hosts` hosts, all active. */
+export async function hostsActive(admin: Client, projectId: string, hosts: number): Promise<void> {
   await until(
     "agents active",
     async () => {
-      const list = (await admin.get(`/v2-beta/projects/${project.id}/hosts?limit=1000`)).body.data;
+      const list = (await admin.get(`/v2-beta/projects/${projectId}/hosts?limit=1000`)).body.data;
       return list.length === hosts && list.every((h: { agentState: string }) => h.agentState === "active");
     },
-    30_000,
+    60_000,
   );
+}
+
+/** Creates a stack with one service `web` at scale 0; returns the service's id. */
+export async function scaleService(admin: Client, projectId: string): Promise<string> {
   const stack = expectStatus(
-    await admin.post(`/v2-beta/projects/${project.id}/stacks`, {
+    await admin.post(`/v2-beta/projects/${projectId}/stacks`, {
       name: uniqueName("big"),
       dockerCompose: "services:\n  web:\n    image: busybox\n    command: sleep 3600\n",
       rancherCompose: "services:\n  web:\n    scale: 0\n",
     }),
     201,
   ).body;
-  const services = (await admin.get(`/v2-beta/projects/${project.id}/services?stackId=${stack.id}`)).body
-    .data;
-  return { admin, projectId: project.id, serviceId: services[0].id, agents };
+  const services = (await admin.get(`/v2-beta/projects/${projectId}/services?stackId=${stack.id}`)).body.data;
+  return services[0].id;
 }
 
 /** Latencies of `/ping` sampled while something ran, in ms. */
