@@ -1,4 +1,4 @@
-import { formatId, type StackSpec, stackCreateSchema, stackUpgradeSchema } from "@corral/api";
+import { formatId, type StackSpec, sameDnsName, stackCreateSchema, stackUpgradeSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
 import { exportStack, parseStack } from "../compose/index.ts";
 import type { ProjectFields } from "../model/project.ts";
@@ -43,9 +43,10 @@ export function createStack(ctx: VerbContext, projectId: string, body: unknown):
     assertAllowed(stackVolumeViolations(projectPolicy(project.data), spec.volumes));
     const clash = ctx.store
       .all("stack", { projectId: pid, state: liveStackStates })
-      .some((s) => s.name === input.name);
+      .find((s) => sameDnsName(s.name, input.name));
+    // Names differing only in case would share one DNS name (`svc.stack.rancher.internal`).
     if (clash)
-      throw new AppError("NotUnique", `a stack named ${input.name} exists in this environment`, {
+      throw new AppError("NotUnique", `a stack named ${clash.name} exists in this environment`, {
         detail: { field: "name" },
       });
     const stack = ctx.store.insert<StackFields>("stack", {
@@ -66,7 +67,9 @@ export function createStack(ctx: VerbContext, projectId: string, body: unknown):
     });
     const stackId = formatId("stack", stack.id);
     for (const svc of spec.services) checkScale(ctx, svc.scale, svc.name);
-    for (const svc of spec.services) insertService(ctx.store, pid, stackId, svc, start && svc.startOnCreate);
+    const names = spec.services.map((s) => s.name);
+    for (const svc of spec.services)
+      insertService(ctx.store, pid, stackId, svc, start && svc.startOnCreate, names);
     return stack;
   });
 }
@@ -128,10 +131,11 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
     const existing = new Map(stackServices(ctx, stack).map((s) => [s.name, s]));
     const stackId = formatId("stack", stack.id);
     for (const next of spec.services) checkScale(ctx, next.scale, next.name);
+    const names = spec.services.map((s) => s.name);
     for (const next of spec.services.map(lbServiceSpec)) {
       const svc = existing.get(next.name);
       if (!svc) {
-        insertService(ctx.store, stack.projectId!, stackId, next, stack.state === "active");
+        insertService(ctx.store, stack.projectId!, stackId, next, stack.state === "active", names);
         continue;
       }
       const { launchConfig, secondaryLaunchConfigs, name: _n, ...fields } = next;
@@ -142,7 +146,9 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
       ) {
         const strategy = next.upgradeStrategy ?? { batchSize: 1, intervalMillis: 2000, startFirst: false };
         const fresh = ctx.store.get<ServiceFields>(svc.id)!;
-        upgraded.push(startUpgrade(ctx.store, fresh, launchConfig, secondaryLaunchConfigs, strategy).id);
+        upgraded.push(
+          startUpgrade(ctx.store, fresh, launchConfig, secondaryLaunchConfigs, strategy, names).id,
+        );
       }
     }
     return ctx.store.update<StackFields>(stack.id, {

@@ -1,0 +1,206 @@
+// Gaps a Rancher 1.6 client met, through the API in-process with fake hosts: a host lists the
+// containers placed on it (`instanceIds`, what `rancher hosts ls` counts); stack and service names
+// follow one rule through the API and compose (capitals kept, names differing only in case refused);
+// `volumes_from` resolves to containers of the same environment on the same host, and what cannot
+// resolve there is refused with a 422 that writes nothing.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { RunningServer } from "@corral/server";
+import { FakeAgent, registerAgent, type ServerEventFrame } from "./fake-agent.ts";
+import {
+  adminClient,
+  type Client,
+  createProject,
+  expectStatus,
+  nonAuditRows,
+  type ProjectFixture,
+  startTestServer,
+  uniqueName,
+  until,
+} from "./harness.ts";
+
+let server: RunningServer;
+let admin: Client;
+const agents: FakeAgent[] = [];
+
+/** A project with one connected fake host that records the create events it is sent. */
+async function environment(): Promise<{
+  project: ProjectFixture;
+  hostId: string;
+  creates: ServerEventFrame[];
+}> {
+  const project = await createProject(admin);
+  const agent = new FakeAgent(server.url, await registerAgent(server.url, project.token, {}));
+  const creates: ServerEventFrame[] = [];
+  const reply = agent.autoReply;
+  agent.autoReply = (event) => {
+    if (event.name === "instance.create") creates.push(event);
+    return reply ? reply(event) : {};
+  };
+  await agent.connect();
+  agent.hello();
+  agent.startPinging();
+  agents.push(agent);
+  await until("host active", async () => {
+    const list = expectStatus(await admin.get(`/v2-beta/projects/${project.id}/hosts`), 200).body.data;
+    return list.length === 1 && list[0].agentState === "active";
+  });
+  return { project, hostId: agent.hostId, creates };
+}
+
+beforeAll(() => {
+  server = startTestServer();
+  admin = adminClient(server);
+});
+
+afterAll(async () => {
+  for (const agent of agents) await agent.close();
+  await server.stop();
+});
+
+describe("a host's instanceIds", () => {
+  test("list the containers placed on it, and follow removals", async () => {
+    const { project, hostId } = await environment();
+    const p = `/v2-beta/projects/${project.id}`;
+    expect(expectStatus(await admin.get(`${p}/hosts/${hostId}`), 200).body.instanceIds).toEqual([]);
+    const made: string[] = [];
+    for (let i = 0; i < 2; i++)
+      made.push(
+        expectStatus(await admin.post(`${p}/containers`, { imageUuid: "docker:busybox" }), 201).body.id,
+      );
+    const host = expectStatus(await admin.get(`${p}/hosts/${hostId}`), 200).body;
+    expect([...host.instanceIds].sort()).toEqual([...made].sort());
+    expect(host.links.containers).toContain(`hostId=${hostId}`);
+    // The collection says the same (the CLI lists hosts, it does not read each one).
+    const listed = expectStatus(await admin.get(`${p}/hosts`), 200).body.data[0];
+    expect(listed.instanceIds.length).toBe(2);
+    expectStatus(await admin.raw("DELETE", `${p}/containers/${made[0]}`), 200);
+    await until("removed container gone from the host's list", async () => {
+      const ids = expectStatus(await admin.get(`${p}/hosts`), 200).body.data[0].instanceIds;
+      return ids.length === 1 && ids[0] === made[1];
+    });
+    const schema = expectStatus(await admin.get(`${p}/schemas/host`), 200).body;
+    expect(schema.resourceFields.instanceIds.type).toBe("array[reference[instance]]");
+  });
+});
+
+describe("stack and service names: one rule through the API and compose", () => {
+  test("capitals are kept through the API as through compose; what Cattle refused is refused", async () => {
+    const { project } = await environment();
+    const p = `/v2-beta/projects/${project.id}`;
+    const stack = expectStatus(await admin.post(`${p}/stacks`, { name: "My-Stack" }), 201).body;
+    expect(stack.name).toBe("My-Stack");
+    const lc = { imageUuid: "docker:busybox" };
+    // Not started: nothing runs while the test counts rows.
+    const svc = await admin.post(`${p}/services`, {
+      name: "MyApp",
+      stackId: stack.id,
+      launchConfig: lc,
+      startOnCreate: false,
+    });
+    expect(expectStatus(svc, 201).body.name).toBe("MyApp");
+    // Compose takes the same name in another stack.
+    const compose = await admin.post(`${p}/stacks`, {
+      name: uniqueName("Compose"),
+      dockerCompose: "MyApp:\n  image: busybox\n",
+      startOnCreate: false,
+    });
+    expect(expectStatus(compose, 201).body.name).toMatch(/^Compose/);
+    const before = nonAuditRows(server);
+    for (const name of ["my--app", "-app", "a_b", "a.b", "a b", "x".repeat(64), ""]) {
+      const r = await admin.post(`${p}/services`, { name, stackId: stack.id, launchConfig: lc });
+      expect([name, r.status]).toEqual([name, 422]);
+      expect(r.body.type).toBe("error");
+    }
+    for (const name of ["my--stack", "a_b", "-s"])
+      expect((await admin.post(`${p}/stacks`, { name })).status).toBe(422);
+    // Names that differ only in case share a DNS name: refused, as compose refuses them.
+    const again = await admin.post(`${p}/services`, { name: "myapp", stackId: stack.id, launchConfig: lc });
+    expect([again.status, again.body.code]).toEqual([409, "NotUnique"]);
+    expect(again.body.message).toContain("MyApp");
+    const stackAgain = await admin.post(`${p}/stacks`, { name: "my-stack" });
+    expect([stackAgain.status, stackAgain.body.code]).toEqual([409, "NotUnique"]);
+    expect(nonAuditRows(server)).toBe(before);
+  });
+});
+
+describe("volumes_from", () => {
+  test("a service or container naming another environment's container is refused, writing nothing", async () => {
+    const a = await environment();
+    const secret = expectStatus(
+      await admin.post(`/v2-beta/projects/${a.project.id}/containers`, {
+        imageUuid: "docker:busybox",
+        name: uniqueName("secret"),
+      }),
+      201,
+    ).body;
+    const b = await environment();
+    const p = `/v2-beta/projects/${b.project.id}`;
+    const stack = expectStatus(await admin.post(`${p}/stacks`, { name: uniqueName("s") }), 201).body;
+    const before = nonAuditRows(server);
+    for (const ref of [secret.name, secret.id]) {
+      const svc = await admin.post(`${p}/services`, {
+        name: "thief",
+        stackId: stack.id,
+        launchConfig: { imageUuid: "docker:busybox", dataVolumesFrom: [ref] },
+      });
+      expect(svc.status).toBe(422);
+      expect(svc.body.code).toBe("InvalidReference");
+      expect(svc.body.message).toContain("launchConfig.dataVolumesFrom[0]");
+      const ctr = await admin.post(`${p}/containers`, {
+        imageUuid: "docker:busybox",
+        dataVolumesFrom: [ref],
+      });
+      expect([ctr.status, ctr.body.code]).toEqual([422, "InvalidReference"]);
+    }
+    expect(nonAuditRows(server)).toBe(before);
+    // A service of another stack of the same environment is not this stack's either.
+    const other = await admin.post(`${p}/stacks`, {
+      name: uniqueName("o"),
+      dockerCompose: "data:\n  image: busybox\n",
+      startOnCreate: false,
+    });
+    expectStatus(other, 201);
+    const before2 = nonAuditRows(server);
+    const cross = await admin.post(`${p}/services`, {
+      name: "web",
+      stackId: stack.id,
+      launchConfig: { imageUuid: "docker:busybox", dataVolumesFrom: ["data"] },
+    });
+    expect([cross.status, cross.body.code]).toEqual([422, "InvalidReference"]);
+    expect(cross.body.message).toContain("no service data in this stack");
+    expect(nonAuditRows(server)).toBe(before2);
+    // Nothing of environment A was ever sent to B's host.
+    expect(b.creates.map((e) => JSON.stringify(e.data))).not.toContainEqual(
+      expect.stringContaining(secret.name),
+    );
+  });
+
+  test("a compose service's volumes_from reaches Docker as that service's container on the same host", async () => {
+    const { project, creates } = await environment();
+    const p = `/v2-beta/projects/${project.id}`;
+    const name = uniqueName("vf");
+    const compose = [
+      "version: '2'",
+      "services:",
+      "  data:",
+      "    image: busybox",
+      "  web:",
+      "    image: busybox",
+      "    volumes_from: [data]",
+      "",
+    ].join("\n");
+    expectStatus(await admin.post(`${p}/stacks`, { name, dockerCompose: compose }), 201);
+    const spec = (n: string) =>
+      creates
+        .map((e) => (e.data as { spec: { name: string; volumesFrom?: string[] } }).spec)
+        .find((s) => s.name === n);
+    const web = await until("web created", () => spec(`${name}-web-1`), 15_000);
+    const data = expectStatus(await admin.get(`${p}/containers?name=${name}-data-1`), 200).body.data[0];
+    expect(data.hostId).toBe(
+      web && (await admin.get(`${p}/containers?name=${name}-web-1`)).body.data[0].hostId,
+    );
+    // The data container by its Docker id (or, before it has one, the name it was made with).
+    expect([data.externalId, `${name}-data-1`]).toContain(web.volumesFrom?.[0]);
+    expect(web.volumesFrom).not.toContain("data");
+  });
+});
