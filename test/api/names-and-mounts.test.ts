@@ -204,3 +204,69 @@ describe("volumes_from", () => {
     expect(web.volumesFrom).not.toContain("data");
   });
 });
+
+describe("top-level compose volumes", () => {
+  test("a stack's own volume is <stack>_<volume>_<random>, listed with its stack and removed with it", async () => {
+    const { project, creates } = await environment();
+    const p = `/v2-beta/projects/${project.id}`;
+    const compose = [
+      "version: '2'",
+      "services:",
+      "  app:",
+      "    image: busybox",
+      "    volumes: [data:/d, shared:/s, own:/o, /anon, plain:/p]",
+      "volumes:",
+      "  data: {}",
+      "  shared:",
+      "    external: true",
+      "  own:",
+      "    per_container: true",
+      "",
+    ].join("\n");
+    const specOf = (n: string) =>
+      creates
+        .map((e) => (e.data as { spec: { name: string; volumes?: string[] } }).spec)
+        .find((s) => s.name === n);
+    const stacks = [uniqueName("One"), uniqueName("two")];
+    const ids: string[] = [];
+    for (const name of stacks)
+      ids.push(expectStatus(await admin.post(`${p}/stacks`, { name, dockerCompose: compose }), 201).body.id);
+    const mounted: string[] = [];
+    for (const name of stacks) {
+      const spec = await until(`${name} app created`, () => specOf(`${name}-app-1`), 15_000);
+      const data = spec.volumes?.find((v) => v.endsWith(":/d")) ?? "";
+      expect(data).toMatch(new RegExp(`^${name}_data_[a-z0-9]{5}:/d$`));
+      mounted.push(data.split(":")[0]!);
+      // External volumes are the environment's, under their own name; per_container ones are
+      // named per container by the host; v1-style volumes the file does not declare pass as written.
+      expect(spec.volumes).toEqual(expect.arrayContaining(["shared:/s", "own:/o", "/anon", "plain:/p"]));
+    }
+    expect(mounted[0]).not.toBe(mounted[1]);
+    const volumes = expectStatus(await admin.get(`${p}/volumes?stackId=${ids[0]}`), 200).body.data;
+    expect(volumes.map((v: { name: string; stackId: string }) => [v.name, v.stackId])).toEqual([
+      [mounted[0], ids[0]],
+    ]);
+    // The stack removes it, not a user while the stack is there.
+    const refused = await admin.raw("DELETE", `${p}/volumes/${volumes[0].id}`);
+    expect([refused.status, refused.body.code]).toEqual([409, "ActionNotAvailable"]);
+    expect(refused.body.message).toContain("removed with the stack");
+    // An upgrade keeps the volume (same data), and export writes the file's names back.
+    const upgraded = await admin.post(`${p}/stacks/${ids[0]}?action=upgrade`, {
+      dockerCompose: compose.replace("image: busybox", "image: busybox:1"),
+    });
+    expect(upgraded.status).toBeLessThan(300);
+    const after = expectStatus(await admin.get(`${p}/volumes?stackId=${ids[0]}`), 200).body.data;
+    expect(after.map((v: { name: string }) => v.name)).toEqual([mounted[0]]);
+    expectStatus(await admin.raw("DELETE", `${p}/stacks/${ids[0]}`), 200);
+    await until(
+      "the stack's volume removed with it",
+      async () => {
+        const list = expectStatus(await admin.get(`${p}/volumes?stackId=${ids[0]}`), 200).body.data;
+        return list.every((v: { state: string }) => v.state === "removed");
+      },
+      20_000,
+    );
+    const other = expectStatus(await admin.get(`${p}/volumes?stackId=${ids[1]}`), 200).body.data;
+    expect(other.map((v: { state: string }) => v.state)).toEqual(["active"]);
+  });
+});

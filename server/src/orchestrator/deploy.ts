@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { formatId, type LaunchConfig } from "@corral/api";
 import { AppError } from "@corral/lib";
 import type { ContainerFields } from "../model/container.ts";
-import type { ServiceFields, UnitMembership } from "../model/service.ts";
+import type { ServiceFields, StackFields, UnitMembership } from "../model/service.ts";
 import {
   addressReleased,
   allocateUnitAddress,
@@ -14,6 +14,7 @@ import { assignPublicPorts } from "../network/public-ports.ts";
 import { completeTransition } from "../services/container-lifecycle.ts";
 import { bindPorts, networkModeOf, newContainerFields } from "../services/container-spec.ts";
 import type { Dispatcher } from "../services/context.ts";
+import { withStackVolumes } from "../services/stack-volumes.ts";
 import { resolveServiceVolumesFrom } from "../services/volumes-from.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
@@ -115,8 +116,11 @@ export async function createUnit(store: Store, dispatcher: Dispatcher, plan: Uni
     configs.map(([n]) => [n, memberName(plan.stackName, plan.service.name!, n, plan.createIndex)]),
   );
   const nameOf = (ref: string) => names.get(memberOf(ref, plan.service.name!)) ?? ref;
+  // Mounts of the stack's own volumes name their Docker volumes (`<stack>_<volume>_<random>`).
+  const volumeNames = store.getByPublicId<StackFields>("stack", svc.stackId)?.data.volumeNames ?? {};
   const rows = store.transaction(() =>
-    configs.map(([lcName, lc]) => {
+    configs.map(([lcName, declared]) => {
+      const lc = withStackVolumes(declared, volumeNames);
       const name = names.get(lcName)!;
       const membership: UnitMembership = {
         serviceId,

@@ -11,6 +11,7 @@ import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
 import { checkScale } from "./scale-limit.ts";
 import { insertService, liveServiceStates, serviceActionStates, startUpgrade } from "./services.ts";
+import { insertStackVolumes, removeStackVolumes, stackVolumeNames } from "./stack-volumes.ts";
 
 const liveStackStates = [
   "active",
@@ -63,9 +64,11 @@ export function createStack(ctx: VerbContext, projectId: string, body: unknown):
         healthState: "initializing",
         warnings,
         volumes: spec.volumes,
+        volumeNames: stackVolumeNames(input.name, spec.volumes),
       },
     });
     const stackId = formatId("stack", stack.id);
+    insertStackVolumes(ctx.store, pid, stackId, spec.volumes, stack.data.volumeNames ?? {});
     for (const svc of spec.services) checkScale(ctx, svc.scale, svc.name);
     const names = spec.services.map((s) => s.name);
     for (const svc of spec.services)
@@ -101,6 +104,8 @@ export function removeStack(ctx: VerbContext, id: string): Row<StackFields> {
     const stack = loadVisible<StackFields>(ctx, "stack", id);
     if (stack.state === "removed") throw new AppError("ActionNotAvailable", `stack ${id} is removed`);
     for (const svc of stackServices(ctx, stack)) ctx.store.update(svc.id, { state: "removing" });
+    const owner = { projectId: stack.projectId!, stackId: formatId("stack", stack.id) };
+    ctx.store.afterCommit(() => void removeStackVolumes(ctx, owner));
     return ctx.store.update<StackFields>(stack.id, { state: "removed", removed: Date.now() })!;
   });
 }
@@ -130,6 +135,8 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
     assertAllowed(stackVolumeViolations(projectPolicy(project?.data ?? {}), spec.volumes));
     const existing = new Map(stackServices(ctx, stack).map((s) => [s.name, s]));
     const stackId = formatId("stack", stack.id);
+    const volumeNames = stackVolumeNames(stack.name!, spec.volumes, stack.data.volumeNames);
+    insertStackVolumes(ctx.store, stack.projectId!, stackId, spec.volumes, volumeNames);
     for (const next of spec.services) checkScale(ctx, next.scale, next.name);
     const names = spec.services.map((s) => s.name);
     for (const next of spec.services.map(lbServiceSpec)) {
@@ -159,6 +166,7 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
         environment,
         warnings,
         volumes: spec.volumes,
+        volumeNames,
         ...(input.externalId ? { externalId: input.externalId } : {}),
         previous: {
           dockerCompose: stack.data.dockerCompose,
