@@ -268,5 +268,13 @@ describe("top-level compose volumes", () => {
     );
     const other = expectStatus(await admin.get(`${p}/volumes?stackId=${ids[1]}`), 200).body.data;
     expect(other.map((v: { state: string }) => v.state)).toEqual(["active"]);
+    // An environment volume called `data` is another volume: the stack does not hold it.
+    const env = expectStatus(await admin.post(`${p}/volumes`, { name: "data", driver: "local" }), 201).body;
+    await until("environment volume settled", async () => {
+      const v = expectStatus(await admin.get(`${p}/volumes/${env.id}`), 200).body;
+      return v.state !== "creating";
+    });
+    const removed = await admin.raw("DELETE", `${p}/volumes/${env.id}`);
+    expect(removed.status).toBeLessThan(300);
   });
 });

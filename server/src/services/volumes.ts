@@ -34,6 +34,9 @@ export function volumeUsers(store: Store, projectId: string, name: string): stri
     .all<ContainerFields>("container", { projectId })
     .filter((c) => c.state !== "removed" && mounts(c.data.dataVolumes, name))
     .map((c) => `container ${c.name ?? formatId("container", c.id)}`);
+  // A stack's own volume of that name is another volume (`<stack>_<name>_<random>`).
+  const ownedBy = (stackId: string) =>
+    Object.hasOwn(store.getByPublicId<StackFields>("stack", stackId)?.data.volumeNames ?? {}, name);
   const services = store
     .all<ServiceFields>("service", { projectId })
     .filter(
@@ -41,7 +44,8 @@ export function volumeUsers(store: Store, projectId: string, name: string): stri
         s.state !== "removed" &&
         [s.data.launchConfig, ...(s.data.secondaryLaunchConfigs ?? [])].some((lc) =>
           mounts(lc?.dataVolumes, name),
-        ),
+        ) &&
+        !ownedBy(s.data.stackId),
     )
     .map((s) => `service ${s.name}`);
   return [...services, ...containers];
