@@ -3,7 +3,7 @@
 // follow one rule through the API and compose (capitals kept, names differing only in case refused);
 // `volumes_from` resolves to containers of the same environment on the same host, and what cannot
 // resolve there is refused with a 422 that writes nothing.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { RunningServer } from "@corral/server";
 import { FakeAgent, registerAgent, type ServerEventFrame } from "./fake-agent.ts";
 import {
@@ -18,19 +18,31 @@ import {
   until,
 } from "./harness.ts";
 
+// Room for a busy machine: the waits inside have deadlines of their own.
+setDefaultTimeout(60_000);
+
 let server: RunningServer;
 let admin: Client;
 const agents: FakeAgent[] = [];
 
-/** A project with one connected fake host that records the create events it is sent. */
-async function environment(): Promise<{
-  project: ProjectFixture;
-  hostId: string;
-  creates: ServerEventFrame[];
-}> {
+/** A project with connected fake hosts (one unless told) that record the create events they are sent. */
+async function environment(
+  count = 1,
+): Promise<{ project: ProjectFixture; hostId: string; creates: ServerEventFrame[] }> {
   const project = await createProject(admin);
-  const agent = new FakeAgent(server.url, await registerAgent(server.url, project.token, {}));
   const creates: ServerEventFrame[] = [];
+  let hostId = "";
+  for (let i = 0; i < count; i++) hostId = await joinHost(project, creates, `h${i}`);
+  await until("hosts active", async () => {
+    const list = expectStatus(await admin.get(`/v2-beta/projects/${project.id}/hosts`), 200).body.data;
+    return list.length === count && list.every((h: { agentState: string }) => h.agentState === "active");
+  });
+  return { project, hostId, creates };
+}
+
+/** Joins one fake host to a project; its create events go to `creates`. */
+async function joinHost(project: ProjectFixture, creates: ServerEventFrame[], hostname: string) {
+  const agent = new FakeAgent(server.url, await registerAgent(server.url, project.token, { hostname }));
   const reply = agent.autoReply;
   agent.autoReply = (event) => {
     if (event.name === "instance.create") creates.push(event);
@@ -40,11 +52,7 @@ async function environment(): Promise<{
   agent.hello();
   agent.startPinging();
   agents.push(agent);
-  await until("host active", async () => {
-    const list = expectStatus(await admin.get(`/v2-beta/projects/${project.id}/hosts`), 200).body.data;
-    return list.length === 1 && list[0].agentState === "active";
-  });
-  return { project, hostId: agent.hostId, creates };
+  return agent.hostId;
 }
 
 beforeAll(() => {
@@ -175,8 +183,32 @@ describe("volumes_from", () => {
     );
   });
 
+  test("a standalone container mounts from its environment's container by id, placed on its host", async () => {
+    const { project, hostId, creates } = await environment();
+    const p = `/v2-beta/projects/${project.id}`;
+    const source = expectStatus(
+      await admin.post(`${p}/containers`, { imageUuid: "docker:busybox", name: uniqueName("src") }),
+      201,
+    ).body;
+    const sourceRow = await until("source has its Docker id", async () => {
+      const c = expectStatus(await admin.get(`${p}/containers/${source.id}`), 200).body;
+      return c.externalId ? c : undefined;
+    });
+    const user = expectStatus(
+      await admin.post(`${p}/containers`, { imageUuid: "docker:busybox", dataVolumesFrom: [source.name] }),
+      201,
+    ).body;
+    expect(user.hostId).toBe(hostId);
+    const spec = await until("user created", () =>
+      creates
+        .map((e) => (e.data as { spec: { containerId: string; volumesFrom?: string[] } }).spec)
+        .find((x) => x.containerId === user.id),
+    );
+    expect(spec.volumesFrom).toEqual([sourceRow.externalId]);
+  });
+
   test("a compose service's volumes_from reaches Docker as that service's container on the same host", async () => {
-    const { project, creates } = await environment();
+    const { project, creates } = await environment(2);
     const p = `/v2-beta/projects/${project.id}`;
     const name = uniqueName("vf");
     const compose = [
@@ -189,7 +221,9 @@ describe("volumes_from", () => {
       "    volumes_from: [data]",
       "",
     ].join("\n");
-    expectStatus(await admin.post(`${p}/stacks`, { name, dockerCompose: compose }), 201);
+    // Three units of web, two hosts: all go where data runs (spreading would have split them).
+    const rancherCompose = "web:\n  scale: 3\n";
+    expectStatus(await admin.post(`${p}/stacks`, { name, dockerCompose: compose, rancherCompose }), 201);
     const spec = (n: string) =>
       creates
         .map((e) => (e.data as { spec: { name: string; volumesFrom?: string[] } }).spec)
@@ -202,6 +236,15 @@ describe("volumes_from", () => {
     // The data container by its Docker id (or, before it has one, the name it was made with).
     expect([data.externalId, `${name}-data-1`]).toContain(web.volumesFrom?.[0]);
     expect(web.volumesFrom).not.toContain("data");
+    const webs = await until(
+      "three web containers",
+      async () => {
+        const list = expectStatus(await admin.get(`${p}/containers?name_prefix=${name}-web-`), 200).body.data;
+        return list.length === 3 ? list : undefined;
+      },
+      15_000,
+    );
+    expect(webs.map((c: { hostId: string }) => c.hostId)).toEqual([data.hostId, data.hostId, data.hostId]);
   });
 });
 
