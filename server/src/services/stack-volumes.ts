@@ -123,6 +123,19 @@ export async function removeStackVolumes(
   stack: { projectId: string; stackId: string },
   timeoutMs = 10 * 60_000,
 ): Promise<void> {
+  try {
+    await removeWhenUnused(ctx, stack, timeoutMs);
+  } catch (e) {
+    // The server may stop meanwhile (its store closed): the rows stay `removing`, as they are.
+    log.warn("stack volumes not removed", { stack: stack.stackId, error: (e as Error).message });
+  }
+}
+
+async function removeWhenUnused(
+  ctx: VerbContext,
+  stack: { projectId: string; stackId: string },
+  timeoutMs: number,
+): Promise<void> {
   const rows = ctx.store
     .all<VolumeFields>("volume", { projectId: stack.projectId, dataField: ["stackId", stack.stackId] })
     .filter((r) => r.state !== "removed");
