@@ -211,6 +211,9 @@ describe("volumes_from", () => {
     const { project, creates } = await environment(2);
     const p = `/v2-beta/projects/${project.id}`;
     const name = uniqueName("vf");
+    // A container called `data` that is not the stack's: Docker would take the name as written.
+    const decoy = await admin.post(`${p}/containers`, { imageUuid: "docker:busybox", name: "data" });
+    expectStatus(decoy, 201);
     const compose = [
       "version: '2'",
       "services:",
