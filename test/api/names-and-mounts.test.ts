@@ -1,10 +1,14 @@
-// Gaps a Rancher 1.6 client met, through the API in-process with fake hosts: a host lists the
+// Gaps a Rancher 1.6 client met, through the API in-process with fake hosts (and the real CLI): a host lists the
 // containers placed on it (`instanceIds`, what `rancher hosts ls` counts); stack and service names
 // follow one rule through the API and compose (capitals kept, names differing only in case refused);
 // `volumes_from` resolves to containers of the same environment on the same host, and what cannot
 // resolve there is refused with a 422 that writes nothing.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { RunningServer } from "@corral/server";
+import { $ } from "bun";
 import { FakeAgent, registerAgent, type ServerEventFrame } from "./fake-agent.ts";
 import {
   adminClient,
@@ -130,6 +134,36 @@ describe("stack and service names: one rule through the API and compose", () => 
     expect(nonAuditRows(server)).toBe(before);
   });
 });
+
+const cli = join(import.meta.dir, "..", "..", "..", "shared", "tools", "rancher-cli", "rancher");
+
+test.skipIf(!existsSync(cli))(
+  "the real rancher CLI's up makes capitalised services (it posts each service)",
+  async () => {
+    const { project } = await environment();
+    const work = mkdtempSync(join(tmpdir(), "corral-cli-caps-"));
+    try {
+      writeFileSync(
+        join(work, "docker-compose.yml"),
+        "version: '2'\nservices:\n  MyApp:\n    image: busybox\n    command: sleep 3600\n",
+      );
+      writeFileSync(join(work, "rancher-compose.yml"), "version: '2'\nservices:\n  MyApp:\n    scale: 1\n");
+      const stack = uniqueName("Caps");
+      const up =
+        await $`${cli} --url ${server.url} --access-key ${server.admin.accessKey} --secret-key ${server.admin.secretKey!} --env ${project.id} up -s ${stack} -d`
+          .cwd(work)
+          .env({ HOME: work, PATH: process.env.PATH ?? "" })
+          .nothrow()
+          .quiet();
+      expect([up.exitCode, up.stderr.toString()]).toEqual([0, ""]);
+      const services = expectStatus(await admin.get(`/v2-beta/projects/${project.id}/services`), 200).body
+        .data;
+      expect(services.map((x: { name: string }) => x.name)).toEqual(["MyApp"]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  },
+);
 
 describe("volumes_from", () => {
   test("a service or container naming another environment's container is refused, writing nothing", async () => {
