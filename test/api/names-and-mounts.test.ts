@@ -1,8 +1,9 @@
-// Gaps a Rancher 1.6 client met, through the API in-process with fake hosts (and the real CLI): a host lists the
-// containers placed on it (`instanceIds`, what `rancher hosts ls` counts); stack and service names
-// follow one rule through the API and compose (capitals kept, names differing only in case refused);
-// `volumes_from` resolves to containers of the same environment on the same host, and what cannot
-// resolve there is refused with a 422 that writes nothing.
+// Gaps a Rancher 1.6 client met, through the API in-process with fake hosts (and the real CLI): a
+// host lists the containers placed on it (`instanceIds`, what `rancher hosts ls` counts); stack and
+// service names follow one rule through the API and compose (capitals kept, names differing only in
+// case refused); `volumes_from` resolves to containers of the same environment on the same host,
+// and what cannot resolve there is refused with a 422 that writes nothing; a stack's own top-level
+// volumes are `<stack>_<volume>_<random>`, listed with the stack and removed with it.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
