@@ -233,29 +233,29 @@ export const stackSpecSchema = z.strictObject({
 /** A whole stack as parsed from compose files. */
 export type StackSpec = z.infer<typeof stackSpecSchema>;
 
-/** Stack and service names: they become DNS labels (`service.stack.rancher.internal`). */
-export const dnsLabelSchema = z
-  .string()
-  .min(1)
-  .max(63)
-  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be lowercase letters, digits and '-', as DNS labels are");
-
 /**
- * A stack name as Cattle took them: letters (either case), digits and single dashes. Rancher 1.6's
- * CLI makes a stack called `Default` for containers it runs; DNS matches names in any case.
+ * Stack and service names as Cattle took them, through the API and compose alike: letters of
+ * either case (kept as given), digits and single dashes, starting with a letter or digit. They
+ * become DNS labels (`service.stack.rancher.internal`), and DNS matches them in any case: the DNS
+ * server lower-cases both sides, and names that differ only in case are refused as clashes.
  */
-export const stackNameSchema = z
+export const cattleNameRe = /^[a-zA-Z0-9](?!.*--)[a-zA-Z0-9-]*$/;
+
+/** A stack or service name (see {@link cattleNameRe}); at most 63 characters, as a DNS label. */
+export const cattleNameSchema = z
   .string()
   .min(1)
   .max(63)
-  .regex(
-    /^[a-zA-Z0-9](?!.*--)[a-zA-Z0-9-]*$/,
-    "must be letters, digits and single '-', starting with a letter or digit",
-  );
+  .regex(cattleNameRe, "must be letters, digits and single '-', starting with a letter or digit");
+
+/** True when two stack or service names would give the same DNS name. */
+export function sameDnsName(a: string | null | undefined, b: string | null | undefined): boolean {
+  return typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
+}
 
 /** Input to create a stack. */
 export const stackCreateSchema = z.strictObject({
-  name: stackNameSchema,
+  name: cattleNameSchema,
   description: z.string().max(1024).optional(),
   dockerCompose: z
     .string()
@@ -275,7 +275,7 @@ export type StackCreate = z.infer<typeof stackCreateSchema>;
 
 /** Input to create a service through the API (compose files create them through stacks). */
 export const serviceCreateSchema = serviceSpecSchema.extend({
-  name: dnsLabelSchema,
+  name: cattleNameSchema,
   stackId: z.string().min(1).max(32),
 });
 

@@ -1,6 +1,7 @@
 /**
  * Compose keys Rancher 1.6 files use, end to end on the real engine: a capitalised service name, a
- * top-level volume with driver_opts (the local driver making a tmpfs) and per_container, log_opt
+ * top-level volume with driver_opts (the local driver making a tmpfs) and per_container, a stack's
+ * own volume (`<stack>_<volume>_<random>`, one for the stack), log_opt
  * with an empty log_driver, and a 1.x load balancer (rancher/load-balancer-service) converted to
  * port rules that HAProxy serves.
  */
@@ -28,6 +29,7 @@ services:
     command: sh -c 'echo "$$HOSTNAME" > /www/index.html; mount > /www/mounts; exec httpd -f -p 80 -h /www'
     volumes:
       - ${volume}:/www
+      - data:/data
     log_driver: ''
     log_opt:
       max-size: 2m
@@ -38,6 +40,7 @@ services:
     links:
       - Web:web
 volumes:
+  data: {}
   ${volume}:
     driver: local
     per_container: true
@@ -57,8 +60,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.stop();
   await removeDockerLeftovers();
-  const vols = (await docker("volume", "ls", "-q", "--filter", `name=${volume}`)).stdout.split("\n");
-  for (const v of vols.filter(Boolean)) await docker("volume", "rm", "-f", v);
+  for (const name of [volume, stackName]) {
+    const vols = (await docker("volume", "ls", "-q", "--filter", `name=${name}`)).stdout.split("\n");
+    for (const v of vols.filter(Boolean)) await docker("volume", "rm", "-f", v);
+  }
 }, 60_000);
 
 const p = (path: string) => env.api.project(path);
@@ -95,6 +100,7 @@ test("capitals, per-container tmpfs volumes, log_opt without a driver and the 1.
     const list = out.split("\n").filter(Boolean);
     return list.length === 2 ? list : null;
   });
+  const dataVolumes = new Set<string>();
   for (const name of names) {
     const info = await dockerInspect(name);
     expect(info.HostConfig.LogConfig).toEqual({ Type: "json-file", Config: { "max-size": "2m" } });
@@ -102,7 +108,14 @@ test("capitals, per-container tmpfs volumes, log_opt without a driver and the 1.
     expect(mount).toMatchObject({ Type: "volume", Name: `${volume}_${name}`, Driver: "local" });
     const vol = JSON.parse((await docker("volume", "inspect", `${volume}_${name}`)).stdout)[0];
     expect(vol.Options).toEqual({ type: "tmpfs", device: "tmpfs", o: "size=4m" });
+    // The stack's own volume: one for the stack, named as Rancher 1.6 named it, listed with the stack.
+    const data = info.Mounts.find((m: { Destination: string }) => m.Destination === "/data");
+    expect(data?.Name).toMatch(new RegExp(`^${stackName}_data_[a-z0-9]{5}$`));
+    dataVolumes.add(data?.Name);
   }
+  expect(dataVolumes.size).toBe(1);
+  const listed = await env.api.request("GET", p(`/volumes?stackId=${created.body.id}`));
+  expect(listed.body.data.map((v: { name: string }) => v.name)).toEqual([...dataVolumes]);
 
   // Through the converted balancer: both containers answer, and /www is a 4 MiB tmpfs in each.
   const seen = await waitFor(

@@ -132,7 +132,7 @@ describe.skipIf(!present)("the real rancher CLI", () => {
       `${stack}-env`,
     ]);
     const hosts = table((await rancher(["hosts", "ls"])).stdout);
-    expect(hosts).toEqual([expect.objectContaining({ ID: env.hostId, STATE: "active" })]);
+    expect(hosts).toEqual([expect.objectContaining({ ID: env.hostId, STATE: "active", CONTAINERS: "0" })]);
     const stacks = await rancher(["stacks", "ls"]);
     expect([stacks.code, table(stacks.stdout)]).toEqual([0, []]);
   }, 60_000);
@@ -170,6 +170,9 @@ describe.skipIf(!present)("the real rancher CLI", () => {
     ]);
     const stacks = table((await rancher(["stacks", "ls"])).stdout);
     expect(stacks).toEqual([expect.objectContaining({ NAME: stack, SERVICES: "1", SYSTEM: "false" })]);
+    // It counts the host's instanceIds: the two containers the host runs now.
+    const hosts = table((await rancher(["hosts", "ls"])).stdout);
+    expect(hosts).toEqual([expect.objectContaining({ ID: env.hostId, STATE: "active", CONTAINERS: "2" })]);
   }, 180_000);
 
   test("scale, logs, exec (through a terminal), inspect", async () => {

@@ -1,3 +1,4 @@
+import { cattleNameRe } from "@corral/api";
 import type { Draft } from "./draft.ts";
 import type { FileReporter } from "./issues.ts";
 import { convertService } from "./service.ts";
@@ -8,11 +9,8 @@ import { entry, type YMap, type YNode } from "./yaml-tree.ts";
 /** Most services a stack may hold (the model's bound). */
 export const maxServices = 500;
 
-/**
- * Service names as Cattle accepted them: letters of either case, digits and single '-'. DNS
- * answers for them case-insensitively (the agent lower-cases both sides of every lookup).
- */
-export const serviceNameRe = /^[a-zA-Z0-9](?!.*--)[a-zA-Z0-9-]*$/;
+/** Service names as Cattle accepted them: the API's own rule (cattleNameRe), one for both paths. */
+export const serviceNameRe = cattleNameRe;
 
 /** What docker-compose.yml contributed. */
 export interface DockerComposeResult {

@@ -42,9 +42,8 @@ export class ResponseCache {
     store.onChange(({ row }) => {
       this.dropRow(row.id);
       this.dropPages(row.type);
-      // Stacks show their services' ids and services their containers' ids (ResourceDef.related).
-      const owner = relatedOwner(row);
-      if (owner) {
+      // Stacks show their services' ids, services and hosts their containers' ids (ResourceDef.related).
+      for (const owner of relatedOwners(row)) {
         this.dropPages(owner.type);
         const id = parseId(owner.type, owner.id);
         if (id !== null) this.dropRow(id);
@@ -129,13 +128,16 @@ export class ResponseCache {
   }
 }
 
-/** The row whose answer lists this one: a service's stack, a container's service. */
-function relatedOwner(row: Row): { type: "stack" | "service"; id: string } | null {
-  const data = row.data as { stackId?: unknown; serviceId?: unknown };
-  if (row.type === "service" && typeof data.stackId === "string") return { type: "stack", id: data.stackId };
-  if (row.type === "container" && typeof data.serviceId === "string")
-    return { type: "service", id: data.serviceId };
-  return null;
+/** The rows whose answers list this one: a service's stack, a container's service and host. */
+function relatedOwners(row: Row): { type: "stack" | "service" | "host"; id: string }[] {
+  const data = row.data as { stackId?: unknown; serviceId?: unknown; hostId?: unknown };
+  if (row.type === "service" && typeof data.stackId === "string")
+    return [{ type: "stack", id: data.stackId }];
+  if (row.type !== "container") return [];
+  const out: { type: "service" | "host"; id: string }[] = [];
+  if (typeof data.serviceId === "string") out.push({ type: "service", id: data.serviceId });
+  if (typeof data.hostId === "string") out.push({ type: "host", id: data.hostId });
+  return out;
 }
 
 function rowKey(id: number): string {

@@ -93,6 +93,8 @@ function rowOf(lc: LaunchConfig): ContainerFields {
     ports: lc.ports,
     labels: lc.labels,
     nameOf: (member) => `unit-${member}`,
+    // Resolution to containers of the environment is volumes-from.ts's: here the entries stand.
+    volumesFrom: lc.dataVolumesFrom,
     address: null,
     startOnCreate: true,
     transitioningMessage: "",

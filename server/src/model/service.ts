@@ -59,6 +59,8 @@ export interface StackFields {
   warnings?: string[];
   /** The top-level volumes of the current files (exportconfig writes them back). */
   volumes?: StackSpec["volumes"];
+  /** Docker names of the stack's own volumes by their name in the files (services/stack-volumes.ts). */
+  volumeNames?: Record<string, string>;
   /** The compose files of the stack before an upgrade, for rollback. */
   previous?: {
     dockerCompose: string;

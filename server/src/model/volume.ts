@@ -6,4 +6,6 @@ export interface VolumeFields {
   /** Hosts whose engine holds the volume, as far as their agents answered. */
   hostIds: string[];
   transitioningMessage?: string;
+  /** The stack that owns it (a compose top-level volume): removed with the stack. */
+  stackId?: string;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { formatId, type LaunchConfig } from "@corral/api";
 import { AppError } from "@corral/lib";
 import type { ContainerFields } from "../model/container.ts";
-import type { ServiceFields, UnitMembership } from "../model/service.ts";
+import type { ServiceFields, StackFields, UnitMembership } from "../model/service.ts";
 import {
   addressReleased,
   allocateUnitAddress,
@@ -14,6 +14,8 @@ import { assignPublicPorts } from "../network/public-ports.ts";
 import { completeTransition } from "../services/container-lifecycle.ts";
 import { bindPorts, networkModeOf, newContainerFields } from "../services/container-spec.ts";
 import type { Dispatcher } from "../services/context.ts";
+import { withStackVolumes } from "../services/stack-volumes.ts";
+import { resolveServiceVolumesFrom } from "../services/volumes-from.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { awaitDrain, drainTimings, startDrain } from "./drain.ts";
@@ -114,8 +116,11 @@ export async function createUnit(store: Store, dispatcher: Dispatcher, plan: Uni
     configs.map(([n]) => [n, memberName(plan.stackName, plan.service.name!, n, plan.createIndex)]),
   );
   const nameOf = (ref: string) => names.get(memberOf(ref, plan.service.name!)) ?? ref;
+  // Mounts of the stack's own volumes name their Docker volumes (`<stack>_<volume>_<random>`).
+  const volumeNames = store.getByPublicId<StackFields>("stack", svc.stackId)?.data.volumeNames ?? {};
   const rows = store.transaction(() =>
-    configs.map(([lcName, lc]) => {
+    configs.map(([lcName, declared]) => {
+      const lc = withStackVolumes(declared, volumeNames);
       const name = names.get(lcName)!;
       const membership: UnitMembership = {
         serviceId,
@@ -127,6 +132,7 @@ export async function createUnit(store: Store, dispatcher: Dispatcher, plan: Uni
         startOnce: lc.labels["io.rancher.container.start_once"] === "true",
       };
       const address = unitAddress(store, plan, lcName, lc, networkModeOf(lc, nameOf));
+      const mounts = unitVolumesFrom(store, plan, lc);
       const ports = assignPublicPorts(
         store,
         plan.service.projectId!,
@@ -140,14 +146,16 @@ export async function createUnit(store: Store, dispatcher: Dispatcher, plan: Uni
           ports,
           labels: unitLabels(lc, plan.stackName, plan.service.name!, uuid, lcName, name),
           nameOf,
+          volumesFrom: mounts.refs,
           address: address.allocation ?? null,
           startOnCreate: true,
-          transitioningMessage: address.failure ?? "scheduled",
+          transitioningMessage: address.failure ?? mounts.failure ?? "scheduled",
         }),
       };
-      // An address that cannot be had (requested_ip taken or outside the slice, slice full) fails the
-      // unit like a failed placement: the reconciler replaces it with its crash-loop backoff.
-      const state = address.failure ? "error" : "creating";
+      // An address that cannot be had (requested_ip taken or outside the slice, slice full), or
+      // volumes_from with nothing of this environment to mount from on the host, fails the unit
+      // like a failed placement: the reconciler replaces it with its crash-loop backoff.
+      const state = address.failure || mounts.failure ? "error" : "creating";
       return store.insert("container", { projectId: plan.service.projectId, name, state, data });
     }),
   );
@@ -156,6 +164,21 @@ export async function createUnit(store: Store, dispatcher: Dispatcher, plan: Uni
     // A retain_ip replacement waits until the unit it replaces has let go of the address.
     await addressReleased(store, row.id);
     await completeTransition(store, dispatcher, row.id);
+  }
+}
+
+/** The `volumes_from` of one unit member resolved on its host, or why they cannot be. */
+function unitVolumesFrom(
+  store: Store,
+  plan: UnitPlan,
+  lc: LaunchConfig,
+): { refs: string[]; failure?: string } {
+  try {
+    const svc = plan.service;
+    return { refs: resolveServiceVolumesFrom(store, svc.projectId!, svc.data.stackId, plan.hostId, lc) };
+  } catch (e) {
+    if (e instanceof AppError) return { refs: [], failure: e.message };
+    throw e;
   }
 }
 

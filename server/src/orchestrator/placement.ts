@@ -12,6 +12,7 @@ import type {
 } from "../scheduler/types.ts";
 import { networkModeOf, parsePort } from "../services/container-spec.ts";
 import type { Dispatcher } from "../services/context.ts";
+import { volumesFromAffinity } from "../services/volumes-from.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { memberName, unitLaunchConfigs } from "./deploy.ts";
@@ -113,22 +114,30 @@ export function membersRequest(
   };
 }
 
-/** One unit of a service as a placement request. */
+/**
+ * One unit of a service as a placement request. With a store, a unit whose members mount volumes
+ * from other services or containers (`volumes_from`) must go where those run: Docker shares
+ * volumes only between containers of one host.
+ */
 export function unitRequest(
   service: Row<ServiceFields>,
   stackName: string,
   createIndex: number,
   requestedHostId?: string,
+  store?: Store,
 ): PlacementRequest {
-  return membersRequest(
-    unitLaunchConfigs(service.data).map(([, lc]) => lc),
-    {
-      name: memberName(stackName, service.name!, "", createIndex),
-      serviceRef: `${stackName}/${service.name}`,
-      stackName,
-      requestedHostId,
-    },
-  );
+  const configs = unitLaunchConfigs(service.data).map(([, lc]) => lc);
+  const request = membersRequest(configs, {
+    name: memberName(stackName, service.name!, "", createIndex),
+    serviceRef: `${stackName}/${service.name}`,
+    stackName,
+    requestedHostId,
+  });
+  if (!store || !configs.some((lc) => lc.dataVolumesFrom.length > 0)) return request;
+  const extra = volumesFromAffinity(store, service.projectId!, service.data.stackId, stackName, configs);
+  for (const [key, value] of Object.entries(extra))
+    request.labels[key] = request.labels[key] ? `${request.labels[key]},${value}` : value;
+  return request;
 }
 
 /**

@@ -188,12 +188,12 @@ export async function reconcileService(
   let desired: number;
   let more = false;
   if (svc.data.global) {
-    const request = unitRequest(svc, stackName, nextIndex);
+    const request = unitRequest(svc, stackName, nextIndex, undefined, store);
     const eligible = new Set(view.sched().eligibleHosts(request));
     const covered = new Set(kept.map((u) => u.hostId));
     for (const hostId of eligible) {
       if (covered.has(hostId) || waiting) continue;
-      const pinned = unitRequest(svc, stackName, nextIndex, hostId);
+      const pinned = unitRequest(svc, stackName, nextIndex, hostId, store);
       const placed = view.sched().place(pinned);
       if (placed.hostId !== null) create(placed.hostId, portIpOf(pinned, placed.bindings));
       else failures.push(summarizeReasons(placed.reasons));
@@ -211,7 +211,7 @@ export async function reconcileService(
         more = true;
         break;
       }
-      const request = unitRequest(svc, stackName, nextIndex);
+      const request = unitRequest(svc, stackName, nextIndex, undefined, store);
       const placed = view.sched().place(request);
       if (placed.hostId === null) {
         failures.push(summarizeReasons(placed.reasons));

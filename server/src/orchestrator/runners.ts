@@ -63,7 +63,7 @@ function addUnits(
   const indexes: number[] = [];
   let next = svc.data.nextCreateIndex;
   for (let i = 0; i < count; i++) {
-    const request = unitRequest(svc, stackName, next, hosts[i] ?? undefined);
+    const request = unitRequest(svc, stackName, next, hosts[i] ?? undefined, store);
     const placed = view.sched().place(request);
     if (placed.hostId === null) {
       store.update(svc.id, { data: { schedulingMessage: summarizeReasons(placed.reasons) } });

@@ -58,6 +58,11 @@ export interface ContainerPlacement {
   labels: Record<string, string>;
   /** The Docker name of another member of its unit (sidekick references); none for a standalone one. */
   nameOf?: (member: string) => string;
+  /**
+   * Its `dataVolumesFrom` resolved to containers of its environment on its host (volumes-from.ts):
+   * never the entries as written, which Docker would look up among every container of the host.
+   */
+  volumesFrom: string[];
   /** Its managed address, when on the managed network. */
   address: Allocation | null;
   startOnCreate: boolean;
@@ -70,7 +75,7 @@ export interface ContainerPlacement {
  */
 export function newContainerFields(lc: LaunchConfig, placed: ContainerPlacement): ContainerFields {
   const nameOf = placed.nameOf ?? ((member: string) => member);
-  const volumesFrom = [...lc.dataVolumesFromLaunchConfigs.map(nameOf), ...lc.dataVolumesFrom];
+  const volumesFrom = [...lc.dataVolumesFromLaunchConfigs.map(nameOf), ...placed.volumesFrom];
   return {
     ...rowFieldsOf(lc),
     labels: placed.labels,

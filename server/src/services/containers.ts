@@ -18,6 +18,7 @@ import { assertAllowed, policyViolations, projectPolicy } from "./container-poli
 import { newContainerFields, parsePort, presentContainerStates, splitCommand } from "./container-spec.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
+import { ownContainersNamed, resolveContainerVolumesFrom } from "./volumes-from.ts";
 
 /** States of containers that still hold their name (present ones, and those being removed). */
 const liveStates = [...presentContainerStates, "removing"];
@@ -37,7 +38,11 @@ export function createContainer(ctx: VerbContext, projectId: string, body: unkno
     assertAllowed(policyViolations(projectPolicy(project.data), lc));
     assertOwnContainers(ctx.store, pid, lc);
     if (input.name) assertNameFree(ctx, pid, input.name);
-    const placed = placeContainer(ctx.store, ctx.dispatcher, pid, lc, input);
+    // Volumes come from a container on its own host: place it there unless a host was asked for.
+    const source = lc.dataVolumesFrom[0] && ownContainersNamed(ctx.store, pid, lc.dataVolumesFrom[0])[0];
+    const requestedHostId = input.requestedHostId ?? (source ? (source.data.hostId ?? undefined) : undefined);
+    const placed = placeContainer(ctx.store, ctx.dispatcher, pid, lc, { ...input, requestedHostId });
+    const volumesFrom = resolveContainerVolumesFrom(ctx.store, pid, placed.hostId, lc);
     const address = isManaged(lc.networkMode)
       ? allocateAddress(ctx.store, pid, placed.hostId, lc.labels[requestedIpLabel])
       : null;
@@ -52,6 +57,7 @@ export function createContainer(ctx: VerbContext, projectId: string, body: unkno
           hostId: placed.hostId,
           ports: assignPublicPorts(ctx.store, pid, placed.hostId, placed.ports),
           labels: lc.labels,
+          volumesFrom,
           address,
           startOnCreate: input.startOnCreate ?? true,
           transitioningMessage: "scheduled",

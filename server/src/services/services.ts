@@ -3,6 +3,7 @@ import {
   formatId,
   type LaunchConfig,
   type ServiceSpec,
+  sameDnsName,
   serviceCreateSchema,
   serviceRestartSchema,
   serviceUpdateSchema,
@@ -22,6 +23,7 @@ import { assertOwnContainers } from "./containers.ts";
 import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
 import { checkScale } from "./scale-limit.ts";
+import { assertServiceVolumesFrom } from "./volumes-from.ts";
 
 /** Service states from which the service still exists (for name clashes). */
 export const liveServiceStates = [
@@ -47,15 +49,25 @@ export function checkLaunchConfigs(
   }
 }
 
-/** A service's launch configs join the network only of containers of their own environment. */
+/**
+ * A service's launch configs join the network only of containers of their own environment, and
+ * mount volumes only from services of their stack (live, or among `siblings`, made with it) or
+ * containers of their environment (see volumes-from.ts).
+ */
 function assertOwnReferences(
   store: Store,
   projectId: string,
+  stackId: string,
   spec: { launchConfig?: LaunchConfig; secondaryLaunchConfigs: LaunchConfig[] },
+  siblings: readonly string[] = [],
 ): void {
-  if (spec.launchConfig) assertOwnContainers(store, projectId, spec.launchConfig, "launchConfig.", false);
+  const configs: [string, LaunchConfig][] = spec.launchConfig ? [["launchConfig.", spec.launchConfig]] : [];
   for (const [i, lc] of spec.secondaryLaunchConfigs.entries())
-    assertOwnContainers(store, projectId, lc, `secondaryLaunchConfigs[${i}].`, false);
+    configs.push([`secondaryLaunchConfigs[${i}].`, lc]);
+  for (const [at, lc] of configs) {
+    assertOwnContainers(store, projectId, lc, at, false);
+    assertServiceVolumesFrom(store, projectId, stackId, lc, at, siblings);
+  }
 }
 
 /** The container policy of the project a service belongs to. */
@@ -67,6 +79,7 @@ function policyOf(store: Store, projectId: string): ContainerPolicy {
 /**
  * Inserts a service row of a stack (inside the caller's transaction), after checking its launch
  * configs against the environment's container policy (a refusal rolls the caller's writes back).
+ * `siblings` names the services being made with it (a compose file's), which it may refer to.
  */
 export function insertService(
   store: Store,
@@ -74,11 +87,12 @@ export function insertService(
   stackId: string,
   spec: ServiceSpec,
   start: boolean,
+  siblings: readonly string[] = [],
 ): Row<ServiceFields> {
   const prepared = lbServiceSpec(spec);
   checkLaunchConfigs(prepared);
   assertAllowed(serviceViolations(policyOf(store, projectId), prepared));
-  assertOwnReferences(store, projectId, prepared);
+  assertOwnReferences(store, projectId, stackId, prepared, siblings);
   checkLbReferences(store, projectId, prepared.lbConfig);
   const { name, ...rest } = prepared;
   return store.insert<ServiceFields>("service", {
@@ -111,9 +125,12 @@ export function createService(ctx: VerbContext, projectId: string, body: unknown
     }
     const clash = ctx.store
       .all("service", { projectId: pid, state: liveServiceStates })
-      .some((s) => s.name === input.name && (s.data as ServiceFields).stackId === input.stackId);
+      .find((s) => sameDnsName(s.name, input.name) && (s.data as ServiceFields).stackId === input.stackId);
+    // Names differing only in case would share one DNS name, as compose refuses too.
     if (clash)
-      throw new AppError("NotUnique", `stack ${stack.name} has a service named ${input.name} already`);
+      throw new AppError("NotUnique", `stack ${stack.name} has a service named ${clash.name} already`, {
+        detail: { field: "name" },
+      });
     if (input.kind === "service" && !input.launchConfig)
       throw new AppError("MissingRequired", "launchConfig: a service needs one");
     const { stackId, ...spec } = input;
@@ -212,6 +229,7 @@ export function startUpgrade(
   launchConfig: LaunchConfig | undefined,
   secondary: LaunchConfig[] | undefined,
   strategy: { batchSize: number; intervalMillis: number; startFirst: boolean },
+  siblings: readonly string[] = [],
 ): Row<ServiceFields> {
   const next = {
     name: svc.name!,
@@ -220,7 +238,7 @@ export function startUpgrade(
   };
   checkLaunchConfigs(next);
   assertAllowed(serviceViolations(policyOf(store, svc.projectId!), next));
-  assertOwnReferences(store, svc.projectId!, next);
+  assertOwnReferences(store, svc.projectId!, svc.data.stackId, next, siblings);
   const row = store.update<ServiceFields>(
     svc.id,
     {

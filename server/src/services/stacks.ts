@@ -1,4 +1,4 @@
-import { formatId, type StackSpec, stackCreateSchema, stackUpgradeSchema } from "@corral/api";
+import { formatId, type StackSpec, sameDnsName, stackCreateSchema, stackUpgradeSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
 import { exportStack, parseStack } from "../compose/index.ts";
 import type { ProjectFields } from "../model/project.ts";
@@ -11,6 +11,7 @@ import { loadProject, loadVisible, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
 import { checkScale } from "./scale-limit.ts";
 import { insertService, liveServiceStates, serviceActionStates, startUpgrade } from "./services.ts";
+import { insertStackVolumes, removeStackVolumes, stackVolumeNames } from "./stack-volumes.ts";
 
 const liveStackStates = [
   "active",
@@ -43,9 +44,10 @@ export function createStack(ctx: VerbContext, projectId: string, body: unknown):
     assertAllowed(stackVolumeViolations(projectPolicy(project.data), spec.volumes));
     const clash = ctx.store
       .all("stack", { projectId: pid, state: liveStackStates })
-      .some((s) => s.name === input.name);
+      .find((s) => sameDnsName(s.name, input.name));
+    // Names differing only in case would share one DNS name (`svc.stack.rancher.internal`).
     if (clash)
-      throw new AppError("NotUnique", `a stack named ${input.name} exists in this environment`, {
+      throw new AppError("NotUnique", `a stack named ${clash.name} exists in this environment`, {
         detail: { field: "name" },
       });
     const stack = ctx.store.insert<StackFields>("stack", {
@@ -62,11 +64,15 @@ export function createStack(ctx: VerbContext, projectId: string, body: unknown):
         healthState: "initializing",
         warnings,
         volumes: spec.volumes,
+        volumeNames: stackVolumeNames(input.name, spec.volumes),
       },
     });
     const stackId = formatId("stack", stack.id);
+    insertStackVolumes(ctx.store, pid, stackId, spec.volumes, stack.data.volumeNames ?? {});
     for (const svc of spec.services) checkScale(ctx, svc.scale, svc.name);
-    for (const svc of spec.services) insertService(ctx.store, pid, stackId, svc, start && svc.startOnCreate);
+    const names = spec.services.map((s) => s.name);
+    for (const svc of spec.services)
+      insertService(ctx.store, pid, stackId, svc, start && svc.startOnCreate, names);
     return stack;
   });
 }
@@ -98,6 +104,8 @@ export function removeStack(ctx: VerbContext, id: string): Row<StackFields> {
     const stack = loadVisible<StackFields>(ctx, "stack", id);
     if (stack.state === "removed") throw new AppError("ActionNotAvailable", `stack ${id} is removed`);
     for (const svc of stackServices(ctx, stack)) ctx.store.update(svc.id, { state: "removing" });
+    const owner = { projectId: stack.projectId!, stackId: formatId("stack", stack.id) };
+    ctx.store.afterCommit(() => void removeStackVolumes(ctx, owner));
     return ctx.store.update<StackFields>(stack.id, { state: "removed", removed: Date.now() })!;
   });
 }
@@ -127,11 +135,14 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
     assertAllowed(stackVolumeViolations(projectPolicy(project?.data ?? {}), spec.volumes));
     const existing = new Map(stackServices(ctx, stack).map((s) => [s.name, s]));
     const stackId = formatId("stack", stack.id);
+    const volumeNames = stackVolumeNames(stack.name!, spec.volumes, stack.data.volumeNames);
+    insertStackVolumes(ctx.store, stack.projectId!, stackId, spec.volumes, volumeNames);
     for (const next of spec.services) checkScale(ctx, next.scale, next.name);
+    const names = spec.services.map((s) => s.name);
     for (const next of spec.services.map(lbServiceSpec)) {
       const svc = existing.get(next.name);
       if (!svc) {
-        insertService(ctx.store, stack.projectId!, stackId, next, stack.state === "active");
+        insertService(ctx.store, stack.projectId!, stackId, next, stack.state === "active", names);
         continue;
       }
       const { launchConfig, secondaryLaunchConfigs, name: _n, ...fields } = next;
@@ -142,7 +153,9 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
       ) {
         const strategy = next.upgradeStrategy ?? { batchSize: 1, intervalMillis: 2000, startFirst: false };
         const fresh = ctx.store.get<ServiceFields>(svc.id)!;
-        upgraded.push(startUpgrade(ctx.store, fresh, launchConfig, secondaryLaunchConfigs, strategy).id);
+        upgraded.push(
+          startUpgrade(ctx.store, fresh, launchConfig, secondaryLaunchConfigs, strategy, names).id,
+        );
       }
     }
     return ctx.store.update<StackFields>(stack.id, {
@@ -153,6 +166,7 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
         environment,
         warnings,
         volumes: spec.volumes,
+        volumeNames,
         ...(input.externalId ? { externalId: input.externalId } : {}),
         previous: {
           dockerCompose: stack.data.dockerCompose,

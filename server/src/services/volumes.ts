@@ -2,7 +2,7 @@ import { formatId, volumeCreateSchema } from "@corral/api";
 import { AppError, createLogger } from "@corral/lib";
 import type { ContainerFields } from "../model/container.ts";
 import type { HostFields } from "../model/host.ts";
-import type { ServiceFields } from "../model/service.ts";
+import type { ServiceFields, StackFields } from "../model/service.ts";
 import type { VolumeFields } from "../model/volume.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
@@ -34,6 +34,9 @@ export function volumeUsers(store: Store, projectId: string, name: string): stri
     .all<ContainerFields>("container", { projectId })
     .filter((c) => c.state !== "removed" && mounts(c.data.dataVolumes, name))
     .map((c) => `container ${c.name ?? formatId("container", c.id)}`);
+  // A stack's own volume of that name is another volume (`<stack>_<name>_<random>`).
+  const ownedBy = (stackId: string) =>
+    Object.hasOwn(store.getByPublicId<StackFields>("stack", stackId)?.data.volumeNames ?? {}, name);
   const services = store
     .all<ServiceFields>("service", { projectId })
     .filter(
@@ -41,7 +44,8 @@ export function volumeUsers(store: Store, projectId: string, name: string): stri
         s.state !== "removed" &&
         [s.data.launchConfig, ...(s.data.secondaryLaunchConfigs ?? [])].some((lc) =>
           mounts(lc?.dataVolumes, name),
-        ),
+        ) &&
+        !ownedBy(s.data.stackId),
     )
     .map((s) => `service ${s.name}`);
   return [...services, ...containers];
@@ -78,7 +82,7 @@ export function createVolume(ctx: VerbContext, projectId: string, body: unknown)
       },
     });
   });
-  ctx.store.afterCommit(() => void settle(ctx, row.id, "create"));
+  ctx.store.afterCommit(() => void settleVolume(ctx, row.id, "create"));
   return row;
 }
 
@@ -91,6 +95,12 @@ export function removeVolume(ctx: VerbContext, id: string): Row<VolumeFields> {
     const row = loadVisible<VolumeFields>(ctx, "volume", id);
     if (row.state === "removed" || row.state === "removing")
       throw new AppError("ActionNotAvailable", `volume ${id} is ${row.state}`);
+    const owner = row.data.stackId ? ctx.store.getByPublicId<StackFields>("stack", row.data.stackId) : null;
+    if (owner && owner.state !== "removed")
+      throw new AppError(
+        "ActionNotAvailable",
+        `volume ${row.name} belongs to stack ${owner.name}: it is removed with the stack`,
+      );
     const users = volumeUsers(ctx.store, row.projectId!, row.name!);
     if (users.length > 0)
       throw new AppError(
@@ -98,13 +108,17 @@ export function removeVolume(ctx: VerbContext, id: string): Row<VolumeFields> {
         `volume ${row.name} is in use by ${users.slice(0, 10).join(", ")}`,
       );
     const updated = ctx.store.update<VolumeFields>(row.id, { state: "removing" })!;
-    ctx.store.afterCommit(() => void settle(ctx, row.id, "remove"));
+    ctx.store.afterCommit(() => void settleVolume(ctx, row.id, "remove"));
     return updated;
   });
 }
 
 /** Sends the create or remove to the environment's connected hosts and records the outcome. */
-async function settle(ctx: VerbContext, rowId: number, verb: "create" | "remove"): Promise<void> {
+export async function settleVolume(
+  ctx: VerbContext,
+  rowId: number,
+  verb: "create" | "remove",
+): Promise<void> {
   const row = ctx.store.get<VolumeFields>(rowId);
   if (!row?.projectId || !row.name) return;
   const hosts =

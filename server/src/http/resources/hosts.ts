@@ -1,3 +1,4 @@
+import { formatId } from "@corral/api";
 import type { HostFields } from "../../model/host.ts";
 import type { HostIpsecFields } from "../../network/ipsec-health.ts";
 import type { ViewRejectionFields } from "../../network/view-rejections.ts";
@@ -26,6 +27,10 @@ export const hostResource: ResourceDef = {
     uuid: { type: "string", filter: true },
     ipsecPeers: { type: "array[json]", description: "IPsec tunnel to each peer host: state, reason, bytes" },
     ipsecDataPlane: { type: "enum", options: ["kernel", "userspace", "none"], nullable: true },
+    instanceIds: {
+      type: "array[reference[instance]]",
+      description: "the containers placed on the host (what `rancher hosts ls` counts)",
+    },
     hostStateSync: {
       type: "json",
       nullable: true,
@@ -60,6 +65,12 @@ export const hostResource: ResourceDef = {
       hostStateSync: d.hostStateSync ?? null,
     };
   },
+  related: (store, row) => ({
+    instanceIds: store
+      .all("container", { projectId: row.projectId!, dataField: ["hostId", formatId("host", row.id)] })
+      .filter((c) => c.state !== "removed" && c.state !== "purged")
+      .map((c) => formatId("container", c.id)),
+  }),
   links: (_row, self) => ({
     containers: `${self.replace(/\/hosts\/[^/]+$/, "/containers")}?hostId=${self.split("/").at(-1)}`,
   }),

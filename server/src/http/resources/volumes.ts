@@ -18,6 +18,12 @@ export const volumeResource: ResourceDef = {
     isHostPath: { type: "boolean", filter: true },
     hostIds: { type: "array[reference[host]]", description: "hosts whose engine holds the volume" },
     accessMode: { type: "string", nullable: true },
+    stackId: {
+      type: "reference[stack]",
+      filter: true,
+      nullable: true,
+      description: "the stack that owns it",
+    },
     uri: { type: "string", nullable: true },
   },
   create: (ctx, projectId, body) => ({ row: createVolume(ctx, projectId ?? "", body) }),
@@ -40,6 +46,7 @@ export const volumeResource: ResourceDef = {
       hostIds: d.hostIds,
       accessMode: "multiHostRW",
       uri: `${d.driver}:///${row.name}`,
+      stackId: d.stackId ?? null,
     };
   },
 };
