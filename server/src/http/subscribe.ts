@@ -1,6 +1,8 @@
 import { formatId } from "@corral/api";
 import type { ServerWebSocket } from "bun";
+import { rolesOf } from "../auth/member-roles.ts";
 import type { Principal } from "../auth/principal.ts";
+import { mayRead } from "../services/authorize.ts";
 import { isVisible } from "../services/context.ts";
 import type { RowChange, Store } from "../store/store.ts";
 import type { ResourceDef } from "./definition.ts";
@@ -56,11 +58,13 @@ export class Subscribers {
     ) {
       this.revoke(formatId(row.type, row.id));
     }
+    if (row.type === "projectMember") this.refreshRoles();
     const def = this.defs.get(row.type);
     if (!def) return;
     for (const ws of this.sockets) {
       const { principal, projectId, base } = ws.data;
-      if (!isVisible(principal, row)) continue;
+      // What the caller's role may not read (registration tokens, environment keys) is not sent either.
+      if (!isVisible(principal, row) || !mayRead(this.store, { principal }, row)) continue;
       if (
         projectId &&
         row.projectId !== projectId &&
@@ -84,6 +88,27 @@ export class Subscribers {
       if (p.keyId === id || p.accountId === id || p.projectId === id) {
         this.sockets.delete(ws);
         ws.close(4001, `${id} is no longer active`);
+      }
+    }
+  }
+
+  /**
+   * Memberships changed: every person's roles are computed again, so the stream follows them at
+   * once; one who left the environment they subscribed in is disconnected.
+   */
+  private refreshRoles(): void {
+    for (const ws of [...this.sockets]) {
+      const p = ws.data.principal;
+      if (p.kind !== "user") continue;
+      const identities = p.identities ?? [
+        { externalId: p.accountId, externalIdType: "rancher_id", name: "" },
+      ];
+      const roles = rolesOf(this.store, identities);
+      ws.data.principal = { ...p, roles };
+      const pid = ws.data.projectId;
+      if (pid && !Object.hasOwn(roles, pid)) {
+        this.sockets.delete(ws);
+        ws.close(4001, `no longer a member of ${pid}`);
       }
     }
   }

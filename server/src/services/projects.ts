@@ -1,12 +1,14 @@
 import { containerPolicySchema, formatId, projectCreateSchema, projectUpdateSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
+import { roleIn } from "../auth/principal.ts";
 import type { ProjectFields } from "../model/project.ts";
 import type { Row } from "../store/rows.ts";
 import { projectPolicy } from "./container-policy.ts";
 import { loadProject, requireAdmin, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
+import { insertMember } from "./project-members.ts";
 
-/** Creates a project (environment); a user creating one becomes its member. */
+/** Creates a project (environment); a user creating one becomes its owner. */
 export function createProject(ctx: VerbContext, body: unknown): Row<ProjectFields> {
   if (ctx.principal.kind !== "admin" && ctx.principal.kind !== "user") {
     throw new AppError("PermissionDenied", "only accounts can create environments");
@@ -15,17 +17,26 @@ export function createProject(ctx: VerbContext, body: unknown): Row<ProjectField
   if (input.containerPolicy) requirePolicyAdmin(ctx);
   return ctx.store.transaction(() => {
     assertNameFree(ctx, input.name);
-    const members = ctx.principal.kind === "user" ? [ctx.principal.accountId] : [];
-    return ctx.store.insert<ProjectFields>("project", {
+    const project = ctx.store.insert<ProjectFields>("project", {
       name: input.name,
       state: "active",
       data: {
         description: input.description,
-        members,
         servicesPortRange: input.servicesPortRange,
         containerPolicy: containerPolicySchema.parse(input.containerPolicy ?? {}),
       },
     });
+    const p = ctx.principal;
+    if (p.kind === "user") {
+      const account = ctx.store.getByPublicId("account", p.accountId);
+      insertMember(ctx.store, formatId("project", project.id), {
+        externalId: p.accountId,
+        externalIdType: "rancher_id",
+        role: "owner",
+        name: account?.name ?? p.accountId,
+      });
+    }
+    return project;
   });
 }
 
@@ -63,7 +74,7 @@ export function updateProject(ctx: VerbContext, id: string, body: unknown): Row<
 
 /** Moves a project between active and inactive; inactive projects refuse their keys. */
 export function setProjectActive(ctx: VerbContext, id: string, active: boolean): Row<ProjectFields> {
-  requireAdmin(ctx);
+  requireAdminOrOwner(ctx, id);
   return ctx.store.transaction(() => {
     const project = loadProject(ctx, id);
     const from = active ? ["inactive"] : ["active"];
@@ -75,7 +86,7 @@ export function setProjectActive(ctx: VerbContext, id: string, active: boolean):
 
 /** Removes a project that holds no hosts or containers any more. */
 export function removeProject(ctx: VerbContext, id: string): Row<ProjectFields> {
-  requireAdmin(ctx);
+  requireAdminOrOwner(ctx, id);
   return ctx.store.transaction(() => {
     const project = loadProject(ctx, id);
     const pid = formatId("project", project.id);
@@ -91,6 +102,19 @@ export function removeProject(ctx: VerbContext, id: string): Row<ProjectFields> 
     if (!row) throw new AppError("InvalidState", `project ${id} is ${project.state}`);
     return row;
   });
+}
+
+/**
+ * Admins and the environment's owners may switch it off or remove it; its own keys may not (a key
+ * that removes the environment it lives in has nothing left to act on). Others who cannot see the
+ * environment get NotFound from `loadProject` first.
+ */
+function requireAdminOrOwner(ctx: VerbContext, id: string): void {
+  if (ctx.principal.kind === "user") {
+    loadProject(ctx, id);
+    if (roleIn(ctx.principal, id) === "owner") return;
+  }
+  requireAdmin(ctx);
 }
 
 const liveStates = [

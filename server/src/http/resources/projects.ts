@@ -3,6 +3,7 @@ import type { ProjectFields } from "../../model/project.ts";
 import type { IpsecHealth } from "../../network/ipsec-health.ts";
 import { rotateIpsecPsk } from "../../network/ipsec-keys.ts";
 import { projectPolicy } from "../../services/container-policy.ts";
+import { setMembers } from "../../services/project-members.ts";
 import { createProject, removeProject, setProjectActive, updateProject } from "../../services/projects.ts";
 import type { ResourceDef } from "../definition.ts";
 import { commonFields } from "./common.ts";
@@ -30,7 +31,6 @@ export const projectResource: ResourceDef = {
       nullable: true,
       description: "1pt1 (Cattle), the one template: every environment runs Cattle orchestration",
     },
-    members: { type: "array[reference[account]]" },
     orchestration: { type: "string" },
     healthState: { type: "enum", options: ["healthy", "degraded", "unhealthy", "initializing"] },
     ipsecHealth: { type: "enum", options: ["healthy", "degraded", "unhealthy"] },
@@ -46,6 +46,11 @@ export const projectResource: ResourceDef = {
     },
     // New IPsec key for the environment; the old one stays accepted (answers the project, never a key).
     rotateipsecpsk: { available: (r) => r.state === "active", run: (ctx, id) => rotateIpsecPsk(ctx, id) },
+    // Rancher 1.6's: replaces the member list in one go (answers the project).
+    setmembers: {
+      available: (r) => r.state === "active" || r.state === "inactive",
+      run: (ctx, id, body) => setMembers(ctx, id, body),
+    },
   },
   present: (row) => {
     const d = row.data as unknown as ProjectFields & { healthState?: string; ipsecHealth?: IpsecHealth };
@@ -53,7 +58,6 @@ export const projectResource: ResourceDef = {
       description: d.description ?? null,
       servicesPortRange: d.servicesPortRange ?? null,
       containerPolicy: projectPolicy(d),
-      members: d.members,
       orchestration: "cattle",
       // The environment's health, rolled up from its stacks by the orchestrator.
       healthState: d.healthState ?? "healthy",
@@ -68,6 +72,7 @@ export const projectResource: ResourceDef = {
     services: `${self}/services`,
     registrationTokens: `${self}/registrationtokens`,
     apiKeys: `${self}/apikeys`,
+    projectMembers: `${self}/projectmembers`,
     auditLogs: `${self}/auditlogs`,
   }),
 };

@@ -1,0 +1,45 @@
+import type { ProjectMemberFields } from "../model/project.ts";
+import type { Row } from "../store/rows.ts";
+import type { Store } from "../store/store.ts";
+import type { Identity } from "./identity.ts";
+import { higherRole } from "./role-matrix.ts";
+import type { Role } from "./roles.ts";
+
+/**
+ * The identities a person holds: their account's own (`rancher_id` with the account's public id)
+ * and those their providers gave them at login (stored on the account as `data.identities`).
+ */
+export function identitiesOf(account: Row<{ identities?: Identity[] }>, accountId: string): Identity[] {
+  const own: Identity = {
+    externalId: accountId,
+    externalIdType: "rancher_id",
+    name: account.name ?? accountId,
+  };
+  return [own, ...(account.data.identities ?? [])];
+}
+
+/**
+ * The person's role in each environment: every active membership matching one of their identities
+ * counts (a group's members get its role), and the highest role wins. Removed environments count
+ * for nothing.
+ */
+export function rolesOf(store: Store, identities: readonly Identity[]): Record<string, Role> {
+  const out: Record<string, Role> = {};
+  const seen = new Set<string>();
+  for (const identity of identities) {
+    const key = `${identity.externalIdType} ${identity.externalId}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const rows = store.all<ProjectMemberFields>("projectMember", {
+      state: ["active"],
+      dataField: ["externalId", identity.externalId],
+    });
+    for (const row of rows) {
+      if (row.data.externalIdType !== identity.externalIdType || !row.projectId) continue;
+      const project = store.getByPublicId("project", row.projectId);
+      if (!project || project.state === "removed") continue;
+      out[row.projectId] = higherRole(out[row.projectId], row.data.role)!;
+    }
+  }
+  return out;
+}
