@@ -71,7 +71,7 @@ function keyOwner(ctx: VerbContext, accountId: string | null | undefined): strin
       detail: { field: "accountId" },
     });
   const account = ctx.store.getByPublicId<{ kind: string }>("account", accountId);
-  if (!account || account.state !== "active" || account.data.kind === "agent")
+  if (account?.state !== "active" || account.data.kind === "agent")
     throw new AppError(
       "InvalidReference",
       `accountId: no active person's account ${accountId.slice(0, 64)}`,

@@ -1,10 +1,9 @@
 import { containerPolicySchema, formatId, projectCreateSchema, projectUpdateSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
-import { roleIn } from "../auth/principal.ts";
 import type { ProjectFields } from "../model/project.ts";
 import type { Row } from "../store/rows.ts";
 import { projectPolicy } from "./container-policy.ts";
-import { loadProject, requireAdmin, type VerbContext } from "./context.ts";
+import { loadProject, requireAdminOrOwner, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
 import { insertMember } from "./project-members.ts";
 
@@ -102,19 +101,6 @@ export function removeProject(ctx: VerbContext, id: string): Row<ProjectFields> 
     if (!row) throw new AppError("InvalidState", `project ${id} is ${project.state}`);
     return row;
   });
-}
-
-/**
- * Admins and the environment's owners may switch it off or remove it; its own keys may not (a key
- * that removes the environment it lives in has nothing left to act on). Others who cannot see the
- * environment get NotFound from `loadProject` first.
- */
-function requireAdminOrOwner(ctx: VerbContext, id: string): void {
-  if (ctx.principal.kind === "user") {
-    loadProject(ctx, id);
-    if (roleIn(ctx.principal, id) === "owner") return;
-  }
-  requireAdmin(ctx);
 }
 
 const liveStates = [
