@@ -3,10 +3,15 @@
 // type and kind of stack x every verb, each with its exact status; then the event stream and logs
 // and exec websockets under the same rules, and people's own account keys.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cells, expected } from "./roles-cells.ts";
+import { type Cell, expected } from "./roles-cells.ts";
+import { environmentCells } from "./roles-cells-env.ts";
+import { stackCells } from "./roles-cells-stacks.ts";
 import { buildWorld, everyone, type World } from "./roles-kit.ts";
 
 let w: World;
+
+/** Every cell of the matrix. */
+const cells = (world: World): Cell[] => [...environmentCells(world), ...stackCells(world)];
 
 beforeAll(async () => {
   w = await buildWorld();
