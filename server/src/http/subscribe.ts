@@ -94,7 +94,8 @@ export class Subscribers {
 
   /**
    * Memberships changed: every person's roles are computed again, so the stream follows them at
-   * once; one who left the environment they subscribed in is disconnected.
+   * once. An environment they just joined is sent to them (its own change went by before their
+   * membership did); one who left the environment they subscribed in is disconnected.
    */
   private refreshRoles(): void {
     for (const ws of [...this.sockets]) {
@@ -104,11 +105,25 @@ export class Subscribers {
         { externalId: p.accountId, externalIdType: "rancher_id", name: "" },
       ];
       const roles = rolesOf(this.store, identities);
+      const joined = Object.keys(roles).filter((pid) => !Object.hasOwn(p.roles ?? {}, pid));
       ws.data.principal = { ...p, roles };
-      const pid = ws.data.projectId;
-      if (pid && !Object.hasOwn(roles, pid)) {
+      const scope = ws.data.projectId;
+      if (scope && !Object.hasOwn(roles, scope)) {
         this.sockets.delete(ws);
-        ws.close(4001, `no longer a member of ${pid}`);
+        ws.close(4001, `no longer a member of ${scope}`);
+        continue;
+      }
+      for (const pid of joined) {
+        const project = this.store.getByPublicId("project", pid);
+        const def = this.defs.get("project");
+        if (!project || !def || (scope && scope !== pid)) continue;
+        const resource = present(def, project, ws.data.base, this.store);
+        this.send(ws, {
+          name: "resource.change",
+          resourceType: "project",
+          resourceId: pid,
+          data: { resource },
+        });
       }
     }
   }
