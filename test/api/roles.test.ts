@@ -3,7 +3,7 @@
 // type and kind of stack x every verb, each with its exact status; then the event stream and logs
 // and exec websockets under the same rules, and people's own account keys.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type Cell, expected } from "./roles-cells.ts";
+import { type Cell, expected, rancherTable } from "./roles-cells.ts";
 import { environmentCells } from "./roles-cells-env.ts";
 import { stackCells } from "./roles-cells-stacks.ts";
 import { buildWorld, everyone, type World } from "./roles-kit.ts";
@@ -51,4 +51,31 @@ describe("every role x every resource x every verb", () => {
     }
     expect(wrong).toEqual([]);
   }, 600_000);
+});
+
+describe("lists across all environments", () => {
+  test("hold the environment's rows only for callers whose role may read them", async () => {
+    const lists: [string, string, string][] = [
+      ["containers", "container", "userStacks"],
+      ["hosts", "host", "hosts"],
+      ["registrationtokens", "token", "registrationTokens"],
+      ["auditlogs", "auditLog", "auditLogs"],
+      ["projectmembers", "member", "membership"],
+      ["projects", "project", "environment"],
+    ];
+    const wrong: string[] = [];
+    for (const [collection, key, area] of lists) {
+      for (const who of everyone) {
+        const r = await w.clients[who].get(`/v2-beta/${collection}?limit=1000`);
+        const listed = r.status === 200 && r.body.data.some((x: { id: string }) => x.id === w.shared[key]);
+        const want =
+          who === "admin" ||
+          who === "envKey" ||
+          (who !== "outsider" && rancherTable[area]![who]!.includes("r"));
+        if (r.status !== 200 || listed !== want)
+          wrong.push(`${collection} as ${who}: ${r.status}, listed ${listed}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
 });
