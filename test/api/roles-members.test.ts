@@ -174,6 +174,46 @@ describe("identities and roles", () => {
   });
 });
 
+describe("members given on create", () => {
+  test("are the environment's first members; bad ones are refused with 422 and nothing made", async () => {
+    const name = uniqueName("team");
+    const made = expectStatus(
+      await alice.client.post("/v2-beta/projects", {
+        name,
+        members: [
+          { externalId: bob.accountId, externalIdType: "rancher_id", role: "owner" },
+          { externalId: "cn=dev,dc=test", externalIdType: "ldap_group", role: "restricted" },
+        ],
+      }),
+      201,
+    ).body;
+    const members = expectStatus(await admin.get(`/v2-beta/projects/${made.id}/projectmembers`), 200).body
+      .data;
+    expect(members.map((m: Record<string, string>) => [m.externalIdType, m.externalId, m.role])).toEqual([
+      ["rancher_id", bob.accountId, "owner"],
+      ["ldap_group", "cn=dev,dc=test", "restricted"],
+    ]);
+    // Alice left herself out: the environment she made is not hers.
+    expect((await alice.client.get(`/v2-beta/projects/${made.id}`)).status).toBe(404);
+    const refused = await alice.client.post("/v2-beta/projects", {
+      name: uniqueName("bad"),
+      members: [{ externalId: bob.accountId, externalIdType: "rancher_id", role: "member" }],
+    });
+    expect([refused.status, refused.body.message]).toEqual([
+      422,
+      "members: an environment needs at least one owner",
+    ]);
+    // An empty list is none given: the creator owns it.
+    const empty = expectStatus(
+      await alice.client.post("/v2-beta/projects", { name: uniqueName("e"), members: [] }),
+      201,
+    );
+    expect(
+      (await alice.client.get(`/v2-beta/projects/${empty.body.id}/projectmembers`)).body.data[0].role,
+    ).toBe("owner");
+  });
+});
+
 describe("a person's own account keys", () => {
   test("are made with the secret shown once, listed, and revoked by their owner only", async () => {
     const made = expectStatus(await alice.client.post("/v2-beta/apikeys", { name: "laptop" }), 201).body;

@@ -44,14 +44,31 @@ export function membersOf(store: Store, projectId: string): Row<ProjectMemberFie
 
 /**
  * Rancher 1.6's `setmembers`: replaces the environment's members with the list given, in one
- * transaction. The list must name known identity types and roles, each identity once, and keep at
- * least one owner; a `rancher_id` must be an existing account. Members whose role is unchanged keep
+ * transaction (see `parseMembers` for what a list must be). Members whose role is unchanged keep
  * their rows; the others are removed or added. Answers the project.
  */
 export function setMembers(ctx: VerbContext, projectId: string, body: unknown): Row<ProjectFields> {
   const input = parseInput(setMembersSchema, body);
+  return ctx.store.transaction(() => {
+    const project = loadProject(ctx, projectId);
+    const pid = formatId("project", project.id);
+    requireAllowed(ctx, pid, "membership", "update");
+    replaceMembers(ctx.store, pid, checkMembers(ctx.store, input.members));
+    return ctx.store.get<ProjectFields>(project.id)!;
+  });
+}
+
+/**
+ * A member list as the API takes it (`setmembers`, and `members` on environment create), checked:
+ * known identity types and roles, each identity once, at least one owner, and a `rancher_id` must
+ * be an existing account (its name is taken from there). Throws 422s naming the entry.
+ */
+export function checkMembers(
+  store: Store,
+  members: z.infer<typeof setMembersSchema>["members"],
+): ProjectMemberFields[] {
   const seen = new Set<string>();
-  input.members.forEach((m, i) => {
+  members.forEach((m, i) => {
     const key = `${m.externalIdType} ${m.externalId}`;
     if (seen.has(key))
       throw new AppError(
@@ -63,39 +80,37 @@ export function setMembers(ctx: VerbContext, projectId: string, body: unknown): 
       );
     seen.add(key);
   });
-  if (!input.members.some((m) => m.role === "owner"))
+  if (!members.some((m) => m.role === "owner"))
     throw new AppError("InvalidOption", "members: an environment needs at least one owner", {
       detail: { field: "members" },
     });
-  return ctx.store.transaction(() => {
-    const project = loadProject(ctx, projectId);
-    const pid = formatId("project", project.id);
-    requireAllowed(ctx, pid, "membership", "update");
-    const wanted = input.members.map((m, i): ProjectMemberFields => {
-      let name = m.name ?? m.externalId;
-      if (m.externalIdType === "rancher_id") {
-        const account = ctx.store.getByPublicId("account", m.externalId);
-        if (!account || account.state === "removed")
-          throw new AppError("InvalidReference", `members.${i}: no account ${m.externalId.slice(0, 64)}`, {
-            detail: { field: `members.${i}.externalId` },
-          });
-        name = account.name ?? name;
-      }
-      return { externalId: m.externalId, externalIdType: m.externalIdType, role: m.role, name };
-    });
-    const current = new Map(
-      membersOf(ctx.store, pid).map((r) => [`${r.data.externalIdType} ${r.data.externalId}`, r]),
-    );
-    for (const m of wanted) {
-      const key = `${m.externalIdType} ${m.externalId}`;
-      const row = current.get(key);
-      current.delete(key);
-      if (row && row.data.role === m.role && row.data.name === m.name) continue;
-      if (row) ctx.store.update(row.id, { name: m.name, data: { role: m.role, name: m.name } });
-      else insertMember(ctx.store, pid, m);
+  return members.map((m, i): ProjectMemberFields => {
+    let name = m.name ?? m.externalId;
+    if (m.externalIdType === "rancher_id") {
+      const account = store.getByPublicId("account", m.externalId);
+      if (!account || account.state === "removed")
+        throw new AppError("InvalidReference", `members.${i}: no account ${m.externalId.slice(0, 64)}`, {
+          detail: { field: `members.${i}.externalId` },
+        });
+      name = account.name ?? name;
     }
-    for (const row of current.values())
-      ctx.store.update(row.id, { state: "removed", removed: Date.now() }, ["active"]);
-    return ctx.store.get<ProjectFields>(project.id)!;
+    return { externalId: m.externalId, externalIdType: m.externalIdType, role: m.role, name };
   });
+}
+
+/** Makes the environment's members exactly `wanted` (inside the caller's transaction). */
+export function replaceMembers(store: Store, pid: string, wanted: ProjectMemberFields[]): void {
+  const current = new Map(
+    membersOf(store, pid).map((r) => [`${r.data.externalIdType} ${r.data.externalId}`, r]),
+  );
+  for (const m of wanted) {
+    const key = `${m.externalIdType} ${m.externalId}`;
+    const row = current.get(key);
+    current.delete(key);
+    if (row && row.data.role === m.role && row.data.name === m.name) continue;
+    if (row) store.update(row.id, { name: m.name, data: { role: m.role, name: m.name } });
+    else insertMember(store, pid, m);
+  }
+  for (const row of current.values())
+    store.update(row.id, { state: "removed", removed: Date.now() }, ["active"]);
 }

@@ -5,14 +5,20 @@ import type { Row } from "../store/rows.ts";
 import { projectPolicy } from "./container-policy.ts";
 import { loadProject, requireAdminOrOwner, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
-import { insertMember } from "./project-members.ts";
+import { checkMembers, insertMember, replaceMembers, setMembersSchema } from "./project-members.ts";
 
-/** Creates a project (environment); a user creating one becomes its owner. */
-export function createProject(ctx: VerbContext, body: unknown): Row<ProjectFields> {
+/**
+ * Creates a project (environment) with the `members` given (Rancher 1.6's create takes them, checked
+ * as `setmembers` checks them); without any, a user creating one becomes its owner.
+ */
+export function createProject(ctx: VerbContext, body: unknown, members?: unknown): Row<ProjectFields> {
   if (ctx.principal.kind !== "admin" && ctx.principal.kind !== "user") {
     throw new AppError("PermissionDenied", "only accounts can create environments");
   }
   const input = parseInput(projectCreateSchema, body);
+  // None given (absent, null or an empty list, as clients send it): the creator's default below.
+  const none = members === undefined || members === null || (Array.isArray(members) && members.length === 0);
+  const memberList = none ? null : parseInput(setMembersSchema, { members }).members;
   if (input.containerPolicy) requirePolicyAdmin(ctx);
   return ctx.store.transaction(() => {
     assertNameFree(ctx, input.name);
@@ -26,9 +32,11 @@ export function createProject(ctx: VerbContext, body: unknown): Row<ProjectField
       },
     });
     const p = ctx.principal;
-    if (p.kind === "user") {
+    const pid = formatId("project", project.id);
+    if (memberList) replaceMembers(ctx.store, pid, checkMembers(ctx.store, memberList));
+    else if (p.kind === "user") {
       const account = ctx.store.getByPublicId("account", p.accountId);
-      insertMember(ctx.store, formatId("project", project.id), {
+      insertMember(ctx.store, pid, {
         externalId: p.accountId,
         externalIdType: "rancher_id",
         role: "owner",

@@ -31,11 +31,20 @@ export const projectResource: ResourceDef = {
       nullable: true,
       description: "1pt1 (Cattle), the one template: every environment runs Cattle orchestration",
     },
+    members: {
+      type: "array[projectMember]",
+      create: true,
+      nullable: true,
+      description: "the first members ({externalId, externalIdType, role}); by default the creator, as owner",
+    },
     orchestration: { type: "string" },
     healthState: { type: "enum", options: ["healthy", "degraded", "unhealthy", "initializing"] },
     ipsecHealth: { type: "enum", options: ["healthy", "degraded", "unhealthy"] },
   },
-  create: (ctx, _pid, body) => ({ row: createProject(ctx, withoutTemplate(body)) }),
+  create: (ctx, _pid, body) => {
+    const { members, rest } = withoutMembers(withoutTemplate(body));
+    return { row: createProject(ctx, rest, members) };
+  },
   update: updateProject,
   remove: removeProject,
   actions: {
@@ -76,6 +85,14 @@ export const projectResource: ResourceDef = {
     auditLogs: `${self}/auditlogs`,
   }),
 };
+
+/** The body's `members` (given only on create; `setmembers` changes them later) and the rest. */
+function withoutMembers(body: unknown): { members: unknown; rest: unknown } {
+  if (body === null || typeof body !== "object" || Array.isArray(body) || !("members" in body))
+    return { members: undefined, rest: body };
+  const { members, ...rest } = body as Record<string, unknown>;
+  return { members, rest };
+}
 
 /** The body without `projectTemplateId`, which may only name the Cattle template (`1pt1`). */
 function withoutTemplate(body: unknown): unknown {
