@@ -3,6 +3,7 @@
 // keys for restricted and read-only members), membership changes followed at once, and container
 // logs and exec streams opened only for roles that may (read-only: logs, no exec).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { parseId } from "@corral/api";
 import type { ServerEventFrame } from "./fake-agent.ts";
 import { expectStatus, until } from "./harness.ts";
 import { buildWorld, everyone, membersBody, type Who, type World } from "./roles-kit.ts";
@@ -130,6 +131,30 @@ describe("the event stream", () => {
     );
     readonly.close();
     expectStatus(await w.admin.post(`/v2-beta/projects/${w.project.id}?action=setmembers`, body), 200);
+  });
+});
+
+describe("identities on the account", () => {
+  test("a person's new group gives their open stream the group's role at once", async () => {
+    const p = `/v2-beta/projects/${w.project.id}`;
+    const body = membersBody(w);
+    const withTeam = {
+      members: [...body.members, { externalId: "ops", externalIdType: "github_team", role: "owner" }],
+    };
+    expectStatus(await w.admin.post(`${p}?action=setmembers`, withTeam), 200);
+    const sub = await subscribe("readonly", `${p}/subscribe`);
+    w.server.store.update(parseId("account", w.accounts.readonly)!, {
+      data: { identities: [{ externalId: "ops", externalIdType: "github_team", name: "ops" }] },
+    });
+    const key = expectStatus(await w.admin.post(`${p}/apikeys`, {}), 201).body.id;
+    await until(
+      "the stream hears the environment key",
+      () => sub.messages.some((m) => m.resourceId === key),
+      10_000,
+    );
+    sub.close();
+    w.server.store.update(parseId("account", w.accounts.readonly)!, { data: { identities: [] } });
+    expectStatus(await w.admin.post(`${p}?action=setmembers`, body), 200);
   });
 });
 

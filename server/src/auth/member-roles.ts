@@ -9,7 +9,10 @@ import type { Role } from "./roles.ts";
  * The identities a person holds: their account's own (`rancher_id` with the account's public id)
  * and those their providers gave them at login (stored on the account as `data.identities`).
  */
-export function identitiesOf(account: Row<{ identities?: Identity[] }>, accountId: string): Identity[] {
+export function identitiesOf(
+  account: Pick<Row<{ identities?: Identity[] }>, "name" | "data">,
+  accountId: string,
+): Identity[] {
   const own: Identity = {
     externalId: accountId,
     externalIdType: "rancher_id",

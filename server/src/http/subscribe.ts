@@ -1,9 +1,11 @@
 import { formatId } from "@corral/api";
 import type { ServerWebSocket } from "bun";
-import { rolesOf } from "../auth/member-roles.ts";
+import type { Identity } from "../auth/identity.ts";
+import { identitiesOf, rolesOf } from "../auth/member-roles.ts";
 import type { Principal } from "../auth/principal.ts";
 import { mayRead } from "../services/authorize.ts";
 import { isVisible } from "../services/context.ts";
+import type { Row } from "../store/rows.ts";
 import type { RowChange, Store } from "../store/store.ts";
 import type { ResourceDef } from "./definition.ts";
 import { present } from "./present.ts";
@@ -58,7 +60,9 @@ export class Subscribers {
     ) {
       this.revoke(formatId(row.type, row.id));
     }
-    if (row.type === "projectMember") this.refreshRoles();
+    if (row.type === "projectMember") this.refreshRoles(null);
+    // A person's identities (their groups, stored at login) changed: their roles may have too.
+    if (row.type === "account" && row.state === "active") this.refreshRoles(row);
     const def = this.defs.get(row.type);
     if (!def) return;
     for (const ws of this.sockets) {
@@ -95,18 +99,20 @@ export class Subscribers {
   /**
    * Memberships changed: every person's roles are computed again, so the stream follows them at
    * once. An environment they just joined is sent to them (its own change went by before their
-   * membership did); one who left the environment they subscribed in is disconnected.
+   * membership did); one who left the environment they subscribed in is disconnected. With
+   * `account`, only that person's subscriptions, with the identities now on the account.
    */
-  private refreshRoles(): void {
+  private refreshRoles(account: Row | null): void {
+    const accountId = account ? formatId("account", account.id) : null;
     for (const ws of [...this.sockets]) {
       const p = ws.data.principal;
-      if (p.kind !== "user") continue;
-      const identities = p.identities ?? [
-        { externalId: p.accountId, externalIdType: "rancher_id", name: "" },
-      ];
+      if (p.kind !== "user" || (accountId !== null && p.accountId !== accountId)) continue;
+      const identities = account
+        ? identitiesOf(account as Row<{ identities?: Identity[] }>, p.accountId)
+        : (p.identities ?? identitiesOf({ name: null, data: {} }, p.accountId));
       const roles = rolesOf(this.store, identities);
       const joined = Object.keys(roles).filter((pid) => !Object.hasOwn(p.roles ?? {}, pid));
-      ws.data.principal = { ...p, roles };
+      ws.data.principal = { ...p, roles, identities };
       const scope = ws.data.projectId;
       if (scope && !Object.hasOwn(roles, scope)) {
         this.sockets.delete(ws);
