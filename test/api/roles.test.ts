@@ -3,6 +3,7 @@
 // type and kind of stack x every verb, each with its exact status; then the event stream and logs
 // and exec websockets under the same rules, and people's own account keys.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { expectStatus } from "./harness.ts";
 import { type Cell, expected, rancherTable } from "./roles-cells.ts";
 import { environmentCells } from "./roles-cells-env.ts";
 import { stackCells } from "./roles-cells-stacks.ts";
@@ -77,5 +78,31 @@ describe("lists across all environments", () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+});
+
+describe("the actions a resource lists", () => {
+  test("are those the caller's role may call, in reads, lists and answers", async () => {
+    const c = `/v2-beta/projects/${w.project.id}/containers/${w.shared.container}`;
+    const actionsOf = async (who: (typeof everyone)[number], path: string) =>
+      Object.keys(expectStatus(await w.clients[who].get(path), 200).body.actions).sort();
+    expect(await actionsOf("admin", c)).toEqual(["execute", "logs", "remove", "restart", "stop"]);
+    expect(await actionsOf("restricted", c)).toEqual(["execute", "logs", "remove", "restart", "stop"]);
+    expect(await actionsOf("readonly", c)).toEqual(["logs"]);
+    const env = `/v2-beta/projects/${w.project.id}`;
+    expect(await actionsOf("owner", env)).toEqual(["deactivate", "rotateipsecpsk", "setmembers"]);
+    expect(await actionsOf("member", env)).toEqual([]);
+    const listed = expectStatus(await w.clients.readonly.get(`${env}/containers?limit=1000`), 200).body.data;
+    const row = listed.find((x: { id: string }) => x.id === w.shared.container);
+    expect(Object.keys(row.actions)).toEqual(["logs"]);
+    // The admin's cached list of the same page still shows every action.
+    const adminRow = expectStatus(await w.admin.get(`${env}/containers?limit=1000`), 200).body.data.find(
+      (x: { id: string }) => x.id === w.shared.container,
+    );
+    expect(Object.keys(adminRow.actions).sort()).toEqual(["execute", "logs", "remove", "restart", "stop"]);
+    // Infrastructure rows: a member may not create there but may act; read-only sees no logs.
+    const ic = `${env}/containers/${w.shared.infraContainer}`;
+    expect(await actionsOf("readonly", ic)).toEqual([]);
+    expect(await actionsOf("restricted", ic)).toEqual(["logs"]);
   });
 });

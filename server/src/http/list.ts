@@ -2,6 +2,7 @@ import { AppError } from "@corral/lib";
 import type { Context } from "hono";
 import { mayDo, type Principal } from "../auth/principal.ts";
 import { areaOfType } from "../auth/role-matrix.ts";
+import { actionsFilter, rolesKey } from "../services/authorize.ts";
 import type { ResourceDef } from "./definition.ts";
 import type { ApiEnv } from "./env.ts";
 import { present } from "./present.ts";
@@ -34,7 +35,16 @@ export function listCollection(c: Context<ApiEnv>, def: ResourceDef, projectId: 
   const base = c.get("base");
   const url = new URL(c.req.url);
   // The page depends on its rows (the cache tracks them by type), the caller's scope and the URL.
-  const key = JSON.stringify([def.type, projectIds, filters, base, url.pathname, url.search]);
+  // A person's page lists the actions their roles allow: their roles there are part of the key.
+  const key = JSON.stringify([
+    def.type,
+    projectIds,
+    filters,
+    base,
+    url.pathname,
+    url.search,
+    rolesKey(p, projectIds),
+  ]);
   const json = c.get("cache").page(def.type, key, () => build());
   return c.body(json, 200, { "Content-Type": "application/json" });
 
@@ -55,7 +65,7 @@ export function listCollection(c: Context<ApiEnv>, def: ResourceDef, projectId: 
       links: { self: `${base}${url.pathname}${url.search}` },
       createTypes: def.create ? { [def.schemaId ?? def.type]: collectionUrl } : {},
       actions: {},
-      data: page.rows.map((row) => present(def, row, base, ctx.store)),
+      data: page.rows.map((row) => present(def, row, base, ctx.store, actionsFilter(ctx.store, p, row))),
       sortLinks: Object.fromEntries(
         Object.entries(def.fields)
           .filter(([, f]) => f.filter)

@@ -4,7 +4,7 @@ import { type Context, Hono } from "hono";
 import { areaOfType, operationOfAction } from "../auth/role-matrix.ts";
 import type { StackFields } from "../model/service.ts";
 import { writeAudit } from "../services/audit.ts";
-import { requireAllowed, requireAllowedOn } from "../services/authorize.ts";
+import { actionsFilter, requireAllowed, requireAllowedOn } from "../services/authorize.ts";
 import { isVisible, type VerbContext } from "../services/context.ts";
 import type { Row } from "../store/rows.ts";
 import { readJson } from "./body.ts";
@@ -112,11 +112,13 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
 
   const answer = (c: Context<ApiEnv>, def: ResourceDef, result: unknown, status: 200 | 201 | 202) => {
     const base = c.get("base");
-    const store = c.get("verbs")(c).store;
-    if (isRow(result)) return c.json(present(byType.get(result.type) ?? def, result, base, store), status);
+    const { store, principal } = c.get("verbs")(c);
+    const may = (row: Row) => actionsFilter(store, principal, row);
+    if (isRow(result))
+      return c.json(present(byType.get(result.type) ?? def, result, base, store, may(result)), status);
     if (result && typeof result === "object" && "row" in result && isRow((result as { row: unknown }).row)) {
       const { row, extra } = result as { row: Row; extra?: Record<string, unknown> };
-      return c.json({ ...present(def, row, base, store), ...(extra ?? {}) }, status);
+      return c.json({ ...present(def, row, base, store, may(row)), ...(extra ?? {}) }, status);
     }
     return c.json(result as object, status);
   };
@@ -139,7 +141,11 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
 
   const getOne = (c: Context<ApiEnv>, collection: string, id: string, pid?: string) => {
     const { def, row } = loadRow(c, collection, id, pid);
-    requireAllowedOn(c.get("verbs")(c), row, "read");
+    const ctx = c.get("verbs")(c);
+    requireAllowedOn(ctx, row, "read");
+    // A person's answer lists the actions their role allows, so it is not the shared cached one.
+    const may = actionsFilter(ctx.store, ctx.principal, row);
+    if (may) return c.json(present(def, row, c.get("base"), ctx.store, may), 200);
     return c.body(c.get("cache").resource(def, row, c.get("base")), 200, {
       "Content-Type": "application/json",
     });

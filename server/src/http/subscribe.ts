@@ -3,7 +3,7 @@ import type { ServerWebSocket } from "bun";
 import type { Identity } from "../auth/identity.ts";
 import { identitiesOf, rolesOf } from "../auth/member-roles.ts";
 import type { Principal } from "../auth/principal.ts";
-import { mayRead } from "../services/authorize.ts";
+import { actionsFilter, mayRead } from "../services/authorize.ts";
 import { isVisible } from "../services/context.ts";
 import type { Row } from "../store/rows.ts";
 import type { RowChange, Store } from "../store/store.ts";
@@ -75,7 +75,7 @@ export class Subscribers {
         !(row.type === "project" && formatId("project", row.id) === projectId)
       )
         continue;
-      const resource = present(def, row, base, this.store);
+      const resource = present(def, row, base, this.store, actionsFilter(this.store, principal, row));
       this.send(ws, {
         name: "resource.change",
         resourceType: row.type,
@@ -123,7 +123,13 @@ export class Subscribers {
         const project = this.store.getByPublicId("project", pid);
         const def = this.defs.get("project");
         if (!project || !def || (scope && scope !== pid)) continue;
-        const resource = present(def, project, ws.data.base, this.store);
+        const resource = present(
+          def,
+          project,
+          ws.data.base,
+          this.store,
+          actionsFilter(this.store, ws.data.principal, project),
+        );
         this.send(ws, {
           name: "resource.change",
           resourceType: "project",

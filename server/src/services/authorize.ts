@@ -1,7 +1,7 @@
 import { formatId } from "@corral/api";
 import { AppError } from "@corral/lib";
-import { mayDo, refusal } from "../auth/principal.ts";
-import { type Area, areaOfType, type Operation } from "../auth/role-matrix.ts";
+import { mayDo, type Principal, refusal, roleIn } from "../auth/principal.ts";
+import { type Area, areaOfType, type Operation, operationOfAction } from "../auth/role-matrix.ts";
 import type { ApiKeyData } from "../model/account.ts";
 import type { StackFields } from "../model/service.ts";
 import type { Row } from "../store/rows.ts";
@@ -51,4 +51,31 @@ export function mayRead(store: Store, ctx: Pick<VerbContext, "principal">, row: 
   const projectId = projectOfRow(row);
   const area = areaOfRow(store, row);
   return !projectId || !area || mayDo(ctx.principal, projectId, area, "read");
+}
+
+/**
+ * Which of a row's actions a person may call, for listing only those (Rancher's UI shows the actions
+ * a resource lists): undefined for callers whose actions are not narrowed by a role (admins,
+ * environment and agent keys) and for rows of no environment.
+ */
+export function actionsFilter(
+  store: Store,
+  p: Principal,
+  row: Row,
+): ((action: string) => boolean) | undefined {
+  if (p.kind !== "user") return undefined;
+  const projectId = projectOfRow(row);
+  const area = areaOfRow(store, row);
+  if (!projectId || !area) return undefined;
+  return (name) =>
+    row.type === "project" && name === "setmembers"
+      ? mayDo(p, projectId, "membership", "update")
+      : mayDo(p, projectId, area, operationOfAction(name));
+}
+
+/** A person's roles in `projectIds`, as a short text: what a cached page of theirs depends on. */
+export function rolesKey(p: Principal, projectIds: readonly string[] | undefined): string {
+  if (p.kind !== "user") return "";
+  const ids = projectIds ?? Object.keys(p.roles ?? {});
+  return ids.map((id) => roleIn(p, id) ?? "-").join(",");
 }
