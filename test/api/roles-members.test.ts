@@ -127,6 +127,18 @@ describe("setmembers", () => {
     });
     expect(r.status).toBe(403);
     expect(r.body.message).toContain("is member");
+    // The refusal is audited: who tried what, and the answer.
+    const audit = expectStatus(await admin.get(`/v2-beta/projects/${other.id}/auditlogs?limit=1000`), 200)
+      .body.data;
+    expect(
+      audit.find(
+        (a: { eventType: string; responseCode: number }) =>
+          a.eventType === "api.project.setmembers" && a.responseCode === 403,
+      ),
+    ).toMatchObject({
+      authenticatedAsAccountId: alice.accountId,
+      resourceId: other.id,
+    });
   });
 });
 

@@ -1,8 +1,7 @@
 import { formatId, type IdType } from "@corral/api";
 import { AppError } from "@corral/lib";
 import { type Context, Hono } from "hono";
-import { areaOfType, operationOfAction } from "../auth/role-matrix.ts";
-import type { StackFields } from "../model/service.ts";
+import { operationOfAction } from "../auth/role-matrix.ts";
 import { writeAudit } from "../services/audit.ts";
 import { actionsFilter, requireAllowed, requireAllowedOn } from "../services/authorize.ts";
 import { isVisible, type VerbContext } from "../services/context.ts";
@@ -12,6 +11,7 @@ import type { ResourceDef } from "./definition.ts";
 import type { ApiEnv } from "./env.ts";
 import { listCollection } from "./list.ts";
 import { present, selfUrl } from "./present.ts";
+import { createArea, guardWrite, listArea } from "./route-guard.ts";
 
 /**
  * Turns resource definitions into Rancher-style endpoints, globally (`/v2-beta/<collection>`) and
@@ -47,7 +47,7 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
     const def = defOf(collection);
     const projectId = scopeOf(c, pid, def);
     // Inside one environment, a role that may not read this part of it is refused outright.
-    const area = def.type === "apiKey" ? "environmentKeys" : areaOfType(def.type);
+    const area = listArea(def);
     if (projectId && area) requireAllowed(c.get("verbs")(c), projectId, area, "read");
     return listCollection(c, def, projectId);
   };
@@ -131,10 +131,8 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
     const body = withoutReadOnly(def, await readJson(c.req.raw, false), "create");
     const ctx = c.get("verbs")(c);
     const scope = def.scoped && def.type !== "apiKey" ? (projectId ?? defaultProject(ctx)) : projectId;
-    if (scope) {
-      const area = createArea(ctx, def, body);
-      if (area) requireAllowed(ctx, scope, area, "create");
-    }
+    const area = scope ? createArea(ctx, def, body) : null;
+    if (scope && area) guardWrite(c, def, "create", (vc) => requireAllowed(vc, scope, area, "create"));
     const result = await mutate(c, def, "create", (vc) => def.create!(vc, scope, body), body);
     return answer(c, def, result, 201);
   };
@@ -154,7 +152,7 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
   const update = async (c: Context<ApiEnv>, collection: string, id: string, pid?: string) => {
     const { def, row } = loadRow(c, collection, id, pid);
     if (!def.update) throw new AppError("MethodNotAllowed", `${def.type} cannot be edited`);
-    requireAllowedOn(c.get("verbs")(c), row, "update");
+    guardWrite(c, def, "update", (vc) => requireAllowedOn(vc, row, "update"), row);
     const body = withoutReadOnly(def, await readJson(c.req.raw, false), "update");
     const result = await mutate(c, def, "update", (ctx) => def.update!(ctx, id, body), body, id);
     return answer(c, def, result, 200);
@@ -163,7 +161,7 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
   const remove = async (c: Context<ApiEnv>, collection: string, id: string, pid?: string) => {
     const { def, row } = loadRow(c, collection, id, pid);
     if (!def.remove) throw new AppError("MethodNotAllowed", `${def.type} cannot be removed`);
-    requireAllowedOn(c.get("verbs")(c), row, "remove");
+    guardWrite(c, def, "remove", (vc) => requireAllowedOn(vc, row, "remove"), row);
     const result = await mutate(c, def, "remove", (ctx) => def.remove!(ctx, id), null, id);
     return answer(c, def, result, 200);
   };
@@ -174,10 +172,16 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
     if (!name) throw new AppError("MethodNotAllowed", `POST to a ${def.type} needs ?action=<name>`);
     const act = Object.hasOwn(def.actions, name) ? def.actions[name] : undefined;
     if (!act) throw new AppError("InvalidAction", `${def.type} has no action ${name.slice(0, 64)}`);
-    const vc = c.get("verbs")(c);
-    if (def.type === "project" && name === "setmembers")
-      requireAllowed(vc, formatId("project", row.id), "membership", "update");
-    else requireAllowedOn(vc, row, operationOfAction(name));
+    guardWrite(
+      c,
+      def,
+      name,
+      (vc) =>
+        def.type === "project" && name === "setmembers"
+          ? requireAllowed(vc, formatId("project", row.id), "membership", "update")
+          : requireAllowedOn(vc, row, operationOfAction(name)),
+      row,
+    );
     if (!act.available(row))
       throw new AppError(
         "ActionNotAvailable",
@@ -366,20 +370,6 @@ function resultProject(result: unknown): string | null {
   const row = resultRow(result);
   if (!row) return null;
   return row.type === "project" ? formatId("project", row.id) : row.projectId;
-}
-
-/**
- * The part of the environment a create adds to: an environment key for keys made inside one, a
- * service or container of an infrastructure stack when the body names one, else the type's own.
- */
-function createArea(ctx: VerbContext, def: ResourceDef, body: unknown) {
-  if (def.type === "apiKey") return "environmentKeys" as const;
-  const area = areaOfType(def.type);
-  if (area !== "userStacks" || body === null || typeof body !== "object") return area;
-  const stackId = (body as { stackId?: unknown }).stackId;
-  if (typeof stackId !== "string") return area;
-  const stack = ctx.store.getByPublicId<StackFields>("stack", stackId);
-  return stack?.data.system === true ? ("infraStacks" as const) : area;
 }
 
 function defaultProject(ctx: VerbContext): string {
