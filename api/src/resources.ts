@@ -78,6 +78,8 @@ export const changeSecretSchema = z.strictObject({
 export const apiKeyCreateSchema = z.strictObject({
   name: z.string().max(128).optional(),
   description: descriptionSchema.optional(),
+  /** The account the key is for (an admin may make keys for others); the caller's own by default. */
+  accountId: z.string().max(64).nullish(),
 });
 
 /** Input to create a registration token (no fields: everything is generated). */

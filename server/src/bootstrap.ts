@@ -63,7 +63,7 @@ export function bootstrap(
       const project = store.insert<ProjectFields>("project", {
         name: "Default",
         state: "active",
-        data: { description: "The default environment", members: [] },
+        data: { description: "The default environment" },
       });
       defaultProjectId = formatId("project", project.id);
       store.setSetting("defaultProjectId", defaultProjectId);

@@ -56,7 +56,7 @@ export function largeEnvironment(options: LargeEnvironmentOptions = {}): LargeEn
   const project = store.insert<ProjectFields>("project", {
     name: "Large",
     state: "active",
-    data: { members: [] },
+    data: {},
   });
   const projectId = formatId("project", project.id);
   const hostIds: string[] = [];

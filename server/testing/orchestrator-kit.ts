@@ -70,7 +70,7 @@ export class OrchestratorKit {
     const project = this.store.insert<ProjectFields>("project", {
       name: "Default",
       state: "active",
-      data: { members: [] },
+      data: {},
     });
     this.projectId = formatId("project", project.id);
     this.ctx = {

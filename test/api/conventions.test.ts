@@ -91,6 +91,7 @@ describe("/v2-beta/schemas", () => {
       "activate",
       "deactivate",
       "rotateipsecpsk",
+      "setmembers",
     ]);
     expect(projectSchema.resourceFields.name).toMatchObject({ type: "string", create: true, required: true });
     expect((await byId("host")).collectionMethods).toEqual(["GET"]);
@@ -168,14 +169,18 @@ describe("actions follow the state", () => {
     expect(active.actions).toEqual({
       deactivate: `${base}?action=deactivate`,
       rotateipsecpsk: `${base}?action=rotateipsecpsk`,
+      setmembers: `${base}?action=setmembers`,
     });
     const inactive = expectStatus(await admin.post(active.actions.deactivate), 200).body;
     expect(inactive.state).toBe("inactive");
-    expect(inactive.actions).toEqual({ activate: `${base}?action=activate` });
+    expect(inactive.actions).toEqual({
+      activate: `${base}?action=activate`,
+      setmembers: `${base}?action=setmembers`,
+    });
     expect(expectStatus(await admin.get(`/v2-beta/projects/${p}`), 200).body.state).toBe("inactive");
     const again = expectStatus(await admin.post(inactive.actions.activate), 200).body;
     expect(again.state).toBe("active");
-    expect(Object.keys(again.actions)).toEqual(["deactivate", "rotateipsecpsk"]);
+    expect(Object.keys(again.actions)).toEqual(["deactivate", "rotateipsecpsk", "setmembers"]);
   });
 
   test("an apiKey deactivates and activates the same way", async () => {

@@ -2,7 +2,9 @@ import { AppError } from "@corral/lib";
 import type { ApiKeyData } from "../model/account.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
+import type { Identity } from "./identity.ts";
 import { checkSecret, hashSecret } from "./keys.ts";
+import { identitiesOf, rolesOf } from "./member-roles.ts";
 import type { Principal } from "./principal.ts";
 import { clientKey, FailureLimiter, type FailureLimits } from "./rate-limit.ts";
 import { sessionPrincipal } from "./session-principal.ts";
@@ -38,7 +40,13 @@ export class Authenticator {
   ) {
     this.failures = new FailureLimiter(limits);
     store.onChange(({ row, previous }) => {
-      if (row.type === "apiKey" || row.type === "account" || row.type === "project") this.cache.clear();
+      if (
+        row.type === "apiKey" ||
+        row.type === "account" ||
+        row.type === "project" ||
+        row.type === "projectMember"
+      )
+        this.cache.clear();
       // A session ending (logout, revocation) must end its cached verdict too; new ones change nothing.
       if (row.type === "session" && previous !== null) this.cache.clear();
     });
@@ -163,7 +171,7 @@ export class Authenticator {
       kind: string;
       hostId?: string;
       projectId?: string;
-      memberOf?: string[];
+      identities?: Identity[];
     }>("account", key.accountId);
     if (account?.state !== "active") return null;
     const kind = account.data.kind;
@@ -177,11 +185,15 @@ export class Authenticator {
       };
     }
     if (kind === "admin") return { kind: "admin", accountId: key.accountId, keyId };
-    const memberOf = this.store
-      .all<{ members?: string[] }>("project", { state: ["active", "inactive"] })
-      .filter((p) => p.data.members?.includes(key.accountId))
-      .map((p) => this.store.publicId(p));
-    return { kind: "user", accountId: key.accountId, keyId, memberOf };
+    // A person: their role in each environment, from the memberships of any identity they hold.
+    const identities = identitiesOf(account, key.accountId);
+    return {
+      kind: "user",
+      accountId: key.accountId,
+      keyId,
+      roles: rolesOf(this.store, identities),
+      identities,
+    };
   }
 }
 

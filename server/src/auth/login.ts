@@ -10,10 +10,10 @@ import { type AuthConfigs, localConfigName } from "./auth-configs.ts";
 import type { Identity, LoginResult } from "./identity.ts";
 import { externalLookup, findLocalAccount } from "./local-accounts.ts";
 import { defaultLoginLimits, LoginLimiter } from "./login-limiter.ts";
+import { identitiesOf } from "./member-roles.ts";
 import { verifyPassword } from "./passwords.ts";
 import type { Principal } from "./principal.ts";
 import { clientKey, type FailureLimits } from "./rate-limit.ts";
-import { identitiesOf } from "./session-principal.ts";
 import { createSession, purgeOldSessions, type SessionFields } from "./sessions.ts";
 
 /** What a successful login gives: the token (shown once), its session, the account, the provider. */
@@ -128,7 +128,7 @@ export class LoginService {
       const account = found && this.store.get<AccountFields>(found.id);
       if (!ok || !account || account.state !== "active" || account.data.kind === "agent")
         throw this.failed(attempt, [address, accountKey], "wrong password or no such active account");
-      const identities = identitiesOf(formatId("account", account.id), account.name, account.data);
+      const identities = identitiesOf(account, formatId("account", account.id));
       if (account.data.kind !== "admin") {
         const local = this.configs.stored(localConfigName);
         if (!local.enabled || !mayLogIn(this.store, local.accessMode, local.allowedIdentities, identities))
@@ -208,7 +208,7 @@ export class LoginService {
           });
       if (!account) throw this.failed(attempt, [], "the account is not active");
       // The provider's own view of the user (with its login), not the stored copy.
-      const own = identitiesOf(formatId("account", account.id), account.name, account.data)[0]!;
+      const own = identitiesOf(account, formatId("account", account.id))[0]!;
       return this.succeed(attempt, account, [own, user, ...groups]);
     });
   }

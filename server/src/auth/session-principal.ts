@@ -1,6 +1,6 @@
 import type { AccountFields } from "../model/account.ts";
 import type { Store } from "../store/store.ts";
-import type { Identity } from "./identity.ts";
+import { identitiesOf } from "./member-roles.ts";
 import type { Principal } from "./principal.ts";
 import { findSession } from "./sessions.ts";
 
@@ -29,26 +29,8 @@ export function sessionPrincipal(
   const account = store.getByPublicId<AccountFields>("account", accountId);
   if (!account) return null;
   return {
-    principal: { ...base, via: "session", identities: identitiesOf(accountId, account.name, account.data) },
+    principal: { ...base, via: "session", identities: identitiesOf(account, accountId) },
     row: session.id,
     expires: session.data.expires,
   };
-}
-
-/** The identities a person holds: their account (`rancher_id`), their provider user and groups. */
-export function identitiesOf(accountId: string, name: string | null, data: AccountFields): Identity[] {
-  const own: Identity = {
-    externalId: accountId,
-    externalIdType: "rancher_id",
-    name: name ?? accountId,
-    ...(data.username ? { login: data.username } : {}),
-  };
-  const out = [own];
-  if (data.externalId && data.externalIdType)
-    out.push({
-      externalId: data.externalId,
-      externalIdType: data.externalIdType,
-      name: name ?? data.externalId,
-    });
-  return [...out, ...(data.identities ?? [])];
 }

@@ -1,5 +1,8 @@
 import { AppError } from "@corral/lib";
 import type { Context } from "hono";
+import { mayDo, type Principal } from "../auth/principal.ts";
+import { areaOfType } from "../auth/role-matrix.ts";
+import { actionsFilter, rolesKey } from "../services/authorize.ts";
 import type { ResourceDef } from "./definition.ts";
 import type { ApiEnv } from "./env.ts";
 import { present } from "./present.ts";
@@ -16,8 +19,10 @@ export function listCollection(c: Context<ApiEnv>, def: ResourceDef, projectId: 
   const filters = [...params.filters, ...(def.view?.filters ?? [])];
   let projectIds: string[] | undefined;
   if (def.type === "project") {
-    if (p.kind === "user")
-      filters.push({ field: "id", modifier: "eq", values: p.memberOf?.length ? p.memberOf : ["0"] });
+    if (p.kind === "user") {
+      const ids = Object.keys(p.roles ?? {});
+      filters.push({ field: "id", modifier: "eq", values: ids.length ? ids : ["0"] });
+    }
     if (p.kind === "project") filters.push({ field: "id", modifier: "eq", values: [p.projectId!] });
   } else if (def.type === "account") {
     if (p.kind === "project") throw new AppError("PermissionDenied", "environment keys cannot read accounts");
@@ -26,11 +31,20 @@ export function listCollection(c: Context<ApiEnv>, def: ResourceDef, projectId: 
     if (p.kind === "project") projectIds = [p.projectId!];
     else filters.push({ field: "accountId", modifier: "eq", values: [p.accountId] });
   } else if (projectId) projectIds = [projectId];
-  else if (p.kind === "user") projectIds = p.memberOf ?? [];
+  else if (p.kind === "user") projectIds = readableProjects(p, def.type);
   const base = c.get("base");
   const url = new URL(c.req.url);
   // The page depends on its rows (the cache tracks them by type), the caller's scope and the URL.
-  const key = JSON.stringify([def.type, projectIds, filters, base, url.pathname, url.search]);
+  // A person's page lists the actions their roles allow: their roles there are part of the key.
+  const key = JSON.stringify([
+    def.type,
+    projectIds,
+    filters,
+    base,
+    url.pathname,
+    url.search,
+    rolesKey(p, projectIds),
+  ]);
   const json = c.get("cache").page(def.type, key, () => build());
   return c.body(json, 200, { "Content-Type": "application/json" });
 
@@ -51,7 +65,7 @@ export function listCollection(c: Context<ApiEnv>, def: ResourceDef, projectId: 
       links: { self: `${base}${url.pathname}${url.search}` },
       createTypes: def.create ? { [def.schemaId ?? def.type]: collectionUrl } : {},
       actions: {},
-      data: page.rows.map((row) => present(def, row, base, ctx.store)),
+      data: page.rows.map((row) => present(def, row, base, ctx.store, actionsFilter(ctx.store, p, row))),
       sortLinks: Object.fromEntries(
         Object.entries(def.fields)
           .filter(([, f]) => f.filter)
@@ -86,6 +100,17 @@ export function listCollection(c: Context<ApiEnv>, def: ResourceDef, projectId: 
       ),
     };
   }
+}
+
+/**
+ * The environments whose rows of `type` a user may list: those where their role may read that part
+ * of the environment (all of them for most types; registration tokens, environment keys and the
+ * audit log only where the role reads them).
+ */
+function readableProjects(p: Principal, type: string): string[] {
+  const area = areaOfType(type);
+  const ids = Object.keys(p.roles ?? {});
+  return area ? ids.filter((id) => mayDo(p, id, area, "read")) : ids;
 }
 
 /** The request URL with one query parameter set, for pagination and sort links. */

@@ -35,12 +35,21 @@ export function selfUrl(def: ResourceDef, row: Row, base: string): string {
     : `${base}/v2-beta/${def.collection}/${id}`;
 }
 
-/** Renders a row as an API resource: common fields, the type's own fields, links and actions. */
-export function present(def: ResourceDef, row: Row, base: string, store?: Store): Record<string, unknown> {
+/**
+ * Renders a row as an API resource: common fields, the type's own fields, links and actions. With
+ * `may`, only the actions the caller may call are listed (a person's role; see `actionsFilter`).
+ */
+export function present(
+  def: ResourceDef,
+  row: Row,
+  base: string,
+  store?: Store,
+  may?: (action: string) => boolean,
+): Record<string, unknown> {
   const self = selfUrl(def, row, base);
   const actions: Record<string, string> = {};
   for (const [name, action] of Object.entries(def.actions)) {
-    if (action.available(row)) actions[name] = `${self}?action=${name}`;
+    if (action.available(row) && (!may || may(name))) actions[name] = `${self}?action=${name}`;
   }
   const message = (row.data as { transitioningMessage?: string }).transitioningMessage ?? "";
   return {

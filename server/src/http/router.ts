@@ -1,7 +1,9 @@
 import { formatId, type IdType } from "@corral/api";
 import { AppError } from "@corral/lib";
 import { type Context, Hono } from "hono";
+import { operationOfAction } from "../auth/role-matrix.ts";
 import { writeAudit } from "../services/audit.ts";
+import { actionsFilter, requireAllowed, requireAllowedOn } from "../services/authorize.ts";
 import { isVisible, type VerbContext } from "../services/context.ts";
 import type { Row } from "../store/rows.ts";
 import { readJson } from "./body.ts";
@@ -9,6 +11,7 @@ import type { ResourceDef } from "./definition.ts";
 import type { ApiEnv } from "./env.ts";
 import { listCollection } from "./list.ts";
 import { present, selfUrl } from "./present.ts";
+import { createArea, guardWrite, listArea } from "./route-guard.ts";
 
 /**
  * Turns resource definitions into Rancher-style endpoints, globally (`/v2-beta/<collection>`) and
@@ -42,7 +45,11 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
 
   const list = (c: Context<ApiEnv>, collection: string, pid?: string) => {
     const def = defOf(collection);
-    return listCollection(c, def, scopeOf(c, pid, def));
+    const projectId = scopeOf(c, pid, def);
+    // Inside one environment, a role that may not read this part of it is refused outright.
+    const area = listArea(def);
+    if (projectId && area) requireAllowed(c.get("verbs")(c), projectId, area, "read");
+    return listCollection(c, def, projectId);
   };
 
   const loadRow = (
@@ -105,11 +112,13 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
 
   const answer = (c: Context<ApiEnv>, def: ResourceDef, result: unknown, status: 200 | 201 | 202) => {
     const base = c.get("base");
-    const store = c.get("verbs")(c).store;
-    if (isRow(result)) return c.json(present(byType.get(result.type) ?? def, result, base, store), status);
+    const { store, principal } = c.get("verbs")(c);
+    const may = (row: Row) => actionsFilter(store, principal, row);
+    if (isRow(result))
+      return c.json(present(byType.get(result.type) ?? def, result, base, store, may(result)), status);
     if (result && typeof result === "object" && "row" in result && isRow((result as { row: unknown }).row)) {
       const { row, extra } = result as { row: Row; extra?: Record<string, unknown> };
-      return c.json({ ...present(def, row, base, store), ...(extra ?? {}) }, status);
+      return c.json({ ...present(def, row, base, store, may(row)), ...(extra ?? {}) }, status);
     }
     return c.json(result as object, status);
   };
@@ -122,28 +131,37 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
     const body = withoutReadOnly(def, await readJson(c.req.raw, false), "create");
     const ctx = c.get("verbs")(c);
     const scope = def.scoped && def.type !== "apiKey" ? (projectId ?? defaultProject(ctx)) : projectId;
+    const area = scope ? createArea(ctx, def, body) : null;
+    if (scope && area) guardWrite(c, def, "create", (vc) => requireAllowed(vc, scope, area, "create"));
     const result = await mutate(c, def, "create", (vc) => def.create!(vc, scope, body), body);
     return answer(c, def, result, 201);
   };
 
   const getOne = (c: Context<ApiEnv>, collection: string, id: string, pid?: string) => {
     const { def, row } = loadRow(c, collection, id, pid);
+    const ctx = c.get("verbs")(c);
+    requireAllowedOn(ctx, row, "read");
+    // A person's answer lists the actions their role allows, so it is not the shared cached one.
+    const may = actionsFilter(ctx.store, ctx.principal, row);
+    if (may) return c.json(present(def, row, c.get("base"), ctx.store, may), 200);
     return c.body(c.get("cache").resource(def, row, c.get("base")), 200, {
       "Content-Type": "application/json",
     });
   };
 
   const update = async (c: Context<ApiEnv>, collection: string, id: string, pid?: string) => {
-    const { def } = loadRow(c, collection, id, pid);
+    const { def, row } = loadRow(c, collection, id, pid);
     if (!def.update) throw new AppError("MethodNotAllowed", `${def.type} cannot be edited`);
+    guardWrite(c, def, "update", (vc) => requireAllowedOn(vc, row, "update"), row);
     const body = withoutReadOnly(def, await readJson(c.req.raw, false), "update");
     const result = await mutate(c, def, "update", (ctx) => def.update!(ctx, id, body), body, id);
     return answer(c, def, result, 200);
   };
 
   const remove = async (c: Context<ApiEnv>, collection: string, id: string, pid?: string) => {
-    const { def } = loadRow(c, collection, id, pid);
+    const { def, row } = loadRow(c, collection, id, pid);
     if (!def.remove) throw new AppError("MethodNotAllowed", `${def.type} cannot be removed`);
+    guardWrite(c, def, "remove", (vc) => requireAllowedOn(vc, row, "remove"), row);
     const result = await mutate(c, def, "remove", (ctx) => def.remove!(ctx, id), null, id);
     return answer(c, def, result, 200);
   };
@@ -154,6 +172,16 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
     if (!name) throw new AppError("MethodNotAllowed", `POST to a ${def.type} needs ?action=<name>`);
     const act = Object.hasOwn(def.actions, name) ? def.actions[name] : undefined;
     if (!act) throw new AppError("InvalidAction", `${def.type} has no action ${name.slice(0, 64)}`);
+    guardWrite(
+      c,
+      def,
+      name,
+      (vc) =>
+        def.type === "project" && name === "setmembers"
+          ? requireAllowed(vc, formatId("project", row.id), "membership", "update")
+          : requireAllowedOn(vc, row, operationOfAction(name)),
+      row,
+    );
     if (!act.available(row))
       throw new AppError(
         "ActionNotAvailable",
@@ -171,7 +199,8 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
   };
 
   const sub = async (c: Context<ApiEnv>, collection: string, id: string, name: string, pid?: string) => {
-    const { def } = loadRow(c, collection, id, pid);
+    const { def, row } = loadRow(c, collection, id, pid);
+    requireAllowedOn(c.get("verbs")(c), row, "read");
     const read =
       def.subresources && Object.hasOwn(def.subresources, name) ? def.subresources[name] : undefined;
     if (!read) throw new AppError("NotFound", `${def.type} has no ${name}`);

@@ -2,6 +2,7 @@ import { AppError } from "@corral/lib";
 import { Hono } from "hono";
 import { defaultSessionTtlMs } from "../auth/sessions.ts";
 import type { ServerSettings } from "../services/context.ts";
+import { isVisible } from "../services/context.ts";
 import { defaultMaxServiceScale, maxScaleSetting } from "../services/scale-limit.ts";
 import type { FieldDef, SchemaDef } from "./definition.ts";
 import type { ApiEnv } from "./env.ts";
@@ -193,9 +194,14 @@ export function emptyRoutes(version: string): Hono<ApiEnv> {
     const list = (self: string) => fixedCollection(schema.type, self, []);
     const root = `/${schema.collection}`;
     app.get(root, (c) => c.json(list(`${c.get("base")}/${version}${root}`)));
-    app.get(`/projects/:pid${root}`, (c) =>
-      c.json(list(`${c.get("base")}/${version}/projects/${c.req.param("pid")}${root}`)),
-    );
+    app.get(`/projects/:pid${root}`, (c) => {
+      // Empty, but only inside an environment the caller sees: others are 404 as everywhere.
+      const pid = c.req.param("pid");
+      const project = c.get("verbs")(c).store.getByPublicId("project", pid);
+      if (!project || project.state === "removed" || !isVisible(c.get("principal"), project))
+        throw new AppError("NotFound", `project ${pid.slice(0, 64)} not found`);
+      return c.json(list(`${c.get("base")}/${version}/projects/${pid}${root}`));
+    });
     const none = () => {
       throw new AppError("MethodNotAllowed", `${schema.collection} are not supported`);
     };

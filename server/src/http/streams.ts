@@ -2,6 +2,7 @@ import { containerExecuteSchema, containerLogsSchema, formatId } from "@corral/a
 import { randomToken } from "../auth/keys.ts";
 import type { StreamRequest } from "../hub/session.ts";
 import type { ContainerFields } from "../model/container.ts";
+import { requireAllowedOn } from "../services/authorize.ts";
 import { requireConnectedHost } from "../services/containers.ts";
 import { loadVisible, type VerbContext } from "../services/context.ts";
 import { parseInput } from "../services/input.ts";
@@ -30,6 +31,8 @@ export function openHostAccess(
   base: string,
 ) {
   const row = loadVisible<ContainerFields>(ctx, "container", id);
+  // The router checked already; the stream is granted only after the same rule says yes here too.
+  requireAllowedOn(ctx, row, kind === "logs" ? "logs" : "exec");
   const hostId = requireConnectedHost(ctx, row);
   const common = { containerId: formatId("container", row.id), dockerId: row.data.externalId };
   let request: StreamRequest;

@@ -55,6 +55,11 @@ export interface StackFields {
   externalId?: string;
   startOnCreate: boolean;
   healthState: ServiceHealth;
+  /**
+   * An infrastructure stack (Rancher's `system` flag): its services keep the environment running,
+   * so the role matrix guards it more closely than user stacks. No API verb sets it today.
+   */
+  system?: boolean;
   /** What the compose parser ignored or substituted in the current files (`file:line:col: ...`). */
   warnings?: string[];
   /** The top-level volumes of the current files (exportconfig writes them back). */

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { AppError } from "@corral/lib";
-import { loadProject, requireAdmin, type VerbContext } from "../services/context.ts";
+import { loadProject, requireAdminOrOwner, type VerbContext } from "../services/context.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 
@@ -59,7 +59,7 @@ export function ipsecKeysOf(store: Store, projectId: string): IpsecKeys | null {
  * change (`ipsecPskRotatedAt`) makes the publisher send every host its new view.
  */
 export function rotateIpsecPsk(ctx: VerbContext, projectId: string): Row {
-  requireAdmin(ctx);
+  requireAdminOrOwner(ctx, projectId);
   return ctx.store.transaction(() => {
     const project = loadProject(ctx, projectId);
     if (project.state !== "active")

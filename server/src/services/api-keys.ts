@@ -53,10 +53,33 @@ export function createApiKey(ctx: VerbContext, projectId: string | null, body: u
     }
     return insertApiKey(
       ctx.store,
-      { kind: "account", accountId: p.accountId, description: input.description },
+      { kind: "account", accountId: keyOwner(ctx, input.accountId), description: input.description },
       input.name,
     );
   });
+}
+
+/**
+ * The account a new account key belongs to: the caller's own, or (for admins only) the person's
+ * named by `accountId`, which must be an active admin or user account (agents have keys of their own).
+ */
+function keyOwner(ctx: VerbContext, accountId: string | null | undefined): string {
+  const p = ctx.principal;
+  if (!accountId || accountId === p.accountId) return p.accountId;
+  if (p.kind !== "admin")
+    throw new AppError("PermissionDenied", "accountId: only an admin may make keys for another account", {
+      detail: { field: "accountId" },
+    });
+  const account = ctx.store.getByPublicId<{ kind: string }>("account", accountId);
+  if (account?.state !== "active" || account.data.kind === "agent")
+    throw new AppError(
+      "InvalidReference",
+      `accountId: no active person's account ${accountId.slice(0, 64)}`,
+      {
+        detail: { field: "accountId" },
+      },
+    );
+  return accountId;
 }
 
 /** Activates or deactivates a key. */

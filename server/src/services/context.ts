@@ -1,7 +1,7 @@
 import { type EventData, type EventName, type EventReply, formatId } from "@corral/api";
 import { AppError } from "@corral/lib";
 import type { Principal } from "../auth/principal.ts";
-import { canAccessProject } from "../auth/principal.ts";
+import { canAccessProject, roleIn } from "../auth/principal.ts";
 import type { ProjectFields } from "../model/project.ts";
 import type { BalancerViews } from "../network/balancer-views.ts";
 import type { ResourceType, Row } from "../store/rows.ts";
@@ -49,6 +49,22 @@ export interface VerbContext {
 /** Throws PermissionDenied unless the caller is an admin. */
 export function requireAdmin(ctx: VerbContext): void {
   if (ctx.principal.kind !== "admin") throw new AppError("PermissionDenied", "this needs an admin account");
+}
+
+/**
+ * Throws unless the caller is an admin or an owner of environment `id`: for switching it off,
+ * removing it and rotating its IPsec key. Its own keys may not (a key that removes the environment
+ * it lives in has nothing left to act on). Others who cannot see the
+ * environment get NotFound from `loadProject` first.
+ */
+export function requireAdminOrOwner(ctx: VerbContext, id: string): void {
+  if (ctx.principal.kind === "user") {
+    loadProject(ctx, id);
+    const role = roleIn(ctx.principal, id);
+    if (role === "owner") return;
+    throw new AppError("PermissionDenied", `your role in environment ${id} is ${role}; this needs an owner`);
+  }
+  requireAdmin(ctx);
 }
 
 /**

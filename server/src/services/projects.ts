@@ -3,29 +3,47 @@ import { AppError } from "@corral/lib";
 import type { ProjectFields } from "../model/project.ts";
 import type { Row } from "../store/rows.ts";
 import { projectPolicy } from "./container-policy.ts";
-import { loadProject, requireAdmin, type VerbContext } from "./context.ts";
+import { loadProject, requireAdminOrOwner, type VerbContext } from "./context.ts";
 import { parseInput } from "./input.ts";
+import { checkMembers, insertMember, replaceMembers, setMembersSchema } from "./project-members.ts";
 
-/** Creates a project (environment); a user creating one becomes its member. */
-export function createProject(ctx: VerbContext, body: unknown): Row<ProjectFields> {
+/**
+ * Creates a project (environment) with the `members` given (Rancher 1.6's create takes them, checked
+ * as `setmembers` checks them); without any, a user creating one becomes its owner.
+ */
+export function createProject(ctx: VerbContext, body: unknown, members?: unknown): Row<ProjectFields> {
   if (ctx.principal.kind !== "admin" && ctx.principal.kind !== "user") {
     throw new AppError("PermissionDenied", "only accounts can create environments");
   }
   const input = parseInput(projectCreateSchema, body);
+  // None given (absent, null or an empty list, as clients send it): the creator's default below.
+  const none = members === undefined || members === null || (Array.isArray(members) && members.length === 0);
+  const memberList = none ? null : parseInput(setMembersSchema, { members }).members;
   if (input.containerPolicy) requirePolicyAdmin(ctx);
   return ctx.store.transaction(() => {
     assertNameFree(ctx, input.name);
-    const members = ctx.principal.kind === "user" ? [ctx.principal.accountId] : [];
-    return ctx.store.insert<ProjectFields>("project", {
+    const project = ctx.store.insert<ProjectFields>("project", {
       name: input.name,
       state: "active",
       data: {
         description: input.description,
-        members,
         servicesPortRange: input.servicesPortRange,
         containerPolicy: containerPolicySchema.parse(input.containerPolicy ?? {}),
       },
     });
+    const p = ctx.principal;
+    const pid = formatId("project", project.id);
+    if (memberList) replaceMembers(ctx.store, pid, checkMembers(ctx.store, memberList));
+    else if (p.kind === "user") {
+      const account = ctx.store.getByPublicId("account", p.accountId);
+      insertMember(ctx.store, pid, {
+        externalId: p.accountId,
+        externalIdType: "rancher_id",
+        role: "owner",
+        name: account?.name ?? p.accountId,
+      });
+    }
+    return project;
   });
 }
 
@@ -63,7 +81,7 @@ export function updateProject(ctx: VerbContext, id: string, body: unknown): Row<
 
 /** Moves a project between active and inactive; inactive projects refuse their keys. */
 export function setProjectActive(ctx: VerbContext, id: string, active: boolean): Row<ProjectFields> {
-  requireAdmin(ctx);
+  requireAdminOrOwner(ctx, id);
   return ctx.store.transaction(() => {
     const project = loadProject(ctx, id);
     const from = active ? ["inactive"] : ["active"];
@@ -75,7 +93,7 @@ export function setProjectActive(ctx: VerbContext, id: string, active: boolean):
 
 /** Removes a project that holds no hosts or containers any more. */
 export function removeProject(ctx: VerbContext, id: string): Row<ProjectFields> {
-  requireAdmin(ctx);
+  requireAdminOrOwner(ctx, id);
   return ctx.store.transaction(() => {
     const project = loadProject(ctx, id);
     const pid = formatId("project", project.id);

@@ -50,6 +50,17 @@ const migrations: string[] = [
   // an upgrade refuses none of their stacks; new ones get the default (api/src/policy.ts).
   `UPDATE resource SET data = json_set(data, '$.containerPolicy', json('${JSON.stringify(permissiveContainerPolicy)}'))
    WHERE type = 'project' AND json_extract(data, '$.containerPolicy') IS NULL;`,
+  // Environment members with roles (Rancher 1.6's projectMember): each account id of a project's old
+  // \`members\` list becomes an owner (members had full access before roles), and the list goes.
+  `INSERT INTO resource (type, project_id, name, state, created, updated, data)
+   SELECT 'projectMember', '1a' || p.id, COALESCE(a.name, m.value), 'active', p.updated, p.updated,
+          json_object('externalId', m.value, 'externalIdType', 'rancher_id', 'role', 'owner',
+                      'name', COALESCE(a.name, m.value))
+   FROM resource p JOIN json_each(p.data, '$.members') m
+   LEFT JOIN resource a ON a.type = 'account' AND '1a' || a.id = m.value
+   WHERE p.type = 'project' AND p.state != 'removed' AND m.type = 'text'
+   ORDER BY p.id, m.key;
+   UPDATE resource SET data = json_remove(data, '$.members') WHERE type = 'project';`,
 ];
 
 function migrate(db: Database): void {

@@ -14,7 +14,13 @@ export const apiKeyResource: ResourceDef = {
     description: { type: "string", create: true, nullable: true },
     publicValue: { type: "string", filter: true },
     secretValue: { type: "password", description: "shown only in the answer to create" },
-    accountId: { type: "reference[account]", filter: true },
+    accountId: {
+      type: "reference[account]",
+      create: true,
+      nullable: true,
+      filter: true,
+      description: "the owner; an admin may name another account, the caller's own by default",
+    },
     kind: { type: "enum", options: ["account", "project", "agent"], filter: true },
   },
   create: (ctx, projectId, body) => {

@@ -5,6 +5,7 @@ import { auditLogResource } from "./audit-logs.ts";
 import { certificateResource } from "./certificates.ts";
 import { containerResource } from "./containers.ts";
 import { hostResource } from "./hosts.ts";
+import { projectMemberResource } from "./project-members.ts";
 import { projectResource } from "./projects.ts";
 import { registrationTokenResource } from "./registration-tokens.ts";
 import { serviceResource } from "./services.ts";
@@ -20,6 +21,7 @@ import { volumeResource } from "./volumes.ts";
 /** Every resource type the API serves. */
 export const resourceDefs: ResourceDef[] = [
   projectResource,
+  projectMemberResource,
   accountResource,
   apiKeyResource,
   registrationTokenResource,

@@ -3,6 +3,7 @@ import type { ProjectFields } from "../../model/project.ts";
 import type { IpsecHealth } from "../../network/ipsec-health.ts";
 import { rotateIpsecPsk } from "../../network/ipsec-keys.ts";
 import { projectPolicy } from "../../services/container-policy.ts";
+import { setMembers } from "../../services/project-members.ts";
 import { createProject, removeProject, setProjectActive, updateProject } from "../../services/projects.ts";
 import type { ResourceDef } from "../definition.ts";
 import { commonFields } from "./common.ts";
@@ -30,12 +31,20 @@ export const projectResource: ResourceDef = {
       nullable: true,
       description: "1pt1 (Cattle), the one template: every environment runs Cattle orchestration",
     },
-    members: { type: "array[reference[account]]" },
+    members: {
+      type: "array[projectMember]",
+      create: true,
+      nullable: true,
+      description: "the first members ({externalId, externalIdType, role}); by default the creator, as owner",
+    },
     orchestration: { type: "string" },
     healthState: { type: "enum", options: ["healthy", "degraded", "unhealthy", "initializing"] },
     ipsecHealth: { type: "enum", options: ["healthy", "degraded", "unhealthy"] },
   },
-  create: (ctx, _pid, body) => ({ row: createProject(ctx, withoutTemplate(body)) }),
+  create: (ctx, _pid, body) => {
+    const { members, rest } = withoutMembers(withoutTemplate(body));
+    return { row: createProject(ctx, rest, members) };
+  },
   update: updateProject,
   remove: removeProject,
   actions: {
@@ -46,6 +55,11 @@ export const projectResource: ResourceDef = {
     },
     // New IPsec key for the environment; the old one stays accepted (answers the project, never a key).
     rotateipsecpsk: { available: (r) => r.state === "active", run: (ctx, id) => rotateIpsecPsk(ctx, id) },
+    // Rancher 1.6's: replaces the member list in one go (answers the project).
+    setmembers: {
+      available: (r) => r.state === "active" || r.state === "inactive",
+      run: (ctx, id, body) => setMembers(ctx, id, body),
+    },
   },
   present: (row) => {
     const d = row.data as unknown as ProjectFields & { healthState?: string; ipsecHealth?: IpsecHealth };
@@ -53,7 +67,6 @@ export const projectResource: ResourceDef = {
       description: d.description ?? null,
       servicesPortRange: d.servicesPortRange ?? null,
       containerPolicy: projectPolicy(d),
-      members: d.members,
       orchestration: "cattle",
       // The environment's health, rolled up from its stacks by the orchestrator.
       healthState: d.healthState ?? "healthy",
@@ -68,9 +81,18 @@ export const projectResource: ResourceDef = {
     services: `${self}/services`,
     registrationTokens: `${self}/registrationtokens`,
     apiKeys: `${self}/apikeys`,
+    projectMembers: `${self}/projectmembers`,
     auditLogs: `${self}/auditlogs`,
   }),
 };
+
+/** The body's `members` (given only on create; `setmembers` changes them later) and the rest. */
+function withoutMembers(body: unknown): { members: unknown; rest: unknown } {
+  if (body === null || typeof body !== "object" || Array.isArray(body) || !("members" in body))
+    return { members: undefined, rest: body };
+  const { members, ...rest } = body as Record<string, unknown>;
+  return { members, rest };
+}
 
 /** The body without `projectTemplateId`, which may only name the Cattle template (`1pt1`). */
 function withoutTemplate(body: unknown): unknown {

@@ -83,7 +83,7 @@ export const stackResource: ResourceDef = {
       startOnCreate: d.startOnCreate,
       healthState: d.healthState,
       warnings: d.warnings ?? [],
-      system: false,
+      system: d.system === true,
     };
   },
   related: (store, row) => ({
