@@ -7,7 +7,14 @@ import { browserLogin } from "../../server/testing/browser-login.ts";
 import { startTestIssuer, type TestIssuer } from "../../server/testing/oidc-issuer.ts";
 import { startSlapd, type TestSlapd } from "../../server/testing/slapd.ts";
 import { seedServiceAccount, seedSuffix, seedUsers } from "../../server/testing/slapd-seed.ts";
-import { Client as ApiClient, adminClient, type Client, expectStatus, startTestServer } from "./harness.ts";
+import {
+  Client as ApiClient,
+  adminClient,
+  type Client,
+  createProject,
+  expectStatus,
+  startTestServer,
+} from "./harness.ts";
 import { login, postToken, setCookies } from "./login-kit.ts";
 
 const adminPassword = `admin-pw-${crypto.randomUUID()}`;
@@ -63,6 +70,28 @@ describe("LDAP through POST /v2-beta/token", () => {
     expect(expectStatus(await alice.bearer.get("/v2-beta/projects"), 200).body.data).toEqual([]);
     // Without authProvider, a name that is not a local account goes to the enabled provider.
     await login(server.url, { code: `${seedUsers.bob.login}:${seedUsers.bob.password}` });
+    // Made a member through her directory group, she sees that environment, with that role.
+    const env = await createProject(admin);
+    const devs = `cn=devs,ou=groups,${seedSuffix}`;
+    expectStatus(
+      await admin.post(`/v2-beta/projects/${env.id}?action=setmembers`, {
+        members: [
+          { externalId: server.admin.adminAccountId, externalIdType: "rancher_id", role: "owner" },
+          { externalId: devs, externalIdType: "ldap_group", role: "readonly" },
+        ],
+      }),
+      200,
+    );
+    const again = await login(server.url, { code: `${seedUsers.alice.login}:${seedUsers.alice.password}` });
+    const seen = expectStatus(await again.bearer.get("/v2-beta/projects"), 200).body.data;
+    expect(seen.map((p: { id: string }) => p.id)).toEqual([env.id]);
+    expectStatus(
+      await again.bearer.post(`/v2-beta/projects/${env.id}/containers`, {
+        name: "x",
+        imageUuid: "docker:busybox",
+      }),
+      403,
+    );
     // Her own identities, and a search for members: the directory's people and groups, and local accounts.
     const own = expectStatus(await alice.bearer.get("/v2-beta/identities"), 200).body.data;
     expect(own.map((i: { id: string }) => i.id)).toContain(`ldap_user:${seedUsers.alice.dn}`);
