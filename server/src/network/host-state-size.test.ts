@@ -168,3 +168,31 @@ test("after all those changes, each view is still the store's view (own containe
     expect(view.services).toEqual(whole.services);
   }
 }, 60_000);
+
+test("a service's own change is a small delta; a renamed service still leaves every view right", async () => {
+  const svc = env.store.getByPublicId("service", env.serviceIds[4]!)!;
+  const sent = mark();
+  env.store.update(svc.id, { state: "updating-active", data: { scale: 12 } });
+  const deltas = await until("deltas", () => {
+    const d = sent().filter((f) => f.frame.type === "hostState.delta");
+    return d.length === connected.length && d;
+  });
+  for (const d of deltas) {
+    const frame = d.frame as Extract<typeof d.frame, { type: "hostState.delta" }>;
+    expect(frame.services?.upsert.map((s) => [s.id, s.scale, s.state])).toEqual([
+      [env.serviceIds[4]!, 12, "updating-active"],
+    ]);
+    expect(frame.containers).toBeUndefined();
+    expect(d.bytes).toBeLessThan(4096);
+  }
+  const renamed = mark();
+  env.store.update(svc.id, { name: "renamed-svc" });
+  await until("deltas after the rename", () => renamed().filter((f) => f.hostId === connected[0]).length > 0);
+  for (const host of connected) {
+    const whole = hostStateFrom(loadProjectRows(env.store, env.projectId), host, 1);
+    expect(sink.views.get(host)!.services).toEqual(whole.services);
+    const mine = whole.containers.filter((c) => c.serviceId === env.serviceIds[4]);
+    const seen = new Map(sink.views.get(host)!.containers.map((c) => [c.id, c]));
+    for (const c of mine) expect(seen.get(c.id)!.serviceName).toBe("renamed-svc");
+  }
+}, 60_000);

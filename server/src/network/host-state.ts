@@ -16,7 +16,8 @@ export const defaultPortRange = { start: 49153, end: 65535 } as const;
 
 /** A container row as the view reads it. */
 export type Container = Row<ContainerFields & Partial<UnitMembership>>;
-type Service = Row<ServiceFields & ServiceNetworkFields>;
+/** A service row with the network fields the view reads. */
+export type Service = Row<ServiceFields & ServiceNetworkFields>;
 type Host = Row<HostFields & HostNetworkFields>;
 
 /** Every row of one environment that the network view is made of, read once. */
@@ -130,6 +131,53 @@ export function stateContainer(
   };
 }
 
+/**
+ * One service as the view holds it. `serviceByPath` finds services by `stack/name` (links), and
+ * `certIdByName` certificates by name (load balancer rules).
+ */
+export function stateService(
+  s: Service,
+  stackName: ReadonlyMap<string, string>,
+  serviceByPath: ReadonlyMap<string, string>,
+  certIdByName: ReadonlyMap<string, string>,
+): StateService {
+  const d = s.data;
+  const stack = stackName.get(d.stackId) ?? "";
+  const resolve = (target: string) => serviceByPath.get(target.includes("/") ? target : `${stack}/${target}`);
+  const links: StateService["links"] = [];
+  for (const l of [...(d.links ?? []), ...(d.externalLinks ?? [])]) {
+    const serviceId = resolve(l.target);
+    if (serviceId) links.push({ serviceId, alias: l.alias || (l.target.split("/").at(-1) ?? l.target) });
+  }
+  return {
+    id: formatId("service", s.id),
+    name: s.name ?? "",
+    stackName: stack,
+    kind: d.kind,
+    state: s.state,
+    healthState: d.healthState,
+    scale: d.scale,
+    links,
+    externalIpAddresses: d.externalIpAddresses ?? [],
+    hostname: d.hostname ?? null,
+    sidekicks: (d.secondaryLaunchConfigs ?? []).map((lc) => lc.name ?? "").filter(Boolean),
+    metadata: d.metadata ?? {},
+    labels: d.launchConfig?.labels ?? {},
+    lbConfig: d.lbConfig ? resolveLbConfig(d.lbConfig, resolve, (n) => certIdByName.get(n)) : null,
+    healthCheck: d.launchConfig?.healthCheck ?? null,
+  };
+}
+
+/** Service ids by `stack/name`, as links name them. */
+export function servicePaths(
+  serviceById: ReadonlyMap<string, Service>,
+  stackName: ReadonlyMap<string, string>,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [id, s] of serviceById) out.set(`${stackName.get(s.data.stackId)}/${s.name}`, id);
+  return out;
+}
+
 /** The parts of the view that differ from host to host. */
 export type HostParts = Pick<HostState, "network" | "portRange" | "certificates" | "upstreamDns" | "ipsec">;
 
@@ -137,8 +185,7 @@ export type HostParts = Pick<HostState, "network" | "portRange" | "certificates"
 export function environmentView(rows: ProjectRows): EnvironmentView {
   const stackName = new Map(rows.stacks.map((s) => [formatId("stack", s.id), s.name ?? ""]));
   const serviceById = new Map(rows.services.map((s) => [formatId("service", s.id), s]));
-  const serviceByPath = new Map<string, string>();
-  for (const [id, s] of serviceById) serviceByPath.set(`${stackName.get(s.data.stackId)}/${s.name}`, id);
+  const serviceByPath = servicePaths(serviceById, stackName);
   const certIdByName = new Map(rows.certificates.map((c) => [c.name ?? "", formatId("certificate", c.id)]));
 
   const lbServicesOn = new Map<string, Set<string>>();
@@ -153,34 +200,7 @@ export function environmentView(rows: ProjectRows): EnvironmentView {
     return stateContainer(c, svc, stackName);
   });
 
-  const services: StateService[] = rows.services.map((s) => {
-    const d = s.data;
-    const stack = stackName.get(d.stackId) ?? "";
-    const resolve = (target: string) =>
-      serviceByPath.get(target.includes("/") ? target : `${stack}/${target}`);
-    const links: StateService["links"] = [];
-    for (const l of [...(d.links ?? []), ...(d.externalLinks ?? [])]) {
-      const serviceId = resolve(l.target);
-      if (serviceId) links.push({ serviceId, alias: l.alias || (l.target.split("/").at(-1) ?? l.target) });
-    }
-    return {
-      id: formatId("service", s.id),
-      name: s.name ?? "",
-      stackName: stack,
-      kind: d.kind,
-      state: s.state,
-      healthState: d.healthState,
-      scale: d.scale,
-      links,
-      externalIpAddresses: d.externalIpAddresses ?? [],
-      hostname: d.hostname ?? null,
-      sidekicks: (d.secondaryLaunchConfigs ?? []).map((lc) => lc.name ?? "").filter(Boolean),
-      metadata: d.metadata ?? {},
-      labels: d.launchConfig?.labels ?? {},
-      lbConfig: d.lbConfig ? resolveLbConfig(d.lbConfig, resolve, (n) => certIdByName.get(n)) : null,
-      healthCheck: d.launchConfig?.healthCheck ?? null,
-    };
-  });
+  const services = rows.services.map((s) => stateService(s, stackName, serviceByPath, certIdByName));
 
   const range = rows.project?.data.servicesPortRange;
   return {

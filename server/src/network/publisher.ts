@@ -10,15 +10,18 @@ import {
   hostParts,
   loadProjectRows,
   type ProjectRows,
+  type Service,
+  servicePaths,
   stateContainer,
+  stateService,
 } from "./host-state.ts";
 import {
   buildTable,
   containerGroups,
   containerUpserts,
+  diffSome,
   diffTables,
   formFor,
-  servicesOf,
   tableContainer,
   type ViewTable,
 } from "./view-table.ts";
@@ -50,10 +53,17 @@ interface Published {
   env: Omit<EnvironmentView, "containers" | "services" | "hosts">;
 }
 
-/** What changed in an environment since its last publish: some containers, or more (`whole`). */
+/** What changed in an environment since its last publish: some containers and services, or more (`whole`). */
 interface Dirty {
   whole: boolean;
   containers: Set<number>;
+  services: Set<number>;
+}
+
+/** A table patched in place, with the public ids of what was projected again. */
+interface Patched extends Published {
+  containerIds: string[];
+  serviceIds: string[];
 }
 
 /** What one host's agent holds in its current session. */
@@ -142,8 +152,15 @@ export class StatePublisher {
     if (row.type === "host" && row.state === "removed") this.syncs.delete(formatId("host", row.id));
     const projectId = row.type === "project" ? formatId("project", row.id) : row.projectId;
     if (!projectId || (row.type !== "project" && !watched.has(row.type))) return;
-    const dirty = this.dirty.get(projectId) ?? { whole: false, containers: new Set<number>() };
+    const dirty = this.dirty.get(projectId) ?? {
+      whole: false,
+      containers: new Set<number>(),
+      services: new Set<number>(),
+    };
     if (row.type === "container") dirty.containers.add(row.id);
+    // A service's own changes (its scale, state, health while it scales) are patched in; a
+    // removed one, like any other row, has the environment built again.
+    else if (row.type === "service" && row.state !== "removed") dirty.services.add(row.id);
     else dirty.whole = true;
     this.dirty.set(projectId, dirty);
     this.schedule(projectId);
@@ -183,14 +200,17 @@ export class StatePublisher {
     }
     const previous = this.published.get(projectId);
     const version = this.bump(projectId);
-    const next =
-      (previous && dirty && !dirty.whole && this.patched(projectId, previous, dirty.containers, version)) ||
-      this.rebuilt(projectId, version);
-    this.published.set(projectId, next);
+    const patched =
+      previous && dirty && !dirty.whole ? this.patched(projectId, previous, dirty, version) : null;
+    const next = patched ?? this.rebuilt(projectId, version);
+    this.published.set(projectId, { table: next.table, rows: next.rows, env: next.env });
     const before = previous?.table;
     const { table, rows, env } = next;
     if (!before) return;
-    const changes = diffTables(before, table);
+    // An incremental publish knows what it projected again: only that is compared.
+    const changes = patched
+      ? diffSome(before, table, patched.containerIds, patched.serviceIds)
+      : diffTables(before, table);
     for (const [hostId, sync] of this.syncs) {
       if (sync.projectId !== projectId || sync.session !== this.sink.sessionOf(hostId)) continue;
       const delta: Extract<HostStateFrameInput, { type: "hostState.delta" }> = {
@@ -245,22 +265,52 @@ export class StatePublisher {
   }
 
   /**
-   * The table with only `changed` containers projected again, or null when that is not enough:
-   * a container of a service the table does not know, or of a load balancer (which hosts get
-   * which certificates depends on where balancers run).
+   * The table with only the changed containers and services projected again, or null when that is
+   * not enough: a service the table does not know, removed, renamed or moved (containers and links
+   * name it), a load balancer's service or container (which hosts get which certificates depends on
+   * where balancers run).
    */
-  private patched(
-    projectId: string,
-    from: Published,
-    changed: Set<number>,
-    version: number,
-  ): Published | null {
+  private patched(projectId: string, from: Published, dirty: Dirty, version: number): Patched | null {
+    let env = from.env;
+    let tableServices = from.table.services;
+    const serviceIds: string[] = [];
+    if (dirty.services.size > 0) {
+      const serviceById = new Map(from.env.serviceById);
+      for (const rowId of dirty.services) {
+        const id = formatId("service", rowId);
+        const row = this.store.get(rowId) as Service | null;
+        const old = serviceById.get(id);
+        if (
+          !row ||
+          !old ||
+          row.projectId !== projectId ||
+          row.state === "removed" ||
+          row.state === "purged" ||
+          row.name !== old.name ||
+          row.data.stackId !== old.data.stackId ||
+          row.data.kind === "loadBalancerService" ||
+          old.data.kind === "loadBalancerService"
+        )
+          return null;
+        serviceById.set(id, row);
+        serviceIds.push(id);
+      }
+      env = { ...from.env, serviceById };
+      const paths = servicePaths(serviceById, env.stackName);
+      tableServices = new Map(from.table.services);
+      for (const id of serviceIds) {
+        const item = stateService(serviceById.get(id)!, env.stackName, paths, env.certIdByName);
+        tableServices.set(id, { item, json: JSON.stringify(item) });
+      }
+    }
     const containers = new Map(from.table.containers);
-    const services = servicesOf(from.table);
+    const services = new Map([...tableServices].map(([id, s]) => [id, s.item]));
     const isBalancer = (serviceId: string | null | undefined) =>
       !!serviceId && services.get(serviceId)?.kind === "loadBalancerService";
-    for (const rowId of changed) {
+    const containerIds: string[] = [];
+    for (const rowId of dirty.containers) {
       const id = formatId("container", rowId);
+      containerIds.push(id);
       if (isBalancer(containers.get(id)?.local.serviceId)) return null;
       const row = this.store.get(rowId) as Container | null;
       if (!row || row.projectId !== projectId || row.state === "removed" || row.state === "purged") {
@@ -268,11 +318,17 @@ export class StatePublisher {
         continue;
       }
       const serviceId = row.data.serviceId;
-      const svc = serviceId ? from.env.serviceById.get(serviceId) : undefined;
+      const svc = serviceId ? env.serviceById.get(serviceId) : undefined;
       if ((serviceId && !svc) || isBalancer(serviceId)) return null;
-      containers.set(id, tableContainer(stateContainer(row, svc, from.env.stackName), services));
+      containers.set(id, tableContainer(stateContainer(row, svc, env.stackName), services));
     }
-    return { ...from, table: { ...from.table, version, containers } };
+    return {
+      ...from,
+      env,
+      table: { ...from.table, version, containers, services: tableServices },
+      containerIds,
+      serviceIds,
+    };
   }
 
   /** Sends a host its whole view, split into parts of at most `statePartBytes`. */

@@ -95,11 +95,6 @@ export function tableContainer(
   };
 }
 
-/** The services of a table by id. */
-export function servicesOf(table: ViewTable): Map<string, StateService> {
-  return new Map([...table.services].map(([id, s]) => [id, s.item]));
-}
-
 /** The table of an environment's view at `version`. */
 export function buildTable(env: EnvironmentView, version: number): ViewTable {
   const services = new Map(env.services.map((s) => [s.id, { item: s, json: JSON.stringify(s) }]));
@@ -141,6 +136,47 @@ export function diffTables(before: ViewTable, after: ViewTable): TableChanges {
   for (const id of before.services.keys()) if (!after.services.has(id)) out.removedServices.push(id);
   for (const [id, h] of after.hosts) if (before.hosts.get(id)?.json !== h.json) out.hosts.push(h.item);
   for (const id of before.hosts.keys()) if (!after.hosts.has(id)) out.removedHosts.push(id);
+  return out;
+}
+
+/**
+ * The changes between two tables when only the given containers and services can differ (an
+ * incremental publish knows which it projected again): the same answer as `diffTables`, without
+ * visiting the environment's other containers.
+ */
+export function diffSome(
+  before: ViewTable,
+  after: ViewTable,
+  containers: Iterable<string>,
+  services: Iterable<string>,
+): TableChanges {
+  const out: TableChanges = {
+    containers: [],
+    removedContainers: [],
+    services: [],
+    removedServices: [],
+    hosts: [],
+    removedHosts: [],
+  };
+  for (const id of new Set(containers)) {
+    const c = after.containers.get(id);
+    const old = before.containers.get(id);
+    if (!c) {
+      if (old) out.removedContainers.push(id);
+    } else if (
+      !old ||
+      old.localJson !== c.localJson ||
+      old.remoteJson !== c.remoteJson ||
+      old.hostId !== c.hostId
+    )
+      out.containers.push(id);
+  }
+  for (const id of new Set(services)) {
+    const s = after.services.get(id);
+    if (!s) {
+      if (before.services.has(id)) out.removedServices.push(id);
+    } else if (before.services.get(id)?.json !== s.json) out.services.push(s.item);
+  }
   return out;
 }
 
