@@ -29,7 +29,7 @@ import {
 } from "./settings.ts";
 import { dockerToLaunchConfig } from "./transform.ts";
 import { serveV1 } from "./v1.ts";
-import { indexPage } from "./web.ts";
+import { webRoutes } from "./web.ts";
 
 /** What the HTTP app needs. */
 export interface AppDeps {
@@ -42,6 +42,8 @@ export interface AppDeps {
   metrics: () => string;
   /** The CA agents pin and the HTTPS port, when the server serves HTTPS. */
   trust?: JoinTrust;
+  /** The web UI's built bundle (index.html and assets/). */
+  uiDir: string;
 }
 
 /** Bindings the Bun server passes to every request. */
@@ -69,7 +71,7 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
     ),
   );
 
-  app.get("/", (c) => c.html(indexPage()));
+  app.route("/", webRoutes(deps.uiDir));
   app.get("/ping", (c) => c.text("pong"));
   // The CA a joining host pins, checked against the checksum its registration command carries.
   // Public: it is a certificate, and the host has no credentials yet.
