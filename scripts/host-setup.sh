@@ -13,6 +13,8 @@ command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 command -v dig >/dev/null 2>&1 || need_pkgs+=(dnsutils)
 command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
 command -v tcpdump >/dev/null 2>&1 || need_pkgs+=(tcpdump)
+# The browser the web UI tests drive (playwright-core, no browser download).
+command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 # grep without -q reads the whole list: -q would leave early and busybox's SIGPIPE fails the pipe.
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -x httpd >/dev/null || need_pkgs+=(busybox-static)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
