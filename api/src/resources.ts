@@ -37,6 +37,16 @@ export const projectCreateSchema = z.strictObject({
 /** Input to update a project. */
 export const projectUpdateSchema = projectCreateSchema.partial().strict();
 
+/** A login name: letters, digits and `._@-`, starting with a letter or digit, at most 64. */
+export const usernameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/,
+    "1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit",
+  );
+/** A password a person sets: 8 to 256 characters. */
+export const passwordSchema = z.string().min(8).max(256);
+
 /** Account kinds: admins see everything, users see their projects, agents see their own host. */
 export const accountKinds = ["admin", "user", "agent"] as const;
 
@@ -45,11 +55,23 @@ export const accountCreateSchema = z.strictObject({
   name: nameSchema,
   kind: z.enum(["admin", "user"]).default("user"),
   description: descriptionSchema.optional(),
+  /** Login name of a local account (unique, any case). */
+  username: usernameSchema.optional(),
+  /** Initial password (needs `username`); stored as an argon2id hash, never shown. */
+  password: passwordSchema.optional(),
 });
 /** Input to update an account. */
 export const accountUpdateSchema = z.strictObject({
   name: nameSchema.optional(),
   description: descriptionSchema.optional(),
+  /** A new login name (admins only). */
+  username: usernameSchema.optional(),
+});
+/** Input of an account's `changesecret` action (Rancher's name): a new password. */
+export const changeSecretSchema = z.strictObject({
+  /** The current password: required when changing your own. */
+  oldSecret: z.string().max(1024).optional(),
+  newSecret: passwordSchema,
 });
 
 /** Input to create an API key; the secret is generated and shown once. */

@@ -1,8 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { defaultRegistrationToken, startServer } from "@corral/server";
+import { defaultRegistrationToken, resetAdminInFolder, startServer } from "@corral/server";
 import { parseFlags, untilSignal } from "./args.ts";
+
+const resetHelp = `usage: corral server reset-admin [--data ./data]
+
+Sets a new generated password for the first admin account (username shown with it), prints it once,
+activates the account if it was deactivated, and ends all of the admin's login sessions. Works
+while the server runs. To choose the password instead, start the server with CORRAL_ADMIN_PASSWORD.
+`;
 
 const serverHelp = `usage: corral server [--port 8080] [--https-port 8443] [--data ./data] [--listen 0.0.0.0] [--join]
                      [--tls-cert FILE --tls-key FILE [--tls-ca FILE]] [--tls-san NAME ...] [--insecure-http]
@@ -10,7 +17,9 @@ const serverHelp = `usage: corral server [--port 8080] [--https-port 8443] [--da
 Runs the Corral API server with SQLite in the data folder (made private: 0700, files 0600). On
 first start it creates the admin account and the Default environment; the admin key comes from
 CORRAL_ADMIN_ACCESS_KEY and CORRAL_ADMIN_SECRET_KEY (16 characters or more, applied at every start),
-or is generated, printed once and written to <data>/admin-key.json (0600).
+or is generated, printed once and written to <data>/admin-key.json (0600). The admin also gets a
+login (username admin) with the password in CORRAL_ADMIN_PASSWORD (applied at every start) or a
+generated one, printed once and kept in the same file; 'corral server reset-admin' sets a new one.
 
 HTTPS is served on --https-port (CORRAL_HTTPS_PORT, default 8443) with the certificate in --tls-cert
 and its key in --tls-key (CORRAL_TLS_CERT, CORRAL_TLS_KEY; the certificate file holds the server
@@ -92,6 +101,11 @@ function start(values: Record<string, string | boolean | string[] | undefined>) 
     console.log(`  access key: ${server.admin.accessKey}`);
     console.log(`  secret key: ${server.admin.secretKey}`);
   }
+  if (server.admin.password) {
+    console.log(`admin login (shown once, also in ${dataDir}/admin-key.json):`);
+    console.log(`  username: ${server.admin.username}`);
+    console.log(`  password: ${server.admin.password}`);
+  }
   const httpsPortNow = server.httpsUrl ? new URL(server.httpsUrl).port : String(httpsPort);
   console.log(
     `corral server listening on https://<this host>:${httpsPortNow} and http://localhost:${server.port} (data in ${dataDir})`,
@@ -108,6 +122,7 @@ function start(values: Record<string, string | boolean | string[] | undefined>) 
  * process that joins this machine like any remote host (restarted if it dies).
  */
 export async function runServerCommand(argv: string[]): Promise<number> {
+  if (argv[0] === "reset-admin") return resetAdmin(argv.slice(1));
   const flags = parseFlags(argv, flagSpec, serverHelp);
   if (!flags) return process.exitCode === 2 ? 2 : 0;
   const { server, dataDir } = start(flags.values);
@@ -147,4 +162,21 @@ export async function runServerCommand(argv: string[]): Promise<number> {
   (agent as ChildProcess | null)?.kill("SIGTERM");
   await server.stop();
   return 0;
+}
+
+/** `corral server reset-admin [--data DIR]`: a new admin password, printed once. */
+function resetAdmin(argv: string[]): number {
+  const flags = parseFlags(argv, { data: { type: "string" } } as const, resetHelp);
+  if (!flags) return process.exitCode === 2 ? 2 : 0;
+  const dataDir = resolve((flags.values.data as string | undefined) ?? "./data");
+  try {
+    const { username, password } = resetAdminInFolder(dataDir);
+    console.log("admin password reset; every session of the admin was ended (shown once):");
+    console.log(`  username: ${username}`);
+    console.log(`  password: ${password}`);
+    return 0;
+  } catch (e) {
+    console.error(`reset-admin: ${(e as Error).message}`);
+    return 1;
+  }
 }

@@ -1,7 +1,8 @@
-import { chmodSync, existsSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatId } from "@corral/api";
 import { AppError, createLogger, type Logger } from "@corral/lib";
+import { ensureAdminLogin } from "./admin-password.ts";
 import { checkSecret, hashSecret, newKeyPair, randomToken } from "./auth/keys.ts";
 import type { AccountFields, ApiKeyData } from "./model/account.ts";
 import type { ProjectFields, RegistrationTokenFields } from "./model/project.ts";
@@ -17,6 +18,10 @@ export interface BootstrapResult {
   accessKey: string;
   secretKey: string | null;
   generated: boolean;
+  /** The admin's login name. */
+  username: string;
+  /** The admin's password when it was just generated (shown once), else null. */
+  password: string | null;
 }
 
 /** The shortest admin secret accepted from CORRAL_ADMIN_SECRET_KEY. */
@@ -80,10 +85,23 @@ export function bootstrap(
         accessKey = pair.publicValue;
         secretKey = pair.secretValue;
         generated = true;
-        if (dataDir) writeKeyFile(dataDir, accessKey, secretKey);
       }
     }
-    return { adminAccountId, defaultProjectId: defaultProjectId!, accessKey, secretKey, generated };
+    const login = ensureAdminLogin(store, adminAccountId, env, log);
+    if (dataDir && (secretKey || login.password))
+      writeKeyFile(dataDir, {
+        ...(secretKey ? { accessKey, secretKey } : {}),
+        ...(login.password ? { username: login.username, password: login.password } : {}),
+      });
+    return {
+      adminAccountId,
+      defaultProjectId: defaultProjectId!,
+      accessKey,
+      secretKey,
+      generated,
+      username: login.username,
+      password: login.password,
+    };
   });
 }
 
@@ -192,9 +210,18 @@ export function defaultRegistrationToken(store: Store): string | null {
   return tokens[0]?.data.token ?? null;
 }
 
-function writeKeyFile(dataDir: string, accessKey: string, secretKey: string): void {
+/** Writes what was just generated to admin-key.json, keeping what the file held of the rest. */
+function writeKeyFile(dataDir: string, generatedValues: Record<string, string>): void {
   const path = join(dataDir, "admin-key.json");
-  if (existsSync(path)) chmodSync(path, 0o600);
-  writeFileSync(path, `${JSON.stringify({ accessKey, secretKey }, null, 2)}\n`, { mode: 0o600 });
+  let kept: Record<string, unknown> = {};
+  if (existsSync(path)) {
+    chmodSync(path, 0o600);
+    try {
+      kept = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    } catch {
+      kept = {};
+    }
+  }
+  writeFileSync(path, `${JSON.stringify({ ...kept, ...generatedValues }, null, 2)}\n`, { mode: 0o600 });
   chmodSync(path, 0o600);
 }

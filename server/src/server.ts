@@ -1,9 +1,16 @@
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createLogger } from "@corral/lib";
 import type { Server } from "bun";
 import { agentReportHandlers } from "./agent-reports.ts";
+import { AuthConfigs } from "./auth/auth-configs.ts";
 import { Authenticator } from "./auth/authenticate.ts";
+import type { ProviderModule } from "./auth/identity.ts";
+import { LoginService } from "./auth/login.ts";
+import { providerModules } from "./auth/provider-modules.ts";
 import type { FailureLimits } from "./auth/rate-limit.ts";
+import { loadSecretBox, SecretBox } from "./auth/secret-box.ts";
+import { sessionTtlFrom } from "./auth/session-ttl.ts";
 import { type BootstrapResult, bootstrap } from "./bootstrap.ts";
 import { createApp } from "./http/app.ts";
 import { errorResponse } from "./http/errors.ts";
@@ -50,6 +57,10 @@ export interface ServerOptions {
   drainMs?: number;
   /** Failed authentications allowed per client address and per access key (default: 20, then 5/s). */
   authFailureLimits?: FailureLimits;
+  /** Failed logins allowed per account name and per client address (default: 5, then 5 a minute). */
+  loginFailureLimits?: FailureLimits;
+  /** External identity provider modules (default: the server's list, provider-modules.ts). */
+  providerModules?: ProviderModule[];
   /**
    * The HTTPS listener (same `hostname`): its port and where its certificate comes from (default: a
    * CA made at first start in the data folder). Without it nothing is encrypted and plain HTTP
@@ -91,6 +102,7 @@ export interface RunningServer {
 export function startServer(options: ServerOptions): RunningServer {
   // Refused settings stop the start before anything is opened.
   const maxServiceScale = maxServiceScaleFrom(options.env ?? process.env);
+  const sessionTtlMs = sessionTtlFrom(options.env ?? process.env);
   if (options.dataDir) securePrivateFolder(options.dataDir);
   // Before the store opens: a bad certificate file stops the start with nothing to undo.
   const tls = options.https ? loadTlsMaterial(options.dataDir, options.https.source) : null;
@@ -125,9 +137,18 @@ export function startServer(options: ServerOptions): RunningServer {
   );
   publisher = new StatePublisher(store, hub);
   const auth = new Authenticator(store, options.authFailureLimits);
+  const env = options.env ?? process.env;
+  // In memory (tests) without a configured key, secrets live as long as the process: a random key.
+  const box =
+    options.dataDir || env.CORRAL_SECRET_KEY
+      ? loadSecretBox(options.dataDir ?? "", env)
+      : new SecretBox(randomBytes(32));
+  const configs = new AuthConfigs(store, box, options.providerModules ?? providerModules);
+  const login = new LoginService(store, configs, sessionTtlMs, options.loginFailureLimits);
   const settings = {
     publicUrl: `http://localhost:${options.port}`,
     maxServiceScale,
+    sessionTtlMs,
   };
   const metrics = () => hub!.metrics.render(hub!.connectedCount);
   const trust = tls ? { httpsPort: 0, caPem: tls.caPem, caChecksum: tls.caChecksum } : undefined;
@@ -137,6 +158,7 @@ export function startServer(options: ServerOptions): RunningServer {
   const app = createApp({
     store,
     auth,
+    login,
     dispatcher: hub,
     settings,
     defs,
@@ -226,7 +248,7 @@ export function startServer(options: ServerOptions): RunningServer {
       rejections.stop();
       hub?.stop();
       subscribers.stop();
-      await Promise.all([server.stop(true), secureServer?.stop()]);
+      await Promise.all([server.stop(true), secureServer?.stop(), configs.close()]);
       db.close();
     },
   };

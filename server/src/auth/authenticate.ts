@@ -5,6 +5,7 @@ import type { Store } from "../store/store.ts";
 import { checkSecret, hashSecret } from "./keys.ts";
 import type { Principal } from "./principal.ts";
 import { clientKey, FailureLimiter, type FailureLimits } from "./rate-limit.ts";
+import { sessionPrincipal } from "./session-principal.ts";
 
 const cacheTtlMs = 30_000;
 /** How long an address that used a key successfully stays exempt from that key's failure limit. */
@@ -36,8 +37,10 @@ export class Authenticator {
     limits?: FailureLimits,
   ) {
     this.failures = new FailureLimiter(limits);
-    store.onChange(({ row }) => {
+    store.onChange(({ row, previous }) => {
       if (row.type === "apiKey" || row.type === "account" || row.type === "project") this.cache.clear();
+      // A session ending (logout, revocation) must end its cached verdict too; new ones change nothing.
+      if (row.type === "session" && previous !== null) this.cache.clear();
     });
   }
 
@@ -72,6 +75,31 @@ export class Authenticator {
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(header, { principal, keyRow: key!.id, expires: now + cacheTtlMs });
     return principal;
+  }
+
+  /**
+   * The principal of a login session token (from `Authorization: Bearer` or the `token` cookie), or
+   * null when it is unknown, ended or expired (see sessions.ts). The account's principal is built
+   * as for its API keys, so sessions get the same roles. Cached like key verdicts, never past the
+   * session's end. Wrong tokens are not counted as failures: 256 random bits are not guessed, and a
+   * browser holding an ended session must not get its address held up.
+   */
+  authenticateSession(token: string): Principal | null {
+    const cacheKey = `session ${token}`;
+    const now = Date.now();
+    const hit = this.cache.get(cacheKey);
+    if (hit && hit.expires > now) return hit.principal;
+    const found = sessionPrincipal(this.store, token, (accountId, keyId) =>
+      this.principalOf({ kind: "account", accountId, publicValue: "" }, keyId),
+    );
+    if (!found) return null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(cacheKey, {
+      principal: found.principal,
+      keyRow: found.row,
+      expires: Math.min(now + cacheTtlMs, found.expires),
+    });
+    return found.principal;
   }
 
   /**

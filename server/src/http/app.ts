@@ -1,12 +1,15 @@
 import { AppError } from "@corral/lib";
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { Authenticator } from "../auth/authenticate.ts";
+import type { LoginService } from "../auth/login.ts";
+import { authenticateRequest } from "../auth/request-auth.ts";
 import { writeAudit } from "../services/audit.ts";
 import type { Dispatcher, ServerSettings, VerbContext } from "../services/context.ts";
 import { isVisible } from "../services/context.ts";
 import { registerHost } from "../services/registration.ts";
 import type { Store } from "../store/store.ts";
 import type { JoinTrust } from "../tls/join-trust.ts";
+import { authConfigRoutes } from "./auth-config-routes.ts";
 import { readJson } from "./body.ts";
 import { catalogRoutes } from "./catalog-stub.ts";
 import { consumeMapRoutes, serviceConsumeMapSchema } from "./consume-maps.ts";
@@ -14,6 +17,7 @@ import type { ResourceDef } from "./definition.ts";
 import type { ApiEnv } from "./env.ts";
 import { errorResponse } from "./errors.ts";
 import { joinScript } from "./join-script.ts";
+import { loginRoutes } from "./login-routes.ts";
 import { ResponseCache } from "./response-cache.ts";
 import { resourceRouter } from "./router.ts";
 import { schemaRoutes } from "./schema-routes.ts";
@@ -35,6 +39,8 @@ import { webRoutes } from "./web.ts";
 export interface AppDeps {
   store: Store;
   auth: Authenticator;
+  /** Logins (password and redirect providers), sessions and provider configs. */
+  login: LoginService;
   dispatcher: Dispatcher;
   settings: ServerSettings;
   defs: ResourceDef[];
@@ -118,8 +124,11 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
     return new Response(Bun.file(exe), { headers: { "Content-Type": "application/octet-stream" } });
   });
 
+  // Logging in needs no credentials; logging out checks its own (a session).
+  app.route("/v2-beta", loginRoutes({ store: deps.store, auth: deps.auth, login: deps.login }));
+
   app.get("/metrics", (c) => {
-    const principal = deps.auth.authenticate(c.req.header("authorization"), () => c.env?.ip() ?? "");
+    const principal = authenticateRequest(deps.auth, c.req.raw, () => c.env?.ip() ?? "");
     if (!principal)
       throw new AppError("Unauthorized", "send an admin API key with HTTP Basic authentication");
     if (principal.kind !== "admin") throw new AppError("PermissionDenied", "metrics need an admin key");
@@ -127,8 +136,12 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
   });
 
   const authenticated: MiddlewareHandler<ApiEnv & { Bindings: RequestEnv }> = async (c, next) => {
-    const principal = deps.auth.authenticate(c.req.header("authorization"), () => c.env?.ip() ?? "");
-    if (!principal) throw new AppError("Unauthorized", "send an API key with HTTP Basic authentication");
+    const principal = authenticateRequest(deps.auth, c.req.raw, () => c.env?.ip() ?? "");
+    if (!principal)
+      throw new AppError(
+        "Unauthorized",
+        "send an API key with HTTP Basic authentication, or a login token (Bearer or the token cookie)",
+      );
     if (
       principal.kind === "agent" &&
       !(c.req.method === "GET" && c.req.path.endsWith(`/hosts/${principal.hostId}`))
@@ -184,6 +197,7 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
       "v2-beta",
     ),
   );
+  app.route("/v2-beta", authConfigRoutes(deps.store, deps.login.configs));
   app.route("/v2-beta", settingRoutes("v2-beta"));
   app.route("/v2-beta", emptyRoutes("v2-beta"));
   app.route("/v2-beta", projectTemplateRoutes("v2-beta"));

@@ -1,5 +1,6 @@
 import { AppError } from "@corral/lib";
 import { Hono } from "hono";
+import { defaultSessionTtlMs } from "../auth/sessions.ts";
 import type { ServerSettings } from "../services/context.ts";
 import { defaultMaxServiceScale, maxScaleSetting } from "../services/scale-limit.ts";
 import type { FieldDef, SchemaDef } from "./definition.ts";
@@ -47,6 +48,11 @@ function settingValues(base: string, settings: ServerSettings): Record<string, S
     "corral.server.version": code("0.1.0"),
     "api.host": settings.publicUrl ? { value: settings.publicUrl, source: "Env" } : code(base),
     "api.auth.provider.configured": code("none"),
+    // Rancher's name; here it is how long a login session lasts (CORRAL_SESSION_TTL_HOURS).
+    "api.auth.jwt.token.expiry":
+      settings.sessionTtlMs && settings.sessionTtlMs !== defaultSessionTtlMs
+        ? { value: String(settings.sessionTtlMs), source: "Env" }
+        : code(String(defaultSessionTtlMs)),
     "catalog.url": code("{}"),
     // The most units one service may have (a larger scale is refused with 422), set with
     // CORRAL_MAX_SERVICE_SCALE at start.

@@ -2,6 +2,7 @@ import { agentPaths, maxFrameBytes } from "@corral/api";
 import { AppError, createLogger } from "@corral/lib";
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import type { Authenticator } from "../auth/authenticate.ts";
+import { authenticateRequest } from "../auth/request-auth.ts";
 import type { Hub } from "../hub/hub.ts";
 import type { AgentSocketData } from "../hub/session.ts";
 import { isVisible } from "../services/context.ts";
@@ -72,10 +73,9 @@ export function upgradeSocket(
       if (!grant) throw new AppError("Unauthorized", "unknown or expired stream token");
       data = { kind: "stream", grant, early: [], closed: false, rancher: token.includes("?token=") };
     } else {
-      const principal = deps.auth.authenticate(
-        req.headers.get("authorization"),
-        () => server.requestIP(req)?.address ?? "",
-      );
+      // A browser cannot set headers on a websocket: its session cookie counts (the gate has
+      // already refused a foreign Origin).
+      const principal = authenticateRequest(deps.auth, req, () => server.requestIP(req)?.address ?? "");
       if (!principal) throw new AppError("Unauthorized", "send an API key with HTTP Basic authentication");
       if (path === agentPaths.connect) {
         if (principal.kind !== "agent" || !principal.hostId)

@@ -34,6 +34,8 @@ export interface ServerSettings {
   publicUrl: string;
   /** The most units one service may have (CORRAL_MAX_SERVICE_SCALE; default in scale-limit.ts). */
   maxServiceScale?: number;
+  /** How long login sessions last, in ms (CORRAL_SESSION_TTL_HOURS; default 16 h). */
+  sessionTtlMs?: number;
 }
 
 /** Everything a domain verb receives: never Hono's context. */
