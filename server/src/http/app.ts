@@ -77,6 +77,12 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
     ),
   );
 
+  // Rancher's UI sends `X-API-No-Challenge: true`: its 401s must not carry a Basic challenge, or the
+  // browser would pop its own password dialog over the login page.
+  app.use("*", async (c, next) => {
+    await next();
+    if (c.req.header("x-api-no-challenge") === "true") c.res.headers.delete("WWW-Authenticate");
+  });
   app.route("/", webRoutes(deps.uiDir));
   app.get("/ping", (c) => c.text("pong"));
   // The CA a joining host pins, checked against the checksum its registration command carries.

@@ -30,7 +30,8 @@ export function csrfToken(): string | null {
  * `X-API-CSRF` header; error answers become {@link ApiError}.
  */
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+  // No-Challenge: a 401 must reach the app (which shows its login page), not the browser's dialog.
+  const headers: Record<string, string> = { Accept: "application/json", "X-API-No-Challenge": "true" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET") {
     const token = csrfToken();
