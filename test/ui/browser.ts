@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import AxeBuilder from "@axe-core/playwright";
 import { buildUi, type UiBuild } from "@corral/ui";
 import { type Browser, chromium, type Page } from "playwright-core";
 
@@ -36,3 +37,20 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** Generous deadline for anything the page must show (a busy 2-core machine). */
 export const uiTimeout = 20_000;
+
+/**
+ * The serious and critical accessibility violations axe finds on the page as it is now, one line
+ * each (rule, impact, first offending element): the tests expect none.
+ */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).analyze();
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes[0]?.target.join(" ") ?? "?"}`);
+}
+
+/** Saves a screenshot of the page and checks it with axe; answers the accessibility problems found. */
+export async function capture(page: Page, name: string): Promise<string[]> {
+  await screenshot(page, name);
+  return (await accessibilityProblems(page)).map((p) => `${name}: ${p}`);
+}

@@ -3,14 +3,15 @@
 // scale and container counts, changes made through the API appear without a reload, the scale
 // buttons change the scale, the compose parser's error is shown at its line and column, export,
 // containers with filters, details and streamed logs, host cards, "Add host", log out; no console
-// error or CSP violation on the way. Screenshots go to test-artifacts/ui/.
+// error or CSP violation on the way, and no serious accessibility violation (axe) on each page.
+// Screenshots go to test-artifacts/ui/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { RunningServer } from "@corral/server";
 import type { UiBuild } from "@corral/ui";
 import type { Browser, Page } from "playwright-core";
 import { type AutoReply, dockerLike, FakeAgent } from "../api/fake-agent.ts";
 import { adminClient, type Client, expectStatus, startTestServer, until } from "../api/harness.ts";
-import { buildForTest, launchBrowser, screenshot, uiTimeout } from "./browser.ts";
+import { buildForTest, capture, launchBrowser, uiTimeout } from "./browser.ts";
 
 let build: UiBuild;
 let server: RunningServer;
@@ -57,7 +58,9 @@ beforeAll(async () => {
     201,
   );
   browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // A context of its own: axe opens a page beside ours to assemble its results.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
   page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
 });
@@ -75,7 +78,7 @@ describe("the web UI", () => {
     await page.getByLabel("Password").fill("not-the-password");
     await page.getByRole("button", { name: "Log in" }).click();
     await page.getByRole("alert").getByText("Wrong username or password.").waitFor(wait);
-    await screenshot(page, "login");
+    expect(await capture(page, "login")).toEqual([]);
     // The failed login's 401 is logged by chromium as a failed resource: expected here.
     problems.length = 0;
     await page.getByLabel("Password").fill(server.admin.password!);
@@ -94,7 +97,7 @@ describe("the web UI", () => {
     await row.locator('[data-testid="container-count"]', { hasText: /^2$/ }).waitFor(wait);
     // The health word is written out (colour is never the only sign) and colours the card's edge.
     await row.locator(".badge-good", { hasText: /^Health: healthy$/ }).waitFor(wait);
-    await screenshot(page, "stacks");
+    expect(await capture(page, "stacks")).toEqual([]);
   });
 
   test("a stack and a container created through the API appear without a reload", async () => {
@@ -142,7 +145,7 @@ describe("the web UI", () => {
     await page.getByText(/YAML syntax/).waitFor(wait);
     // The 422 answer is logged by chromium as a failed resource: expected here.
     problems.length = 0;
-    await screenshot(page, "compose-error");
+    expect(await capture(page, "compose-error")).toEqual([]);
     await issue.click();
     expect(await page.evaluate("document.activeElement.id")).toBe("compose-docker");
     expect((await admin.get(`${base}/stacks?name=broken`)).body.data).toEqual([]);
@@ -156,7 +159,7 @@ describe("the web UI", () => {
     await page.getByRole("button", { name: "Export config" }).click();
     const exported = page.getByTestId("docker-compose.yml");
     await exported.getByText(/image: busybox/).waitFor(wait);
-    await screenshot(page, "stack-export");
+    expect(await capture(page, "stack-export")).toEqual([]);
   });
 
   test("containers filter by name, and a container's page streams its logs", async () => {
@@ -170,20 +173,20 @@ describe("the web UI", () => {
       .getByTestId("logs")
       .getByText(/hello from solo/)
       .waitFor(wait);
-    await screenshot(page, "container-logs");
+    expect(await capture(page, "container-logs")).toEqual([]);
   });
 
   test("the hosts page has a card per host with its containers; Add host shows the command", async () => {
     await page.getByRole("link", { name: "Hosts" }).click();
     const hostCard = page.locator('section[data-host="fake-host"]');
     await hostCard.getByRole("link", { name: "solo" }).waitFor(wait);
-    await screenshot(page, "hosts");
+    expect(await capture(page, "hosts")).toEqual([]);
     await page.getByRole("link", { name: "Add host" }).click();
     await page
       .getByTestId("registration-command")
       .getByText(/\/v2-beta\/scripts\//)
       .waitFor(wait);
-    await screenshot(page, "add-host");
+    expect(await capture(page, "add-host")).toEqual([]);
   });
 
   test("log out ends the session and shows the login page", async () => {

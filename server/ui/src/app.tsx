@@ -1,5 +1,5 @@
 import { signedOut } from "./api/client.ts";
-import { follow, tables } from "./api/live.ts";
+import { follow, stopFollowing, tables } from "./api/live.ts";
 import { Layout } from "./components/layout.tsx";
 import { AddHostPage } from "./pages/add-host.tsx";
 import { ContainerDetailPage } from "./pages/container-detail.tsx";
@@ -26,7 +26,10 @@ const routes: [string, Page][] = [
 
 /** The app: the login page when signed out, else the page the path names inside its environment. */
 export function App() {
-  if (signedOut.value) return <LoginPage />;
+  if (signedOut.value) {
+    stopFollowing();
+    return <LoginPage />;
+  }
   if (!ready.value) return <p aria-busy="true">Loading…</p>;
   const at = path.value;
   for (const [pattern, page] of routes) {

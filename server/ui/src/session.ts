@@ -22,7 +22,8 @@ export async function loadSession(): Promise<void> {
 export async function login(username: string, password: string): Promise<void> {
   await request("POST", "/v2-beta/token", { username, password });
   await loadSession();
-  if (ready.value) navigate("/", true);
+  // A deep link that led to the login page is shown once logged in; `/login` itself goes home.
+  if (ready.value && location.pathname === "/login") navigate("/", true);
 }
 
 /** Ends the session on the server, forgets what was loaded, and shows the login page. */

@@ -97,6 +97,8 @@ function connect(projectId: string, attempt: number): void {
     if (socket !== ws) return;
     socket = null;
     liveState.value = "offline";
+    // A refused upgrade says nothing about why: ask the API, whose 401 shows the login page.
+    api.get("/v2-beta").catch(() => undefined);
     const delay = Math.min(30_000, 500 * 2 ** attempt);
     retry = setTimeout(() => current === projectId && connect(projectId, attempt + 1), delay);
   };
