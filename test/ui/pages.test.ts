@@ -126,7 +126,9 @@ describe("the web UI", () => {
     expect(await row.getByLabel("Scale of web").inputValue()).toBe("3");
     const services = (await admin.get(`${base}/services?name=web`)).body.data;
     expect(services.map((s: { scale: number }) => s.scale)).toEqual([3]);
-    await row.getByRole("button", { name: "Scale web down" }).click();
+    // From the keyboard: focus the button and press Enter.
+    await row.getByRole("button", { name: "Scale web down" }).focus();
+    await page.keyboard.press("Enter");
     await row.locator('[data-testid="container-count"]', { hasText: /^2$/ }).waitFor(wait);
     await until(
       "scale 2 in the API",
@@ -187,6 +189,18 @@ describe("the web UI", () => {
       .getByText(/\/v2-beta\/scripts\//)
       .waitFor(wait);
     expect(await capture(page, "add-host")).toEqual([]);
+  });
+
+  test("the environment switcher shows the user's environments and moves to the chosen one", async () => {
+    const other = expectStatus(await admin.post("/v2-beta/projects", { name: "Staging" }), 201).body;
+    // Environments are read at login and on a reload (the event stream is scoped to one environment).
+    await page.reload();
+    const switcher = page.getByRole("combobox", { name: "Environment" });
+    await switcher.selectOption({ label: "Staging" }, wait);
+    await page.getByText("No stacks yet").waitFor(wait);
+    expect(new URL(page.url()).pathname).toBe(`/env/${other.id}/stacks`);
+    await switcher.selectOption({ label: "Default" });
+    await card("shop").waitFor(wait);
   });
 
   test("log out ends the session and shows the login page", async () => {
