@@ -20,6 +20,12 @@ export interface UiBuild {
   css: string | null;
   /** Bytes of the JavaScript a first load downloads, gzipped at level 9. */
   jsGzipBytes: number;
+  /** The modules that weigh most in the JavaScript, largest first: [path, minified bytes]. */
+  biggest: [string, number][];
+}
+
+interface Metafile {
+  outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
 }
 
 /** Bundles `src/main.tsx` into `outDir` (replacing what was there) and writes index.html. */
@@ -35,6 +41,7 @@ export async function buildUi(outDir = uiDist): Promise<UiBuild> {
     minify: true,
     naming: { entry: "[name]-[hash].[ext]", chunk: "[name]-[hash].[ext]", asset: "[name]-[hash].[ext]" },
     define: { "process.env.NODE_ENV": '"production"' },
+    metafile: true,
   });
   if (!result.success) throw new AggregateError(result.logs, "the UI bundle failed to build");
   const names = (await readdir(assets)).sort();
@@ -45,7 +52,13 @@ export async function buildUi(outDir = uiDist): Promise<UiBuild> {
   for (const n of names.filter((n) => n.endsWith(".js")))
     jsGzipBytes += gzipSync(await Bun.file(join(assets, n)).bytes(), { level: 9 }).length;
   await Bun.write(join(outDir, "index.html"), indexHtml(js, css));
-  return { outDir, js, css, jsGzipBytes };
+  const meta = (result as unknown as { metafile?: Metafile }).metafile;
+  const biggest = Object.entries(meta?.outputs ?? {})
+    .filter(([name]) => name.endsWith(".js"))
+    .flatMap(([, o]) => Object.entries(o.inputs).map(([n, i]): [string, number] => [n, i.bytesInOutput]))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8);
+  return { outDir, js, css, jsGzipBytes, biggest };
 }
 
 function indexHtml(js: string, css: string | null): string {
@@ -65,5 +78,8 @@ if (import.meta.main) {
   console.log(
     `[ui] built ${basename(build.outDir)}/assets/${build.js}: ${(size / 1024).toFixed(1)} KiB, ` +
       `${(build.jsGzipBytes / 1024).toFixed(1)} KiB gzipped, in ${Math.round(performance.now() - started)} ms`,
+  );
+  console.log(
+    `[ui] biggest modules (minified bytes): ${build.biggest.map(([n, b]) => `${n.replace(/^.*node_modules\//, "")} ${b}`).join(", ")}`,
   );
 }
