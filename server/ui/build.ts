@@ -61,6 +61,19 @@ export async function buildUi(outDir = uiDist): Promise<UiBuild> {
   return { outDir, js, css, jsGzipBytes, biggest };
 }
 
+/**
+ * The built UI as one `--define` for `bun build --compile`: `CORRAL_UI_BUNDLE=<string literal>`
+ * holding `{index, assets}` as JSON, so the single `corral` binary serves its UI with no files
+ * beside it (the server reads it in http/web.ts). Text assets only, which is all the build writes.
+ */
+export async function embedDefine(outDir = uiDist): Promise<string> {
+  const assets: Record<string, string> = {};
+  for (const name of await readdir(join(outDir, "assets")))
+    assets[name] = await Bun.file(join(outDir, "assets", name)).text();
+  const index = await Bun.file(join(outDir, "index.html")).text();
+  return `CORRAL_UI_BUNDLE=${JSON.stringify(JSON.stringify({ index, assets }))}`;
+}
+
 function indexHtml(js: string, css: string | null): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -71,7 +84,11 @@ ${css ? `<link rel="stylesheet" href="/assets/${css}">\n` : ""}<script type="mod
 `;
 }
 
-if (import.meta.main) {
+if (import.meta.main && process.argv.includes("--define")) {
+  // For the compile step: build, then print only the define (stdout is captured by the caller).
+  await buildUi();
+  process.stdout.write(await embedDefine());
+} else if (import.meta.main) {
   const started = performance.now();
   const build = await buildUi();
   const size = (await stat(join(build.outDir, "assets", build.js))).size;

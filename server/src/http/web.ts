@@ -30,6 +30,17 @@ export function indexPage(): string {
 </body></html>`;
 }
 
+/** The UI a compiled `corral` binary carries (see server/ui/build.ts `embedDefine`). */
+interface EmbeddedUi {
+  index: string;
+  assets: Record<string, string>;
+}
+
+// Replaced by `bun build --compile --define CORRAL_UI_BUNDLE=...`; undefined when run from source.
+declare const CORRAL_UI_BUNDLE: string | undefined;
+const embedded: EmbeddedUi | null =
+  typeof CORRAL_UI_BUNDLE === "string" ? (JSON.parse(CORRAL_UI_BUNDLE) as EmbeddedUi) : null;
+
 const types: Record<string, string> = {
   js: "text/javascript; charset=utf-8",
   css: "text/css; charset=utf-8",
@@ -47,10 +58,11 @@ const assetName = /^[a-z0-9_-]{1,80}\.(js|css|map|svg)$/i;
  */
 export function webRoutes(uiDir: string): Hono {
   const app = new Hono();
+  // Files in uiDir win (a fresh build while developing); else what the binary carries; else a note.
   const page = () => {
     const index = join(uiDir, "index.html");
-    if (!existsSync(index)) return new Response(indexPage(), { headers: pageHeaders });
-    return new Response(Bun.file(index), { headers: pageHeaders });
+    if (existsSync(index)) return new Response(Bun.file(index), { headers: pageHeaders });
+    return new Response(embedded?.index ?? indexPage(), { headers: pageHeaders });
   };
   app.get("/", page);
   app.get("/login", page);
@@ -58,10 +70,11 @@ export function webRoutes(uiDir: string): Hono {
   app.get("/assets/:name", async (c) => {
     const name = c.req.param("name");
     const ext = assetName.exec(name)?.[1]?.toLowerCase();
-    const file = ext ? Bun.file(join(uiDir, "assets", name)) : null;
-    if (!file || !ext || !(await file.exists()))
-      throw new AppError("NotFound", `no UI asset ${name.slice(0, 100)}`);
-    return new Response(file, {
+    if (!ext) throw new AppError("NotFound", `no UI asset ${name.slice(0, 100)}`);
+    const file = Bun.file(join(uiDir, "assets", name));
+    const body = (await file.exists()) ? file : embedded?.assets[name];
+    if (body === undefined) throw new AppError("NotFound", `no UI asset ${name.slice(0, 100)}`);
+    return new Response(body, {
       headers: { "Content-Type": types[ext]!, "Cache-Control": "public, max-age=31536000, immutable" },
     });
   });
