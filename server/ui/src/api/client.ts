@@ -65,10 +65,10 @@ export function projectPath(projectId: string, collection: string): string {
 
 /** Typed helpers over {@link request}. */
 export const api = {
-  /** Every item of a collection (asks for a large page: the UI shows whole lists). */
+  /** Every item of a collection (`limit=-2`: Rancher's "all rows"; the UI shows whole lists). */
   async list<T extends Resource>(path: string): Promise<T[]> {
     const sep = path.includes("?") ? "&" : "?";
-    return (await request<Collection<T>>("GET", `${path}${sep}limit=1000`)).data;
+    return (await request<Collection<T>>("GET", `${path}${sep}limit=-2`)).data;
   },
   get<T>(path: string): Promise<T> {
     return request<T>("GET", path);
