@@ -137,6 +137,24 @@ describe("the web UI", () => {
     );
   });
 
+  test("a service restarts, stops and starts from its row", async () => {
+    const row = card("live").locator('tr[data-service="api"]');
+    const state = (value: string) =>
+      row.locator(".badge", { hasText: new RegExp(`^State: ${value}$`) }).waitFor(wait);
+    await row.getByRole("button", { name: "Restart api" }).click(wait);
+    await until(
+      "the restart to finish",
+      async () => (await admin.get(`${base}/services?name=api`)).body.data[0].state === "active",
+      uiTimeout,
+    );
+    await state("active");
+    await row.getByRole("button", { name: "Stop api" }).click(wait);
+    await state("inactive");
+    await row.getByRole("button", { name: "Start api" }).click(wait);
+    await state("active");
+    expect(await row.getByRole("alert").count()).toBe(0);
+  });
+
   test("a compose file the parser refuses shows its error at line and column", async () => {
     await page.getByRole("link", { name: "Add stack" }).click();
     await page.getByLabel("Name").fill("broken", wait);

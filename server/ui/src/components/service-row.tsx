@@ -1,6 +1,7 @@
 import { tables } from "../api/live.ts";
 import { Badge } from "./badge.tsx";
 import { ScaleControl } from "./scale.tsx";
+import { ServiceActions } from "./service-actions.tsx";
 
 /** The image name without the `docker:` prefix Rancher's API puts on it. */
 export function imageOf(imageUuid: string | undefined | null): string {
@@ -29,6 +30,9 @@ export function ServiceRow(props: { id: string }) {
         <ScaleControl service={s} />
       </td>
       <td data-testid="container-count">{containers}</td>
+      <td>
+        <ServiceActions service={s} />
+      </td>
     </tr>
   );
 }
@@ -47,6 +51,7 @@ export function ServiceTable(props: { stackId: string }) {
           <th scope="col">Health</th>
           <th scope="col">Scale</th>
           <th scope="col">Containers</th>
+          <th scope="col">Actions</th>
         </tr>
       </thead>
       <tbody>
