@@ -158,7 +158,9 @@ describe("the web UI", () => {
   test("a compose file the parser refuses shows its error at line and column", async () => {
     await page.getByRole("link", { name: "Add stack" }).click();
     await page.getByLabel("Name").fill("broken", wait);
-    await page.getByLabel("docker-compose.yml").fill("services:\n  web:\n    image: [busybox\n");
+    await page
+      .getByLabel("docker-compose.yml", { exact: true })
+      .fill("services:\n  web:\n    image: [busybox\n");
     await page.getByRole("button", { name: "Create" }).click();
     const issue = page.getByRole("button", { name: "docker-compose.yml:4:1" });
     await issue.waitFor(wait);
@@ -172,13 +174,29 @@ describe("the web UI", () => {
   });
 
   test("a good compose file creates the stack, and its export shows the files", async () => {
-    await page.getByLabel("docker-compose.yml").fill("services:\n  cache:\n    image: busybox\n");
-    await page.getByLabel("rancher-compose.yml (optional)").fill("services:\n  cache:\n    scale: 1\n");
+    await page
+      .getByLabel("docker-compose.yml", { exact: true })
+      .fill("services:\n  cache:\n    image: busybox\n");
+    // rancher-compose.yml uploaded from a file rather than pasted.
+    await page.getByLabel("Load rancher-compose.yml from a file").setInputFiles({
+      name: "rancher-compose.yml",
+      mimeType: "text/yaml",
+      buffer: Buffer.from("services:\n  cache:\n    scale: 2\n"),
+    });
+    await until(
+      "the file in the textarea",
+      async () => (await page.getByLabel("rancher-compose.yml (optional)").inputValue()).includes("scale: 2"),
+      uiTimeout,
+    );
     await page.getByRole("button", { name: "Create" }).click();
     await page.getByRole("heading", { name: /Stack broken/ }).waitFor(wait);
     await page.getByRole("button", { name: "Export config" }).click();
     const exported = page.getByTestId("docker-compose.yml");
     await exported.getByText(/image: busybox/).waitFor(wait);
+    await page
+      .getByTestId("rancher-compose.yml")
+      .getByText(/scale: 2/)
+      .waitFor(wait);
     expect(await capture(page, "stack-export")).toEqual([]);
   });
 

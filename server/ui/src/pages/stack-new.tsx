@@ -25,6 +25,21 @@ function showAt(issue: ComposeIssue): void {
   area.setSelectionRange(Math.min(offset + Math.max(0, issue.column - 1), lineEnd), lineEnd);
 }
 
+/** A file picker that loads the chosen file into a textarea (upload instead of paste). */
+function LoadFile(props: { target: string; label: string }) {
+  const load = async (e: Event) => {
+    const file = (e.currentTarget as HTMLInputElement).files?.[0];
+    const area = document.getElementById(props.target) as HTMLTextAreaElement | null;
+    if (file && area) area.value = await file.text();
+  };
+  return (
+    <label class="load-file">
+      {props.label}
+      <input type="file" accept=".yml,.yaml,text/yaml" onChange={(e) => void load(e)} />
+    </label>
+  );
+}
+
 /** Adds a stack from pasted docker-compose.yml and rancher-compose.yml; the parser's errors are listed. */
 export function StackNewPage(props: { projectId: string }) {
   const error = useSignal<string | null>(null);
@@ -68,6 +83,7 @@ export function StackNewPage(props: { projectId: string }) {
           <input name="description" />
         </label>
         <label for={files["docker-compose.yml"]}>docker-compose.yml</label>
+        <LoadFile target={files["docker-compose.yml"]} label="Load docker-compose.yml from a file" />
         <textarea
           id={files["docker-compose.yml"]}
           name="dockerCompose"
@@ -78,6 +94,7 @@ export function StackNewPage(props: { projectId: string }) {
           aria-describedby="compose-errors"
         />
         <label for={files["rancher-compose.yml"]}>rancher-compose.yml (optional)</label>
+        <LoadFile target={files["rancher-compose.yml"]} label="Load rancher-compose.yml from a file" />
         <textarea
           id={files["rancher-compose.yml"]}
           name="rancherCompose"
