@@ -214,10 +214,14 @@ describe("the web UI", () => {
     expect(await capture(page, "container-logs")).toEqual([]);
   });
 
-  test("the hosts page has a card per host with its containers; Add host shows the command", async () => {
+  test("the hosts page has a card per host with its containers and actions; Add host shows the command", async () => {
     await page.getByRole("link", { name: "Hosts" }).click();
     const hostCard = page.locator('section[data-host="fake-host"]');
     await hostCard.getByRole("link", { name: "solo" }).waitFor(wait);
+    await hostCard.getByRole("button", { name: "Deactivate fake-host" }).click(wait);
+    await hostCard.locator(".badge", { hasText: /^State: inactive$/ }).waitFor(wait);
+    await hostCard.getByRole("button", { name: "Activate fake-host" }).click(wait);
+    await hostCard.locator(".badge", { hasText: /^State: active$/ }).waitFor(wait);
     expect(await capture(page, "hosts")).toEqual([]);
     await page.getByRole("link", { name: "Add host" }).click();
     await page

@@ -1,4 +1,5 @@
 import { tables } from "../api/live.ts";
+import { ActionButtons, type ActionSpec } from "../components/action-buttons.tsx";
 import { Badge } from "../components/badge.tsx";
 import { Link } from "../components/link.tsx";
 
@@ -20,7 +21,14 @@ function HostContainer(props: { projectId: string; id: string }) {
   );
 }
 
-/** One host: state, address, facts and its containers. */
+const hostActions: ActionSpec[] = [
+  { action: "activate", verb: "Activate" },
+  { action: "deactivate", verb: "Deactivate" },
+  { action: "evacuate", verb: "Evacuate", confirm: "Move every container off this host?" },
+  { action: "remove", verb: "Remove", confirm: "Remove this host from the environment?" },
+];
+
+/** One host: state, address, facts, its actions and its containers. */
 function HostCard(props: { projectId: string; id: string }) {
   const h = tables.host.row(props.id)?.value;
   if (!h) return null;
@@ -44,6 +52,7 @@ function HostCard(props: { projectId: string; id: string }) {
           ))}
         </p>
       ) : null}
+      <ActionButtons resource={h} specs={hostActions} />
       <h4>{containers.length} containers</h4>
       <ul class="host-containers">
         {containers.map((id) => (
