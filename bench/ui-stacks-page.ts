@@ -9,6 +9,7 @@
  * Run: `export PATH=/work/main/node_modules/.bin:$PATH; bun bench/ui-stacks-page.ts [runs=7]`
  * Target (issue 15): interactive within 500 ms.
  */
+import { rmSync } from "node:fs";
 import { FakeAgent } from "../test/api/fake-agent.ts";
 import { adminClient, expectStatus, startTestServer, until } from "../test/api/harness.ts";
 import { buildForTest, launchBrowser } from "../test/ui/browser.ts";
@@ -118,3 +119,4 @@ await browser.close();
 staticServer.stop(true);
 for (const agent of agents) await agent.close();
 await server.stop();
+rmSync(build.outDir, { recursive: true, force: true });

@@ -6,6 +6,7 @@
 // error or CSP violation on the way, and no serious accessibility violation (axe) on each page.
 // Screenshots go to test-artifacts/ui/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
 import type { RunningServer } from "@corral/server";
 import type { UiBuild } from "@corral/ui";
 import type { Browser, Page } from "playwright-core";
@@ -69,6 +70,7 @@ afterAll(async () => {
   await browser?.close();
   await agent?.close().catch(() => undefined);
   await server?.stop();
+  if (build) rmSync(build.outDir, { recursive: true, force: true });
 });
 
 describe("the web UI", () => {
