@@ -12,9 +12,11 @@ if [ ! -x "$out" ]; then
   log "compiling corral (baseline target)"
   # The baseline runtime comes from the @oven/bun-linux-x64-baseline devDependency, so the
   # cross-compile needs no download.
+  # The web UI rides inside the binary (served by http/web.ts when no bundle folder is beside it).
+  ui=$("$BUN" server/ui/build.ts --define) || { log "the web UI bundle failed to build"; exit 1; }
   "$BUN" build --compile --minify --bytecode --target=bun-linux-x64-baseline \
     --compile-executable-path="$ROOT/node_modules/@oven/bun-linux-x64-baseline/bin/bun" \
-    bin/corral.ts --outfile "$out.tmp" >&2
+    --define "$ui" bin/corral.ts --outfile "$out.tmp" >&2
   mv "$out.tmp" "$out"
 fi
 echo "$out"

@@ -20,6 +20,9 @@ step() {
 }
 step "lint and format (biome)" biome ci --max-diagnostics=50 .
 step "type check (tsc)" tsc --noEmit -p .
+step "type check of the web UI (tsc)" tsc --noEmit -p server/ui
+# The server serves this bundle at / and the browser tests load it.
+step "web UI bundle" bun server/ui/build.ts
 
 # The last "<N> <word>" on the summary lines of a log ("pass" also finds "passed"); 0 when none.
 last_count() { echo "$1" | grep -Eo "[0-9]+ $2" | tail -1 | grep -Eo '^[0-9]+' || echo 0; }

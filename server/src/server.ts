@@ -20,6 +20,7 @@ import { resourceDefs } from "./http/resources/index.ts";
 import { registrationTokenResourceFor } from "./http/resources/registration-tokens.ts";
 import { type SocketData, socketHandlers, upgradeSocket } from "./http/sockets.ts";
 import { Subscribers } from "./http/subscribe.ts";
+import { defaultUiDir } from "./http/web.ts";
 import { Hub } from "./hub/hub.ts";
 import { defaultTimings, type LivenessTimings } from "./hub/liveness.ts";
 import { StatePublisher } from "./network/publisher.ts";
@@ -76,6 +77,8 @@ export interface ServerOptions {
    * get a redirect to HTTPS and nothing else). Off by default.
    */
   insecureHttp?: boolean;
+  /** The web UI's built bundle (default: server/ui/dist, written by `bun server/ui/build.ts`). */
+  uiDir?: string;
 }
 
 /** A running server. */
@@ -152,7 +155,17 @@ export function startServer(options: ServerOptions): RunningServer {
   const defs = resourceDefs.map((d) =>
     d.type === "registrationToken" ? registrationTokenResourceFor(trust) : d,
   );
-  const app = createApp({ store, auth, login, dispatcher: hub, settings, defs, metrics, trust });
+  const app = createApp({
+    store,
+    auth,
+    login,
+    dispatcher: hub,
+    settings,
+    defs,
+    metrics,
+    trust,
+    uiDir: options.uiDir ?? defaultUiDir,
+  });
   const subscribers = new Subscribers(
     store,
     new Map(defs.filter((d) => !d.view).map((d) => [d.type as string, d])),

@@ -143,7 +143,7 @@ describe("the cross-site form probe", () => {
 });
 
 describe("security headers", () => {
-  test("every kind of answer carries them, with no-store", async () => {
+  test("every kind of answer carries them, with no-store (the UI's page: no-cache, revalidated)", async () => {
     const answers = await Promise.all([
       fetch(`${server.url}/`),
       fetch(`${server.url}/ping`),
@@ -162,20 +162,30 @@ describe("security headers", () => {
     for (const res of answers) {
       for (const [k, v] of Object.entries(securityHeaders))
         expect([res.url, k, res.headers.get(k)]).toEqual([res.url, k, v]);
-      expect(res.headers.get("cache-control")).toBe("no-store");
+      const page = new URL(res.url).pathname === "/";
+      expect([res.url, res.headers.get("cache-control")]).toEqual([res.url, page ? "no-cache" : "no-store"]);
       expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
       await res.arrayBuffer();
     }
   });
 
-  test("the landing page's CSP allows its own style and nothing else", async () => {
-    const res = await fetch(`${server.url}/`);
-    const csp = res.headers.get("content-security-policy")!;
-    const style = /<style>([^<]*)<\/style>/.exec(await res.text())![1]!;
-    const hash = new Bun.CryptoHasher("sha256").update(style).digest("base64");
-    expect(csp).toContain(`style-src 'sha256-${hash}'`);
-    expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).not.toContain("script-src");
+  test("the CSP allows this origin's scripts and styles, no inline script, and the fallback page's style", async () => {
+    // A data folder without a UI bundle: the fallback page, whose one inline style the CSP names by hash.
+    const bare = startTestServer({ uiDir: join(tmpdir(), "corral-no-ui-here") });
+    try {
+      const res = await fetch(`${bare.url}/`);
+      const csp = res.headers.get("content-security-policy")!;
+      const page = await res.text();
+      expect(page).toContain("web UI is not built");
+      const style = /<style>([^<]*)<\/style>/.exec(page)![1]!;
+      const hash = new Bun.CryptoHasher("sha256").update(style).digest("base64");
+      expect(csp).toContain(`style-src 'self' 'sha256-${hash}'`);
+      expect(csp).toContain("script-src 'self';");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain("unsafe");
+    } finally {
+      await bare.stop();
+    }
   });
 });
 

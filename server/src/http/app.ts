@@ -34,7 +34,7 @@ import {
 } from "./settings.ts";
 import { dockerToLaunchConfig } from "./transform.ts";
 import { serveV1 } from "./v1.ts";
-import { indexPage } from "./web.ts";
+import { webRoutes } from "./web.ts";
 
 /** What the HTTP app needs. */
 export interface AppDeps {
@@ -49,6 +49,8 @@ export interface AppDeps {
   metrics: () => string;
   /** The CA agents pin and the HTTPS port, when the server serves HTTPS. */
   trust?: JoinTrust;
+  /** The web UI's built bundle (index.html and assets/). */
+  uiDir: string;
 }
 
 /** Bindings the Bun server passes to every request. */
@@ -86,7 +88,13 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
     ),
   );
 
-  app.get("/", (c) => c.html(indexPage()));
+  // Rancher's UI sends `X-API-No-Challenge: true`: its 401s must not carry a Basic challenge, or the
+  // browser would pop its own password dialog over the login page.
+  app.use("*", async (c, next) => {
+    await next();
+    if (c.req.header("x-api-no-challenge") === "true") c.res.headers.delete("WWW-Authenticate");
+  });
+  app.route("/", webRoutes(deps.uiDir));
   app.get("/ping", (c) => c.text("pong"));
   // The CA a joining host pins, checked against the checksum its registration command carries.
   // Public: it is a certificate, and the host has no credentials yet.

@@ -66,11 +66,12 @@ function isOwnOrigin(origin: string, host: string, publicOrigins: readonly strin
 }
 
 /**
- * The policy of every answer: nothing may be loaded but the landing page's own style, no page may
- * frame ours, no form may post from it, and no base URL may be injected. A JSON answer opened as a
- * page runs nothing either.
+ * The policy of every answer: scripts, styles and connections (fetch, the event and logs websockets)
+ * only from this origin's own files, never inline; the fallback page's one style by its hash; no page
+ * may frame ours, no form may post from it, and no base URL may be injected. A JSON answer opened as
+ * a page runs nothing either.
  */
-export const contentSecurityPolicy = `default-src 'none'; style-src '${landingPageStyleHash}'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`;
+export const contentSecurityPolicy = `default-src 'none'; script-src 'self'; style-src 'self' '${landingPageStyleHash}'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`;
 
 /** Headers every answer carries. */
 const securityHeaders: [string, string][] = [

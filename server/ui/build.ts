@@ -1,0 +1,102 @@
+/**
+ * Builds the web UI: one minified ES module bundle and its stylesheet, named by content hash under
+ * `dist/assets/`, and `dist/index.html` that loads them (no inline script or style, so the server's
+ * CSP can forbid both). Run as `bun server/ui/build.ts`; prints what the browser downloads, gzipped.
+ */
+
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+/** Where the bundle goes by default (the server serves it from there). */
+export const uiDist = fileURLToPath(new URL("./dist", import.meta.url));
+
+/** What a build wrote. */
+export interface UiBuild {
+  outDir: string;
+  /** Asset file names, relative to `<outDir>/assets`. */
+  js: string;
+  css: string | null;
+  /** Bytes of the JavaScript a first load downloads, gzipped at level 9. */
+  jsGzipBytes: number;
+  /** The modules that weigh most in the JavaScript, largest first: [path, minified bytes]. */
+  biggest: [string, number][];
+}
+
+interface Metafile {
+  outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
+}
+
+/** Bundles `src/main.tsx` into `outDir` (replacing what was there) and writes index.html. */
+export async function buildUi(outDir = uiDist): Promise<UiBuild> {
+  const assets = join(outDir, "assets");
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(assets, { recursive: true });
+  const result = await Bun.build({
+    entrypoints: [fileURLToPath(new URL("./src/main.tsx", import.meta.url))],
+    outdir: assets,
+    target: "browser",
+    format: "esm",
+    minify: true,
+    naming: { entry: "[name]-[hash].[ext]", chunk: "[name]-[hash].[ext]", asset: "[name]-[hash].[ext]" },
+    define: { "process.env.NODE_ENV": '"production"' },
+    metafile: true,
+  });
+  if (!result.success) throw new AggregateError(result.logs, "the UI bundle failed to build");
+  const names = (await readdir(assets)).sort();
+  const js = names.find((n) => n.endsWith(".js"));
+  const css = names.find((n) => n.endsWith(".css")) ?? null;
+  if (!js) throw new Error("the UI build wrote no JavaScript");
+  let jsGzipBytes = 0;
+  for (const n of names.filter((n) => n.endsWith(".js")))
+    jsGzipBytes += gzipSync(await Bun.file(join(assets, n)).bytes(), { level: 9 }).length;
+  await Bun.write(join(outDir, "index.html"), indexHtml(js, css));
+  const meta = (result as unknown as { metafile?: Metafile }).metafile;
+  const biggest = Object.entries(meta?.outputs ?? {})
+    .filter(([name]) => name.endsWith(".js"))
+    .flatMap(([, o]) => Object.entries(o.inputs).map(([n, i]): [string, number] => [n, i.bytesInOutput]))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8);
+  return { outDir, js, css, jsGzipBytes, biggest };
+}
+
+/**
+ * The built UI as one `--define` for `bun build --compile`: `CORRAL_UI_BUNDLE=<string literal>`
+ * holding `{index, assets}` as JSON, so the single `corral` binary serves its UI with no files
+ * beside it (the server reads it in http/web.ts). Text assets only, which is all the build writes.
+ */
+export async function embedDefine(outDir = uiDist): Promise<string> {
+  const assets: Record<string, string> = {};
+  for (const name of await readdir(join(outDir, "assets")))
+    assets[name] = await Bun.file(join(outDir, "assets", name)).text();
+  const index = await Bun.file(join(outDir, "index.html")).text();
+  return `CORRAL_UI_BUNDLE=${JSON.stringify(JSON.stringify({ index, assets }))}`;
+}
+
+function indexHtml(js: string, css: string | null): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Corral</title>
+${css ? `<link rel="stylesheet" href="/assets/${css}">\n` : ""}<script type="module" src="/assets/${js}"></script>
+</head><body><div id="app"></div></body></html>
+`;
+}
+
+if (import.meta.main && process.argv.includes("--define")) {
+  // For the compile step: build, then print only the define (stdout is captured by the caller).
+  await buildUi();
+  process.stdout.write(await embedDefine());
+} else if (import.meta.main) {
+  const started = performance.now();
+  const build = await buildUi();
+  const size = (await stat(join(build.outDir, "assets", build.js))).size;
+  console.log(
+    `[ui] built ${basename(build.outDir)}/assets/${build.js}: ${(size / 1024).toFixed(1)} KiB, ` +
+      `${(build.jsGzipBytes / 1024).toFixed(1)} KiB gzipped, in ${Math.round(performance.now() - started)} ms`,
+  );
+  console.log(
+    `[ui] biggest modules (minified bytes): ${build.biggest.map(([n, b]) => `${n.replace(/^.*node_modules\//, "")} ${b}`).join(", ")}`,
+  );
+}

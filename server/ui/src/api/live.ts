@@ -1,0 +1,105 @@
+import { signal } from "@preact/signals";
+import { api, projectPath } from "./client.ts";
+import { ResourceTable } from "./table.ts";
+import type { Container, EventMessage, Host, Project, Resource, Service, Stack } from "./types.ts";
+
+/** The resources of the chosen environment, kept current by the event stream. */
+export const tables = {
+  project: new ResourceTable<Project>(),
+  stack: new ResourceTable<Stack>(),
+  service: new ResourceTable<Service>(["stackId"]),
+  container: new ResourceTable<Container>(["serviceId", "hostId"]),
+  host: new ResourceTable<Host>(),
+};
+
+type TableName = keyof typeof tables;
+
+/** The event stream's state, shown in the header. */
+export const liveState = signal<"connecting" | "live" | "offline">("connecting");
+
+/** Applies one event-stream message to the tables (unknown types are ignored). */
+export function applyEvent(message: EventMessage): void {
+  if (message.name !== "resource.change" || !message.data?.resource) return;
+  const table = tables[message.resourceType as TableName] as ResourceTable<Resource> | undefined;
+  table?.upsert(message.data.resource);
+}
+
+const collections: [Exclude<TableName, "project">, string][] = [
+  ["stack", "stacks"],
+  ["service", "services"],
+  ["container", "containers"],
+  ["host", "hosts"],
+];
+
+/** Loads every list of an environment into the tables. */
+export async function loadEnvironment(projectId: string): Promise<void> {
+  await Promise.all(
+    collections.map(async ([name, path]) => {
+      const list = await api.list<Resource>(projectPath(projectId, path));
+      (tables[name] as ResourceTable<Resource>).replace(list);
+    }),
+  );
+}
+
+let socket: WebSocket | null = null;
+let current: string | null = null;
+let retry: ReturnType<typeof setTimeout> | null = null;
+
+/**
+ * Follows one environment: loads its lists, then applies `/v2-beta/subscribe` events as they come.
+ * A dropped stream reconnects with backoff and reloads the lists (events may have been missed).
+ */
+export function follow(projectId: string): void {
+  if (current === projectId) return;
+  stopFollowing();
+  current = projectId;
+  for (const [name] of collections) tables[name].clear();
+  connect(projectId, 0);
+}
+
+/** Closes the event stream. */
+export function stopFollowing(): void {
+  current = null;
+  if (retry) clearTimeout(retry);
+  retry = null;
+  const old = socket;
+  socket = null;
+  old?.close();
+}
+
+function connect(projectId: string, attempt: number): void {
+  liveState.value = "connecting";
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const ws = new WebSocket(
+    `${scheme}://${location.host}/v2-beta/subscribe?projectId=${encodeURIComponent(projectId)}`,
+  );
+  socket = ws;
+  ws.onopen = () => {
+    if (socket !== ws) return;
+    // Subscribed first, then loaded: a change made in between arrives as an event, not lost.
+    loadEnvironment(projectId).then(
+      () => {
+        if (socket === ws) liveState.value = "live";
+      },
+      () => undefined,
+    );
+    attempt = 0;
+  };
+  ws.onmessage = (m) => {
+    if (socket !== ws || typeof m.data !== "string") return;
+    try {
+      applyEvent(JSON.parse(m.data) as EventMessage);
+    } catch {
+      // A message we cannot read changes nothing.
+    }
+  };
+  ws.onclose = () => {
+    if (socket !== ws) return;
+    socket = null;
+    liveState.value = "offline";
+    // A refused upgrade says nothing about why: ask the API, whose 401 shows the login page.
+    api.get("/v2-beta").catch(() => undefined);
+    const delay = Math.min(30_000, 500 * 2 ** attempt);
+    retry = setTimeout(() => current === projectId && connect(projectId, attempt + 1), delay);
+  };
+}

@@ -1,0 +1,47 @@
+import { signedOut } from "./api/client.ts";
+import { follow, stopFollowing, tables } from "./api/live.ts";
+import { Layout } from "./components/layout.tsx";
+import { AddHostPage } from "./pages/add-host.tsx";
+import { ContainerDetailPage } from "./pages/container-detail.tsx";
+import { ContainersPage } from "./pages/containers.tsx";
+import { HostsPage } from "./pages/hosts.tsx";
+import { LoginPage } from "./pages/login.tsx";
+import { StackDetailPage } from "./pages/stack-detail.tsx";
+import { StackNewPage } from "./pages/stack-new.tsx";
+import { StacksPage } from "./pages/stacks.tsx";
+import { match, navigate, type Params, path } from "./router.ts";
+import { ready } from "./session.ts";
+
+type Page = (p: Params & { projectId: string }) => preact.JSX.Element;
+
+const routes: [string, Page][] = [
+  ["/env/:projectId/stacks", (p) => <StacksPage projectId={p.projectId} />],
+  ["/env/:projectId/stacks/new", (p) => <StackNewPage projectId={p.projectId} />],
+  ["/env/:projectId/stacks/:id", (p) => <StackDetailPage projectId={p.projectId} id={p.id!} />],
+  ["/env/:projectId/containers", (p) => <ContainersPage projectId={p.projectId} />],
+  ["/env/:projectId/containers/:id", (p) => <ContainerDetailPage projectId={p.projectId} id={p.id!} />],
+  ["/env/:projectId/hosts", (p) => <HostsPage projectId={p.projectId} />],
+  ["/env/:projectId/hosts/add", (p) => <AddHostPage projectId={p.projectId} />],
+];
+
+/** The app: the login page when signed out, else the page the path names inside its environment. */
+export function App() {
+  if (signedOut.value) {
+    stopFollowing();
+    return <LoginPage />;
+  }
+  if (!ready.value) return <p aria-busy="true">Loading…</p>;
+  const at = path.value;
+  for (const [pattern, page] of routes) {
+    const params = match(pattern, at);
+    if (!params?.projectId) continue;
+    if (!tables.project.row(params.projectId)) break;
+    follow(params.projectId);
+    return <Layout projectId={params.projectId}>{page(params as Params & { projectId: string })}</Layout>;
+  }
+  // `/`, `/login` once signed in, an unknown path or environment: the first environment's stacks.
+  const first = tables.project.ids.value[0];
+  if (!first) return <p>No environment is visible to this account.</p>;
+  queueMicrotask(() => navigate(`/env/${encodeURIComponent(first)}/stacks`, true));
+  return null;
+}

@@ -1,0 +1,17 @@
+import type { ComponentChildren } from "preact";
+import { onLinkClick, path } from "../router.ts";
+
+/** A link inside the app: an ordinary anchor that navigates without reloading. */
+export function Link(props: { href: string; children: ComponentChildren; class?: string }) {
+  const current = path.value === props.href;
+  return (
+    <a
+      href={props.href}
+      class={props.class}
+      onClick={onLinkClick}
+      {...(current ? { "aria-current": "page" as const } : {})}
+    >
+      {props.children}
+    </a>
+  );
+}

@@ -1,0 +1,85 @@
+import { tables } from "../api/live.ts";
+import { ActionButtons, type ActionSpec } from "../components/action-buttons.tsx";
+import { Badge } from "../components/badge.tsx";
+import { Link } from "../components/link.tsx";
+
+function mib(bytes: number | undefined): string {
+  return bytes === undefined ? "?" : `${Math.round(bytes / 1024 / 1024)} MiB`;
+}
+
+/** One container in a host card (its own signal). */
+function HostContainer(props: { projectId: string; id: string }) {
+  const c = tables.container.row(props.id)?.value;
+  if (!c) return null;
+  return (
+    <li>
+      <Link href={`/env/${encodeURIComponent(props.projectId)}/containers/${encodeURIComponent(c.id)}`}>
+        {c.name ?? c.id}
+      </Link>{" "}
+      <Badge value={c.state} />
+    </li>
+  );
+}
+
+const hostActions: ActionSpec[] = [
+  { action: "activate", verb: "Activate" },
+  { action: "deactivate", verb: "Deactivate" },
+  { action: "evacuate", verb: "Evacuate", confirm: "Move every container off this host?" },
+  { action: "remove", verb: "Remove", confirm: "Remove this host from the environment?" },
+];
+
+/** One host: state, address, facts, its actions and its containers. */
+function HostCard(props: { projectId: string; id: string }) {
+  const h = tables.host.row(props.id)?.value;
+  if (!h) return null;
+  const containers = tables.container.group("hostId", h.id).value;
+  const info = h.info ?? {};
+  return (
+    <section class="card host" aria-labelledby={`host-${h.id}`} data-host={h.hostname}>
+      <h3 id={`host-${h.id}`}>
+        {h.hostname} <Badge value={h.state} label="State" /> <Badge value={h.agentState} label="Agent" />
+      </h3>
+      <p class="muted">
+        {h.agentIpAddress ?? ""} · {info.os ?? ""} · {info.cpuCount ?? "?"} CPU · {mib(info.memoryUsed)} /{" "}
+        {mib(info.memoryTotal)} · Docker {info.dockerVersion ?? "?"}
+      </p>
+      {Object.keys(h.labels ?? {}).length > 0 ? (
+        <p class="labels">
+          {Object.entries(h.labels).map(([k, v]) => (
+            <code key={k}>
+              {k}={v}
+            </code>
+          ))}
+        </p>
+      ) : null}
+      <ActionButtons resource={h} specs={hostActions} />
+      <h4>{containers.length} containers</h4>
+      <ul class="host-containers">
+        {containers.map((id) => (
+          <HostContainer key={id} projectId={props.projectId} id={id} />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** The hosts page: one card per host. */
+export function HostsPage(props: { projectId: string }) {
+  const ids = tables.host.ids.value;
+  return (
+    <>
+      <div class="title-row">
+        <h1>Hosts</h1>
+        <Link href={`/env/${encodeURIComponent(props.projectId)}/hosts/add`} class="button">
+          Add host
+        </Link>
+      </div>
+      {tables.host.loaded.value && ids.length === 0 ? <p class="muted">No hosts yet: add one.</p> : null}
+      <div class="cards">
+        {ids.map((id) => (
+          <HostCard key={id} projectId={props.projectId} id={id} />
+        ))}
+      </div>
+    </>
+  );
+}

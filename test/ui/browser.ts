@@ -1,0 +1,56 @@
+/**
+ * Helpers of the browser tests: Debian's chromium driven by playwright-core (no browser download),
+ * screenshots saved under test-artifacts/ui/, and a server whose UI bundle was built for the run.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import AxeBuilder from "@axe-core/playwright";
+import { buildUi, type UiBuild } from "@corral/ui";
+import { type Browser, chromium, type Page } from "playwright-core";
+
+/** Where screenshots go (kept by CI as artifacts, ignored by git). */
+export const artifactsDir = join(import.meta.dir, "../../test-artifacts/ui");
+
+/** The chromium binary Debian's package installs (scripts/host-setup.sh installs it). */
+export function chromiumPath(): string {
+  for (const p of ["/usr/bin/chromium", "/usr/bin/chromium-browser"]) if (existsSync(p)) return p;
+  throw new Error("chromium is not installed: run scripts/host-setup.sh (apt-get install chromium)");
+}
+
+/** Launches headless chromium. */
+export function launchBrowser(): Promise<Browser> {
+  // --no-sandbox: tests run as root in a container, where chromium's sandbox cannot start.
+  return chromium.launch({ executablePath: chromiumPath(), args: ["--no-sandbox"] });
+}
+
+/** Builds the UI bundle into a fresh temporary folder for this run. */
+export function buildForTest(): Promise<UiBuild> {
+  return buildUi(join(tmpdir(), `corral-ui-${process.pid}-${Date.now().toString(36)}`));
+}
+
+/** Saves a full-page screenshot as test-artifacts/ui/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(artifactsDir, { recursive: true });
+  await page.screenshot({ path: join(artifactsDir, `${name}.png`), fullPage: true });
+}
+
+/** Generous deadline for anything the page must show (a busy 2-core machine). */
+export const uiTimeout = 20_000;
+
+/**
+ * The serious and critical accessibility violations axe finds on the page as it is now, one line
+ * each (rule, impact, first offending element): the tests expect none.
+ */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).analyze();
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes[0]?.target.join(" ") ?? "?"}`);
+}
+
+/** Saves a screenshot of the page and checks it with axe; answers the accessibility problems found. */
+export async function capture(page: Page, name: string): Promise<string[]> {
+  await screenshot(page, name);
+  return (await accessibilityProblems(page)).map((p) => `${name}: ${p}`);
+}
