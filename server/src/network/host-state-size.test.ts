@@ -196,3 +196,22 @@ test("a service's own change is a small delta; a renamed service still leaves ev
     for (const c of mine) expect(seen.get(c.id)!.serviceName).toBe("renamed-svc");
   }
 }, 60_000);
+
+test("a host's own change is patched in: its entry in every view, nothing else", async () => {
+  const host = env.store.getByPublicId<{ labels?: Record<string, string> }>("host", env.hostIds[5]!)!;
+  const sent = mark();
+  env.store.update(host.id, { data: { labels: { ...host.data.labels, zone: "b" } } });
+  const deltas = await until("deltas", () => {
+    const d = sent().filter((f) => f.frame.type === "hostState.delta");
+    return d.length === connected.length && d;
+  });
+  for (const d of deltas) {
+    const frame = d.frame as Extract<typeof d.frame, { type: "hostState.delta" }>;
+    expect(frame.hosts?.upsert.map((h) => [h.id, h.labels.zone])).toEqual([[env.hostIds[5]!, "b"]]);
+    expect(frame.containers).toBeUndefined();
+  }
+  for (const h of connected)
+    expect(sink.views.get(h)!.hosts).toEqual(
+      hostStateFrom(loadProjectRows(env.store, env.projectId), h, 1).hosts,
+    );
+}, 60_000);

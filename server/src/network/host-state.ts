@@ -18,7 +18,8 @@ export const defaultPortRange = { start: 49153, end: 65535 } as const;
 export type Container = Row<ContainerFields & Partial<UnitMembership>>;
 /** A service row with the network fields the view reads. */
 export type Service = Row<ServiceFields & ServiceNetworkFields>;
-type Host = Row<HostFields & HostNetworkFields>;
+/** A host row with the network fields the view reads. */
+export type Host = Row<HostFields & HostNetworkFields>;
 
 /** Every row of one environment that the network view is made of, read once. */
 export interface ProjectRows {
@@ -168,6 +169,19 @@ export function stateService(
   };
 }
 
+/** One host as every view lists it. */
+export function stateHost(h: Host): HostState["hosts"][number] {
+  return {
+    id: formatId("host", h.id),
+    name: h.name ?? h.data.hostname,
+    agentIp: h.data.agentIpAddress ?? "",
+    hostSubnet: h.data.hostSubnet ?? null,
+    labels: h.data.labels ?? {},
+    state: h.state,
+    agentState: h.data.agentState,
+  };
+}
+
 /** Service ids by `stack/name`, as links name them. */
 export function servicePaths(
   serviceById: ReadonlyMap<string, Service>,
@@ -206,15 +220,7 @@ export function environmentView(rows: ProjectRows): EnvironmentView {
   return {
     containers,
     services,
-    hosts: rows.hosts.map((h) => ({
-      id: formatId("host", h.id),
-      name: h.name ?? h.data.hostname,
-      agentIp: h.data.agentIpAddress ?? "",
-      hostSubnet: h.data.hostSubnet ?? null,
-      labels: h.data.labels ?? {},
-      state: h.state,
-      agentState: h.data.agentState,
-    })),
+    hosts: rows.hosts.map(stateHost),
     portRange: range ? { start: range.startPort, end: range.endPort } : { ...defaultPortRange },
     lbServicesOn,
     certIdByName,

@@ -2,19 +2,8 @@ import { formatId, type HostStateFrameInput, maxFrameBytes } from "@corral/api";
 import { createLogger } from "@corral/lib";
 import type { RowChange, Store } from "../store/store.ts";
 import { ensureHostSlice } from "./allocation.ts";
-import {
-  type Container,
-  type EnvironmentView,
-  environmentView,
-  type HostParts,
-  hostParts,
-  loadProjectRows,
-  type ProjectRows,
-  type Service,
-  servicePaths,
-  stateContainer,
-  stateService,
-} from "./host-state.ts";
+import { environmentView, type HostParts, hostParts, loadProjectRows } from "./host-state.ts";
+import { type Dirty, type Published, patchView } from "./patch-view.ts";
 import {
   buildTable,
   containerGroups,
@@ -22,8 +11,6 @@ import {
   diffSome,
   diffTables,
   formFor,
-  tableContainer,
-  type ViewTable,
 } from "./view-table.ts";
 
 const log = createLogger("host-state");
@@ -44,27 +31,6 @@ export const statePartBytes = maxFrameBytes / 4;
 
 /** How soon after a snapshot an agent asking again gets the next one. */
 const resyncGapMs = 1000;
-
-/** An environment's view as last published, with the rows it was made of. */
-interface Published {
-  table: ViewTable;
-  /** The rows of the last whole build (containers changed since are in the table only). */
-  rows: ProjectRows;
-  env: Omit<EnvironmentView, "containers" | "services" | "hosts">;
-}
-
-/** What changed in an environment since its last publish: some containers and services, or more (`whole`). */
-interface Dirty {
-  whole: boolean;
-  containers: Set<number>;
-  services: Set<number>;
-}
-
-/** A table patched in place, with the public ids of what was projected again. */
-interface Patched extends Published {
-  containerIds: string[];
-  serviceIds: string[];
-}
 
 /** What one host's agent holds in its current session. */
 interface HostSync {
@@ -156,11 +122,13 @@ export class StatePublisher {
       whole: false,
       containers: new Set<number>(),
       services: new Set<number>(),
+      hosts: new Set<number>(),
     };
     if (row.type === "container") dirty.containers.add(row.id);
-    // A service's own changes (its scale, state, health while it scales) are patched in; a
+    // A service's or host's own changes (scale, state, health, a host's facts) are patched in; a
     // removed one, like any other row, has the environment built again.
     else if (row.type === "service" && row.state !== "removed") dirty.services.add(row.id);
+    else if (row.type === "host" && row.state !== "removed") dirty.hosts.add(row.id);
     else dirty.whole = true;
     this.dirty.set(projectId, dirty);
     this.schedule(projectId);
@@ -201,7 +169,7 @@ export class StatePublisher {
     const previous = this.published.get(projectId);
     const version = this.bump(projectId);
     const patched =
-      previous && dirty && !dirty.whole ? this.patched(projectId, previous, dirty, version) : null;
+      previous && dirty && !dirty.whole ? patchView(this.store, projectId, previous, dirty, version) : null;
     const next = patched ?? this.rebuilt(projectId, version);
     this.published.set(projectId, { table: next.table, rows: next.rows, env: next.env });
     const before = previous?.table;
@@ -209,7 +177,7 @@ export class StatePublisher {
     if (!before) return;
     // An incremental publish knows what it projected again: only that is compared.
     const changes = patched
-      ? diffSome(before, table, patched.containerIds, patched.serviceIds)
+      ? diffSome(before, table, patched.containerIds, patched.serviceIds, patched.hostIds)
       : diffTables(before, table);
     for (const [hostId, sync] of this.syncs) {
       if (sync.projectId !== projectId || sync.session !== this.sink.sessionOf(hostId)) continue;
@@ -262,73 +230,6 @@ export class StatePublisher {
     const view = environmentView(rows);
     const { containers: _c, services: _s, hosts: _h, ...env } = view;
     return { table: buildTable(view, version), rows, env };
-  }
-
-  /**
-   * The table with only the changed containers and services projected again, or null when that is
-   * not enough: a service the table does not know, removed, renamed or moved (containers and links
-   * name it), a load balancer's service or container (which hosts get which certificates depends on
-   * where balancers run).
-   */
-  private patched(projectId: string, from: Published, dirty: Dirty, version: number): Patched | null {
-    let env = from.env;
-    let tableServices = from.table.services;
-    const serviceIds: string[] = [];
-    if (dirty.services.size > 0) {
-      const serviceById = new Map(from.env.serviceById);
-      for (const rowId of dirty.services) {
-        const id = formatId("service", rowId);
-        const row = this.store.get(rowId) as Service | null;
-        const old = serviceById.get(id);
-        if (
-          !row ||
-          !old ||
-          row.projectId !== projectId ||
-          row.state === "removed" ||
-          row.state === "purged" ||
-          row.name !== old.name ||
-          row.data.stackId !== old.data.stackId ||
-          row.data.kind === "loadBalancerService" ||
-          old.data.kind === "loadBalancerService"
-        )
-          return null;
-        serviceById.set(id, row);
-        serviceIds.push(id);
-      }
-      env = { ...from.env, serviceById };
-      const paths = servicePaths(serviceById, env.stackName);
-      tableServices = new Map(from.table.services);
-      for (const id of serviceIds) {
-        const item = stateService(serviceById.get(id)!, env.stackName, paths, env.certIdByName);
-        tableServices.set(id, { item, json: JSON.stringify(item) });
-      }
-    }
-    const containers = new Map(from.table.containers);
-    const services = new Map([...tableServices].map(([id, s]) => [id, s.item]));
-    const isBalancer = (serviceId: string | null | undefined) =>
-      !!serviceId && services.get(serviceId)?.kind === "loadBalancerService";
-    const containerIds: string[] = [];
-    for (const rowId of dirty.containers) {
-      const id = formatId("container", rowId);
-      containerIds.push(id);
-      if (isBalancer(containers.get(id)?.local.serviceId)) return null;
-      const row = this.store.get(rowId) as Container | null;
-      if (!row || row.projectId !== projectId || row.state === "removed" || row.state === "purged") {
-        containers.delete(id);
-        continue;
-      }
-      const serviceId = row.data.serviceId;
-      const svc = serviceId ? env.serviceById.get(serviceId) : undefined;
-      if ((serviceId && !svc) || isBalancer(serviceId)) return null;
-      containers.set(id, tableContainer(stateContainer(row, svc, env.stackName), services));
-    }
-    return {
-      ...from,
-      env,
-      table: { ...from.table, version, containers, services: tableServices },
-      containerIds,
-      serviceIds,
-    };
   }
 
   /** Sends a host its whole view, split into parts of at most `statePartBytes`. */

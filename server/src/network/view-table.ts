@@ -140,7 +140,7 @@ export function diffTables(before: ViewTable, after: ViewTable): TableChanges {
 }
 
 /**
- * The changes between two tables when only the given containers and services can differ (an
+ * The changes between two tables when only the given containers, services and hosts can differ (an
  * incremental publish knows which it projected again): the same answer as `diffTables`, without
  * visiting the environment's other containers.
  */
@@ -149,6 +149,7 @@ export function diffSome(
   after: ViewTable,
   containers: Iterable<string>,
   services: Iterable<string>,
+  hosts: Iterable<string> = [],
 ): TableChanges {
   const out: TableChanges = {
     containers: [],
@@ -176,6 +177,12 @@ export function diffSome(
     if (!s) {
       if (before.services.has(id)) out.removedServices.push(id);
     } else if (before.services.get(id)?.json !== s.json) out.services.push(s.item);
+  }
+  for (const id of new Set(hosts)) {
+    const h = after.hosts.get(id);
+    if (!h) {
+      if (before.hosts.has(id)) out.removedHosts.push(id);
+    } else if (before.hosts.get(id)?.json !== h.json) out.hosts.push(h.item);
   }
   return out;
 }
