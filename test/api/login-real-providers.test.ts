@@ -7,6 +7,7 @@ import { browserLogin } from "../../server/testing/browser-login.ts";
 import { startTestIssuer, type TestIssuer } from "../../server/testing/oidc-issuer.ts";
 import { startSlapd, type TestSlapd } from "../../server/testing/slapd.ts";
 import { seedServiceAccount, seedSuffix, seedUsers } from "../../server/testing/slapd-seed.ts";
+import { type GithubStandIn, startGithubStandIn } from "../stand-ins/github.ts";
 import {
   Client as ApiClient,
   adminClient,
@@ -20,6 +21,7 @@ import { login, postToken, setCookies } from "./login-kit.ts";
 const adminPassword = `admin-pw-${crypto.randomUUID()}`;
 let slapd: TestSlapd;
 let issuer: TestIssuer;
+let github: GithubStandIn;
 let server: RunningServer;
 let admin: Client;
 
@@ -31,11 +33,25 @@ beforeAll(async () => {
     { erin: { name: "Erin Example", preferred_username: "erin", groups: ["platform"] } },
     { redirectUri: `${server.url}/v2-beta/auth/oidcconfig/callback` },
   );
+  github = startGithubStandIn(
+    [
+      {
+        id: 4242,
+        login: "gina",
+        name: "Gina Hub",
+        orgs: [{ id: 77, login: "acme" }],
+        teams: [{ id: 88, name: "Ops", slug: "ops", org: "acme" }],
+      },
+    ],
+    true,
+  );
+  github.signIn = "gina";
 }, 60_000);
 
 afterAll(async () => {
   await server?.stop();
   await issuer?.close();
+  github?.stop();
   await slapd?.stop();
 });
 
@@ -163,5 +179,52 @@ describe("OpenID Connect through the browser round trip", () => {
     });
     expect(replay.status).toBeGreaterThanOrEqual(400);
     expect(replay.status).toBeLessThan(500);
+  }, 60_000);
+});
+
+describe("GitHub (Enterprise form) through the browser round trip, against a stand-in", () => {
+  test("login -> GitHub -> callback; an org made a member gives its people that environment", async () => {
+    expectStatus(
+      await admin.put("/v2-beta/githubconfig", {
+        enabled: true,
+        accessMode: "unrestricted",
+        hostname: github.host,
+        scheme: "http://",
+        clientId: github.clientId,
+        clientSecret: github.clientSecret,
+      }),
+      200,
+    );
+    const env = await createProject(admin);
+    expectStatus(
+      await admin.post(`/v2-beta/projects/${env.id}?action=setmembers`, {
+        members: [
+          { externalId: server.admin.adminAccountId, externalIdType: "rancher_id", role: "owner" },
+          { externalId: "77", externalIdType: "github_org", role: "member" },
+        ],
+      }),
+      200,
+    );
+    const anon = new ApiClient(server.url, null);
+    const start = await anon.raw("GET", "/v2-beta/auth/githubconfig/login", { redirect: "manual" });
+    expect(start.status, JSON.stringify(start.body)).toBe(302);
+    const state = setCookies(start).get("corral_auth_state")!.value;
+    // The stand-in approves at once and sends the browser back with a code.
+    const approved = await fetch(start.headers.get("location")!, { redirect: "manual" });
+    const back = new URL(approved.headers.get("location")!);
+    expect(back.pathname).toBe("/v2-beta/auth/githubconfig/callback");
+    const callback = await anon.raw("GET", `${back.pathname}${back.search}`, {
+      headers: { Cookie: `corral_auth_state=${state}` },
+      redirect: "manual",
+    });
+    expect(callback.status, JSON.stringify(callback.body)).toBe(302);
+    const me = new ApiClient(server.url, `Bearer ${setCookies(callback).get("token")!.value}`);
+    const seen = expectStatus(await me.get("/v2-beta/projects"), 200).body.data;
+    expect(seen.map((p: { id: string }) => p.id)).toEqual([env.id]);
+    const own = expectStatus(await me.get("/v2-beta/identities"), 200).body.data;
+    expect(own.map((i: { id: string }) => i.id)).toEqual(
+      expect.arrayContaining(["github_user:4242", "github_org:77", "github_team:88"]),
+    );
+    expect(github.seen.some((r) => r.includes("/api/v3/user"))).toBe(true);
   }, 60_000);
 });
