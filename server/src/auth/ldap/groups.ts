@@ -11,6 +11,42 @@ export const maxGroups = 1000;
 /** Member values per search: one `(|(member=a)(member=b)...)` per chunk. */
 const chunk = 50;
 
+/** How long the groups above a set of groups are reused (nested lookups only). */
+export const parentCacheTtlMs = 30_000;
+/** Frontiers remembered at most per provider (the oldest go first). */
+const parentCacheSize = 1000;
+
+/**
+ * The groups containing a set of groups, as last found, for a short time. Following nested groups
+ * costs one search per level after the password check; a person logging in again (or a team whose
+ * members share groups) would otherwise pay them every time. Only the levels above the user's own
+ * groups are kept: whether the user is in a group is always asked afresh, and a group moved from
+ * one parent to another counts within {@link parentCacheTtlMs}.
+ */
+export class ParentCache {
+  private readonly entries = new Map<string, { parents: Entry[]; until: number }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** The parents last found for exactly these groups, while fresh. */
+  get(key: string): Entry[] | undefined {
+    const hit = this.entries.get(key);
+    if (!hit) return undefined;
+    if (hit.until <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return hit.parents;
+  }
+
+  /** Remembers the parents of these groups. */
+  set(key: string, parents: Entry[]): void {
+    this.entries.delete(key);
+    this.entries.set(key, { parents, until: this.now() + parentCacheTtlMs });
+    if (this.entries.size > parentCacheSize) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
+
 /** The identity of a group entry. */
 export function groupIdentity(c: LdapConfig, entry: Entry): Identity {
   return {
@@ -71,12 +107,14 @@ async function readGroups(client: Client, c: LdapConfig, dns: string[]): Promise
 /**
  * Every group `user` belongs to: groups listing it as a member, groups its `userMemberAttribute`
  * names, and, when nested membership is on, the groups containing those, level by level (each DN
- * visited once, at most {@link maxNestingDepth} levels and {@link maxGroups} groups).
+ * visited once, at most {@link maxNestingDepth} levels and {@link maxGroups} groups; the levels
+ * above the user's own groups may come from `parents`).
  */
 export async function collectGroups(
   service: ServiceConnection,
   c: LdapConfig,
   user: Entry,
+  parents: ParentCache = new ParentCache(),
 ): Promise<Identity[]> {
   return service.run(async (client) => {
     const found = new Map<string, Entry>();
@@ -103,13 +141,14 @@ export async function collectGroups(
       depth++
     ) {
       if (found.size >= maxGroups) break;
-      frontier = add(
-        await groupsWithMembers(
-          client,
-          c,
-          frontier.map((e) => e.dn),
-        ),
-      );
+      const dns = frontier.map((e) => e.dn);
+      const key = dns.map(dnKey).sort().join("\n");
+      let above = parents.get(key);
+      if (!above) {
+        above = await groupsWithMembers(client, c, dns);
+        parents.set(key, above);
+      }
+      frontier = add(above);
     }
     return [...found.values()].map((e) => groupIdentity(c, e));
   });

@@ -4,7 +4,7 @@ import type { Identity, LoginResult, PasswordProvider } from "../identity.ts";
 import type { LdapConfig } from "./config.ts";
 import { BindPool, isLdapResult, ServiceConnection } from "./connection.ts";
 import { anyEqual, classAnd, first, rdnValue } from "./entries.ts";
-import { collectGroups, groupIdentity, userGroupAttributes } from "./groups.ts";
+import { collectGroups, groupIdentity, ParentCache, userGroupAttributes } from "./groups.ts";
 
 /** Longest login name and password passed on to the server; longer ones are refused unseen. */
 const maxUsername = 256;
@@ -28,6 +28,8 @@ export class LdapProvider implements PasswordProvider {
   readonly kind = "password" as const;
   private readonly service: ServiceConnection;
   private readonly binds: BindPool;
+  /** Nested group levels found at recent logins (see ParentCache). */
+  private readonly parents = new ParentCache();
 
   constructor(private readonly c: LdapConfig) {
     this.service = new ServiceConnection(c);
@@ -54,7 +56,7 @@ export class LdapProvider implements PasswordProvider {
     }
     // The groups are looked up while the password is checked (they need only the user's entry):
     // one round trip less per login. They are dropped unseen when the password is wrong.
-    const groups = collectGroups(this.service, this.c, user);
+    const groups = collectGroups(this.service, this.c, user, this.parents);
     groups.catch(() => {});
     try {
       await this.binds.bind(user.dn, password);
