@@ -7,7 +7,7 @@ import {
   parseEventReply,
   type ServerEvent,
 } from "@corral/api";
-import { createLogger } from "@corral/lib";
+import { AppError, createLogger } from "@corral/lib";
 import { FakeDriver } from "../testing/fake-driver.ts";
 import { EventHandler } from "./event-handler.ts";
 import { parseServerFrame } from "./session.ts";
@@ -257,6 +257,28 @@ describe("EventHandler", () => {
       data: { spec: spec() },
     });
     expect(seen).toEqual([...driver.containers.keys()]);
+  });
+
+  test("a container whose managed network was recreated before its start is made again and started", async () => {
+    const { run, driver } = harness();
+    const realStart = driver.start.bind(driver);
+    let first = true;
+    driver.start = async (dockerId: string) => {
+      if (first) {
+        first = false;
+        throw new AppError("NotFound", "network corral-managed not found");
+      }
+      await realStart(dockerId);
+    };
+    const reply = await run("instance.create", { spec: spec(), start: true });
+    expect(reply.error).toBeUndefined();
+    expect(driver.calls.filter((c) => /^(create|remove|start)/.test(c)).map((c) => c.split(" ")[0])).toEqual([
+      "create",
+      "remove",
+      "create",
+      "start",
+    ]);
+    expect([...driver.containers.values()].map((c) => c.observation.state)).toEqual(["running"]);
   });
 
   test("a stream id in use is refused", async () => {

@@ -171,7 +171,21 @@ export class EventHandler {
       observed = await driver.create(spec, hostId);
     }
     if (data.start && observed.state !== "running") {
-      await driver.start(observed.dockerId);
+      try {
+        await driver.start(observed.dockerId);
+      } catch (e) {
+        // The network controller recreates the managed network when the server gives the host a
+        // new slice and no container uses it; one created in between still names the old network
+        // and cannot start. Made again, it joins the new one (the create waits for it).
+        if (spec.networkMode !== "managed" || !/network .* not found/i.test(String((e as Error)?.message)))
+          throw e;
+        this.options.logger.info("managed network changed under a new container; creating it again", {
+          containerId: spec.containerId,
+        });
+        await driver.remove(observed.dockerId);
+        observed = await driver.create(spec, hostId);
+        await driver.start(observed.dockerId);
+      }
       observed = await driver.inspect(observed.dockerId);
     }
     this.options.onContainer?.(observed.dockerId);
