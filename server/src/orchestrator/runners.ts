@@ -41,6 +41,25 @@ async function waitReady(store: Store, id: number, indexes: number[], state: str
   return false;
 }
 
+/** Container states a unit passes through on its way to running, stopped or gone. */
+const transitional = new Set(["creating", "starting", "stopping", "restarting"]);
+
+/**
+ * The units `indexes` of the service once none of their containers is in a transitional state
+ * (at most {@link unitReadyTimeoutMs}), or null when the service left `restarting` meanwhile.
+ */
+async function waitSettled(store: Store, id: number, indexes: number[]): Promise<Unit[] | null> {
+  const deadline = Date.now() + unitReadyTimeoutMs;
+  for (;;) {
+    const svc = load(store, id);
+    if (svc?.state !== "restarting") return null;
+    const units = unitsOf(store, svc).filter((u) => indexes.includes(u.createIndex));
+    const busy = units.some((u) => u.containers.some((c) => transitional.has(c.state)));
+    if (!busy || Date.now() > deadline) return units;
+    await sleep(200);
+  }
+}
+
 /**
  * Creates `count` units of the service's current version, the i-th on `hosts[i]` when given;
  * returns their createIndexes.
@@ -220,7 +239,11 @@ async function runRestartLoop(
   if (svc?.state !== "restarting") return;
   const units = unitsOf(store, svc).filter((u) => u.version === svc.data.version);
   for (let i = 0; i < units.length; i += batchSize) {
-    const batch = units.slice(i, i + batchSize);
+    const indexes = units.slice(i, i + batchSize).map((u) => u.createIndex);
+    // A unit still stopping (draining after a deactivate) or starting is restarted once it got
+    // there: skipped, it would never turn healthy and the service would stay `restarting`.
+    const batch = await waitSettled(store, id, indexes);
+    if (!batch) return;
     await transition(
       store,
       dispatcher,
