@@ -92,13 +92,17 @@ test("dig from a container on host 2 lists the web containers of every host", as
   const expected = web.body.data.map((c: Any) => c.primaryIpAddress).sort();
   expect(new Set(web.body.data.map((c: Any) => c.hostId)).size).toBe(3);
   const host2 = cluster.hosts[1]!;
+  // The probe's running container, whatever its number (a unit replaced at start is probe-2).
+  const probes = await cluster.api("GET", p(`/containers?name_prefix=${stack}-probe-&state=running`));
+  const probe = probes.body.data[0]?.name as string;
+  expect(probes.body.data[0]?.hostId).toBe(host2.hostId);
   let last = "";
   const answer = await waitFor(
     () => `dig to list ${JSON.stringify(expected)} (last answer: ${last})`,
     async () => {
       const r = await host2.docker([
         "exec",
-        `${stack}-probe-1`,
+        probe,
         "dig",
         "+short",
         `web.${stack}.rancher.internal`,
