@@ -21,7 +21,8 @@ describe("SecretBox", () => {
     const sealed = one.seal("s3cret");
     expect(() => two.open(sealed)).toThrow(/another server key/);
     const parts = sealed.split(":");
-    parts[3] = `A${parts[3]!.slice(1)}`;
+    // A different first character, whatever it was (replacing it with a fixed one was a no-op 1 time in 64).
+    parts[3] = `${parts[3]!.startsWith("A") ? "B" : "A"}${parts[3]!.slice(1)}`;
     expect(() => one.open(parts.join(":"))).toThrow(/integrity/);
     expect(() => one.open("garbage")).toThrow(/not a sealed secret/);
   });
