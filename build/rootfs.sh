@@ -17,6 +17,15 @@ for f in usr/sbin/dockerd usr/bin/containerd usr/bin/containerd-shim-runc-v2 usr
   copy_elf "$sys" "$src" "$dest" "$f"
 done
 install -m 0755 "$sys/usr/bin/tini-static" "$dest/usr/bin/docker-init"
+# corral install: sfdisk, mkfs.vfat, grub-install (with its BIOS and UEFI modules), grub-editenv.
+for f in usr/sbin/sfdisk usr/sbin/mkfs.fat usr/sbin/grub-install usr/bin/grub-editenv; do
+  src=$f
+  [ -e "$sys/$src" ] || src=${f#usr/}
+  copy_elf "$sys" "$src" "$dest" "$f"
+done
+ln -sf mkfs.fat "$dest/usr/sbin/mkfs.vfat"
+mkdir -p "$dest/usr/lib/grub"
+for t in i386-pc x86_64-efi; do cp -r "$sys/usr/lib/grub/$t" "$dest/usr/lib/grub/"; done
 for l in mkfs.ext4 mkfs.ext3 mke2fs; do ln -sf mke2fs "$dest/usr/sbin/$l"; done
 for l in fsck.ext4 e2fsck; do ln -sf e2fsck "$dest/usr/sbin/$l"; done
 ln -sf tune2fs "$dest/usr/sbin/e2label"
