@@ -215,7 +215,7 @@ export async function installToDisk(
       writeFileSync(r(conf), cloudConfig, { mode: 0o600 });
       log(`cloud-config saved to CORRAL_STATE:${configPaths.user}`);
     }
-    await host.run("sync", []);
+    await host.run("sync", [], { timeoutMs: 300_000 });
   } finally {
     for (const at of mounted.reverse()) await host.run("umount", [at]).catch(() => undefined);
     if (!ctx.source) await host.run("umount", [join(work, "source")]).catch(() => undefined);

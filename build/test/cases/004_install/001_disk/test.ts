@@ -65,7 +65,11 @@ export const testCase: TestCase = {
         `bad type: ${bad.code} ${bad.stderr}`,
       );
       const inst0 = Date.now();
-      const r = await ssh(live, key, "corral install -d /dev/vda -c /home/corral/installed.yml --no-reboot");
+      const r = await ssh(
+        live,
+        key,
+        "corral install -d /dev/vda -t efi -c /home/corral/installed.yml --no-reboot",
+      );
       ctx.log(`install took ${Date.now() - inst0} ms: ${r.stdout.trim().replace(/\n/g, " | ")}`);
       check(r.code === 0, `corral install failed (${r.code}): ${r.stderr}`);
       // The disk now has partitions: a second install without --force is refused.
