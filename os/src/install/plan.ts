@@ -176,6 +176,12 @@ export function grubConfig(c: BootConfig): string {
   };
   return `# Written by corral install. The active slot and the try-once slot live in grubenv
 # (grub-editenv /boot/grub/grubenv list): corral_active=A|B, corral_try=A|B or empty.
+insmod part_gpt
+insmod fat
+insmod ext2
+insmod loadenv
+insmod search_fs_uuid
+insmod serial
 serial --unit=0 --speed=115200
 terminal_input serial console
 terminal_output serial console
