@@ -69,6 +69,8 @@ export const testCase: TestCase = {
         live,
         key,
         "corral install -d /dev/vda -t efi -c /home/corral/installed.yml --no-reboot",
+        undefined,
+        900_000,
       );
       ctx.log(`install took ${Date.now() - inst0} ms: ${r.stdout.trim().replace(/\n/g, " | ")}`);
       check(r.code === 0, `corral install failed (${r.code}): ${r.stderr}`);
