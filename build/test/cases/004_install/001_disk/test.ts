@@ -16,6 +16,18 @@ import {
   waitSsh,
 } from "../../../lib/harness.ts";
 
+/** Runs a host program; returns its stdout, throws with its stderr. */
+async function hostRun(cmd: string[]): Promise<string> {
+  const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
+  if (code !== 0) throw new Error(`${cmd.join(" ")} failed: ${err.trim()}`);
+  return out;
+}
+
 /** Waits until User Docker answers over ssh; returns ms since `started` and the guest's own figure. */
 async function userDockerReady(vm: Vm, key: string, started: number) {
   await waitSsh(vm, key, 600_000, "docker version --format '{{.Server.Version}}'");
@@ -84,6 +96,16 @@ export const testCase: TestCase = {
     } finally {
       await live.kill();
     }
+
+    // CORRAL_BOOT read from the host with mtools: partition 2 starts at 2 MiB (1 MiB alignment,
+    // then the 1 MiB BIOS boot partition). GRUB's environment says slot A, nothing to try; -t efi
+    // put the UEFI loader at the removable path.
+    const boot = `${disk}@@${2 * 1024 * 1024}`;
+    const env = await hostRun(["mtype", "-i", boot, "::/boot/grub/grubenv"]);
+    check(/^corral_active=A$/m.test(env) && /^corral_try=$/m.test(env), `grubenv: ${env}`);
+    await hostRun(["mdir", "-i", boot, "::/EFI/BOOT/BOOTX64.EFI"]);
+    const cfg = await hostRun(["mtype", "-i", boot, "::/boot/grub/grub.cfg"]);
+    check(cfg.includes("--id recovery-A"), "grub.cfg has no recovery entry");
 
     started = Date.now();
     const vm = await bootWith(ctx, "disk", { bootFromDisk: true, disks: [disk] });
