@@ -162,10 +162,14 @@ export async function installToDisk(
         timeoutMs: 600_000,
       });
     }
+    // FAT is mounted with the code page and charset the boot loads early (the kernel's default
+    // charset, utf8, may not be loaded and then the mount fails with EINVAL).
+    await host.run("modprobe", ["-a", "vfat", "nls_cp437", "nls_iso8859_1"]).catch(() => "");
     const mount = async (n: number, name: string, fstype: string) => {
       const at = join(work, name);
       mkdirSync(r(at), { recursive: true });
-      await host.run("mount", ["-t", fstype, dev(n), at]);
+      const opts = fstype === "vfat" ? ["-o", "codepage=437,iocharset=iso8859-1"] : [];
+      await host.run("mount", ["-t", fstype, ...opts, dev(n), at]);
       mounted.push(at);
       return at;
     };
