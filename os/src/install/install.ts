@@ -163,7 +163,7 @@ export async function installToDisk(
       });
     }
     // FAT is mounted with the code page and charset the boot loads early (the kernel's default
-    // charset, utf8, may not be loaded and then the mount fails with EINVAL).
+    // charset, ascii in Debian's kernel, has no module in the image: the mount failed with EINVAL).
     await host.run("modprobe", ["-a", "vfat", "nls_cp437", "nls_iso8859_1"]).catch(() => "");
     const mount = async (n: number, name: string, fstype: string) => {
       const at = join(work, name);
