@@ -22,6 +22,7 @@ CorralOS (on the console):
   config   get, set, export, validate, merge the OS config (cloud-config)
   service  list, enable, disable, up, logs system services
   os       version, boot-log, poweroff, reboot
+  install  install CorralOS to a disk (GPT, GRUB, slots A and B, state partition)
 
 run 'corral <command> --help' for a command's options.
 `;
@@ -52,9 +53,15 @@ export async function main(argv: string[]): Promise<number> {
       return (await import("@corral/os")).runInit(rest);
     case "config":
     case "service":
+    case "install":
     case "os": {
       const os = await import("@corral/os");
-      const run = { config: os.configCommand, service: os.serviceCommand, os: os.osCommand }[command];
+      const run = {
+        config: os.configCommand,
+        service: os.serviceCommand,
+        os: os.osCommand,
+        install: os.installCommand,
+      }[command];
       return run(rest, os.processCliIo());
     }
     case "version":

@@ -15,6 +15,9 @@ PKGS=(
   libss2 libssl3 zlib1g libcrypt1 libwrap0 libaudit1 libcap-ng0 libpam0g libgssapi-krb5-2
   libkrb5-3 libk5crypto3 libkrb5support0 libkeyutils1 libfido2-1 libcbor0.8 libedit2 libbsd0 libmd0
   libtinfo6 libmount1 libkmod2 libsmartcols1 util-linux libnsl2 libtirpc3
+  # corral install: GPT partitioning, the boot partition's FAT, GRUB for BIOS and UEFI
+  fdisk libfdisk1 libreadline8 dosfstools grub-common grub2-common grub-pc-bin grub-efi-amd64-bin
+  libefiboot1 libefivar1
 )
 
 DEBS=$CACHE/debs

@@ -17,8 +17,18 @@ for f in usr/sbin/dockerd usr/bin/containerd usr/bin/containerd-shim-runc-v2 usr
   copy_elf "$sys" "$src" "$dest" "$f"
 done
 install -m 0755 "$sys/usr/bin/tini-static" "$dest/usr/bin/docker-init"
-for l in mkfs.ext4 mkfs.ext3 mke2fs; do ln -sf mke2fs "$dest/usr/sbin/$l"; done
-for l in fsck.ext4 e2fsck; do ln -sf e2fsck "$dest/usr/sbin/$l"; done
+# corral install: sfdisk, mkfs.vfat, grub-install (with its BIOS and UEFI modules), grub-editenv.
+for f in usr/sbin/sfdisk usr/sbin/mkfs.fat usr/sbin/grub-install usr/bin/grub-editenv; do
+  src=$f
+  [ -e "$sys/$src" ] || src=${f#usr/}
+  copy_elf "$sys" "$src" "$dest" "$f"
+done
+ln -sf mkfs.fat "$dest/usr/sbin/mkfs.vfat"
+mkdir -p "$dest/usr/lib/grub"
+for t in i386-pc x86_64-efi; do cp -r "$sys/usr/lib/grub/$t" "$dest/usr/lib/grub/"; done
+# (not mke2fs or e2fsck themselves: `ln -sf` would replace the program with a link to itself)
+for l in mkfs.ext4 mkfs.ext3; do ln -sf mke2fs "$dest/usr/sbin/$l"; done
+ln -sf e2fsck "$dest/usr/sbin/fsck.ext4"
 ln -sf tune2fs "$dest/usr/sbin/e2label"
 # iptables: legacy by default (one less moving part than nft for Docker 20.10); -nft names exist too.
 for t in iptables ip6tables; do

@@ -55,6 +55,10 @@ export interface VmOptions {
   /** A state disk (raw); created and formatted ext4 `CORRAL_STATE` when missing. */
   stateDisk?: string;
   stateSizeMb?: number;
+  /** More disks (existing files, raw), attached as virtio disks after the state disk. */
+  disks?: string[];
+  /** Boot the first disk through its own boot loader (the firmware's BIOS): no ISO, no -kernel. */
+  bootFromDisk?: boolean;
   /** Serial console log file; a temp file when absent. */
   log?: string;
   /**
@@ -146,6 +150,8 @@ export async function bootVm(o: VmOptions = {}): Promise<Vm> {
   args.push("-device", "virtio-rng-pci");
   if (o.iso) {
     args.push("-cdrom", o.iso, "-boot", "d");
+  } else if (o.bootFromDisk) {
+    args.push("-boot", "c");
   } else {
     args.push(
       "-kernel",
@@ -159,6 +165,7 @@ export async function bootVm(o: VmOptions = {}): Promise<Vm> {
     if (!existsSync(o.stateDisk)) await makeStateDisk(o.stateDisk, o.stateSizeMb ?? 4096);
     args.push("-drive", `file=${o.stateDisk},if=virtio,format=raw`);
   }
+  for (const d of o.disks ?? []) args.push("-drive", `file=${d},if=virtio,format=raw`);
   if (o.cloudConfig !== undefined) {
     args.push("-drive", `file=${await makeSeed(o.cloudConfig, dir)},if=virtio,format=raw,readonly=on`);
   }

@@ -6,8 +6,10 @@ source "$IMAGES/os-base/recipe.sh"
 for f in usr/sbin/sshd usr/bin/ssh usr/bin/ssh-keygen usr/lib/openssh/sftp-server; do
   copy_elf "$sys" "$f" "$dest"
 done
-# the docker CLI's libraries, so the bound binary runs here
+# the docker CLI's and corral's libraries, so the bound binaries run here (`corral install`,
+# `corral os`, `corral config` from the console)
 copy_libs_of "$sys" usr/bin/docker "$dest"
+copy_elf_deps "$sys" "$CORRAL_BIN" "$dest"
 mkdir -p "$dest/etc/ssh" "$dest/run/sshd" "$dest/home/corral/.ssh"
 install -m 0755 "$IMAGES/os-console/console-entry.sh" "$dest/usr/sbin/console-entry"
 install -m 0644 "$IMAGES/os-console/sshd_config" "$dest/etc/ssh/sshd_config"

@@ -50,8 +50,17 @@ export interface Remote {
   stderr: string;
 }
 
-/** Runs `cmd` in the console over ssh as the console user; `stdin` is a file fed to it. */
-export async function ssh(vm: Vm, key: string, cmd: string, stdin?: string): Promise<Remote> {
+/**
+ * Runs `cmd` in the console over ssh as the console user; `stdin` is a file fed to it. The command
+ * is killed after `timeoutMs` (a minute unless a case knows it runs longer, e.g. an install).
+ */
+export async function ssh(
+  vm: Vm,
+  key: string,
+  cmd: string,
+  stdin?: string,
+  timeoutMs = 60_000,
+): Promise<Remote> {
   const p = Bun.spawn(
     [
       "ssh",
@@ -74,7 +83,7 @@ export async function ssh(vm: Vm, key: string, cmd: string, stdin?: string): Pro
     ],
     { stdout: "pipe", stderr: "pipe", stdin: stdin ? Bun.file(stdin) : "ignore" },
   );
-  const timer = setTimeout(() => p.kill(), 60_000);
+  const timer = setTimeout(() => p.kill(), timeoutMs);
   const [stdout, stderr, code] = await Promise.all([
     new Response(p.stdout).text(),
     new Response(p.stderr).text(),

@@ -89,6 +89,7 @@ describe("corral service and os", () => {
       status: () => status,
       reconcile: async () => status,
       power: () => {},
+      install: async () => ({ log: [], reboot: false }),
     });
     try {
       expect(await serviceCommand(["list"], t.io)).toBe(0);

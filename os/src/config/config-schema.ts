@@ -81,6 +81,8 @@ export const osSectionSchema = z
   .object({
     debug: z.boolean().optional(),
     recovery: z.boolean().optional(),
+    /** The system slot this boot came from, set on the command line by an installed disk's GRUB. */
+    slot: z.enum(["A", "B"]).optional(),
     environment: z.record(z.string(), scalar).optional(),
     modules: stringList.optional(),
     sysctl: z.record(z.string(), scalar).optional(),

@@ -1,5 +1,7 @@
-import { openSync, writeSync } from "node:fs";
+import { chmodSync, chownSync, openSync, writeSync } from "node:fs";
 import { createLogger } from "@corral/lib";
+import { consoleUser } from "../cloud-init/apply.ts";
+import { runInstallRequest } from "../install/install.ts";
 import { realHost } from "../system/host.ts";
 import { type BootContext, bootPhases, pollUntil, reconcileServices } from "./boot-phases.ts";
 import { initSocketPath, serveControl } from "./control-socket.ts";
@@ -73,7 +75,14 @@ export async function runInit(_argv: string[]): Promise<number> {
       return ctx.supervisor?.status() ?? [];
     },
     power: (a) => void power(a),
+    install: (req) => runInstallRequest(ctx.host, (t) => out.write(t), req),
   });
+  // The console user (the machine's administrator, as RancherOS's rancher with its sudo) may
+  // call PID 1: `corral os poweroff` and `corral install` from the ssh console.
+  try {
+    chownSync(initSocketPath, 0, consoleUser.gid);
+    chmodSync(initSocketPath, 0o660);
+  } catch {}
   // Watched from the start: the API answers while later services are still starting. (Services'
   // own readiness, User Docker's among them, is noted by the supervisor as `<name>-ready`.)
   // Stopped once the boot is over without a server, instead of polling out its ten minutes.
