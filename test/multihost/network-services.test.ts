@@ -100,13 +100,7 @@ test("dig from a container on host 2 lists the web containers of every host", as
   const answer = await waitFor(
     () => `dig to list ${JSON.stringify(expected)} (last answer: ${last})`,
     async () => {
-      const r = await host2.docker([
-        "exec",
-        probe,
-        "dig",
-        "+short",
-        `web.${stack}.rancher.internal`,
-      ]);
+      const r = await host2.docker(["exec", probe, "dig", "+short", `web.${stack}.rancher.internal`]);
       const got = r.stdout.split("\n").filter(Boolean).sort();
       last = `${JSON.stringify(got)} ${r.stderr.trim()}`.trim();
       return JSON.stringify(got) === JSON.stringify(expected) ? got : null;
