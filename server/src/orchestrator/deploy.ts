@@ -238,7 +238,19 @@ export async function transition(
     const projectIds = [...new Set(containers.map((c) => c.projectId).filter((p) => p !== null))];
     await awaitDrain(store, dispatcher, startDrain(dispatcher, projectIds));
   }
-  await Promise.all(moved.map((id) => completeTransition(store, dispatcher, id)));
+  if (!rerun) {
+    await Promise.all(moved.map((id) => completeTransition(store, dispatcher, id)));
+    return;
+  }
+  // A sidekick may join its primary's network namespace or mount its volumes, and Docker refuses
+  // to start it while the primary is not running: primaries (re)start first, then their sidekicks.
+  const primary = new Set(containers.filter((c) => !c.data.launchConfigName).map((c) => c.id));
+  await Promise.all(
+    moved.filter((id) => primary.has(id)).map((id) => completeTransition(store, dispatcher, id)),
+  );
+  await Promise.all(
+    moved.filter((id) => !primary.has(id)).map((id) => completeTransition(store, dispatcher, id)),
+  );
 }
 
 /** Removes whole units (all members). */

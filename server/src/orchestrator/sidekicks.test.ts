@@ -3,7 +3,9 @@
  * providers first, and replaced together.
  */
 import { afterEach, expect, test } from "bun:test";
+import { formatId } from "@corral/api";
 import { OrchestratorKit } from "../../testing/orchestrator-kit.ts";
+import { activateService, deactivateService } from "../services/services.ts";
 
 let kit: OrchestratorKit;
 afterEach(() => kit?.close());
@@ -101,4 +103,28 @@ test("a sidekick that exits is started again in its unit; a start_once member th
   expect(after.containers.find((c) => c.id === log.id)?.state).toBe("running");
   expect(after.containers.find((c) => c.id === data.id)?.state).toBe("stopped");
   expect(kit.agents.sent({ name: "instance.remove" })).toHaveLength(0);
+});
+
+test("stopped units start their primary first: a sidekick joining its network waits for it", async () => {
+  kit = OrchestratorKit.start();
+  kit.createStack("shop", dockerCompose, "version: '2'\nservices:\n  web:\n    scale: 1\n");
+  await kit.settle();
+  const web = formatId("service", kit.service("web").id);
+  deactivateService(kit.ctx, web);
+  await kit.until("web inactive", () => kit.service("web").state === "inactive");
+  kit.agents.misbehave({ name: "instance.start", containerName: "shop-web-1" }, { kind: "hold" });
+  const from = kit.agents.events.length;
+  activateService(kit.ctx, web);
+  const starts = () =>
+    kit.agents.events
+      .slice(from)
+      .filter((e) => e.name === "instance.start")
+      .map((e) => e.containerName);
+  await kit.until("the primary's start sent", () => starts().includes("shop-web-1"));
+  await kit.advance(500);
+  // Held: Docker would refuse the log sidekick (network_mode container:shop-web-1) until it runs.
+  expect(starts()).not.toContain("shop-web-log-1");
+  kit.agents.release({ name: "instance.start", containerName: "shop-web-1" });
+  await kit.until("the sidekick's start sent", () => starts().includes("shop-web-log-1"));
+  await kit.until("web active", () => kit.service("web").state === "active");
 });
