@@ -39,25 +39,18 @@ async function createOnManagedNetwork(
   spec: InstanceSpec,
   waitMs = managedNetworkWaitMs,
 ): Promise<Docker.Container> {
-  try {
-    return await docker.createContainer(options);
-  } catch (e) {
-    const network = spec.networkMode === "managed" ? spec.managedNetwork?.bridgeName : undefined;
-    if (!network || dockerStatus(e) !== 404 || !/network .* not found/i.test(dockerMessage(e)))
-      throw toAppError(e);
-    const deadline = Date.now() + waitMs;
-    while (Date.now() < deadline) {
+  const network = spec.networkMode === "managed" ? spec.managedNetwork?.bridgeName : undefined;
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await docker.createContainer(options);
+    } catch (e) {
+      const missing =
+        network !== undefined && dockerStatus(e) === 404 && /network .* not found/i.test(dockerMessage(e));
+      // The network may also be recreated again while the host settles: keep waiting until the deadline.
+      if (!missing || Date.now() > deadline) throw toAppError(e);
       await Bun.sleep(250);
-      const exists = await docker
-        .getNetwork(network)
-        .inspect()
-        .then(
-          () => true,
-          () => false,
-        );
-      if (exists) return call(docker.createContainer(options));
     }
-    throw toAppError(e);
   }
 }
 

@@ -171,20 +171,26 @@ export class EventHandler {
       observed = await driver.create(spec, hostId);
     }
     if (data.start && observed.state !== "running") {
-      try {
-        await driver.start(observed.dockerId);
-      } catch (e) {
-        // The network controller recreates the managed network when the server gives the host a
-        // new slice and no container uses it; one created in between still names the old network
-        // and cannot start. Made again, it joins the new one (the create waits for it).
-        if (spec.networkMode !== "managed" || !/network .* not found/i.test(String((e as Error)?.message)))
-          throw e;
-        this.options.logger.info("managed network changed under a new container; creating it again", {
-          containerId: spec.containerId,
-        });
-        await driver.remove(observed.dockerId);
-        observed = await driver.create(spec, hostId);
-        await driver.start(observed.dockerId);
+      // The network controller recreates the managed network when the server gives the host a new
+      // slice and no container uses it; a container created in between still names the old network
+      // and cannot start. Made again, it joins the new one (the create waits for it). While the
+      // host settles this can happen more than once: a few tries, each a little later.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await driver.start(observed.dockerId);
+          break;
+        } catch (e) {
+          const lost =
+            spec.networkMode === "managed" && /network .* not found/i.test(String((e as Error)?.message));
+          if (!lost || attempt >= 5) throw e;
+          this.options.logger.info("managed network changed under a new container; creating it again", {
+            containerId: spec.containerId,
+            attempt,
+          });
+          await driver.remove(observed.dockerId);
+          await Bun.sleep(250 * attempt);
+          observed = await driver.create(spec, hostId);
+        }
       }
       observed = await driver.inspect(observed.dockerId);
     }
