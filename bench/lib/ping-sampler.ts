@@ -4,24 +4,13 @@
  *   bun bench/lib/ping-sampler.ts <url>
  */
 import { argv } from "node:process";
+import { PingSampler } from "../../test/abuse/scale-probe.ts";
 
 const url = argv[2];
 if (!url) throw new Error("usage: ping-sampler.ts <url>");
-const samples: number[] = [];
-let running = true;
-const loop = (async () => {
-  while (running) {
-    const t0 = performance.now();
-    const res = await fetch(`${url}/ping`);
-    await res.text();
-    samples.push(performance.now() - t0);
-    await Bun.sleep(10);
-  }
-})();
+const sampler = new PingSampler(url);
 for await (const _ of Bun.stdin.stream()) {
   // Nothing is read: stdin closing says stop.
 }
-running = false;
-await loop;
-console.log(JSON.stringify(samples));
+console.log(JSON.stringify(await sampler.stop()));
 process.exit(0);
