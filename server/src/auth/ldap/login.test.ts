@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { AppError } from "@corral/lib";
-import { activeDirectoryTestConfig, openLdapTestConfig } from "../../../testing/ldap-configs.ts";
+import { appErrorOf, testLdapProvider } from "../../../testing/ldap-configs.ts";
 import { startSlapd, type TestSlapd } from "../../../testing/slapd.ts";
 import { seedChainLength, seedSuffix, seedUsers } from "../../../testing/slapd-seed.ts";
 import type { PasswordProvider } from "../identity.ts";
 import { maxNestingDepth } from "./groups.ts";
-import { activeDirectoryModule, openLdapModule } from "./modules.ts";
 import { badCredentials } from "./provider.ts";
 
 let slapd: TestSlapd;
@@ -20,23 +18,10 @@ afterAll(async () => {
 });
 
 function provider(kind: "openldap" | "ad", extra: Record<string, unknown> = {}): PasswordProvider {
-  const p =
-    kind === "openldap"
-      ? openLdapModule.create(openLdapTestConfig(slapd, extra))
-      : activeDirectoryModule.create(activeDirectoryTestConfig(slapd, extra));
-  if (p.kind !== "password") throw new Error("an LDAP provider checks passwords");
-  open.push(p);
-  return p;
+  return testLdapProvider(kind, slapd, extra, open);
 }
 
-async function refusal(work: Promise<unknown>): Promise<AppError> {
-  const e = await work.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!(e instanceof AppError)) throw new Error(`expected an AppError, got ${String(e)}`);
-  return e;
-}
+const refusal = appErrorOf;
 
 const g = (cn: string) => `cn=${cn},ou=groups,${seedSuffix}`;
 const adG = (cn: string) => `cn=${cn},ou=groups,ou=ad,${seedSuffix}`;

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createServer, type Server, type Socket } from "node:net";
-import { AppError } from "@corral/lib";
-import { openLdapTestConfig } from "../../../testing/ldap-configs.ts";
+import { appErrorOf, testLdapProvider } from "../../../testing/ldap-configs.ts";
 import { freePort, startSlapd, type TestSlapd } from "../../../testing/slapd.ts";
 import { opensslPem } from "../../../testing/test-pems.ts";
 import type { PasswordProvider } from "../identity.ts";
-import { openLdapModule } from "./modules.ts";
 
 let slapd: TestSlapd;
 const open: PasswordProvider[] = [];
@@ -19,20 +17,10 @@ afterAll(async () => {
 });
 
 function provider(extra: Record<string, unknown>, target = slapd): PasswordProvider {
-  const p = openLdapModule.create(openLdapTestConfig(target, extra));
-  if (p.kind !== "password") throw new Error("an LDAP provider checks passwords");
-  open.push(p);
-  return p;
+  return testLdapProvider("openldap", target, extra, open);
 }
 
-async function failure(work: Promise<unknown>): Promise<AppError> {
-  const e = await work.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!(e instanceof AppError)) throw new Error(`expected an AppError, got ${String(e)}`);
-  return e;
-}
+const failure = appErrorOf;
 
 describe("TLS", () => {
   test("ldaps:// with the CA in `certificate` logs in", async () => {
