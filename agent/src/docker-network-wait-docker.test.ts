@@ -34,10 +34,11 @@ describe.skipIf(!existsSync(socket))("a managed container's create waits for its
   const driver = createDockerDriver(socket);
 
   afterAll(async () => {
-    await docker
-      .getContainer(name)
-      .remove({ force: true })
-      .catch(() => {});
+    for (const c of [name, `${name}-x`])
+      await docker
+        .getContainer(c)
+        .remove({ force: true })
+        .catch(() => {});
     await docker
       .getNetwork(network)
       .remove()
