@@ -1,7 +1,7 @@
 import { formatId } from "@corral/api";
 import type { HostFields } from "../model/host.ts";
 import type { StackFields } from "../model/service.ts";
-import { type InstanceRecord, Scheduler, toRecord } from "../scheduler/index.ts";
+import { type InstanceRecord, type SchedHost, Scheduler, toRecord } from "../scheduler/index.ts";
 import type { Dispatcher } from "../services/context.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
@@ -16,6 +16,57 @@ const pageSize = 100;
  * the row is written, so each pass indexes only the containers that changed since the last one.
  */
 const records = new WeakMap<Row, InstanceRecord>();
+
+/**
+ * Each project's scheduler, kept from one pass to the next per store: indexing every container of
+ * a large project again for each pass was most of a pass's time (ten thousand units: seconds of
+ * CPU per pass during a scale-up). A pass brings it up to date with what changed instead.
+ */
+const kept = new WeakMap<Store, Map<string, Scheduler>>();
+
+/**
+ * The project's kept scheduler brought up to date with the store: hosts upserted (gone ones
+ * dropped), records of changed containers replaced, and records of containers no longer present
+ * (and the previous pass's placements, whose rows are now present under their own ids) released.
+ */
+async function keptScheduler(
+  store: Store,
+  projectId: string,
+  hosts: SchedHost[],
+  present: Row[],
+  pause: () => Promise<void>,
+): Promise<Scheduler> {
+  let byProject = kept.get(store);
+  if (!byProject) kept.set(store, (byProject = new Map()));
+  let scheduler = byProject.get(projectId);
+  if (!scheduler) byProject.set(projectId, (scheduler = new Scheduler()));
+  const hostIds = new Set(hosts.map((h) => h.id));
+  for (const id of scheduler.hostIds()) if (!hostIds.has(id)) scheduler.removeHost(id);
+  for (const h of hosts) scheduler.upsertHost(h);
+  const seen = new Set<string>();
+  for (let i = 0; i < present.length; i++) {
+    const row = present[i]!;
+    let rec = records.get(row);
+    if (!rec) {
+      const inst = schedInstances([row as never])[0];
+      if (inst) {
+        rec = toRecord(inst);
+        records.set(row, rec);
+      }
+    }
+    if (rec) {
+      seen.add(rec.id);
+      if (scheduler.record(rec.id) !== rec) scheduler.addRecord(rec);
+    }
+    if (i % pageSize === pageSize - 1) await pause();
+  }
+  let n = 0;
+  for (const id of scheduler.instanceIds()) {
+    if (!seen.has(id)) scheduler.release(id);
+    if (++n % pageSize === 0) await pause();
+  }
+  return scheduler;
+}
 
 /**
  * Everything one reconcile pass needs about a project, read once: hosts, stacks, present containers
@@ -76,21 +127,13 @@ export class ProjectView {
       await pause();
     }
     const view = new ProjectView(store, dispatcher, projectId, present);
-    const scheduler = new Scheduler(schedHosts(view.hosts, dispatcher, store));
-    for (let i = 0; i < present.length; i++) {
-      const row = present[i]!;
-      let rec = records.get(row);
-      if (!rec) {
-        const inst = schedInstances([row as never])[0];
-        if (inst) {
-          rec = toRecord(inst);
-          records.set(row, rec);
-        }
-      }
-      if (rec) scheduler.addRecord(rec);
-      if (i % pageSize === pageSize - 1) await pause();
-    }
-    view.scheduler = scheduler;
+    view.scheduler = await keptScheduler(
+      store,
+      projectId,
+      schedHosts(view.hosts, dispatcher, store),
+      present,
+      pause,
+    );
     return view;
   }
 

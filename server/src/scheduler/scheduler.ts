@@ -84,6 +84,21 @@ export class Scheduler {
     return true;
   }
 
+  /** The record held for an instance id, if any. */
+  record(instanceId: string): InstanceRecord | undefined {
+    return this.instances.get(instanceId);
+  }
+
+  /** Ids of every recorded instance and placement (a copy: safe to release while iterating). */
+  instanceIds(): string[] {
+    return [...this.instances.keys()];
+  }
+
+  /** Ids of every known host. */
+  hostIds(): string[] {
+    return [...this.hosts.keys()];
+  }
+
   /** The host an instance is recorded on. */
   hostOf(instanceId: string): string | undefined {
     return this.instances.get(instanceId)?.hostId;
