@@ -36,10 +36,10 @@ async function keptScheduler(
   present: Row[],
   pause: () => Promise<void>,
 ): Promise<Scheduler> {
-  let byProject = kept.get(store);
-  if (!byProject) kept.set(store, (byProject = new Map()));
-  let scheduler = byProject.get(projectId);
-  if (!scheduler) byProject.set(projectId, (scheduler = new Scheduler()));
+  const byProject = kept.get(store) ?? new Map<string, Scheduler>();
+  kept.set(store, byProject);
+  const scheduler = byProject.get(projectId) ?? new Scheduler();
+  byProject.set(projectId, scheduler);
   const hostIds = new Set(hosts.map((h) => h.id));
   for (const id of scheduler.hostIds()) if (!hostIds.has(id)) scheduler.removeHost(id);
   for (const h of hosts) scheduler.upsertHost(h);
