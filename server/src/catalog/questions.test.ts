@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseQuestions, questionDefaults, validateAnswers } from "./questions.ts";
+import { parseQuestions, questionDefaults, secretVariables, validateAnswers } from "./questions.ts";
 
 const raw = [
   {
@@ -60,6 +60,10 @@ describe("parseQuestions", () => {
       expect.stringMatching(/^questions\[6\] \(D\)\.min_length: /),
       "questions[8] (E): variable asked twice",
     ]);
+  });
+
+  test("password questions are the secret ones", () => {
+    expect(secretVariables(parseQuestions(raw).questions)).toEqual(["PASS"]);
   });
 
   test("no questions, and questions that are not a list", () => {

@@ -106,6 +106,11 @@ export function parseQuestions(raw: unknown): ParsedQuestions {
   return { questions, errors };
 }
 
+/** Variables whose answers are secrets (password questions): kept encrypted, never shown back. */
+export function secretVariables(questions: Question[]): string[] {
+  return questions.filter((q) => q.type === "password").map((q) => q.variable);
+}
+
 const looseQuestion = z.object({ variable: scalar, default: scalar.nullish() });
 
 /**

@@ -93,7 +93,8 @@ function formatOne(verb: string, v: unknown, flags: string, prec: number | undef
     case "F":
     case "e":
     case "g":
-      if (typeof v !== "number" || isInt) return bad(verb, v);
+      // Go refuses ints here; data from YAML and answers has no int/float split, so any number goes.
+      if (typeof v !== "number") return bad(verb, v);
       if (verb === "e") return sign(v, v.toExponential(prec ?? 6).replace(/e([+-])(\d)$/, "e$10$2"));
       if (verb === "g")
         return sign(v, prec === undefined ? formatFloat(v) : String(Number(v.toPrecision(prec))));

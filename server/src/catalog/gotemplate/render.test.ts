@@ -40,6 +40,10 @@ const cases: [string, string, unknown?][] = [
   ["a \n\t{{- 1 }} \n b", "a1 \n b"],
   ["a {{ 1 -}}\n\n  b", "a 1b"],
   ["{{ -1 }}", "-1"],
+  ["a {{-3}} b {{- 4}}", "a -3 b4"],
+  ["a\r\n{{- 1 -}}\r\n b", "a1b"],
+  ['{{ printf "%.1f|%6.2f|%e|%g" 3.0 2.5 1500.0 0.5 }}', "3.0|  2.50|1.500000e+03|0.5"],
+  ['{{ $d := dict "__proto__" (dict "a" 1) }}{{ $d }} {{ len $d }}', "map[__proto__:map[a:1]] 1"],
   ["x {{- /* comment */ -}} y", "xy"],
   ["x {{/* comment\nspanning */}} y", "x  y"],
   // if / else if / else
@@ -77,6 +81,9 @@ const cases: [string, string, unknown?][] = [
   ["{{ with .nested.inner }}{{ .deep }}{{ end }}", "d"],
   ["{{ with .Values.EMPTY }}x{{ else }}empty{{ end }}", "empty"],
   ["{{ with $x := .Values.NAME }}{{ $x }}{{ . }}{{ end }}", "webweb"],
+  ["{{ with .Values.EMPTY }}a{{ else with .Values.NAME }}{{ . }}{{ else }}c{{ end }}", "web"],
+  ["{{ if $x := .Values.EMPTY }}a{{ else }}[{{ $x }}]{{ end }}", "[]"],
+  ["{{ range .arr }}{{ $y := . }}{{ $y }}{{ end }}", "xy"],
   // variables
   ['{{ $x := "a" }}{{ $x }}{{ $x = "b" }}{{ $x }}', "ab"],
   ["{{ $x := 1 }}{{ if true }}{{ $x = 2 }}{{ end }}{{ $x }}", "2"],

@@ -127,7 +127,13 @@ export const sprigFuncs: Record<string, FuncDef> = {
   hasSuffix: { params: ["string", "string"], fn: (p: string, s: string) => s.endsWith(p) },
   split: {
     params: ["string", "string"],
-    fn: (sep: string, s: string) => Object.fromEntries(goSplit(s, sep).map((p, i) => [`_${i}`, p])),
+    fn: (sep: string, s: string) => {
+      const out: Record<string, unknown> = Object.create(null);
+      goSplit(s, sep).forEach((p, i) => {
+        out[`_${i}`] = p;
+      });
+      return out;
+    },
   },
   splitList: { params: ["string", "string"], fn: (sep: string, s: string) => goSplit(s, sep) },
   splitPreserveQuotes: { params: ["string"], fn: splitPreserveQuotes },
@@ -169,7 +175,8 @@ export const sprigFuncs: Record<string, FuncDef> = {
     params: [],
     variadic: "any",
     fn: (...a) => {
-      const out: Record<string, unknown> = {};
+      // No prototype: a key named __proto__ is a key like any other.
+      const out: Record<string, unknown> = Object.create(null);
       for (let i = 0; i < a.length; i += 2) out[strval(a[i])] = i + 1 < a.length ? a[i + 1] : "";
       return out;
     },
