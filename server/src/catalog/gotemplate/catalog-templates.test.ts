@@ -152,6 +152,11 @@ describe("bounds for templates from users' repositories", () => {
     fails(`${"{{ if true }}".repeat(150)}${"{{ end }}".repeat(150)}`, /nesting deeper than 100/);
   });
 
+  test("trimming long runs of spaces stays linear", () => {
+    const tpl = `${" ".repeat(300000)}x${" ".repeat(300000)}{{- 1 -}}${" ".repeat(300000)}y`;
+    expect(renderTemplate("t", tpl, {})).toBe(`${" ".repeat(300000)}x1y`);
+  });
+
   test("prototype fields are not reachable", () => {
     expect(renderTemplate("t", "{{ .constructor }}|{{ .__proto__ }}|{{ index . `toString` }}", {})).toBe(
       "<no value>|<no value>|<no value>",

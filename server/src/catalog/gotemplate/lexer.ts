@@ -45,8 +45,8 @@ const keywords = new Set([
   "with",
 ]);
 const isSpace = (c: string | undefined) => c === " " || c === "\t" || c === "\r" || c === "\n";
-const isAlnum = (c: string | undefined) => c !== undefined && /[\p{L}\p{Nd}_]/u.test(c);
-const spaceRun = /^[ \t\r\n]*/;
+const isAlnum = (c: string | undefined) =>
+  c !== undefined && (/[A-Za-z0-9_]/.test(c) || (c.charCodeAt(0) > 0x7f && /[\p{L}\p{Nd}]/u.test(c)));
 
 /**
  * Splits a template into tokens the way Go's lexer does, including `{{- ` / ` -}}` trimming
@@ -64,8 +64,17 @@ export function lex(src: Source): Token[] {
     if (open < 0) open = s.length;
     const trimLeft = open < s.length && s[open + 2] === "-" && isSpace(s[open + 3]);
     let text = s.slice(pos, open);
-    if (trimNext) text = text.replace(spaceRun, "");
-    if (trimLeft) text = text.replace(/[ \t\r\n]+$/, "");
+    // Plain loops, not regular expressions: `\s+$` is quadratic on long runs of spaces.
+    if (trimNext) {
+      let a = 0;
+      while (isSpace(text[a])) a++;
+      text = text.slice(a);
+    }
+    if (trimLeft) {
+      let b = text.length;
+      while (b > 0 && isSpace(text[b - 1])) b--;
+      text = text.slice(0, b);
+    }
     trimNext = false;
     if (text) emit("text", text, pos);
     if (open >= s.length) break;
