@@ -111,6 +111,7 @@ describe("validateAnswers", () => {
     [{ START: "yesterday" }, "START", expect.stringContaining("must be a date") as unknown as string],
     [{ CONF: { a: 1 } }, "CONF", "must be a string, a number or a boolean, not an object"],
     [{ OTHER: [1] }, "OTHER", "must be a string, a number or a boolean, not a list"],
+    [{ "1BAD": "x" }, "1BAD", "is not a variable name (letters, digits, _ . -; not starting with a digit)"],
   ];
   for (const [answers, variable, message] of bad)
     test(`${JSON.stringify(answers)} -> ${variable}`, () => {
@@ -118,6 +119,16 @@ describe("validateAnswers", () => {
       expect(r.errors).toEqual([{ variable, message }]);
       expect(r.values[variable]).toBeUndefined();
     });
+
+  test("an answer named __proto__ is refused, not assigned to the prototype", () => {
+    const answers = JSON.parse('{"__proto__": "x", "NAME": "ab", "PASS": "p"}');
+    expect(validateAnswers(questions, answers, ctx).errors).toEqual([
+      {
+        variable: "__proto__",
+        message: "is not a variable name (letters, digits, _ . -; not starting with a digit)",
+      },
+    ]);
+  });
 
   test("dates: ISO dates and RFC 3339 date-times", () => {
     for (const START of ["2017-06-30", "2017-06-30T12:00:00Z", "2017-06-30T12:00:00.5+02:00", "2016-02-29"])

@@ -42,12 +42,13 @@ const charClass = z.string().refine(
   { message: "must be the inside of a regular-expression character class, like a-z0-9_" },
 );
 
+// __proto__ would be assigned to an object's prototype instead of being a key.
+const variableName = /^(?!__proto__$)[A-Za-z_][A-Za-z0-9_.-]*$/;
+
 /** One entry of `.catalog.questions` in a template version's rancher-compose.yml. */
 export const questionSchema = z
   .object({
-    variable: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "must be a variable name (letters, digits, _ . -)"),
+    variable: z.string().regex(variableName, "must be a variable name (letters, digits, _ . -)"),
     label: scalar.optional(),
     description: scalar.optional(),
     type: z.enum(questionTypes, { error: `must be one of ${questionTypes.join(", ")}` }).default("string"),
@@ -155,7 +156,12 @@ export function validateAnswers(
   for (const [variable, raw] of Object.entries(answers)) {
     if (asked.has(variable) || raw === undefined || raw === null) continue;
     const v = asString(raw);
-    if (v === undefined)
+    if (!variableName.test(variable))
+      errors.push({
+        variable,
+        message: "is not a variable name (letters, digits, _ . -; not starting with a digit)",
+      });
+    else if (v === undefined)
       errors.push({ variable, message: `must be a string, a number or a boolean, not ${kind(raw)}` });
     else values[variable] = v;
   }
