@@ -152,6 +152,18 @@ describe("bounds for templates from users' repositories", () => {
     fails(`${"{{ if true }}".repeat(150)}${"{{ end }}".repeat(150)}`, /nesting deeper than 100/);
   });
 
+  test("a source over 1 MiB is refused", () => {
+    fails("x".repeat((1 << 20) + 1), /^t:1:1: template larger than 1048576 characters$/);
+  });
+
+  test("templates calling templates at the nesting limit do not overflow the stack", () => {
+    const nest = `${"{{ if true }}".repeat(99)}{{ template "r" . }}${"{{ end }}".repeat(99)}`;
+    fails(
+      `{{ define "r" }}${nest}{{ end }}{{ template "r" }}`,
+      /exceeded maximum template depth|nests too deeply/,
+    );
+  });
+
   test("trimming long runs of spaces stays linear", () => {
     const tpl = `${" ".repeat(300000)}x${" ".repeat(300000)}{{- 1 -}}${" ".repeat(300000)}y`;
     expect(renderTemplate("t", tpl, {})).toBe(`${" ".repeat(300000)}x1y`);
