@@ -287,19 +287,14 @@ class Exec {
   private check(at: { pos: number }, name: string, type: FuncDef["params"][number], v: unknown): unknown {
     if (type === "value") return v;
     if (type === "any") return v === undefined ? null : v;
-    if (v === undefined) throw this.err(at, `invalid value; expected ${goType(type)} for ${name}`);
+    if (v === undefined) throw this.err(at, `invalid value; expected ${type} for ${name}`);
     const ok =
       type === "string"
         ? typeof v === "string"
         : type === "int"
           ? Number.isInteger(v)
           : typeof v === "boolean";
-    if (!ok)
-      throw this.err(at, `wrong type for value; expected ${goType(type)}; got ${typeName(v)} (in ${name})`);
+    if (!ok) throw this.err(at, `wrong type for value; expected ${type}; got ${typeName(v)} (in ${name})`);
     return v;
   }
-}
-
-function goType(t: string): string {
-  return t === "bool" ? "bool" : t;
 }

@@ -159,20 +159,25 @@ class Parser {
   private pipeline(context: string, end: "right" | "rparen"): Pipe {
     const pipe: Pipe = { pos: this.peek().pos, decl: [], isAssign: false, cmds: [] };
     const start = this.i;
+    const declared: Token[] = [];
     while (this.peek().type === "variable") {
       const v = this.next();
       const n = this.peek();
       if (n.type === "declare" || n.type === "assign") {
         this.next();
         pipe.isAssign = n.type === "assign";
-        if (pipe.isAssign && !this.vars.includes(v.val)) throw this.err(v, `undefined variable "${v.val}"`);
         pipe.decl.push(v.val);
+        const undeclared = pipe.isAssign
+          ? declared.concat(v).find((d) => !this.vars.includes(d.val))
+          : undefined;
+        if (undeclared) throw this.err(undeclared, `undefined variable "${undeclared.val}"`);
         break;
       }
       if (n.type === "comma" && pipe.decl.length === 0) {
         if (context !== "range") throw this.err(n, `too many declarations in ${context}`);
         this.next();
         pipe.decl.push(v.val);
+        declared.push(v);
         if (this.peek().type !== "variable")
           throw this.err(this.peek(), "range can only initialize variables");
         continue;

@@ -189,6 +189,7 @@ const errors: [string, string][] = [
   ["{{ (print 1 }}", "1:13: unclosed left paren"],
   ["{{ print 1) }}", "1:11: unexpected right paren"],
   ["{{ break }}", "1:4: {{break}} outside {{range}}"],
+  ["{{ $v := 0 }}{{ range $i, $v = .arr }}{{ end }}", '1:23: undefined variable "$i"'],
   ['{{ eq "1" 1 }}', "1:4: error calling eq: incompatible types for comparison"],
   ["{{ index .arr 5 }}", "1:4: error calling index: index out of range: 5"],
   ["{{ .nil.X }}", "1:4: nil pointer evaluating interface {}.X"],
