@@ -1,4 +1,5 @@
 import type { HealthCheck, UpgradeStrategy } from "@corral/api";
+import { questionDefaults } from "../catalog/questions.ts";
 import type { FileReporter, Located } from "./issues.ts";
 import { lbConfigFromCompose } from "./lb-config.ts";
 import { legacyHaproxyConfig } from "./legacy-lb.ts";
@@ -251,16 +252,8 @@ function checkCatalog(r: FileReporter, n: YNode): void {
 
 /** Defaults of catalog questions (`.catalog.questions[].default`), used for unanswered variables. */
 export function catalogDefaults(root: YNode): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (root.kind !== "map") return out;
+  if (root.kind !== "map") return {};
   const catalog = catalogBlock(root);
   const questions = catalog?.kind === "map" ? entry(catalog, "questions")?.value : undefined;
-  for (const q of questions?.kind === "seq" ? questions.items : []) {
-    if (q.kind !== "map") continue;
-    const variable = entry(q, "variable")?.value;
-    const def = entry(q, "default")?.value;
-    if (variable?.kind === "scalar" && def?.kind === "scalar" && def.value !== null)
-      out[String(variable.value)] = String(def.value);
-  }
-  return out;
+  return questions ? questionDefaults(toPlain(questions)) : {};
 }
