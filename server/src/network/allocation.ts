@@ -8,7 +8,9 @@ import {
   assignable,
   firstFree,
   inSubnet,
+  ipToInt,
   managedCidr,
+  parseCidr,
   sliceAt,
   sliceCount,
   slicePrefix,
@@ -99,9 +101,13 @@ export function addressUse(
 ): { capacity: number; inUse: number } {
   const capacity = assignableCount();
   if (!host.subnet) return { capacity, inUse: 0 };
+  // The slice is parsed once, not once per address (this runs for every host at every pass).
+  const slice = parseCidr(host.subnet);
   let inUse = 0;
-  for (const ip of takenAddresses(store, projectId, host.id, host.subnet))
-    if (assignable(ip, host.subnet)) inUse++;
+  for (const ip of takenAddresses(store, projectId, host.id, host.subnet)) {
+    const offset = (ipToInt(ip) ?? -1) - slice.base;
+    if (offset > 1 && offset < slice.size - 1) inUse++;
+  }
   return { capacity, inUse };
 }
 

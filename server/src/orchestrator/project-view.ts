@@ -78,7 +78,9 @@ export class ProjectView {
   readonly byService = new Map<string, UnitContainer[]>();
   private readonly stacks = new Map<string, Row<StackFields> | null>();
   private scheduler: Scheduler | null = null;
-  private readonly present: Row[];
+  private readonly present: Row[] = [];
+  /** Hosts that containers are on but that are gone or unknown (see {@link hostFacts}). */
+  private readonly missingHosts = new Set<string>();
 
   /** Reads the project at once (inside a transaction: what a create checks against). */
   constructor(
@@ -89,13 +91,20 @@ export class ProjectView {
   ) {
     this.hosts = store.all<HostFields>("host", { projectId, state: ["active", "inactive"] });
     for (const h of this.hosts) this.hostById.set(formatId("host", h.id), h);
-    this.present = present ?? store.all("container", { projectId, state: presentStates });
-    for (const c of this.present as UnitContainer[]) {
+    this.addPresent(present ?? store.all("container", { projectId, state: presentStates }));
+  }
+
+  /** Indexes present containers by service, noting the hosts they are on that are gone. */
+  private addPresent(rows: Row[]): void {
+    for (const c of rows as UnitContainer[]) {
+      this.present.push(c);
+      const hostId = c.data.hostId;
+      if (hostId && !this.hostById.has(hostId)) this.missingHosts.add(hostId);
       const sid = c.data.serviceId;
       if (!sid) continue;
-      const list = this.byService.get(sid) ?? [];
-      list.push(c);
-      this.byService.set(sid, list);
+      const list = this.byService.get(sid);
+      if (list) list.push(c);
+      else this.byService.set(sid, [c]);
     }
   }
 
@@ -126,7 +135,13 @@ export class ProjectView {
       afterId = page.at(-1)!.id;
       await pause();
     }
-    const view = new ProjectView(store, dispatcher, projectId, present);
+    // Hosts are read after the containers, as a direct view does: a container is never seen on a
+    // host that the view does not know yet.
+    const view = new ProjectView(store, dispatcher, projectId, []);
+    for (let i = 0; i < present.length; i += pageSize) {
+      view.addPresent(present.slice(i, i + pageSize));
+      await pause();
+    }
     view.scheduler = await keptScheduler(
       store,
       projectId,
@@ -137,15 +152,11 @@ export class ProjectView {
     return view;
   }
 
-  /** Hosts whose agent is disconnected, and hosts that no longer exist. */
+  /** Hosts whose agent is disconnected, and hosts that containers are on but no longer exist. */
   hostFacts(): { disconnected: Set<string>; missing: Set<string> } {
     const disconnected = new Set<string>();
     for (const [id, h] of this.hostById) if (h.data.agentState === "disconnected") disconnected.add(id);
-    const missing = new Set<string>();
-    for (const c of this.present as UnitContainer[]) {
-      if (c.data.hostId && !this.hostById.has(c.data.hostId)) missing.add(c.data.hostId);
-    }
-    return { disconnected, missing };
+    return { disconnected, missing: this.missingHosts };
   }
 
   /** True when a host is active with its agent connected (it can take and run work now). */

@@ -9,7 +9,7 @@ import { createUnit, removeUnits, transition } from "./deploy.ts";
 import { serviceHealth } from "./health.ts";
 import { portIpOf, unitRequest } from "./placement.ts";
 import type { ProjectView } from "./project-view.ts";
-import { groupUnits, judgeUnit, type Unit, type UnitContainer, unitHealthy } from "./units.ts";
+import { groupUnitsPaced, judgeUnit, type Unit, type UnitContainer, unitHealthy } from "./units.ts";
 
 const log = createLogger("orchestrator");
 
@@ -70,7 +70,7 @@ export async function reconcileService(
   pacing: PassPacing = noPacing,
 ): Promise<ServiceOutcome> {
   const serviceId = formatId("service", svc.id);
-  const units = groupUnits(view.byService.get(serviceId) ?? []);
+  const units = await groupUnitsPaced(view.byService.get(serviceId) ?? [], () => pacing.pause());
   const stackName = view.stack(svc.data.stackId)?.name ?? "stack";
   let changed = false;
   const run = (p: Promise<void>) => {
@@ -125,7 +125,8 @@ export async function reconcileService(
   const kept: Unit[] = [];
   const doomed: Unit[] = [];
   const stopped: UnitContainer[] = [];
-  for (const unit of current) {
+  for (const [i, unit] of current.entries()) {
+    if (i % 500 === 499) await pacing.pause();
     const verdict = judgeUnit(unit, healthCheck, hosts, quorumMet);
     if (verdict.kind === "replace") {
       log.info("replacing unit", { serviceId, unit: unit.createIndex, reason: verdict.reason });

@@ -22,6 +22,34 @@ export const presentStates = presentContainerStates;
 /** Groups a service's present containers into units, ordered by createIndex. */
 export function groupUnits(containers: UnitContainer[]): Unit[] {
   const byUuid = new Map<string, Unit>();
+  addToUnits(byUuid, containers);
+  return sortedUnits(byUuid);
+}
+
+/**
+ * {@link groupUnits} for a service of thousands of containers: `pause` is called between slices of
+ * them, so grouping never holds the event loop for long.
+ */
+export async function groupUnitsPaced(
+  containers: UnitContainer[],
+  pause: () => Promise<void>,
+): Promise<Unit[]> {
+  const byUuid = new Map<string, Unit>();
+  for (let i = 0; i < containers.length; i += groupSlice) {
+    addToUnits(byUuid, containers.slice(i, i + groupSlice));
+    await pause();
+  }
+  return sortedUnits(byUuid);
+}
+
+/** Containers grouped between two pauses of {@link groupUnitsPaced}. */
+const groupSlice = 500;
+
+function sortedUnits(byUuid: Map<string, Unit>): Unit[] {
+  return [...byUuid.values()].sort((a, b) => a.createIndex - b.createIndex);
+}
+
+function addToUnits(byUuid: Map<string, Unit>, containers: UnitContainer[]): void {
   for (const c of containers) {
     if (!presentStates.includes(c.state)) continue;
     let unit = byUuid.get(c.data.deploymentUnitUuid);
@@ -37,7 +65,6 @@ export function groupUnits(containers: UnitContainer[]): Unit[] {
     }
     unit.containers.push(c);
   }
-  return [...byUuid.values()].sort((a, b) => a.createIndex - b.createIndex);
 }
 
 /** What a unit needs from the reconciler. */
