@@ -142,3 +142,54 @@ test("garbage through v1 is refused like v2-beta's and writes nothing", async ()
   expect(nonAuditRows(server)).toBe(before);
   expect(rowsFingerprint(server)).toBe(fingerprint);
 });
+
+test("the event stream under /v1 speaks v1: a stack's change arrives as an environment's", async () => {
+  const ws = new WebSocket(`${server.url.replace(/^http/, "ws")}${v1()}/subscribe`, {
+    headers: { Authorization: admin.auth! },
+  });
+  const messages: {
+    name: string;
+    resourceType?: string;
+    data?: { resource: { id: string; type: string; links: { self: string } } };
+  }[] = [];
+  ws.onmessage = (m) => messages.push(JSON.parse(String(m.data)));
+  await new Promise<void>((resolve, reject) => {
+    ws.onopen = () => resolve();
+    ws.onclose = () => reject(new Error("subscription refused"));
+  });
+  try {
+    const created = await admin.post(`${v1()}/environments`, { name: "evented" });
+    const id = expectStatus(created, 201).body.id;
+    const change = await until("the environment's change event", () =>
+      messages.find((m) => m.name === "resource.change" && m.data?.resource.id === id),
+    );
+    expect(change.resourceType).toBe("environment");
+    expect(change.data!.resource.type).toBe("environment");
+    expect(change.data!.resource.links.self).toBe(`${server.url}${v1()}/environments/${id}`);
+  } finally {
+    ws.close();
+  }
+});
+
+test("logs/exec streams answer under /v1; agents connect under /v2-beta only", async () => {
+  const wsBase = server.url.replace(/^http/, "ws");
+  const refused = (path: string) =>
+    new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${wsBase}${path}`, { headers: { Authorization: admin.auth! } });
+      ws.onopen = () => {
+        ws.close();
+        resolve(101);
+      };
+      ws.onerror = () => resolve(-1);
+    });
+  // A stream without its token is refused at the upgrade (the path itself is known).
+  expect(await refused("/v1/streams?token=nosuch")).toBe(-1);
+  const r = await fetch(`${server.url}/v1/streams?token=nosuch`, {
+    headers: { Upgrade: "websocket", Connection: "Upgrade", Authorization: admin.auth! },
+  });
+  expect(r.status).toBe(401);
+  const agentPath = await fetch(`${server.url}/v1/agent/connect`, {
+    headers: { Upgrade: "websocket", Connection: "Upgrade", Authorization: admin.auth! },
+  });
+  expect(agentPath.status).toBe(404);
+});

@@ -16,10 +16,13 @@ const log = createLogger("sockets");
 
 /** A cheap test for the websocket endpoints' paths, before any URL parsing. */
 const socketPathHint =
-  /\/v2-beta\/(?:agent\/connect|subscribe|streams|projects\/[^/?#]+\/subscribe)(?:[?#]|$)/;
+  /\/(?:v2-beta|v1)\/(?:agent\/connect|subscribe|streams|projects\/[^/?#]+\/subscribe)(?:[?#]|$)/;
 
 /** `/v2-beta/projects/<id>/subscribe`: Rancher's clients subscribe inside the project they work in. */
 const projectSubscribe = /^\/v2-beta\/projects\/([^/]+)\/subscribe$/;
+
+/** `/v1/...`: Rancher 1.6 served its event stream and logs/exec streams under `/v1` too. */
+const v1Prefix = /^\/v1(?=\/)/;
 
 /** Data Bun keeps on a logs/exec websocket. */
 export interface StreamSocketData {
@@ -60,8 +63,12 @@ export function upgradeSocket(
   // Plain HTTP requests to other paths (nearly all) leave at once, without parsing their URL.
   if (req.headers.get("upgrade") === null && !socketPathHint.test(req.url)) return undefined;
   const url = new URL(req.url);
-  const inProject = projectSubscribe.exec(url.pathname);
-  const path = inProject ? "/v2-beta/subscribe" : url.pathname;
+  const v1 = v1Prefix.test(url.pathname);
+  const pathname = url.pathname.replace(v1Prefix, "/v2-beta");
+  const inProject = projectSubscribe.exec(pathname);
+  const path = inProject ? "/v2-beta/subscribe" : pathname;
+  // Agents connect under /v2-beta only: their protocol was never Rancher's.
+  if (v1 && path === agentPaths.connect) return undefined;
   if (path !== agentPaths.connect && path !== "/v2-beta/subscribe" && path !== "/v2-beta/streams")
     return undefined;
   try {
@@ -95,6 +102,7 @@ export function upgradeSocket(
           principal,
           projectId: projectId ?? principal.projectId ?? null,
           base: baseOf(req),
+          v1,
         };
       }
     }

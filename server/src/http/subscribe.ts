@@ -9,6 +9,7 @@ import type { Row } from "../store/rows.ts";
 import type { RowChange, Store } from "../store/store.ts";
 import type { ResourceDef } from "./definition.ts";
 import { present } from "./present.ts";
+import { toV1 } from "./v1.ts";
 
 /** Data Bun keeps on an event-stream websocket. */
 export interface SubscriberData {
@@ -16,6 +17,8 @@ export interface SubscriberData {
   principal: Principal;
   projectId: string | null;
   base: string;
+  /** Subscribed under `/v1`: resources are sent in v1's words (a stack is an `environment`). */
+  v1?: boolean;
 }
 
 /**
@@ -150,6 +153,6 @@ export class Subscribers {
       this.sockets.delete(ws);
       return;
     }
-    ws.send(JSON.stringify(message));
+    ws.send(JSON.stringify(ws.data.v1 ? toV1(message, ws.data.base) : message));
   }
 }
