@@ -6,8 +6,10 @@ import { ContainerDetailPage } from "./pages/container-detail.tsx";
 import { ContainersPage } from "./pages/containers.tsx";
 import { HostsPage } from "./pages/hosts.tsx";
 import { LoginPage } from "./pages/login.tsx";
+import { ServiceUpgradePage } from "./pages/service-upgrade.tsx";
 import { StackDetailPage } from "./pages/stack-detail.tsx";
 import { StackNewPage } from "./pages/stack-new.tsx";
+import { StackUpgradePage } from "./pages/stack-upgrade.tsx";
 import { StacksPage } from "./pages/stacks.tsx";
 import { match, navigate, type Params, path } from "./router.ts";
 import { ready } from "./session.ts";
@@ -18,6 +20,8 @@ const routes: [string, Page][] = [
   ["/env/:projectId/stacks", (p) => <StacksPage projectId={p.projectId} />],
   ["/env/:projectId/stacks/new", (p) => <StackNewPage projectId={p.projectId} />],
   ["/env/:projectId/stacks/:id", (p) => <StackDetailPage projectId={p.projectId} id={p.id!} />],
+  ["/env/:projectId/stacks/:id/upgrade", (p) => <StackUpgradePage projectId={p.projectId} id={p.id!} />],
+  ["/env/:projectId/services/:id/upgrade", (p) => <ServiceUpgradePage projectId={p.projectId} id={p.id!} />],
   ["/env/:projectId/containers", (p) => <ContainersPage projectId={p.projectId} />],
   ["/env/:projectId/containers/:id", (p) => <ContainerDetailPage projectId={p.projectId} id={p.id!} />],
   ["/env/:projectId/hosts", (p) => <HostsPage projectId={p.projectId} />],
