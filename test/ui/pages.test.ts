@@ -6,7 +6,9 @@
 // error or CSP violation on the way, and no serious accessibility violation (axe) on each page.
 // Screenshots go to test-artifacts/ui/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { RunningServer } from "@corral/server";
 import type { UiBuild } from "@corral/ui";
 import type { Browser, Locator, Page } from "playwright-core";
@@ -295,6 +297,102 @@ describe("the web UI", () => {
     await page.getByRole("button", { name: "Remove", exact: true }).click();
     await page.getByRole("heading", { name: "Stacks" }).waitFor(wait);
     await card("broken").waitFor({ state: "detached", ...wait });
+  });
+
+  test("a certificate uploads from PEM files and shows its name and expiry; it is removed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "corral-ui-cert-"));
+    const [crt, key] = [join(dir, "shop.crt"), join(dir, "shop.key")];
+    const made = Bun.spawnSync(
+      [
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        crt,
+        "-days",
+        "90",
+      ].concat([
+        "-subj",
+        "/CN=shop.example",
+        "-addext",
+        "subjectAltName=DNS:shop.example,DNS:www.shop.example",
+      ]),
+    );
+    expect(made.exitCode).toBe(0);
+    await page.getByRole("link", { name: "Certificates" }).click();
+    await page.getByRole("heading", { name: "Certificates" }).waitFor(wait);
+    await page.getByLabel("Name", { exact: true }).fill("shop", wait);
+    await page.getByLabel("Load Certificate (PEM) from a file").setInputFiles(crt);
+    await page.getByLabel("Load Private key (PEM) from a file").setInputFiles(key);
+    for (const label of ["Certificate (PEM)", "Private key (PEM)"])
+      await until(
+        `the ${label} file in its field`,
+        async () => (await page.getByLabel(label, { exact: true }).inputValue()).includes("-----BEGIN"),
+        uiTimeout,
+      );
+    await page.getByRole("button", { name: "Upload" }).click();
+    const row = page.locator('tr[data-certificate="shop"]');
+    await row.getByText("www.shop.example").waitFor(wait);
+    await row
+      .getByTestId("expires")
+      .getByText(/in 8\d days/)
+      .waitFor(wait);
+    expect(await capture(page, "certificates")).toEqual([]);
+    page.once("dialog", (d) => void d.accept());
+    await row.getByRole("button", { name: "Remove shop" }).click();
+    await row.waitFor({ state: "detached", ...wait });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a load balancer's port rules are edited: host, path, port, target service and port", async () => {
+    const shop = (await admin.get(`${base}/stacks?name=shop`)).body.data[0];
+    const web = (await admin.get(`${base}/services?name=web`)).body.data[0];
+    const lb = expectStatus(
+      await admin.post(`${base}/services`, {
+        name: "lb",
+        stackId: shop.id,
+        kind: "loadBalancerService",
+        startOnCreate: false,
+        lbConfig: { portRules: [] },
+      }),
+      201,
+    ).body;
+    await page.getByRole("link", { name: "Stacks" }).click();
+    await page.getByRole("link", { name: "Port rules of lb" }).click(wait);
+    await page.getByRole("heading", { name: "Port rules of lb" }).waitFor(wait);
+    await page.getByRole("button", { name: "Add rule" }).click();
+    await page.getByLabel("Rule 1 host").fill("bad host");
+    await page.getByLabel("Rule 1 path").fill("/shop");
+    await page.getByLabel("Rule 1 port").fill("8081");
+    await page.getByLabel("Rule 1 target service").selectOption({ label: "web" });
+    await page.getByLabel("Rule 1 target port").fill("80");
+    await page.getByRole("button", { name: "Save rules" }).click();
+    // The server's check of the rule is shown as it is, and nothing is lost from the form.
+    await page
+      .getByRole("alert")
+      .getByText(/hostname "bad host"/)
+      .waitFor(wait);
+    problems.length = 0;
+    await page.getByLabel("Rule 1 host").fill("shop.example");
+    expect(await capture(page, "lb-rules")).toEqual([]);
+    await page.getByRole("button", { name: "Save rules" }).click();
+    await page.getByRole("heading", { name: /Stack shop/ }).waitFor(wait);
+    const saved = (await admin.get(`${base}/services/${lb.id}`)).body.lbConfig.portRules;
+    expect(saved).toEqual([
+      expect.objectContaining({
+        hostname: "shop.example",
+        path: "/shop",
+        sourcePort: 8081,
+        protocol: "http",
+        serviceId: web.id,
+        targetPort: 80,
+      }),
+    ]);
   });
 
   test("containers filter by name, and a container's page streams its logs", async () => {

@@ -2,9 +2,11 @@ import { signedOut } from "./api/client.ts";
 import { follow, stopFollowing, tables } from "./api/live.ts";
 import { Layout } from "./components/layout.tsx";
 import { AddHostPage } from "./pages/add-host.tsx";
+import { CertificatesPage } from "./pages/certificates.tsx";
 import { ContainerDetailPage } from "./pages/container-detail.tsx";
 import { ContainersPage } from "./pages/containers.tsx";
 import { HostsPage } from "./pages/hosts.tsx";
+import { LbRulesPage } from "./pages/lb-rules.tsx";
 import { LoginPage } from "./pages/login.tsx";
 import { ServiceUpgradePage } from "./pages/service-upgrade.tsx";
 import { StackDetailPage } from "./pages/stack-detail.tsx";
@@ -24,6 +26,8 @@ const routes: [string, Page][] = [
   ["/env/:projectId/services/:id/upgrade", (p) => <ServiceUpgradePage projectId={p.projectId} id={p.id!} />],
   ["/env/:projectId/containers", (p) => <ContainersPage projectId={p.projectId} />],
   ["/env/:projectId/containers/:id", (p) => <ContainerDetailPage projectId={p.projectId} id={p.id!} />],
+  ["/env/:projectId/services/:id/rules", (p) => <LbRulesPage projectId={p.projectId} id={p.id!} />],
+  ["/env/:projectId/certificates", (p) => <CertificatesPage projectId={p.projectId} />],
   ["/env/:projectId/hosts", (p) => <HostsPage projectId={p.projectId} />],
   ["/env/:projectId/hosts/add", (p) => <AddHostPage projectId={p.projectId} />],
 ];

@@ -30,6 +30,7 @@ export function Layout(props: { projectId: string; children: ComponentChildren }
           <Link href={`${base}/stacks`}>Stacks</Link>
           <Link href={`${base}/containers`}>Containers</Link>
           <Link href={`${base}/hosts`}>Hosts</Link>
+          <Link href={`${base}/certificates`}>Certificates</Link>
         </nav>
         <span class={`live live-${liveState.value}`} role="status">
           {liveState.value}

@@ -27,6 +27,14 @@ export function ServiceActions(props: { service: Service }) {
           Upgrade
         </Link>
       ) : null}{" "}
+      {s.kind === "loadBalancerService" ? (
+        <Link
+          href={`/env/${encodeURIComponent(currentProject())}/services/${encodeURIComponent(s.id)}/rules`}
+          label={`Port rules of ${s.name ?? s.id}`}
+        >
+          Port rules
+        </Link>
+      ) : null}{" "}
       <ActionButtons resource={s} specs={specs} />
     </>
   );
