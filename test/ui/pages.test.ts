@@ -428,14 +428,17 @@ describe("the web UI", () => {
 
   test("the environment switcher shows the user's environments and moves to the chosen one", async () => {
     const other = expectStatus(await admin.post("/v2-beta/projects", { name: "Staging" }), 201).body;
-    // Environments are read at login and on a reload (the event stream is scoped to one environment).
-    await page.reload();
+    await page.evaluate("window.marker = 43");
+    // The switcher reads the environments again when it gets focus: no reload needed.
     const switcher = page.getByRole("combobox", { name: "Environment" });
+    await switcher.focus();
+    await switcher.locator("option", { hasText: "Staging" }).waitFor({ state: "attached", ...wait });
     await switcher.selectOption({ label: "Staging" }, wait);
     await page.getByText("No stacks yet").waitFor(wait);
     expect(new URL(page.url()).pathname).toBe(`/env/${other.id}/stacks`);
     await switcher.selectOption({ label: "Default" });
     await card("shop").waitFor(wait);
+    expect(await page.evaluate("window.marker")).toBe(43);
   });
 
   test("log out ends the session and shows the login page", async () => {
