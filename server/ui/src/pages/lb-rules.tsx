@@ -124,7 +124,7 @@ export function LbRulesPage(props: { projectId: string; id: string }) {
           </thead>
           <tbody>
             {list.map((r, i) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: rules have no identity but their place
+              // Keyed by place: a rule has no identity of its own.
               <tr key={i}>
                 {input(i, "hostname", "host")}
                 {input(i, "path", "path")}
