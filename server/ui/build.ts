@@ -18,8 +18,10 @@ export interface UiBuild {
   /** Asset file names, relative to `<outDir>/assets`. */
   js: string;
   css: string | null;
-  /** Bytes of the JavaScript a first load downloads, gzipped at level 9. */
+  /** Bytes of the JavaScript a first load downloads (the entry and what it imports), gzipped at level 9. */
   jsGzipBytes: number;
+  /** Bytes of the chunks loaded only on demand (the YAML editor...), gzipped at level 9. */
+  lazyGzipBytes: number;
   /** The modules that weigh most in the JavaScript, largest first: [path, minified bytes]. */
   biggest: [string, number][];
 }
@@ -39,26 +41,48 @@ export async function buildUi(outDir = uiDist): Promise<UiBuild> {
     target: "browser",
     format: "esm",
     minify: true,
+    // Dynamic imports (the YAML editor, the shell, graphs) become chunks fetched when first used.
+    splitting: true,
     naming: { entry: "[name]-[hash].[ext]", chunk: "[name]-[hash].[ext]", asset: "[name]-[hash].[ext]" },
     define: { "process.env.NODE_ENV": '"production"' },
     metafile: true,
   });
   if (!result.success) throw new AggregateError(result.logs, "the UI bundle failed to build");
   const names = (await readdir(assets)).sort();
-  const js = names.find((n) => n.endsWith(".js"));
+  const entry = result.outputs.find((o) => o.kind === "entry-point" && o.path.endsWith(".js"));
+  const js = entry ? basename(entry.path) : undefined;
   const css = names.find((n) => n.endsWith(".css")) ?? null;
   if (!js) throw new Error("the UI build wrote no JavaScript");
+  const eager = await staticImports(assets, js);
   let jsGzipBytes = 0;
-  for (const n of names.filter((n) => n.endsWith(".js")))
-    jsGzipBytes += gzipSync(await Bun.file(join(assets, n)).bytes(), { level: 9 }).length;
+  let lazyGzipBytes = 0;
+  for (const n of names.filter((n) => n.endsWith(".js"))) {
+    const gz = gzipSync(await Bun.file(join(assets, n)).bytes(), { level: 9 }).length;
+    if (eager.has(n)) jsGzipBytes += gz;
+    else lazyGzipBytes += gz;
+  }
   await Bun.write(join(outDir, "index.html"), indexHtml(js, css));
   const meta = (result as unknown as { metafile?: Metafile }).metafile;
   const biggest = Object.entries(meta?.outputs ?? {})
-    .filter(([name]) => name.endsWith(".js"))
+    .filter(([name]) => eager.has(basename(name)))
     .flatMap(([, o]) => Object.entries(o.inputs).map(([n, i]): [string, number] => [n, i.bytesInOutput]))
     .sort((a, b) => b[1] - a[1])
     .slice(0, 8);
-  return { outDir, js, css, jsGzipBytes, biggest };
+  return { outDir, js, css, jsGzipBytes, lazyGzipBytes, biggest };
+}
+
+/** The entry and every chunk it imports statically (what a first load fetches), not `import()`s. */
+async function staticImports(assets: string, entry: string): Promise<Set<string>> {
+  const seen = new Set<string>();
+  const queue = [entry];
+  for (let name = queue.pop(); name !== undefined; name = queue.pop()) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const text = await Bun.file(join(assets, name)).text();
+    // `from"./x.js"` and `import"./x.js"`; a dynamic `import("./x.js")` has a parenthesis.
+    for (const m of text.matchAll(/(?:\bfrom|\bimport)\s*["']\.\/([\w.-]+\.js)["']/g)) queue.push(m[1]!);
+  }
+  return seen;
 }
 
 /**
@@ -94,7 +118,8 @@ if (import.meta.main && process.argv.includes("--define")) {
   const size = (await stat(join(build.outDir, "assets", build.js))).size;
   console.log(
     `[ui] built ${basename(build.outDir)}/assets/${build.js}: ${(size / 1024).toFixed(1)} KiB, ` +
-      `${(build.jsGzipBytes / 1024).toFixed(1)} KiB gzipped, in ${Math.round(performance.now() - started)} ms`,
+      `${(build.jsGzipBytes / 1024).toFixed(1)} KiB gzipped on first load ` +
+      `(${(build.lazyGzipBytes / 1024).toFixed(1)} KiB more in chunks loaded on demand), in ${Math.round(performance.now() - started)} ms`,
   );
   console.log(
     `[ui] biggest modules (minified bytes): ${build.biggest.map(([n, b]) => `${n.replace(/^.*node_modules\//, "")} ${b}`).join(", ")}`,

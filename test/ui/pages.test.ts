@@ -6,10 +6,12 @@
 // error or CSP violation on the way, and no serious accessibility violation (axe) on each page.
 // Screenshots go to test-artifacts/ui/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { RunningServer } from "@corral/server";
 import type { UiBuild } from "@corral/ui";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { type AutoReply, dockerLike, FakeAgent } from "../api/fake-agent.ts";
 import { adminClient, type Client, expectStatus, startTestServer, until } from "../api/harness.ts";
 import { buildForTest, capture, launchBrowser, uiTimeout } from "./browser.ts";
@@ -38,6 +40,17 @@ function withLogs(inner: AutoReply, fake: FakeAgent): AutoReply {
 }
 
 const wait = { timeout: uiTimeout };
+
+/**
+ * Replaces the text of a CodeMirror editor as a user would: select all, delete, type (paste-like
+ * insertText). Not `fill`: its programmatic selection does not reach into the editor's shadow root.
+ */
+async function replaceText(editor: Locator, text: string): Promise<void> {
+  await editor.click(wait);
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Backspace");
+  await page.keyboard.insertText(text);
+}
 const card = (stack: string) =>
   page.locator("section.card", { has: page.getByRole("link", { name: stack }) });
 
@@ -157,39 +170,59 @@ describe("the web UI", () => {
     expect(await row.getByRole("alert").count()).toBe(0);
   });
 
-  test("a compose file the parser refuses shows its error at line and column", async () => {
+  test("a YAML syntax error shows at its line and column before submit, in the CodeMirror editor", async () => {
     await page.getByRole("link", { name: "Add stack" }).click();
     await page.getByLabel("Name").fill("broken", wait);
-    await page
-      .getByLabel("docker-compose.yml", { exact: true })
-      .fill("services:\n  web:\n    image: [busybox\n");
-    await page.getByRole("button", { name: "Create" }).click();
+    // The editor chunk loads on demand; it replaces the plain textarea.
+    await page.locator('.yaml-editor[data-file="docker-compose.yml"] .cm-content').waitFor(wait);
+    const editor = page.getByLabel("docker-compose.yml", { exact: true });
+    await replaceText(editor, "services:\n  web:\n    image: [busybox\n");
+    // Found in the browser while typing: nothing was sent.
     const issue = page.getByRole("button", { name: "docker-compose.yml:4:1" });
     await issue.waitFor(wait);
-    await page.getByText(/YAML syntax/).waitFor(wait);
-    // The 422 answer is logged by chromium as a failed resource: expected here.
-    problems.length = 0;
+    await page
+      .getByText(/YAML syntax/)
+      .first()
+      .waitFor(wait);
+    // The mark under the problem (a zero-width point here: drawn by CSS, so "attached", not visible).
+    await page
+      .locator(".cm-lintPoint-error, .cm-lintRange-error")
+      .first()
+      .waitFor({ state: "attached", ...wait });
     expect(await capture(page, "compose-error")).toEqual([]);
+    const posted: string[] = [];
+    page.on("request", (r) => r.method() === "POST" && posted.push(r.url()));
+    await page.getByRole("button", { name: "Create" }).click();
+    expect(await page.evaluate("document.activeElement.id")).toBe("compose-docker");
     await issue.click();
     expect(await page.evaluate("document.activeElement.id")).toBe("compose-docker");
+    // What the compose model refuses (valid YAML) is the server's answer, at its line and column.
+    await replaceText(editor, "- web\n- db\n");
+    await issue.waitFor({ state: "detached", ...wait });
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("button", { name: "docker-compose.yml:1:1" }).waitFor(wait);
+    await page.getByText(/must be a mapping of services/).waitFor(wait);
+    expect(posted.length).toBe(1);
+    // The 422 answer is logged by chromium as a failed resource: expected here.
+    problems.length = 0;
     expect((await admin.get(`${base}/stacks?name=broken`)).body.data).toEqual([]);
   });
 
   test("a good compose file creates the stack, and its export shows the files", async () => {
-    await page
-      .getByLabel("docker-compose.yml", { exact: true })
-      .fill("services:\n  cache:\n    image: busybox\n");
+    await replaceText(
+      page.getByLabel("docker-compose.yml", { exact: true }),
+      "services:\n  cache:\n    image: busybox\n",
+    );
     // rancher-compose.yml uploaded from a file rather than pasted.
     await page.getByLabel("Load rancher-compose.yml from a file").setInputFiles({
       name: "rancher-compose.yml",
       mimeType: "text/yaml",
       buffer: Buffer.from("services:\n  cache:\n    scale: 2\n"),
     });
-    await until(
-      "the file in the textarea",
-      async () => (await page.getByLabel("rancher-compose.yml (optional)").inputValue()).includes("scale: 2"),
-      uiTimeout,
-    );
+    await page
+      .getByLabel("rancher-compose.yml (optional)")
+      .getByText(/scale: 2/)
+      .waitFor(wait);
     await page.getByRole("button", { name: "Create" }).click();
     await page.getByRole("heading", { name: /Stack broken/ }).waitFor(wait);
     await page.getByRole("button", { name: "Export config" }).click();
@@ -199,7 +232,167 @@ describe("the web UI", () => {
       .getByTestId("rancher-compose.yml")
       .getByText(/scale: 2/)
       .waitFor(wait);
+    const download = page.waitForEvent("download", wait);
+    await page.getByRole("button", { name: "Download docker-compose.yml" }).click();
+    expect((await download).suggestedFilename()).toBe("docker-compose.yml");
     expect(await capture(page, "stack-export")).toEqual([]);
+  });
+
+  test("a stack upgrades from its edited compose files, then finishes; a service upgrade rolls back", async () => {
+    const stackUrl = page.url();
+    await page.getByRole("link", { name: "Upgrade", exact: true }).click();
+    await page.getByRole("heading", { name: "Upgrade stack broken" }).waitFor(wait);
+    const editor = page.getByLabel("docker-compose.yml", { exact: true });
+    await page.locator('.yaml-editor[data-file="docker-compose.yml"] .cm-content').waitFor(wait);
+    await editor.getByText(/image: busybox/).waitFor(wait);
+    await replaceText(editor, "services:\n  cache:\n    image: busybox:1.36\n");
+    expect(await capture(page, "stack-upgrade")).toEqual([]);
+    await page.getByRole("button", { name: "Upgrade" }).click();
+    await page.waitForURL(stackUrl, wait);
+    await page.getByRole("button", { name: "Finish upgrade broken" }).click(wait);
+    await page.locator("h1 .badge", { hasText: /^State: active$/ }).waitFor(wait);
+    const cache = (await admin.get(`${base}/services?name=cache`)).body.data[0];
+    expect(cache.launchConfig.imageUuid).toBe("docker:busybox:1.36");
+
+    // The service's launch configuration as a form: image, environment, labels, scheduling, health.
+    await page.getByRole("link", { name: "Upgrade cache" }).click(wait);
+    await page.getByRole("heading", { name: "Upgrade service cache" }).waitFor(wait);
+    await page.getByLabel("Image").fill("busybox:1.37");
+    await page.getByLabel("Environment variables").fill("MODE=fast\nNOEQUALS");
+    await page.getByRole("button", { name: "Upgrade" }).click();
+    await page
+      .getByRole("alert")
+      .getByText(/NOEQUALS" is not KEY=VALUE/)
+      .waitFor(wait);
+    expect(await page.evaluate("document.activeElement.id")).toBe("lc-environment");
+    await page.getByLabel("Environment variables").fill("MODE=fast");
+    await page.getByLabel("Scheduling rules").fill("io.rancher.scheduler.affinity:host_label=zone=a");
+    await page.getByLabel("Health check port").fill("80");
+    expect(await capture(page, "service-upgrade")).toEqual([]);
+    await page.getByRole("button", { name: "Upgrade" }).click();
+    await page.waitForURL(stackUrl, wait);
+    const upgraded = (await admin.get(`${base}/services?name=cache`)).body.data[0];
+    expect(upgraded.launchConfig.imageUuid).toBe("docker:busybox:1.37");
+    expect(upgraded.launchConfig.environment).toEqual({ MODE: "fast" });
+    expect(upgraded.launchConfig.labels["io.rancher.scheduler.affinity:host_label"]).toBe("zone=a");
+    expect(upgraded.launchConfig.healthCheck.port).toBe(80);
+    await page.getByRole("button", { name: "Roll back cache" }).click(wait);
+    await until(
+      "the rollback",
+      async () => {
+        const svc = (await admin.get(`${base}/services?name=cache`)).body.data[0];
+        // The fake host runs no health checks, so the rollback can stay rolling back here; this
+        // checks that the button asked for it and the previous launch configuration is back.
+        return (
+          ["rolling-back", "active"].includes(svc.state) &&
+          svc.launchConfig.imageUuid === "docker:busybox:1.36"
+        );
+      },
+      uiTimeout,
+    );
+  });
+
+  test("a stack is removed from its page", async () => {
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: "Remove", exact: true }).click();
+    await page.getByRole("heading", { name: "Stacks" }).waitFor(wait);
+    await card("broken").waitFor({ state: "detached", ...wait });
+  });
+
+  test("a certificate uploads from PEM files and shows its name and expiry; it is removed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "corral-ui-cert-"));
+    const [crt, key] = [join(dir, "shop.crt"), join(dir, "shop.key")];
+    const made = Bun.spawnSync(
+      [
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        crt,
+        "-days",
+        "90",
+      ].concat([
+        "-subj",
+        "/CN=shop.example",
+        "-addext",
+        "subjectAltName=DNS:shop.example,DNS:www.shop.example",
+      ]),
+    );
+    expect(made.exitCode).toBe(0);
+    await page.getByRole("link", { name: "Certificates" }).click();
+    await page.getByRole("heading", { name: "Certificates" }).waitFor(wait);
+    await page.getByLabel("Name", { exact: true }).fill("shop", wait);
+    await page.getByLabel("Load Certificate (PEM) from a file").setInputFiles(crt);
+    await page.getByLabel("Load Private key (PEM) from a file").setInputFiles(key);
+    for (const label of ["Certificate (PEM)", "Private key (PEM)"])
+      await until(
+        `the ${label} file in its field`,
+        async () => (await page.getByLabel(label, { exact: true }).inputValue()).includes("-----BEGIN"),
+        uiTimeout,
+      );
+    await page.getByRole("button", { name: "Upload" }).click();
+    const row = page.locator('tr[data-certificate="shop"]');
+    await row.getByText("www.shop.example").waitFor(wait);
+    await row
+      .getByTestId("expires")
+      .getByText(/in 8\d days/)
+      .waitFor(wait);
+    expect(await capture(page, "certificates")).toEqual([]);
+    page.once("dialog", (d) => void d.accept());
+    await row.getByRole("button", { name: "Remove shop" }).click();
+    await row.waitFor({ state: "detached", ...wait });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a load balancer's port rules are edited: host, path, port, target service and port", async () => {
+    const shop = (await admin.get(`${base}/stacks?name=shop`)).body.data[0];
+    const web = (await admin.get(`${base}/services?name=web`)).body.data[0];
+    const lb = expectStatus(
+      await admin.post(`${base}/services`, {
+        name: "lb",
+        stackId: shop.id,
+        kind: "loadBalancerService",
+        startOnCreate: false,
+        lbConfig: { portRules: [] },
+      }),
+      201,
+    ).body;
+    await page.getByRole("link", { name: "Stacks" }).click();
+    await page.getByRole("link", { name: "Port rules of lb" }).click(wait);
+    await page.getByRole("heading", { name: "Port rules of lb" }).waitFor(wait);
+    await page.getByRole("button", { name: "Add rule" }).click();
+    await page.getByLabel("Rule 1 host").fill("bad host");
+    await page.getByLabel("Rule 1 path").fill("/shop");
+    await page.getByLabel("Rule 1 port").fill("8081");
+    await page.getByLabel("Rule 1 target service").selectOption({ label: "web" });
+    await page.getByLabel("Rule 1 target port").fill("80");
+    await page.getByRole("button", { name: "Save rules" }).click();
+    // The server's check of the rule is shown as it is, and nothing is lost from the form.
+    await page
+      .getByRole("alert")
+      .getByText(/hostname "bad host"/)
+      .waitFor(wait);
+    problems.length = 0;
+    await page.getByLabel("Rule 1 host").fill("shop.example");
+    expect(await capture(page, "lb-rules")).toEqual([]);
+    await page.getByRole("button", { name: "Save rules" }).click();
+    await page.getByRole("heading", { name: /Stack shop/ }).waitFor(wait);
+    const saved = (await admin.get(`${base}/services/${lb.id}`)).body.lbConfig.portRules;
+    expect(saved).toEqual([
+      expect.objectContaining({
+        hostname: "shop.example",
+        path: "/shop",
+        sourcePort: 8081,
+        protocol: "http",
+        serviceId: web.id,
+        targetPort: 80,
+      }),
+    ]);
   });
 
   test("containers filter by name, and a container's page streams its logs", async () => {
@@ -235,14 +428,17 @@ describe("the web UI", () => {
 
   test("the environment switcher shows the user's environments and moves to the chosen one", async () => {
     const other = expectStatus(await admin.post("/v2-beta/projects", { name: "Staging" }), 201).body;
-    // Environments are read at login and on a reload (the event stream is scoped to one environment).
-    await page.reload();
+    await page.evaluate("window.marker = 43");
+    // The switcher reads the environments again when it gets focus: no reload needed.
     const switcher = page.getByRole("combobox", { name: "Environment" });
+    await switcher.focus();
+    await switcher.locator("option", { hasText: "Staging" }).waitFor({ state: "attached", ...wait });
     await switcher.selectOption({ label: "Staging" }, wait);
     await page.getByText("No stacks yet").waitFor(wait);
     expect(new URL(page.url()).pathname).toBe(`/env/${other.id}/stacks`);
     await switcher.selectOption({ label: "Default" });
     await card("shop").waitFor(wait);
+    expect(await page.evaluate("window.marker")).toBe(43);
   });
 
   test("log out ends the session and shows the login page", async () => {

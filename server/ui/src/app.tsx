@@ -2,12 +2,16 @@ import { signedOut } from "./api/client.ts";
 import { follow, stopFollowing, tables } from "./api/live.ts";
 import { Layout } from "./components/layout.tsx";
 import { AddHostPage } from "./pages/add-host.tsx";
+import { CertificatesPage } from "./pages/certificates.tsx";
 import { ContainerDetailPage } from "./pages/container-detail.tsx";
 import { ContainersPage } from "./pages/containers.tsx";
 import { HostsPage } from "./pages/hosts.tsx";
+import { LbRulesPage } from "./pages/lb-rules.tsx";
 import { LoginPage } from "./pages/login.tsx";
+import { ServiceUpgradePage } from "./pages/service-upgrade.tsx";
 import { StackDetailPage } from "./pages/stack-detail.tsx";
 import { StackNewPage } from "./pages/stack-new.tsx";
+import { StackUpgradePage } from "./pages/stack-upgrade.tsx";
 import { StacksPage } from "./pages/stacks.tsx";
 import { match, navigate, type Params, path } from "./router.ts";
 import { ready } from "./session.ts";
@@ -18,8 +22,12 @@ const routes: [string, Page][] = [
   ["/env/:projectId/stacks", (p) => <StacksPage projectId={p.projectId} />],
   ["/env/:projectId/stacks/new", (p) => <StackNewPage projectId={p.projectId} />],
   ["/env/:projectId/stacks/:id", (p) => <StackDetailPage projectId={p.projectId} id={p.id!} />],
+  ["/env/:projectId/stacks/:id/upgrade", (p) => <StackUpgradePage projectId={p.projectId} id={p.id!} />],
+  ["/env/:projectId/services/:id/upgrade", (p) => <ServiceUpgradePage projectId={p.projectId} id={p.id!} />],
   ["/env/:projectId/containers", (p) => <ContainersPage projectId={p.projectId} />],
   ["/env/:projectId/containers/:id", (p) => <ContainerDetailPage projectId={p.projectId} id={p.id!} />],
+  ["/env/:projectId/services/:id/rules", (p) => <LbRulesPage projectId={p.projectId} id={p.id!} />],
+  ["/env/:projectId/certificates", (p) => <CertificatesPage projectId={p.projectId} />],
   ["/env/:projectId/hosts", (p) => <HostsPage projectId={p.projectId} />],
   ["/env/:projectId/hosts/add", (p) => <AddHostPage projectId={p.projectId} />],
 ];

@@ -1,8 +1,13 @@
 /** The web UI's entry: styles, the session check, then the app rendered into `#app`. */
 import "./style.css";
 import { render } from "preact";
+import { follow } from "./api/live.ts";
 import { App } from "./app.tsx";
+import { currentProject } from "./router.ts";
 import { loadSession } from "./session.ts";
 
 void loadSession();
+// A deep link's environment is loaded beside the session check, not after it (the app follows
+// the same environment once the session is known; a signed-out visit stops following).
+if (currentProject()) follow(currentProject());
 render(<App />, document.getElementById("app")!);

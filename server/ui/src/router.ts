@@ -43,3 +43,8 @@ export function onLinkClick(e: MouseEvent): void {
   e.preventDefault();
   navigate(a.pathname);
 }
+
+/** The environment the current path is in (`/env/<id>/...`), or "" outside one. */
+export function currentProject(): string {
+  return decodeURIComponent(path.value.match(/^\/env\/([^/]+)/)?.[1] ?? "");
+}

@@ -18,6 +18,14 @@ export async function loadSession(): Promise<void> {
   }
 }
 
+/**
+ * Reads the environments again (the event stream follows one environment, so one made elsewhere
+ * is not announced): the switcher calls it when it gets focus, before its list opens.
+ */
+export async function refreshProjects(): Promise<void> {
+  tables.project.replace(await api.list<Project>("/v2-beta/projects"));
+}
+
 /** Logs in with a username and password: the server sets the session and CSRF cookies. */
 export async function login(username: string, password: string): Promise<void> {
   await request("POST", "/v2-beta/token", { username, password });

@@ -31,11 +31,21 @@ const collections: [Exclude<TableName, "project">, string][] = [
   ["host", "hosts"],
 ];
 
-/** Loads every list of an environment into the tables. */
+/** How many list loads were started, and the newest whose answer was applied, per table. */
+let loadsStarted = 0;
+const applied = new Map<string, number>();
+
+/**
+ * Loads every list of an environment into the tables, each as soon as it arrives (the page renders
+ * what it has). An answer older than one already applied is dropped: two loads may overlap.
+ */
 export async function loadEnvironment(projectId: string): Promise<void> {
+  const started = ++loadsStarted;
   await Promise.all(
     collections.map(async ([name, path]) => {
       const list = await api.list<Resource>(projectPath(projectId, path));
+      if (current !== projectId || (applied.get(name) ?? 0) > started) return;
+      applied.set(name, started);
       (tables[name] as ResourceTable<Resource>).replace(list);
     }),
   );
@@ -46,15 +56,19 @@ let current: string | null = null;
 let retry: ReturnType<typeof setTimeout> | null = null;
 
 /**
- * Follows one environment: loads its lists, then applies `/v2-beta/subscribe` events as they come.
- * A dropped stream reconnects with backoff and reloads the lists (events may have been missed).
+ * Follows one environment: loads its lists at once (the page shows them without waiting for the
+ * event stream), opens `/v2-beta/subscribe` and applies its events as they come; once subscribed it
+ * loads the lists again, so a change made before the subscription began is not missed. A dropped
+ * stream reconnects with backoff and reloads the lists (events may have been missed).
  */
 export function follow(projectId: string): void {
   if (current === projectId) return;
   stopFollowing();
   current = projectId;
+  applied.clear();
   for (const [name] of collections) tables[name].clear();
   connect(projectId, 0);
+  loadEnvironment(projectId).catch(() => undefined);
 }
 
 /** Closes the event stream. */
@@ -76,7 +90,7 @@ function connect(projectId: string, attempt: number): void {
   socket = ws;
   ws.onopen = () => {
     if (socket !== ws) return;
-    // Subscribed first, then loaded: a change made in between arrives as an event, not lost.
+    // Loaded again once subscribed: a change made before arrives in this load, one after as an event.
     loadEnvironment(projectId).then(
       () => {
         if (socket === ws) liveState.value = "live";

@@ -14,7 +14,7 @@ export interface ActionSpec {
  * Buttons for the actions a resource offers now (its `actions` map decides), each labelled with the
  * resource's name for screen readers; the server's refusal is shown beside them.
  */
-export function ActionButtons(props: { resource: Resource; specs: ActionSpec[] }) {
+export function ActionButtons(props: { resource: Resource; specs: ActionSpec[]; onDone?: () => void }) {
   const r = props.resource;
   const error = useSignal<string | null>(null);
   const busy = useSignal(false);
@@ -24,6 +24,7 @@ export function ActionButtons(props: { resource: Resource; specs: ActionSpec[] }
     error.value = null;
     try {
       await api.action(r, spec.action, spec.body ?? {});
+      props.onDone?.();
     } catch (e) {
       error.value = e instanceof Error ? e.message : String(e);
     } finally {

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { liveState, tables } from "../api/live.ts";
 import { navigate } from "../router.ts";
-import { logout } from "../session.ts";
+import { logout, refreshProjects } from "../session.ts";
 import { Link } from "./link.tsx";
 
 /** The frame of every signed-in page: environment switcher, navigation, live state, logout. */
@@ -18,7 +18,12 @@ export function Layout(props: { projectId: string; children: ComponentChildren }
         <span class="brand">Corral</span>
         <label class="env">
           <span class="visually-hidden">Environment</span>
-          <select value={projectId} onChange={switchTo} aria-label="Environment">
+          <select
+            value={projectId}
+            onChange={switchTo}
+            onFocus={() => void refreshProjects().catch(() => undefined)}
+            aria-label="Environment"
+          >
             {tables.project.ids.value.map((id) => (
               <option key={id} value={id}>
                 {tables.project.row(id)!.value.name ?? id}
@@ -30,6 +35,7 @@ export function Layout(props: { projectId: string; children: ComponentChildren }
           <Link href={`${base}/stacks`}>Stacks</Link>
           <Link href={`${base}/containers`}>Containers</Link>
           <Link href={`${base}/hosts`}>Hosts</Link>
+          <Link href={`${base}/certificates`}>Certificates</Link>
         </nav>
         <span class={`live live-${liveState.value}`} role="status">
           {liveState.value}

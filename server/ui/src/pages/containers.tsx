@@ -1,4 +1,4 @@
-import { type Signal, useSignal } from "@preact/signals";
+import { type Signal, useComputed, useSignal } from "@preact/signals";
 import { tables } from "../api/live.ts";
 import type { Container } from "../api/types.ts";
 import { Badge } from "../components/badge.tsx";
@@ -31,9 +31,17 @@ function matches(c: Container, f: Filters): boolean {
  */
 function ContainerRow(props: { projectId: string; id: string; filters: Filters }) {
   const c = tables.container.row(props.id)?.value;
+  // Only the names of its host and service: a host's or service's other changes (they change
+  // often) must not re-render every row on that host.
+  const hostName = useComputed(() => {
+    const hostId = tables.container.row(props.id)?.value.hostId;
+    return hostId ? (tables.host.row(hostId)?.value.hostname ?? hostId) : "";
+  });
+  const serviceName = useComputed(() => {
+    const serviceId = tables.container.row(props.id)?.value.serviceId;
+    return serviceId ? (tables.service.row(serviceId)?.value.name ?? "") : "";
+  });
   if (!c || !matches(c, props.filters)) return null;
-  const host = c.hostId ? tables.host.row(c.hostId)?.value : undefined;
-  const service = c.serviceId ? tables.service.row(c.serviceId)?.value : undefined;
   return (
     <tr data-container={c.name ?? c.id}>
       <th scope="row">
@@ -45,9 +53,9 @@ function ContainerRow(props: { projectId: string; id: string; filters: Filters }
         <Badge value={c.state} label="State" />
       </td>
       <td>{imageOf(c.imageUuid)}</td>
-      <td>{host?.hostname ?? c.hostId ?? ""}</td>
+      <td>{hostName.value}</td>
       <td>{c.primaryIpAddress ?? ""}</td>
-      <td>{service?.name ?? ""}</td>
+      <td>{serviceName.value}</td>
     </tr>
   );
 }

@@ -1,7 +1,9 @@
 import { useSignal } from "@preact/signals";
 import { api } from "../api/client.ts";
 import { tables } from "../api/live.ts";
+import { ActionButtons, type ActionSpec } from "../components/action-buttons.tsx";
 import { Badge } from "../components/badge.tsx";
+import { Link } from "../components/link.tsx";
 import { ServiceTable } from "../components/service-row.tsx";
 import { navigate } from "../router.ts";
 
@@ -20,7 +22,13 @@ function download(name: string, text: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-/** One stack: its services, the export of its config, and remove. */
+/** The upgrade's ending actions, offered while the stack is upgrading or upgraded. */
+const upgradeSpecs: ActionSpec[] = [
+  { action: "finishupgrade", verb: "Finish upgrade" },
+  { action: "rollback", verb: "Roll back" },
+];
+
+/** One stack: its services, upgrade (finish, roll back), the export of its config, and remove. */
 export function StackDetailPage(props: { projectId: string; id: string }) {
   const exported = useSignal<Exported | null>(null);
   const error = useSignal<string | null>(null);
@@ -52,6 +60,14 @@ export function StackDetailPage(props: { projectId: string; id: string }) {
         <Badge value={stack.healthState} label="Health" />
       </h1>
       <div class="actions">
+        {stack.actions.upgrade ? (
+          <Link
+            href={`/env/${encodeURIComponent(props.projectId)}/stacks/${encodeURIComponent(stack.id)}/upgrade`}
+          >
+            Upgrade
+          </Link>
+        ) : null}
+        <ActionButtons resource={stack} specs={upgradeSpecs} />
         <button type="button" onClick={() => void exportConfig()} disabled={!stack.actions.exportconfig}>
           Export config
         </button>
