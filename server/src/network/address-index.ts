@@ -72,6 +72,15 @@ export class AddressIndex {
     return out;
   }
 
+  /**
+   * The addresses held on a host as committed, without a copy (for counting), or null while the
+   * open transaction has container writes (then {@link taken} merges them).
+   */
+  committedHeld(hostId: string): ReadonlyMap<string, ReadonlySet<number>> | null {
+    if (this.store.pendingChanges().length > 0 && this.overlay().size > 0) return null;
+    return this.byHost.get(hostId) ?? emptyHeld;
+  }
+
   /** Rows (not removed) holding `ip` on a host, with the open transaction's writes. */
   holders(hostId: string, ip: string): number[] {
     const overlay = this.overlay();
@@ -123,6 +132,7 @@ export class AddressIndex {
 
 const indexes = new WeakMap<Store, AddressIndex>();
 const emptyOverlay = new Map<number, Holding | null>();
+const emptyHeld: ReadonlyMap<string, ReadonlySet<number>> = new Map();
 
 function holdingOf(row: Row | null): Holding | null {
   if (row?.type !== "container" || row.state === "removed") return null;

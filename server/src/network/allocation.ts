@@ -103,11 +103,23 @@ export function addressUse(
   if (!host.subnet) return { capacity, inUse: 0 };
   // The slice is parsed once, not once per address (this runs for every host at every pass).
   const slice = parseCidr(host.subnet);
-  let inUse = 0;
-  for (const ip of takenAddresses(store, projectId, host.id, host.subnet)) {
+  const inSlice = (ip: string) => {
     const offset = (ipToInt(ip) ?? -1) - slice.base;
-    if (offset > 1 && offset < slice.size - 1) inUse++;
+    return offset > 1 && offset < slice.size - 1;
+  };
+  const held = AddressIndex.of(store).committedHeld(host.id);
+  if (!held) {
+    let inUse = 0;
+    for (const ip of takenAddresses(store, projectId, host.id, host.subnet)) if (inSlice(ip)) inUse++;
+    return { capacity, inUse };
   }
+  // A container's managed address always comes from its host's slice (a host keeps its slice
+  // while it exists), so the committed ones count as they are, without parsing each.
+  let inUse = held.size;
+  const extra = new Set<string>();
+  for (const ip of retainedAddresses(store, projectId)) if (!held.has(ip) && inSlice(ip)) extra.add(ip);
+  for (const ip of foreignAddresses(store, host.id)) if (!held.has(ip) && inSlice(ip)) extra.add(ip);
+  inUse += extra.size;
   return { capacity, inUse };
 }
 
