@@ -1,5 +1,6 @@
 import { formatId, type HostStateFrameInput, maxFrameBytes } from "@corral/api";
 import { createLogger } from "@corral/lib";
+import type { Row } from "../store/rows.ts";
 import type { RowChange, Store } from "../store/store.ts";
 import { ensureHostSlice } from "./allocation.ts";
 import { environmentView, type HostParts, hostParts, loadProjectRows } from "./host-state.ts";
@@ -113,8 +114,9 @@ export class StatePublisher {
     return sync && sync.session === this.sink.sessionOf(hostId) ? sync.seq : null;
   }
 
-  private onChange({ row }: RowChange): void {
+  private onChange({ row, previous }: RowChange): void {
     if (this.stopped) return;
+    if (previous && healthOnly(row, previous)) return;
     if (row.type === "host" && row.state === "removed") this.syncs.delete(formatId("host", row.id));
     const projectId = row.type === "project" ? formatId("project", row.id) : row.projectId;
     if (!projectId || (row.type !== "project" && !watched.has(row.type))) return;
@@ -279,6 +281,32 @@ export class StatePublisher {
       this.sink.sendState(hostId, { type: "hostState.part", seq, index, containers: groups[index]! });
     this.syncs.set(hostId, { projectId, session, seq, sent: jsonOf(parts), snapshotAt: Date.now() });
   }
+}
+
+/** Fields of an environment's row that a health roll-up writes and that no view holds. */
+const projectHealthKeys = new Set(["healthState", "ipsecHealth"]);
+
+/**
+ * True for a change of a stack or an environment that leaves every host's view as it was: the
+ * health roll-ups a scale-up writes again and again. A view holds only a stack's name and presence
+ * and an environment's port range and keys (a change of the keys alone changes no data field,
+ * so it is never taken for a roll-up); rebuilding a view of 10,000 containers for each roll-up
+ * held the server for a second at a time.
+ */
+function healthOnly(row: Row, previous: Row): boolean {
+  if (row.state !== previous.state || row.name !== previous.name) return false;
+  if (row.type === "stack") return true;
+  if (row.type !== "project") return false;
+  const now = row.data as Record<string, unknown>;
+  const before = previous.data as Record<string, unknown>;
+  const keys = new Set([...Object.keys(now), ...Object.keys(before)]);
+  let changed = false;
+  for (const k of keys) {
+    if (JSON.stringify(now[k]) === JSON.stringify(before[k])) continue;
+    if (!projectHealthKeys.has(k)) return false;
+    changed = true;
+  }
+  return changed;
 }
 
 function jsonOf(parts: HostParts): Record<keyof HostParts, string> {
