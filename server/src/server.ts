@@ -29,6 +29,7 @@ import { drainTimings } from "./orchestrator/drain.ts";
 import { Orchestrator } from "./orchestrator/orchestrator.ts";
 import { resumeRunners } from "./orchestrator/runners.ts";
 import { maxServiceScaleFrom } from "./services/scale-limit.ts";
+import { setVault } from "./services/vault.ts";
 import { securePrivateFolder } from "./store/data-folder.ts";
 import { openDatabase } from "./store/db.ts";
 import { Store } from "./store/store.ts";
@@ -143,6 +144,7 @@ export function startServer(options: ServerOptions): RunningServer {
     options.dataDir || env.CORRAL_SECRET_KEY
       ? loadSecretBox(options.dataDir ?? "", env)
       : new SecretBox(randomBytes(32));
+  setVault(store, box);
   const configs = new AuthConfigs(store, box, options.providerModules ?? providerModules);
   const login = new LoginService(store, configs, sessionTtlMs, options.loginFailureLimits);
   const settings = {
