@@ -9,5 +9,6 @@ export * from "./src/host-status.ts";
 export * from "./src/ids.ts";
 export * from "./src/policy.ts";
 export * from "./src/protocol.ts";
+export * from "./src/registries.ts";
 export * from "./src/resources.ts";
 export * from "./src/stack.ts";

@@ -16,6 +16,8 @@ command -v tcpdump >/dev/null 2>&1 || need_pkgs+=(tcpdump)
 # slapd and its tools: the LDAP provider tests start a real directory server on loopback.
 command -v slapd >/dev/null 2>&1 || [ -x /usr/sbin/slapd ] || need_pkgs+=(slapd)
 command -v ldapsearch >/dev/null 2>&1 || need_pkgs+=(ldap-utils)
+# A private image registry (Docker distribution) the registry and secrets tests start with TLS and htpasswd.
+command -v docker-registry >/dev/null 2>&1 || need_pkgs+=(docker-registry)
 # The browser the web UI tests drive (playwright-core, no browser download).
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 # grep without -q reads the whole list: -q would leave early and busybox's SIGPIPE fails the pipe.

@@ -180,10 +180,13 @@ export function createDockerDriver(
       }
     },
 
-    async pullImage(image, onProgress) {
+    async pullImage(image, onProgress, auth) {
       const ref = normalizeImage(image);
-      const stream = await docker.pull(ref).catch((e) => {
-        throw new AppError(dockerStatus(e) === 404 ? "InvalidReference" : "ServerError", dockerMessage(e));
+      const stream = await docker.pull(ref, auth ? { authconfig: auth } : {}).catch((e) => {
+        throw new AppError(
+          dockerStatus(e) === 404 ? "InvalidReference" : "ServerError",
+          `pull ${ref}: ${dockerMessage(e)}`,
+        );
       });
       await new Promise<void>((resolve, reject) => {
         docker.modem.followProgress(

@@ -1,4 +1,4 @@
-import type { ContainerObservation, ContainerStats, InstanceSpec } from "@corral/api";
+import type { ContainerObservation, ContainerStats, InstanceSpec, PullAuth } from "@corral/api";
 import type { TarEntry } from "./lb/tar.ts";
 
 /** One sample of a container's resource usage: the reply to `instance.stats`, defined in the protocol. */
@@ -19,8 +19,11 @@ export interface DockerDriver {
   find(ref: ContainerRef): Promise<ContainerObservation | null>;
   /** True when the image is present locally. */
   hasImage(image: string): Promise<boolean>;
-  /** Pulls an image, reporting progress lines; resolves when the pull completed. */
-  pullImage(image: string, onProgress: (message: string) => void): Promise<void>;
+  /**
+   * Pulls an image, reporting progress lines; resolves when the pull completed. `auth` is the
+   * registry's credentials for this one pull (Docker's auth config), when the server sent any.
+   */
+  pullImage(image: string, onProgress: (message: string) => void, auth?: PullAuth): Promise<void>;
   /** Creates (does not start) a container for `spec`, labelled for `hostId`. */
   create(spec: InstanceSpec, hostId: string): Promise<ContainerObservation>;
   /** Starts a container; starting a running one is a success. */

@@ -6,12 +6,14 @@ import {
   type EventReplyInput,
   type InstanceSpec,
   type ParsedEventData,
+  type PullAuth,
   parseEventData,
   type ServerEvent,
 } from "@corral/api";
 import { AppError, KeyedQueue, type Logger } from "@corral/lib";
 import { toAppError } from "./docker-errors.ts";
 import type { ContainerRef, DockerDriver } from "./driver.ts";
+import { SecretFolders } from "./secret-files.ts";
 import { StreamRegistry } from "./streams.ts";
 
 /** What the handler needs from the session around it. */
@@ -28,6 +30,8 @@ export interface EventHandlerOptions {
   logger: Logger;
   /** Told the Docker id of each container instance.create made or found (the health monitor looks). */
   onContainer?: (dockerId: string) => void;
+  /** Where secret files are written (default: a tmpfs at CORRAL_SECRETS_DIR or /run/corral/secrets). */
+  secrets?: SecretFolders;
 }
 
 /** A handled event's reply data; `after` runs once the reply went out (streams start flowing then). */
@@ -47,9 +51,11 @@ type Handlers = { [N in EventName]: (data: ParsedEventData<N>, eventId: string) 
 export class EventHandler {
   private readonly streams: StreamRegistry;
   private readonly queue = new KeyedQueue();
+  private readonly secrets: SecretFolders;
 
   constructor(private readonly options: EventHandlerOptions) {
     this.streams = new StreamRegistry(options.send);
+    this.secrets = options.secrets ?? new SecretFolders();
   }
 
   /** Handles one validated event; resolves after its reply was sent. Never throws. */
@@ -110,6 +116,7 @@ export class EventHandler {
     "instance.remove": async (ref) => {
       const found = await this.options.driver.find(ref);
       if (found) await this.options.driver.remove(found.dockerId);
+      await this.secrets.remove(ref.containerId);
       return { data: { removed: true } };
     },
     "instance.stats": async (ref) => {
@@ -162,11 +169,16 @@ export class EventHandler {
     data: ParsedEventData<"instance.create">,
   ): Promise<ContainerObservation> {
     const { driver, send, hostId } = this.options;
-    const { spec } = data;
+    let { spec } = data;
+    if (data.secrets?.length) {
+      // Written before the container exists and again on a retry: a found container binds the same folder.
+      const dir = await this.secrets.write(spec.containerId, data.secrets);
+      spec = { ...spec, volumes: [...spec.volumes, `${dir}:/run/secrets:ro`] };
+    }
     // A create retried after an agent restart finds the first attempt's container by its label.
     let observed = await driver.find({ containerId: spec.containerId });
     if (!observed) {
-      await this.ensureImage(eventId, spec);
+      await this.ensureImage(eventId, spec, data.pullAuth);
       send({ type: "progress", eventId, message: `creating container ${spec.name}` });
       observed = await driver.create(spec, hostId);
     }
@@ -198,7 +210,7 @@ export class EventHandler {
     return observed;
   }
 
-  private async ensureImage(eventId: string, spec: InstanceSpec): Promise<void> {
+  private async ensureImage(eventId: string, spec: InstanceSpec, auth?: PullAuth): Promise<void> {
     const { driver, send } = this.options;
     const policy = spec.pullPolicy;
     if (policy !== "always" && (await driver.hasImage(spec.image))) return;
@@ -206,7 +218,7 @@ export class EventHandler {
       throw new AppError("InvalidReference", `image ${spec.image} is not present and pullPolicy is never`);
     }
     send({ type: "progress", eventId, message: `pulling image ${spec.image}` });
-    await driver.pullImage(spec.image, (message) => send({ type: "progress", eventId, message }));
+    await driver.pullImage(spec.image, (message) => send({ type: "progress", eventId, message }), auth);
   }
 
   private async logs(data: ParsedEventData<"instance.logs">): Promise<Outcome<"instance.logs">> {

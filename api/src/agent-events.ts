@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { containerObservationSchema, type EventName, instanceSpecSchema } from "./protocol.ts";
+import { pullAuthSchema, secretFileSchema } from "./registries.ts";
 
 /**
  * The events the server sends to agents, each with the schema of its `data` and of the `data` of
@@ -25,6 +26,10 @@ export const instanceRefDataSchema = z.object({
 /** `instance.create`: the spec, and whether to start the container at once. */
 export const instanceCreateDataSchema = z.object({
   spec: instanceSpecSchema,
+  /** Credentials for the image's registry, only when one is configured for its host. */
+  pullAuth: pullAuthSchema.optional(),
+  /** Secret files to deliver under /run/secrets (values base64), only to this container's host. */
+  secrets: z.array(secretFileSchema).max(64).optional(),
   start: z
     .boolean()
     .nullish()

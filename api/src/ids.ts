@@ -17,6 +17,10 @@ export const idPrefixes = {
   volume: "v",
   projectMember: "pm",
   session: "se",
+  // Rancher kept registries as storage pools (1sp) and their credentials as credentials (1c).
+  registry: "sp",
+  registryCredential: "c",
+  secret: "sec",
 } as const;
 
 /** A type that has ids. */

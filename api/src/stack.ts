@@ -5,6 +5,36 @@ import { z } from "zod";
  * rancher-compose.yml) are parsed into it; the orchestrator reconciles it; exportconfig renders it back.
  */
 
+/**
+ * A launch config's reference to a secret of its environment (Rancher 1.6's `secretReference`):
+ * `secretId` is the secret's id or its name (compose gives names; both are looked up when a
+ * container is made), `name` the file under /run/secrets (the secret's name when absent), and uid,
+ * gid and mode as strings, as Rancher had them.
+ */
+export const secretRefSchema = z.strictObject({
+  secretId: z.string().min(1).max(128),
+  name: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$/, "must be a file name")
+    .optional(),
+  uid: z
+    .string()
+    .regex(/^[0-9]{1,10}$/, "must be a number")
+    .optional(),
+  gid: z
+    .string()
+    .regex(/^[0-9]{1,10}$/, "must be a number")
+    .optional(),
+  mode: z
+    .string()
+    .regex(/^0?[0-7]{3,4}$/, "must be an octal mode like 0444")
+    .optional(),
+});
+/** A launch config's reference to a secret. */
+export type SecretRef = z.infer<typeof secretRefSchema>;
+
 /** A health check run by agents: TCP when `requestLine` is empty, else HTTP. Times in ms. */
 export const healthCheckSchema = z.strictObject({
   port: z.number().int().min(1).max(65535),
@@ -157,6 +187,8 @@ export const launchConfigSchema = z.strictObject({
     .optional(),
   /** The root filesystem read-only (compose `read_only`). */
   readOnly: z.boolean().default(false),
+  /** Secrets delivered as files under /run/secrets (compose `secrets:`, Rancher's `secrets`). */
+  secrets: z.array(secretRefSchema).max(64).default([]),
 });
 /** How to run one container of a service. */
 export type LaunchConfig = z.infer<typeof launchConfigSchema>;

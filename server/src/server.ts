@@ -6,6 +6,7 @@ import { agentReportHandlers } from "./agent-reports.ts";
 import { AuthConfigs } from "./auth/auth-configs.ts";
 import { Authenticator } from "./auth/authenticate.ts";
 import type { ProviderModule } from "./auth/identity.ts";
+import { rotateAtStart } from "./auth/key-rotation.ts";
 import { LoginService } from "./auth/login.ts";
 import { providerModules } from "./auth/provider-modules.ts";
 import type { FailureLimits } from "./auth/rate-limit.ts";
@@ -29,6 +30,7 @@ import { drainTimings } from "./orchestrator/drain.ts";
 import { Orchestrator } from "./orchestrator/orchestrator.ts";
 import { resumeRunners } from "./orchestrator/runners.ts";
 import { maxServiceScaleFrom } from "./services/scale-limit.ts";
+import { setVault } from "./services/vault.ts";
 import { securePrivateFolder } from "./store/data-folder.ts";
 import { openDatabase } from "./store/db.ts";
 import { Store } from "./store/store.ts";
@@ -139,10 +141,13 @@ export function startServer(options: ServerOptions): RunningServer {
   const auth = new Authenticator(store, options.authFailureLimits);
   const env = options.env ?? process.env;
   // In memory (tests) without a configured key, secrets live as long as the process: a random key.
-  const box =
+  const loaded =
     options.dataDir || env.CORRAL_SECRET_KEY
       ? loadSecretBox(options.dataDir ?? "", env)
       : new SecretBox(randomBytes(32));
+  // Before anything opens a sealed value: a rotation asked for (or cut short) re-seals them all.
+  const box = rotateAtStart(db, loaded, options.dataDir, env);
+  setVault(store, box);
   const configs = new AuthConfigs(store, box, options.providerModules ?? providerModules);
   const login = new LoginService(store, configs, sessionTtlMs, options.loginFailureLimits);
   const settings = {

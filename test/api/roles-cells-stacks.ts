@@ -248,27 +248,6 @@ export function stackCells(w: World): Cell[] {
   });
   action("certificate", "certificates", "userStacks", "remove", 200, () => f.certificate(), "certificate");
 
-  // Secrets: an empty collection (no secret store yet), readable by every member.
-  add({
-    what: "secret",
-    verb: "list",
-    area: "userStacks",
-    op: "read",
-    ok: 200,
-    shared: s("project"),
-    request: () => ["GET", `${p}/secrets`],
-  });
-  add({
-    what: "secret",
-    verb: "create",
-    area: "userStacks",
-    op: "read",
-    ok: 405,
-    shared: s("project"),
-    request: () => ["POST", `${p}/secrets`, {}],
-    except: { outsider: 405 },
-  });
-
   reads("audit log", "auditlogs", "auditLogs", "auditLog");
   return out;
 }

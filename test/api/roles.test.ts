@@ -6,16 +6,22 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { expectStatus } from "./harness.ts";
 import { type Cell, expected, rancherTable } from "./roles-cells.ts";
 import { environmentCells } from "./roles-cells-env.ts";
+import { addRegistryRows, hiddenValues, registryCells } from "./roles-cells-registries.ts";
 import { stackCells } from "./roles-cells-stacks.ts";
 import { buildWorld, everyone, type World } from "./roles-kit.ts";
 
 let w: World;
 
 /** Every cell of the matrix. */
-const cells = (world: World): Cell[] => [...environmentCells(world), ...stackCells(world)];
+const cells = (world: World): Cell[] => [
+  ...environmentCells(world),
+  ...stackCells(world),
+  ...registryCells(world),
+];
 
 beforeAll(async () => {
   w = await buildWorld();
+  await addRegistryRows(w);
 }, 120_000);
 
 afterAll(async () => {
@@ -52,6 +58,26 @@ describe("every role x every resource x every verb", () => {
     }
     expect(wrong).toEqual([]);
   }, 600_000);
+});
+
+describe("registry credentials and secrets", () => {
+  test("are listed to every member, read-only included, and never show their values", async () => {
+    const wrong: string[] = [];
+    for (const who of everyone) {
+      for (const c of ["registrycredentials", "secrets"]) {
+        const r = await w.clients[who].get(`/v2-beta/projects/${w.project.id}/${c}?limit=1000`);
+        if (who === "outsider") {
+          if (r.status !== 404) wrong.push(`${c} as outsider: ${r.status}`);
+          continue;
+        }
+        const text = JSON.stringify(r.body);
+        if (r.status !== 200 || r.body.data.length === 0) wrong.push(`${c} as ${who}: ${r.status}`);
+        if (text.includes(hiddenValues.password) || text.includes(hiddenValues.secret))
+          wrong.push(`${c} as ${who}: the value is shown`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
 });
 
 describe("lists across all environments", () => {

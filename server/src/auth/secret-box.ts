@@ -19,7 +19,8 @@ const prefix = "sb1";
  * is refused with a clear error instead of decrypting to garbage.
  */
 export class SecretBox {
-  private readonly keyId: string;
+  /** Which key this is, as sealed values name it (not secret: a prefix of the key's hash). */
+  readonly keyId: string;
 
   constructor(private readonly key: Buffer) {
     if (key.length !== keyBytes) throw new AppError("InvalidOption", `a secret key is ${keyBytes} bytes`);
@@ -53,6 +54,12 @@ export class SecretBox {
     } catch {
       throw new AppError("InvalidState", "a sealed secret failed its integrity check");
     }
+  }
+
+  /** The id of the key that sealed `sealed` (null when it is not a sealed value). */
+  static keyIdOf(sealed: string): string | null {
+    const [p, keyId] = sealed.split(":");
+    return p === prefix && keyId ? keyId : null;
   }
 
   /** True when `value` looks like a sealed secret (for migrations from plain text). */

@@ -1,6 +1,7 @@
 import { cattleNameRe } from "@corral/api";
 import type { Draft } from "./draft.ts";
 import type { FileReporter } from "./issues.ts";
+import { parseTopSecrets, resolveSecretNames } from "./secrets.ts";
 import { convertService } from "./service.ts";
 import { asMap, typeName } from "./values.ts";
 import { parseTopVolumes, type StackVolume } from "./volumes.ts";
@@ -62,13 +63,15 @@ export function parseDockerCompose(
   const { format, services } = detectFormat(r, top);
   out.format = format;
   let serviceMap: YMap | undefined;
+  let secrets: Record<string, string> = {};
   if (format === "v1") {
     serviceMap = { ...top, entries: top.entries.filter((e) => !e.key.startsWith("x-")) };
   } else {
     for (const e of top.entries) {
       const at = { pos: e.keyPos, path: e.value.path };
       if (e.key === "volumes") out.volumes = parseTopVolumes(r, e.value);
-      else if (e.key === "networks" || e.key === "secrets" || e.key === "configs")
+      else if (e.key === "secrets") secrets = parseTopSecrets(r, e.value);
+      else if (e.key === "networks" || e.key === "configs")
         r.warn(at, `top-level ${e.key} are not supported by Corral; ignored`);
       else if (e.key === "include") r.error(at, "include is not supported: files are not available");
       else if (e.key === "name") r.warn(at, "name is ignored: the stack is named when it is created");
@@ -110,5 +113,6 @@ export function parseDockerCompose(
     const d = convertService(r, e.key, e.keyPos, e.value, lookup);
     if (d) out.drafts.push(d);
   }
+  resolveSecretNames(out.drafts, secrets);
   return out;
 }

@@ -5,6 +5,7 @@ import { hostKeyHandlers } from "./host-keys.ts";
 import type { FileReporter, Located } from "./issues.ts";
 import { isLegacyLbImage, readLegacyPorts } from "./legacy-lb.ts";
 import { parseExpose, parsePorts } from "./ports.ts";
+import { secretsHandler } from "./secrets.ts";
 import {
   asBool,
   asBytes,
@@ -29,7 +30,7 @@ const ignoredKeys = new Set(
     "blkio_config cgroup_parent configs container_name cpu_count cpu_percent cpu_period cpu_quota " +
     "cpu_rt_period cpu_rt_runtime cpus cpuset credential_spec device_cgroup_rules group_add init " +
     "isolation mac_address mem_swappiness memswap_limit networks oom_kill_disable oom_score_adj " +
-    "pids_limit platform profiles runtime secrets storage_opt " +
+    "pids_limit platform profiles runtime storage_opt " +
     "userns_mode annotations attach gpus cpu_rt labels_file " +
     "mem_swap_limit"
   ).split(" "),
@@ -92,6 +93,7 @@ function linkItems(r: FileReporter, n: YNode): { target: string; alias?: string;
 const handlers: Record<string, Handler> = {
   ...simpleHandlers(),
   ...hostKeyHandlers,
+  secrets: secretsHandler,
   image: (r, d, n) => {
     const v = asString(r, n);
     if (v !== undefined && v.trim() === "") r.error(n, "image must not be empty");

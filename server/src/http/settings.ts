@@ -133,10 +133,7 @@ function emptyType(type: string, collection: string, scoped: boolean): SchemaDef
  * schema is missing, though this server keeps no such rows: secrets (not supported yet), docker
  * machines and environment templates. Their collections are empty and nothing can be created.
  */
-export const emptySchemas: SchemaDef[] = [
-  emptyType("secret", "secrets", true),
-  emptyType("machine", "machines", true),
-];
+export const emptySchemas: SchemaDef[] = [emptyType("machine", "machines", true)];
 
 /** The one environment template: Cattle orchestration, what every environment here runs. */
 export const projectTemplateSchema: SchemaDef = {

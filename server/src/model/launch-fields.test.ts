@@ -45,6 +45,7 @@ const overrides: Partial<Record<Field, Partial<LaunchConfig>>> = {
   sysctls: { sysctls: { "net.core.somaxconn": "512" } },
   tmpfs: { tmpfs: { "/run": "size=8m", "/scratch": "" } },
   securityOpt: { securityOpt: ["no-new-privileges"] },
+  secrets: { secrets: [{ secretId: "db-password", name: "db", uid: "1000", gid: "1000", mode: "0400" }] },
   // Sidekick references need the unit's other member, named `side`.
   name: { name: "side" },
   networkLaunchConfig: { networkMode: "container", networkLaunchConfig: "side" },

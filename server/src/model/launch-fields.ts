@@ -264,6 +264,23 @@ export const launchFields = {
   },
   shmSize: { row: "same", spec: "same", compose: { key: "shm_size", kind: "bytes" } },
   readOnly: { row: "same", spec: "same", compose: { key: "read_only", kind: "bool" } },
+  // Resolved and opened by the server for each create (secret-files.ts): values never sit in a spec.
+  secrets: {
+    row: "same",
+    spec: "none",
+    compose: {
+      key: "secrets",
+      write: (lc) =>
+        lc.secrets.map((s) => ({
+          source: s.secretId,
+          ...(s.name ? { target: s.name } : {}),
+          ...(s.uid ? { uid: s.uid } : {}),
+          ...(s.gid ? { gid: s.gid } : {}),
+          ...(s.mode ? { mode: s.mode } : {}),
+        })),
+    },
+    api: { type: "array[secretReference]" },
+  },
   healthCheck: {
     row: "same",
     spec: "same",

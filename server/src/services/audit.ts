@@ -100,7 +100,13 @@ export interface AuditEntry {
 
 /** Writes an audit row (call inside the verb's transaction so both land or neither does). */
 export function writeAudit(store: Store, entry: AuditEntry): void {
-  const kept = auditCopy(entry.requestObject);
+  // A secret's field is plainly `value`: redacted by type, as the name alone says nothing.
+  const body = entry.requestObject;
+  const kept = auditCopy(
+    entry.resourceType === "secret" && body && typeof body === "object" && "value" in body
+      ? { ...body, value: "<redacted>" }
+      : body,
+  );
   store.insert("auditLog", {
     projectId: entry.projectId,
     state: "active",

@@ -6,6 +6,7 @@ import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { endpointsOf, instanceSpec } from "./container-spec.ts";
 import type { Dispatcher } from "./context.ts";
+import { pullAuthFor, secretFilesFor } from "./pull-auth.ts";
 
 const log = createLogger("containers");
 
@@ -49,14 +50,8 @@ async function transitionOnce(store: Store, dispatcher: Dispatcher, rowId: numbe
       return;
     }
     const id = formatId("container", row.id);
-    const data =
-      state === "creating"
-        ? {
-            spec: instanceSpec(id, row.projectId!, row.name!, row.data, store.getSetting("installId")),
-            start: row.data.startOnCreate,
-          }
-        : { containerId: id, dockerId: row.data.externalId ?? undefined, timeoutSec: 10 };
     try {
+      const data = state === "creating" ? createData(store, id, row) : refData(id, row);
       const reply = await dispatcher.dispatch(
         row.data.hostId,
         transitions[state],
@@ -101,6 +96,26 @@ async function transitionOnce(store: Store, dispatcher: Dispatcher, rowId: numbe
     if (retry || (now && now !== handled && now in transitions))
       store.afterCommit(() => completeTransition(store, dispatcher, rowId));
   }
+}
+
+/**
+ * What `instance.create` carries: the spec, plus the registry credentials for its image and its
+ * secret files, opened from the store for this one event to this one host and never kept in a row.
+ */
+function createData(store: Store, id: string, row: Row<ContainerFields>) {
+  const spec = instanceSpec(id, row.projectId!, row.name!, row.data, store.getSetting("installId"));
+  const pullAuth = pullAuthFor(store, row.projectId!, spec.image);
+  const secrets = secretFilesFor(store, row.projectId!, row.data.secrets);
+  return {
+    spec,
+    start: row.data.startOnCreate,
+    ...(pullAuth ? { pullAuth } : {}),
+    ...(secrets.length ? { secrets } : {}),
+  };
+}
+
+function refData(id: string, row: Row<ContainerFields>) {
+  return { containerId: id, dockerId: row.data.externalId ?? undefined, timeoutSec: 10 };
 }
 
 /** Gives a container that is still being created another managed address; false when none is free. */

@@ -13,6 +13,9 @@ export const resourceTypes = [
   "volume",
   "projectMember",
   "session",
+  "registry",
+  "registryCredential",
+  "secret",
 ] as const;
 
 /** A resource type the store holds. */

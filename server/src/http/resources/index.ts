@@ -8,6 +8,9 @@ import { hostResource } from "./hosts.ts";
 import { projectMemberResource } from "./project-members.ts";
 import { projectResource } from "./projects.ts";
 import { registrationTokenResource } from "./registration-tokens.ts";
+import { registryResource } from "./registries.ts";
+import { registryCredentialResource } from "./registry-credentials.ts";
+import { secretResource } from "./secrets.ts";
 import { serviceResource } from "./services.ts";
 import { stackResource } from "./stacks.ts";
 import {
@@ -31,6 +34,9 @@ export const resourceDefs: ResourceDef[] = [
   serviceResource,
   certificateResource,
   volumeResource,
+  registryResource,
+  registryCredentialResource,
+  secretResource,
   auditLogResource,
   // Typed views of the rows above, as Rancher's clients name them (after the types they show).
   instanceResource,
