@@ -11,3 +11,4 @@ export * from "./src/policy.ts";
 export * from "./src/protocol.ts";
 export * from "./src/resources.ts";
 export * from "./src/stack.ts";
+export * from "./src/webhooks.ts";

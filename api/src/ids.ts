@@ -17,6 +17,7 @@ export const idPrefixes = {
   volume: "v",
   projectMember: "pm",
   session: "se",
+  receiver: "wr",
 } as const;
 
 /** A type that has ids. */
