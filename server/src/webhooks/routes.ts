@@ -1,7 +1,7 @@
 import { AppError } from "@corral/lib";
 import { Hono } from "hono";
 import { readJson } from "../http/body.ts";
-import { receiverForKey, type TriggerDeps, trigger } from "./trigger.ts";
+import { auditTrigger, receiverForKey, type TriggerDeps, trigger } from "./trigger.ts";
 
 /** Bindings the routes read (the caller's address). */
 interface Env {
@@ -37,9 +37,15 @@ export function webhookRoutes(
     const projectId = c.req.query("projectId") ?? "";
     // Checked before the body is read: an unknown key learns nothing, whatever it sends.
     const row = receiverForKey(deps.store, key, projectId);
+    const ip = c.env?.ip() ?? "";
     let body: unknown = {};
-    if (row.data.driver === "serviceUpgrade") body = await readJson(c.req.raw, false);
-    const result = trigger(deps, row, body, c.env?.ip() ?? "");
+    if (row.data.driver === "serviceUpgrade")
+      body = await readJson(c.req.raw, false).catch((e: Error) => {
+        // A body that is not JSON is a call of the URL all the same: it is audited.
+        auditTrigger(deps.store, row, null, ip, e instanceof AppError ? e.status : 400, e.message);
+        throw e;
+      });
+    const result = trigger(deps, row, body, ip);
     return c.json(result, 200);
   });
   app.all("/endpoint", () => {

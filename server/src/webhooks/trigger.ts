@@ -36,10 +36,15 @@ export interface TriggerDeps {
  */
 export function receiverForKey(store: Store, key: string, projectId: string): Row<ReceiverFields> {
   const k = key.slice(0, 200);
-  const row = store.getByLookup<ReceiverFields>("receiver", k.slice(0, publicLength));
-  const stored = (row && store.secretOf(row.id)) ?? decoy;
-  const { ok } = checkSecret(k.slice(publicLength), stored);
-  if (!ok || !row || row.state !== "active" || row.projectId !== projectId)
+  // One indexed read of the id and digest only, found or not; the row is read once the key holds.
+  const hit = store.db
+    .query<{ id: number; secret: string | null }, [string]>(
+      "SELECT id, secret FROM resource WHERE type = 'receiver' AND lookup = ?",
+    )
+    .get(k.slice(0, publicLength));
+  const { ok } = checkSecret(k.slice(publicLength), hit?.secret ?? decoy);
+  const row = ok && hit ? store.get<ReceiverFields>(hit.id) : null;
+  if (row?.state !== "active" || row.projectId !== projectId)
     throw new AppError("NotFound", "unknown webhook key");
   return row;
 }
@@ -74,18 +79,6 @@ export function trigger(
   clientIp: string,
 ): TriggerResult {
   const ctx: VerbContext = { ...deps, principal: receiverPrincipal(row) };
-  const audit = (code: number, description: string) =>
-    writeAudit(deps.store, {
-      principal: ctx.principal,
-      clientIp,
-      eventType: "webhook.trigger",
-      resourceType: "receiver",
-      resourceId: formatId("receiver", row.id),
-      projectId: row.projectId,
-      requestObject: body,
-      responseCode: code,
-      description: description.slice(0, 1024),
-    });
   try {
     return deps.store.transaction(() => {
       const result =
@@ -95,14 +88,42 @@ export function trigger(
       deps.store.update<ReceiverFields>(row.id, {
         data: { lastTriggered: Date.now(), lastResult: result.message.slice(0, 512) },
       });
-      audit(200, result.message);
+      auditTrigger(deps.store, row, body, clientIp, 200, result.message);
       return result;
     });
   } catch (e) {
-    const status = e instanceof AppError ? e.status : 500;
-    audit(status, (e as Error).message);
+    auditTrigger(
+      deps.store,
+      row,
+      body,
+      clientIp,
+      e instanceof AppError ? e.status : 500,
+      (e as Error).message,
+    );
     throw e;
   }
+}
+
+/** Writes the audit row of one call of a receiver's URL (as the receiver: no account called it). */
+export function auditTrigger(
+  store: Store,
+  row: Row<ReceiverFields>,
+  body: unknown,
+  clientIp: string,
+  code: number,
+  description: string,
+): void {
+  writeAudit(store, {
+    principal: receiverPrincipal(row),
+    clientIp,
+    eventType: "webhook.trigger",
+    resourceType: "receiver",
+    resourceId: formatId("receiver", row.id),
+    projectId: row.projectId,
+    requestObject: body,
+    responseCode: code,
+    description: description.slice(0, 1024),
+  });
 }
 
 function scale(ctx: VerbContext, row: Row<ReceiverFields>): TriggerResult {
