@@ -218,6 +218,8 @@ describe("the endpoint", () => {
       const res = await fire(url, { any: "thing" });
       expect([res.status, res.body.message]).toEqual([404, "unknown webhook key"]);
     }
+    const get = await fetch(`${endpoint}?key=${key}&projectId=${project.id}`);
+    expect(get.status).toBe(405);
     // The check itself, without HTTP's noise: interleaved, unknown public part against a known
     // public part with a wrong secret. Medians of many runs; the difference must be below what a
     // network client could see (a few microseconds), whatever the machine's load.
