@@ -41,6 +41,7 @@ const runs = Number(process.argv[2] ?? 7);
 const base = "corral/busybox:latest";
 const registry = "127.0.0.1:5999";
 const repo = `bench-webhook-${process.pid}`;
+const stackName = `benchhook${process.pid}`;
 const shell = 'mkdir -p /www; echo "$HOSTNAME" > /www/index.html; exec httpd -f -p 80 -h /www';
 
 const docker = new Docker();
@@ -108,10 +109,8 @@ async function cleanup(): Promise<void> {
   await agent.exited;
   const left = await docker.listContainers({ all: true, filters: { label: ["io.corral.bench.webhook"] } });
   await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
-  const ours = await docker.listContainers({
-    all: true,
-    filters: { ancestor: [`${registry}/${repo}:latest`] },
-  });
+  // The service's containers, by name (never by image: other containers share its image).
+  const ours = await docker.listContainers({ all: true, filters: { name: [`${stackName}-web-`] } });
   await Promise.all(ours.map((c) => docker.getContainer(c.Id).remove({ force: true })));
   await server.stop();
   rmSync(stateDir, { recursive: true, force: true });
@@ -125,10 +124,11 @@ async function cleanup(): Promise<void> {
 try {
   await until("the agent", () => server.hub.connectedCount >= 1, 30_000, 50);
   const stack = await api("POST", `/v2-beta/projects/${pid}/stacks`, {
-    name: "benchhook",
-    dockerCompose: `services:\n  web:\n    image: ${registry}/${repo}:1\n    command: ["sh", "-c", ${JSON.stringify(shell)}]\n    labels: {deploy: bench}\n`,
+    name: stackName,
+    // `$$` is compose's escape of `$` (the shell expands $HOSTNAME, not the compose file).
+    dockerCompose: `version: '2'\nservices:\n  web:\n    image: ${registry}/${repo}:1\n    command: ["sh", "-c", ${JSON.stringify(shell.replaceAll("$", "$$$$"))}]\n    labels: {deploy: bench}\n`,
     rancherCompose:
-      "services:\n  web:\n    scale: 3\n    health_check:\n      port: 80\n      request_line: GET / HTTP/1.0\n      interval: 500\n      healthy_threshold: 1\n      unhealthy_threshold: 2\n",
+      "version: '2'\nservices:\n  web:\n    scale: 3\n    health_check:\n      port: 80\n      request_line: GET / HTTP/1.0\n      interval: 500\n      healthy_threshold: 1\n      unhealthy_threshold: 2\n",
   });
   const services = (await api("GET", `/v2-beta/projects/${pid}/services?stackId=${stack.id}`)).data as {
     id: string;
