@@ -12,3 +12,4 @@ export * from "./src/protocol.ts";
 export * from "./src/registries.ts";
 export * from "./src/resources.ts";
 export * from "./src/stack.ts";
+export * from "./src/webhooks.ts";

@@ -21,6 +21,7 @@ export const idPrefixes = {
   registry: "sp",
   registryCredential: "c",
   secret: "sec",
+  receiver: "wr",
 } as const;
 
 /** A type that has ids. */

@@ -31,6 +31,7 @@ import { Orchestrator } from "./orchestrator/orchestrator.ts";
 import { resumeRunners } from "./orchestrator/runners.ts";
 import { maxServiceScaleFrom } from "./services/scale-limit.ts";
 import { setVault } from "./services/vault.ts";
+import { trackVolumeHosts } from "./services/volume-hosts.ts";
 import { securePrivateFolder } from "./store/data-folder.ts";
 import { openDatabase } from "./store/db.ts";
 import { Store } from "./store/store.ts";
@@ -225,6 +226,7 @@ export function startServer(options: ServerOptions): RunningServer {
   }
   if (options.drainMs !== undefined) drainTimings.drainMs = options.drainMs;
   const orchestrator = new Orchestrator(store, hub, { resyncMs: options.resyncMs });
+  const stopVolumeHosts = trackVolumeHosts(store);
   orchestrator.start();
   resumeRunners(store, hub);
   const url = `http://127.0.0.1:${server.port}`;
@@ -249,6 +251,7 @@ export function startServer(options: ServerOptions): RunningServer {
     tls: tls && { caPem: tls.caPem, caChecksum: tls.caChecksum, source: tls.source },
     async stop() {
       await orchestrator.stop();
+      stopVolumeHosts();
       publisher?.stop();
       rejections.stop();
       hub?.stop();

@@ -68,6 +68,8 @@ export function dockerLike(containers: Map<string, Observed>): AutoReply {
     const data = event.data as { spec?: { containerId: string; name: string }; containerId?: string };
     const id = data.spec?.containerId ?? data.containerId ?? "";
     if (event.name === "host.resync") return { containers: [...containers.values()] };
+    if (event.name === "volume.create" || event.name === "volume.remove")
+      return { name: (event.data as { name: string }).name, present: event.name === "volume.create" };
     if (event.name === "instance.create") {
       containers.set(id, { containerId: id, dockerId: `d${id}`, name: data.spec!.name, state: "running" });
     } else if (event.name === "instance.remove") {

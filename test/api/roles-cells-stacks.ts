@@ -213,6 +213,35 @@ export function stackCells(w: World): Cell[] {
   });
   action("volume", "volumes", "userStacks", "remove", 202, () => f.volume(), "volume");
 
+  reads("webhook receiver", "receivers", "userStacks", "receiver");
+  add({
+    what: "webhook receiver",
+    verb: "create",
+    area: "userStacks",
+    op: "create",
+    ok: 201,
+    shared: s("receiver"),
+    request: () => [
+      "POST",
+      `${p}/receivers`,
+      {
+        name: `r${Math.random().toString(36).slice(2)}`,
+        driver: "scaleService",
+        scaleServiceConfig: { serviceId: w.shared.service, action: "down", amount: 1, min: 1, max: 2 },
+      },
+    ],
+  });
+  add({
+    what: "webhook receiver",
+    verb: "remove",
+    area: "userStacks",
+    op: "remove",
+    ok: 200,
+    fresh: fresh(() => f.receiver()),
+    shared: s("receiver"),
+    request: (t) => ["DELETE", `${p}/receivers/${t.id}`],
+  });
+
   reads("certificate", "certificates", "userStacks", "certificate");
   add({
     what: "certificate",

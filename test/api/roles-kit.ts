@@ -89,6 +89,7 @@ export async function buildWorld(): Promise<World> {
   w.shared.service = await f.service(w.shared.stack!, "active");
   w.shared.infraService = await f.service(w.shared.infraStack!, "active");
   w.shared.infraContainer = await f.containerOf(w.shared.infraService);
+  w.shared.receiver = await f.receiver();
   w.shared.auditLog = expectStatus(await admin.get(`${f.base}/auditlogs?limit=1`), 200).body.data[0].id;
   return w;
 }
@@ -167,6 +168,14 @@ export function factories(w: World) {
     },
     async volume(): Promise<string> {
       return expectStatus(await admin.post(`${base}/volumes`, { name: uniqueName("vol") }), 201).body.id;
+    },
+    async receiver(): Promise<string> {
+      const body = {
+        name: uniqueName("hook"),
+        driver: "scaleService",
+        scaleServiceConfig: { serviceId: w.shared.service, action: "up", amount: 1, min: 1, max: 3 },
+      };
+      return expectStatus(await admin.post(`${base}/receivers`, body), 201).body.id;
     },
     async certificate(): Promise<string> {
       return expectStatus(

@@ -99,6 +99,7 @@ export function areaOfType(type: string): Area | null {
     case "secret":
     case "registry":
     case "registryCredential":
+    case "receiver":
       return "userStacks";
     default:
       return null;

@@ -9,6 +9,7 @@ import { isVisible } from "../services/context.ts";
 import { registerHost } from "../services/registration.ts";
 import type { Store } from "../store/store.ts";
 import type { JoinTrust } from "../tls/join-trust.ts";
+import { webhookRoutes } from "../webhooks/routes.ts";
 import { authConfigRoutes } from "./auth-config-routes.ts";
 import { readJson } from "./body.ts";
 import { catalogRoutes } from "./catalog-stub.ts";
@@ -233,6 +234,11 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
   });
   app.route("/v2-beta", resourceRouter(deps.defs));
   app.route("/v1-catalog", catalogRoutes());
+  // Rancher's webhook service: receivers (through /v2-beta) and the key-authenticated trigger.
+  app.route(
+    "/v1-webhooks",
+    webhookRoutes(deps, async (r, env) => app.fetch(r, env)),
+  );
   // Rancher's first API version: the same resources in its own words (see v1.ts).
   const v1 = (c: Context<{ Bindings: RequestEnv }>) => serveV1(c.req.raw, async (r) => app.fetch(r, c.env));
   app.all("/v1", v1);

@@ -51,7 +51,7 @@ export interface ResourceDef {
     ctx: VerbContext,
     projectId: string | null,
     body: unknown,
-  ): { row: Row; extra?: Record<string, unknown> };
+  ): { row: Row; extra?: Record<string, unknown> | ((base: string) => Record<string, unknown>) };
   update?(ctx: VerbContext, id: string, body: unknown): Row;
   remove?(ctx: VerbContext, id: string): Row;
   actions: Record<string, ActionDef>;

@@ -117,8 +117,13 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
     if (isRow(result))
       return c.json(present(byType.get(result.type) ?? def, result, base, store, may(result)), status);
     if (result && typeof result === "object" && "row" in result && isRow((result as { row: unknown }).row)) {
-      const { row, extra } = result as { row: Row; extra?: Record<string, unknown> };
-      return c.json({ ...present(def, row, base, store, may(row)), ...(extra ?? {}) }, status);
+      const { row, extra } = result as {
+        row: Row;
+        extra?: Record<string, unknown> | ((base: string) => Record<string, unknown>);
+      };
+      // Shown once (a secret, a webhook URL): some need the origin the client used.
+      const more = typeof extra === "function" ? extra(base) : extra;
+      return c.json({ ...present(def, row, base, store, may(row)), ...(more ?? {}) }, status);
     }
     return c.json(result as object, status);
   };

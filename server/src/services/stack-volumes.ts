@@ -84,6 +84,7 @@ export function insertStackVolumes(
       .filter((r) => r.state !== "removed")
       .map((r) => r.name),
   );
+  insertExternalVolumes(store, projectId, volumes);
   for (const [name, dockerName] of Object.entries(names)) {
     const v = Object.hasOwn(volumes, name) ? volumes[name] : undefined;
     if (!v || listed.has(dockerName)) continue;
@@ -99,6 +100,36 @@ export function insertStackVolumes(
         stackId,
       },
     });
+  }
+}
+
+/**
+ * An `external: true` volume the environment does not list yet gets an environment volume row
+ * (no stackId: no stack removes it), as Rancher 1.6 did: it need not exist before the stack, and
+ * the engine makes it (local driver) when a container first mounts it.
+ */
+function insertExternalVolumes(store: Store, projectId: string, volumes: StackSpec["volumes"]): void {
+  const external = Object.entries(volumes).filter(([, v]) => v.external);
+  if (external.length === 0) return;
+  const live = new Set(
+    store
+      .all<VolumeFields>("volume", { projectId, state: ["creating", "active", "removing", "error"] })
+      .map((r) => r.name),
+  );
+  for (const [name] of external) {
+    if (live.has(name)) continue;
+    store.insert<VolumeFields>("volume", {
+      projectId,
+      name,
+      state: "active",
+      data: {
+        description: "external volume, made on first use",
+        driver: "local",
+        driverOpts: {},
+        hostIds: [],
+      },
+    });
+    live.add(name);
   }
 }
 

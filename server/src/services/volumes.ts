@@ -154,6 +154,14 @@ export async function settleVolume(
         state: failures.length && !done.length ? "error" : "active",
         data: { hostIds: done, transitioningMessage: message },
       });
+    } else if (failures.length) {
+      // An engine refused (a container outside Corral uses it, or the driver failed): the volume
+      // is still there, so the row stays, saying where and why.
+      const left = now.data.hostIds.filter((h) => !done.includes(h));
+      ctx.store.update<VolumeFields>(rowId, {
+        state: "active",
+        data: { hostIds: left, transitioningMessage: `not removed: ${message}` },
+      });
     } else {
       ctx.store.update<VolumeFields>(rowId, {
         state: "removed",

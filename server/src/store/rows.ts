@@ -16,6 +16,7 @@ export const resourceTypes = [
   "registry",
   "registryCredential",
   "secret",
+  "receiver",
 ] as const;
 
 /** A resource type the store holds. */

@@ -73,5 +73,7 @@ export const hostResource: ResourceDef = {
   }),
   links: (_row, self) => ({
     containers: `${self.replace(/\/hosts\/[^/]+$/, "/containers")}?hostId=${self.split("/").at(-1)}`,
+    // hostIds is a JSON array: `like` on the quoted id matches that id exactly.
+    volumes: `${self.replace(/\/hosts\/[^/]+$/, "/volumes")}?hostIds_like=%22${self.split("/").at(-1)}%22`,
   }),
 };

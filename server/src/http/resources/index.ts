@@ -1,3 +1,4 @@
+import { receiverResource } from "../../webhooks/receiver-resource.ts";
 import type { ResourceDef } from "../definition.ts";
 import { accountResource } from "./accounts.ts";
 import { apiKeyResource } from "./api-keys.ts";
@@ -38,6 +39,7 @@ export const resourceDefs: ResourceDef[] = [
   registryCredentialResource,
   secretResource,
   auditLogResource,
+  receiverResource,
   // Typed views of the rows above, as Rancher's clients name them (after the types they show).
   instanceResource,
   loadBalancerServiceResource,

@@ -16,7 +16,11 @@ export const volumeResource: ResourceDef = {
     driverOpts: { type: "map[string]", create: true, nullable: true },
     externalId: { type: "string", filter: true },
     isHostPath: { type: "boolean", filter: true },
-    hostIds: { type: "array[reference[host]]", description: "hosts whose engine holds the volume" },
+    hostIds: {
+      type: "array[reference[host]]",
+      filter: true,
+      description: 'hosts whose engine holds the volume (a host\'s volumes: hostIds_like="<hostId>")',
+    },
     accessMode: { type: "string", nullable: true },
     stackId: {
       type: "reference[stack]",
