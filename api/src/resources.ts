@@ -275,6 +275,8 @@ export const certificateCreateSchema = z.strictObject({
   /** The ACME CA's directory URL. */
   acmeDirectoryUrl: acmeDirectorySchema.optional(),
 });
+/** Input to create a certificate. */
+export type CertificateCreate = z.infer<typeof certificateCreateSchema>;
 /** Input to update a certificate: cert and key are replaced together (and checked again). */
 export const certificateUpdateSchema = z.strictObject({
   name: nameSchema.optional(),
