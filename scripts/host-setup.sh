@@ -18,6 +18,8 @@ command -v slapd >/dev/null 2>&1 || [ -x /usr/sbin/slapd ] || need_pkgs+=(slapd)
 command -v ldapsearch >/dev/null 2>&1 || need_pkgs+=(ldap-utils)
 # The browser the web UI tests drive (playwright-core, no browser download).
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
+# pebble (and pebble-challtestsrv): the ACME CA the certificate tests start on loopback.
+command -v pebble >/dev/null 2>&1 || need_pkgs+=(pebble)
 # grep without -q reads the whole list: -q would leave early and busybox's SIGPIPE fails the pipe.
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -x httpd >/dev/null || need_pkgs+=(busybox-static)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
