@@ -105,7 +105,11 @@ export const stateCertificateSchema = z.strictObject({
  * `keyAuthorization`. Both are base64url text (RFC 8555 8.1), checked so they are safe in haproxy.cfg.
  */
 export const acmeChallengeSchema = z.strictObject({
-  domain: z.string().max(253),
+  domain: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[A-Za-z0-9.-]+$/),
   token: z
     .string()
     .min(1)

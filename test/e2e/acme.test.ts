@@ -170,3 +170,30 @@ test("renewals (by expiry and by the renew action) swap the certificate with no 
   const c = await certificate(certId);
   expect(["active", "issuing"]).toContain(c.state);
 }, 200_000);
+
+test("an order the CA cannot take ends in error with the reason, and is retried later", async () => {
+  const closed = freePort();
+  const created = await env.api.request("POST", p("/certificates"), {
+    name: "unreachable",
+    acme: true,
+    domains: [`other.${domain}`],
+    acmeDirectoryUrl: `https://127.0.0.1:${closed}/dir`,
+  });
+  expect(created.status).toBe(201);
+  const failed = await waitFor(
+    "the certificate in error",
+    async () => {
+      const c = await certificate(created.body.id);
+      return c.state === "error" ? c : null;
+    },
+    60_000,
+    200,
+  );
+  expect(failed.transitioning).toBe("error");
+  expect(failed.transitioningMessage).toContain("issuance failed:");
+  expect(failed.transitioningMessage).toContain("ECONNREFUSED");
+  expect(failed.transitioningMessage).toContain("next attempt at");
+  expect(failed.key).toBeNull();
+  // The balancer keeps serving the other certificate.
+  expect((await httpsGet(root)).status).toBe(200);
+}, 90_000);
