@@ -12,6 +12,32 @@ export function trustAcmeCa(caPem: string | null): void {
   acme.axios.defaults.httpsAgent = caPem ? new Agent({ ca: [...rootCertificates, caPem] }) : undefined;
 }
 
+/**
+ * The last transport failure (no HTTP answer) of acme-client's requests. Its retry interceptor
+ * loses the original error once retries run out (it then fails reading the missing response), so
+ * this handler, put before it, keeps the reason for the order's error message.
+ */
+let lastTransportError: string | null = null;
+const handlers = (acme.axios.interceptors.response as unknown as { handlers?: unknown[] }).handlers;
+handlers?.unshift({
+  fulfilled: null,
+  rejected: (error: { code?: string; message?: string; response?: unknown }) => {
+    if (!error.response)
+      lastTransportError =
+        error.code && !error.message?.includes(error.code)
+          ? `${error.code} ${error.message ?? ""}`
+          : (error.message ?? "no answer");
+    return Promise.reject(error);
+  },
+  synchronous: false,
+  runWhen: null,
+});
+// A CA that cannot be reached is retried by the issuer's own backoff: acme-client's in-request
+// retries (5 attempts, 75 s) would only delay the error on the certificate.
+(
+  acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number } }
+).acmeSettings.retryMaxAttempts = 2;
+
 /** Makes a new ACME account key (PEM). */
 export async function newAccountKey(): Promise<string> {
   return (await acme.crypto.createPrivateKey()).toString();
@@ -58,21 +84,28 @@ export async function orderCertificate(
     commonName: request.domains[0]!,
     altNames: request.domains,
   });
-  const bundle = await client.auto({
-    csr,
-    ...(request.email ? { email: request.email } : {}),
-    termsOfServiceAgreed: true,
-    challengePriority: ["http-01"],
-    skipChallengeVerification: true,
-    challengeCreateFn: async (authz, challenge, keyAuthorization) => {
-      if (challenge.type !== "http-01")
-        throw new Error(`the CA offers no http-01 challenge for ${authz.identifier.value}`);
-      await hooks.publish({ domain: authz.identifier.value, token: challenge.token, keyAuthorization });
-    },
-    challengeRemoveFn: async (_authz, challenge) => {
-      await hooks.withdraw(challenge.token);
-    },
-  });
+  lastTransportError = null;
+  const bundle = await client
+    .auto({
+      csr,
+      ...(request.email ? { email: request.email } : {}),
+      termsOfServiceAgreed: true,
+      challengePriority: ["http-01"],
+      skipChallengeVerification: true,
+      challengeCreateFn: async (authz, challenge, keyAuthorization) => {
+        if (challenge.type !== "http-01")
+          throw new Error(`the CA offers no http-01 challenge for ${authz.identifier.value}`);
+        await hooks.publish({ domain: authz.identifier.value, token: challenge.token, keyAuthorization });
+      },
+      challengeRemoveFn: async (_authz, challenge) => {
+        await hooks.withdraw(challenge.token);
+      },
+    })
+    .catch((e: Error) => {
+      if (e instanceof TypeError && lastTransportError)
+        throw new Error(`cannot reach the ACME server ${request.directoryUrl}: ${lastTransportError}`);
+      throw e;
+    });
   const [leaf, ...chain] = splitPem(bundle);
   if (!leaf) throw new Error("the CA returned no certificate");
   return {
