@@ -23,6 +23,8 @@ command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 # The README's CI recipe (curl + jq) is run as written by test/api/ci-recipe.test.ts.
 command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
 command -v jq >/dev/null 2>&1 || need_pkgs+=(jq)
+# pebble (and pebble-challtestsrv): the ACME CA the certificate tests start on loopback.
+command -v pebble >/dev/null 2>&1 || need_pkgs+=(pebble)
 # grep without -q reads the whole list: -q would leave early and busybox's SIGPIPE fails the pipe.
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -x httpd >/dev/null || need_pkgs+=(busybox-static)
 if [ ${#need_pkgs[@]} -gt 0 ]; then

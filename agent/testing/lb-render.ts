@@ -1,4 +1,5 @@
 import { expect } from "bun:test";
+import type { AcmeChallenge } from "@corral/api";
 import { renderLoadBalancer } from "../src/lb/render.ts";
 import {
   container,
@@ -24,11 +25,14 @@ export const containers = [
 /** Renders an LB with these settings and checks the result with the real haproxy. */
 export function render(
   lbConfig: Record<string, unknown>,
-  extra: { certificates?: ReturnType<typeof makeCertificate>[] } = {},
+  extra: { certificates?: ReturnType<typeof makeCertificate>[]; acmeChallenges?: AcmeChallenge[] } = {},
 ) {
   const dir = renderDir();
   const lb = lbService(lbConfig);
-  const state = hostState(1, [web, api, lb], containers, extra.certificates ?? []);
+  const state = {
+    ...hostState(1, [web, api, lb], containers, extra.certificates ?? []),
+    acmeChallenges: extra.acmeChallenges ?? [],
+  };
   const rendered = renderLoadBalancer({ lb, state }, { dir, configId: "test" });
   const checked = haproxyCheck(dir, rendered);
   expect(checked.output).not.toContain("[ALERT]");

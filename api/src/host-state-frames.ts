@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  acmeChallengeSchema,
   hostIpsecSchema,
   managedNetworkSchema,
   stateCertificateSchema,
@@ -106,6 +107,7 @@ export const hostStateSnapshotSchema = z.strictObject({
   services: z.array(stateServiceSchema),
   hosts: z.array(stateHostSchema),
   certificates: z.array(stateCertificateSchema),
+  acmeChallenges: z.array(acmeChallengeSchema).optional(),
   upstreamDns: z.array(z.string()),
   ipsec: hostIpsecSchema.nullable().optional(),
 });
@@ -154,6 +156,7 @@ export const hostStateDeltaSchema = z.strictObject({
   network: managedNetworkSchema.nullable().optional(),
   portRange: portRangeSchema.optional(),
   certificates: z.array(stateCertificateSchema).optional(),
+  acmeChallenges: z.array(acmeChallengeSchema).optional(),
   upstreamDns: z.array(z.string()).optional(),
   ipsec: hostIpsecSchema.nullable().optional(),
 });

@@ -118,6 +118,7 @@ export class HostStateAssembler {
     if (frame.network !== undefined) s.network = frame.network;
     if (frame.portRange) s.portRange = frame.portRange;
     if (frame.certificates) s.certificates = frame.certificates;
+    if (frame.acmeChallenges) s.acmeChallenges = frame.acmeChallenges;
     if (frame.upstreamDns) s.upstreamDns = frame.upstreamDns;
     if (frame.ipsec !== undefined) s.ipsec = frame.ipsec;
     this.seq = frame.seq;

@@ -99,6 +99,31 @@ export const stateCertificateSchema = z.strictObject({
   certChain: z.string().nullable(),
 });
 
+/**
+ * An ACME HTTP-01 challenge the environment's load balancers answer while a certificate is issued:
+ * `GET /.well-known/acme-challenge/<token>` for `domain` on a plain-HTTP port returns
+ * `keyAuthorization`. Both are base64url text (RFC 8555 8.1), checked so they are safe in haproxy.cfg.
+ */
+export const acmeChallengeSchema = z.strictObject({
+  domain: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[A-Za-z0-9.-]+$/),
+  token: z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(/^[A-Za-z0-9_-]+$/),
+  keyAuthorization: z
+    .string()
+    .min(1)
+    .max(512)
+    .regex(/^[A-Za-z0-9_.-]+$/),
+});
+/** One pending HTTP-01 challenge. */
+export type AcmeChallenge = z.infer<typeof acmeChallengeSchema>;
+
 /** One other host this host keeps an IPsec tunnel to. */
 export const ipsecPeerSchema = z.strictObject({
   hostId: z.string(),
@@ -140,6 +165,8 @@ export const hostStateSchema = z.strictObject({
   services: z.array(stateServiceSchema),
   hosts: z.array(stateHostSchema),
   certificates: z.array(stateCertificateSchema),
+  /** HTTP-01 challenges pending in the environment (only sent to hosts that run a load balancer). */
+  acmeChallenges: z.array(acmeChallengeSchema).optional(),
   /** Upstream resolvers for names outside rancher.internal (the host's own when empty). */
   upstreamDns: z.array(z.string()),
   /** The IPsec tunnels this host keeps (absent or null: none, e.g. no slice yet). */

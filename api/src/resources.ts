@@ -223,7 +223,29 @@ const pemSchema = z
   .min(1)
   .max(64 * 1024);
 
-/** Input to create a certificate: PEM texts, or `generate` for a self-signed one. */
+/** A DNS name a load balancer answers for (no wildcard: HTTP-01 cannot prove one). */
+const acmeDomainSchema = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(
+    /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$/,
+    "must be a DNS name without wildcard (HTTP-01 validation)",
+  );
+
+/** An ACME directory: an http(s) URL. */
+const acmeDirectorySchema = z
+  .string()
+  .max(2048)
+  .refine((v) => {
+    try {
+      return ["https:", "http:"].includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, "must be an http or https URL of an ACME directory");
+
+/** Input to create a certificate: PEM texts, `generate` for a self-signed one, or `acme` to have one signed. */
 export const certificateCreateSchema = z.strictObject({
   name: nameSchema,
   description: descriptionSchema.optional(),
@@ -244,7 +266,17 @@ export const certificateCreateSchema = z.strictObject({
       days: z.number().int().min(1).max(3650).optional(),
     })
     .optional(),
+  /** Has an ACME CA (RFC 8555) sign a certificate for `domains`, proved by HTTP-01 on the load balancers. */
+  acme: z.boolean().optional(),
+  /** The names of an ACME certificate (the first is its CN). */
+  domains: z.array(acmeDomainSchema).min(1).max(100).optional(),
+  /** The ACME account's contact address. */
+  email: z.email().max(254).optional(),
+  /** The ACME CA's directory URL. */
+  acmeDirectoryUrl: acmeDirectorySchema.optional(),
 });
+/** Input to create a certificate. */
+export type CertificateCreate = z.infer<typeof certificateCreateSchema>;
 /** Input to update a certificate: cert and key are replaced together (and checked again). */
 export const certificateUpdateSchema = z.strictObject({
   name: nameSchema.optional(),

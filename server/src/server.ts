@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "@corral/lib";
 import type { Server } from "bun";
@@ -13,6 +14,9 @@ import type { FailureLimits } from "./auth/rate-limit.ts";
 import { loadSecretBox, SecretBox } from "./auth/secret-box.ts";
 import { sessionTtlFrom } from "./auth/session-ttl.ts";
 import { type BootstrapResult, bootstrap } from "./bootstrap.ts";
+import { AcmeIssuer } from "./certificates/acme-issuer.ts";
+import { trustAcmeCa } from "./certificates/acme-order.ts";
+import { defaultAcmeTimings, renewBeforeMsFrom } from "./certificates/acme-schedule.ts";
 import { createApp } from "./http/app.ts";
 import { errorResponse } from "./http/errors.ts";
 import { refusal, secure } from "./http/gate.ts";
@@ -80,6 +84,11 @@ export interface ServerOptions {
    * get a redirect to HTTPS and nothing else). Off by default.
    */
   insecureHttp?: boolean;
+  /**
+   * ACME issuance: `caPem` is trusted (beside the system's roots) for the CA's API (default: the
+   * file `CORRAL_ACME_CA_FILE` names); `retryBaseMs` is the first retry after a failed order (1 min).
+   */
+  acme?: { caPem?: string; retryBaseMs?: number };
   /** The web UI's built bundle (default: server/ui/dist, written by `bun server/ui/build.ts`). */
   uiDir?: string;
 }
@@ -106,6 +115,13 @@ export function startServer(options: ServerOptions): RunningServer {
   // Refused settings stop the start before anything is opened.
   const maxServiceScale = maxServiceScaleFrom(options.env ?? process.env);
   const sessionTtlMs = sessionTtlFrom(options.env ?? process.env);
+  const acmeTimings = {
+    ...defaultAcmeTimings,
+    renewBeforeMs: renewBeforeMsFrom(options.env ?? process.env),
+    ...(options.acme?.retryBaseMs !== undefined ? { retryBaseMs: options.acme.retryBaseMs } : {}),
+  };
+  const acmeCaFile = (options.env ?? process.env).CORRAL_ACME_CA_FILE;
+  const acmeCa = options.acme?.caPem ?? (acmeCaFile ? readFileSync(acmeCaFile, "utf8") : null);
   if (options.dataDir) securePrivateFolder(options.dataDir);
   // Before the store opens: a bad certificate file stops the start with nothing to undo.
   const tls = options.https ? loadTlsMaterial(options.dataDir, options.https.source) : null;
@@ -229,6 +245,9 @@ export function startServer(options: ServerOptions): RunningServer {
   const stopVolumeHosts = trackVolumeHosts(store);
   orchestrator.start();
   resumeRunners(store, hub);
+  trustAcmeCa(acmeCa);
+  const acmeIssuer = new AcmeIssuer(store, hub, box, acmeTimings);
+  acmeIssuer.start();
   const url = `http://127.0.0.1:${server.port}`;
   const httpsUrl = secureServer ? `https://127.0.0.1:${secureServer.port}` : null;
   log.info("listening", {
@@ -252,6 +271,7 @@ export function startServer(options: ServerOptions): RunningServer {
     async stop() {
       await orchestrator.stop();
       stopVolumeHosts();
+      await acmeIssuer.stop();
       publisher?.stop();
       rejections.stop();
       hub?.stop();

@@ -154,7 +154,9 @@ export interface Env {
 }
 
 /** Starts a server on a fixed free port with a SQLite data dir, then an agent, and waits for an active host. */
-export async function startEnv(options: { idBase?: number } = {}): Promise<Env> {
+export async function startEnv(
+  options: { idBase?: number; serverEnv?: Record<string, string> } = {},
+): Promise<Env> {
   const dir = mkdtempSync(join(tmpdir(), runPrefix));
   const dataDir = join(dir, "data");
   const stateDir = join(dir, "agent");
@@ -169,7 +171,11 @@ export async function startEnv(options: { idBase?: number } = {}): Promise<Env> 
       hostname: "127.0.0.1",
       dataDir,
       timings: fastTimings,
-      env: { CORRAL_ADMIN_ACCESS_KEY: adminKey.accessKey, CORRAL_ADMIN_SECRET_KEY: adminKey.secretKey },
+      env: {
+        CORRAL_ADMIN_ACCESS_KEY: adminKey.accessKey,
+        CORRAL_ADMIN_SECRET_KEY: adminKey.secretKey,
+        ...options.serverEnv,
+      },
     });
   let server = boot();
   const idBase = options.idBase ?? 1_000_000 + Math.floor(Math.random() * 900_000_000);

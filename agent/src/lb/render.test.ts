@@ -135,4 +135,19 @@ describe("rendering haproxy.cfg: frontends and rules", () => {
     );
     expect(fe.some((l) => l.includes("ssl crt"))).toBe(false);
   });
+
+  test("pending ACME challenges are answered on plain-HTTP frontends only, before routing", () => {
+    const challenge = { domain: "site.example", token: "tok_en-1", keyAuthorization: "tok_en-1.thumb_print" };
+    const r = render(
+      { portRules: [rule({}), rule({ sourcePort: 9000, protocol: "tcp" })] },
+      { acmeChallenges: [challenge] },
+    );
+    const fe = r.section("frontend 80");
+    const answer = fe.findIndex((l) => l.includes("/.well-known/acme-challenge/tok_en-1"));
+    expect(fe[answer]).toBe(
+      'http-request return status 200 content-type text/plain string "tok_en-1.thumb_print" if { path /.well-known/acme-challenge/tok_en-1 } { hdr(host),field(1,:) -i site.example }',
+    );
+    expect(answer).toBeLessThan(fe.findIndex((l) => l.startsWith("default_backend")));
+    expect(r.section("frontend 9000").join()).not.toContain("acme-challenge");
+  });
 });

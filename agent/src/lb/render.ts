@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { HealthCheck, HostState, StateService } from "@corral/api";
+import type { AcmeChallenge, HealthCheck, HostState, StateService } from "@corral/api";
 import { tlsSetup } from "./certs.ts";
 import { formatSections, mergeCustom, type Section } from "./custom-config.ts";
 import { type LbConfig, type PortRule, parseLbConfig, type Stickiness } from "./lb-config.ts";
@@ -11,7 +11,7 @@ export interface RenderInput {
   /** The load balancer service (kind loadBalancerService, with its lbConfig). */
   lb: StateService;
   /** The host's view: target services, their containers, the certificates. */
-  state: Pick<HostState, "services" | "containers" | "certificates">;
+  state: Pick<HostState, "services" | "containers" | "certificates" | "acmeChallenges">;
 }
 
 /** Where the config lives and what it is called. */
@@ -117,6 +117,19 @@ function backendLines(backend: Backend, stickiness: Stickiness | null): string[]
   return lines;
 }
 
+/**
+ * The lines that answer pending ACME HTTP-01 challenges on a plain-HTTP frontend, before any
+ * routing: the CA asks `http://<domain>/.well-known/acme-challenge/<token>` and gets the key
+ * authorization from HAProxy itself, so no backend (and no route to the server) is involved.
+ * Token and key authorization are base64url text, checked by the view's schema.
+ */
+export function acmeChallengeLines(challenges: AcmeChallenge[]): string[] {
+  return challenges.map(
+    (c) =>
+      `http-request return status 200 content-type text/plain string "${c.keyAuthorization}" if { path /.well-known/acme-challenge/${c.token} } { hdr(host),field(1,:) -i ${c.domain} }`,
+  );
+}
+
 /** The frontend of one source port, or null (with a warning) when it cannot be served. */
 function frontendSection(
   port: number,
@@ -124,13 +137,15 @@ function frontendSection(
   tls: { crtList: string | null; strictSni: boolean },
   dir: string,
   warn: (message: string) => void,
+  challenges: AcmeChallenge[] = [],
 ): Section | null {
   const mode = modeOf(rules[0]!.protocol);
   const kept = rules.filter((r) => modeOf(r.protocol) === mode);
   if (kept.length < rules.length)
     warn(`port ${port}: rules mixing http and tcp protocols; kept the ${mode} ones`);
   let bind = `bind :${port}`;
-  if (kept.some((r) => terminatesTls(r.protocol))) {
+  const secure = kept.some((r) => terminatesTls(r.protocol));
+  if (secure) {
     if (!tls.crtList) {
       warn(`port ${port}: ${kept[0]!.protocol} needs a certificate; port not served`);
       return null;
@@ -141,6 +156,7 @@ function frontendSection(
   if (mode === "http") {
     lines.push("http-request set-header X-Forwarded-Proto https if { ssl_fc }");
     lines.push("http-request set-header X-Forwarded-Port %[dst_port]");
+    if (!secure) lines.push(...acmeChallengeLines(challenges));
   } else {
     lines.push("no option http-server-close");
     if (kept.some((r) => r.protocol === "sni"))
@@ -168,7 +184,8 @@ export function renderLoadBalancer(input: RenderInput, options: RenderOptions): 
   const frontends: Section[] = [];
   const backends = new Map<string, Backend>();
   for (const port of [...byPort.keys()].sort((a, b) => a - b)) {
-    const section = frontendSection(port, byPort.get(port)!, tls, options.dir, warn);
+    const challenges = input.state.acmeChallenges ?? [];
+    const section = frontendSection(port, byPort.get(port)!, tls, options.dir, warn, challenges);
     if (!section) continue;
     frontends.push(section);
     const mode = section.lines.includes("mode http") ? "http" : "tcp";

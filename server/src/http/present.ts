@@ -25,6 +25,8 @@ const transitionalStates = new Set([
   "upgrading",
   "finishing-upgrade",
   "rolling-back",
+  "pending",
+  "issuing",
 ]);
 
 /** The URL of a row: inside its project for scoped types. */

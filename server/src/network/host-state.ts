@@ -1,4 +1,11 @@
-import { formatId, type HostState, labelKeys, type StateContainer, type StateService } from "@corral/api";
+import {
+  type AcmeChallenge,
+  formatId,
+  type HostState,
+  labelKeys,
+  type StateContainer,
+  type StateService,
+} from "@corral/api";
 import type { ContainerFields } from "../model/container.ts";
 import type { HostFields } from "../model/host.ts";
 import type { ProjectFields } from "../model/project.ts";
@@ -29,7 +36,7 @@ export interface ProjectRows {
   containers: Container[];
   services: Service[];
   stacks: Row<StackFields>[];
-  certificates: Row<{ cert: string; certChain?: string | null }>[];
+  certificates: Row<{ cert: string; certChain?: string | null; acme?: { challenges?: AcmeChallenge[] } }>[];
   /** Private keys of the certificates, by public id (kept out of rows so they never leak into answers). */
   keyOf(certificateId: string): string | null;
   /** The environment's IPsec keys (absent in views built without them: no tunnels). */
@@ -42,7 +49,7 @@ function live<T extends object>(store: Store, type: Row["type"], projectId: stri
 
 /** Reads the rows of an environment the network view needs (one query per type). */
 export function loadProjectRows(store: Store, projectId: string): ProjectRows {
-  const certificates = live<{ cert: string; certChain?: string | null }>(store, "certificate", projectId);
+  const certificates = live<ProjectRows["certificates"][number]["data"]>(store, "certificate", projectId);
   const rowIdOf = new Map(certificates.map((c) => [formatId("certificate", c.id), c.id]));
   return {
     projectId,
@@ -193,7 +200,10 @@ export function servicePaths(
 }
 
 /** The parts of the view that differ from host to host. */
-export type HostParts = Pick<HostState, "network" | "portRange" | "certificates" | "upstreamDns" | "ipsec">;
+export type HostParts = Pick<
+  HostState,
+  "network" | "portRange" | "certificates" | "acmeChallenges" | "upstreamDns" | "ipsec"
+>;
 
 /** What every host of the environment sees alike: containers, services, hosts (one pass per type). */
 export function environmentView(rows: ProjectRows): EnvironmentView {
@@ -227,6 +237,11 @@ export function environmentView(rows: ProjectRows): EnvironmentView {
     serviceById,
     stackName,
   };
+}
+
+/** The HTTP-01 challenges pending on the environment's certificates. */
+function challengesOf(rows: ProjectRows): AcmeChallenge[] {
+  return rows.certificates.flatMap((c) => c.data.acme?.challenges ?? []);
 }
 
 /** This host's own parts of the view: its slice, the certificates its balancers serve, its tunnels. */
@@ -264,10 +279,14 @@ export function hostParts(
         certChain: c.data.certChain ?? null,
       });
   }
+  // Challenges are public by design (the CA fetches them over plain HTTP): every balancer host gets
+  // them all, since a domain's traffic may reach any balancer of the environment.
+  const acmeChallenges = (env.lbServicesOn.get(hostId)?.size ?? 0) > 0 ? challengesOf(rows) : [];
   return {
     network,
     portRange: env.portRange,
     certificates,
+    acmeChallenges,
     upstreamDns: [],
     ipsec: ipsecViewFor(rows.hosts, hostId, rows.ipsecKeys ?? null),
   };

@@ -44,7 +44,7 @@ interface HostSync {
   resyncTimer?: ReturnType<typeof setTimeout>;
 }
 
-const partKeys = ["network", "portRange", "certificates", "upstreamDns", "ipsec"] as const;
+const partKeys = ["network", "portRange", "certificates", "acmeChallenges", "upstreamDns", "ipsec"] as const;
 
 /**
  * Keeps every connected agent's network view in line. An agent that says hello (or asks with
@@ -314,6 +314,7 @@ function jsonOf(parts: HostParts): Record<keyof HostParts, string> {
     network: JSON.stringify(parts.network),
     portRange: JSON.stringify(parts.portRange),
     certificates: JSON.stringify(parts.certificates),
+    acmeChallenges: JSON.stringify(parts.acmeChallenges ?? []),
     upstreamDns: JSON.stringify(parts.upstreamDns),
     ipsec: JSON.stringify(parts.ipsec ?? null),
   };

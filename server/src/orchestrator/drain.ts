@@ -23,8 +23,8 @@ interface Balancer {
   hostId: string;
 }
 
-/** The load balancer containers of a project that run on connected hosts. */
-function balancersOf(store: Store, projectId: string, dispatcher: Dispatcher): Balancer[] {
+/** The load balancer containers of a project that run on connected hosts (drains and ACME challenges wait for them). */
+export function balancersOf(store: Store, projectId: string, dispatcher: Dispatcher): Balancer[] {
   const out: Balancer[] = [];
   for (const c of store.all<ContainerFields & { serviceId?: string }>("container", { projectId })) {
     const hostId = c.data.hostId;

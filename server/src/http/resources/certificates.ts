@@ -1,11 +1,17 @@
 import type { CertificateFields } from "../../certificates/certificates.ts";
-import { createCertificate, removeCertificate, updateCertificate } from "../../certificates/certificates.ts";
+import {
+  createCertificate,
+  removeCertificate,
+  renewCertificate,
+  updateCertificate,
+} from "../../certificates/certificates.ts";
 import type { ResourceDef } from "../definition.ts";
 import { scopedFields } from "./common.ts";
 
 /**
  * `certificate`: a TLS certificate and its private key for load balancers (Rancher's fields). The key
- * is write-only: every answer shows `key: null`.
+ * is write-only: every answer shows `key: null`. With `acme: true` an ACME CA signs it for `domains`
+ * (HTTP-01 answered by the environment's load balancers) and renews it; `renew` renews it now.
  */
 export const certificateResource: ResourceDef = {
   type: "certificate",
@@ -19,6 +25,10 @@ export const certificateResource: ResourceDef = {
     key: { type: "password", create: true, update: true, nullable: true },
     certChain: { type: "string", create: true, update: true, nullable: true },
     generate: { type: "generateCertificate", create: true, nullable: true },
+    acme: { type: "boolean", create: true, default: false },
+    domains: { type: "array[string]", create: true, nullable: true },
+    email: { type: "string", create: true, nullable: true },
+    acmeDirectoryUrl: { type: "string", create: true, nullable: true },
     CN: { type: "string", nullable: true, filter: true },
     subjectAlternativeNames: { type: "array[string]" },
     expiresAt: { type: "date", filter: true },
@@ -37,10 +47,20 @@ export const certificateResource: ResourceDef = {
   remove: removeCertificate,
   actions: {
     remove: { available: (r) => r.state !== "removed", run: (ctx, id) => removeCertificate(ctx, id) },
+    renew: {
+      available: (r) =>
+        Boolean((r.data as CertificateFields).acme) && !["removed", "issuing"].includes(r.state),
+      run: (ctx, id) => renewCertificate(ctx, id),
+      accepted: true,
+    },
   },
   present: (row) => {
     const d = row.data as CertificateFields;
     return {
+      acme: Boolean(d.acme),
+      domains: d.acme?.domains ?? null,
+      email: d.acme?.email ?? null,
+      acmeDirectoryUrl: d.acme?.directoryUrl ?? null,
       description: d.description ?? null,
       cert: d.cert,
       key: null,
@@ -56,7 +76,7 @@ export const certificateResource: ResourceDef = {
       certFingerprint: d.certFingerprint,
       fingerprint: d.certFingerprint,
       version: d.version,
-      expired: Date.parse(d.expiresAt) < Date.now(),
+      expired: d.expiresAt ? Date.parse(d.expiresAt) < Date.now() : false,
     };
   },
 };
