@@ -12,10 +12,11 @@ import {
   runCommands,
 } from "../cloud-init/apply.ts";
 import { probeDatasources } from "../cloud-init/datasources.ts";
+import { metadataKeys, saveFound } from "../cloud-init/save.ts";
 import { type Cmdline, parseCmdline } from "../config/cmdline.ts";
 import type { CorralConfig } from "../config/config-schema.ts";
 import { configPaths } from "../config/defaults.ts";
-import { loadConfig, parseConfigText } from "../config/load-config.ts";
+import { loadConfig } from "../config/load-config.ts";
 import { readMissingCapabilities } from "../services/capabilities.ts";
 import { DaemonKeeper, type KeeperHooks } from "../services/daemon-keeper.ts";
 import { DockerodeEngine } from "../services/dockerode-engine.ts";
@@ -198,7 +199,8 @@ export function bootPhases(): Phase<BootContext>[] {
     { name: "modules", run: (ctx) => loadModules(ctx.host, ctx.config) },
     {
       name: "cloud-init",
-      timeoutMs: 300_000,
+      // `*` and network datasources are retried for up to 5 minutes (RancherOS's cap), then given up.
+      timeoutMs: 330_000,
       run: async (ctx) => {
         const found = await probeDatasources(
           ctx.host,
@@ -206,16 +208,9 @@ export function bootPhases(): Phase<BootContext>[] {
           ctx.cmdline?.cloudConfigUrl,
         );
         if (!found) return;
-        ctx.out.write(`  user-data from ${found.source} (${found.data.kind})\n`);
-        if (found.data.kind === "cloud-config") {
-          // Validated here so a bad datasource is reported with its own name, not as boot.yml.
-          parseConfigText(found.data.text, found.source);
-          writeFileSync(join(ctx.host.root, configPaths.dropInDir, "boot.yml"), found.data.text, {
-            mode: 0o600,
-          });
-        } else if (found.data.kind === "script") {
-          await runScriptOnce(ctx, found.data.text);
-        }
+        ctx.out.write(`  user-data from ${found.source} (${found.data?.kind ?? "none, metadata only"})\n`);
+        warn(ctx, saveFound(ctx.host.root, found), "datasource");
+        if (found.data?.kind === "script") await runScriptOnce(ctx, found.data.text);
       },
     },
     {
@@ -225,7 +220,7 @@ export function bootPhases(): Phase<BootContext>[] {
         const c = ctx.config;
         ensureConsoleUser(ctx.host.root);
         if (c.hostname) await applyHostname(ctx.host, c.hostname);
-        applySshKeys(ctx.host.root, c.ssh_authorized_keys ?? []);
+        applySshKeys(ctx.host.root, [...(c.ssh_authorized_keys ?? []), ...metadataKeys(ctx.host.root)]);
         warn(ctx, applyWriteFiles(ctx.host.root, c.write_files ?? []), "write_files skipped");
         applySysctl(ctx.host, c);
         applyEnvironment(ctx.host.root, c);
