@@ -37,6 +37,7 @@ import type { Host } from "../system/host.ts";
 import { applySysctl, loadModules } from "../system/kernel.ts";
 import { doMounts, earlyMounts } from "../system/mounts.ts";
 import { setupNetwork } from "../system/network.ts";
+import { proxyEnv } from "../system/proxy.ts";
 import { setupState } from "../system/state.ts";
 import type { ConsoleOut, Phase } from "./phases.ts";
 import { persistentBootLogPath, type Timeline } from "./timeline.ts";
@@ -156,7 +157,7 @@ function keepSystemDocker(ctx: BootContext): DaemonKeeper<SystemDocker> {
       await reconcileServices(ctx);
     },
   };
-  return new DaemonKeeper(() => startSystemDocker(systemDockerPaths), hooks, {
+  return new DaemonKeeper(() => startSystemDocker(systemDockerPaths, { env: proxyEnv(ctx.config) }), hooks, {
     log: createLogger("system-docker"),
   });
 }
