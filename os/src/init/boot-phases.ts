@@ -39,6 +39,7 @@ import { doMounts, earlyMounts } from "../system/mounts.ts";
 import { setupNetwork } from "../system/network.ts";
 import { proxyEnv } from "../system/proxy.ts";
 import { setupState } from "../system/state.ts";
+import { applyDebug, type BootFlags, bootFlags, RecoveryRequested } from "./boot-flags.ts";
 import type { ConsoleOut, Phase } from "./phases.ts";
 import { persistentBootLogPath, type Timeline } from "./timeline.ts";
 
@@ -79,6 +80,8 @@ export interface BootContext {
   images?: ImageLoader;
   supervisor?: Supervisor;
   warnings: string[];
+  /** `corral.debug` and `corral.recovery` from the command line (and debug from config). */
+  flags?: BootFlags;
 }
 
 /** How long the boot waits for system services to settle before leaving them to start on their own. */
@@ -157,9 +160,17 @@ function keepSystemDocker(ctx: BootContext): DaemonKeeper<SystemDocker> {
       await reconcileServices(ctx);
     },
   };
-  return new DaemonKeeper(() => startSystemDocker(systemDockerPaths, { env: proxyEnv(ctx.config) }), hooks, {
-    log: createLogger("system-docker"),
-  });
+  return new DaemonKeeper(
+    () =>
+      startSystemDocker(systemDockerPaths, {
+        env: proxyEnv(ctx.config),
+        extraArgs: ctx.flags?.debug ? ["--debug"] : [],
+      }),
+    hooks,
+    {
+      log: createLogger("system-docker"),
+    },
+  );
 }
 
 /** The services not (yet) up after the boot's reconcile, one line each, for the console. */
@@ -179,8 +190,14 @@ export function bootPhases(): Phase<BootContext>[] {
       run: async (ctx) => {
         const text = readFileSync(join(ctx.host.root, "proc/cmdline"), "utf8");
         ctx.cmdline = parseCmdline(text);
+        // Read before the config, so debug logging is on even when the config then fails.
+        ctx.flags = bootFlags(ctx.cmdline, {});
+        applyDebug(ctx.flags);
         // Early view of the config (defaults, OEM, cmdline): the state and datasources come from it.
         ctx.config = loadConfig({ root: ctx.host.root, cmdline: text });
+        ctx.flags = bootFlags(ctx.cmdline, ctx.config);
+        applyDebug(ctx.flags);
+        if (ctx.flags.debug) ctx.out.write("  debug logging on (corral.debug)\n");
       },
     },
     {
@@ -198,6 +215,14 @@ export function bootPhases(): Phase<BootContext>[] {
       },
     },
     { name: "modules", run: (ctx) => loadModules(ctx.host, ctx.config) },
+    {
+      // The GRUB "recovery console" entries pass corral.recovery=true: a shell with the state
+      // partition mounted (configs in /var/lib/corral/conf), before any datasource or service.
+      name: "recovery",
+      run: async (ctx) => {
+        if (ctx.flags?.recovery) throw new RecoveryRequested();
+      },
+    },
     {
       name: "cloud-init",
       // `*` and network datasources are retried for up to 5 minutes (RancherOS's cap), then given up.
