@@ -34,9 +34,10 @@ import {
   systemDockerPaths,
 } from "../services/system-docker.ts";
 import type { Host } from "../system/host.ts";
+import { hotplugHandler, UeventWatcher } from "../system/hotplug.ts";
 import { applySysctl, loadModules } from "../system/kernel.ts";
 import { doMounts, earlyMounts } from "../system/mounts.ts";
-import { setupNetwork } from "../system/network.ts";
+import { listInterfaces, setupNetwork } from "../system/network.ts";
 import { proxyEnv } from "../system/proxy.ts";
 import { setupState } from "../system/state.ts";
 import { applyDebug, type BootFlags, bootFlags, RecoveryRequested } from "./boot-flags.ts";
@@ -82,6 +83,8 @@ export interface BootContext {
   warnings: string[];
   /** `corral.debug` and `corral.recovery` from the command line (and debug from config). */
   flags?: BootFlags;
+  /** Kernel uevents after the network phase: hot-plugged NICs configured, disks reported. */
+  hotplug?: UeventWatcher;
 }
 
 /** How long the boot waits for system services to settle before leaving them to start on their own. */
@@ -254,7 +257,22 @@ export function bootPhases(): Phase<BootContext>[] {
         warn(ctx, await runCommands(ctx.host, c.bootcmd ?? []), "bootcmd");
       },
     },
-    { name: "network", run: async (ctx) => warn(ctx, await setupNetwork(ctx.host, ctx.config), "network") },
+    {
+      name: "network",
+      run: async (ctx) => {
+        const links = listInterfaces(ctx.host.root);
+        // Listening before configuring: a NIC that appears from now on is configured when it does.
+        ctx.hotplug = new UeventWatcher(
+          hotplugHandler(
+            ctx.host,
+            () => ctx.config,
+            links,
+            (l) => ctx.out.write(`  hotplug: ${l}\n`),
+          ),
+        );
+        warn(ctx, await setupNetwork(ctx.host, ctx.config, links), "network");
+      },
+    },
     {
       name: "System Docker",
       run: async (ctx) => {

@@ -11,6 +11,7 @@ import { bondVlanBridge } from "../../testing/network-configs.ts";
 import type { CorralConfig } from "../config/config-schema.ts";
 import { parseConfigText } from "../config/load-config.ts";
 import type { Host } from "./host.ts";
+import { hotplugHandler, UeventWatcher, ueventCommand } from "./hotplug.ts";
 import { setupNetwork } from "./network.ts";
 
 const ns = `corral-net-${process.pid}`;
@@ -123,6 +124,58 @@ describe.skipIf(skip !== "")("network config applied in a network namespace", ()
       expect(errors).toEqual([]);
     } else {
       expect(errors.some((e) => e.includes("type vlan id 100"))).toBe(true);
+    }
+  });
+
+  test("a veth plugged after boot is seen through kernel uevents and configured", async () => {
+    const host: Host = {
+      root: "/nonexistent-root",
+      run: async (file, args) => {
+        const r = await inNs([file, ...args]);
+        if (r.exitCode !== 0) throw new Error(r.stderr.trim());
+        return r.stdout;
+      },
+    };
+    const config = parseConfigText(
+      "#cloud-config\nrancher:\n  network:\n    interfaces:\n      hp0: {address: 10.9.0.1/24, mtu: 1400}\n",
+      "hotplug.yml",
+    ) as CorralConfig;
+    const reports: string[] = [];
+    const watcher = new UeventWatcher(
+      hotplugHandler(
+        host,
+        () => config,
+        [],
+        (l) => void reports.push(l),
+      ),
+      ueventCommand(["ip", "netns", "exec", ns]),
+    );
+    try {
+      await watcher.started;
+      // The listener binds its socket just after it starts: plug again until an event is seen.
+      const deadline = Date.now() + 60_000;
+      let n = 0;
+      while (!reports.some((r) => r.startsWith("link added: hp0")) && Date.now() < deadline) {
+        if (n === 0 || reports.length === 0) {
+          await inNs(["ip", "link", "del", "hp0"]);
+          const r = await inNs(["ip", "link", "add", "hp0", "type", "veth", "peer", "name", `hpeer${n++}`]);
+          if (r.exitCode !== 0) throw new Error(r.stderr);
+        }
+        await Bun.sleep(200);
+      }
+      expect(reports.find((r) => r.startsWith("link added: hp0"))).toMatch(
+        /^link added: hp0 \([0-9a-f:]{17}\), 3 step\(s\)$/,
+      );
+      let addrs: string[] = [];
+      while (Date.now() < deadline) {
+        addrs = await addresses("hp0");
+        if (addrs.length) break;
+        await Bun.sleep(100);
+      }
+      expect(addrs).toEqual(["10.9.0.1/24"]);
+      expect((await links()).get("hp0")?.mtu).toBe(1400);
+    } finally {
+      await watcher.stop();
     }
   });
 });
