@@ -212,3 +212,15 @@ describe("proxies", () => {
     expect(serviceEnvironment(spec, {})).toContain("HTTP_PROXY=");
   });
 });
+
+describe("datasource names in config", () => {
+  test("RancherOS's names pass; a typo is refused with the names listed", () => {
+    expect(
+      cfg(
+        "rancher:\n  cloud_init:\n    datasources: [ec2, 'gce', 'openstack:http://10.0.0.1', 'vmware:/guestinfo', '*', 'url:http://x/y', 'file:/a']\n",
+      ).corral?.cloud_init?.datasources,
+    ).toHaveLength(7);
+    expect(() => cfg("rancher:\n  cloud_init:\n    datasources: [ec3]\n")).toThrow("not a datasource");
+    expect(() => cfg("rancher:\n  cloud_init:\n    datasources: ['url:']\n")).toThrow("not a datasource");
+  });
+});
