@@ -119,6 +119,7 @@ describe("network plan", () => {
         run: async (f, a) => {
           ran.push([f, ...a].join(" "));
           if (a.includes("bond")) throw new Error("Unknown device type");
+          if (a.join(" ") === "link add br0 type bridge") throw new Error("RTNETLINK answers: File exists");
           return "";
         },
       },
@@ -127,6 +128,8 @@ describe("network plan", () => {
     );
     expect(errors[0]).toContain("ip link add bond0 type bond: Unknown device type");
     expect(ran).toContain("ip addr add 10.2.0.2/24 dev br0");
+    // A link that is there already is taken as it is.
+    expect(errors.some((e) => e.includes("br0 type bridge"))).toBe(false);
   });
 });
 

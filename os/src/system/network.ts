@@ -95,7 +95,11 @@ export async function setupNetwork(
     try {
       await host.run(file, args);
     } catch (e) {
-      errors.push(`${describeStep(step)}: ${e instanceof Error ? e.message : String(e)}`);
+      const message = e instanceof Error ? e.message : String(e);
+      // A link that exists already is taken as it is: loading the bonding driver makes bond0 by
+      // itself, and a config applied again finds its bridges and VLANs there.
+      if (file === "ip" && args[0] === "link" && args[1] === "add" && /File exists/.test(message)) continue;
+      errors.push(`${describeStep(step)}: ${message}`);
     }
   }
   const resolv = resolvConf(config);
