@@ -72,6 +72,18 @@ describe("uevents", () => {
     await handle(ev("add", "net", "eth3.30"));
     await handle(ev("add", "net", "bond0.5"));
     await handle(ev("add", "net", "lo"));
+    // Docker's links, even under a catch-all glob, and links no entry names are left alone, quietly.
+    const all = hotplugHandler(
+      r.host,
+      () => cfg('rancher:\n  network:\n    interfaces:\n      "*": {dhcp: true}\n'),
+      [],
+      r.report,
+    );
+    await all(ev("add", "net", "veth3f2a1b0"));
+    await all(ev("add", "net", "docker0"));
+    await all(ev("add", "net", "br-0123456789ab"));
+    await handle(ev("add", "net", "wg0"));
+    expect(r.reports).toHaveLength(2);
     expect(r.ran).toEqual([]);
     // A link removed and plugged again is configured again.
     await handle(ev("remove", "net", "eth3"));

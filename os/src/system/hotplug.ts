@@ -111,6 +111,9 @@ export class UeventWatcher {
   }
 }
 
+/** Links Docker makes for containers and its networks (veth pairs, docker0, br-<id>). */
+const containerLink = /^(veth[0-9a-f]+|docker\d+|br-[0-9a-f]{12})$/;
+
 /**
  * Configures links that appear after boot (hot-plugged NICs, a VM's added interface): the steps
  * the whole config gives with the new link, minus those it gave without it, so only what concerns
@@ -135,6 +138,8 @@ export function hotplugHandler(
       return;
     }
     if (e.action !== "add" || e.name === "lo" || known.some((l) => l.name === e.name)) return;
+    // Docker's own plumbing (a veth per container, its bridges) comes and goes all day: not NICs.
+    if (containerLink.test(e.name)) return;
     const plan = networkCommands(config(), known);
     // Links the config itself makes (bonds, bridges, VLANs) are announced too: already done.
     const made = plan.some(
@@ -155,6 +160,10 @@ export function hotplugHandler(
       if (n > 0) counts.set(k, n - 1);
       return n === 0;
     });
+    if (fresh.length === 0) {
+      log.debug("link added, no config for it", { link: e.name });
+      return;
+    }
     report(`link added: ${e.name}${e.mac ? ` (${e.mac})` : ""}, ${fresh.length} step(s)`);
     for (const [file, args] of fresh) {
       try {
