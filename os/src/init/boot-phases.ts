@@ -37,7 +37,7 @@ import type { Host } from "../system/host.ts";
 import { hotplugHandler, UeventWatcher } from "../system/hotplug.ts";
 import { applySysctl, loadModules } from "../system/kernel.ts";
 import { doMounts, earlyMounts } from "../system/mounts.ts";
-import { listInterfaces, setupNetwork } from "../system/network.ts";
+import { earlyDhcp, listInterfaces, needsNetwork, setupNetwork } from "../system/network.ts";
 import { proxyEnv } from "../system/proxy.ts";
 import { setupState } from "../system/state.ts";
 import { applyDebug, type BootFlags, bootFlags, RecoveryRequested } from "./boot-flags.ts";
@@ -231,11 +231,10 @@ export function bootPhases(): Phase<BootContext>[] {
       // `*` and network datasources are retried for up to 5 minutes (RancherOS's cap), then given up.
       timeoutMs: 330_000,
       run: async (ctx) => {
-        const found = await probeDatasources(
-          ctx.host,
-          ctx.config.corral?.cloud_init?.datasources ?? [],
-          ctx.cmdline?.cloudConfigUrl,
-        );
+        const datasources = ctx.config.corral?.cloud_init?.datasources ?? [];
+        if (needsNetwork(datasources, ctx.cmdline?.cloudConfigUrl))
+          warn(ctx, await earlyDhcp(ctx.host, ctx.config, listInterfaces(ctx.host.root)), "network");
+        const found = await probeDatasources(ctx.host, datasources, ctx.cmdline?.cloudConfigUrl);
         if (!found) return;
         ctx.out.write(`  user-data from ${found.source} (${found.data?.kind ?? "none, metadata only"})\n`);
         warn(ctx, saveFound(ctx.host.root, found), "datasource");

@@ -227,3 +227,34 @@ describe("datasource names in config", () => {
     expect(() => cfg("rancher:\n  cloud_init:\n    datasources: ['url:']\n")).toThrow("not a datasource");
   });
 });
+
+describe("network before the datasources", () => {
+  test("only network datasources need it", async () => {
+    const { needsNetwork } = await import("./network.ts");
+    expect(needsNetwork(["configdrive", "nocloud", "vmware", "file:/x", "proxmox"], undefined)).toBe(false);
+    expect(needsNetwork(["configdrive"], "http://x/")).toBe(true);
+    expect(needsNetwork(["ec2"], undefined)).toBe(true);
+    expect(needsNetwork(["*"], undefined)).toBe(true);
+    expect(needsNetwork(["url:http://x"], undefined)).toBe(true);
+  });
+
+  test("one DHCP lease per DHCP link, in parallel; slaves and ports skipped; a failure is a warning", async () => {
+    const { earlyDhcp } = await import("./network.ts");
+    const ran: string[] = [];
+    const host = {
+      root: "/",
+      run: async (f: string, a: string[]) => {
+        ran.push([f, ...a].join(" "));
+        if (f === "udhcpc" && a.includes("eth1")) throw new Error("no lease");
+        return "";
+      },
+    };
+    const c = cfg(
+      `rancher:\n  network:\n    interfaces:\n      "eth*": {dhcp: true}\n      eth2: {bond: bond0, dhcp: true}\n`,
+    );
+    const warnings = await earlyDhcp(host, c, links);
+    expect(ran).toContain("udhcpc -i eth0 -n -q -t 3 -T 2 -p /run/udhcpc-early.eth0.pid");
+    expect(ran.some((r) => r.includes("eth2"))).toBe(false);
+    expect(warnings).toEqual(["eth1: no early DHCP lease (no lease)"]);
+  });
+});

@@ -106,3 +106,41 @@ export async function setupNetwork(
   if (resolv) writeFileSync(join(host.root, "etc/resolv.conf"), resolv);
   return errors;
 }
+
+/** Datasources that ask a server over the network (everything but drives, files and guestinfo). */
+export function needsNetwork(datasources: readonly string[], cmdlineUrl: string | undefined): boolean {
+  if (cmdlineUrl) return true;
+  return datasources.some((d) => !/^(configdrive|nocloud|cidata|proxmox|vmware|file)(:|$)/.test(d));
+}
+
+/**
+ * DHCP before the datasources, for the links the early config (defaults, OEM, command line) puts on
+ * DHCP: one lease each, in parallel, then udhcpc quits (`-q`; the network phase starts the ones that
+ * stay). Metadata services are reached over this, as RancherOS's cloud-init-save ran netconf first.
+ * A link without a lease is a warning: the datasources then find nothing and the boot goes on.
+ */
+export async function earlyDhcp(host: Host, config: CorralConfig, links: readonly Link[]): Promise<string[]> {
+  const dhcp = links.filter((l) => {
+    const c = interfaceConfig(config, l.name, l.mac);
+    return c?.dhcp && !c.bond && typeof c.bridge !== "string";
+  });
+  const results = await Promise.allSettled(
+    dhcp.map(async ({ name }) => {
+      await host.run("ip", ["link", "set", "dev", name, "up"]);
+      await host.run(
+        "udhcpc",
+        ["-i", name, "-n", "-q", "-t", "3", "-T", "2", "-p", `/run/udhcpc-early.${name}.pid`],
+        {
+          timeoutMs: 30_000,
+        },
+      );
+    }),
+  );
+  return results.flatMap((r, i) =>
+    r.status === "rejected"
+      ? [
+          `${dhcp[i]?.name}: no early DHCP lease (${r.reason instanceof Error ? r.reason.message : String(r.reason)})`,
+        ]
+      : [],
+  );
+}
