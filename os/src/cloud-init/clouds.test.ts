@@ -140,6 +140,32 @@ describe("HTTP datasources against their stand-ins", () => {
   });
 });
 
+describe("CloudStack's virtual router", () => {
+  test("data-server. not answering: the default gateway is asked", async () => {
+    const { defaultGateway } = await import("./datasources.ts");
+    const host = tempHost();
+    mkdirSync(join(host.root, "proc/net"), { recursive: true });
+    const route =
+      "Iface\tDestination\tGateway \tFlags\nvirbr0\t0000A8C0\t00000000\t0001\neth0\t00000000\t0100007F\t0003\n";
+    writeFileSync(join(host.root, "proc/net/route"), route);
+    expect(defaultGateway(host.root)).toBe("127.0.0.1");
+    // A stand-in on the gateway's address: the probe falls back to it when data-server. fails.
+    const s = standIn("cloudstack");
+    const port = new URL(s.url).port;
+    const fetcher = ((url: string, init?: RequestInit) =>
+      url.startsWith("http://data-server.")
+        ? Promise.reject(new Error("getaddrinfo ENOTFOUND data-server."))
+        : fetch(url.replace("http://127.0.0.1/", `http://127.0.0.1:${port}/`), init)) as typeof fetch;
+    const found = await probeDatasources(host, ["cloudstack"], undefined, {
+      devices: [],
+      fetcher,
+      capMs: 5000,
+    });
+    expect(found?.source).toBe("cloudstack (http://127.0.0.1)");
+    expect(found?.hostname).toBe("node-7");
+  });
+});
+
 describe("'*': every datasource in parallel, first wins", () => {
   test("the one cloud that answers wins while the others are retried", async () => {
     const closed = await closedPort();

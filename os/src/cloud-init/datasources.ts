@@ -73,6 +73,18 @@ export interface ProbeOptions {
 
 const log = createLogger("cloud-init");
 
+/** The IPv4 default gateway from /proc/net/route (little-endian hex), if there is one. */
+export function defaultGateway(root: string): string | undefined {
+  try {
+    for (const line of readFileSync(join(root, "proc/net/route"), "utf8").split("\n").slice(1)) {
+      const [, dest, gw] = line.trim().split(/\s+/);
+      if (dest === "00000000" && gw && gw !== "00000000")
+        return [6, 4, 2, 0].map((i) => Number.parseInt(gw.slice(i, i + 2), 16)).join(".");
+    }
+  } catch {}
+  return undefined;
+}
+
 /** One datasource as a probe: resolves with what it found, throws Unavailable while it is not there. */
 interface Probe {
   name: string;
@@ -88,7 +100,22 @@ function makeProbe(host: Host, spec: string, o: ProbeOptions, devices: () => str
   const http: HttpContext = { fetcher: o.fetcher ?? fetch, timeoutMs: o.httpTimeoutMs ?? 5000 };
   const cloud = httpClouds[name];
   if (cloud) {
-    const base = (arg || o.baseUrls?.[name] || defaults[name] || "").replace(/\/+$/, "");
+    const given = arg || o.baseUrls?.[name];
+    const base = (given || defaults[name] || "").replace(/\/+$/, "");
+    if (name === "cloudstack" && !given) {
+      // CloudStack's metadata server is its virtual router: `data-server.` where its DNS answers,
+      // else the default gateway (the router hands out the leases and routes).
+      return {
+        name: spec,
+        retry: true,
+        run: () =>
+          cloud(base, http).catch((e: unknown) => {
+            const gw = defaultGateway(host.root);
+            if (!(e instanceof Unavailable) || !gw) throw e;
+            return cloud(`http://${gw}`, http);
+          }),
+      };
+    }
     return { name: spec, retry: true, run: () => cloud(base, http) };
   }
   switch (name) {
