@@ -109,6 +109,8 @@ poweroff -f
 `,
         { mode: 0o755 },
       );
+      // The kernel opens /dev/console of the initramfs for init's output before anything is mounted.
+      await execa("mknod", [join(rd, "dev/console"), "c", "5", "1"]);
       await execa("sh", ["-c", `cd ${q(rd)} && find . | cpio -o -H newc --quiet | gzip -1 > ../initrd.gz`]);
       const nics = links.flatMap((l, i) => [
         "-netdev",
