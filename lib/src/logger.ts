@@ -27,11 +27,19 @@ function render(fields: Record<string, unknown> | undefined): string {
   return out;
 }
 
-/** Creates a logger writing to stderr, filtered by CORRAL_LOG_LEVEL (default info). */
+/** A level set at run time for every logger, created before or after (PID 1's `corral.debug`). */
+let override: number | undefined;
+
+/** Sets the level of every logger of this process, over CORRAL_LOG_LEVEL; undefined goes back to it. */
+export function setLogLevel(level: LogLevel | undefined): void {
+  override = level === undefined ? undefined : order[level];
+}
+
+/** Creates a logger writing to stderr, filtered by CORRAL_LOG_LEVEL (default info) or {@link setLogLevel}. */
 export function createLogger(scope: string): Logger {
   const min = threshold();
   const write = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
-    if (order[level] < min) return;
+    if (order[level] < (override ?? min)) return;
     process.stderr.write(`${new Date().toISOString()} ${level} [${scope}] ${message}${render(fields)}\n`);
   };
   return {

@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import type { CorralConfig } from "../config/config-schema.ts";
 import type { Host } from "../system/host.ts";
+import { proxyEnv } from "../system/proxy.ts";
 
 /** The console user: `corral`, uid/gid 1100 like RancherOS's `rancher`, which stays as an alias. */
 export const consoleUser = { name: "corral", alias: "rancher", uid: 1100, gid: 1100, home: "/home/corral" };
@@ -116,9 +117,9 @@ export async function applyHostname(host: Host, name: string): Promise<void> {
   await host.run("hostname", [name]);
 }
 
-/** `corral.environment` as /etc/environment, read by the console's login shells. */
+/** `corral.environment` and the proxies as /etc/environment, read by the console's login shells. */
 export function applyEnvironment(root: string, config: CorralConfig): void {
-  const env = config.corral?.environment ?? {};
+  const env = { ...proxyEnv(config), ...(config.corral?.environment ?? {}) };
   if (Object.keys(env).length === 0) return;
   writeFileSync(
     join(root, "etc/environment"),

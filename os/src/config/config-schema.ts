@@ -15,6 +15,18 @@ const stringList = z.array(z.string());
 /** Text that the kernel command line may have typed as a number (`corral.agent.token=1234`). */
 const text = z.union([z.string(), z.number().transform(String)]);
 
+/**
+ * One `cloud_init.datasources` entry, RancherOS's names: a drive (`configdrive[:dir]`, `nocloud`,
+ * `proxmox`), `vmware[:guestinfo file]`, a cloud's metadata service (`ec2[:base url]`, ...),
+ * `url:<url>`, `file:<path>`, or `*` for all of them.
+ */
+const datasourceSchema = z
+  .string()
+  .regex(
+    /^(\*|(configdrive|nocloud|cidata|proxmox|vmware|ec2|gce|digitalocean|openstack|azure|packet|equinix|exoscale|aliyun|cloudstack)(:.+)?|(url|file):.+)$/,
+    "not a datasource: configdrive, nocloud, proxmox, vmware, ec2, gce, digitalocean, openstack, azure, packet, equinix, exoscale, aliyun, cloudstack, url:<url>, file:<path> or *",
+  );
+
 /** One network interface (`corral.network.interfaces.<name|glob|mac:...>`). */
 export const interfaceSchema = z
   .object({
@@ -92,7 +104,10 @@ export const osSectionSchema = z
     services: z.record(z.string(), loose).optional(),
     disable: stringList.optional(),
     restart_services: stringList.optional(),
-    cloud_init: z.object({ datasources: stringList.optional() }).strict().optional(),
+    cloud_init: z
+      .object({ datasources: z.array(datasourceSchema).optional() })
+      .strict()
+      .optional(),
     ssh: z
       .object({
         keys: z.record(z.string(), z.string()).optional(),

@@ -12,10 +12,11 @@ import {
   runCommands,
 } from "../cloud-init/apply.ts";
 import { probeDatasources } from "../cloud-init/datasources.ts";
+import { metadataKeys, saveFound } from "../cloud-init/save.ts";
 import { type Cmdline, parseCmdline } from "../config/cmdline.ts";
 import type { CorralConfig } from "../config/config-schema.ts";
 import { configPaths } from "../config/defaults.ts";
-import { loadConfig, parseConfigText } from "../config/load-config.ts";
+import { loadConfig } from "../config/load-config.ts";
 import { readMissingCapabilities } from "../services/capabilities.ts";
 import { DaemonKeeper, type KeeperHooks } from "../services/daemon-keeper.ts";
 import { DockerodeEngine } from "../services/dockerode-engine.ts";
@@ -33,10 +34,13 @@ import {
   systemDockerPaths,
 } from "../services/system-docker.ts";
 import type { Host } from "../system/host.ts";
+import { hotplugHandler, UeventWatcher } from "../system/hotplug.ts";
 import { applySysctl, loadModules } from "../system/kernel.ts";
 import { doMounts, earlyMounts } from "../system/mounts.ts";
-import { setupNetwork } from "../system/network.ts";
+import { earlyDhcp, listInterfaces, needsNetwork, setupNetwork } from "../system/network.ts";
+import { proxyEnv } from "../system/proxy.ts";
 import { setupState } from "../system/state.ts";
+import { applyDebug, type BootFlags, bootFlags, RecoveryRequested } from "./boot-flags.ts";
 import type { ConsoleOut, Phase } from "./phases.ts";
 import { persistentBootLogPath, type Timeline } from "./timeline.ts";
 
@@ -77,6 +81,10 @@ export interface BootContext {
   images?: ImageLoader;
   supervisor?: Supervisor;
   warnings: string[];
+  /** `corral.debug` and `corral.recovery` from the command line (and debug from config). */
+  flags?: BootFlags;
+  /** Kernel uevents after the network phase: hot-plugged NICs configured, disks reported. */
+  hotplug?: UeventWatcher;
 }
 
 /** How long the boot waits for system services to settle before leaving them to start on their own. */
@@ -155,9 +163,17 @@ function keepSystemDocker(ctx: BootContext): DaemonKeeper<SystemDocker> {
       await reconcileServices(ctx);
     },
   };
-  return new DaemonKeeper(() => startSystemDocker(systemDockerPaths), hooks, {
-    log: createLogger("system-docker"),
-  });
+  return new DaemonKeeper(
+    () =>
+      startSystemDocker(systemDockerPaths, {
+        env: proxyEnv(ctx.config),
+        extraArgs: ctx.flags?.debug ? ["--debug"] : [],
+      }),
+    hooks,
+    {
+      log: createLogger("system-docker"),
+    },
+  );
 }
 
 /** The services not (yet) up after the boot's reconcile, one line each, for the console. */
@@ -177,8 +193,14 @@ export function bootPhases(): Phase<BootContext>[] {
       run: async (ctx) => {
         const text = readFileSync(join(ctx.host.root, "proc/cmdline"), "utf8");
         ctx.cmdline = parseCmdline(text);
+        // Read before the config, so debug logging is on even when the config then fails.
+        ctx.flags = bootFlags(ctx.cmdline, {});
+        applyDebug(ctx.flags);
         // Early view of the config (defaults, OEM, cmdline): the state and datasources come from it.
         ctx.config = loadConfig({ root: ctx.host.root, cmdline: text });
+        ctx.flags = bootFlags(ctx.cmdline, ctx.config);
+        applyDebug(ctx.flags);
+        if (ctx.flags.debug) ctx.out.write("  debug logging on (corral.debug)\n");
       },
     },
     {
@@ -197,25 +219,26 @@ export function bootPhases(): Phase<BootContext>[] {
     },
     { name: "modules", run: (ctx) => loadModules(ctx.host, ctx.config) },
     {
-      name: "cloud-init",
-      timeoutMs: 300_000,
+      // The GRUB "recovery console" entries pass corral.recovery=true: a shell with the state
+      // partition mounted (configs in /var/lib/corral/conf), before any datasource or service.
+      name: "recovery",
       run: async (ctx) => {
-        const found = await probeDatasources(
-          ctx.host,
-          ctx.config.corral?.cloud_init?.datasources ?? [],
-          ctx.cmdline?.cloudConfigUrl,
-        );
+        if (ctx.flags?.recovery) throw new RecoveryRequested();
+      },
+    },
+    {
+      name: "cloud-init",
+      // `*` and network datasources are retried for up to 5 minutes (RancherOS's cap), then given up.
+      timeoutMs: 330_000,
+      run: async (ctx) => {
+        const datasources = ctx.config.corral?.cloud_init?.datasources ?? [];
+        if (needsNetwork(datasources, ctx.cmdline?.cloudConfigUrl))
+          warn(ctx, await earlyDhcp(ctx.host, ctx.config, listInterfaces(ctx.host.root)), "network");
+        const found = await probeDatasources(ctx.host, datasources, ctx.cmdline?.cloudConfigUrl);
         if (!found) return;
-        ctx.out.write(`  user-data from ${found.source} (${found.data.kind})\n`);
-        if (found.data.kind === "cloud-config") {
-          // Validated here so a bad datasource is reported with its own name, not as boot.yml.
-          parseConfigText(found.data.text, found.source);
-          writeFileSync(join(ctx.host.root, configPaths.dropInDir, "boot.yml"), found.data.text, {
-            mode: 0o600,
-          });
-        } else if (found.data.kind === "script") {
-          await runScriptOnce(ctx, found.data.text);
-        }
+        ctx.out.write(`  user-data from ${found.source} (${found.data?.kind ?? "none, metadata only"})\n`);
+        warn(ctx, saveFound(ctx.host.root, found), "datasource");
+        if (found.data?.kind === "script") await runScriptOnce(ctx, found.data.text);
       },
     },
     {
@@ -225,7 +248,7 @@ export function bootPhases(): Phase<BootContext>[] {
         const c = ctx.config;
         ensureConsoleUser(ctx.host.root);
         if (c.hostname) await applyHostname(ctx.host, c.hostname);
-        applySshKeys(ctx.host.root, c.ssh_authorized_keys ?? []);
+        applySshKeys(ctx.host.root, [...(c.ssh_authorized_keys ?? []), ...metadataKeys(ctx.host.root)]);
         warn(ctx, applyWriteFiles(ctx.host.root, c.write_files ?? []), "write_files skipped");
         applySysctl(ctx.host, c);
         applyEnvironment(ctx.host.root, c);
@@ -233,7 +256,22 @@ export function bootPhases(): Phase<BootContext>[] {
         warn(ctx, await runCommands(ctx.host, c.bootcmd ?? []), "bootcmd");
       },
     },
-    { name: "network", run: async (ctx) => warn(ctx, await setupNetwork(ctx.host, ctx.config), "network") },
+    {
+      name: "network",
+      run: async (ctx) => {
+        const links = listInterfaces(ctx.host.root);
+        // Listening before configuring: a NIC that appears from now on is configured when it does.
+        ctx.hotplug = new UeventWatcher(
+          hotplugHandler(
+            ctx.host,
+            () => ctx.config,
+            links,
+            (l) => ctx.out.write(`  hotplug: ${l}\n`),
+          ),
+        );
+        warn(ctx, await setupNetwork(ctx.host, ctx.config, links), "network");
+      },
+    },
     {
       name: "System Docker",
       run: async (ctx) => {

@@ -35,8 +35,9 @@ export async function recoveryConsole(
   spawnShell: ShellSpawner,
   signal?: AbortSignal,
 ): Promise<void> {
+  const requested = phase === "recovery";
   out.write(
-    `\n*** CorralOS boot failed in phase '${phase}':\n${message}\n\n` +
+    (requested ? `\n*** ${message}\n\n` : `\n*** CorralOS boot failed in phase '${phase}':\n${message}\n\n`) +
       "*** Recovery console. Fix the problem (configs: /var/lib/corral/conf), then run 'corral os reboot'.\n\n",
   );
   while (!signal?.aborted) {

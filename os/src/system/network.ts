@@ -1,14 +1,14 @@
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CorralConfig } from "../config/config-schema.ts";
 import type { Host } from "./host.ts";
+import { describeStep, interfaceConfig, type Link, type NetStep, networkPlan } from "./network-plan.ts";
+import { wpaSupplicantConf } from "./wifi.ts";
 
-type InterfaceConfig = NonNullable<
-  NonNullable<NonNullable<CorralConfig["corral"]>["network"]>["interfaces"]
->[string];
+export { interfaceConfig, type Link, networkPlan } from "./network-plan.ts";
 
 /** Interfaces present, with their MAC, from /sys/class/net (lo excluded: it is always just brought up). */
-export function listInterfaces(root = "/"): { name: string; mac: string }[] {
+export function listInterfaces(root = "/"): Link[] {
   try {
     return readdirSync(join(root, "sys/class/net"))
       .filter((n) => n !== "lo")
@@ -25,68 +25,14 @@ export function listInterfaces(root = "/"): { name: string; mac: string }[] {
   }
 }
 
-function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-      .replace(/\*/g, ".*")
-      .replace(/\?/g, ".")}$`,
-  );
-  return re.test(name);
+/** The steps as `[program, args]` pairs: sysfs writes become `sh -c 'printf ... > "$1"'` (no quoting of values). */
+export function networkCommands(config: CorralConfig, links: readonly Link[]): [string, string[]][] {
+  return networkPlan(config, links).map(toCommand);
 }
 
-/** The config of one interface: an exact name wins over `mac:xx`, which wins over a glob (RancherOS order). */
-export function interfaceConfig(
-  config: CorralConfig,
-  name: string,
-  mac: string,
-): InterfaceConfig | undefined {
-  const all = config.corral?.network?.interfaces ?? {};
-  if (all[name]) return all[name];
-  const byMac = Object.entries(all).find(([k]) => k.toLowerCase() === `mac:${mac.toLowerCase()}`);
-  if (byMac) return byMac[1];
-  return Object.entries(all).find(([k]) =>
-    k.includes("*") || k.includes("?") ? globMatch(k, name) : false,
-  )?.[1];
-}
-
-/** The commands that configure the network: `ip` for static addresses, busybox udhcpc for DHCP. */
-export function networkCommands(
-  config: CorralConfig,
-  interfaces: { name: string; mac: string }[],
-): [string, string[]][] {
-  const cmds: [string, string[]][] = [["ip", ["link", "set", "dev", "lo", "up"]]];
-  for (const { name, mac } of interfaces) {
-    const c = interfaceConfig(config, name, mac);
-    if (!c) continue;
-    for (const line of c.pre_up ?? []) cmds.push(["sh", ["-c", line]]);
-    if (c.mtu) cmds.push(["ip", ["link", "set", "dev", name, "mtu", String(c.mtu)]]);
-    cmds.push(["ip", ["link", "set", "dev", name, "up"]]);
-    for (const addr of [...(c.address ? [c.address] : []), ...(c.addresses ?? [])])
-      cmds.push(["ip", ["addr", "add", addr, "dev", name]]);
-    if (c.gateway) cmds.push(["ip", ["route", "add", "default", "via", c.gateway, "dev", name]]);
-    if (c.gateway_ipv6)
-      cmds.push(["ip", ["-6", "route", "add", "default", "via", c.gateway_ipv6, "dev", name]]);
-    // -b: go to background if no lease yet, so a missing DHCP server does not stall the boot.
-    if (c.dhcp)
-      cmds.push([
-        "udhcpc",
-        [
-          "-b",
-          "-i",
-          name,
-          "-t",
-          "3",
-          "-T",
-          "2",
-          "-p",
-          `/run/udhcpc.${name}.pid`,
-          ...(c.dhcp_args?.split(/\s+/).filter(Boolean) ?? []),
-        ],
-      ]);
-    for (const line of c.post_up ?? []) cmds.push(["sh", ["-c", line]]);
-  }
-  return cmds;
+function toCommand(s: NetStep): [string, string[]] {
+  if ("run" in s) return s.run;
+  return ["sh", ["-c", 'printf "%s\\n" "$2" > "$1"', "sh", s.write[0], s.write[1]]];
 }
 
 /** resolv.conf from `corral.network.dns`, or undefined to leave DHCP's. */
@@ -100,23 +46,101 @@ export function resolvConf(config: CorralConfig): string | undefined {
   return `${lines.join("\n")}\n`;
 }
 
-/** Configures the network. A failing command is reported but does not stop the others. */
-export async function setupNetwork(host: Host, config: CorralConfig): Promise<string[]> {
+/** Writes the wpa_supplicant.conf of every wireless link that names a `wifi_network`; returns errors. */
+export function writeWifiConfigs(root: string, config: CorralConfig, links: readonly Link[]): string[] {
   const errors: string[] = [];
+  for (const { name, mac } of links) {
+    const net = interfaceConfig(config, name, mac)?.wifi_network;
+    if (net === undefined) continue;
+    try {
+      mkdirSync(join(root, "var/run"), { recursive: true });
+      writeFileSync(
+        join(root, `var/run/wpa_supplicant-${name}.conf`),
+        wpaSupplicantConf(config, String(net)),
+        { mode: 0o600 },
+      );
+    } catch (e) {
+      errors.push(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return errors;
+}
+
+/**
+ * Applies the network config to `links` (default: those in /sys/class/net): pre_cmds, the plan
+ * (bonds, bridges, VLANs, addresses, DHCP, wifi), post_cmds, resolv.conf. A failing step is
+ * reported but does not stop the others, so one bad interface never leaves the machine offline.
+ */
+export async function setupNetwork(
+  host: Host,
+  config: CorralConfig,
+  links = listInterfaces(host.root),
+): Promise<string[]> {
   const net = config.corral?.network;
-  const cmds: [string, string[]][] = [
-    ...(net?.pre_cmds ?? []).map((l): [string, string[]] => ["sh", ["-c", l]]),
-    ...networkCommands(config, listInterfaces(host.root)),
-    ...(net?.post_cmds ?? []).map((l): [string, string[]] => ["sh", ["-c", l]]),
+  const errors = writeWifiConfigs(host.root, config, links);
+  let plan: NetStep[];
+  try {
+    plan = networkPlan(config, links);
+  } catch (e) {
+    errors.push(e instanceof Error ? e.message : String(e));
+    plan = [];
+  }
+  const steps: NetStep[] = [
+    ...(net?.pre_cmds ?? []).map((l): NetStep => ({ run: ["sh", ["-c", l]] })),
+    ...plan,
+    ...(net?.post_cmds ?? []).map((l): NetStep => ({ run: ["sh", ["-c", l]] })),
   ];
-  for (const [file, args] of cmds) {
+  for (const step of steps) {
+    const [file, args] = toCommand(step);
     try {
       await host.run(file, args);
     } catch (e) {
-      errors.push(e instanceof Error ? e.message : String(e));
+      const message = e instanceof Error ? e.message : String(e);
+      // A link that exists already is taken as it is: loading the bonding driver makes bond0 by
+      // itself, and a config applied again finds its bridges and VLANs there.
+      if (file === "ip" && args[0] === "link" && args[1] === "add" && /File exists/.test(message)) continue;
+      errors.push(`${describeStep(step)}: ${message}`);
     }
   }
   const resolv = resolvConf(config);
   if (resolv) writeFileSync(join(host.root, "etc/resolv.conf"), resolv);
   return errors;
+}
+
+/** Datasources that ask a server over the network (everything but drives, files and guestinfo). */
+export function needsNetwork(datasources: readonly string[], cmdlineUrl: string | undefined): boolean {
+  if (cmdlineUrl) return true;
+  return datasources.some((d) => !/^(configdrive|nocloud|cidata|proxmox|vmware|file)(:|$)/.test(d));
+}
+
+/**
+ * DHCP before the datasources, for the links the early config (defaults, OEM, command line) puts on
+ * DHCP: one lease each, in parallel, then udhcpc quits (`-q`; the network phase starts the ones that
+ * stay). Metadata services are reached over this, as RancherOS's cloud-init-save ran netconf first.
+ * A link without a lease is a warning: the datasources then find nothing and the boot goes on.
+ */
+export async function earlyDhcp(host: Host, config: CorralConfig, links: readonly Link[]): Promise<string[]> {
+  const dhcp = links.filter((l) => {
+    const c = interfaceConfig(config, l.name, l.mac);
+    return c?.dhcp && !c.bond && typeof c.bridge !== "string";
+  });
+  const results = await Promise.allSettled(
+    dhcp.map(async ({ name }) => {
+      await host.run("ip", ["link", "set", "dev", name, "up"]);
+      await host.run(
+        "udhcpc",
+        ["-i", name, "-n", "-q", "-t", "3", "-T", "2", "-p", `/run/udhcpc-early.${name}.pid`],
+        {
+          timeoutMs: 30_000,
+        },
+      );
+    }),
+  );
+  return results.flatMap((r, i) =>
+    r.status === "rejected"
+      ? [
+          `${dhcp[i]?.name}: no early DHCP lease (${r.reason instanceof Error ? r.reason.message : String(r.reason)})`,
+        ]
+      : [],
+  );
 }
