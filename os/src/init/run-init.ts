@@ -3,6 +3,8 @@ import { createLogger } from "@corral/lib";
 import { consoleUser } from "../cloud-init/apply.ts";
 import { runInstallRequest } from "../install/install.ts";
 import { realHost } from "../system/host.ts";
+import { runBootGate } from "../upgrade/boot-gate.ts";
+import { osList, osRollback, osStatus, osUpgrade } from "../upgrade/upgrade.ts";
 import { type BootContext, bootPhases, pollUntil, reconcileServices } from "./boot-phases.ts";
 import { initSocketPath, serveControl } from "./control-socket.ts";
 import { type ConsoleOut, runPhases } from "./phases.ts";
@@ -76,6 +78,12 @@ export async function runInit(_argv: string[]): Promise<number> {
     },
     power: (a) => void power(a),
     install: (req) => runInstallRequest(ctx.host, (t) => out.write(t), req),
+    os: {
+      status: () => osStatus(ctx.host),
+      list: (channel) => osList(channel ?? ctx.config.corral?.upgrade?.url),
+      upgrade: (req, log) => osUpgrade(ctx.host, req, log, ctx.config.corral?.upgrade?.url),
+      rollback: (log) => osRollback(ctx.host, log),
+    },
   });
   // The console user (the machine's administrator, as RancherOS's rancher with its sudo) may
   // call PID 1: `corral os poweroff` and `corral install` from the ssh console.
@@ -102,6 +110,12 @@ export async function runInit(_argv: string[]): Promise<number> {
   );
   const result = await runPhases(bootPhases(), ctx, out, timeline);
   if (!ctx.config.corral?.server?.enabled) noApi.abort();
+  // Boot counting: a slot booted on trial becomes the active one only once healthy (upgrade/).
+  void runBootGate(ctx, {
+    recovery: ctx.config.corral?.recovery === true,
+    bootFailure: result.ok ? undefined : `boot phase '${result.phase}' failed: ${result.message}`,
+    reboot: () => void power("reboot"),
+  }).catch((e: unknown) => log.error("boot health gate failed", { error: e }));
   if (!result.ok) {
     log.error("boot failed", { phase: result.phase });
     await recoveryConsole(result.phase, result.message, out, consoleShell(), stopping.signal);
