@@ -112,7 +112,9 @@ describe("boot health gate", () => {
       uptimeS: () => now,
       reboot: () => void calls.reboots++,
       log: () => {},
-      sleep: async () => void (now += 30),
+      sleep: async () => {
+        now += 30;
+      },
       ...over,
     };
     return { d, calls };
