@@ -108,14 +108,22 @@ export async function runInit(_argv: string[]): Promise<number> {
     600_000,
     noApi.signal,
   );
-  const result = await runPhases(bootPhases(), ctx, out, timeline);
-  if (!ctx.config.corral?.server?.enabled) noApi.abort();
+  let finished: Awaited<ReturnType<typeof runPhases>> | undefined;
+  const phases = runPhases(bootPhases(), ctx, out, timeline).then((r) => (finished = r));
   // Boot counting: a slot booted on trial becomes the active one only once healthy (upgrade/).
+  // It starts once System Docker's phase is done (config merged, state mounted), not after the
+  // last phase, so a broken slot whose services never settle still meets its deadline.
   void runBootGate(ctx, {
-    recovery: ctx.config.corral?.recovery === true,
-    bootFailure: result.ok ? undefined : `boot phase '${result.phase}' failed: ${result.message}`,
+    ready: async () =>
+      void (await pollUntil(async () => {
+        if (!ctx.supervisor && !finished) throw new Error("booting");
+      }, 3_600_000)),
+    bootFailure: () =>
+      finished && !finished.ok ? `boot phase '${finished.phase}' failed: ${finished.message}` : undefined,
     reboot: () => void power("reboot"),
   }).catch((e: unknown) => log.error("boot health gate failed", { error: e }));
+  const result = await phases;
+  if (!ctx.config.corral?.server?.enabled) noApi.abort();
   if (!result.ok) {
     log.error("boot failed", { phase: result.phase });
     await recoveryConsole(result.phase, result.message, out, consoleShell(), stopping.signal);

@@ -32,25 +32,38 @@ export async function bootProblems(ctx: BootContext): Promise<string[]> {
   return (await runCommands(ctx.host, health)).map((e) => `health command: ${e}`);
 }
 
-/** Runs the gate for this boot (see health-gate.ts). */
-export function runBootGate(
-  ctx: BootContext,
-  opts: { recovery: boolean; bootFailure?: string; reboot(): void },
-): Promise<GateResult> {
+/** What PID 1 tells the gate about the boot in progress. */
+export interface GateHooks {
+  /** Resolves once the config is merged and the state partition mounted (or the boot gave up). */
+  ready(): Promise<void>;
+  /** Why the boot failed (a phase), or undefined while it has not. */
+  bootFailure(): string | undefined;
+  reboot(): void;
+}
+
+/**
+ * Runs the gate for this boot (see health-gate.ts), beside the boot phases: its deadline holds even
+ * when a phase of a broken slot takes long or fails.
+ */
+export async function runBootGate(ctx: BootContext, hooks: GateHooks): Promise<GateResult> {
+  await hooks.ready();
   const layout = findLayout(ctx.host);
   const booted = layout ? bootedSlot(ctx.host) : undefined;
   return gateBoot({
     root: ctx.host.root,
     booted,
-    recovery: opts.recovery,
+    recovery: ctx.config.corral?.recovery === true,
     readEnv: () => readBootEnv(ctx.host, layout!),
     activate: (slot) => setBootEnv(ctx.host, layout!, { corral_active: slot, corral_try: "" }),
-    problems: async () => (opts.bootFailure ? [opts.bootFailure] : bootProblems(ctx)),
+    problems: async () => {
+      const failed = hooks.bootFailure();
+      return failed ? [failed] : bootProblems(ctx);
+    },
     stateReady: async () => {},
     version: runningVersion(ctx.host),
     deadlineS: ctx.config.corral?.upgrade?.health_timeout ?? defaultHealthTimeoutS,
     uptimeS: () => readUptimeMs(join(ctx.host.root, "proc")) / 1000,
-    reboot: opts.reboot,
+    reboot: hooks.reboot,
     log: (line) => ctx.out.write(line),
     sleep: (ms) => Bun.sleep(ms),
   });
