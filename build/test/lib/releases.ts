@@ -60,17 +60,13 @@ export async function makeReleases(
     sha256: { vmlinuz: await sum("vmlinuz"), initrd: await sum("initrd") },
   };
   writeFileSync(join(u, "release.json"), JSON.stringify(manifest));
+  // A well-formed signature (64 bytes, base64) by the wrong key: refused for the key, not the form.
   const sig = await run([
-    "openssl",
-    "pkeyutl",
-    "-sign",
-    "-rawin",
-    "-inkey",
-    join(u, "key.pem"),
-    "-in",
-    join(u, "release.json"),
-  ]).catch(() => "");
-  writeFileSync(join(u, "release.sig"), Buffer.from(sig, "latin1").toString("base64"));
+    "sh",
+    "-c",
+    `openssl pkeyutl -sign -rawin -inkey ${join(u, "key.pem")} -in ${join(u, "release.json")} | base64 -w0`,
+  ]);
+  writeFileSync(join(u, "release.sig"), sig);
   const untrusted = join(dir, "release-untrusted.tar");
   await run(["tar", "-C", u, "-cf", untrusted, "release.json", "release.sig", "vmlinuz", "initrd"]);
   return { good, broken, untrusted };
