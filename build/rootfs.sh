@@ -75,6 +75,9 @@ sed "s/^  modules: \[\] # @MODULES@$/  modules: [$mods]/" "$ROOT/images/os-confi
   >"$dest/usr/share/corral/os-config.yml"
 grep -vE '^\s*(#|$)' "$ROOT/build/modules-early.list" >"$dest/etc/modules-early"
 cp -r "$ROOT/system-services" "$dest/usr/share/corral/system-services"
+# The public half of the release signing key: `corral os upgrade` accepts only releases it signed.
+mkdir -p "$dest/usr/share/corral/release-keys"
+openssl pkey -in "$(bash "$ROOT/build/signing-key.sh")" -pubout -out "$dest/usr/share/corral/release-keys/release.pem"
 for t in "$DIST"/images/*.tar; do
   [ -e "$t" ] && cp -L "$t" "$dest/usr/share/corral/images/"
 done

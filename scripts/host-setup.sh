@@ -13,6 +13,8 @@ command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 command -v dig >/dev/null 2>&1 || need_pkgs+=(dnsutils)
 command -v wrk >/dev/null 2>&1 || need_pkgs+=(wrk)
 command -v tcpdump >/dev/null 2>&1 || need_pkgs+=(tcpdump)
+# UEFI firmware for booting installed disks in the image tests.
+[ -e /usr/share/OVMF/OVMF_CODE.fd ] || need_pkgs+=(ovmf)
 # slapd and its tools: the LDAP provider tests start a real directory server on loopback.
 command -v slapd >/dev/null 2>&1 || [ -x /usr/sbin/slapd ] || need_pkgs+=(slapd)
 command -v ldapsearch >/dev/null 2>&1 || need_pkgs+=(ldap-utils)

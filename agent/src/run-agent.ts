@@ -1,3 +1,5 @@
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { AgentFrame } from "@corral/api";
 import { agentPaths } from "@corral/api";
 import {
@@ -81,6 +83,18 @@ export function needsRegistration(state: AgentState, url: string, token: string 
   return (
     state.tokenHash !== hashToken(token) || (state.url !== undefined && baseUrl(state.url) !== baseUrl(url))
   );
+}
+
+/**
+ * `connected` in the state folder while a session is welcomed: CorralOS's boot health gate reads
+ * it ("the agent connected") before it makes an upgraded slot the active one.
+ */
+function markConnected(stateDir: string, connected: boolean): void {
+  try {
+    const file = join(stateDir, "connected");
+    if (connected) writeFileSync(file, `${new Date().toISOString()}\n`);
+    else rmSync(file, { force: true });
+  } catch {}
 }
 
 /**
@@ -170,6 +184,7 @@ export async function runAgent(options: RunAgentOptions): Promise<void> {
         hostState: host.bus,
         onSender: (sender) => {
           current = sender;
+          markConnected(options.stateDir, sender !== null);
           // The server may have missed changes while we were away: repeat every state, and look
           // again for containers whose Docker events may have been lost meanwhile.
           if (sender) {

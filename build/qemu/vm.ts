@@ -59,6 +59,8 @@ export interface VmOptions {
   disks?: string[];
   /** Boot the first disk through its own boot loader (the firmware's BIOS): no ISO, no -kernel. */
   bootFromDisk?: boolean;
+  /** Boot through UEFI firmware (Debian's ovmf, OVMF_CODE.fd) instead of the default BIOS. */
+  uefi?: boolean;
   /** Serial console log file; a temp file when absent. */
   log?: string;
   /**
@@ -142,6 +144,13 @@ export async function bootVm(o: VmOptions = {}): Promise<Vm> {
     String(o.cpus ?? 2),
   ];
   args.push("-display", "none", "-monitor", "none", "-no-reboot", "-serial", `file:${log}`);
+  if (o.uefi) {
+    // The firmware's variable store is per machine (copied fresh: nothing from an earlier boot).
+    const vars = join(dir, "OVMF_VARS.fd");
+    writeFileSync(vars, readFileSync("/usr/share/OVMF/OVMF_VARS.fd"));
+    args.push("-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd");
+    args.push("-drive", `if=pflash,format=raw,file=${vars}`);
+  }
   args.push(
     "-nic",
     `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${httpPort}-:8080,hostfwd=tcp:127.0.0.1:${httpsPort}-:8443,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,

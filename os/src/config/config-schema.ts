@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { upgradeSchema } from "./upgrade-schema.ts";
 
 /**
  * The one schema of CorralOS configuration: a RancherOS-compatible `#cloud-config`.
@@ -163,7 +164,7 @@ export const osSectionSchema = z
     system_docker: loose.optional(),
     bootstrap_docker: loose.optional(),
     console: z.string().optional(),
-    upgrade: loose.optional(),
+    upgrade: upgradeSchema.optional(),
     repositories: loose.optional(),
     registry_auths: loose.optional(),
     defaults: loose.optional(),

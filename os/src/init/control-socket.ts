@@ -1,6 +1,8 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import type { ServiceStatus } from "../services/service-status.ts";
+import type { ChannelRelease } from "../upgrade/channel.ts";
+import type { OsStatus, UpgradeRequest } from "../upgrade/upgrade.ts";
 import type { PowerAction } from "./power.ts";
 
 /** A `corral install` request: parsed arguments and the cloud-config's text (read by the caller). */
@@ -19,6 +21,20 @@ export interface ControlHandlers {
   power(action: PowerAction): void;
   /** Installs to disk; resolves with the installer's log lines. */
   install(req: InstallRequest): Promise<{ log: string[]; reboot: boolean }>;
+  /** `corral os version|list|upgrade|rollback`. */
+  os?: {
+    status(): Promise<OsStatus>;
+    list(channel?: string): Promise<ChannelRelease[]>;
+    upgrade(req: UpgradeRequest, log: (line: string) => void): Promise<unknown>;
+    rollback(log: (line: string) => void): Promise<unknown>;
+  };
+}
+
+/** A request body field that must be text when present. */
+function optText(body: Record<string, unknown>, key: string): string | undefined {
+  const v = body[key];
+  if (v !== undefined && typeof v !== "string") throw new Error(`${key} must be text`);
+  return v;
 }
 
 /** Serves HTTP on a unix socket: GET /status, POST /reconcile, POST /poweroff|/reboot|/halt, POST /install. */
@@ -36,6 +52,33 @@ export function serveControl(path: string, handlers: ControlHandlers): { stop():
           const done = await handlers.install((await req.json()) as InstallRequest);
           if (done.reboot) setTimeout(() => handlers.power("reboot"), 50);
           return Response.json({ log: done.log });
+        }
+        const os = handlers.os;
+        if (route.includes(" /os/") && !os)
+          return Response.json({ error: "no OS handlers" }, { status: 404 });
+        if (route === "GET /os/status") return Response.json(await os!.status());
+        if (route === "POST /os/list") {
+          const body = (await req.json()) as Record<string, unknown>;
+          return Response.json(await os!.list(optText(body, "channel")));
+        }
+        if (route === "POST /os/upgrade" || route === "POST /os/rollback") {
+          const body = (await req.json()) as Record<string, unknown>;
+          const log: string[] = [];
+          const push = (l: string) => void log.push(l);
+          const reboot = body.reboot !== false;
+          const done =
+            route === "POST /os/rollback"
+              ? await os!.rollback(push)
+              : await os!.upgrade(
+                  {
+                    file: optText(body, "file"),
+                    version: optText(body, "version"),
+                    channel: optText(body, "channel"),
+                  },
+                  push,
+                );
+          if (reboot) setTimeout(() => handlers.power("reboot"), 50);
+          return Response.json({ log, done });
         }
         const m = /^POST \/(poweroff|reboot|halt)$/.exec(route);
         if (m) {

@@ -3,6 +3,8 @@ import { createLogger } from "@corral/lib";
 import { consoleUser } from "../cloud-init/apply.ts";
 import { runInstallRequest } from "../install/install.ts";
 import { realHost } from "../system/host.ts";
+import { runBootGate } from "../upgrade/boot-gate.ts";
+import { osList, osRollback, osStatus, osUpgrade } from "../upgrade/upgrade.ts";
 import { type BootContext, bootPhases, pollUntil, reconcileServices } from "./boot-phases.ts";
 import { initSocketPath, serveControl } from "./control-socket.ts";
 import { type ConsoleOut, runPhases } from "./phases.ts";
@@ -76,6 +78,12 @@ export async function runInit(_argv: string[]): Promise<number> {
     },
     power: (a) => void power(a),
     install: (req) => runInstallRequest(ctx.host, (t) => out.write(t), req),
+    os: {
+      status: () => osStatus(ctx.host),
+      list: (channel) => osList(channel ?? ctx.config.corral?.upgrade?.url),
+      upgrade: (req, log) => osUpgrade(ctx.host, req, log, ctx.config.corral?.upgrade?.url),
+      rollback: (log) => osRollback(ctx.host, log),
+    },
   });
   // The console user (the machine's administrator, as RancherOS's rancher with its sudo) may
   // call PID 1: `corral os poweroff` and `corral install` from the ssh console.
@@ -100,7 +108,21 @@ export async function runInit(_argv: string[]): Promise<number> {
     600_000,
     noApi.signal,
   );
-  const result = await runPhases(bootPhases(), ctx, out, timeline);
+  let finished: Awaited<ReturnType<typeof runPhases>> | undefined;
+  const phases = runPhases(bootPhases(), ctx, out, timeline).then((r) => (finished = r));
+  // Boot counting: a slot booted on trial becomes the active one only once healthy (upgrade/).
+  // It starts once System Docker's phase is done (config merged, state mounted), not after the
+  // last phase, so a broken slot whose services never settle still meets its deadline.
+  void runBootGate(ctx, {
+    ready: async () =>
+      void (await pollUntil(async () => {
+        if (!ctx.supervisor && !finished) throw new Error("booting");
+      }, 3_600_000)),
+    bootFailure: () =>
+      finished && !finished.ok ? `boot phase '${finished.phase}' failed: ${finished.message}` : undefined,
+    reboot: () => void power("reboot"),
+  }).catch((e: unknown) => log.error("boot health gate failed", { error: e }));
+  const result = await phases;
   if (!ctx.config.corral?.server?.enabled) noApi.abort();
   if (!result.ok) {
     log.error("boot failed", { phase: result.phase });

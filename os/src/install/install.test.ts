@@ -72,10 +72,10 @@ describe("partition plan", () => {
     const plan = partitionPlan("gpt");
     expect(plan.map((p) => p.name)).toEqual(["BIOS", "CORRAL_BOOT", "CORRAL_A", "CORRAL_B", "CORRAL_STATE"]);
     expect(plan[0]?.typeGuid).toBe("21686148-6449-6E6F-744E-656564454649");
-    expect(plan[1]?.typeGuid).toBe("0FC63DAF-8483-4772-8E79-3D69D8477DE4");
     expect(plan.at(-1)?.sizeMiB).toBeUndefined();
-    // efi: the boot partition is the EFI system partition
-    expect(partitionPlan("efi")[1]?.typeGuid).toBe("C12A7328-F81F-11D2-BA4B-00A0C93EC93B");
+    // every type: the boot partition is the EFI system partition (BIOS and UEFI boot alike)
+    for (const t of ["gpt", "efi", "generic"] as const)
+      expect(partitionPlan(t)[1]?.typeGuid).toBe("C12A7328-F81F-11D2-BA4B-00A0C93EC93B");
   });
 
   test("sfdisk script", () => {

@@ -196,14 +196,12 @@ export async function installToDisk(
     log("installing GRUB for BIOS");
     const grubCommon = ["--locales=", "--fonts=", "--themes=", `--boot-directory=${boot}/boot`];
     await host.run("grub-install", ["--target=i386-pc", ...grubCommon, o.device], { timeoutMs: 300_000 });
-    if (o.type === "efi") {
-      log("installing GRUB for UEFI (removable path EFI/BOOT/BOOTX64.EFI)");
-      await host.run(
-        "grub-install",
-        ["--target=x86_64-efi", ...grubCommon, `--efi-directory=${boot}`, "--removable", "--no-nvram"],
-        { timeoutMs: 300_000 },
-      );
-    }
+    log("installing GRUB for UEFI (removable path EFI/BOOT/BOOTX64.EFI)");
+    await host.run(
+      "grub-install",
+      ["--target=x86_64-efi", ...grubCommon, `--efi-directory=${boot}`, "--removable", "--no-nvram"],
+      { timeoutMs: 300_000 },
+    );
     writeFileSync(r(join(boot, "boot/grub/grub.cfg")), grubConfig({ slotUuids, append: o.append }));
     const envFile = join(boot, "boot/grub/grubenv");
     await host.run("grub-editenv", [envFile, "create"]);

@@ -1,7 +1,7 @@
 // The pure half of `corral install`: argument parsing, the partition plan (an sfdisk script) and the
 // GRUB files. The side effects (partitioning, mkfs, grub-install) are in install.ts.
 
-/** Install types, as RancherOS named them: `generic` and `gpt` boot through BIOS, `efi` through both. */
+/** Install types, as RancherOS named them; every type now boots through both BIOS and UEFI. */
 export const installTypes = ["generic", "gpt", "efi"] as const;
 /** One of `installTypes`. */
 export type InstallType = (typeof installTypes)[number];
@@ -23,7 +23,7 @@ export const installUsage = `usage: corral install -d DEVICE [-c CLOUD-CONFIG] [
 
   -d, --device DEVICE        the whole disk to install to (e.g. /dev/vda); everything on it is lost
   -c, --cloud-config FILE    a cloud-config saved on the state partition (read at every boot)
-  -t, --install-type TYPE    generic or gpt: GRUB for BIOS; efi: GRUB for BIOS and UEFI (default generic)
+  -t, --install-type TYPE    generic, gpt or efi (RancherOS's names): every type gets GRUB for BIOS and UEFI
   -a, --append ARGS          extra kernel command line for the installed system
   --no-reboot                do not reboot when done
   -f, --force                install over a disk that has partitions or data
@@ -111,14 +111,15 @@ export const layout = { biosMiB: 1, bootMiB: 64, slotMiB: 1024, minStateMiB: 512
  * EFI system partition for efi), CORRAL_A and CORRAL_B (one kernel and initrd each) and
  * CORRAL_STATE on the rest.
  */
-export function partitionPlan(type: InstallType): PlannedPartition[] {
+export function partitionPlan(_type: InstallType): PlannedPartition[] {
   return [
     { number: 1, name: "BIOS", sizeMiB: layout.biosMiB, typeGuid: gptType.bios, fs: "none" },
     {
       number: 2,
       name: "CORRAL_BOOT",
       sizeMiB: layout.bootMiB,
-      typeGuid: type === "efi" ? gptType.esp : gptType.linux,
+      // Always an EFI system partition: every install boots through BIOS and UEFI alike.
+      typeGuid: gptType.esp,
       fs: "vfat",
     },
     { number: 3, name: "CORRAL_A", sizeMiB: layout.slotMiB, typeGuid: gptType.linux, fs: "ext4" },

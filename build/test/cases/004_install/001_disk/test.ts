@@ -15,6 +15,7 @@ import {
   type TestCase,
   waitSsh,
 } from "../../../lib/harness.ts";
+import { healthTimeoutS, lifecycle } from "./lifecycle.ts";
 
 /** Runs a host program; returns its stdout, throws with its stderr. */
 async function hostRun(cmd: string[]): Promise<string> {
@@ -43,15 +44,16 @@ async function userDockerReady(vm: Vm, key: string, started: number) {
 
 /** Install to disk, then boot from it. */
 export const testCase: TestCase = {
-  description: "corral install writes a disk that boots by itself (BIOS) with the installed cloud-config",
-  timeoutMs: 2_400_000,
+  description:
+    "corral install writes a disk that boots by itself (BIOS and UEFI); upgrades go to the other slot, a broken one falls back by itself",
+  timeoutMs: 3_600_000,
   async run(ctx) {
     const { key, pub } = await keyPair(ctx.dir);
     const disk = join(ctx.dir, "disk.raw");
     const t = Bun.spawn(["truncate", "-s", "4G", disk]);
     check((await t.exited) === 0, "truncate failed");
     const seed = `#cloud-config\nhostname: corral-live\nssh_authorized_keys:\n  - ${pub}\n`;
-    const installed = `#cloud-config\nhostname: corral-installed\nssh_authorized_keys:\n  - ${pub}\n`;
+    const installed = `#cloud-config\nhostname: corral-installed\nssh_authorized_keys:\n  - ${pub}\ncorral:\n  upgrade:\n    health_timeout: ${healthTimeoutS}\n`;
     writeFileSync(join(ctx.dir, "installed.yml"), installed);
 
     let started = Date.now();
@@ -130,6 +132,8 @@ export const testCase: TestCase = {
       );
       const ps = await ssh(vm, key, "docker ps");
       check(ps.code === 0, `docker ps on the installed disk: ${ps.stderr}`);
+      const fig = await lifecycle(ctx, vm, key, disk);
+      ctx.log(`figures: ${JSON.stringify({ isoMs: isoTimes.wallMs, diskMs: diskTimes.wallMs, ...fig })}`);
     } finally {
       await vm.kill();
     }

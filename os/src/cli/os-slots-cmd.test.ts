@@ -1,0 +1,91 @@
+import { expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { serveControl } from "../init/control-socket.ts";
+import { recordEvent } from "../upgrade/history.ts";
+import type { OsStatus, UpgradeRequest } from "../upgrade/upgrade.ts";
+import type { CliIo } from "./cli-io.ts";
+import { osCommand } from "./os-cmd.ts";
+
+function io() {
+  const root = mkdtempSync(join(tmpdir(), "corral-os-cli-"));
+  let out = "";
+  let err = "";
+  const cli: CliIo = {
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    stdin: async () => "",
+    root,
+    initSocket: join(root, "init.sock"),
+  };
+  return { cli, root, out: () => out, err: () => err };
+}
+
+test("version shows both slots, list the channel, upgrade sends the request; bad input exits 2", async () => {
+  const t = io();
+  const status: OsStatus = {
+    running: "v2",
+    booted: "B",
+    installed: true,
+    env: { active: "A", try: undefined },
+    slots: {
+      A: { slot: "A", version: "v1", installed: "t1" },
+      B: { slot: "B", version: "v2", installed: "t2" },
+    },
+    trial: { from: "A", to: "B", version: "v2", requested: "t", status: "trying" },
+  };
+  const asked: UpgradeRequest[] = [];
+  const control = serveControl(t.cli.initSocket, {
+    status: () => [],
+    reconcile: async () => [],
+    power: () => {},
+    install: async () => ({ log: [], reboot: false }),
+    os: {
+      status: async () => status,
+      list: async (channel) => [{ version: "v3", location: `${channel}/v3.tar` }],
+      upgrade: async (req, log) => {
+        asked.push(req);
+        log("written");
+        return {};
+      },
+      rollback: async () => {
+        throw new Error("slot A holds no system to roll back to");
+      },
+    },
+  });
+  try {
+    expect(await osCommand(["version"], t.cli)).toBe(0);
+    expect(t.out()).toContain(
+      "CorralOS v2 (slot B)\nslot A: v1 (written t1) [active]\nslot B: v2 (written t2) [booted]\ntrial: slot B (v2) trying\n",
+    );
+    expect(await osCommand(["list", "-c", "https://rel.test"], t.cli)).toBe(0);
+    expect(t.out()).toContain("v3\thttps://rel.test/v3.tar\n");
+    expect(await osCommand(["upgrade", "-i", "v3", "--no-reboot"], t.cli)).toBe(0);
+    expect(asked[0]).toMatchObject({ version: "v3" });
+    expect(t.out()).toContain("written\n");
+    expect(await osCommand(["upgrade", "-f", "/etc/hostname"], t.cli)).toBe(1);
+    expect(t.err()).toContain("under /home or /var/lib/corral");
+    expect(await osCommand(["upgrade"], t.cli)).toBe(2);
+    expect(await osCommand(["upgrade", "-f", "x", "--kexec"], t.cli)).toBe(2);
+    expect(await osCommand(["rollback", "--now"], t.cli)).toBe(2);
+    expect(await osCommand(["rollback", "--no-reboot"], t.cli)).toBe(1);
+    expect(t.err()).toContain("holds no system");
+  } finally {
+    control.stop();
+  }
+});
+
+test("boot-log shows the slot history after the timeline, or alone with --history", async () => {
+  const t = io();
+  recordEvent(t.cli.root, {
+    event: "rolled-back",
+    slot: "A",
+    version: "v1",
+    reason: "slot B (v2) failed: user-docker: starting",
+  });
+  expect(await osCommand(["boot-log", "--history"], t.cli)).toBe(0);
+  expect(t.out()).toMatch(/rolled-back +slot A v1: slot B \(v2\) failed: user-docker: starting\n$/);
+  expect(await osCommand(["boot-log", "--history", "--json"], t.cli)).toBe(0);
+  expect(t.out()).toContain('"event":"rolled-back"');
+});
