@@ -18,6 +18,8 @@ command -v slapd >/dev/null 2>&1 || [ -x /usr/sbin/slapd ] || need_pkgs+=(slapd)
 command -v ldapsearch >/dev/null 2>&1 || need_pkgs+=(ldap-utils)
 # The browser the web UI tests drive (playwright-core, no browser download).
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
+# git: the catalog fetches template repositories with it; its tests serve them with `git daemon`.
+command -v git >/dev/null 2>&1 || need_pkgs+=(git)
 # grep without -q reads the whole list: -q would leave early and busybox's SIGPIPE fails the pipe.
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -x httpd >/dev/null || need_pkgs+=(busybox-static)
 if [ ${#need_pkgs[@]} -gt 0 ]; then

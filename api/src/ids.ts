@@ -17,6 +17,7 @@ export const idPrefixes = {
   volume: "v",
   projectMember: "pm",
   session: "se",
+  catalog: "ct",
 } as const;
 
 /** A type that has ids. */

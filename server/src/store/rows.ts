@@ -13,6 +13,7 @@ export const resourceTypes = [
   "volume",
   "projectMember",
   "session",
+  "catalog",
 ] as const;
 
 /** A resource type the store holds. */
