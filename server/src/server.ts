@@ -12,6 +12,7 @@ import type { FailureLimits } from "./auth/rate-limit.ts";
 import { loadSecretBox, SecretBox } from "./auth/secret-box.ts";
 import { sessionTtlFrom } from "./auth/session-ttl.ts";
 import { type BootstrapResult, bootstrap } from "./bootstrap.ts";
+import { catalogRefreshMsFrom, startCatalogs } from "./catalog/start.ts";
 import { createApp } from "./http/app.ts";
 import { errorResponse } from "./http/errors.ts";
 import { refusal, secure } from "./http/gate.ts";
@@ -102,6 +103,7 @@ export interface RunningServer {
 export function startServer(options: ServerOptions): RunningServer {
   // Refused settings stop the start before anything is opened.
   const maxServiceScale = maxServiceScaleFrom(options.env ?? process.env);
+  catalogRefreshMsFrom(options.env ?? process.env);
   const sessionTtlMs = sessionTtlFrom(options.env ?? process.env);
   if (options.dataDir) securePrivateFolder(options.dataDir);
   // Before the store opens: a bad certificate file stops the start with nothing to undo.
@@ -155,6 +157,7 @@ export function startServer(options: ServerOptions): RunningServer {
   const defs = resourceDefs.map((d) =>
     d.type === "registrationToken" ? registrationTokenResourceFor(trust) : d,
   );
+  const catalogs = startCatalogs(store, box, options.dataDir, env);
   const app = createApp({
     store,
     auth,
@@ -165,6 +168,7 @@ export function startServer(options: ServerOptions): RunningServer {
     metrics,
     trust,
     uiDir: options.uiDir ?? defaultUiDir,
+    catalogs,
   });
   const subscribers = new Subscribers(
     store,
@@ -244,6 +248,7 @@ export function startServer(options: ServerOptions): RunningServer {
     tls: tls && { caPem: tls.caPem, caChecksum: tls.caChecksum, source: tls.source },
     async stop() {
       await orchestrator.stop();
+      await catalogs.stop();
       publisher?.stop();
       rejections.stop();
       hub?.stop();

@@ -3,6 +3,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { Authenticator } from "../auth/authenticate.ts";
 import type { LoginService } from "../auth/login.ts";
 import { authenticateRequest, sessionCredential } from "../auth/request-auth.ts";
+import type { CatalogService } from "../catalog/catalogs.ts";
 import { writeAudit } from "../services/audit.ts";
 import type { Dispatcher, ServerSettings, VerbContext } from "../services/context.ts";
 import { isVisible } from "../services/context.ts";
@@ -11,7 +12,7 @@ import type { Store } from "../store/store.ts";
 import type { JoinTrust } from "../tls/join-trust.ts";
 import { authConfigRoutes } from "./auth-config-routes.ts";
 import { readJson } from "./body.ts";
-import { catalogRoutes } from "./catalog-stub.ts";
+import { catalogRoutes } from "./catalog-routes.ts";
 import { consumeMapRoutes, serviceConsumeMapSchema } from "./consume-maps.ts";
 import type { ResourceDef } from "./definition.ts";
 import type { ApiEnv } from "./env.ts";
@@ -51,6 +52,8 @@ export interface AppDeps {
   trust?: JoinTrust;
   /** The web UI's built bundle (index.html and assets/). */
   uiDir: string;
+  /** Catalogs of templates (`/v1-catalog`, and stacks launched from them). */
+  catalogs: CatalogService;
 }
 
 /** Bindings the Bun server passes to every request. */
@@ -186,12 +189,22 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
         principal,
         dispatcher: deps.dispatcher,
         settings: deps.settings,
+        catalogs: deps.catalogs,
       }),
     );
     await next();
   };
   app.use("/v2-beta/*", authenticated);
-  app.use("/v1-catalog/*", authenticated);
+  // Rancher's CLI reads templates without credentials: a GET without any is served as anonymous
+  // (global catalogs only); one with credentials is checked like any other request.
+  app.use("/v1-catalog/*", async (c, next) => {
+    if (c.req.method === "GET" && !c.req.header("authorization") && !sessionCredential(c.req.raw)) {
+      c.set("base", baseOf(c.req.raw));
+      c.header("X-API-Schemas", `${baseOf(c.req.raw)}/v1-catalog/schemas`);
+      return next();
+    }
+    return authenticated(c, next);
+  });
 
   app.get("/v2-beta", (c) => {
     const base = c.get("base");
@@ -232,7 +245,7 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
     return c.json(dockerToLaunchConfig(await readJson(c.req.raw, false)));
   });
   app.route("/v2-beta", resourceRouter(deps.defs));
-  app.route("/v1-catalog", catalogRoutes());
+  app.route("/v1-catalog", catalogRoutes(deps.catalogs));
   // Rancher's first API version: the same resources in its own words (see v1.ts).
   const v1 = (c: Context<{ Bindings: RequestEnv }>) => serveV1(c.req.raw, async (r) => app.fetch(r, c.env));
   app.all("/v1", v1);
