@@ -8,6 +8,7 @@ import { type CatalogSource, parseCatalogUrlSetting } from "./catalog-url.ts";
 import { fetchCatalog, type GitCredentials } from "./fetch.ts";
 import { indexCatalog } from "./index-catalog.ts";
 import type { CatalogIndex, IndexedTemplate, IndexedVersion } from "./model.ts";
+import { compatibilityVersion } from "./versions.ts";
 
 const log = createLogger("catalog");
 
@@ -38,12 +39,15 @@ export class CatalogService {
   private readonly indexes = new Map<string, CatalogIndex>();
   private readonly running = new Map<string, Promise<void>>();
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** The Rancher version templates are checked against. */
+  readonly compatibilityVersion = compatibilityVersion;
   /** Called after a refresh changed a catalog's index (stacks recompute their upgrades). */
   onIndexed: (catalog: string) => void = () => {};
 
   constructor(
     readonly store: Store,
-    private readonly box: SecretBox,
+    /** Seals credentials and password answers at rest. */
+    readonly box: SecretBox,
     /** Where clones live: `<dir>/<catalog name>`. */
     readonly dir: string,
   ) {}
