@@ -17,6 +17,7 @@ import {
 } from "../../server/testing/test-catalog.ts";
 import {
   adminClient,
+  type Answer,
   type Client,
   expectStatus,
   rowsFingerprint,
