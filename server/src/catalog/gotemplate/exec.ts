@@ -109,15 +109,26 @@ class Exec {
     const mark = this.vars.length;
     const v = this.pipeline(dot, n.pipe);
     const decl = n.pipe.decl;
-    let items: [unknown, unknown][];
-    if (Array.isArray(v)) items = v.map((e, i) => [i, e]);
-    else if (isMap(v)) items = sortedKeys(v).map((k) => [k, v[k]]);
-    else if (typeof v === "number" && Number.isInteger(v)) {
+    // Items are read by position, never copied: a range over a large int must cost only its steps.
+    let count: number;
+    let item: (i: number) => [unknown, unknown];
+    if (Array.isArray(v)) {
+      count = v.length;
+      item = (i) => [i, v[i]];
+    } else if (isMap(v)) {
+      const keys = sortedKeys(v);
+      count = keys.length;
+      item = (i) => [keys[i], v[keys[i]!]];
+    } else if (typeof v === "number" && Number.isInteger(v)) {
       if (decl.length > 1) throw this.err(n, "can't use two variables to range over an int");
-      items = Array.from({ length: Math.max(0, Math.min(v, this.limits.maxSteps + 1)) }, (_, i) => [i, i]);
-    } else if (v === undefined || v === null) items = [];
-    else throw this.err(n, `range can't iterate over ${formatValue(v)}`);
-    for (const [index, elem] of items) {
+      count = Math.max(0, v);
+      item = (i) => [i, i];
+    } else if (v === undefined || v === null) {
+      count = 0;
+      item = () => [undefined, undefined];
+    } else throw this.err(n, `range can't iterate over ${formatValue(v)}`);
+    for (let i = 0; i < count; i++) {
+      const [index, elem] = item(i);
       this.step(n);
       if (decl.length === 1) this.setVar(decl[0]!, elem, n.pipe.isAssign);
       if (decl.length === 2) {
@@ -134,7 +145,7 @@ class Exec {
         this.vars.length = inner;
       }
     }
-    if (items.length === 0 && n.elseList) this.walkList(dot, n.elseList);
+    if (count === 0 && n.elseList) this.walkList(dot, n.elseList);
     this.vars.length = mark;
   }
 
