@@ -107,7 +107,7 @@ services:
 {{- with .Values.title }}
       title: {{ . | upper | quote }}
 {{- end }}
-{{- range $i, $n := split .Values.names "," }}
+{{- range $i, $n := splitList "," .Values.names }}
       name{{ $i }}: {{ trim $n }}
 {{- end }}
 `;
