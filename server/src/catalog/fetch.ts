@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
 
@@ -113,7 +114,9 @@ export async function fetchCatalog(req: FetchRequest): Promise<string> {
     const old = `${req.dir}.old-${tag}`;
     if (existsSync(req.dir)) renameSync(req.dir, old);
     renameSync(next, req.dir);
-    rmSync(old, { recursive: true, force: true });
+    // The old copy goes in the background: the new one already serves, and removing thousands of
+    // files took seconds on a loaded machine.
+    void rm(old, { recursive: true, force: true }).catch(() => {});
     return head.stdout.trim();
   } finally {
     rmSync(next, { recursive: true, force: true });
