@@ -115,15 +115,29 @@ describe.skipIf(!present)("catalog with the real clients on Docker", () => {
     const ls = await rancher(["catalog", "ls"]);
     expect([ls.code, ls.stderr]).toEqual([0, ""]);
     const rows = table(ls.stdout);
-    expect(rows).toContainEqual({ NAME: "wordpress", CATEGORY: "Test", ID: "library/wordpress:2.0.0" });
-    expect(rows).toContainEqual({ NAME: "redis", CATEGORY: "Test", ID: "library/redis:1.0.0" });
-    expect(rows.map((r) => r.ID)).not.toContain("library/network-services:1.0.0");
+    expect(rows).toContainEqual({
+      ID: "library:wordpress",
+      NAME: "wordpress",
+      CATEGORY: "Test",
+      VERSION: "2.0.0",
+      "VERSION ID": "library:wordpress:1",
+    });
+    expect(rows.map((r) => r.ID)).toContain("library:tpl-all");
+    expect(rows.map((r) => r.ID)).not.toContain("library:infra*healthcheck");
     const system = table((await rancher(["catalog", "ls", "--system"])).stdout);
-    expect(system).toEqual([]);
+    expect(system.map((r) => r.ID).sort()).toEqual([
+      "library:infra*healthcheck",
+      "library:infra*network-services",
+    ]);
+    const show = table((await rancher(["catalog", "show", "library:wordpress"])).stdout);
+    expect(show).toEqual([
+      { ID: "library:wordpress:0", VERSION: "1.0.0" },
+      { ID: "library:wordpress:1", VERSION: "2.0.0" },
+    ]);
   }, 60_000);
 
-  test("rancher catalog install library/wordpress:1.0.0 runs the stack with the answers", async () => {
-    writeFileSync(join(work, "answers.yml"), "db_password: pw-cli-1\npublic_port: 8081\n");
+  test("rancher catalog install library:wordpress:0 runs the stack with the answers", async () => {
+    writeFileSync(join(work, "answers.yml"), "db_password: pw-cli-1\npublic_port: '8081'\n");
     const res = await rancher([
       "catalog",
       "install",
@@ -131,7 +145,7 @@ describe.skipIf(!present)("catalog with the real clients on Docker", () => {
       stack,
       "--answers",
       "answers.yml",
-      "library/wordpress:1.0.0",
+      "library:wordpress:0",
     ]);
     expect([res.code, res.stderr]).toEqual([0, ""]);
     const row = await waitFor(

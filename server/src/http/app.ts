@@ -195,16 +195,7 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
     await next();
   };
   app.use("/v2-beta/*", authenticated);
-  // Rancher's CLI reads templates without credentials: a GET without any is served as anonymous
-  // (global catalogs only); one with credentials is checked like any other request.
-  app.use("/v1-catalog/*", async (c, next) => {
-    if (c.req.method === "GET" && !c.req.header("authorization") && !sessionCredential(c.req.raw)) {
-      c.set("base", baseOf(c.req.raw));
-      c.header("X-API-Schemas", `${baseOf(c.req.raw)}/v1-catalog/schemas`);
-      return next();
-    }
-    return authenticated(c, next);
-  });
+  app.use("/v1-catalog/*", authenticated);
 
   app.get("/v2-beta", (c) => {
     const base = c.get("base");

@@ -1,6 +1,7 @@
 import type { CatalogFields } from "../catalog/catalogs.ts";
 import { scrub } from "../catalog/fetch.ts";
 import type { IndexedTemplate, IndexedVersion } from "../catalog/model.ts";
+import { parseQuestions } from "../catalog/questions.ts";
 import { compareVersions, defaultVersionOf, isCompatible, upgradesFrom } from "../catalog/versions.ts";
 import type { Row } from "../store/rows.ts";
 
@@ -51,7 +52,8 @@ export function presentTemplate(root: string, catalog: string, t: IndexedTemplat
     folderName: t.folder,
     path: `${catalog}/${t.base === "infra-templates" ? "infra*" : ""}${t.folder}`,
     templateBase: t.base === "infra-templates" ? "infra" : "",
-    isSystem: t.base === "infra-templates",
+    // A string in Rancher's catalog types (its CLI refuses a JSON boolean here).
+    isSystem: t.base === "infra-templates" ? "true" : "false",
     labels: t.labels,
     license: t.license ?? null,
     maintainer: t.maintainer ?? null,
@@ -99,7 +101,8 @@ export function presentVersion(
     revision: v.revision,
     uuid: v.uuid ?? null,
     files: v.files,
-    questions: v.questions,
+    // Normalised (defaults as strings) as Rancher's clients decode them; bad entries left out.
+    questions: parseQuestions(v.questions).questions,
     readme: v.readme ?? null,
     minimumRancherVersion: v.minimumRancherVersion ?? null,
     maximumRancherVersion: v.maximumRancherVersion ?? null,

@@ -10,6 +10,7 @@ import {
   removeCatalog,
   visibleCatalog,
 } from "../catalog/verbs.ts";
+import { isCompatible } from "../catalog/versions.ts";
 import type { Row } from "../store/rows.ts";
 import { readJson } from "./body.ts";
 import {
@@ -22,7 +23,7 @@ import {
 import { catalogSchemas } from "./catalog-schemas.ts";
 import type { ApiEnv } from "./env.ts";
 
-/** The caller, or null for an anonymous read (Rancher's CLI reads the catalog without a key). */
+/** The caller (every `/v1-catalog` request is authenticated; null only in unit use). */
 function principalOf(c: Context<ApiEnv>): Principal | null {
   return (c.get("principal") as Principal | undefined) ?? null;
 }
@@ -54,9 +55,9 @@ function parseTemplateRef(
 }
 
 /**
- * `/v1-catalog` as Rancher 1.6 served it: catalogs, templates and template versions. Global catalogs
- * are readable without credentials (Rancher's CLI sends none to this API); environment catalogs and
- * every change need a key or a session.
+ * `/v1-catalog` as Rancher 1.6 served it: catalogs, templates and template versions. Every caller
+ * reads the global catalogs and those of the environments they belong to; changes need an admin
+ * (global) or an owner (environment).
  */
 export function catalogRoutes(catalogs: CatalogService): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
@@ -122,10 +123,14 @@ export function catalogRoutes(catalogs: CatalogService): Hono<ApiEnv> {
   });
 
   app.get("/templates", (c) => {
+    // `rancherVersion=v1.6.30` (Rancher's CLI): templates with a version that server may run.
+    const { rancherVersion, ...query } = c.req.query();
     const items = readable(c).flatMap((r) =>
-      (catalogs.index(r.name!)?.templates ?? []).map((t) => presentTemplate(root(c), r.name!, t)),
+      (catalogs.index(r.name!)?.templates ?? [])
+        .filter((t) => !rancherVersion || t.versions.some((v) => isCompatible(v, rancherVersion)))
+        .map((t) => presentTemplate(root(c), r.name!, t)),
     );
-    const out = applyFilters(items, c.req.query(), [
+    const out = applyFilters(items, query, [
       "id",
       "catalogId",
       "name",
@@ -173,6 +178,11 @@ export function catalogRoutes(catalogs: CatalogService): Hono<ApiEnv> {
     return { ref, t };
   };
   app.get("/templates/:id", (c) => {
+    // Rancher's CLI fetches a version at the template collection's URL: `templates/library:wp:3`.
+    if (c.req.param("id").split(":").length === 3) {
+      const { ref, t, v } = findVersion(c, c.req.param("id"));
+      return c.json(presentVersion(root(c), ref.catalog, t, v));
+    }
     const { ref, t } = findTemplate(c, c.req.param("id"));
     return c.json(presentTemplate(root(c), ref.catalog, t));
   });
