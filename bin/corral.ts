@@ -15,6 +15,7 @@ commands:
   logs     print the logs of a service's containers
   scale    set how many containers services run
   rm       remove stacks
+  catalog  list catalog templates, show one, install one as a stack, upgrade a catalog stack
   version  print the version
 
 CorralOS (on the console):
@@ -49,6 +50,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import("./commands/scale.ts")).main(rest, await io());
     case "rm":
       return (await import("./commands/rm.ts")).main(rest, await io());
+    case "catalog":
+      return (await import("./commands/catalog.ts")).main(rest, await io());
     case "init":
       return (await import("@corral/os")).runInit(rest);
     case "config":

@@ -27,6 +27,8 @@ command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
 command -v jq >/dev/null 2>&1 || need_pkgs+=(jq)
 # pebble (and pebble-challtestsrv): the ACME CA the certificate tests start on loopback.
 command -v pebble >/dev/null 2>&1 || need_pkgs+=(pebble)
+# git: the catalog fetches template repositories with it; its tests serve them with `git daemon`.
+command -v git >/dev/null 2>&1 || need_pkgs+=(git)
 # grep without -q reads the whole list: -q would leave early and busybox's SIGPIPE fails the pipe.
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -x httpd >/dev/null || need_pkgs+=(busybox-static)
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -22,6 +22,7 @@ export const idPrefixes = {
   registryCredential: "c",
   secret: "sec",
   receiver: "wr",
+  catalog: "ct",
 } as const;
 
 /** A type that has ids. */

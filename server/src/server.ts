@@ -17,6 +17,7 @@ import { type BootstrapResult, bootstrap } from "./bootstrap.ts";
 import { AcmeIssuer } from "./certificates/acme-issuer.ts";
 import { trustAcmeCa } from "./certificates/acme-order.ts";
 import { defaultAcmeTimings, renewBeforeMsFrom } from "./certificates/acme-schedule.ts";
+import { catalogRefreshMsFrom, startCatalogs } from "./catalog/start.ts";
 import { createApp } from "./http/app.ts";
 import { errorResponse } from "./http/errors.ts";
 import { refusal, secure } from "./http/gate.ts";
@@ -114,6 +115,7 @@ export interface RunningServer {
 export function startServer(options: ServerOptions): RunningServer {
   // Refused settings stop the start before anything is opened.
   const maxServiceScale = maxServiceScaleFrom(options.env ?? process.env);
+  catalogRefreshMsFrom(options.env ?? process.env);
   const sessionTtlMs = sessionTtlFrom(options.env ?? process.env);
   const acmeTimings = {
     ...defaultAcmeTimings,
@@ -177,6 +179,7 @@ export function startServer(options: ServerOptions): RunningServer {
   const defs = resourceDefs.map((d) =>
     d.type === "registrationToken" ? registrationTokenResourceFor(trust) : d,
   );
+  const catalogs = startCatalogs(store, box, options.dataDir, env);
   const app = createApp({
     store,
     auth,
@@ -187,6 +190,7 @@ export function startServer(options: ServerOptions): RunningServer {
     metrics,
     trust,
     uiDir: options.uiDir ?? defaultUiDir,
+    catalogs,
   });
   const subscribers = new Subscribers(
     store,
@@ -272,6 +276,7 @@ export function startServer(options: ServerOptions): RunningServer {
       await orchestrator.stop();
       stopVolumeHosts();
       await acmeIssuer.stop();
+      await catalogs.stop();
       publisher?.stop();
       rejections.stop();
       hub?.stop();

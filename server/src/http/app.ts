@@ -3,6 +3,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { Authenticator } from "../auth/authenticate.ts";
 import type { LoginService } from "../auth/login.ts";
 import { authenticateRequest, sessionCredential } from "../auth/request-auth.ts";
+import type { CatalogService } from "../catalog/catalogs.ts";
 import { writeAudit } from "../services/audit.ts";
 import type { Dispatcher, ServerSettings, VerbContext } from "../services/context.ts";
 import { isVisible } from "../services/context.ts";
@@ -12,7 +13,7 @@ import type { JoinTrust } from "../tls/join-trust.ts";
 import { webhookRoutes } from "../webhooks/routes.ts";
 import { authConfigRoutes } from "./auth-config-routes.ts";
 import { readJson } from "./body.ts";
-import { catalogRoutes } from "./catalog-stub.ts";
+import { catalogRoutes } from "./catalog-routes.ts";
 import { consumeMapRoutes, serviceConsumeMapSchema } from "./consume-maps.ts";
 import type { ResourceDef } from "./definition.ts";
 import type { ApiEnv } from "./env.ts";
@@ -52,6 +53,8 @@ export interface AppDeps {
   trust?: JoinTrust;
   /** The web UI's built bundle (index.html and assets/). */
   uiDir: string;
+  /** Catalogs of templates (`/v1-catalog`, and stacks launched from them). */
+  catalogs: CatalogService;
 }
 
 /** Bindings the Bun server passes to every request. */
@@ -187,6 +190,7 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
         principal,
         dispatcher: deps.dispatcher,
         settings: deps.settings,
+        catalogs: deps.catalogs,
       }),
     );
     await next();
@@ -233,7 +237,7 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
     return c.json(dockerToLaunchConfig(await readJson(c.req.raw, false)));
   });
   app.route("/v2-beta", resourceRouter(deps.defs));
-  app.route("/v1-catalog", catalogRoutes());
+  app.route("/v1-catalog", catalogRoutes(deps.catalogs));
   // Rancher's webhook service: receivers (through /v2-beta) and the key-authenticated trigger.
   app.route(
     "/v1-webhooks",

@@ -1,6 +1,7 @@
 import { AppError } from "@corral/lib";
 import { Hono } from "hono";
 import { defaultSessionTtlMs } from "../auth/sessions.ts";
+import { compatibilityVersion } from "../catalog/versions.ts";
 import type { ServerSettings } from "../services/context.ts";
 import { isVisible } from "../services/context.ts";
 import { defaultMaxServiceScale, maxScaleSetting } from "../services/scale-limit.ts";
@@ -14,7 +15,7 @@ import { commonFields } from "./resources/common.ts";
  * pick catalog templates (`minimum_rancher_version`/`maximum_rancher_version`); Corral speaks the
  * API of Rancher's last 1.6 release, so templates written for 1.6 are offered.
  */
-export const rancherApiLevel = "v1.6.30";
+export const rancherApiLevel = compatibilityVersion;
 
 /** The `setting` schema: name, value and the active value, all read-only here. */
 export const settingSchema: SchemaDef = {

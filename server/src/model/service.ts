@@ -66,11 +66,19 @@ export interface StackFields {
   volumes?: StackSpec["volumes"];
   /** Docker names of the stack's own volumes by their name in the files (services/stack-volumes.ts). */
   volumeNames?: Record<string, string>;
+  /** Password answers of a catalog stack, sealed with the server's secret box (never shown). */
+  secretAnswers?: Record<string, string>;
+  /** A catalog stack: true when its catalog offers a version `upgrade_from` lets it go to. */
+  upgradeAvailable?: boolean;
+  /** Those versions, by version string, with the externalId to upgrade to. */
+  upgradeVersions?: Record<string, string>;
   /** The compose files of the stack before an upgrade, for rollback. */
   previous?: {
     dockerCompose: string;
     rancherCompose: string;
     environment: Record<string, string>;
+    externalId?: string;
+    secretAnswers?: Record<string, string>;
     warnings?: string[];
     volumes?: StackSpec["volumes"];
   };

@@ -2,6 +2,7 @@ import { type EventData, type EventName, type EventReply, formatId } from "@corr
 import { AppError } from "@corral/lib";
 import type { Principal } from "../auth/principal.ts";
 import { canAccessProject, roleIn } from "../auth/principal.ts";
+import type { CatalogService } from "../catalog/catalogs.ts";
 import type { ProjectFields } from "../model/project.ts";
 import type { BalancerViews } from "../network/balancer-views.ts";
 import type { ResourceType, Row } from "../store/rows.ts";
@@ -44,6 +45,8 @@ export interface VerbContext {
   principal: Principal;
   dispatcher: Dispatcher;
   settings: ServerSettings;
+  /** Catalogs, for stacks launched or upgraded from a template (absent in unit tests of other verbs). */
+  catalogs?: CatalogService;
 }
 
 /** Throws PermissionDenied unless the caller is an admin. */

@@ -1,5 +1,7 @@
 import { formatId, type StackSpec, sameDnsName, stackCreateSchema, stackUpgradeSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
+import { keptAnswers, resolveCatalogLaunch } from "../catalog/launch.ts";
+import { upgradeInfo } from "../catalog/stack-upgrades.ts";
 import { exportStack, parseStack } from "../compose/index.ts";
 import type { ProjectFields } from "../model/project.ts";
 import type { ServiceFields, StackFields } from "../model/service.ts";
@@ -29,11 +31,16 @@ const liveStackStates = [
  */
 export function createStack(ctx: VerbContext, projectId: string, body: unknown): Row<StackFields> {
   const input = parseInput(stackCreateSchema, body);
-  const environment = { ...(input.environment ?? {}), ...(input.answers ?? {}) };
+  const given = { ...(input.environment ?? {}), ...(input.answers ?? {}) };
+  // A stack from the catalog is made from the template version, whatever files the client sent.
+  const launch = resolveCatalogLaunch(ctx, projectId, input.name, input.externalId, given);
+  const dockerCompose = launch?.dockerCompose ?? input.dockerCompose ?? "";
+  const rancherCompose = launch?.rancherCompose ?? input.rancherCompose;
+  const environment = launch?.environment ?? given;
   const { spec, warnings } = parseStack({
-    dockerCompose: input.dockerCompose ?? "",
-    rancherCompose: input.rancherCompose,
-    environment,
+    dockerCompose,
+    rancherCompose,
+    environment: launch?.values ?? given,
   });
   const start = input.startOnCreate ?? true;
   return ctx.store.transaction(() => {
@@ -56,10 +63,15 @@ export function createStack(ctx: VerbContext, projectId: string, body: unknown):
       state: "active",
       data: {
         description: input.description,
-        dockerCompose: input.dockerCompose ?? "",
-        rancherCompose: input.rancherCompose ?? "",
+        dockerCompose,
+        rancherCompose: rancherCompose ?? "",
         environment,
         externalId: input.externalId,
+        ...(launch && {
+          secretAnswers: launch.secretAnswers,
+          upgradeAvailable: launch.upgradeAvailable,
+          upgradeVersions: launch.upgradeVersions,
+        }),
         startOnCreate: start,
         healthState: "initializing",
         warnings,
@@ -127,10 +139,27 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
     const stack = loadVisible<StackFields>(ctx, "stack", id);
     if (!["active", "inactive"].includes(stack.state))
       throw new AppError("ActionNotAvailable", `stack ${id} is ${stack.state}`);
-    const environment = { ...stack.data.environment, ...(input.environment ?? {}), ...(input.answers ?? {}) };
-    const dockerCompose = input.dockerCompose ?? stack.data.dockerCompose;
-    const rancherCompose = input.rancherCompose ?? stack.data.rancherCompose;
-    const { spec, warnings } = parseStack({ dockerCompose, rancherCompose, environment });
+    const given = { ...(input.environment ?? {}), ...(input.answers ?? {}) };
+    const externalId = input.externalId ?? stack.data.externalId;
+    // A catalog stack re-renders its (new) version with the answers it kept plus the new ones; new
+    // files without a new externalId are a plain upgrade (`rancher up` over a catalog stack).
+    const fromCatalog =
+      input.externalId !== undefined ||
+      (input.dockerCompose === undefined && input.rancherCompose === undefined);
+    const launch = fromCatalog
+      ? resolveCatalogLaunch(ctx, stack.projectId!, stack.name!, externalId, {
+          ...(ctx.catalogs ? keptAnswers(ctx.catalogs, stack.data) : stack.data.environment),
+          ...given,
+        })
+      : null;
+    const environment = launch?.environment ?? { ...stack.data.environment, ...given };
+    const dockerCompose = launch?.dockerCompose ?? input.dockerCompose ?? stack.data.dockerCompose;
+    const rancherCompose = launch?.rancherCompose ?? input.rancherCompose ?? stack.data.rancherCompose;
+    const { spec, warnings } = parseStack({
+      dockerCompose,
+      rancherCompose,
+      environment: launch?.values ?? environment,
+    });
     const project = ctx.store.getByPublicId<ProjectFields>("project", stack.projectId!);
     assertAllowed(stackVolumeViolations(projectPolicy(project?.data ?? {}), spec.volumes));
     const existing = new Map(stackServices(ctx, stack).map((s) => [s.name, s]));
@@ -168,10 +197,17 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
         volumes: spec.volumes,
         volumeNames,
         ...(input.externalId ? { externalId: input.externalId } : {}),
+        ...(launch && {
+          secretAnswers: launch.secretAnswers,
+          upgradeAvailable: launch.upgradeAvailable,
+          upgradeVersions: launch.upgradeVersions,
+        }),
         previous: {
           dockerCompose: stack.data.dockerCompose,
           rancherCompose: stack.data.rancherCompose,
           environment: stack.data.environment,
+          externalId: stack.data.externalId,
+          secretAnswers: stack.data.secretAnswers,
           warnings: stack.data.warnings,
           volumes: stack.data.volumes,
         },
@@ -200,7 +236,12 @@ export function settleStackUpgrade(
       if (ctx.store.update(svc.id, { state: target }, from)) started.push(svc.id);
     const back =
       how === "rollback" && stack.data.previous
-        ? { ...stack.data.previous, previous: undefined }
+        ? {
+            ...stack.data.previous,
+            previous: undefined,
+            // Back on the earlier catalog version: its upgrades are offered again.
+            ...(ctx.catalogs && upgradeInfo(ctx.catalogs, stack.data.previous.externalId)),
+          }
         : { previous: undefined };
     return ctx.store.update<StackFields>(stack.id, {
       state: how === "cancel" ? "upgraded" : "active",

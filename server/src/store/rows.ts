@@ -17,6 +17,7 @@ export const resourceTypes = [
   "registryCredential",
   "secret",
   "receiver",
+  "catalog",
 ] as const;
 
 /** A resource type the store holds. */

@@ -34,6 +34,8 @@ export const stackResource: ResourceDef = {
     serviceIds: { type: "array[reference[service]]" },
     warnings: { type: "array[string]" },
     system: { type: "boolean", filter: true },
+    upgradeAvailable: { type: "boolean", filter: true },
+    upgradeVersions: { type: "map[string]" },
   },
   create: (ctx, projectId, body) => ({ row: createStack(ctx, projectId ?? "", body) }),
   remove: removeStack,
@@ -84,6 +86,9 @@ export const stackResource: ResourceDef = {
       healthState: d.healthState,
       warnings: d.warnings ?? [],
       system: d.system === true,
+      // Password answers are kept sealed apart from `environment` and never shown.
+      upgradeAvailable: d.upgradeAvailable === true,
+      upgradeVersions: d.upgradeVersions ?? {},
     };
   },
   related: (store, row) => ({

@@ -4,17 +4,45 @@ import type { ApiEnv } from "./env.ts";
 
 /** The catalog types Rancher's clients look up, with the filters they send. */
 const catalogTypes = [
-  { id: "catalog", pluralName: "catalogs", filters: ["name", "url", "branch", "kind"] },
-  { id: "template", pluralName: "templates", filters: ["catalogId", "templateBase", "category"] },
-  { id: "templateVersion", pluralName: "templateversions", filters: [] },
+  {
+    id: "catalog",
+    pluralName: "catalogs",
+    filters: ["id", "name", "url", "branch", "kind", "environmentId", "state"],
+    methods: ["GET", "POST"],
+    resourceMethods: ["GET", "DELETE"],
+    actions: { refresh: { input: null, output: "catalog" } },
+  },
+  {
+    id: "template",
+    pluralName: "templates",
+    filters: [
+      "id",
+      "catalogId",
+      "name",
+      "category",
+      "templateBase",
+      "folderName",
+      "isSystem",
+      "minimumRancherVersion",
+      "maximumRancherVersion",
+      "state",
+    ],
+    methods: ["GET"],
+    resourceMethods: ["GET"],
+    actions: {},
+  },
+  {
+    id: "templateVersion",
+    pluralName: "templateversions",
+    filters: ["id", "templateId", "catalogId", "version", "revision", "compatible"],
+    methods: ["GET"],
+    resourceMethods: ["GET"],
+    actions: {},
+  },
 ] as const;
 
-/**
- * `/v1-catalog` with no catalogs yet: the root, its schemas and empty collections. Rancher 1.6's CLI
- * reads this API before it lists stacks (for the upgrades of catalog stacks), so without it
- * `rancher stacks ls` fails; a stack from the catalog cannot exist until catalogs do.
- */
-export function catalogRoutes(): Hono<ApiEnv> {
+/** `/v1-catalog`, its schemas and one schema by id. */
+export function catalogSchemas(): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const root = (base: string) => `${base}/v1-catalog`;
   const schemaOf = (base: string, t: (typeof catalogTypes)[number]) => ({
@@ -25,12 +53,14 @@ export function catalogRoutes(): Hono<ApiEnv> {
       collection: `${root(base)}/${t.pluralName}`,
     },
     pluralName: t.pluralName,
-    collectionMethods: ["GET"],
-    resourceMethods: ["GET"],
+    collectionMethods: t.methods,
+    resourceMethods: t.resourceMethods,
     resourceFields: {},
-    resourceActions: {},
+    resourceActions: t.actions,
     collectionActions: t.id === "template" ? { refresh: { input: null, output: null } } : {},
-    collectionFilters: Object.fromEntries(t.filters.map((f) => [f, { modifiers: ["eq", "ne"] }])),
+    collectionFilters: Object.fromEntries(
+      t.filters.map((f) => [f, { modifiers: ["eq", "ne", "lt", "lte", "gt", "gte", "prefix", "like"] }]),
+    ),
   });
   app.get("/", (c) =>
     c.json({
@@ -59,20 +89,5 @@ export function catalogRoutes(): Hono<ApiEnv> {
     if (!t) throw new AppError("NotFound", `no schema ${id.slice(0, 64)}`);
     return c.json(schemaOf(c.get("base"), t));
   });
-  for (const t of catalogTypes) {
-    app.get(`/${t.pluralName}`, (c) =>
-      c.json({
-        type: "collection",
-        resourceType: t.id,
-        links: { self: `${root(c.get("base"))}/${t.pluralName}` },
-        actions: t.id === "template" ? { refresh: `${root(c.get("base"))}/templates?action=refresh` } : {},
-        data: [],
-        pagination: { first: null, previous: null, next: null, limit: 1000, partial: false },
-      }),
-    );
-    app.get(`/${t.pluralName}/:id`, (c) => {
-      throw new AppError("NotFound", `${t.id} ${c.req.param("id").slice(0, 64)} not found: no catalogs yet`);
-    });
-  }
   return app;
 }

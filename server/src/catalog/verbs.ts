@@ -1,0 +1,104 @@
+import { AppError } from "@corral/lib";
+import { z } from "zod";
+import { canAccessProject, type Principal } from "../auth/principal.ts";
+import { writeAudit } from "../services/audit.ts";
+import { loadProject, requireAdmin, requireAdminOrOwner, type VerbContext } from "../services/context.ts";
+import { parseInput } from "../services/input.ts";
+import type { Row } from "../store/rows.ts";
+import { defaultBranch } from "./catalog-url.ts";
+import type { CatalogService } from "./catalogs.ts";
+import { isAllowedBranch, isAllowedGitUrl } from "./fetch.ts";
+
+/** Input to add a catalog: Rancher's catalog fields plus optional credentials. */
+export const catalogCreateSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, "letters, digits, - and _, starting with a letter or digit"),
+  url: z.string().min(1).max(2048).refine(isAllowedGitUrl, "use a file://, http(s)://, ssh:// or git:// URL"),
+  branch: z.string().max(200).refine(isAllowedBranch, "not a branch name").optional(),
+  kind: z.literal("native").optional(),
+  environmentId: z.string().max(32).optional(),
+  username: z.string().max(256).optional(),
+  password: z.string().max(4096).optional(),
+  sshKey: z.string().max(16384).optional(),
+});
+
+/** An audit entry of a catalog verb: credentials are never written to the audit log. */
+function audit(
+  ctx: VerbContext,
+  verb: string,
+  name: string,
+  projectId: string | null,
+  body: unknown,
+  ip: string,
+) {
+  const { password: _p, sshKey: _k, ...kept } = (body ?? {}) as Record<string, unknown>;
+  writeAudit(ctx.store, {
+    principal: ctx.principal,
+    clientIp: ip,
+    eventType: `api.catalog.${verb}`,
+    resourceType: "catalog",
+    resourceId: name,
+    projectId,
+    requestObject: kept,
+    responseCode: verb === "create" ? 201 : 200,
+  });
+}
+
+/**
+ * Adds a catalog: a global one needs an admin, an environment's one an owner of it. Names are
+ * unique across all catalogs, as template ids (`<catalog>:<template>`) carry only the name.
+ */
+export function createCatalog(ctx: VerbContext, catalogs: CatalogService, body: unknown, ip: string): Row {
+  const input = parseInput(catalogCreateSchema, body);
+  if (input.environmentId) {
+    loadProject(ctx, input.environmentId);
+    requireAdminOrOwner(ctx, input.environmentId);
+  } else requireAdmin(ctx);
+  const credentials =
+    input.username || input.password || input.sshKey
+      ? { username: input.username, password: input.password, sshKey: input.sshKey }
+      : undefined;
+  return ctx.store.transaction(() => {
+    if (catalogs.row(input.name))
+      throw new AppError("NotUnique", `a catalog named ${input.name} exists`, { detail: { field: "name" } });
+    const source = { name: input.name, url: input.url, branch: input.branch ?? defaultBranch };
+    const row = catalogs.insert(source, input.environmentId, credentials);
+    audit(ctx, "create", input.name, input.environmentId ?? null, body, ip);
+    return row;
+  });
+}
+
+/** Removes a catalog, its clone and its index; its stacks keep running from their stored files. */
+export function removeCatalog(ctx: VerbContext, catalogs: CatalogService, name: string, ip: string): Row {
+  const row = visibleCatalog(ctx.principal, catalogs, name);
+  if (row.projectId) requireAdminOrOwner(ctx, row.projectId);
+  else requireAdmin(ctx);
+  const removed = ctx.store.transaction(() => {
+    const out = ctx.store.update(row.id, { state: "removed", removed: Date.now(), lookup: null })!;
+    audit(ctx, "remove", name, row.projectId, null, ip);
+    return out;
+  });
+  catalogs.forget(name);
+  return removed;
+}
+
+/** True when `principal` (or an anonymous reader, null) may read catalog `row`. */
+export function canReadCatalog(principal: Principal | null, row: Row): boolean {
+  if (!row.projectId) return true;
+  return principal !== null && canAccessProject(principal, row.projectId);
+}
+
+/** The catalog named `name` if the caller may read it, else NotFound. */
+export function visibleCatalog(principal: Principal | null, catalogs: CatalogService, name: string): Row {
+  const row = catalogs.row(name);
+  if (!row || !canReadCatalog(principal, row))
+    throw new AppError("NotFound", `catalog ${name.slice(0, 64)} not found`);
+  return row;
+}
+
+/** `refresh`: only those who may add the catalog may make the server fetch it. */
+export function mayRefresh(ctx: VerbContext, row: Row): void {
+  if (row.projectId) requireAdminOrOwner(ctx, row.projectId);
+  else requireAdmin(ctx);
+}
