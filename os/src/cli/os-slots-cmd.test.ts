@@ -13,8 +13,12 @@ function io() {
   let out = "";
   let err = "";
   const cli: CliIo = {
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
     stdin: async () => "",
     root,
     initSocket: join(root, "init.sock"),
