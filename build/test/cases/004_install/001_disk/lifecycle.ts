@@ -1,4 +1,4 @@
-// The A/B half of the install case: a plain reboot (the baseline), an upgrade to a newer build that
+// The A/B half of the install case: a plain reboot (the baseline, with CORRAL_OS_BENCH=1), an upgrade to a newer build that
 // proves healthy and becomes active, and an upgrade to a broken build (its User Docker never
 // answers) that the machine falls back from by itself, with the reason in `corral os boot-log`.
 // Boots alternate between UEFI (Debian's OVMF) and BIOS: the same disk boots both ways.
@@ -59,14 +59,17 @@ export async function lifecycle(ctx: TestContext, first: Vm, key: string, disk: 
     );
     const good = await upload(vm, key, rel.good, "good.tar");
 
-    // Baseline: a plain reboot of the same machine, into UEFI.
+    // Baseline for BENCHMARKS.md: a plain reboot of the same machine, into UEFI. Only with
+    // CORRAL_OS_BENCH=1: a boot costs minutes under TCG, and the upgrade below boots UEFI too.
     let t0 = Date.now();
-    await ssh(vm, key, "corral os reboot");
-    await waitExit(vm, 180_000);
-    await boot("uefi-reboot", true);
-    await dockerReady(vm, key);
-    fig.plainRebootMs = Date.now() - t0;
-    ctx.log(`plain reboot to User Docker ready (UEFI): ${fig.plainRebootMs} ms`);
+    if (process.env.CORRAL_OS_BENCH === "1") {
+      await ssh(vm, key, "corral os reboot");
+      await waitExit(vm, 180_000);
+      await boot("uefi-reboot", true);
+      await dockerReady(vm, key);
+      fig.plainRebootMs = Date.now() - t0;
+      ctx.log(`plain reboot to User Docker ready (UEFI): ${fig.plainRebootMs} ms`);
+    }
 
     // Upgrade to the newer build: written to B, booted once, promoted when healthy.
     t0 = Date.now();
