@@ -161,7 +161,7 @@ export function startServer(options: ServerOptions): RunningServer {
   const env = options.env ?? process.env;
   // In memory (tests) without a configured key, secrets live as long as the process: a random key.
   const loaded =
-    options.dataDir || env.CORRAL_SECRET_KEY
+    options.dataDir || env.CORRAL_DATA_KEY
       ? loadSecretBox(options.dataDir ?? "", env)
       : new SecretBox(randomBytes(32));
   // Before anything opens a sealed value: a rotation asked for (or cut short) re-seals them all.

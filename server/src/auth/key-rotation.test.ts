@@ -1,5 +1,5 @@
 // Rotating the server key re-seals every stored secret: from the data folder's key to a new one,
-// and from a previous CORRAL_SECRET_KEY to the current one; the values still open afterwards.
+// and from a previous CORRAL_DATA_KEY to the current one; the values still open afterwards.
 import { afterAll, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -47,7 +47,7 @@ function expectOpens(server: RunningServer, projectId: string): void {
   expect(Buffer.from(file!.value, "base64").toString()).toBe("rotate-secret");
 }
 
-test("CORRAL_ROTATE_SECRET_KEY=1 makes a new data-folder key and re-seals every value under it", async () => {
+test("CORRAL_ROTATE_DATA_KEY=1 makes a new data-folder key and re-seals every value under it", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "corral-rotate-"));
   dirs.push(dataDir);
   let server = startServer({ port: 0, hostname: "127.0.0.1", dataDir, env: {} });
@@ -55,7 +55,7 @@ test("CORRAL_ROTATE_SECRET_KEY=1 makes a new data-folder key and re-seals every 
   const before = keyIds(server);
   const oldKey = readFileSync(join(dataDir, "secret.key"), "utf8");
   await server.stop();
-  server = startServer({ port: 0, hostname: "127.0.0.1", dataDir, env: { CORRAL_ROTATE_SECRET_KEY: "1" } });
+  server = startServer({ port: 0, hostname: "127.0.0.1", dataDir, env: { CORRAL_ROTATE_DATA_KEY: "1" } });
   try {
     expect(readFileSync(join(dataDir, "secret.key"), "utf8")).not.toBe(oldKey);
     expect(statSync(join(dataDir, "secret.key")).mode & 0o777).toBe(0o600);
@@ -69,23 +69,23 @@ test("CORRAL_ROTATE_SECRET_KEY=1 makes a new data-folder key and re-seals every 
   }
 });
 
-test("CORRAL_SECRET_KEY_PREVIOUS re-seals values under a new CORRAL_SECRET_KEY", async () => {
+test("CORRAL_DATA_KEY_PREVIOUS re-seals values under a new CORRAL_DATA_KEY", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "corral-rotate-"));
   dirs.push(dataDir);
   const a = randomBytes(32).toString("base64");
   const b = randomBytes(32).toString("base64");
-  let server = startServer({ port: 0, hostname: "127.0.0.1", dataDir, env: { CORRAL_SECRET_KEY: a } });
+  let server = startServer({ port: 0, hostname: "127.0.0.1", dataDir, env: { CORRAL_DATA_KEY: a } });
   const projectId = await seed(server);
   await server.stop();
   // The new key alone cannot open what the old one sealed: the error says so.
-  server = startServer({ port: 0, hostname: "127.0.0.1", dataDir, env: { CORRAL_SECRET_KEY: b } });
+  server = startServer({ port: 0, hostname: "127.0.0.1", dataDir, env: { CORRAL_DATA_KEY: b } });
   expect(() => pullAuthFor(server.store, projectId, "reg.example:5000/x")).toThrow(/another server key/);
   await server.stop();
   server = startServer({
     port: 0,
     hostname: "127.0.0.1",
     dataDir,
-    env: { CORRAL_SECRET_KEY: b, CORRAL_SECRET_KEY_PREVIOUS: a },
+    env: { CORRAL_DATA_KEY: b, CORRAL_DATA_KEY_PREVIOUS: a },
   });
   try {
     expectOpens(server, projectId);

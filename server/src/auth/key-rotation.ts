@@ -69,9 +69,9 @@ export function resealAll(db: Database, from: SecretBox, to: SecretBox): number 
 
 /**
  * Key rotation at start, before anything reads a sealed value:
- * - `CORRAL_SECRET_KEY_PREVIOUS` (base64) with the current key from `CORRAL_SECRET_KEY`: values
+ * - `CORRAL_DATA_KEY_PREVIOUS` (base64) with the current key from `CORRAL_DATA_KEY`: values
  *   sealed by the previous key are re-sealed under the current one.
- * - a data-folder key with `CORRAL_ROTATE_SECRET_KEY=1`: a new random key is written to
+ * - a data-folder key with `CORRAL_ROTATE_DATA_KEY=1`: a new random key is written to
  *   `secret.key.next` (0600) first, every value is re-sealed under it, then it replaces
  *   `secret.key`. A start that finds `secret.key.next` (a rotation cut short) finishes it.
  * Returns the box to use from now on.
@@ -82,17 +82,17 @@ export function rotateAtStart(
   dataDir: string | null,
   env: Record<string, string | undefined>,
 ): SecretBox {
-  if (env.CORRAL_SECRET_KEY_PREVIOUS) {
-    const previous = keyFrom(env.CORRAL_SECRET_KEY_PREVIOUS, "CORRAL_SECRET_KEY_PREVIOUS");
+  if (env.CORRAL_DATA_KEY_PREVIOUS) {
+    const previous = keyFrom(env.CORRAL_DATA_KEY_PREVIOUS, "CORRAL_DATA_KEY_PREVIOUS");
     const n = resealAll(db, previous, current);
     log.info("secret key rotated: values re-sealed under the current key", { rows: n, keyId: current.keyId });
     return current;
   }
-  if (!dataDir || env.CORRAL_SECRET_KEY) return current;
+  if (!dataDir || env.CORRAL_DATA_KEY) return current;
   const nextPath = join(dataDir, nextKeyFile);
   const keyPath = join(dataDir, secretKeyFile);
   const pending = existsSync(nextPath);
-  if (!pending && env.CORRAL_ROTATE_SECRET_KEY !== "1") return current;
+  if (!pending && env.CORRAL_ROTATE_DATA_KEY !== "1") return current;
   if (!pending) writeFileSync(nextPath, randomBytes(32).toString("base64"), { mode: 0o600 });
   const next = keyFrom(readFileSync(nextPath, "utf8"), nextPath);
   const n = resealAll(db, current, next);

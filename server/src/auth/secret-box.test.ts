@@ -32,8 +32,8 @@ describe("SecretBox", () => {
     const first = loadSecretBox(dir, {});
     expect(statSync(join(dir, secretKeyFile)).mode & 0o777).toBe(0o600);
     expect(loadSecretBox(dir, {}).open(first.seal("x"))).toBe("x");
-    const fromEnv = loadSecretBox(dir, { CORRAL_SECRET_KEY: Buffer.alloc(32, 9).toString("base64") });
+    const fromEnv = loadSecretBox(dir, { CORRAL_DATA_KEY: Buffer.alloc(32, 9).toString("base64") });
     expect(() => fromEnv.open(first.seal("x"))).toThrow(/another server key/);
-    expect(() => loadSecretBox(dir, { CORRAL_SECRET_KEY: "c2hvcnQ=" })).toThrow(/32 bytes/);
+    expect(() => loadSecretBox(dir, { CORRAL_DATA_KEY: "c2hvcnQ=" })).toThrow(/32 bytes/);
   });
 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { AppError } from "@corral/lib";
 import { ensurePrivateFile } from "../store/data-folder.ts";
 
-/** The file in the data folder that holds the key, when `CORRAL_SECRET_KEY` does not give one. */
+/** The file in the data folder that holds the key, when `CORRAL_DATA_KEY` does not give one. */
 export const secretKeyFile = "secret.key";
 
 const keyBytes = 32;
@@ -69,18 +69,18 @@ export class SecretBox {
 }
 
 /**
- * The server's secret box: the key from `CORRAL_SECRET_KEY` (base64, 32 bytes) when set, else from
+ * The server's secret box: the key from `CORRAL_DATA_KEY` (base64, 32 bytes) when set, else from
  * `<dataDir>/secret.key`, created 0600 with a random key on first use.
  */
 export function loadSecretBox(
   dataDir: string,
   env: Record<string, string | undefined> = process.env,
 ): SecretBox {
-  const fromEnv = env.CORRAL_SECRET_KEY;
+  const fromEnv = env.CORRAL_DATA_KEY;
   if (fromEnv) {
     const key = Buffer.from(fromEnv.trim(), "base64");
     if (key.length !== keyBytes)
-      throw new AppError("InvalidOption", `CORRAL_SECRET_KEY must be ${keyBytes} bytes in base64`);
+      throw new AppError("InvalidOption", `CORRAL_DATA_KEY must be ${keyBytes} bytes in base64`);
     return new SecretBox(key);
   }
   const path = join(dataDir, secretKeyFile);
