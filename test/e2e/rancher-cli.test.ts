@@ -351,8 +351,20 @@ describe.skipIf(!present)("the real rancher CLI", () => {
     );
   }, 180_000);
 
-  test("secrets are not supported yet: the list is empty and create is refused", async () => {
+  test("secrets create and ls: the secret is listed by name, its value never shown", async () => {
+    const value = `cli-secret-${runPrefix}`;
+    await Bun.write(join(work, "secret.txt"), value);
+    const created = await rancher(["secrets", "create", `${stack}-pass`, "secret.txt"]);
+    expect(created.code).toBe(0);
+    const id = created.stdout.trim();
+    expect(id).toMatch(/^1sec\d+$/);
     const ls = await rancher(["secrets", "ls"]);
-    expect(table(ls.stdout)).toEqual([]);
-  }, 30_000);
+    expect(table(ls.stdout).map((r) => [r.ID, r.NAME])).toContainEqual([id, `${stack}-pass`]);
+    const json = await rancher(["secrets", "ls", "--format", "json"]);
+    expect(json.stdout).toContain(`${stack}-pass`);
+    expect(`${ls.stdout}${json.stdout}`).not.toContain(value);
+    expect((await rancher(["rm", id])).code).toBe(0);
+    const after = await rancher(["secrets", "ls"]);
+    expect(table(after.stdout).map((r) => r.ID)).not.toContain(id);
+  }, 60_000);
 });
