@@ -136,10 +136,10 @@ test("a wrong password shows the registry's refusal with backoff; the right one 
   );
   const did = running.externalId!;
   expect(await hostSh(`docker exec ${did} cat /run/secrets/token.txt`)).toBe(secretValues[0]);
-  expect(await hostSh(`docker exec ${did} stat -c '%a %u' /run/secrets/token.txt`)).toBe("440 1000\n");
+  expect(await hostSh(`docker exec ${did} stat -c '%a %u' /run/secrets/token.txt`)).toBe("440 1000");
   expect(await hostSh(`docker exec ${did} grep ' /run/secrets ' /proc/mounts`)).toMatch(/ ro[ ,]/);
   expect(await hostSh(`grep ' /run/corral/secrets ' /proc/mounts`)).toMatch(/^tmpfs /);
-  expect(await hostSh(`docker exec ${did} cat /marker`)).toBe("v1\n");
+  expect(await hostSh(`docker exec ${did} cat /marker`)).toBe("v1");
   const inspect = await hostSh(`docker inspect ${did}`);
   expect(inspect).not.toContain(secretValues[0]);
   expect(await hostSh(`docker exec ${did} env`)).not.toContain(secretValues[0]);
@@ -166,7 +166,7 @@ test("a new secret value and an upgrade deliver the new file; pull_image always 
   await waitFor("upgraded", async () => ((await service("app")).state === "upgraded" ? true : null), 120_000);
   const fresh = (await containers(svc.id)).find((c) => c.state === "running" && c.id !== old.id)!;
   expect(await hostSh(`docker exec ${fresh.externalId} cat /run/secrets/token.txt`)).toBe(secretValues[1]);
-  expect(await hostSh(`docker exec ${fresh.externalId} cat /marker`)).toBe("v2\n");
+  expect(await hostSh(`docker exec ${fresh.externalId} cat /marker`)).toBe("v2");
   expect((await cluster.api("POST", p(`/services/${svc.id}?action=finishupgrade`), {})).status).toBe(202);
   // The old container is removed, and its secret folder with it.
   await waitFor(
