@@ -14,6 +14,7 @@ import {
   startGitDaemon,
   testCatalogFiles,
 } from "../../server/testing/test-catalog.ts";
+import { addCatalog } from "./catalog-kit.ts";
 import {
   type Answer,
   adminClient,
@@ -39,16 +40,7 @@ beforeAll(async () => {
   server = startTestServer({ env: { CORRAL_CATALOG_REFRESH_SECONDS: "0" } });
   admin = adminClient(server);
   stacks = `/v2-beta/projects/${server.admin.defaultProjectId}/stacks`;
-  expectStatus(
-    await admin.post("/v1-catalog/catalogs", { name: "library", url: `${daemon.url}library` }),
-    201,
-  );
-  await until(
-    "the catalog fetched",
-    async () => (await admin.get("/v1-catalog/catalogs/library")).body.state === "active",
-    30_000,
-    100,
-  );
+  await addCatalog(admin, "library", `${daemon.url}library`);
 });
 
 afterAll(async () => {

@@ -15,6 +15,7 @@ import {
   startGitDaemon,
   testCatalogFiles,
 } from "../../server/testing/test-catalog.ts";
+import { addCatalog } from "./catalog-kit.ts";
 import {
   type Answer,
   adminClient,
@@ -42,16 +43,7 @@ beforeAll(async () => {
   admin = adminClient(server);
   anon = admin.as(null);
   pid = server.admin.defaultProjectId;
-  expectStatus(
-    await admin.post("/v1-catalog/catalogs", { name: "library", url: `${daemon.url}library` }),
-    201,
-  );
-  await until(
-    "the catalog fetched",
-    async () => (await admin.get("/v1-catalog/catalogs/library")).body.state === "active",
-    30_000,
-    100,
-  );
+  await addCatalog(admin, "library", `${daemon.url}library`);
 });
 
 afterAll(async () => {
