@@ -21,15 +21,18 @@ type Page = (p: Params & { projectId: string }) => preact.JSX.Element;
 
 type AdminPages = typeof import("./pages/admin/index.ts");
 const adminPages = signal<AdminPages | null>(null);
-let adminLoading: Promise<void> | null = null;
+let adminRequested = false;
 
 /** An administration page, from its chunk (fetched the first time one is opened). */
 function admin(render: (m: AdminPages) => preact.JSX.Element): preact.JSX.Element {
   const loaded = adminPages.value;
   if (loaded) return render(loaded);
-  adminLoading ??= import("./pages/admin/index.ts").then((m) => {
-    adminPages.value = m;
-  });
+  if (!adminRequested) {
+    adminRequested = true;
+    void import("./pages/admin/index.ts").then((m) => {
+      adminPages.value = m;
+    });
+  }
   return <p aria-busy="true">Loading…</p>;
 }
 

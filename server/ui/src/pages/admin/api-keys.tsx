@@ -74,10 +74,9 @@ function KeySection(props: { title: string; idBase: string; path: string; keep: 
     const text = (k: string) => String(data.get(k) ?? "").trim();
     error.value = null;
     try {
-      fresh.value = await api.create<ApiKey>(props.path, {
-        name: text("name") || null,
-        description: text("description") || null,
-      });
+      // Only what was filled in: an empty field is left to the server's default.
+      const body = Object.fromEntries(["name", "description"].filter(text).map((k) => [k, text(k)]));
+      fresh.value = await api.create<ApiKey>(props.path, body);
       form.reset();
       await reload();
     } catch (err) {

@@ -2,7 +2,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { api, projectPath, request } from "../../api/client.ts";
 import type { Collection, Project, Resource } from "../../api/types.ts";
-import { ErrorLine, message } from "./common.tsx";
+import { ErrorLine, message, shown } from "./common.tsx";
 
 /** A member as `setmembers` takes it and the list shows it. */
 interface Member {
@@ -58,9 +58,13 @@ export function MembersPage(props: { projectId: string }) {
   const error = useSignal<string | null>(null);
   const load = async () => {
     project.value = await api.get<Project>(`/v2-beta/projects/${encodeURIComponent(props.projectId)}`);
-    members.value = (await api.list<Resource & Member>(projectPath(props.projectId, "projectmembers"))).map(
-      (m) => ({ externalId: m.externalId, externalIdType: m.externalIdType, role: m.role, name: m.name }),
-    );
+    const rows = await api.list<Resource & Member>(projectPath(props.projectId, "projectmembers"));
+    members.value = shown(rows).map((m) => ({
+      externalId: m.externalId,
+      externalIdType: m.externalIdType,
+      role: m.role,
+      name: m.name,
+    }));
   };
   useEffect(() => {
     load().catch((e) => (error.value = message(e)));
