@@ -19,7 +19,7 @@ import { ready } from "./session.ts";
 
 type Page = (p: Params & { projectId: string }) => preact.JSX.Element;
 
-type AdminPages = typeof import("./pages/admin/index.ts");
+type AdminPages = typeof import("./pages/admin.ts");
 const adminPages = signal<AdminPages | null>(null);
 let adminRequested = false;
 
@@ -29,7 +29,7 @@ function admin(render: (m: AdminPages) => preact.JSX.Element): preact.JSX.Elemen
   if (loaded) return render(loaded);
   if (!adminRequested) {
     adminRequested = true;
-    void import("./pages/admin/index.ts").then((m) => {
+    void import("./pages/admin.ts").then((m) => {
       adminPages.value = m;
     });
   }

@@ -25,6 +25,20 @@ const roles: [string, string][] = [
   ["readonly", "Read only"],
 ];
 
+/** The kinds of identity in words (Rancher's `externalIdType` names). */
+const kinds: Record<string, string> = {
+  rancher_id: "Local account",
+  ldap_user: "Directory user",
+  ldap_group: "Directory group",
+  github_user: "GitHub user",
+  github_org: "GitHub organization",
+  github_team: "GitHub team",
+  oidc_user: "OpenID Connect user",
+  oidc_group: "OpenID Connect group",
+};
+
+const kindName = (t: string) => kinds[t] ?? t;
+
 const roleName = (role: string) => roles.find(([r]) => r === role)?.[1] ?? role;
 
 /** A role picker. */
@@ -119,7 +133,7 @@ export function MembersPage(props: { projectId: string }) {
             {list.map((m) => (
               <tr key={`${m.externalIdType}:${m.externalId}`} data-member={label(m)}>
                 <th scope="row">{label(m)}</th>
-                <td>{m.externalIdType}</td>
+                <td>{kindName(m.externalIdType)}</td>
                 <td>
                   {editable ? (
                     <RoleSelect
@@ -182,7 +196,7 @@ export function MembersPage(props: { projectId: string }) {
                   >
                     <span>
                       {i.name} {i.login ? <span class="muted">({i.login})</span> : null}{" "}
-                      <span class="muted">{i.externalIdType}</span>
+                      <span class="muted">{kindName(i.externalIdType)}</span>
                     </span>
                     <RoleSelect label={`Role for ${i.name}`} name="role" value="member" />
                     <button type="submit" aria-label={`Add ${i.name}`}>
