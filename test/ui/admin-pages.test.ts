@@ -45,6 +45,12 @@ async function logIn(p: Page, username: string, password: string): Promise<void>
     if (/status of (401|404)/.test(problems[i]!)) problems.splice(i, 1);
 }
 
+/** Drops the console's report of the 422 answers a test provoked on purpose (bad input). */
+function forgetRefusals(): void {
+  for (let i = problems.length - 1; i >= 0; i--)
+    if (/status of 422/.test(problems[i]!)) problems.splice(i, 1);
+}
+
 /** The status of a GET with a key's Basic credentials. */
 async function statusWithKey(path: string, access: string, secret: string): Promise<number> {
   const res = await fetch(`${server.url}${path}`, { headers: { Authorization: basic(access, secret) } });
@@ -171,11 +177,18 @@ describe("the web UI's administration pages", () => {
     await page.evaluate("window.marker = 7");
     await page.getByRole("link", { name: "Environments" }).click();
     const form = page.getByRole("form", { name: "Add an environment" });
+    // A name the server refuses: its message is shown, nothing is made.
+    await form.getByLabel("Name").fill("not a name!", wait);
+    await form.getByRole("button", { name: "Add environment" }).click();
+    await form.getByRole("alert").getByText(/name/).waitFor(wait);
+    forgetRefusals();
+    const count = expectStatus(await admin.get("/v2-beta/projects"), 200).body.data.length;
     await form.getByLabel("Name").fill("qa", wait);
     await form.getByLabel("Description").fill("for testers");
     await form.getByRole("button", { name: "Add environment" }).click();
     const row = page.locator('tr[data-environment="qa"]');
     await row.getByText("for testers").waitFor(wait);
+    expect(expectStatus(await admin.get("/v2-beta/projects"), 200).body.data.length).toBe(count + 1);
     const switcher = page.getByRole("combobox", { name: "Environment" });
     await switcher.locator("option", { hasText: /^qa$/ }).waitFor({ state: "attached", ...wait });
     expect(await capture(page, "environments")).toEqual([]);
@@ -243,6 +256,19 @@ describe("the web UI's administration pages", () => {
     await page.locator('tr[data-member^="mona"]').waitFor({ state: "detached", ...wait });
     expect(await members()).not.toContain("mona-member:owner:active");
     expect(await members()).toContain("rita-reader:readonly:active");
+    // The last owner cannot step down: the server's refusal is shown and the role stays.
+    await page.getByLabel("Role of admin").selectOption({ label: "Member" });
+    await page
+      .getByRole("alert")
+      .getByText(/at least one owner/)
+      .waitFor(wait);
+    expect(await members()).toContain("admin:owner:active");
+    await until(
+      "the select back at owner",
+      async () => (await page.getByLabel("Role of admin").inputValue()) === "owner",
+      uiTimeout,
+    );
+    forgetRefusals();
   });
 
   test("a read-only member sees the members and environments but no edit controls", async () => {
