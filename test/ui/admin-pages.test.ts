@@ -288,6 +288,11 @@ describe("the web UI's administration pages", () => {
       const row = rita.locator('tr[data-environment="Default"]');
       await row.waitFor(wait);
       expect(await row.getByRole("button").count()).toBe(0);
+      // Environment keys are the owners': not offered (and not asked for); account keys are hers.
+      await rita.getByRole("link", { name: "API keys" }).click();
+      await rita.getByText("Only the environment's owners manage its keys.").waitFor(wait);
+      await rita.getByRole("region", { name: "Account keys" }).getByText("No keys yet.").waitFor(wait);
+      expect(await capture(rita, "api-keys-read-only")).toEqual([]);
     } finally {
       await other.close();
     }

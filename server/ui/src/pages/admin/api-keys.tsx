@@ -1,6 +1,7 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { api, projectPath } from "../../api/client.ts";
+import { tables } from "../../api/live.ts";
 import type { Resource } from "../../api/types.ts";
 import { ActionButtons } from "../../components/action-buttons.tsx";
 import { Badge } from "../../components/badge.tsx";
@@ -150,8 +151,12 @@ function KeySection(props: { title: string; idBase: string; path: string; keep: 
   );
 }
 
-/** API keys: the caller's account keys and the environment's keys; a new key's secret is shown once. */
+/**
+ * API keys: the caller's account keys and the environment's keys; a new key's secret is shown once.
+ * Environment keys are the owners' (and admins'): the server offers `setmembers` to exactly them.
+ */
 export function ApiKeysPage(props: { projectId: string }) {
+  const owner = Boolean(tables.project.row(props.projectId)?.value.actions.setmembers);
   return (
     <>
       <h1>API keys</h1>
@@ -161,12 +166,19 @@ export function ApiKeysPage(props: { projectId: string }) {
         path="/v2-beta/apikeys"
         keep={(k) => k.kind === "account"}
       />
-      <KeySection
-        title="Environment keys"
-        idBase="env-key"
-        path={projectPath(props.projectId, "apikeys")}
-        keep={(k) => k.kind === "project"}
-      />
+      {owner ? (
+        <KeySection
+          title="Environment keys"
+          idBase="env-key"
+          path={projectPath(props.projectId, "apikeys")}
+          keep={(k) => k.kind === "project"}
+        />
+      ) : (
+        <section aria-labelledby="env-key-title">
+          <h2 id="env-key-title">Environment keys</h2>
+          <p class="muted">Only the environment's owners manage its keys.</p>
+        </section>
+      )}
     </>
   );
 }

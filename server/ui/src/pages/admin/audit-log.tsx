@@ -1,6 +1,6 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { projectPath, request } from "../../api/client.ts";
+import { ApiError, projectPath, request } from "../../api/client.ts";
 import type { Collection, Resource } from "../../api/types.ts";
 import { ErrorLine, message } from "./common.tsx";
 
@@ -71,7 +71,10 @@ export function AuditLogPage(props: { projectId: string }) {
       next.value = answer.pagination?.next ?? null;
       pages.value = [...trail, url];
     } catch (e) {
-      error.value = message(e);
+      error.value =
+        e instanceof ApiError && e.status === 403
+          ? "Your role in this environment does not include reading its audit log."
+          : message(e);
     }
   };
   useEffect(() => {
