@@ -13,7 +13,9 @@ interface Member {
 }
 
 /** An identity the search found (an account, or the provider's user or group). */
-interface Identity extends Resource, Member {
+interface Identity extends Resource {
+  externalId: string;
+  externalIdType: string;
   login: string | null;
 }
 
