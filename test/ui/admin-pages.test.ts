@@ -164,10 +164,15 @@ describe("the web UI's administration pages", () => {
     expect(await rows.count()).toBe(25);
     expect(await capture(page, "audit-log")).toEqual([]);
     // A time range in the future holds nothing.
-    await filters.getByLabel("From").fill("2099-01-01T00:00");
+    await filters.getByLabel("From (UTC)").fill("2099-01-01T00:00");
     await filters.getByRole("button", { name: "Filter" }).click();
     await page.getByText("No audit entries match.").waitFor(wait);
-    await filters.getByLabel("From").fill("");
+    // From an hour ago (UTC, as the table shows times): the rows are back.
+    await filters.getByLabel("From (UTC)").fill(new Date(Date.now() - 3_600_000).toISOString().slice(0, 16));
+    await filters.getByRole("button", { name: "Filter" }).click();
+    await rows.first().waitFor(wait);
+    expect(await rows.count()).toBe(25);
+    await filters.getByLabel("From (UTC)").fill("");
     await filters.getByLabel("Account id").fill("1a999999");
     await filters.getByRole("button", { name: "Filter" }).click();
     await page.getByText("No audit entries match.").waitFor(wait);

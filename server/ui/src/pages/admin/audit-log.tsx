@@ -33,9 +33,9 @@ const resourceTypes = [
   "token",
 ];
 
-/** A `datetime-local` value as ISO 8601 (the browser's zone), or "" when empty or not a date. */
+/** A `datetime-local` value, read as UTC like the table's times, as ISO 8601; "" when empty or bad. */
 function isoOf(local: string): string {
-  const t = Date.parse(local);
+  const t = Date.parse(`${local}Z`);
   return local && !Number.isNaN(t) ? new Date(t).toISOString() : "";
 }
 
@@ -107,11 +107,11 @@ export function AuditLogPage(props: { projectId: string }) {
           <input name="who" placeholder="1a1" />
         </label>
         <label>
-          From
+          From (UTC)
           <input name="from" type="datetime-local" />
         </label>
         <label>
-          To
+          To (UTC)
           <input name="to" type="datetime-local" />
         </label>
         <button type="submit">Filter</button>
@@ -123,7 +123,7 @@ export function AuditLogPage(props: { projectId: string }) {
         <table class="services" data-testid="audit-rows">
           <thead>
             <tr>
-              <th scope="col">Time</th>
+              <th scope="col">Time (UTC)</th>
               <th scope="col">Event</th>
               <th scope="col">Resource</th>
               <th scope="col">Who</th>
