@@ -4,7 +4,7 @@
 # Prints the binary's path.
 source "$(dirname "$0")/lib/common.sh"
 cd "$ROOT"
-src=$(git ls-files -co --exclude-standard -- bin api lib server agent os package.json package-lock.json |
+src=$(git ls-files -co --exclude-standard -- bin api lib server agent os build/compile.ts package.json package-lock.json |
   grep -vE '\.test\.ts$' | sort)
 key=$( (echo "$src" | xargs sha256sum; "$BUN" --version; cat "$0") | sha256sum | cut -c1-16)
 out=$CACHE/corral-$key
@@ -13,10 +13,9 @@ if [ ! -x "$out" ]; then
   # The baseline runtime comes from the @oven/bun-linux-x64-baseline devDependency, so the
   # cross-compile needs no download.
   # The web UI rides inside the binary (served by http/web.ts when no bundle folder is beside it).
-  ui=$("$BUN" server/ui/build.ts --define) || { log "the web UI bundle failed to build"; exit 1; }
-  "$BUN" build --compile --minify --bytecode --target=bun-linux-x64-baseline \
-    --compile-executable-path="$ROOT/node_modules/@oven/bun-linux-x64-baseline/bin/bun" \
-    --define "$ui" bin/corral.ts --outfile "$out.tmp" >&2
+  "$BUN" build/compile.ts --outfile "$out.tmp" \
+    --baseline "$ROOT/node_modules/@oven/bun-linux-x64-baseline/bin/bun" >&2 ||
+    { log "compiling corral failed"; exit 1; }
   mv "$out.tmp" "$out"
 fi
 echo "$out"

@@ -86,16 +86,18 @@ async function staticImports(assets: string, entry: string): Promise<Set<string>
 }
 
 /**
- * The built UI as one `--define` for `bun build --compile`: `CORRAL_UI_BUNDLE=<string literal>`
- * holding `{index, assets}` as JSON, so the single `corral` binary serves its UI with no files
- * beside it (the server reads it in http/web.ts). Text assets only, which is all the build writes.
+ * The built UI as the value of the `CORRAL_UI_BUNDLE` define for `Bun.build` (build/compile.ts): a
+ * string literal holding `{index, assets}` as JSON, so the single `corral` binary serves its UI with
+ * no files beside it (the server reads it in http/web.ts). Text assets only, which is all the build
+ * writes. Given to `Bun.build`, not on a command line: with the lazily loaded chunks it is larger
+ * than one command-line argument may be (128 KiB).
  */
-export async function embedDefine(outDir = uiDist): Promise<string> {
+export async function embedValue(outDir = uiDist): Promise<string> {
   const assets: Record<string, string> = {};
   for (const name of await readdir(join(outDir, "assets")))
     assets[name] = await Bun.file(join(outDir, "assets", name)).text();
   const index = await Bun.file(join(outDir, "index.html")).text();
-  return `CORRAL_UI_BUNDLE=${JSON.stringify(JSON.stringify({ index, assets }))}`;
+  return JSON.stringify(JSON.stringify({ index, assets }));
 }
 
 function indexHtml(js: string, css: string | null): string {
@@ -108,11 +110,7 @@ ${css ? `<link rel="stylesheet" href="/assets/${css}">\n` : ""}<script type="mod
 `;
 }
 
-if (import.meta.main && process.argv.includes("--define")) {
-  // For the compile step: build, then print only the define (stdout is captured by the caller).
-  await buildUi();
-  process.stdout.write(await embedDefine());
-} else if (import.meta.main) {
+if (import.meta.main) {
   const started = performance.now();
   const build = await buildUi();
   const size = (await stat(join(build.outDir, "assets", build.js))).size;

@@ -30,13 +30,13 @@ export function indexPage(): string {
 </body></html>`;
 }
 
-/** The UI a compiled `corral` binary carries (see server/ui/build.ts `embedDefine`). */
+/** The UI a compiled `corral` binary carries (see server/ui/build.ts `embedValue`). */
 interface EmbeddedUi {
   index: string;
   assets: Record<string, string>;
 }
 
-// Replaced by `bun build --compile --define CORRAL_UI_BUNDLE=...`; undefined when run from source.
+// Replaced by build/compile.ts (`Bun.build`'s define); undefined when run from source.
 declare const CORRAL_UI_BUNDLE: string | undefined;
 const embedded: EmbeddedUi | null =
   typeof CORRAL_UI_BUNDLE === "string" ? (JSON.parse(CORRAL_UI_BUNDLE) as EmbeddedUi) : null;
