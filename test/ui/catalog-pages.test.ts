@@ -160,7 +160,7 @@ describe("the catalog pages", () => {
     await page.getByRole("heading", { name: "Launch 1.0.0" }).waitFor(wait);
     expect(new URL(page.url()).pathname).toBe(`/env/${pid}/catalog/library%3Awordpress/0`);
     const readme = page.locator("section.readme");
-    await readme.getByRole("heading", { name: "WordPress", level: 2 }).waitFor(wait);
+    await readme.getByRole("heading", { name: "WordPress", level: 3 }).waitFor(wait);
     expect(await readme.locator("strong").textContent()).toBe("bold");
     expect(await readme.getByRole("link", { name: "project link" }).getAttribute("href")).toBe(
       "https://example.invalid/wp",

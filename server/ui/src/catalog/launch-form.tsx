@@ -4,9 +4,10 @@ import { useEffect } from "preact/hooks";
 import { ApiError } from "../api/client.ts";
 import { tables } from "../api/live.ts";
 import { navigate } from "../router.ts";
+import { answersToSend, initialAnswers } from "./answers.ts";
 import { answerErrors, launchStack, type TemplateVersion } from "./api.ts";
 import { certificateNames, serviceNames } from "./names.ts";
-import { answersToSend, initialAnswers, QuestionFields } from "./question-fields.tsx";
+import { QuestionFields } from "./question-fields.tsx";
 
 /** Where a refused request's message goes: per question, or above the form. */
 export interface Refusal {

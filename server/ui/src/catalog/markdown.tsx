@@ -1,3 +1,4 @@
+/** @jsxImportSource preact */
 /**
  * A small Markdown subset as Preact elements: headings, paragraphs, lists, block quotes, fenced and
  * indented code, rules; inline code, bold, italics and links. Text always becomes text nodes (Preact
@@ -15,7 +16,7 @@ export function safeHref(url: string): string | null {
 }
 
 const inlineRe =
-  /`([^`]+)`|\*\*([^*]+)\*\*|__([^_]+)__|\*([^*\s][^*]*)\*|_([^_\s][^_]*)_|!?\[([^\]]*)\]\(([^)\s]*)(?:\s+"[^"]*")?\)/g;
+  /`([^`]+)`|\*\*([^*]+)\*\*|__([^_]+)__|\*([^*\s][^*]*)\*|_([^_\s][^_]*)_|!?\[([^\]]*)\]\(((?:[^()\s]|\([^()\s]*\))*)(?:\s+"[^"]*")?\)/g;
 
 /** The inline parts of one block of text. */
 export function inline(text: string): ComponentChildren[] {
@@ -49,7 +50,7 @@ export function inline(text: string): ComponentChildren[] {
 
 const listItem = /^\s{0,3}([-*+]|\d{1,9}[.)])\s+(.*)$/;
 
-/** Renders Markdown source into elements (headings one level down: the page has its own h1). */
+/** Renders Markdown source into elements (headings two levels down: the README sits under an h2). */
 export function renderMarkdown(source: string): VNode[] {
   const lines = source.replace(/\r\n?/g, "\n").split("\n");
   const out: VNode[] = [];
@@ -75,8 +76,8 @@ export function renderMarkdown(source: string): VNode[] {
     }
     const h = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
     if (h) {
-      const level = Math.min(6, h[1]!.length + 1);
-      const Tag = `h${level}` as "h2";
+      const level = Math.min(6, h[1]!.length + 2);
+      const Tag = `h${level}` as "h3";
       out.push(<Tag key={key()}>{inline(h[2]!)}</Tag>);
       i++;
       continue;

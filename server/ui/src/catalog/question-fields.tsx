@@ -18,34 +18,6 @@ export interface FieldContext {
   keepPasswords?: boolean;
 }
 
-/** The first answers of a form: each question's default, over what is kept (an upgrade). */
-export function initialAnswers(
-  questions: Question[],
-  kept: Record<string, string> = {},
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const q of questions) {
-    if (q.type === "password") out[q.variable] = "";
-    else out[q.variable] = kept[q.variable] ?? q.default ?? (q.type === "boolean" ? "false" : "");
-  }
-  return out;
-}
-
-/** The answers to send: as typed; an empty password on an upgrade is left out (the kept one stays). */
-export function answersToSend(
-  questions: Question[],
-  answers: Record<string, string>,
-  keepPasswords: boolean,
-) {
-  const out: Record<string, string> = {};
-  for (const q of questions) {
-    const v = answers[q.variable] ?? "";
-    if (q.type === "password" && keepPasswords && v === "") continue;
-    out[q.variable] = v;
-  }
-  return out;
-}
-
 const fieldId = (q: Question) => `q-${q.variable.replace(/[^A-Za-z0-9_-]/g, "_")}`;
 
 function Input(props: { q: Question; ctx: FieldContext; describedBy: string | undefined; invalid: boolean }) {

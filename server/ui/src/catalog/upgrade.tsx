@@ -9,10 +9,11 @@ import { api } from "../api/client.ts";
 import { tables } from "../api/live.ts";
 import { Link } from "../components/link.tsx";
 import { navigate } from "../router.ts";
+import { answersToSend, initialAnswers } from "./answers.ts";
 import { type CatalogStack, getVersion, type TemplateVersion } from "./api.ts";
 import { type Refusal, refusal, useCertificates } from "./launch-form.tsx";
 import { serviceNames } from "./names.ts";
-import { answersToSend, initialAnswers, QuestionFields } from "./question-fields.tsx";
+import { QuestionFields } from "./question-fields.tsx";
 
 function UpgradeForm(props: { projectId: string; stack: CatalogStack; version: TemplateVersion }) {
   const { stack, version } = props;
