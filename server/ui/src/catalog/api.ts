@@ -38,6 +38,8 @@ export interface Question {
   max?: number;
   min_length?: number;
   max_length?: number;
+  valid_chars?: string;
+  invalid_chars?: string;
 }
 
 /** A version of a template: its questions, README and where it may upgrade to. */

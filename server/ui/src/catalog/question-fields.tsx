@@ -100,6 +100,8 @@ function hint(q: Question, keepPasswords: boolean | undefined): string {
   if (q.min !== undefined || q.max !== undefined) parts.push(`from ${q.min ?? "any"} to ${q.max ?? "any"}`);
   if (q.min_length !== undefined || q.max_length !== undefined)
     parts.push(`${q.min_length ?? 0} to ${q.max_length ?? "any"} characters`);
+  if (q.valid_chars) parts.push(`only the characters ${q.valid_chars}`);
+  if (q.invalid_chars) parts.push(`not the characters ${q.invalid_chars}`);
   if (q.type === "date") parts.push("a date like 2017-06-30 or 2017-06-30T12:00:00Z");
   if (q.type === "password" && keepPasswords) parts.push("leave empty to keep the current password");
   return parts.join("; ");
