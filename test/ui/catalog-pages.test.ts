@@ -4,7 +4,7 @@
 // README (raw HTML in it shown as text, never run), every question type in a generated form, a launch
 // refused by the server with each error beside its field, a launch that lands on the new stack, and
 // an upgrade from the catalog with kept answers prefilled (not the password), finished from the
-// stack page. No console error or CSP violation, no serious accessibility violation (axe).
+// stack page; a catalog refreshed from its page bringing a newer version, upgraded to and rolled back. No console error or CSP violation, no serious accessibility violation (axe).
 // Screenshots go to test-artifacts/ui/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -88,6 +88,7 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+const nav = (name: string) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name });
 const cards = () => page.locator("li.catalog-card");
 const card = (id: string) => page.locator(`li.catalog-card[data-template="${id}"]`);
 const field = (variable: string) => page.locator(`[data-question="${variable}"]`);
@@ -114,7 +115,7 @@ describe("the catalog pages", () => {
     // The first visit's session check is answered 401 (not yet logged in); no favicon is served.
     expectRefused(401, /\/v2-beta\/projects\?limit=-2$/);
     expectRefused(404, /\/favicon\.ico$/);
-    await page.getByRole("link", { name: "Catalog" }).click();
+    await nav("Catalog").click();
     await page.getByRole("heading", { name: "Catalog", exact: true }).waitFor(wait);
     await page.locator('[data-catalog="library"]').getByText("active").waitFor(wait);
     await page.getByRole("heading", { name: "Test" }).waitFor(wait);
@@ -231,8 +232,46 @@ describe("the catalog pages", () => {
     expect(await page.getByTestId("upgrade-available").count()).toBe(0);
   });
 
+  test("a catalog refreshed from its page brings 3.0.0: the stack offers it, upgrades, and rolls back", async () => {
+    const files = testCatalogFiles();
+    await commitFiles(
+      join(work, "repos", "library"),
+      {
+        "templates/wordpress/2/docker-compose.yml": files[
+          "templates/wordpress/1/docker-compose.yml"
+        ]!.replace("rev: '1'", "rev: '2'"),
+        "templates/wordpress/2/rancher-compose.yml": files[
+          "templates/wordpress/1/rancher-compose.yml"
+        ]!.replace("version: 2.0.0", "version: 3.0.0").replace('">=1.0.0 <2.0.0"', '">=2.0.0"'),
+      },
+      "wordpress 3.0.0",
+    );
+    const stackUrl = page.url();
+    await nav("Catalog").click();
+    await page.getByRole("button", { name: "Refresh library" }).click(wait);
+    await until(
+      "3.0.0 listed",
+      async () =>
+        Boolean((await admin.get("/v1-catalog/templates/library:wordpress")).body.versionLinks["3.0.0"]),
+      uiTimeout,
+    );
+    await page.goto(stackUrl);
+    await page.getByTestId("upgrade-available").getByText("Upgrade available: 3.0.0").waitFor(wait);
+    await page.getByRole("link", { name: "Upgrade from the catalog" }).click();
+    await page.getByRole("button", { name: "Upgrade to 3.0.0" }).click(wait);
+    await page.getByRole("heading", { name: /^Stack wp/ }).waitFor(wait);
+    const [stack] = (await admin.get(`${base}/stacks?name=wp`)).body.data;
+    expect(stack.externalId).toBe("catalog://library:wordpress:2");
+    // Roll back: the earlier version and its answers return, and its upgrade is offered again.
+    await page.getByRole("button", { name: "Roll back wp" }).click(wait);
+    await page.getByTestId("upgrade-available").getByText("Upgrade available: 3.0.0").waitFor(wait);
+    const back = (await admin.get(`${base}/stacks/${stack.id}`)).body;
+    expect(back.externalId).toBe("catalog://library:wordpress:1");
+    expect(back.environment).toEqual({ public_port: "8081", site_title: "Mine" });
+  });
+
   test("every question type gets its input; a bad answer is refused at its field", async () => {
-    await page.getByRole("link", { name: "Catalog" }).click();
+    await nav("Catalog").click();
     await card("library:all-questions").getByRole("link", { name: "all-questions" }).click();
     await page.getByRole("heading", { name: "Launch 1.0.0" }).waitFor(wait);
     const tag = (v: string) => field(v).locator("input, select, textarea").first();

@@ -1,6 +1,7 @@
 /** The catalog's templates by category with a search box, and the state of each catalog. */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
+import { ActionButtons, type ActionSpec } from "../components/action-buttons.tsx";
 import { Badge } from "../components/badge.tsx";
 import { Link } from "../components/link.tsx";
 import { type Catalog, iconPath, listCatalogs, listTemplates, type Template } from "./api.ts";
@@ -20,6 +21,9 @@ export function matches(t: Template, search: string): boolean {
     .filter(Boolean)
     .every((w) => text.includes(w));
 }
+
+/** A catalog's one action: fetch it again now (offered to those who may: admins, owners). */
+const refreshSpec: ActionSpec[] = [{ action: "refresh", verb: "Refresh" }];
 
 function TemplateCard(props: { projectId: string; t: Template }) {
   const { t } = props;
@@ -57,7 +61,7 @@ export function CatalogBrowsePage(props: { projectId: string }) {
   const error = useSignal<string | null>(null);
   const search = useSignal("");
   const category = useSignal("");
-  useEffect(() => {
+  const load = () =>
     Promise.all([listCatalogs(props.projectId), listTemplates(props.projectId)])
       .then(([c, t]) => {
         catalogs.value = c;
@@ -66,6 +70,8 @@ export function CatalogBrowsePage(props: { projectId: string }) {
       .catch((e: Error) => {
         error.value = e.message;
       });
+  useEffect(() => {
+    void load();
   }, [props.projectId]);
   if (error.value)
     return (
@@ -90,7 +96,8 @@ export function CatalogBrowsePage(props: { projectId: string }) {
               <span class="muted">
                 {c.url} ({c.branch}){c.environmentId === "global" ? "" : " · this environment"}
               </span>
-              {c.transitioningMessage ? <span class="error"> {c.transitioningMessage}</span> : null}
+              {c.transitioningMessage ? <span class="error"> {c.transitioningMessage}</span> : null}{" "}
+              <ActionButtons resource={c} specs={refreshSpec} onDone={() => void load()} />
             </li>
           ))}
         </ul>
