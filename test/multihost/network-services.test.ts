@@ -123,12 +123,22 @@ test("the balancer routes by Host header and by path to backends on every host",
     50,
   );
   for (const body of seen) expect(body).toMatch(/^web /);
-  const api = await fetch(`${lbUrl()}/api/`);
-  expect((await api.text()).trim()).toMatch(/^api /);
+  // The api service's containers may still be starting when every web one answers: the balancer
+  // answers 503 for the path until they do.
+  const api = await waitFor(
+    "the api path answered by the api service",
+    async () => {
+      const r = await fetch(`${lbUrl()}/api/`).catch(() => null);
+      return r?.ok ? (await r.text()).trim() : null;
+    },
+    60_000,
+    100,
+  );
+  expect(api).toMatch(/^api /);
   // A Host the rules do not know and a path they do not know: no backend (503).
   const none = await fetch(`${lbUrl()}/`, { headers: { Host: "other.example.com" } });
   expect(none.status).toBe(503);
-}, 90_000);
+}, 150_000);
 
 test("scaling and a start-first upgrade across hosts under continuous load lose no request", async () => {
   const web = await service("web");

@@ -1,3 +1,4 @@
+import { signal } from "@preact/signals";
 import { signedOut } from "./api/client.ts";
 import { follow, stopFollowing, tables } from "./api/live.ts";
 import { Layout } from "./components/layout.tsx";
@@ -19,6 +20,23 @@ import { ready } from "./session.ts";
 
 type Page = (p: Params & { projectId: string }) => preact.JSX.Element;
 
+type AdminPages = typeof import("./pages/admin.ts");
+const adminPages = signal<AdminPages | null>(null);
+let adminRequested = false;
+
+/** An administration page, from its chunk (fetched the first time one is opened). */
+function admin(render: (m: AdminPages) => preact.JSX.Element): preact.JSX.Element {
+  const loaded = adminPages.value;
+  if (loaded) return render(loaded);
+  if (!adminRequested) {
+    adminRequested = true;
+    void import("./pages/admin.ts").then((m) => {
+      adminPages.value = m;
+    });
+  }
+  return <p aria-busy="true">Loading…</p>;
+}
+
 const routes: [string, Page][] = [
   ["/env/:projectId/stacks", (p) => <StacksPage projectId={p.projectId} />],
   ["/env/:projectId/stacks/new", (p) => <StackNewPage projectId={p.projectId} />],
@@ -31,6 +49,10 @@ const routes: [string, Page][] = [
   ["/env/:projectId/certificates", (p) => <CertificatesPage projectId={p.projectId} />],
   ["/env/:projectId/hosts", (p) => <HostsPage projectId={p.projectId} />],
   ["/env/:projectId/hosts/add", (p) => <AddHostPage projectId={p.projectId} />],
+  ["/env/:projectId/api-keys", (p) => admin((m) => <m.ApiKeysPage projectId={p.projectId} />)],
+  ["/env/:projectId/audit-log", (p) => admin((m) => <m.AuditLogPage projectId={p.projectId} />)],
+  ["/env/:projectId/environments", (p) => admin((m) => <m.EnvironmentsPage projectId={p.projectId} />)],
+  ["/env/:projectId/members", (p) => admin((m) => <m.MembersPage projectId={p.projectId} />)],
   ["/env/:projectId/catalog", (p) => <CatalogRoute view="browse" projectId={p.projectId} />],
   ["/env/:projectId/catalog/:id", (p) => <CatalogRoute view="template" projectId={p.projectId} id={p.id!} />],
   [

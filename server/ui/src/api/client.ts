@@ -79,6 +79,10 @@ export const api = {
   update<T>(resource: Resource, body: unknown): Promise<T> {
     return request<T>("PUT", resource.links.self!, body);
   },
+  /** Deletes a resource (its `self` link). */
+  remove<T>(resource: Resource): Promise<T> {
+    return request<T>("DELETE", resource.links.self!);
+  },
   /** Runs one of the resource's actions (the URL comes from its `actions` map). */
   action<T>(resource: Resource, name: string, body: unknown = {}): Promise<T> {
     const url = resource.actions[name];

@@ -37,6 +37,10 @@ export function Layout(props: { projectId: string; children: ComponentChildren }
           <Link href={`${base}/hosts`}>Hosts</Link>
           <Link href={`${base}/certificates`}>Certificates</Link>
           <Link href={`${base}/catalog`}>Catalog</Link>
+          <Link href={`${base}/members`}>Members</Link>
+          <Link href={`${base}/environments`}>Environments</Link>
+          <Link href={`${base}/api-keys`}>API keys</Link>
+          <Link href={`${base}/audit-log`}>Audit log</Link>
         </nav>
         <span class={`live live-${liveState.value}`} role="status">
           {liveState.value}

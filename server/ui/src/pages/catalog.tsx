@@ -4,7 +4,7 @@
  */
 import { signal } from "@preact/signals";
 
-type CatalogModule = typeof import("../catalog/pages.tsx");
+type CatalogModule = typeof import("../catalog/catalog-pages.tsx");
 
 const loaded = signal<CatalogModule | null>(null);
 const failed = signal<string | null>(null);
@@ -13,7 +13,7 @@ let started = false;
 function load(): void {
   if (started) return;
   started = true;
-  void import("../catalog/pages.tsx")
+  void import("../catalog/catalog-pages.tsx")
     .then((m) => {
       loaded.value = m;
     })
