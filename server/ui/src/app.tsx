@@ -3,6 +3,7 @@ import { signedOut } from "./api/client.ts";
 import { follow, stopFollowing, tables } from "./api/live.ts";
 import { Layout } from "./components/layout.tsx";
 import { AddHostPage } from "./pages/add-host.tsx";
+import { CatalogRoute } from "./pages/catalog.tsx";
 import { CertificatesPage } from "./pages/certificates.tsx";
 import { ContainerDetailPage } from "./pages/container-detail.tsx";
 import { ContainersPage } from "./pages/containers.tsx";
@@ -52,6 +53,16 @@ const routes: [string, Page][] = [
   ["/env/:projectId/audit-log", (p) => admin((m) => <m.AuditLogPage projectId={p.projectId} />)],
   ["/env/:projectId/environments", (p) => admin((m) => <m.EnvironmentsPage projectId={p.projectId} />)],
   ["/env/:projectId/members", (p) => admin((m) => <m.MembersPage projectId={p.projectId} />)],
+  ["/env/:projectId/catalog", (p) => <CatalogRoute view="browse" projectId={p.projectId} />],
+  ["/env/:projectId/catalog/:id", (p) => <CatalogRoute view="template" projectId={p.projectId} id={p.id!} />],
+  [
+    "/env/:projectId/catalog/:id/:rev",
+    (p) => <CatalogRoute view="template" projectId={p.projectId} id={p.id!} revision={p.rev} />,
+  ],
+  [
+    "/env/:projectId/stacks/:id/catalog-upgrade",
+    (p) => <CatalogRoute view="upgrade" projectId={p.projectId} id={p.id!} />,
+  ],
 ];
 
 /** The app: the login page when signed out, else the page the path names inside its environment. */

@@ -3,6 +3,7 @@ import { api } from "../api/client.ts";
 import { tables } from "../api/live.ts";
 import { ActionButtons, type ActionSpec } from "../components/action-buttons.tsx";
 import { Badge } from "../components/badge.tsx";
+import { CatalogUpgradeNotice } from "../components/catalog-upgrade-notice.tsx";
 import { Link } from "../components/link.tsx";
 import { ServiceTable } from "../components/service-row.tsx";
 import { navigate } from "../router.ts";
@@ -59,6 +60,7 @@ export function StackDetailPage(props: { projectId: string; id: string }) {
         Stack {stack.name} <Badge value={stack.state} label="State" />{" "}
         <Badge value={stack.healthState} label="Health" />
       </h1>
+      <CatalogUpgradeNotice projectId={props.projectId} stack={stack} />
       <div class="actions">
         {stack.actions.upgrade ? (
           <Link

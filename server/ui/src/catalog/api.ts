@@ -1,0 +1,124 @@
+/** The `/v1-catalog` shapes the catalog pages read, and the requests they send. */
+import { api, projectPath } from "../api/client.ts";
+import type { Resource, Stack } from "../api/types.ts";
+
+/** A catalog: a git repository of templates, with the state of its last fetch. */
+export interface Catalog extends Resource {
+  url: string;
+  branch: string;
+  environmentId: string;
+}
+
+/** A template of a catalog (`state: broken` with its reason in `transitioningMessage`). */
+export interface Template extends Resource {
+  catalogId: string;
+  description: string | null;
+  category: string | null;
+  categories: string[];
+  templateBase: string;
+  folderName: string;
+  maintainer: string | null;
+  license: string | null;
+  projectURL: string | null;
+  defaultVersion: string | null;
+  defaultTemplateVersionId: string | null;
+}
+
+/** One question of a template version (as the server normalised it: defaults are strings). */
+export interface Question {
+  variable: string;
+  label?: string;
+  description?: string;
+  type: string;
+  required: boolean;
+  default?: string;
+  group?: string;
+  options?: string[];
+  min?: number;
+  max?: number;
+  min_length?: number;
+  max_length?: number;
+  valid_chars?: string;
+  invalid_chars?: string;
+}
+
+/** A version of a template: its questions, README and where it may upgrade to. */
+export interface TemplateVersion extends Resource {
+  templateId: string;
+  version: string;
+  revision: number;
+  questions: Question[];
+  readme: string | null;
+  compatible: boolean;
+  upgradeVersionLinks: Record<string, string>;
+}
+
+/** A stack as the catalog pages read it: launched from `catalog://...`, its kept answers. */
+export type CatalogStack = Stack & {
+  externalId?: string | null;
+  environment?: Record<string, string> | null;
+  upgradeAvailable?: boolean;
+  upgradeVersions?: Record<string, string> | null;
+};
+
+/** One answer the server refused, by question. */
+export interface AnswerError {
+  variable: string;
+  message: string;
+}
+
+const root = "/v1-catalog";
+
+/** The catalogs this environment sees (global ones and its own). */
+export const listCatalogs = (projectId: string) =>
+  api.list<Catalog>(`${root}/catalogs?projectId=${encodeURIComponent(projectId)}`);
+
+/** Every template of the catalogs this environment sees, broken ones included. */
+export const listTemplates = (projectId: string) =>
+  api.list<Template>(`${root}/templates?projectId=${encodeURIComponent(projectId)}`);
+
+/** One template. */
+export const getTemplate = (id: string) => api.get<Template>(`${root}/templates/${encodeURIComponent(id)}`);
+
+/** A template's versions, oldest first. */
+export async function listVersions(templateId: string): Promise<TemplateVersion[]> {
+  const all = await api.list<TemplateVersion>(
+    `${root}/templateversions?templateId=${encodeURIComponent(templateId)}`,
+  );
+  return all.sort((a, b) => a.revision - b.revision);
+}
+
+/** One version by id (`library:wordpress:1`). */
+export const getVersion = (id: string) =>
+  api.get<TemplateVersion>(`${root}/templateversions/${encodeURIComponent(id)}`);
+
+/** Where a template's icon is served (the API's own path: same origin, the session cookie). */
+export const iconPath = (t: Template) =>
+  t.links.icon ? `${root}/templates/${encodeURIComponent(t.id)}/icon` : null;
+
+/** The externalId a stack launched from a version carries. */
+export const externalIdOf = (v: TemplateVersion) => `catalog://${v.id}`;
+
+/** Launches a stack from a version with the given answers. */
+export const launchStack = (
+  projectId: string,
+  name: string,
+  v: TemplateVersion,
+  answers: Record<string, string>,
+) =>
+  api.create<CatalogStack>(projectPath(projectId, "stacks"), {
+    name,
+    externalId: externalIdOf(v),
+    answers,
+    startOnCreate: true,
+  });
+
+/** The per-question errors an API error carries (`detail.errors`), by variable. */
+export function answerErrors(detail: unknown): Record<string, string> {
+  const errors = (detail as { errors?: unknown } | null | undefined)?.errors;
+  const out: Record<string, string> = {};
+  if (!Array.isArray(errors)) return out;
+  for (const e of errors as Partial<AnswerError>[])
+    if (typeof e?.variable === "string" && typeof e.message === "string") out[e.variable] = e.message;
+  return out;
+}

@@ -1,0 +1,326 @@
+// The catalog pages in a real browser (Debian's chromium through playwright-core) against an
+// in-process server with a fake host and the test catalog served by a real `git daemon`: browse by
+// category and search (a broken template listed with its reason), a template page with its icon and
+// README (raw HTML in it shown as text, never run), every question type in a generated form, a launch
+// refused by the server with each error beside its field, a launch that lands on the new stack, and
+// an upgrade from the catalog with kept answers prefilled (not the password), finished from the
+// stack page; a catalog refreshed from its page bringing a newer version, upgraded to and rolled back. No console error or CSP violation, no serious accessibility violation (axe).
+// Screenshots go to test-artifacts/ui/.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { RunningServer } from "@corral/server";
+import type { UiBuild } from "@corral/ui";
+import type { Browser, Page } from "playwright-core";
+import {
+  commitFiles,
+  type GitDaemon,
+  startGitDaemon,
+  testCatalogFiles,
+} from "../../server/testing/test-catalog.ts";
+import { addCatalog } from "../api/catalog-kit.ts";
+import { dockerLike, FakeAgent } from "../api/fake-agent.ts";
+import { adminClient, type Client, expectStatus, startTestServer, until } from "../api/harness.ts";
+import { buildForTest, capture, launchBrowser, uiTimeout } from "./browser.ts";
+
+let build: UiBuild;
+let server: RunningServer;
+let admin: Client;
+let agent: FakeAgent;
+let daemon: GitDaemon;
+let browser: Browser;
+let page: Page;
+let work = "";
+let base = "";
+let pid = "";
+const problems: string[] = [];
+const wait = { timeout: uiTimeout };
+
+/** A README that tries HTML and a script link: both must arrive as plain text / no link. */
+const hostileReadme = [
+  "# WordPress",
+  "",
+  "A **bold** claim with `code` and a [project link](https://example.invalid/wp).",
+  "",
+  '<img src="x" onerror="window.pwned=1">',
+  "",
+  "- one",
+  "- [click me](javascript:window.pwned=2)",
+  "",
+  "```",
+  "<script>window.pwned=3</script>",
+  "```",
+].join("\n");
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), "catalog-ui-"));
+  const files = testCatalogFiles();
+  files["templates/wordpress/0/README.md"] = hostileReadme;
+  await commitFiles(join(work, "repos", "library"), files, "first");
+  daemon = await startGitDaemon(join(work, "repos"));
+  build = await buildForTest();
+  server = startTestServer({ uiDir: build.outDir, env: { CORRAL_CATALOG_REFRESH_SECONDS: "0" } });
+  admin = adminClient(server);
+  pid = server.admin.defaultProjectId;
+  base = `/v2-beta/projects/${pid}`;
+  const token = expectStatus(await admin.post(`${base}/registrationtokens`, {}), 201).body.token;
+  agent = await FakeAgent.join(server.url, token);
+  agent.autoReply = dockerLike(agent.containers);
+  await addCatalog(admin, "library", `${daemon.url}library`);
+  browser = await launchBrowser();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  page.on(
+    "console",
+    (m) => m.type() === "error" && problems.push(`console: ${m.text()} ${m.location().url}`.trim()),
+  );
+  page.on("response", (r) => r.status() >= 400 && problems.push(`response: ${r.status()} ${r.url()}`));
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await agent?.close().catch(() => undefined);
+  await server?.stop();
+  await daemon?.stop();
+  if (build) rmSync(build.outDir, { recursive: true, force: true });
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+const nav = (name: string) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name });
+const cards = () => page.locator("li.catalog-card");
+const card = (id: string) => page.locator(`li.catalog-card[data-template="${id}"]`);
+const field = (variable: string) => page.locator(`[data-question="${variable}"]`);
+
+/**
+ * Takes away the trace of refusals the test asked for: chromium logs each 4xx answer as a failed
+ * resource, and the response listener records it. Anything else stays for the last test to report.
+ */
+function expectRefused(status: number, url: RegExp): void {
+  const ours = (p: string) =>
+    (p.startsWith(`response: ${status} `) ||
+      p.startsWith(`console: Failed to load resource: the server responded with a status of ${status} `)) &&
+    url.test(p);
+  for (let i = problems.length - 1; i >= 0; i--) if (ours(problems[i]!)) problems.splice(i, 1);
+}
+
+describe("the catalog pages", () => {
+  test("log in and open the catalog: categories, catalog state, a broken template with its reason", async () => {
+    await page.goto(`${server.url}/`);
+    await page.getByLabel("Username").fill("admin", wait);
+    await page.getByLabel("Password").fill(server.admin.password!);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByRole("heading", { name: "Stacks" }).waitFor(wait);
+    // The first visit's session check is answered 401 (not yet logged in); no favicon is served.
+    expectRefused(401, /\/v2-beta\/projects\?limit=-2$/);
+    expectRefused(404, /\/favicon\.ico$/);
+    await nav("Catalog").click();
+    await page.getByRole("heading", { name: "Catalog", exact: true }).waitFor(wait);
+    await page.locator('[data-catalog="library"]').getByText("active").waitFor(wait);
+    await page.getByRole("heading", { name: "Test" }).waitFor(wait);
+    await page.getByRole("heading", { name: "Infrastructure" }).waitFor(wait);
+    expect(await cards().count()).toBe(12);
+    await card("library:broken-yaml")
+      .getByText(/Broken: .*config\.yml/)
+      .waitFor(wait);
+    await card("library:no-versions").getByText("no version folder (N/)").waitFor(wait);
+    // The icon is served by the API and displayed.
+    const icon = card("library:wordpress").locator("img");
+    await until(
+      "the icon loaded",
+      async () => (await icon.evaluate((i) => (i as unknown as { naturalWidth: number }).naturalWidth)) > 0,
+      uiTimeout,
+    );
+    expect(await capture(page, "catalog-browse")).toEqual([]);
+  });
+
+  test("search by name or description, and choose a category", async () => {
+    const search = page.getByRole("searchbox", { name: "Search" });
+    await search.fill("redis");
+    await page.getByRole("status").getByText("1 of 12 templates").waitFor(wait);
+    expect(await cards().getAttribute("data-template")).toBe("library:redis");
+    await search.fill("healthcheck for"); // name and description words together
+    await page.getByRole("status").getByText("0 of 12 templates").waitFor(wait);
+    await search.fill("nginx for tests");
+    await page.getByRole("status").getByText("1 of 12 templates").waitFor(wait);
+    await search.fill("");
+    await page.getByLabel("Category").selectOption("Infrastructure");
+    await page.getByRole("status").getByText("2 of 12 templates").waitFor(wait);
+    expect(await page.getByRole("heading", { name: "Test" }).count()).toBe(0);
+    expect(await capture(page, "catalog-search")).toEqual([]);
+    await page.getByLabel("Category").selectOption("");
+    await page.getByRole("status").getByText("12 of 12 templates").waitFor(wait);
+  });
+
+  test("a template page: icon, versions, README rendered with its HTML shown as text", async () => {
+    await card("library:wordpress").getByRole("link", { name: "wordpress" }).click();
+    await page.getByRole("heading", { name: "wordpress", level: 1 }).waitFor(wait);
+    await page.getByRole("heading", { name: "Launch 2.0.0" }).waitFor(wait);
+    await page.locator(".versions").getByRole("link", { name: "1.0.0" }).click();
+    await page.getByRole("heading", { name: "Launch 1.0.0" }).waitFor(wait);
+    expect(new URL(page.url()).pathname).toBe(`/env/${pid}/catalog/library%3Awordpress/0`);
+    const readme = page.locator("section.readme");
+    await readme.getByRole("heading", { name: "WordPress", level: 3 }).waitFor(wait);
+    expect(await readme.locator("strong").textContent()).toBe("bold");
+    expect(await readme.getByRole("link", { name: "project link" }).getAttribute("href")).toBe(
+      "https://example.invalid/wp",
+    );
+    // Raw HTML is text; a javascript: link is no link; nothing ran.
+    await readme.getByText('<img src="x" onerror="window.pwned=1">').waitFor(wait);
+    expect(await readme.locator("img").count()).toBe(0);
+    expect(await readme.getByRole("link", { name: "click me" }).count()).toBe(0);
+    await readme.getByText("<script>window.pwned=3</script>").waitFor(wait);
+    expect(await page.evaluate("window.pwned")).toBeUndefined();
+    expect(await capture(page, "catalog-template")).toEqual([]);
+  });
+
+  test("a launch the server refuses shows each question's error beside its field", async () => {
+    await page.getByLabel("Stack name").fill("wp");
+    await page.getByLabel("Port").fill("70000");
+    await page.getByRole("button", { name: "Launch" }).click();
+    await page.getByRole("alert").getByText("Some answers need fixing.").waitFor(wait);
+    await field("public_port")
+      .locator(".error")
+      .getByText(/at most 65535/)
+      .waitFor(wait);
+    await field("db_password")
+      .locator(".error")
+      .getByText(/is required/)
+      .waitFor(wait);
+    expect(await page.getByLabel("Port").getAttribute("aria-invalid")).toBe("true");
+    expect(await capture(page, "catalog-launch-errors")).toEqual([]);
+    expect((await admin.get(`${base}/stacks?name=wp`)).body.data).toEqual([]);
+    expectRefused(422, /\/stacks$/);
+  });
+
+  test("a launch with good answers lands on the new stack, which offers an upgrade", async () => {
+    await page.getByLabel("Port").fill("8081");
+    await page.getByLabel(/Database password/).fill("pw-one-123");
+    await page.getByRole("button", { name: "Launch" }).click();
+    await page.getByRole("heading", { name: /^Stack wp/ }).waitFor(wait);
+    const [stack] = (await admin.get(`${base}/stacks?name=wp`)).body.data;
+    expect(stack.externalId).toBe("catalog://library:wordpress:0");
+    expect(stack.environment).toEqual({ public_port: "8081" });
+    await page.getByTestId("upgrade-available").getByText("Upgrade available: 2.0.0").waitFor(wait);
+    expect(await capture(page, "catalog-stack")).toEqual([]);
+  });
+
+  test("upgrade from the catalog: kept answers prefilled, not the password; the new question asked; finish", async () => {
+    await page.getByRole("link", { name: "Upgrade from the catalog" }).click();
+    await page.getByRole("heading", { name: "Upgrade stack wp" }).waitFor(wait);
+    await page.getByRole("button", { name: "Upgrade to 2.0.0" }).waitFor(wait);
+    expect(await page.getByLabel("Port").inputValue()).toBe("8081");
+    expect(await page.getByLabel(/Database password/).inputValue()).toBe("");
+    expect(await page.getByLabel("site_title").inputValue()).toBe("Corral");
+    await page.getByLabel("site_title").fill("x".repeat(41));
+    await page.getByRole("button", { name: "Upgrade to 2.0.0" }).click();
+    await field("site_title").locator(".error").waitFor(wait);
+    expectRefused(422, /action=upgrade$/);
+    await page.getByLabel("site_title").fill("Mine");
+    expect(await capture(page, "catalog-upgrade")).toEqual([]);
+    await page.getByRole("button", { name: "Upgrade to 2.0.0" }).click();
+    await page.getByRole("heading", { name: /^Stack wp/ }).waitFor(wait);
+    const [stack] = (await admin.get(`${base}/stacks?name=wp`)).body.data;
+    expect(stack.externalId).toBe("catalog://library:wordpress:1");
+    expect(stack.environment).toEqual({ public_port: "8081", site_title: "Mine" });
+    const [web] = (await admin.get(`${base}/services?stackId=${stack.id}`)).body.data;
+    const lc = web.upgrade?.inServiceStrategy?.launchConfig ?? web.launchConfig;
+    expect(lc.environment).toEqual({ DB_PASSWORD: "pw-one-123", PORT: "8081", TITLE: "Mine" });
+    await page.getByRole("button", { name: "Finish upgrade wp" }).click(wait);
+    await page.locator("h1 .badge", { hasText: /^State: active$/ }).waitFor(wait);
+    expect(await page.getByTestId("upgrade-available").count()).toBe(0);
+  });
+
+  test("a catalog refreshed from its page brings 3.0.0: the stack offers it, upgrades, and rolls back", async () => {
+    const files = testCatalogFiles();
+    await commitFiles(
+      join(work, "repos", "library"),
+      {
+        "templates/wordpress/2/docker-compose.yml": files[
+          "templates/wordpress/1/docker-compose.yml"
+        ]!.replace("rev: '1'", "rev: '2'"),
+        "templates/wordpress/2/rancher-compose.yml": files[
+          "templates/wordpress/1/rancher-compose.yml"
+        ]!.replace("version: 2.0.0", "version: 3.0.0").replace('">=1.0.0 <2.0.0"', '">=2.0.0"'),
+      },
+      "wordpress 3.0.0",
+    );
+    const stackUrl = page.url();
+    await nav("Catalog").click();
+    await page.getByRole("button", { name: "Refresh library" }).click(wait);
+    await until(
+      "3.0.0 listed",
+      async () =>
+        Boolean((await admin.get("/v1-catalog/templates/library:wordpress")).body.versionLinks["3.0.0"]),
+      uiTimeout,
+    );
+    await page.goto(stackUrl);
+    await page.getByTestId("upgrade-available").getByText("Upgrade available: 3.0.0").waitFor(wait);
+    await page.getByRole("link", { name: "Upgrade from the catalog" }).click();
+    await page.getByRole("button", { name: "Upgrade to 3.0.0" }).click(wait);
+    await page.getByRole("heading", { name: /^Stack wp/ }).waitFor(wait);
+    const [stack] = (await admin.get(`${base}/stacks?name=wp`)).body.data;
+    expect(stack.externalId).toBe("catalog://library:wordpress:2");
+    // Roll back: the earlier version and its answers return, and its upgrade is offered again.
+    await page.getByRole("button", { name: "Roll back wp" }).click(wait);
+    await page.getByTestId("upgrade-available").getByText("Upgrade available: 3.0.0").waitFor(wait);
+    const back = (await admin.get(`${base}/stacks/${stack.id}`)).body;
+    expect(back.externalId).toBe("catalog://library:wordpress:1");
+    expect(back.environment).toEqual({ public_port: "8081", site_title: "Mine" });
+  });
+
+  test("every question type gets its input; a bad answer is refused at its field", async () => {
+    await nav("Catalog").click();
+    await card("library:all-questions").getByRole("link", { name: "all-questions" }).click();
+    await page.getByRole("heading", { name: "Launch 1.0.0" }).waitFor(wait);
+    const tag = (v: string) => field(v).locator("input, select, textarea").first();
+    const kinds: Record<string, string> = {};
+    for (const v of ["s", "i", "b", "e", "p", "m", "svc", "cert", "d", "f"])
+      kinds[v] = await tag(v).evaluate(
+        (e) => `${e.tagName.toLowerCase()}:${(e as unknown as { type: string }).type}`,
+      );
+    expect(kinds).toEqual({
+      s: "input:text",
+      i: "input:text",
+      b: "input:checkbox",
+      e: "select:select-one",
+      p: "input:password",
+      m: "textarea:textarea",
+      svc: "select:select-one",
+      cert: "select:select-one",
+      d: "input:text",
+      f: "input:text",
+    });
+    // The group, the description and the environment's services are shown.
+    await page.getByRole("group", { name: "Basics" }).getByText("A string").waitFor(wait);
+    await field("svc")
+      .locator("option", { hasText: /^wp\/web$/ })
+      .waitFor({ state: "attached", ...wait });
+    expect(await tag("b").isChecked()).toBe(true);
+    expect(await tag("d").inputValue()).toBe("2026-01-01");
+    await page.getByLabel("Stack name").fill("allq");
+    await tag("s").fill("ABC");
+    await tag("f").fill("3");
+    await page.getByRole("button", { name: "Launch" }).click();
+    await field("s").locator(".error").waitFor(wait);
+    await field("f")
+      .locator(".error")
+      .getByText(/at most 2/)
+      .waitFor(wait);
+    expect(await capture(page, "catalog-all-questions")).toEqual([]);
+    expectRefused(422, /\/stacks$/);
+    await tag("s").fill("abc");
+    await tag("f").fill("0.5");
+    await tag("svc").selectOption("wp/web");
+    await tag("b").uncheck();
+    await page.getByRole("button", { name: "Launch" }).click();
+    await page.getByRole("heading", { name: /^Stack allq/ }).waitFor(wait);
+    const [stack] = (await admin.get(`${base}/stacks?name=allq`)).body.data;
+    expect(stack.environment).toMatchObject({ s: "abc", b: "false", f: "0.5", svc: "wp/web", e: "one" });
+  });
+
+  test("no console error or CSP violation on the way", () => {
+    expect(problems).toEqual([]);
+  });
+});
