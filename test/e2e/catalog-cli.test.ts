@@ -4,7 +4,7 @@
  * upgrades that stack to the next version in service, then rolls it back. Run under the host lock.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main as catalog } from "../../bin/commands/catalog.ts";
@@ -15,10 +15,10 @@ import {
   startGitDaemon,
   testCatalogFiles,
 } from "../../server/testing/test-catalog.ts";
-import { type Env, removeDockerLeftovers, repoRoot, runPrefix, startEnv, waitFor } from "./harness.ts";
+import { type Env, removeDockerLeftovers, runPrefix, startEnv, waitFor } from "./harness.ts";
+import { rancherArgv, rancherCliPresent, rancherEnv } from "./rancher-cli-kit.ts";
 
-const cli = join(repoRoot, "..", "shared", "tools", "rancher-cli", "rancher");
-const present = existsSync(cli);
+const present = rancherCliPresent;
 const stack = `${runPrefix}wp`.replace(/[^a-z0-9-]/g, "");
 
 let env: Env;
@@ -26,27 +26,13 @@ let daemon: GitDaemon;
 let work = "";
 
 async function rancher(args: string[]) {
-  const proc = Bun.spawn(
-    [
-      cli,
-      "--url",
-      env.server.url,
-      "--access-key",
-      env.adminKey.accessKey,
-      "--secret-key",
-      env.adminKey.secretKey,
-      "--env",
-      env.server.admin.defaultProjectId,
-      ...args,
-    ],
-    {
-      cwd: work,
-      stdout: "pipe",
-      stderr: "pipe",
-      stdin: "ignore",
-      env: { HOME: work, PATH: process.env.PATH },
-    },
-  );
+  const proc = Bun.spawn(rancherArgv(env, args), {
+    cwd: work,
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+    env: rancherEnv(work),
+  });
   const timer = setTimeout(() => proc.kill(), 120_000);
   const [stdout, stderr, code] = await Promise.all([
     new Response(proc.stdout).text(),

@@ -4,22 +4,21 @@
  * (`../shared/tools/rancher-cli/rancher`); without it these tests are skipped.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   docker,
   type Env,
   removeDockerLeftovers,
-  repoRoot,
   runPrefix,
   startEnv,
   testImage,
   waitFor,
 } from "./harness.ts";
+import { rancherArgv, rancherCliPresent, rancherEnv } from "./rancher-cli-kit.ts";
 
-const cli = join(repoRoot, "..", "shared", "tools", "rancher-cli", "rancher");
-const present = existsSync(cli);
+const present = rancherCliPresent;
 
 let env: Env;
 let work = "";
@@ -27,25 +26,14 @@ const stack = `${runPrefix}cli`.replace(/[^a-z0-9-]/g, "");
 
 /** Runs the CLI in `work` against the test server; `tty` gives it a terminal (exec needs one). */
 async function rancher(args: string[], options: { tty?: boolean; timeoutMs?: number } = {}) {
-  const base = [
-    cli,
-    "--url",
-    env.server.url,
-    "--access-key",
-    env.adminKey.accessKey,
-    "--secret-key",
-    env.adminKey.secretKey,
-    "--env",
-    env.server.admin.defaultProjectId,
-    ...args,
-  ];
+  const base = rancherArgv(env, args);
   const quoted = base.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
   const argv = options.tty ? ["script", "-qec", quoted, "/dev/null"] : base;
   const proc = Bun.spawn(argv, {
     cwd: work,
     stdout: "pipe",
     stderr: "pipe",
-    env: { HOME: work, PATH: process.env.PATH },
+    env: rancherEnv(work),
   });
   const timer = setTimeout(() => proc.kill(), options.timeoutMs ?? 60_000);
   const [stdout, stderr, code] = await Promise.all([
@@ -279,21 +267,12 @@ describe.skipIf(!present)("the real rancher CLI", () => {
     expect(wait.code).toBe(0);
     expect((await rancher(["inspect", `${stack}/web`])).stdout).toContain('"state":"active"');
     // events streams until stopped: read what it prints while a change happens.
-    const proc = Bun.spawn(
-      [
-        cli,
-        "--url",
-        env.server.url,
-        "--access-key",
-        env.adminKey.accessKey,
-        "--secret-key",
-        env.adminKey.secretKey,
-        "--env",
-        env.server.admin.defaultProjectId,
-        "events",
-      ],
-      { cwd: work, stdout: "pipe", stderr: "pipe", env: { HOME: work, PATH: process.env.PATH } },
-    );
+    const proc = Bun.spawn(rancherArgv(env, ["events"]), {
+      cwd: work,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: rancherEnv(work),
+    });
     await Bun.sleep(1500);
     const scaled = await rancher(["scale", `${stack}/web=2`]);
     expect([scaled.code, scaled.stderr]).toEqual([0, ""]);
