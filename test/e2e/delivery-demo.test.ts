@@ -55,7 +55,9 @@ async function buildAndPush(tag: string): Promise<string> {
 
 beforeAll(async () => {
   pebble = await startPebble(httpPort);
-  env = await startEnv({ serverEnv: { CORRAL_ACME_CA_FILE: pebble.apiCaFile } });
+  // A failed validation is retried after 5 s here, not the default minute: one transient failure
+  // (a balancer still coming up) must not take the deploy past its deadline.
+  env = await startEnv({ serverEnv: { CORRAL_ACME_CA_FILE: pebble.apiCaFile }, acmeRetryBaseMs: 5000 });
   const receiver = await env.api.request("POST", `/v1-webhooks/receivers?projectId=${env.api.projectId}`, {
     name: "registry-push",
     driver: "serviceUpgrade",
@@ -160,6 +162,20 @@ function poll() {
 
 let client: ReturnType<typeof poll> | undefined;
 
+/** What stands between the deploy and an HTTPS answer: the certificate, services and containers. */
+async function deployState(certId: string): Promise<string> {
+  const cert = (await env.api.request("GET", p(`/certificates/${certId}`))).body;
+  const services = (await env.api.request("GET", p(`/services?limit=-1`))).body.data ?? [];
+  const containers = (await env.api.request("GET", p(`/containers?limit=-1`))).body.data ?? [];
+  const line = (r: Record<string, unknown>) =>
+    `${r.name}: ${r.state} ${r.healthState ?? ""} ${r.transitioningMessage ?? ""}`.trim();
+  return [
+    `certificate: ${cert.state} ${cert.transitioningMessage ?? ""}`,
+    ...services.map(line),
+    ...containers.map(line),
+  ].join("\n");
+}
+
 test("from a private registry, behind an ACME certificate, reachable over HTTPS, scaled to 3", async () => {
   const reg = await env.api.request("POST", p("/registries"), { serverAddress: registry.address });
   expect(reg.status).toBe(201);
@@ -178,6 +194,8 @@ test("from a private registry, behind an ACME certificate, reachable over HTTPS,
   });
   expect(cert.status).toBe(201);
   const deployed = Date.now();
+  let lastError = "";
+  let state = "";
   const stack = await env.api.request("POST", p("/stacks"), {
     name: stackName,
     dockerCompose: `version: '2'
@@ -209,10 +227,17 @@ services:
   });
   expect(stack.status).toBe(201);
   const first = await waitFor(
-    () => `HTTPS through the balancer with pebble's root\n${pebble.logs()}`,
-    () => httpsGet().catch(() => null),
+    () => `HTTPS through the balancer with pebble's root (last: ${lastError})\n${state}\n${pebble.logs()}`,
+    async () => {
+      const r = await httpsGet().catch((e: Error) => {
+        lastError = e.message;
+        return null;
+      });
+      if (!r) state = await deployState(cert.body.id);
+      return r;
+    },
     150_000,
-    200,
+    500,
   );
   console.log(`[demo] deploy -> HTTPS reachable: ${Date.now() - deployed} ms (pull, ACME order, LB)`);
   expect(first).toEqual({ status: 200, body: "v1" });

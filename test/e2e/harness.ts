@@ -153,9 +153,12 @@ export interface Env {
   stop(): Promise<void>;
 }
 
-/** Starts a server on a fixed free port with a SQLite data dir, then an agent, and waits for an active host. */
+/**
+ * Starts a server on a fixed free port with a SQLite data dir, then an agent, and waits for an active
+ * host. `acmeRetryBaseMs` shortens the wait before a failed ACME order is tried again.
+ */
 export async function startEnv(
-  options: { idBase?: number; serverEnv?: Record<string, string> } = {},
+  options: { idBase?: number; serverEnv?: Record<string, string>; acmeRetryBaseMs?: number } = {},
 ): Promise<Env> {
   const dir = mkdtempSync(join(tmpdir(), runPrefix));
   const dataDir = join(dir, "data");
@@ -171,6 +174,7 @@ export async function startEnv(
       hostname: "127.0.0.1",
       dataDir,
       timings: fastTimings,
+      ...(options.acmeRetryBaseMs !== undefined ? { acme: { retryBaseMs: options.acmeRetryBaseMs } } : {}),
       env: {
         CORRAL_ADMIN_ACCESS_KEY: adminKey.accessKey,
         CORRAL_ADMIN_SECRET_KEY: adminKey.secretKey,
