@@ -17,6 +17,11 @@ printf 'NAME="CorralOS"\nID=corralos\nVERSION_ID=%s\nPRETTY_NAME="CorralOS %s"\n
   >"$stage/over/etc/os-release"
 cp "$DIST/vmlinuz" "$stage/vmlinuz"
 cp "$DIST/initrd" "$stage/initrd"
+# The kernel takes a following archive as uncompressed cpio only at a 4-byte aligned offset (zero
+# bytes between archives are skipped); unaligned, it reads it as compressed and refuses it ("invalid
+# magic at start of compressed archive"), so the overlay would be silently missing.
+size=$(stat -c %s "$stage/initrd")
+head -c $(((4 - size % 4) % 4)) /dev/zero >>"$stage/initrd"
 (cd "$stage/over" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >>"$stage/initrd"
 sum() { sha256sum "$1" | cut -c1-64; }
 printf '{"version":"%s","created":"%s","sha256":{"vmlinuz":"%s","initrd":"%s"}}\n' "$version" \

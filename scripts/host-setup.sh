@@ -29,6 +29,8 @@ command -v jq >/dev/null 2>&1 || need_pkgs+=(jq)
 command -v pebble >/dev/null 2>&1 || need_pkgs+=(pebble)
 # git: the catalog fetches template repositories with it; its tests serve them with `git daemon`.
 command -v git >/dev/null 2>&1 || need_pkgs+=(git)
+# cpio: build/release.test.ts packs a release's appended archive as the image build does.
+command -v cpio >/dev/null 2>&1 || need_pkgs+=(cpio)
 # grep without -q reads the whole list: -q would leave early and busybox's SIGPIPE fails the pipe.
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -x httpd >/dev/null || need_pkgs+=(busybox-static)
 if [ ${#need_pkgs[@]} -gt 0 ]; then

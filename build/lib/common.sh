@@ -5,7 +5,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${CORRAL_BUILD_CACHE:-$HOME/.cache/corral-build}
-DIST=$ROOT/dist
+# CORRAL_DIST: another output folder (build/release.test.ts packs releases of made-up files).
+DIST=${CORRAL_DIST:-$ROOT/dist}
 BUN=$ROOT/node_modules/.bin/bun
 # The Debian kernel ABI we build against: bump with the package (apt-cache depends linux-image-amd64).
 KVER=${CORRAL_KVER:-6.1.0-56-amd64}

@@ -87,6 +87,9 @@ export async function lifecycle(ctx: TestContext, first: Vm, key: string, disk: 
     ctx.log(
       `upgrade to healthy on slot B: ${fig.upgradeMs} ms (writing the slot ${fig.upgradeWriteMs} ms): ${v1.trim().replace(/\n/g, " | ")}`,
     );
+    // The running system is the new build: the release's appended archive (its os-release) was
+    // unpacked by the kernel, not only the slot's record written.
+    check(/^CorralOS test-2 \(slot B\)/.test(v1.trim()), `the booted build is not test-2: ${v1}`);
     check(
       (await ssh(vm, key, "hostname")).stdout.trim() === "corral-installed",
       "config lost in the upgrade",
