@@ -205,4 +205,45 @@ describe("catalog.url", () => {
     expect(strip(after)).toEqual(strip(before));
     expect(expectStatus(await admin.get(path), 200).body.value).toBe(s.value);
   });
+
+  test("credentials: never in the value, kept while the URL stays, dropped when it changes", async () => {
+    // Port 9 on loopback: the fetch fails at once, which is all this test needs.
+    const secretUrl = "https://bob:s3cret-pw@127.0.0.1:9/c.git";
+    const posted = await admin.post("/v1-catalog/catalogs", {
+      name: "private",
+      url: secretUrl,
+      username: "bob",
+      password: "token-123",
+    });
+    expectStatus(posted, 201);
+    await until(
+      "private's fetch failed",
+      async () => (await catalog("private")).state === "error",
+      30_000,
+      100,
+    );
+    const shown = expectStatus(await admin.get(path), 200).body.value as string;
+    expect(shown).not.toContain("s3cret");
+    expect(JSON.parse(shown).catalogs.private.url).toBe("https://***@127.0.0.1:9/c.git");
+    const stored = () =>
+      JSON.parse(
+        (
+          server.store.db
+            .query(
+              "SELECT data FROM resource WHERE type = 'catalog' AND name = 'private' AND state != 'removed'",
+            )
+            .get() as { data: string }
+        ).data,
+      );
+    // The value sent back as shown: the stored URL and the credentials stay.
+    expectStatus(await admin.put(path, { value: shown }), 200);
+    expect([stored().url, typeof stored().credentials]).toEqual([secretUrl, "string"]);
+    expect((await catalog("private")).hasCredentials).toBe(true);
+    // Another URL: the credentials given for the old one are not sent to it.
+    const moved = JSON.parse(shown);
+    moved.catalogs.private.url = "https://127.0.0.1:9/other.git";
+    expectStatus(await admin.put(path, { value: JSON.stringify(moved) }), 200);
+    expect([stored().url, stored().credentials]).toEqual(["https://127.0.0.1:9/other.git", undefined]);
+    expect((await catalog("private")).hasCredentials).toBe(false);
+  });
 });
