@@ -331,7 +331,7 @@ describe("the catalog pages", () => {
     expect(stack.environment).toMatchObject({ s: "abc", b: "false", f: "0.5", svc: "wp/web", e: "one" });
   });
 
-  test("an admin adds a catalog to the environment (refusals shown at their field) and removes it", async () => {
+  test("an admin adds a catalog to the environment (refusals shown at their field), removes it, adds it for all", async () => {
     await nav("Catalog").click();
     await page.getByRole("heading", { name: "Catalog", exact: true }).waitFor(wait);
     await page.getByText("Add a catalog", { exact: true }).click();
@@ -374,6 +374,21 @@ describe("the catalog pages", () => {
     page.once("dialog", (d) => void d.accept());
     await page.getByRole("button", { name: "Remove catalog extra" }).click();
     await page.locator('[data-catalog="extra"]').waitFor({ state: "detached", ...wait });
+    await card("extra:extra-app").waitFor({ state: "detached", ...wait });
+    expect((await admin.get("/v1-catalog/catalogs/extra")).status).toBe(404);
+    // Again for every environment (the admin may): a global catalog.
+    await form.getByLabel("Name").fill("extra");
+    await form.getByLabel("Git URL").fill(extraUrl);
+    await form.getByLabel("Branch").fill("master");
+    await form.getByLabel("For every environment (admins only)").check();
+    await form.getByRole("button", { name: "Add catalog" }).click();
+    await page.locator('[data-catalog="extra"]').getByText("active").waitFor(wait);
+    expect(await page.locator('[data-catalog="extra"]').getByText("this environment").count()).toBe(0);
+    expect(expectStatus(await admin.get("/v1-catalog/catalogs/extra"), 200).body.environmentId).toBe(
+      "global",
+    );
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: "Remove catalog extra" }).click();
     await card("extra:extra-app").waitFor({ state: "detached", ...wait });
     expect((await admin.get("/v1-catalog/catalogs/extra")).status).toBe(404);
     await page.locator('[data-catalog="library"]').waitFor(wait);
