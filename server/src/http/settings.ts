@@ -100,7 +100,8 @@ export function settingRoutes(version: string): Hono<ApiEnv> {
   });
   app.get("/settings", (c) => {
     const base = c.get("base");
-    const values = settingValues(base, c.get("verbs")(c).settings, c.get("verbs")(c).catalogs);
+    const ctx = c.get("verbs")(c);
+    const values = settingValues(base, ctx.settings, ctx.catalogs);
     const wanted = c.req.query("name");
     const byId = c.req.query("id");
     const data = Object.entries(values)
