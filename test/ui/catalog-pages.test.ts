@@ -4,7 +4,9 @@
 // README (raw HTML in it shown as text, never run), every question type in a generated form, a launch
 // refused by the server with each error beside its field, a launch that lands on the new stack, and
 // an upgrade from the catalog with kept answers prefilled (not the password), finished from the
-// stack page; a catalog refreshed from its page bringing a newer version, upgraded to and rolled back. No console error or CSP violation, no serious accessibility violation (axe).
+// stack page; a catalog refreshed from its page bringing a newer version, upgraded to and rolled back;
+// a catalog added from the page (refusals at their field) and removed. No console error or CSP
+// violation, no serious accessibility violation (axe).
 // Screenshots go to test-artifacts/ui/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -58,6 +60,15 @@ beforeAll(async () => {
   const files = testCatalogFiles();
   files["templates/wordpress/0/README.md"] = hostileReadme;
   await commitFiles(join(work, "repos", "library"), files, "first");
+  await commitFiles(
+    join(work, "repos", "extra"),
+    {
+      "templates/extra-app/config.yml":
+        "name: extra-app\ndescription: from the added catalog\nversion: 1.0.0\n",
+      "templates/extra-app/0/docker-compose.yml": "version: '2'\nservices: {}\n",
+    },
+    "first",
+  );
   daemon = await startGitDaemon(join(work, "repos"));
   build = await buildForTest();
   server = startTestServer({ uiDir: build.outDir, env: { CORRAL_CATALOG_REFRESH_SECONDS: "0" } });
@@ -318,6 +329,69 @@ describe("the catalog pages", () => {
     await page.getByRole("heading", { name: /^Stack allq/ }).waitFor(wait);
     const [stack] = (await admin.get(`${base}/stacks?name=allq`)).body.data;
     expect(stack.environment).toMatchObject({ s: "abc", b: "false", f: "0.5", svc: "wp/web", e: "one" });
+  });
+
+  test("an admin adds a catalog to the environment (refusals shown at their field), removes it, adds it for all", async () => {
+    await nav("Catalog").click();
+    await page.getByRole("heading", { name: "Catalog", exact: true }).waitFor(wait);
+    await page.getByText("Add a catalog", { exact: true }).click();
+    const form = page.getByRole("form", { name: "Add a catalog" });
+    const fieldError = (name: string) => form.locator(`[data-field="${name}"] .error`);
+    const extraUrl = `file://${join(work, "repos", "extra")}`;
+    // A name already taken: the server's message at the name field.
+    await form.getByLabel("Name").fill("library");
+    await form.getByLabel("Git URL").fill(extraUrl);
+    await form.getByRole("button", { name: "Add catalog" }).click();
+    await fieldError("name").getByText("a catalog named library exists").waitFor(wait);
+    expect(await form.getByLabel("Name").getAttribute("aria-invalid")).toBe("true");
+    expectRefused(409, /\/v1-catalog\/catalogs$/);
+    // A URL git must not be handed: refused at the URL field, the name's error gone.
+    await form.getByLabel("Name").fill("extra");
+    await form.getByLabel("Git URL").fill("ext::sh -c id");
+    await form.getByRole("button", { name: "Add catalog" }).click();
+    await fieldError("url")
+      .getByText(/use a file:\/\/, http\(s\):\/\//)
+      .waitFor(wait);
+    expect(await fieldError("name").count()).toBe(0);
+    expectRefused(422, /\/v1-catalog\/catalogs$/);
+    // Username and password are offered for http(s) URLs only.
+    expect(await form.getByLabel("Username (optional)").count()).toBe(0);
+    await form.getByLabel("Git URL").fill("https://git.example.invalid/c.git");
+    expect(await fieldError("url").count()).toBe(0);
+    await form.getByLabel("Username (optional)").waitFor(wait);
+    await form.getByLabel("Password or token (optional)").waitFor(wait);
+    expect(await capture(page, "catalog-add-refused")).toEqual([]);
+    await form.getByLabel("Git URL").fill(extraUrl);
+    expect(await form.getByLabel("Username (optional)").count()).toBe(0);
+    await form.getByRole("button", { name: "Add catalog" }).click();
+    // Added to this environment, fetched, and its template listed without a reload.
+    await page.locator('[data-catalog="extra"]').getByText("active").waitFor(wait);
+    await card("extra:extra-app").waitFor(wait);
+    const added = expectStatus(await admin.get("/v1-catalog/catalogs/extra"), 200).body;
+    expect([added.url, added.branch, added.environmentId]).toEqual([extraUrl, "master", pid]);
+    expect(await form.getByLabel("Name").inputValue()).toBe("");
+    expect(await capture(page, "catalog-added")).toEqual([]);
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: "Remove catalog extra" }).click();
+    await page.locator('[data-catalog="extra"]').waitFor({ state: "detached", ...wait });
+    await card("extra:extra-app").waitFor({ state: "detached", ...wait });
+    expect((await admin.get("/v1-catalog/catalogs/extra")).status).toBe(404);
+    // Again for every environment (the admin may): a global catalog.
+    await form.getByLabel("Name").fill("extra");
+    await form.getByLabel("Git URL").fill(extraUrl);
+    await form.getByLabel("Branch").fill("master");
+    await form.getByLabel("For every environment (admins only)").check();
+    await form.getByRole("button", { name: "Add catalog" }).click();
+    await page.locator('[data-catalog="extra"]').getByText("active").waitFor(wait);
+    expect(await page.locator('[data-catalog="extra"]').getByText("this environment").count()).toBe(0);
+    expect(expectStatus(await admin.get("/v1-catalog/catalogs/extra"), 200).body.environmentId).toBe(
+      "global",
+    );
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: "Remove catalog extra" }).click();
+    await card("extra:extra-app").waitFor({ state: "detached", ...wait });
+    expect((await admin.get("/v1-catalog/catalogs/extra")).status).toBe(404);
+    await page.locator('[data-catalog="library"]').waitFor(wait);
   });
 
   test("no console error or CSP violation on the way", () => {

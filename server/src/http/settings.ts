@@ -1,10 +1,13 @@
 import { AppError } from "@corral/lib";
 import { Hono } from "hono";
 import { defaultSessionTtlMs } from "../auth/sessions.ts";
+import { catalogUrlSetting, catalogUrlValue, putCatalogUrl } from "../catalog/catalog-setting.ts";
+import type { CatalogService } from "../catalog/catalogs.ts";
 import { compatibilityVersion } from "../catalog/versions.ts";
 import type { ServerSettings } from "../services/context.ts";
 import { isVisible } from "../services/context.ts";
 import { defaultMaxServiceScale, maxScaleSetting } from "../services/scale-limit.ts";
+import { readJson } from "./body.ts";
 import type { FieldDef, SchemaDef } from "./definition.ts";
 import type { ApiEnv } from "./env.ts";
 import { fixedCollection } from "./list.ts";
@@ -17,7 +20,7 @@ import { commonFields } from "./resources/common.ts";
  */
 export const rancherApiLevel = compatibilityVersion;
 
-/** The `setting` schema: name, value and the active value, all read-only here. */
+/** The `setting` schema: name, value and the active value; only `catalog.url` may be set (PUT). */
 export const settingSchema: SchemaDef = {
   type: "setting",
   collection: "settings",
@@ -27,22 +30,33 @@ export const settingSchema: SchemaDef = {
   fields: {
     id: { type: "string", filter: true },
     name: { type: "string", filter: true },
-    value: { type: "string", nullable: true },
+    value: { type: "string", nullable: true, update: true },
     activeValue: { type: "string", nullable: true },
     inDb: { type: "boolean" },
     source: { type: "string", nullable: true },
   },
   actions: {},
+  // Offers PUT in the schema, for catalog.url; settingRoutes serves it and refuses it for the others.
+  update: () => {
+    throw new AppError("MethodNotAllowed", "settings are set through /settings/<name>");
+  },
 };
 
-/** One read-only setting: its value and where it comes from (`Env`: set at start; `Code`: default). */
+/**
+ * One setting: its value and where it comes from (`Env`: set at start; `Code`: default; `Database`:
+ * kept in the store, as `catalog.url` is, in the catalogs themselves).
+ */
 interface SettingValue {
   value: string;
-  source: "Env" | "Code";
+  source: "Env" | "Code" | "Database";
 }
 
-/** The read-only settings users and clients query, by name. */
-function settingValues(base: string, settings: ServerSettings): Record<string, SettingValue> {
+/** The settings users and clients query, by name. */
+function settingValues(
+  base: string,
+  settings: ServerSettings,
+  catalogs: CatalogService | undefined,
+): Record<string, SettingValue> {
   const code = (value: string): SettingValue => ({ value, source: "Code" });
   const max = settings.maxServiceScale;
   return {
@@ -55,7 +69,11 @@ function settingValues(base: string, settings: ServerSettings): Record<string, S
       settings.sessionTtlMs && settings.sessionTtlMs !== defaultSessionTtlMs
         ? { value: String(settings.sessionTtlMs), source: "Env" }
         : code(String(defaultSessionTtlMs)),
-    "catalog.url": code("{}"),
+    // The global catalogs, whichever way they were added (CORRAL_CATALOG_URL, a PUT of this setting,
+    // /v1-catalog): what a client reading the setting expects to find in the catalog.
+    [catalogUrlSetting]: catalogs
+      ? { value: catalogUrlValue(catalogs), source: "Database" }
+      : code('{"catalogs":{}}'),
     // The most units one service may have (a larger scale is refused with 422), set with
     // CORRAL_MAX_SERVICE_SCALE at start.
     [maxScaleSetting]: {
@@ -75,14 +93,15 @@ export function settingRoutes(version: string): Hono<ApiEnv> {
     name,
     value,
     activeValue: value,
-    inDb: false,
+    inDb: source === "Database",
     source,
     links: { self: `${base}/${version}/settings/${name}` },
     actions: {},
   });
   app.get("/settings", (c) => {
     const base = c.get("base");
-    const values = settingValues(base, c.get("verbs")(c).settings);
+    const ctx = c.get("verbs")(c);
+    const values = settingValues(base, ctx.settings, ctx.catalogs);
     const wanted = c.req.query("name");
     const byId = c.req.query("id");
     const data = Object.entries(values)
@@ -93,13 +112,33 @@ export function settingRoutes(version: string): Hono<ApiEnv> {
   app.get("/settings/:name", (c) => {
     const base = c.get("base");
     const name = c.req.param("name");
-    const values = settingValues(base, c.get("verbs")(c).settings);
+    const ctx = c.get("verbs")(c);
+    const values = settingValues(base, ctx.settings, ctx.catalogs);
     const value = Object.hasOwn(values, name) ? values[name] : undefined;
     if (value === undefined) throw new AppError("NotFound", `setting ${name.slice(0, 64)} not found`);
     return c.json(present(base, name, value));
   });
+  // Rancher's clients PUT the whole setting back; only its `value` is read.
+  app.put(`/settings/${catalogUrlSetting}`, async (c) => {
+    const ctx = c.get("verbs")(c);
+    if (!ctx.catalogs) throw new AppError("MethodNotAllowed", "this server has no catalogs");
+    const body = await readJson(c.req.raw, false);
+    if (body === null || typeof body !== "object" || Array.isArray(body))
+      throw new AppError("InvalidBodyContent", "the body must be a JSON object");
+    const ip = (c.get("clientIp") as (() => string) | undefined)?.() ?? "";
+    const catalogs = ctx.catalogs;
+    const { fetch } = putCatalogUrl(ctx, catalogs, (body as { value?: unknown }).value, ip);
+    // New and changed catalogs are fetched after the answer, as a POST to /v1-catalog does.
+    for (const name of fetch) void catalogs.refresh(name).catch(() => {});
+    return c.json(
+      present(c.get("base"), catalogUrlSetting, { value: catalogUrlValue(catalogs), source: "Database" }),
+    );
+  });
   const readOnly = () => {
-    throw new AppError("MethodNotAllowed", "settings are read-only here; set them with the server's options");
+    throw new AppError(
+      "MethodNotAllowed",
+      `settings other than ${catalogUrlSetting} are read-only here; set them with the server's options`,
+    );
   };
   app.on(["POST", "PUT", "DELETE"], ["/settings", "/settings/:name"], readOnly);
   return app;

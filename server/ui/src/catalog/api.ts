@@ -1,5 +1,5 @@
 /** The `/v1-catalog` shapes the catalog pages read, and the requests they send. */
-import { api, projectPath } from "../api/client.ts";
+import { ApiError, api, projectPath } from "../api/client.ts";
 import type { Resource, Stack } from "../api/types.ts";
 
 /** A catalog: a git repository of templates, with the state of its last fetch. */
@@ -73,6 +73,19 @@ const root = "/v1-catalog";
 export const listCatalogs = (projectId: string) =>
   api.list<Catalog>(`${root}/catalogs?projectId=${encodeURIComponent(projectId)}`);
 
+/** What adding a catalog sends: no environment for a global one (admins only). */
+export interface NewCatalog {
+  name: string;
+  url: string;
+  branch?: string;
+  environmentId?: string;
+  username?: string;
+  password?: string;
+}
+
+/** Adds a catalog; the server fetches it after answering (state `refreshing`, then `active` or `error`). */
+export const createCatalog = (body: NewCatalog) => api.create<Catalog>(`${root}/catalogs`, body);
+
 /** Every template of the catalogs this environment sees, broken ones included. */
 export const listTemplates = (projectId: string) =>
   api.list<Template>(`${root}/templates?projectId=${encodeURIComponent(projectId)}`);
@@ -120,5 +133,28 @@ export function answerErrors(detail: unknown): Record<string, string> {
   if (!Array.isArray(errors)) return out;
   for (const e of errors as Partial<AnswerError>[])
     if (typeof e?.variable === "string" && typeof e.message === "string") out[e.variable] = e.message;
+  return out;
+}
+
+/** The add-a-catalog form's fields, as `/v1-catalog/catalogs` names them. */
+export const catalogFieldNames = ["name", "url", "branch", "username", "password"] as const;
+/** One field of the add-a-catalog form. */
+export type CatalogField = (typeof catalogFieldNames)[number];
+
+/**
+ * The per-field messages of a refusal: the input checker's issues (`detail` is a list of
+ * `{field, message}`) or a single field named in `detail.field` (a name already taken).
+ */
+export function catalogFieldErrors(e: unknown): Partial<Record<CatalogField, string>> {
+  if (!(e instanceof ApiError)) return {};
+  const out: Partial<Record<CatalogField, string>> = {};
+  const known = (f: unknown): f is CatalogField => catalogFieldNames.includes(f as CatalogField);
+  if (Array.isArray(e.detail)) {
+    for (const i of e.detail as { field?: unknown; message?: unknown }[])
+      if (known(i?.field) && typeof i.message === "string") out[i.field] ??= i.message;
+  } else {
+    const field = (e.detail as { field?: unknown } | null | undefined)?.field;
+    if (known(field)) out[field] = e.message;
+  }
   return out;
 }

@@ -1,10 +1,12 @@
 /** The catalog's templates by category with a search box, and the state of each catalog. */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
+import { tables } from "../api/live.ts";
 import { ActionButtons, type ActionSpec } from "../components/action-buttons.tsx";
 import { Badge } from "../components/badge.tsx";
 import { Link } from "../components/link.tsx";
 import { type Catalog, iconPath, listCatalogs, listTemplates, type Template } from "./api.ts";
+import { AddCatalogForm, RemoveCatalogButton } from "./catalog-admin.tsx";
 
 /** The categories a template is listed under (`categories`, else `category`, else "Other"). */
 export function categoriesOf(t: Template): string[] {
@@ -73,6 +75,13 @@ export function CatalogBrowsePage(props: { projectId: string }) {
   useEffect(() => {
     void load();
   }, [props.projectId]);
+  // A catalog being fetched (one just added) is looked at again until its fetch ends, so its state
+  // and templates appear without a reload.
+  useEffect(() => {
+    if (!catalogs.value?.some((c) => c.state === "refreshing")) return;
+    const timer = setTimeout(() => void load(), 1000);
+    return () => clearTimeout(timer);
+  }, [catalogs.value]);
   if (error.value)
     return (
       <p class="error" role="alert">
@@ -80,6 +89,9 @@ export function CatalogBrowsePage(props: { projectId: string }) {
       </p>
     );
   if (!templates.value || !catalogs.value) return <p aria-busy="true">Loading…</p>;
+  // The server offers `setmembers` to the environment's owners and to admins: those who may add and
+  // remove catalogs (a global one needs an admin; the server refuses others with its reason).
+  const manages = Boolean(tables.project.row(props.projectId)?.value.actions.setmembers);
   const all = templates.value;
   const categories = [...new Set(all.flatMap(categoriesOf))].sort();
   const shown = all.filter(
@@ -98,9 +110,11 @@ export function CatalogBrowsePage(props: { projectId: string }) {
               </span>
               {c.transitioningMessage ? <span class="error"> {c.transitioningMessage}</span> : null}{" "}
               <ActionButtons resource={c} specs={refreshSpec} onDone={() => void load()} />
+              {manages ? <RemoveCatalogButton catalog={c} onDone={() => void load()} /> : null}
             </li>
           ))}
         </ul>
+        {manages ? <AddCatalogForm projectId={props.projectId} onAdded={() => void load()} /> : null}
       </section>
       <div class="filters">
         <label>

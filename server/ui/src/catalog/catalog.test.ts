@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { VNode } from "preact";
+import { ApiError } from "../api/client.ts";
 import { answersToSend, initialAnswers } from "./answers.ts";
-import { answerErrors, type Question } from "./api.ts";
+import { answerErrors, catalogFieldErrors, type Question } from "./api.ts";
 import { renderMarkdown, safeHref } from "./markdown.tsx";
 
 /** A rendered tree as compact text: `<tag>children</tag>`, attributes where they matter. */
@@ -91,5 +92,27 @@ describe("the question form's answers", () => {
     });
     expect(answerErrors(undefined)).toEqual({});
     expect(answerErrors({ errors: "no" })).toEqual({});
+  });
+});
+
+describe("a refused catalog's field errors", () => {
+  test("the input checker's issues and a named field; others are not the form's", () => {
+    const issues = [
+      { field: "url", message: "use a file:// URL" },
+      { field: "url", message: "second" },
+      { field: "sshKey", message: "not in the form" },
+      { field: "branch", message: "not a branch name" },
+    ];
+    expect(catalogFieldErrors(new ApiError(422, "InvalidFormat", "url: ...", issues))).toEqual({
+      url: "use a file:// URL",
+      branch: "not a branch name",
+    });
+    expect(
+      catalogFieldErrors(new ApiError(409, "NotUnique", "a catalog named x exists", { field: "name" })),
+    ).toEqual({ name: "a catalog named x exists" });
+    expect(catalogFieldErrors(new ApiError(403, "PermissionDenied", "this needs an admin account"))).toEqual(
+      {},
+    );
+    expect(catalogFieldErrors(new Error("offline"))).toEqual({});
   });
 });

@@ -1,0 +1,145 @@
+/**
+ * Adding and removing catalogs (through `/v1-catalog/catalogs`): offered to the environment's owners
+ * and admins; the server decides, and its refusal is shown at the field it names.
+ */
+import { useSignal } from "@preact/signals";
+import { api } from "../api/client.ts";
+import { type Catalog, type CatalogField, catalogFieldErrors, createCatalog } from "./api.ts";
+
+/** Whether git reaches `url` over http(s), where a username and password (a token) apply. */
+const isHttp = (url: string) => /^https?:\/\//i.test(url.trim());
+
+/** Adds a catalog to this environment, or (admins) to every environment. */
+export function AddCatalogForm(props: { projectId: string; onAdded: () => void }) {
+  const values = useSignal<Record<CatalogField, string>>({
+    name: "",
+    url: "",
+    branch: "",
+    username: "",
+    password: "",
+  });
+  const global = useSignal(false);
+  const errors = useSignal<Partial<Record<CatalogField, string>>>({});
+  const message = useSignal<string | null>(null);
+  const busy = useSignal(false);
+  const v = values.value;
+  const http = isHttp(v.url);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    busy.value = true;
+    errors.value = {};
+    message.value = null;
+    try {
+      await createCatalog({
+        name: v.name.trim(),
+        url: v.url.trim(),
+        ...(v.branch.trim() ? { branch: v.branch.trim() } : {}),
+        ...(global.value ? {} : { environmentId: props.projectId }),
+        ...(http && v.username ? { username: v.username } : {}),
+        ...(http && v.password ? { password: v.password } : {}),
+      });
+      values.value = { name: "", url: "", branch: "", username: "", password: "" };
+      props.onAdded();
+    } catch (err) {
+      const fields = catalogFieldErrors(err);
+      errors.value = fields;
+      // A refusal that names no field of the form (a non-admin adding a global catalog) goes above it.
+      message.value =
+        Object.keys(fields).length > 0 ? null : err instanceof Error ? err.message : String(err);
+    } finally {
+      busy.value = false;
+    }
+  };
+  const input = (name: CatalogField, label: string, extra: Record<string, unknown> = {}) => {
+    const id = `catalog-${name}`;
+    const error = errors.value[name];
+    return (
+      <div class="field" data-field={name}>
+        <label for={id}>{label}</label>
+        <input
+          id={id}
+          value={v[name]}
+          aria-invalid={error ? "true" : undefined}
+          aria-describedby={error ? `${id}-error` : undefined}
+          onInput={(e) => {
+            values.value = { ...values.value, [name]: (e.currentTarget as HTMLInputElement).value };
+            // A refusal is about the value sent: it goes once that value is changed.
+            if (errors.value[name]) errors.value = { ...errors.value, [name]: undefined };
+          }}
+          {...extra}
+        />
+        {error ? (
+          <span id={`${id}-error`} class="error">
+            {error}
+          </span>
+        ) : null}
+      </div>
+    );
+  };
+  return (
+    <details class="add-catalog">
+      <summary>Add a catalog</summary>
+      <form class="stack-form" onSubmit={submit} noValidate aria-label="Add a catalog">
+        {input("name", "Name", { required: true })}
+        {input("url", "Git URL", { required: true, placeholder: "https://…, ssh://…, git://…, file://…" })}
+        {input("branch", "Branch", { placeholder: "master" })}
+        {http ? input("username", "Username (optional)", { autocomplete: "off" }) : null}
+        {http
+          ? input("password", "Password or token (optional)", {
+              type: "password",
+              autocomplete: "new-password",
+            })
+          : null}
+        {/* Not a `.field`: those stack their checkbox above the label text. */}
+        <p>
+          <label>
+            <input
+              type="checkbox"
+              checked={global.value}
+              onChange={(e) => {
+                global.value = (e.currentTarget as HTMLInputElement).checked;
+              }}
+            />{" "}
+            For every environment (admins only)
+          </label>
+        </p>
+        {message.value ? (
+          <p class="error" role="alert">
+            {message.value}
+          </p>
+        ) : null}
+        <button type="submit" class="button" disabled={busy.value}>
+          Add catalog
+        </button>
+      </form>
+    </details>
+  );
+}
+
+/** Removes a catalog after a confirmation; the refusal is shown beside the button. */
+export function RemoveCatalogButton(props: { catalog: Catalog; onDone: () => void }) {
+  const error = useSignal<string | null>(null);
+  const c = props.catalog;
+  const run = async () => {
+    if (!confirm(`Remove catalog ${c.name}? Stacks launched from it keep running.`)) return;
+    error.value = null;
+    try {
+      await api.remove(c);
+      props.onDone();
+    } catch (e) {
+      error.value = e instanceof Error ? e.message : String(e);
+    }
+  };
+  return (
+    <>
+      <button type="button" class="danger" aria-label={`Remove catalog ${c.name}`} onClick={() => void run()}>
+        Remove
+      </button>
+      {error.value ? (
+        <span class="error" role="alert">
+          {error.value}
+        </span>
+      ) : null}
+    </>
+  );
+}
