@@ -25,7 +25,7 @@ const pollMs = 2000;
 const keep = 120;
 
 const mib = (bytes: number) => bytes / 1024 / 1024;
-const mibText = (v: number) => `${v < 10 ? v.toFixed(1) : Math.round(v)} MiB`;
+const mibText = (v: number) => `${v > 0 && v < 10 ? v.toFixed(1) : Math.round(v)} MiB`;
 
 /**
  * A running container's CPU and memory, as graphs of the samples taken while the page is open: its

@@ -1,8 +1,14 @@
 import type { HostInfo } from "../api/types.ts";
 
 function size(bytes: number): string {
-  const gib = bytes / 1024 ** 3;
-  return gib >= 1 ? `${gib.toFixed(1)} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`;
+  const units: [string, number][] = [
+    ["GiB", 1024 ** 3],
+    ["MiB", 1024 ** 2],
+    ["KiB", 1024],
+  ];
+  for (const [unit, n] of units)
+    if (bytes >= n) return `${(bytes / n).toFixed(unit === "GiB" ? 1 : 0)} ${unit}`;
+  return `${bytes} B`;
 }
 
 /** One gauge: a meter with its words beside it (the bar is never the only sign). */

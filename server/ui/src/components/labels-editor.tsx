@@ -139,7 +139,7 @@ export function LabelsEditor(props: { resource: Labelled; name: string }) {
                 rowErrors.value = {};
               }}
             >
-              Remove label {i + 1}
+              Remove<span class="visually-hidden"> label {i + 1}</span>
             </button>
             {msg ? (
               <small class="error" id={described}>
