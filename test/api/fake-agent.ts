@@ -2,7 +2,7 @@
  * A fake host agent for protocol tests: registers with a token, connects its websocket with the agent
  * key, says hello, pings on demand, records every event the server sends and (optionally) answers them.
  */
-import { type HostState, HostStateAssembler, serverFrameSchema } from "@corral/api";
+import { type HostFacts, type HostState, HostStateAssembler, serverFrameSchema } from "@corral/api";
 import { basic, hostFacts, until } from "./harness.ts";
 
 /** The answer to `POST /v2-beta/register`. */
@@ -177,9 +177,14 @@ export class FakeAgent {
     });
   }
 
-  /** Sends one ping. */
-  ping(): void {
-    this.send({ type: "ping", seq: this.seq++, containers: [...this.containers.values()] });
+  /** Sends one ping; with `facts`, the host facts a real agent sends in its pings too. */
+  ping(facts?: HostFacts): void {
+    this.send({
+      type: "ping",
+      seq: this.seq++,
+      ...(facts && { facts }),
+      containers: [...this.containers.values()],
+    });
   }
 
   /** Pings every `everyMs` until stopped or closed. */

@@ -14,7 +14,7 @@ import type { RunningServer } from "@corral/server";
 import type { UiBuild } from "@corral/ui";
 import type { Browser, Locator, Page } from "playwright-core";
 import { type AutoReply, dockerLike, FakeAgent } from "../api/fake-agent.ts";
-import { adminClient, type Client, expectStatus, startTestServer, until } from "../api/harness.ts";
+import { adminClient, type Client, expectStatus, hostFacts, startTestServer, until } from "../api/harness.ts";
 import { buildForTest, capture, launchBrowser, uiTimeout } from "./browser.ts";
 
 let build: UiBuild;
@@ -469,6 +469,17 @@ describe("the web UI", () => {
   test("a host's labels are added, changed and removed on its card; a refused label is shown at its row and saves nothing", async () => {
     const hostPath = `${base}/hosts/${agent.hostId}`;
     expectStatus(await admin.put(hostPath, { labels: { zone: "a", old: "x" } }), 200);
+    // A disk in the agent's pings: the server keeps new facts at most every 30 s after the hello.
+    const disk = { mount: "/", size: 10 * 1024 ** 3, used: 4 * 1024 ** 3 };
+    await until(
+      "the host's disk in the API",
+      async () => {
+        agent.ping({ ...hostFacts(), disks: [disk] });
+        return (await admin.get(hostPath)).body.info.disks.length === 1;
+      },
+      45_000,
+      500,
+    );
     await page.getByRole("link", { name: "Hosts" }).click();
     const hostCard = page.locator('section[data-host="fake-host"]');
     await hostCard.getByText("old=x").waitFor(wait);
@@ -476,6 +487,8 @@ describe("the web UI", () => {
     expect(await hostCard.getByLabel("Memory").getAttribute("value")).toBe("512");
     await hostCard.getByText("512 B of 1 KiB").waitFor(wait);
     await hostCard.getByText("0.1 %").waitFor(wait);
+    expect(await hostCard.getByLabel("Disk /").getAttribute("max")).toBe(String(disk.size));
+    await hostCard.getByText("4.0 GiB of 10.0 GiB").waitFor(wait);
     await hostCard.getByRole("button", { name: "Edit labels of fake-host" }).click();
     const form = hostCard.getByRole("form", { name: "Labels of fake-host" });
     expect(await form.getByLabel("Label 1 key").inputValue()).toBe("zone");
