@@ -1,7 +1,7 @@
 /**
  * A fake Dispatcher for orchestrator tests: one fake agent per host that records every event the
  * server sends and answers it as the real agent would (create, start, stop, restart, remove on an
- * in-memory container table), reports container deaths, pings and health through the server's own
+ * in-memory container table; stats of a running one), reports container deaths, pings and health through the server's own
  * report handlers, and can be told to fail, hang, crash containers or lose its connection.
  */
 import {
@@ -107,6 +107,18 @@ export function fakeFacts(hostname: string): HostFacts {
     ipAddresses: [],
   };
 }
+
+/** What `instance.stats` answers for a running container: a small, idle process. */
+const idleStats = {
+  cpuPercent: 0.5,
+  memoryUsage: 8 * 1024 * 1024,
+  memoryLimit: 512 * 1024 * 1024,
+  networkRxBytes: 0,
+  networkTxBytes: 0,
+  blockReadBytes: 0,
+  blockWriteBytes: 0,
+  pids: 1,
+};
 
 /**
  * The fake agents of every host of a test. Implements the server's Dispatcher, so the orchestrator
@@ -348,6 +360,10 @@ export class FakeAgents implements Dispatcher {
     }
     const c = host.containers.get(event.containerId);
     if (!c) throw new AppError("NotFound", `container ${event.containerId} not found on this host`);
+    if (event.name === "instance.stats") {
+      if (c.state !== "running") throw new AppError("InvalidState", `container ${c.name} is not running`);
+      return { ...idleStats };
+    }
     if (event.name === "instance.start" || event.name === "instance.restart") this.start(hostId, c, crash);
     else if (event.name === "instance.stop") {
       c.state = "exited";

@@ -2,7 +2,7 @@
  * A fake host agent for protocol tests: registers with a token, connects its websocket with the agent
  * key, says hello, pings on demand, records every event the server sends and (optionally) answers them.
  */
-import { type HostState, HostStateAssembler, serverFrameSchema } from "@corral/api";
+import { type HostFacts, type HostState, HostStateAssembler, serverFrameSchema } from "@corral/api";
 import { basic, hostFacts, until } from "./harness.ts";
 
 /** The answer to `POST /v2-beta/register`. */
@@ -61,15 +61,23 @@ export interface Observed {
 
 /**
  * Acts as a Docker host would: creates, starts, stops and removes containers in a map, replies with
- * what it did, and reports them in every ping (so the server does not think they vanished).
+ * what it did, and reports them in every ping (so the server does not think they vanished); answers
+ * `instance.stats` with {@link fakeStats}.
  */
 export function dockerLike(containers: Map<string, Observed>): AutoReply {
+  /** How many stats samples each container has answered (each sample differs from the last). */
+  const sampled = new Map<string, number>();
   return (event) => {
     const data = event.data as { spec?: { containerId: string; name: string }; containerId?: string };
     const id = data.spec?.containerId ?? data.containerId ?? "";
     if (event.name === "host.resync") return { containers: [...containers.values()] };
     if (event.name === "volume.create" || event.name === "volume.remove")
       return { name: (event.data as { name: string }).name, present: event.name === "volume.create" };
+    if (event.name === "instance.stats") {
+      const n = sampled.get(id) ?? 0;
+      sampled.set(id, n + 1);
+      return fakeStats(n);
+    }
     if (event.name === "instance.create") {
       containers.set(id, { containerId: id, dockerId: `d${id}`, name: data.spec!.name, state: "running" });
     } else if (event.name === "instance.remove") {
@@ -79,6 +87,25 @@ export function dockerLike(containers: Map<string, Observed>): AutoReply {
       containers.get(id)!.state = event.name === "instance.stop" ? "exited" : "running";
     }
     return { ...(containers.get(id) ?? {}), ipAddress: "10.42.0.2" };
+  };
+}
+
+/**
+ * The `n`th stats sample of a container as an agent answers `instance.stats`: CPU between 5 and 45 %
+ * and memory between 20 and 28 MiB of 512 MiB, moving from one sample to the next (so a graph has a
+ * line, not a point), counters that only grow.
+ */
+export function fakeStats(n: number) {
+  const mib = 1024 * 1024;
+  return {
+    cpuPercent: 25 + 20 * Math.sin(n / 2),
+    memoryUsage: Math.round((24 + 4 * Math.cos(n / 3)) * mib),
+    memoryLimit: 512 * mib,
+    networkRxBytes: 1000 * n,
+    networkTxBytes: 600 * n,
+    blockReadBytes: 4096 * n,
+    blockWriteBytes: 2048 * n,
+    pids: 3,
   };
 }
 
@@ -150,9 +177,14 @@ export class FakeAgent {
     });
   }
 
-  /** Sends one ping. */
-  ping(): void {
-    this.send({ type: "ping", seq: this.seq++, containers: [...this.containers.values()] });
+  /** Sends one ping; with `facts`, the host facts a real agent sends in its pings too. */
+  ping(facts?: HostFacts): void {
+    this.send({
+      type: "ping",
+      seq: this.seq++,
+      ...(facts && { facts }),
+      containers: [...this.containers.values()],
+    });
   }
 
   /** Pings every `everyMs` until stopped or closed. */

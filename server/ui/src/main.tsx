@@ -1,4 +1,6 @@
 /** The web UI's entry: styles, the session check, then the app rendered into `#app`. */
+// uPlot's few rules go into the one stylesheet; its script loads only with the first graph.
+import "uplot/dist/uPlot.min.css";
 import "./style.css";
 import { render } from "preact";
 import { follow } from "./api/live.ts";

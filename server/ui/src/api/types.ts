@@ -80,6 +80,8 @@ export interface HostInfo {
   cpuLoad?: number;
   memoryTotal?: number;
   memoryUsed?: number;
+  /** Mounted filesystems, bytes. */
+  disks?: { mount: string; size: number; used: number }[];
   dockerVersion?: string;
 }
 

@@ -2,10 +2,11 @@ import { useSignal } from "@preact/signals";
 import { api } from "../api/client.ts";
 import { tables } from "../api/live.ts";
 import { Badge } from "../components/badge.tsx";
+import { ContainerStats } from "../components/container-stats.tsx";
 import { LogsPanel } from "../components/logs.tsx";
 import { imageOf } from "../components/service-row.tsx";
 
-/** One container: its fields, start/stop/restart/remove, and its logs. */
+/** One container: its fields, start/stop/restart/remove, its CPU and memory graphs, and its logs. */
 export function ContainerDetailPage(props: { projectId: string; id: string }) {
   const error = useSignal<string | null>(null);
   const c = tables.container.row(props.id)?.value;
@@ -69,6 +70,7 @@ export function ContainerDetailPage(props: { projectId: string; id: string }) {
           ))}
       </dl>
       {c.transitioningMessage ? <p class="warning">{c.transitioningMessage}</p> : null}
+      <ContainerStats container={c} />
       <LogsPanel container={c} />
     </>
   );

@@ -1,11 +1,9 @@
 import { tables } from "../api/live.ts";
 import { ActionButtons, type ActionSpec } from "../components/action-buttons.tsx";
 import { Badge } from "../components/badge.tsx";
+import { HostUsage } from "../components/host-usage.tsx";
+import { LabelsEditor } from "../components/labels-editor.tsx";
 import { Link } from "../components/link.tsx";
-
-function mib(bytes: number | undefined): string {
-  return bytes === undefined ? "?" : `${Math.round(bytes / 1024 / 1024)} MiB`;
-}
 
 /** One container in a host card (its own signal). */
 function HostContainer(props: { projectId: string; id: string }) {
@@ -28,7 +26,7 @@ const hostActions: ActionSpec[] = [
   { action: "remove", verb: "Remove", confirm: "Remove this host from the environment?" },
 ];
 
-/** One host: state, address, facts, its actions and its containers. */
+/** One host: state, address, facts, CPU/memory/disk gauges, labels (editable), actions, containers. */
 function HostCard(props: { projectId: string; id: string }) {
   const h = tables.host.row(props.id)?.value;
   if (!h) return null;
@@ -40,18 +38,11 @@ function HostCard(props: { projectId: string; id: string }) {
         {h.hostname} <Badge value={h.state} label="State" /> <Badge value={h.agentState} label="Agent" />
       </h3>
       <p class="muted">
-        {h.agentIpAddress ?? ""} · {info.os ?? ""} · {info.cpuCount ?? "?"} CPU · {mib(info.memoryUsed)} /{" "}
-        {mib(info.memoryTotal)} · Docker {info.dockerVersion ?? "?"}
+        {h.agentIpAddress ?? ""} · {info.os ?? ""} · {info.cpuCount ?? "?"} CPU · Docker{" "}
+        {info.dockerVersion ?? "?"}
       </p>
-      {Object.keys(h.labels ?? {}).length > 0 ? (
-        <p class="labels">
-          {Object.entries(h.labels).map(([k, v]) => (
-            <code key={k}>
-              {k}={v}
-            </code>
-          ))}
-        </p>
-      ) : null}
+      {h.info ? <HostUsage hostId={h.id} info={h.info} /> : null}
+      <LabelsEditor resource={h} name={h.hostname} />
       <ActionButtons resource={h} specs={hostActions} />
       <h4>{containers.length} containers</h4>
       <ul class="host-containers">
