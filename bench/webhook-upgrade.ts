@@ -136,8 +136,13 @@ try {
   const serviceId = services[0]!.id;
   const serviceState = async () => (await api("GET", `/v2-beta/projects/${pid}/services/${serviceId}`)).state;
   await until(
-    "web active",
-    async () => ((await serviceState()) === "active" ? true : undefined),
+    "web healthy at scale 3",
+    // Active is not enough: the three first units must run and be healthy before an upgrade, or
+    // the upgrade starts while the host is still joining and finds nowhere to place its units.
+    async () => {
+      const s = await api("GET", `/v2-beta/projects/${pid}/services/${serviceId}`);
+      return s.state === "active" && s.healthState === "healthy" && s.currentScale === 3 ? true : undefined;
+    },
     180_000,
     200,
   );
