@@ -4,6 +4,7 @@ import { OrchestratorKit } from "../../testing/orchestrator-kit.ts";
 import type { ContainerFields } from "../model/container.ts";
 import type { VolumeFields } from "../model/volume.ts";
 import { perContainerVolumes, trackContainerVolumes } from "./container-volumes.ts";
+import { containerAction, createContainer } from "./containers.ts";
 
 describe("per-container volume names", () => {
   test("each per_container mount is <volume>_<container>; others are not its own", () => {
@@ -81,6 +82,47 @@ describe("a server that was down catches up", () => {
       removesBefore + 1,
     );
     expect(rows().find((v) => v.data.instanceId === kept)!.state).toBe("active");
+    stop();
+  });
+});
+
+describe("a volume its engine kept", () => {
+  let kit: OrchestratorKit | undefined;
+  afterEach(() => kit?.close());
+
+  test("stays listed, and follows the next container of that name, which mounts it", async () => {
+    kit = OrchestratorKit.start({ hosts: [{}] });
+    const k = kit;
+    const stop = trackContainerVolumes(k.store, k.agents);
+    const body = {
+      name: "solo",
+      imageUuid: "docker:busybox",
+      dataVolumes: ["scratch:/s"],
+      volumeTemplates: { scratch: { driver: "local", driverOpts: {}, perContainer: true } },
+    };
+    const live = () =>
+      k.store
+        .all<VolumeFields>("volume", { projectId: k.projectId, state: ["active", "removing", "error"] })
+        .filter((v) => v.name === "scratch_solo");
+    const running = (id: number) => k.store.get(id)?.state === "running";
+    k.agents.misbehave({ name: "volume.remove" }, { kind: "fail", message: "volume is in use" });
+    const first = createContainer(k.ctx, k.projectId, body);
+    await k.until("first running", () => running(first.id));
+    const [row] = live();
+    containerAction(k.ctx, formatId("container", first.id), "remove");
+    await k.until("the removal refused", () =>
+      live()[0]?.data.transitioningMessage?.startsWith("not removed"),
+    );
+    expect(live().map((v) => [v.id, v.state])).toEqual([[row!.id, "active"]]);
+
+    k.agents.behave();
+    const second = createContainer(k.ctx, k.projectId, body);
+    await k.until("second running", () => running(second.id));
+    expect(live().map((v) => [v.id, v.data.instanceId])).toEqual([
+      [row!.id, formatId("container", second.id)],
+    ]);
+    containerAction(k.ctx, formatId("container", second.id), "remove");
+    await k.until("the volume removed", () => k.store.get(row!.id)?.state === "removed");
     stop();
   });
 });

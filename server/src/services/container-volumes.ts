@@ -61,6 +61,12 @@ function dockerNameOf(row: Row<ContainerFields>): string | null {
   return row.data.dockerName ?? row.name ?? null;
 }
 
+/** True when the container (public id) is there and not removed. */
+function containerLive(store: Store, containerId: string): boolean {
+  const c = store.getByPublicId("container", containerId);
+  return Boolean(c && c.state !== "removed");
+}
+
 /** The live volume rows of one container's per-container volumes. */
 function rowsOf(store: Store, projectId: string, containerId: string): Row<VolumeFields>[] {
   return store.all<VolumeFields>("volume", {
@@ -94,11 +100,12 @@ function syncContainer(store: Store, projectId: string, containerRowId: number):
         store.update<VolumeFields>(own.id, { data: { hostIds: [...own.data.hostIds, hostId] } });
       continue;
     }
-    // A container that took the Docker name of a removed one (a unit index used again) mounts
-    // the same Docker volume: its row follows the new container.
+    // A container that took the Docker name of a removed one whose volume stayed (its engine
+    // refused the removal) mounts that same Docker volume: the row follows the new container.
+    // Never an environment volume of that name, nor one being removed (that removal runs on).
     const sameName = store
-      .all<VolumeFields>("volume", { projectId, state: liveVolumeStates })
-      .find((r) => r.name === v.name);
+      .all<VolumeFields>("volume", { projectId, state: ["active", "error"] })
+      .find((r) => r.name === v.name && r.data.instanceId && !containerLive(store, r.data.instanceId));
     if (sameName) {
       store.update<VolumeFields>(sameName.id, {
         state: "active",
