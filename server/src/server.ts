@@ -34,6 +34,7 @@ import { ViewRejections } from "./network/view-rejections.ts";
 import { drainTimings } from "./orchestrator/drain.ts";
 import { Orchestrator } from "./orchestrator/orchestrator.ts";
 import { resumeRunners } from "./orchestrator/runners.ts";
+import { trackContainerVolumes } from "./services/container-volumes.ts";
 import { maxServiceScaleFrom } from "./services/scale-limit.ts";
 import { setVault } from "./services/vault.ts";
 import { trackVolumeHosts } from "./services/volume-hosts.ts";
@@ -247,6 +248,7 @@ export function startServer(options: ServerOptions): RunningServer {
   if (options.drainMs !== undefined) drainTimings.drainMs = options.drainMs;
   const orchestrator = new Orchestrator(store, hub, { resyncMs: options.resyncMs });
   const stopVolumeHosts = trackVolumeHosts(store);
+  const stopContainerVolumes = trackContainerVolumes(store, hub);
   orchestrator.start();
   resumeRunners(store, hub);
   trustAcmeCa(acmeCa);
@@ -275,6 +277,7 @@ export function startServer(options: ServerOptions): RunningServer {
     async stop() {
       await orchestrator.stop();
       stopVolumeHosts();
+      stopContainerVolumes();
       await acmeIssuer.stop();
       await catalogs.stop();
       publisher?.stop();

@@ -358,6 +358,9 @@ export class FakeAgents implements Dispatcher {
       host.containers.delete(event.containerId);
       return { removed: true };
     }
+    // Volumes are made by the engine when a container mounts them; the fake only answers.
+    if (event.name === "volume.create" || event.name === "volume.remove")
+      return { name: data.name, present: event.name === "volume.create" };
     const c = host.containers.get(event.containerId);
     if (!c) throw new AppError("NotFound", `container ${event.containerId} not found on this host`);
     if (event.name === "instance.stats") {

@@ -323,10 +323,17 @@ describe("top-level compose volumes", () => {
       expect(spec.volumes).toEqual(expect.arrayContaining(["shared:/s", "own:/o", "/anon", "plain:/p"]));
     }
     expect(mounted[0]).not.toBe(mounted[1]);
-    const volumes = expectStatus(await admin.get(`${p}/volumes?stackId=${ids[0]}`), 200).body.data;
+    // The per_container volume has a row per container (with its container), listed with the stack too.
+    const volumes = expectStatus(await admin.get(`${p}/volumes?stackId=${ids[0]}&instanceId_null=`), 200).body
+      .data;
     expect(volumes.map((v: { name: string; stackId: string }) => [v.name, v.stackId])).toEqual([
       [mounted[0], ids[0]],
     ]);
+    const perContainer = expectStatus(
+      await admin.get(`${p}/volumes?stackId=${ids[0]}&instanceId_notnull=`),
+      200,
+    ).body.data;
+    expect(perContainer.map((v: { name: string }) => v.name)).toEqual([`own_${stacks[0]}-app-1`]);
     // The stack removes it, not a user while the stack is there.
     const refused = await admin.raw("DELETE", `${p}/volumes/${volumes[0].id}`);
     expect([refused.status, refused.body.code]).toEqual([409, "ActionNotAvailable"]);
@@ -336,7 +343,8 @@ describe("top-level compose volumes", () => {
       dockerCompose: compose.replace("image: busybox", "image: busybox:1"),
     });
     expect(upgraded.status).toBeLessThan(300);
-    const after = expectStatus(await admin.get(`${p}/volumes?stackId=${ids[0]}`), 200).body.data;
+    const after = expectStatus(await admin.get(`${p}/volumes?stackId=${ids[0]}&instanceId_null=`), 200).body
+      .data;
     expect(after.map((v: { name: string }) => v.name)).toEqual([mounted[0]]);
     expectStatus(await admin.raw("DELETE", `${p}/stacks/${ids[0]}`), 200);
     await until(
@@ -347,7 +355,8 @@ describe("top-level compose volumes", () => {
       },
       20_000,
     );
-    const other = expectStatus(await admin.get(`${p}/volumes?stackId=${ids[1]}`), 200).body.data;
+    const other = expectStatus(await admin.get(`${p}/volumes?stackId=${ids[1]}&instanceId_null=`), 200).body
+      .data;
     expect(other.map((v: { state: string }) => v.state)).toEqual(["active"]);
     // An environment volume called `data` is another volume: the stack does not hold it.
     const env = expectStatus(await admin.post(`${p}/volumes`, { name: "data", driver: "local" }), 201).body;

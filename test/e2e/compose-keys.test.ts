@@ -1,7 +1,8 @@
 /**
  * Compose keys Rancher 1.6 files use, end to end on the real engine: a capitalised service name, a
  * top-level volume with driver_opts (the local driver making a tmpfs) and per_container, a stack's
- * own volume (`<stack>_<volume>_<random>`, one for the stack), log_opt
+ * own volume (`<stack>_<volume>_<random>`, one for the stack), both listed by the API and removed
+ * from the engine with the stack, log_opt
  * with an empty log_driver, and a 1.x load balancer (rancher/load-balancer-service) converted to
  * port rules that HAProxy serves.
  */
@@ -114,8 +115,28 @@ test("capitals, per-container tmpfs volumes, log_opt without a driver and the 1.
     dataVolumes.add(data?.Name);
   }
   expect(dataVolumes.size).toBe(1);
-  const listed = await env.api.request("GET", p(`/volumes?stackId=${created.body.id}`));
+  const listed = await env.api.request("GET", p(`/volumes?stackId=${created.body.id}&instanceId_null=`));
   expect(listed.body.data.map((v: { name: string }) => v.name)).toEqual([...dataVolumes]);
+  // The per-container volumes are listed too, one per container, with the host that holds them.
+  const containers = (await env.api.request("GET", p(`/containers?stackId=${created.body.id}`))).body.data;
+  const webIds = Object.fromEntries(
+    containers
+      .filter((c: { name: string }) => names.includes(c.name))
+      .map((c: { name: string; id: string }) => [`${volume}_${c.name}`, c.id]),
+  );
+  expect(Object.keys(webIds)).toHaveLength(2);
+  const perContainer = await waitFor("per-container volumes listed on their host", async () => {
+    const r = await env.api.request("GET", p(`/volumes?stackId=${created.body.id}&instanceId_notnull=`));
+    const list = r.body.data as { name: string; instanceId: string; hostIds: string[] }[];
+    return list.length === 2 && list.every((v) => v.hostIds.length === 1) ? list : null;
+  });
+  expect(Object.fromEntries(perContainer.map((v) => [v.name, v.instanceId]))).toEqual(webIds);
+  for (const v of perContainer)
+    expect(v).toMatchObject({
+      state: "active",
+      driver: "local",
+      driverOpts: { type: "tmpfs", device: "tmpfs", o: "size=4m" },
+    });
 
   // Through the converted balancer: both containers answer, and /www is a 4 MiB tmpfs in each.
   const seen = await waitFor(
@@ -134,4 +155,22 @@ test("capitals, per-container tmpfs volumes, log_opt without a driver and the 1.
   expect(seen.size).toBe(2);
   const mounts = await (await fetch(`http://127.0.0.1:${lbPort}/mounts`)).text();
   expect(mounts).toMatch(/on \/www type tmpfs \(rw.*size=4096k/);
-}, 240_000);
+
+  // Removing the stack removes its volumes from the engine: each container's and the stack's own.
+  const ours = async () =>
+    (await docker("volume", "ls", "-q")).stdout
+      .split("\n")
+      .filter((v) => v.startsWith(`${volume}_`) || dataVolumes.has(v));
+  expect((await ours()).sort()).toEqual([...names.map((n) => `${volume}_${n}`), ...dataVolumes].sort());
+  expect((await env.api.request("DELETE", p(`/stacks/${created.body.id}`))).status).toBe(200);
+  await waitFor(
+    "the stack's volumes removed from the engine and the list",
+    async () => {
+      const rows = (await env.api.request("GET", p(`/volumes?stackId=${created.body.id}`))).body.data;
+      const removed = rows.length === 3 && rows.every((v: { state: string }) => v.state === "removed");
+      return removed && (await ours()).length === 0;
+    },
+    90_000,
+    500,
+  );
+}, 300_000);

@@ -8,4 +8,9 @@ export interface VolumeFields {
   transitioningMessage?: string;
   /** The stack that owns it (a compose top-level volume): removed with the stack. */
   stackId?: string;
+  /**
+   * The container a per-container volume belongs to (compose `per_container`): removed with it
+   * (services/container-volumes.ts).
+   */
+  instanceId?: string;
 }

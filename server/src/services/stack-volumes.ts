@@ -18,7 +18,9 @@ const log = createLogger("server.stack-volumes");
  * name joins the stack name, the volume name and a random part (`<stack>_<volume>_<random>`), so
  * two stacks declaring `data` get two volumes; the stack lists it as a `volume` (with its stackId),
  * and removing the stack removes it. The launch configs keep the name the file gave (export writes
- * the file back); containers mount the Docker name.
+ * the file back); containers mount the Docker name. Per-container volumes have rows of their own,
+ * one per container (container-volumes.ts); they carry the stackId too, so the stack's removal
+ * removes any its containers' removals left.
  */
 
 const randomChars = "abcdefghijklmnopqrstuvwxyz0123456789";

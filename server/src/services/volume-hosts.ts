@@ -41,7 +41,11 @@ export function trackVolumeHosts(store: Store): () => void {
     const data = row.data as ContainerFields;
     const was = previous?.data as ContainerFields | undefined;
     if (!data.hostId || (previous && placedStates.has(previous.state) && was?.hostId === data.hostId)) return;
-    const names = (data.dataVolumes ?? []).map((v) => namedVolumeOf(v)?.name).filter((n): n is string => !!n);
+    // A per-container volume is `<name>_<container>`, tracked with its container (container-volumes.ts).
+    const own = (n: string) => Boolean(data.volumeTemplates?.[n]?.perContainer);
+    const names = (data.dataVolumes ?? [])
+      .map((v) => namedVolumeOf(v)?.name)
+      .filter((n): n is string => !!n && !own(n));
     if (names.length === 0) return;
     const key = `${row.projectId} ${data.hostId}`;
     const entry = queued.get(key) ?? {

@@ -1,4 +1,4 @@
-import { formatId, volumeCreateSchema } from "@corral/api";
+import { formatId, type VolumeTemplate, volumeCreateSchema } from "@corral/api";
 import { AppError, createLogger } from "@corral/lib";
 import type { ContainerFields } from "../model/container.ts";
 import type { HostFields } from "../model/host.ts";
@@ -15,7 +15,7 @@ const log = createLogger("server.volumes");
 const liveStates = ["creating", "active", "removing", "error"];
 
 /** Connected hosts of an environment (the engines a volume lives on). */
-function connectedHosts(ctx: VerbContext, projectId: string): string[] {
+function connectedHosts(ctx: Pick<VerbContext, "store" | "dispatcher">, projectId: string): string[] {
   return ctx.store
     .all<HostFields>("host", { projectId })
     .filter((h) => h.state === "active")
@@ -23,16 +23,28 @@ function connectedHosts(ctx: VerbContext, projectId: string): string[] {
     .filter((id) => ctx.dispatcher.isConnected(id));
 }
 
-/** True when a mount source names the volume (`name:/path[:mode]`). */
-function mounts(dataVolumes: string[] | undefined, name: string): boolean {
-  return (dataVolumes ?? []).some((v) => v.split(":")[0] === name);
+/**
+ * True when a mount source names the volume (`name:/path[:mode]`). A per-container volume of that
+ * name is another volume (`<name>_<container>`).
+ */
+function mounts(
+  lc: { dataVolumes?: string[]; volumeTemplates?: Record<string, VolumeTemplate> } | undefined,
+  name: string,
+): boolean {
+  if (
+    lc?.volumeTemplates &&
+    Object.hasOwn(lc.volumeTemplates, name) &&
+    lc.volumeTemplates[name]?.perContainer
+  )
+    return false;
+  return (lc?.dataVolumes ?? []).some((v) => v.split(":")[0] === name);
 }
 
 /** Containers and services of the environment that mount a named volume. */
 export function volumeUsers(store: Store, projectId: string, name: string): string[] {
   const containers = store
     .all<ContainerFields>("container", { projectId })
-    .filter((c) => c.state !== "removed" && mounts(c.data.dataVolumes, name))
+    .filter((c) => c.state !== "removed" && mounts(c.data, name))
     .map((c) => `container ${c.name ?? formatId("container", c.id)}`);
   // A stack's own volume of that name is another volume (`<stack>_<name>_<random>`).
   const ownedBy = (stackId: string) =>
@@ -42,9 +54,7 @@ export function volumeUsers(store: Store, projectId: string, name: string): stri
     .filter(
       (s) =>
         s.state !== "removed" &&
-        [s.data.launchConfig, ...(s.data.secondaryLaunchConfigs ?? [])].some((lc) =>
-          mounts(lc?.dataVolumes, name),
-        ) &&
+        [s.data.launchConfig, ...(s.data.secondaryLaunchConfigs ?? [])].some((lc) => mounts(lc, name)) &&
         !ownedBy(s.data.stackId),
     )
     .map((s) => `service ${s.name}`);
@@ -95,7 +105,11 @@ export function removeVolume(ctx: VerbContext, id: string): Row<VolumeFields> {
     const row = loadVisible<VolumeFields>(ctx, "volume", id);
     if (row.state === "removed" || row.state === "removing")
       throw new AppError("ActionNotAvailable", `volume ${id} is ${row.state}`);
-    const owner = row.data.stackId ? ctx.store.getByPublicId<StackFields>("stack", row.data.stackId) : null;
+    if (row.data.instanceId) assertContainerGone(ctx.store, row);
+    const owner =
+      row.data.stackId && !row.data.instanceId
+        ? ctx.store.getByPublicId<StackFields>("stack", row.data.stackId)
+        : null;
     if (owner && owner.state !== "removed")
       throw new AppError(
         "ActionNotAvailable",
@@ -113,14 +127,33 @@ export function removeVolume(ctx: VerbContext, id: string): Row<VolumeFields> {
   });
 }
 
-/** Sends the create or remove to the environment's connected hosts and records the outcome. */
+/**
+ * A per-container volume is its container's while the container is there (it is removed with
+ * it): refused as in use until then. One left behind (its engine refused the removal) is the
+ * user's to remove.
+ */
+function assertContainerGone(store: Store, row: Row<VolumeFields>): void {
+  const c = store.getByPublicId<ContainerFields>("container", row.data.instanceId!);
+  if (c && c.state !== "removed")
+    throw new AppError(
+      "ActionNotAvailable",
+      `volume ${row.name} is in use by container ${c.name ?? row.data.instanceId}: it is removed with the container`,
+    );
+}
+
+/**
+ * Sends the create or remove to the environment's connected hosts and records the outcome. A
+ * remove of a row that is removed already does nothing (a stack's removal and its containers'
+ * both remove per-container volumes).
+ */
 export async function settleVolume(
-  ctx: VerbContext,
+  ctx: Pick<VerbContext, "store" | "dispatcher">,
   rowId: number,
   verb: "create" | "remove",
 ): Promise<void> {
   const row = ctx.store.get<VolumeFields>(rowId);
   if (!row?.projectId || !row.name) return;
+  if (verb === "remove" && row.state === "removed") return;
   const hosts =
     verb === "create"
       ? connectedHosts(ctx, row.projectId)

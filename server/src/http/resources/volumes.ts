@@ -28,6 +28,12 @@ export const volumeResource: ResourceDef = {
       nullable: true,
       description: "the stack that owns it",
     },
+    instanceId: {
+      type: "reference[instance]",
+      filter: true,
+      nullable: true,
+      description: "the container a per-container volume (compose per_container) belongs to",
+    },
     uri: { type: "string", nullable: true },
   },
   create: (ctx, projectId, body) => ({ row: createVolume(ctx, projectId ?? "", body) }),
@@ -51,6 +57,7 @@ export const volumeResource: ResourceDef = {
       accessMode: "multiHostRW",
       uri: `${d.driver}:///${row.name}`,
       stackId: d.stackId ?? null,
+      instanceId: d.instanceId ?? null,
     };
   },
 };
