@@ -5,8 +5,9 @@ import { tables } from "../api/live.ts";
 import { ActionButtons, type ActionSpec } from "../components/action-buttons.tsx";
 import { Badge } from "../components/badge.tsx";
 import { Link } from "../components/link.tsx";
+import { RemoveButton } from "../pages/admin/common.tsx";
 import { type Catalog, iconPath, listCatalogs, listTemplates, type Template } from "./api.ts";
-import { AddCatalogForm, RemoveCatalogButton } from "./catalog-admin.tsx";
+import { AddCatalogForm } from "./catalog-admin.tsx";
 
 /** The categories a template is listed under (`categories`, else `category`, else "Other"). */
 export function categoriesOf(t: Template): string[] {
@@ -110,7 +111,14 @@ export function CatalogBrowsePage(props: { projectId: string }) {
               </span>
               {c.transitioningMessage ? <span class="error"> {c.transitioningMessage}</span> : null}{" "}
               <ActionButtons resource={c} specs={refreshSpec} onDone={() => void load()} />
-              {manages ? <RemoveCatalogButton catalog={c} onDone={() => void load()} /> : null}
+              {manages ? (
+                <RemoveButton
+                  resource={c}
+                  what="catalog"
+                  consequence="Stacks launched from it keep running."
+                  onDone={() => void load()}
+                />
+              ) : null}
             </li>
           ))}
         </ul>

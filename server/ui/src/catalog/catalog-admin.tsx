@@ -1,10 +1,10 @@
 /**
- * Adding and removing catalogs (through `/v1-catalog/catalogs`): offered to the environment's owners
- * and admins; the server decides, and its refusal is shown at the field it names.
+ * Adding a catalog (through `/v1-catalog/catalogs`; removing one is admin/common.tsx's RemoveButton):
+ * offered to the environment's owners and admins; the server decides, and its refusal is shown at
+ * the field it names.
  */
 import { useSignal } from "@preact/signals";
-import { api } from "../api/client.ts";
-import { type Catalog, type CatalogField, catalogFieldErrors, createCatalog } from "./api.ts";
+import { type CatalogField, catalogFieldErrors, createCatalog } from "./api.ts";
 
 /** Whether git reaches `url` over http(s), where a username and password (a token) apply. */
 const isHttp = (url: string) => /^https?:\/\//i.test(url.trim());
@@ -113,33 +113,5 @@ export function AddCatalogForm(props: { projectId: string; onAdded: () => void }
         </button>
       </form>
     </details>
-  );
-}
-
-/** Removes a catalog after a confirmation; the refusal is shown beside the button. */
-export function RemoveCatalogButton(props: { catalog: Catalog; onDone: () => void }) {
-  const error = useSignal<string | null>(null);
-  const c = props.catalog;
-  const run = async () => {
-    if (!confirm(`Remove catalog ${c.name}? Stacks launched from it keep running.`)) return;
-    error.value = null;
-    try {
-      await api.remove(c);
-      props.onDone();
-    } catch (e) {
-      error.value = e instanceof Error ? e.message : String(e);
-    }
-  };
-  return (
-    <>
-      <button type="button" class="danger" aria-label={`Remove catalog ${c.name}`} onClick={() => void run()}>
-        Remove
-      </button>
-      {error.value ? (
-        <span class="error" role="alert">
-          {error.value}
-        </span>
-      ) : null}
-    </>
   );
 }

@@ -21,13 +21,21 @@ export function shown<T extends Resource>(rows: T[]): T[] {
   return rows.filter((r) => r.state !== "removed" && r.state !== "purged");
 }
 
-/** A Remove button (DELETE on the resource, after a confirmation); the refusal is shown beside it. */
-export function RemoveButton(props: { resource: Resource; what: string; onDone: () => void }) {
+/**
+ * A Remove button (DELETE on the resource, after a confirmation, with `consequence` added to its
+ * question when given); the refusal is shown beside it.
+ */
+export function RemoveButton(props: {
+  resource: Resource;
+  what: string;
+  consequence?: string;
+  onDone: () => void;
+}) {
   const error = useSignal<string | null>(null);
   const r = props.resource;
   const label = `${props.what} ${r.name ?? r.id}`;
   const run = async () => {
-    if (!confirm(`Remove ${label}?`)) return;
+    if (!confirm(`Remove ${label}?${props.consequence ? ` ${props.consequence}` : ""}`)) return;
     error.value = null;
     try {
       await api.remove(r);
