@@ -4,8 +4,8 @@ import { useEffect } from "preact/hooks";
 import { tables } from "../api/live.ts";
 import { ActionButtons, type ActionSpec } from "../components/action-buttons.tsx";
 import { Badge } from "../components/badge.tsx";
+import { RemoveButton } from "../components/feedback.tsx";
 import { Link } from "../components/link.tsx";
-import { RemoveButton } from "../pages/admin/common.tsx";
 import { type Catalog, iconPath, listCatalogs, listTemplates, type Template } from "./api.ts";
 import { AddCatalogForm } from "./catalog-admin.tsx";
 

@@ -4,6 +4,7 @@
  * the field it names.
  */
 import { useSignal } from "@preact/signals";
+import { ErrorLine, message } from "../components/feedback.tsx";
 import { type CatalogField, catalogFieldErrors, createCatalog } from "./api.ts";
 
 /** Whether git reaches `url` over http(s), where a username and password (a token) apply. */
@@ -20,7 +21,7 @@ export function AddCatalogForm(props: { projectId: string; onAdded: () => void }
   });
   const global = useSignal(false);
   const errors = useSignal<Partial<Record<CatalogField, string>>>({});
-  const message = useSignal<string | null>(null);
+  const refusal = useSignal<string | null>(null);
   const busy = useSignal(false);
   const v = values.value;
   const http = isHttp(v.url);
@@ -28,7 +29,7 @@ export function AddCatalogForm(props: { projectId: string; onAdded: () => void }
     e.preventDefault();
     busy.value = true;
     errors.value = {};
-    message.value = null;
+    refusal.value = null;
     try {
       await createCatalog({
         name: v.name.trim(),
@@ -44,8 +45,7 @@ export function AddCatalogForm(props: { projectId: string; onAdded: () => void }
       const fields = catalogFieldErrors(err);
       errors.value = fields;
       // A refusal that names no field of the form (a non-admin adding a global catalog) goes above it.
-      message.value =
-        Object.keys(fields).length > 0 ? null : err instanceof Error ? err.message : String(err);
+      refusal.value = Object.keys(fields).length > 0 ? null : message(err);
     } finally {
       busy.value = false;
     }
@@ -103,11 +103,7 @@ export function AddCatalogForm(props: { projectId: string; onAdded: () => void }
             For every environment (admins only)
           </label>
         </p>
-        {message.value ? (
-          <p class="error" role="alert">
-            {message.value}
-          </p>
-        ) : null}
+        <ErrorLine text={refusal.value} />
         <button type="submit" class="button" disabled={busy.value}>
           Add catalog
         </button>

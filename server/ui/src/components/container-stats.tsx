@@ -2,6 +2,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { api } from "../api/client.ts";
 import type { Container } from "../api/types.ts";
+import { ErrorLine, message } from "./feedback.tsx";
 import { Graph } from "./graph.tsx";
 
 /** The container `stats` link's answer: one sample from the container's agent. */
@@ -55,7 +56,7 @@ export function ContainerStats(props: { container: Container }) {
         error.value = null;
       } catch (e) {
         if (stopped) return;
-        error.value = e instanceof Error ? e.message : String(e);
+        error.value = message(e);
       }
       timer = setTimeout(() => void poll(), pollMs);
     };
@@ -72,11 +73,7 @@ export function ContainerStats(props: { container: Container }) {
   return (
     <section class="stats" aria-labelledby="stats-title">
       <h2 id="stats-title">Resource use</h2>
-      {error.value ? (
-        <p class="error" role="alert">
-          Stats: {error.value}
-        </p>
-      ) : null}
+      <ErrorLine text={error.value && `Stats: ${error.value}`} />
       {!last && !error.value ? <p aria-busy="true">Reading the first sample…</p> : null}
       <div class="graphs">
         <Graph

@@ -1,6 +1,7 @@
 import { useSignal } from "@preact/signals";
 import { ApiError, api } from "../api/client.ts";
 import type { Resource } from "../api/types.ts";
+import { ErrorLine, message } from "./feedback.tsx";
 
 /** One label as the editor holds it (its place in the list is its identity until saved). */
 interface LabelRow {
@@ -101,7 +102,7 @@ export function LabelsEditor(props: { resource: Labelled; name: string }) {
         if (i !== null) atRows[i] = String(issue.message ?? "refused");
       }
       rowErrors.value = atRows;
-      error.value = `Labels not saved: ${err instanceof Error ? err.message : String(err)}`;
+      error.value = `Labels not saved: ${message(err)}`;
     } finally {
       saving.value = false;
     }
@@ -149,11 +150,7 @@ export function LabelsEditor(props: { resource: Labelled; name: string }) {
           </div>
         );
       })}
-      {error.value ? (
-        <p class="error" role="alert">
-          {error.value}
-        </p>
-      ) : null}
+      <ErrorLine text={error.value} />
       <div class="actions">
         <button
           type="button"

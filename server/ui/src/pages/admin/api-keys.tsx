@@ -5,7 +5,8 @@ import { tables } from "../../api/live.ts";
 import type { Resource } from "../../api/types.ts";
 import { ActionButtons } from "../../components/action-buttons.tsx";
 import { Badge } from "../../components/badge.tsx";
-import { ErrorLine, message, RemoveButton, shown } from "./common.tsx";
+import { ErrorLine, message, RemoveButton } from "../../components/feedback.tsx";
+import { shown } from "./common.tsx";
 
 /** An API key as the API lists it (`secretValue` is only in the answer to create). */
 interface ApiKey extends Resource {

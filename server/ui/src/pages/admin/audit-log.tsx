@@ -2,7 +2,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { ApiError, projectPath, request } from "../../api/client.ts";
 import type { Collection, Resource } from "../../api/types.ts";
-import { ErrorLine, message } from "./common.tsx";
+import { ErrorLine, message } from "../../components/feedback.tsx";
 
 /** One audit row as the API shows it. */
 interface AuditLog extends Resource {

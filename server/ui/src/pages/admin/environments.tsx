@@ -4,9 +4,10 @@ import { api } from "../../api/client.ts";
 import type { Project } from "../../api/types.ts";
 import { ActionButtons } from "../../components/action-buttons.tsx";
 import { Badge } from "../../components/badge.tsx";
+import { ErrorLine, message, RemoveButton } from "../../components/feedback.tsx";
 import { Link } from "../../components/link.tsx";
 import { refreshProjects } from "../../session.ts";
-import { ErrorLine, message, RemoveButton, shown } from "./common.tsx";
+import { shown } from "./common.tsx";
 
 /** The owner's (or an admin's) actions are offered; the server leaves `setmembers` out for others. */
 function mayEdit(p: Project): boolean {

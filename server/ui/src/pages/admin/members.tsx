@@ -2,7 +2,8 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { api, projectPath, request } from "../../api/client.ts";
 import type { Collection, Project, Resource } from "../../api/types.ts";
-import { ErrorLine, message, shown } from "./common.tsx";
+import { ErrorLine, message } from "../../components/feedback.tsx";
+import { shown } from "./common.tsx";
 
 /** A member as `setmembers` takes it and the list shows it. */
 interface Member {
