@@ -1,10 +1,5 @@
-import {
-  type HostState,
-  HostStateAssembler,
-  type HostStateFrameInput,
-  type ServerFrame,
-  serverFrameSchema,
-} from "@corral/api";
+import { type HostState, HostStateAssembler, type ServerFrame, serverFrameSchema } from "@corral/api";
+import type { StateFrameText } from "../src/network/frame-text.ts";
 import type { StateSink } from "../src/network/publisher.ts";
 
 /** One frame a {@link RecordingSink} took: its text size and the frame as the agent parses it. */
@@ -39,9 +34,8 @@ export class RecordingSink implements StateSink {
     return this.sessions.get(hostId);
   }
 
-  sendState(hostId: string, frame: HostStateFrameInput): boolean {
+  sendState(hostId: string, { text }: StateFrameText): boolean {
     if (!this.sessions.has(hostId)) return false;
-    const text = JSON.stringify(frame);
     const parsed = serverFrameSchema.parse(JSON.parse(text)) as SentStateFrame["frame"];
     this.frames.push({ hostId, bytes: Buffer.byteLength(text), frame: parsed });
     const result = this.assemblers.get(hostId)!.accept(parsed);

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { type ContainerObservation, type HostStateFrameInput, maxFrameBytes } from "@corral/api";
 import { isAppError } from "@corral/lib";
 import { FakeAgentSocket } from "../../testing/fake-agent-socket.ts";
+import { frameText } from "../network/frame-text.ts";
 import { openDatabase } from "../store/db.ts";
 import { Store } from "../store/store.ts";
 import { Hub, type HubHandlers } from "./hub.ts";
@@ -212,7 +213,7 @@ describe("Hub.balancers", () => {
   test("notes the view each host is sent and the views its load balancers report serving", () => {
     const { hub, agent } = setup();
     const frame = (version: number) =>
-      ({ type: "hostState", version, hostId: "1h1" }) as unknown as Parameters<Hub["sendState"]>[1];
+      frameText({ type: "hostState", version, hostId: "1h1" } as unknown as HostStateFrameInput);
     const report = (viewVersion: number) => ({
       type: "ping",
       seq: 1,
@@ -245,10 +246,12 @@ describe("Hub.sendState", () => {
       index: 1,
       containers: [{ id: "1i1", name: "x".repeat(maxFrameBytes), hostId: "1h1", state: "running" }],
     };
-    expect(hub.sendState("1h1", huge)).toBe(false);
+    expect(hub.sendState("1h1", frameText(huge))).toBe(false);
     expect(agent.sent.length).toBe(sentBefore);
     expect(hub.metrics.render(1)).toContain('corral_frames_oversized_total{type="hostState.part"} 1');
-    expect(hub.sendState("1h1", { type: "hostState.part", seq: 1, index: 1, containers: [] })).toBe(true);
+    expect(
+      hub.sendState("1h1", frameText({ type: "hostState.part", seq: 1, index: 1, containers: [] })),
+    ).toBe(true);
     expect(hub.metrics.render(1)).toMatch(/corral_host_state_frames_sent_total\{type="hostState.part"\} 1/);
     expect(hub.sessionOf("1h1")).toBeDefined();
     expect(hub.sessionOf("1h2")).toBeUndefined();

@@ -7,7 +7,6 @@ import {
   type EventName,
   type EventReply,
   formatId,
-  type HostStateFrameInput,
   type IdType,
   maxFrameBytes,
   parseEventReply,
@@ -16,6 +15,7 @@ import {
 import { AppError, createLogger } from "@corral/lib";
 import type { ServerWebSocket } from "bun";
 import { BalancerViews } from "../network/balancer-views.ts";
+import type { StateFrameText } from "../network/frame-text.ts";
 import type { Dispatcher } from "../services/context.ts";
 import type { Store } from "../store/store.ts";
 import { HostLiveness, type LivenessTimings } from "./liveness.ts";
@@ -198,11 +198,11 @@ export class Hub implements Dispatcher {
    * Sends a host's agent a frame of its network view (snapshot, part or delta); false when it is
    * not connected or the frame is over the frame limit (logged and counted: it is not sent).
    */
-  sendState(hostId: string, frame: HostStateFrameInput): boolean {
+  sendState(hostId: string, frame: StateFrameText): boolean {
     if (this.store.inTransaction) throw outsideCommit(frame.type);
     const session = this.sessions.get(hostId);
     if (!session) return false;
-    const text = JSON.stringify(frame);
+    const { text } = frame;
     const bytes = Buffer.byteLength(text);
     if (bytes > maxFrameBytes) {
       this.metrics.oversized(frame.type);
@@ -219,7 +219,7 @@ export class Hub implements Dispatcher {
       });
     }
     this.metrics.stateSent(frame.type, bytes);
-    if ("version" in frame) this.balancers.sent(hostId, frame.version);
+    if (frame.version !== undefined) this.balancers.sent(hostId, frame.version);
     return true;
   }
 

@@ -187,7 +187,11 @@ test("a service's own change is a small delta; a renamed service still leaves ev
   }
   const renamed = mark();
   env.store.update(svc.id, { name: "renamed-svc" });
-  await until("deltas after the rename", () => renamed().filter((f) => f.hostId === connected[0]).length > 0);
+  // Deltas go out a few hosts at a time: every host's must have arrived.
+  await until(
+    "deltas after the rename",
+    () => new Set(renamed().map((f) => f.hostId)).size === connected.length,
+  );
   for (const host of connected) {
     const whole = hostStateFrom(loadProjectRows(env.store, env.projectId), host, 1);
     expect(sink.views.get(host)!.services).toEqual(whole.services);

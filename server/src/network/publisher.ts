@@ -1,8 +1,9 @@
-import { formatId, type HostStateFrameInput, maxFrameBytes } from "@corral/api";
-import { createLogger } from "@corral/lib";
+import { formatId, maxFrameBytes } from "@corral/api";
+import { createLogger, TimeSlice } from "@corral/lib";
 import type { Row } from "../store/rows.ts";
 import type { RowChange, Store } from "../store/store.ts";
 import { ensureHostSlice } from "./allocation.ts";
+import { deltaText, partText, type StateFrameText, snapshotText, upsertJson } from "./frame-text.ts";
 import { environmentView, type HostParts, hostParts, loadProjectRows } from "./host-state.ts";
 import { type Dirty, type Published, patchView } from "./patch-view.ts";
 import {
@@ -11,7 +12,8 @@ import {
   containerUpserts,
   diffSome,
   diffTables,
-  formFor,
+  type TableChanges,
+  type ViewTable,
 } from "./view-table.ts";
 
 const log = createLogger("host-state");
@@ -21,7 +23,7 @@ export interface StateSink {
   /** The host's current session (compared by identity), undefined when its agent is not connected. */
   sessionOf(hostId: string): object | undefined;
   /** Sends a frame of the network view to a host's agent; false when it is not connected. */
-  sendState(hostId: string, frame: HostStateFrameInput): boolean;
+  sendState(hostId: string, frame: StateFrameText): boolean;
 }
 
 /** Row types whose changes alter the network view of their environment. */
@@ -59,6 +61,9 @@ export class StatePublisher {
   private readonly published = new Map<string, Published>();
   private readonly syncs = new Map<string, HostSync>();
   private readonly dirty = new Map<string, Dirty>();
+  /** Environments whose deltas are going out, and those with a publish due after that. */
+  private readonly sending = new Set<string>();
+  private readonly due = new Set<string>();
   private readonly unsubscribe: () => void;
   private stopped = false;
 
@@ -140,14 +145,27 @@ export class StatePublisher {
     if (this.timers.has(projectId)) return;
     const timer = setTimeout(() => {
       this.timers.delete(projectId);
-      if (this.stopped) return;
-      try {
-        this.publish(projectId);
-      } catch (e) {
-        log.error("publishing host state failed", { projectId, error: e });
-      }
+      this.publishNow(projectId);
     }, this.debounceMs);
     this.timers.set(projectId, timer);
+  }
+
+  /**
+   * Publishes an environment's changes, unless its last deltas are still going out: then once
+   * they are, so every host gets each delta in order and none is computed against a table some
+   * hosts have not reached yet.
+   */
+  private publishNow(projectId: string): void {
+    if (this.stopped) return;
+    if (this.sending.has(projectId)) {
+      this.due.add(projectId);
+      return;
+    }
+    try {
+      this.publish(projectId);
+    } catch (e) {
+      log.error("publishing host state failed", { projectId, error: e });
+    }
   }
 
   private bump(projectId: string): number {
@@ -181,39 +199,57 @@ export class StatePublisher {
     const changes = patched
       ? diffSome(before, table, patched.containerIds, patched.serviceIds, patched.hostIds)
       : diffTables(before, table);
-    for (const [hostId, sync] of this.syncs) {
-      if (sync.projectId !== projectId || sync.session !== this.sink.sessionOf(hostId)) continue;
-      const delta: Extract<HostStateFrameInput, { type: "hostState.delta" }> = {
-        type: "hostState.delta",
-        seq: sync.seq + 1,
-        version: table.version,
-      };
-      let size = 256;
+    this.sending.add(projectId);
+    this.sendDeltas(projectId, before, { table, rows, env }, changes)
+      .catch((e) => log.error("sending host state failed", { projectId, error: e }))
+      .finally(() => {
+        this.sending.delete(projectId);
+        if (this.due.delete(projectId)) this.publishNow(projectId);
+      });
+  }
+
+  /**
+   * Sends each synced host of the environment what changed for it, a few hosts at a time: the
+   * event loop runs between slices, so forty hosts' deltas do not hold API requests. A host whose
+   * session or snapshot changed meanwhile is skipped (its snapshot is already of the new table).
+   */
+  private async sendDeltas(
+    projectId: string,
+    before: ViewTable,
+    { table, rows, env }: Published,
+    changes: TableChanges,
+  ): Promise<void> {
+    // What every host gets alike is put in JSON once; each host's frame is assembled from JSON the
+    // table holds, so 40 hosts do not serialise the same containers 40 times.
+    const shared: string[] = [];
+    if (changes.services.length > 0 || changes.removedServices.length > 0) {
+      const upserts = changes.services.map((s) => table.services.get(s.id)!.json);
+      shared.push(`"services":${upsertJson(upserts, changes.removedServices)}`);
+    }
+    if (changes.hosts.length > 0 || changes.removedHosts.length > 0)
+      shared.push(`"hosts":${JSON.stringify({ upsert: changes.hosts, remove: changes.removedHosts })}`);
+    const targets = [...this.syncs].filter(([, sync]) => sync.projectId === projectId);
+    const slice = new TimeSlice();
+    for (const [hostId, sync] of targets) {
+      await slice.pause();
+      if (this.stopped) return;
+      if (this.syncs.get(hostId) !== sync || sync.session !== this.sink.sessionOf(hostId)) continue;
+      const fields: string[] = [];
       const upserts = containerUpserts(changes, before, table, hostId);
-      if (upserts.length > 0 || changes.removedContainers.length > 0) {
-        delta.containers = { upsert: upserts, remove: changes.removedContainers };
-        for (const c of upserts) size += formFor(table.containers.get(c.id)!, hostId).json.length + 1;
-        size += changes.removedContainers.length * 12;
-      }
-      if (changes.services.length > 0 || changes.removedServices.length > 0) {
-        delta.services = { upsert: changes.services, remove: changes.removedServices };
-        for (const s of changes.services) size += table.services.get(s.id)!.json.length + 1;
-      }
-      if (changes.hosts.length > 0 || changes.removedHosts.length > 0)
-        delta.hosts = { upsert: changes.hosts, remove: changes.removedHosts };
+      if (upserts.length > 0 || changes.removedContainers.length > 0)
+        fields.push(`"containers":${upsertJson(upserts, changes.removedContainers)}`);
+      fields.push(...shared);
       const parts = hostParts(rows, env, hostId);
       const sent = jsonOf(parts);
-      for (const key of partKeys) {
-        if (sent[key] === sync.sent[key]) continue;
-        (delta as Record<string, unknown>)[key] = parts[key] ?? null;
-        size += sent[key].length;
-      }
-      if (Object.keys(delta).length === 3) continue; // nothing changed for this host
-      if (size > statePartBytes) {
+      for (const key of partKeys)
+        if (sent[key] !== sync.sent[key]) fields.push(`"${key}":${JSON.stringify(parts[key] ?? null)}`);
+      if (fields.length === 0) continue; // nothing changed for this host
+      const frame = deltaText(sync.seq + 1, table.version, fields);
+      if (frame.text.length > statePartBytes) {
         this.snapshot(hostId);
         continue;
       }
-      if (!this.sink.sendState(hostId, delta)) continue;
+      if (!this.sink.sendState(hostId, frame)) continue;
       sync.seq++;
       sync.sent = sent;
     }
@@ -244,7 +280,9 @@ export class StatePublisher {
     // A host gets its slice before its first view, so its network controller can make the bridge.
     ensureHostSlice(this.store, hostId);
     // Changes not yet published go out first, so the snapshot and the table agree with the store.
-    if (this.timers.has(projectId) || !this.published.has(projectId)) {
+    // While the last deltas are going out, the table is already the new one: the snapshot is of
+    // it, and changes since go out after them, to this host too.
+    if (!this.sending.has(projectId) && (this.timers.has(projectId) || !this.published.has(projectId))) {
       clearTimeout(this.timers.get(projectId));
       this.timers.delete(projectId);
       if (this.hasListeners(projectId)) this.publish(projectId);
@@ -258,27 +296,25 @@ export class StatePublisher {
     clearTimeout(previous?.resyncTimer);
     const seq = previous ? previous.seq + 1 : 1;
     const parts = hostParts(rows, env, hostId);
-    const services = [...table.services.values()];
-    const hosts = [...table.hosts.values()];
+    const services = [...table.services.values()].map((s) => s.json);
+    const hosts = [...table.hosts.values()].map((h) => h.json);
     let headBytes = 1024 + JSON.stringify(parts).length;
-    for (const s of services) headBytes += s.json.length + 1;
-    for (const h of hosts) headBytes += h.json.length + 1;
+    for (const s of services) headBytes += s.length + 1;
+    for (const h of hosts) headBytes += h.length + 1;
     const groups = containerGroups(table, hostId, headBytes, statePartBytes);
-    const sent = this.sink.sendState(hostId, {
-      type: "hostState",
+    const head = {
+      type: "hostState" as const,
       seq,
       version: table.version,
       hostId,
       environmentId: projectId,
       parts: groups.length,
       ...parts,
-      containers: groups[0]!,
-      services: services.map((s) => s.item),
-      hosts: hosts.map((h) => h.item),
-    });
+    };
+    const sent = this.sink.sendState(hostId, snapshotText(head, { containers: groups[0]!, services, hosts }));
     if (!sent) return;
     for (let index = 1; index < groups.length; index++)
-      this.sink.sendState(hostId, { type: "hostState.part", seq, index, containers: groups[index]! });
+      this.sink.sendState(hostId, partText(seq, index, groups[index]!));
     this.syncs.set(hostId, { projectId, session, seq, sent: jsonOf(parts), snapshotAt: Date.now() });
   }
 }

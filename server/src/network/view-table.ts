@@ -187,43 +187,43 @@ export function diffSome(
   return out;
 }
 
-/** The container upserts one host gets out of an environment's changes: only forms that differ. */
+/** The container upserts one host gets out of an environment's changes, in JSON: only forms that differ. */
 export function containerUpserts(
   changes: TableChanges,
   before: ViewTable,
   after: ViewTable,
   hostId: string,
-): WireContainerOut[] {
-  const out: WireContainerOut[] = [];
+): string[] {
+  const out: string[] = [];
   for (const id of changes.containers) {
-    const now = formFor(after.containers.get(id)!, hostId);
+    const now = formFor(after.containers.get(id)!, hostId).json;
     const old = before.containers.get(id);
-    if (!old || formFor(old, hostId).json !== now.json) out.push(now.item);
+    if (!old || formFor(old, hostId).json !== now) out.push(now);
   }
   return out;
 }
 
 /**
- * The containers host `hostId` gets in a snapshot, in groups whose JSON stays within `partBytes`
- * (the first group shares its frame with `headBytes` of everything else). At least one group.
+ * The containers host `hostId` gets in a snapshot, in JSON, in groups whose JSON stays within
+ * `partBytes` (the first group shares its frame with `headBytes` of everything else). At least one group.
  */
 export function containerGroups(
   table: ViewTable,
   hostId: string,
   headBytes: number,
   partBytes: number,
-): WireContainerOut[][] {
-  const groups: WireContainerOut[][] = [[]];
+): string[][] {
+  const groups: string[][] = [[]];
   let bytes = headBytes;
   for (const c of table.containers.values()) {
-    const form = formFor(c, hostId);
+    const json = formFor(c, hostId).json;
     const last = groups.at(-1)!;
-    if (last.length > 0 && bytes + form.json.length > partBytes) {
-      groups.push([form.item]);
-      bytes = 64 + form.json.length;
+    if (last.length > 0 && bytes + json.length > partBytes) {
+      groups.push([json]);
+      bytes = 64 + json.length;
     } else {
-      last.push(form.item);
-      bytes += form.json.length + 1;
+      last.push(json);
+      bytes += json.length + 1;
     }
   }
   return groups;

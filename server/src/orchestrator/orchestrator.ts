@@ -1,5 +1,5 @@
 import { formatId, parseId } from "@corral/api";
-import { createLogger } from "@corral/lib";
+import { createLogger, TimeSlice } from "@corral/lib";
 import type { ProjectFields } from "../model/project.ts";
 import type { ServiceFields, ServiceHealth, StackFields } from "../model/service.ts";
 import type { Dispatcher } from "../services/context.ts";
@@ -8,7 +8,6 @@ import type { RowChange, Store } from "../store/store.ts";
 import { groupHealth } from "./health.ts";
 import { ProjectView } from "./project-view.ts";
 import { reconcileService } from "./reconcile-service.ts";
-import { TimeSlice } from "./time-slice.ts";
 
 const log = createLogger("orchestrator");
 

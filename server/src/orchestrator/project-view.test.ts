@@ -4,9 +4,9 @@
  * port, a name or an address forever.
  */
 import { afterEach, expect, test } from "bun:test";
+import { yieldToLoop } from "@corral/lib";
 import { OrchestratorKit } from "../../testing/orchestrator-kit.ts";
 import { ProjectView } from "./project-view.ts";
-import { yieldToLoop } from "./time-slice.ts";
 
 let kit: OrchestratorKit;
 afterEach(() => kit?.close());

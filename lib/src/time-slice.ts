@@ -1,8 +1,8 @@
 /**
- * Cooperative time slices for long orchestrator work: the server has one event loop, and a pass
- * that placed ten thousand units in one go held every API request until it was done. Work calls
- * {@link TimeSlice.pause} between small steps; it yields to the event loop once the slice has run
- * for `sliceMs`, so requests, agent replies and timers run in between.
+ * Cooperative time slices for long work on one event loop: an orchestrator pass that placed ten
+ * thousand units in one go, or a network view sent to forty hosts, held every API request until
+ * it was done. Work calls {@link TimeSlice.pause} between small steps; it yields to the event loop
+ * once the slice has run for `sliceMs`, so requests, agent replies and timers run in between.
  */
 export class TimeSlice {
   private started = performance.now();
