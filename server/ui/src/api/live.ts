@@ -53,6 +53,8 @@ export async function loadEnvironment(projectId: string): Promise<void> {
 
 let socket: WebSocket | null = null;
 let current: string | null = null;
+/** The load `follow` started: the load once subscribed waits for it (two at once compete for the CPU). */
+let firstLoad: Promise<void> = Promise.resolve();
 let retry: ReturnType<typeof setTimeout> | null = null;
 
 /**
@@ -67,8 +69,8 @@ export function follow(projectId: string): void {
   current = projectId;
   applied.clear();
   for (const [name] of collections) tables[name].clear();
+  firstLoad = loadEnvironment(projectId).catch(() => undefined);
   connect(projectId, 0);
-  loadEnvironment(projectId).catch(() => undefined);
 }
 
 /** Closes the event stream. */
@@ -91,12 +93,16 @@ function connect(projectId: string, attempt: number): void {
   ws.onopen = () => {
     if (socket !== ws) return;
     // Loaded again once subscribed: a change made before arrives in this load, one after as an event.
-    loadEnvironment(projectId).then(
-      () => {
-        if (socket === ws) liveState.value = "live";
-      },
-      () => undefined,
-    );
+    // It starts after the first load's answers (it only has to start after the subscription did);
+    // what did not change since re-renders nothing.
+    firstLoad
+      .then(() => loadEnvironment(projectId))
+      .then(
+        () => {
+          if (socket === ws) liveState.value = "live";
+        },
+        () => undefined,
+      );
     attempt = 0;
   };
   ws.onmessage = (m) => {
