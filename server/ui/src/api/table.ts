@@ -66,8 +66,8 @@ export class ResourceTable<T extends Resource> {
         for (const field of this.groups.keys()) {
           const value = r[field];
           if (value === null || value === undefined) continue;
-          let byValue = grouped.get(field);
-          if (!byValue) grouped.set(field, (byValue = new Map()));
+          const byValue = grouped.get(field) ?? new Map<unknown, string[]>();
+          grouped.set(field, byValue);
           const ids = byValue.get(value);
           if (ids) ids.push(r.id);
           else byValue.set(value, [r.id]);
