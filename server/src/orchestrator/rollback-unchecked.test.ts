@@ -3,7 +3,7 @@
  * upgrade, on hosts whose checks never answer): the old units come back and the service ends active.
  */
 import { afterEach, expect, test } from "bun:test";
-import { formatId, type LaunchConfig } from "@corral/api";
+import { formatId, type LaunchConfig, launchConfigSchema } from "@corral/api";
 import { OrchestratorKit } from "../../testing/orchestrator-kit.ts";
 import { rollbackService, upgradeService } from "../services/services.ts";
 
@@ -27,7 +27,7 @@ test("a stop-first rollback while the new unit is still initializing ends active
   const launchConfig: LaunchConfig = {
     ...svc.data.launchConfig!,
     imageUuid: "docker:corral/busybox:next",
-    healthCheck: { port: 80, interval: 2000 },
+    healthCheck: launchConfigSchema.shape.healthCheck.parse({ port: 80, interval: 2000 }),
   };
   upgradeService(kit.ctx, formatId("service", svc.id), {
     inServiceStrategy: { launchConfig, batchSize: 1, intervalMillis: 2000, startFirst },
