@@ -10,8 +10,7 @@ import { rollbackService, upgradeService } from "../services/services.ts";
 let kit: OrchestratorKit;
 afterEach(() => kit?.close());
 
-// Stop-first, the UI's default. (One case per file: a runner left waiting on a closed kit's clock
-// holds its service id in the runners' module-level queue, which a second kit would reuse.)
+// Stop-first, the UI's default.
 const startFirst = false;
 
 test("a stop-first rollback while the new unit is still initializing ends active with the old unit", async () => {
@@ -41,4 +40,8 @@ test("a stop-first rollback while the new unit is still initializing ends active
   await kit.until("web active", () => kit.service("web").state === "active");
   expect(kit.units("web").map((u) => [u.version, u.containers[0]!.state])).toEqual([["0", "running"]]);
   expect(kit.service("web").data.launchConfig?.healthCheck).toBeUndefined();
+  // The upgrade's runner, still waiting for the new unit, sees the rollback on its next look and
+  // ends without a note (left waiting on this kit's clock, it would hold the service id's turn).
+  await kit.advance(1_000);
+  expect(kit.service("web").data.transitioningMessage ?? "").toBe("");
 });
