@@ -46,13 +46,18 @@ const transitional = new Set(["creating", "starting", "stopping", "restarting"])
 
 /**
  * The units `indexes` of the service once none of their containers is in a transitional state
- * (at most {@link unitReadyTimeoutMs}), or null when the service left `restarting` meanwhile.
+ * (at most {@link unitReadyTimeoutMs}), or null when the service left `state` meanwhile.
  */
-async function waitSettled(store: Store, id: number, indexes: number[]): Promise<Unit[] | null> {
+async function waitSettled(
+  store: Store,
+  id: number,
+  indexes: number[],
+  state: string,
+): Promise<Unit[] | null> {
   const deadline = Date.now() + unitReadyTimeoutMs;
   for (;;) {
     const svc = load(store, id);
-    if (svc?.state !== "restarting") return null;
+    if (svc?.state !== state) return null;
     const units = unitsOf(store, svc).filter((u) => indexes.includes(u.createIndex));
     const busy = units.some((u) => u.containers.some((c) => transitional.has(c.state)));
     if (!busy || Date.now() > deadline) return units;
@@ -115,6 +120,20 @@ function unplaced(store: Store, id: number): void {
 }
 
 /**
+ * Notes on a service whose new units did not become healthy that the upgrade paused, unless it
+ * left `upgrading` meanwhile (a rollback or finish took over: the note would be wrong there).
+ */
+function stillUpgrading(store: Store, id: number): void {
+  if (load(store, id)?.state !== "upgrading") return;
+  log.warn("new units did not become healthy; upgrade paused", { service: formatId("service", id) });
+  store.update(
+    id,
+    { data: { transitioningMessage: "new containers did not become healthy; roll back or finish" } },
+    ["upgrading"],
+  );
+}
+
+/**
  * In-service upgrade, batch by batch as Cattle did: with `startFirst`, start the new units, wait
  * until they are healthy, then stop the old ones; otherwise stop first. Old containers are stopped,
  * not deleted, so `rollback` can start them again; `finishupgrade` removes them. Cancelling moves
@@ -143,10 +162,7 @@ async function runUpgradeLoop(store: Store, dispatcher: Dispatcher, id: number):
       const indexes = addUnits(store, dispatcher, svc, toAdd, hosts);
       if (indexes.length < toAdd) return unplaced(store, id);
       if (indexes.length > 0 && !(await waitReady(store, id, indexes, "upgrading"))) {
-        log.warn("new units did not become healthy; upgrade paused", { service: formatId("service", id) });
-        store.update(id, {
-          data: { transitioningMessage: "new containers did not become healthy; roll back or finish" },
-        });
+        stillUpgrading(store, id);
         return;
       }
       await transition(
@@ -164,12 +180,13 @@ async function runUpgradeLoop(store: Store, dispatcher: Dispatcher, id: number):
         ["running"],
         "stopping",
       );
+      // A rollback, finish or cancel during the drain took over: adding units of the new version
+      // now would leave some behind (a rollback already chose the units it removes).
+      if (load(store, id)?.state !== "upgrading") return;
       const indexes = addUnits(store, dispatcher, svc, toAdd, hosts);
       if (indexes.length < toAdd) return unplaced(store, id);
       if (indexes.length > 0 && !(await waitReady(store, id, indexes, "upgrading"))) {
-        store.update(id, {
-          data: { transitioningMessage: "new containers did not become healthy; roll back or finish" },
-        });
+        stillUpgrading(store, id);
         return;
       }
     }
@@ -184,8 +201,7 @@ async function runRollbackLoop(store: Store, dispatcher: Dispatcher, id: number)
   const svc = load(store, id);
   if (svc?.state !== "rolling-back" || !svc.data.upgrade) return;
   const up = svc.data.upgrade;
-  const all = unitsOf(store, svc);
-  const old = all.filter((u) => u.version === up.previousVersion);
+  const old = unitsOf(store, svc).filter((u) => u.version === up.previousVersion);
   store.update(id, {
     data: {
       launchConfig: up.previousLaunchConfig,
@@ -194,24 +210,26 @@ async function runRollbackLoop(store: Store, dispatcher: Dispatcher, id: number)
       upgrade: undefined,
     },
   });
+  const indexes = old.map((u) => u.createIndex);
+  // An old unit the upgrade was still stopping (draining) is started once its stop ended: moved
+  // from `stopped` only, it would stay stopped and the rollback wait for it until its timeout.
+  const settled = await waitSettled(store, id, indexes, "rolling-back");
+  if (!settled) return;
   // The old units serve again before the new ones go, so the service is never left without one.
   await transition(
     store,
     dispatcher,
-    old.flatMap((u) => u.containers),
+    settled.flatMap((u) => u.containers),
     ["stopped"],
     "starting",
   );
-  await waitReady(
-    store,
-    id,
-    old.map((u) => u.createIndex),
-    "rolling-back",
-  );
+  await waitReady(store, id, indexes, "rolling-back");
+  const now = load(store, id);
+  if (now?.state !== "rolling-back") return;
   await removeUnits(
     store,
     dispatcher,
-    all.filter((u) => u.version !== up.previousVersion),
+    unitsOf(store, now).filter((u) => u.version !== up.previousVersion),
   );
   store.update(id, { state: "active", data: { transitioningMessage: "" } }, ["rolling-back"]);
 }
@@ -242,7 +260,7 @@ async function runRestartLoop(
     const indexes = units.slice(i, i + batchSize).map((u) => u.createIndex);
     // A unit still stopping (draining after a deactivate) or starting is restarted once it got
     // there: skipped, it would never turn healthy and the service would stay `restarting`.
-    const batch = await waitSettled(store, id, indexes);
+    const batch = await waitSettled(store, id, indexes, "restarting");
     if (!batch) return;
     await transition(
       store,

@@ -1,4 +1,4 @@
-import { signal } from "@preact/signals";
+import { batch, signal } from "@preact/signals";
 import { api, projectPath } from "./client.ts";
 import { ResourceTable } from "./table.ts";
 import type { Container, EventMessage, Host, Project, Resource, Service, Stack } from "./types.ts";
@@ -24,6 +24,33 @@ export function applyEvent(message: EventMessage): void {
   table?.upsert(message.data.resource);
 }
 
+/** Events received and not yet applied (applied together, once per animation frame). */
+const pending: EventMessage[] = [];
+let flushScheduled = false;
+
+/**
+ * Applies the events received so far, in the order they came, in one batch: the events of a burst
+ * (a container's stopping, then stopped) re-render and lay out the page once, not once each.
+ */
+export function flushEvents(): void {
+  flushScheduled = false;
+  if (pending.length === 0) return;
+  const list = pending.splice(0);
+  batch(() => {
+    for (const message of list) applyEvent(message);
+  });
+}
+
+/** Queues one event; the next animation frame applies the queue (a hidden page, after a short delay). */
+function enqueue(message: EventMessage): void {
+  pending.push(message);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  // A hidden page gets no animation frames: a timer applies its events (nothing is drawn there).
+  if (document.visibilityState === "visible") requestAnimationFrame(flushEvents);
+  else setTimeout(flushEvents, 100);
+}
+
 const collections: [Exclude<TableName, "project">, string][] = [
   ["stack", "stacks"],
   ["service", "services"],
@@ -46,6 +73,8 @@ export async function loadEnvironment(projectId: string): Promise<void> {
       const list = await api.list<Resource>(projectPath(projectId, path));
       if (current !== projectId || (applied.get(name) ?? 0) > started) return;
       applied.set(name, started);
+      // Events that came before this answer are applied first: what arrived later wins, as before.
+      flushEvents();
       (tables[name] as ResourceTable<Resource>).replace(list);
     }),
   );
@@ -53,6 +82,8 @@ export async function loadEnvironment(projectId: string): Promise<void> {
 
 let socket: WebSocket | null = null;
 let current: string | null = null;
+/** The load `follow` started: the load once subscribed waits for it (two at once compete for the CPU). */
+let firstLoad: Promise<void> = Promise.resolve();
 let retry: ReturnType<typeof setTimeout> | null = null;
 
 /**
@@ -66,14 +97,16 @@ export function follow(projectId: string): void {
   stopFollowing();
   current = projectId;
   applied.clear();
+  pending.length = 0;
   for (const [name] of collections) tables[name].clear();
+  firstLoad = loadEnvironment(projectId).catch(() => undefined);
   connect(projectId, 0);
-  loadEnvironment(projectId).catch(() => undefined);
 }
 
 /** Closes the event stream. */
 export function stopFollowing(): void {
   current = null;
+  pending.length = 0;
   if (retry) clearTimeout(retry);
   retry = null;
   const old = socket;
@@ -91,18 +124,22 @@ function connect(projectId: string, attempt: number): void {
   ws.onopen = () => {
     if (socket !== ws) return;
     // Loaded again once subscribed: a change made before arrives in this load, one after as an event.
-    loadEnvironment(projectId).then(
-      () => {
-        if (socket === ws) liveState.value = "live";
-      },
-      () => undefined,
-    );
+    // It starts after the first load's answers (it only has to start after the subscription did);
+    // what did not change since re-renders nothing.
+    firstLoad
+      .then(() => loadEnvironment(projectId))
+      .then(
+        () => {
+          if (socket === ws) liveState.value = "live";
+        },
+        () => undefined,
+      );
     attempt = 0;
   };
   ws.onmessage = (m) => {
     if (socket !== ws || typeof m.data !== "string") return;
     try {
-      applyEvent(JSON.parse(m.data) as EventMessage);
+      enqueue(JSON.parse(m.data) as EventMessage);
     } catch {
       // A message we cannot read changes nothing.
     }

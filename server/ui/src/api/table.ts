@@ -18,6 +18,8 @@ export class ResourceTable<T extends Resource> {
   /** True once the first list answered. */
   readonly loaded = signal(false);
   private readonly rows = new Map<string, Signal<T>>();
+  /** Each row's JSON as last applied: an unchanged copy (a list loaded again, a repeated event) is skipped. */
+  private readonly texts = new Map<string, string>();
   private readonly groups = new Map<keyof T, Map<unknown, Signal<string[]>>>();
 
   constructor(groupBy: (keyof T)[] = []) {
@@ -41,15 +43,42 @@ export class ResourceTable<T extends Resource> {
     return ids;
   }
 
-  /** Replaces everything with a fresh list (first load, or after the event stream reconnects). */
+  /**
+   * Replaces everything with a fresh list (first load, or after the event stream reconnects). Rows
+   * whose resource did not change keep their signal untouched, so loading the same list again
+   * re-renders nothing; the id list and each group are written once, not once per new resource.
+   */
   replace(list: T[]): void {
     batch(() => {
       const keep = new Set<string>();
+      const added: string[] = [];
+      const grouped = new Map<keyof T, Map<unknown, string[]>>();
       for (const r of list) {
-        if (isGone(r)) continue;
+        if (isGone(r) || keep.has(r.id)) continue;
         keep.add(r.id);
-        this.upsert(r);
+        if (this.rows.has(r.id)) {
+          this.upsert(r);
+          continue;
+        }
+        this.rows.set(r.id, signal(r));
+        this.texts.set(r.id, JSON.stringify(r));
+        added.push(r.id);
+        for (const field of this.groups.keys()) {
+          const value = r[field];
+          if (value === null || value === undefined) continue;
+          const byValue = grouped.get(field) ?? new Map<unknown, string[]>();
+          grouped.set(field, byValue);
+          const ids = byValue.get(value);
+          if (ids) ids.push(r.id);
+          else byValue.set(value, [r.id]);
+        }
       }
+      if (added.length > 0) this.ids.value = [...this.ids.value, ...added];
+      for (const [field, byValue] of grouped)
+        for (const [value, ids] of byValue) {
+          const group = this.group(field, value);
+          group.value = [...group.value, ...ids];
+        }
       for (const id of [...this.rows.keys()]) if (!keep.has(id)) this.delete(id);
       this.loaded.value = true;
     });
@@ -62,6 +91,9 @@ export class ResourceTable<T extends Resource> {
       return;
     }
     const existing = this.rows.get(r.id);
+    const text = JSON.stringify(r);
+    if (existing && this.texts.get(r.id) === text) return;
+    this.texts.set(r.id, text);
     batch(() => {
       if (existing) {
         const old = existing.value;
@@ -86,6 +118,7 @@ export class ResourceTable<T extends Resource> {
     batch(() => {
       for (const field of this.groups.keys()) this.ungroup(field, existing.value[field], id);
       this.rows.delete(id);
+      this.texts.delete(id);
       this.ids.value = this.ids.value.filter((x) => x !== id);
     });
   }

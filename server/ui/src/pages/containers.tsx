@@ -50,7 +50,11 @@ function ContainerRow(props: { projectId: string; id: string; filters: Filters }
         </Link>
       </th>
       <td>
-        <Badge value={c.state} label="State" />
+        {/* A box of fixed size: the state, which live events change, is laid out and painted
+            alone, not with the 1,000-row table around it. */}
+        <div class="live-cell">
+          <Badge value={c.state} label="State" />
+        </div>
       </td>
       <td>{imageOf(c.imageUuid)}</td>
       <td>{hostName.value}</td>

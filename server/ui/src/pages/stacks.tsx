@@ -27,6 +27,9 @@ export function StacksPage(props: { projectId: string }) {
   const user = ids.filter((id) => !tables.stack.row(id)!.peek().system);
   const infra = ids.filter((id) => tables.stack.row(id)!.peek().system);
   const base = `/env/${encodeURIComponent(props.projectId)}`;
+  // The cards are drawn once their services and container counts are in: drawn as each list
+  // arrived, 50 cards were laid out three times (empty, with services, with counts) on a first load.
+  const loaded = tables.stack.loaded.value && tables.service.loaded.value && tables.container.loaded.value;
   return (
     <>
       <div class="title-row">
@@ -35,14 +38,12 @@ export function StacksPage(props: { projectId: string }) {
           Add stack
         </Link>
       </div>
-      {!tables.stack.loaded.value ? <p aria-busy="true">Loading…</p> : null}
-      {tables.stack.loaded.value && user.length === 0 ? (
+      {!loaded ? <p aria-busy="true">Loading…</p> : null}
+      {loaded && user.length === 0 ? (
         <p class="muted">No stacks yet: add one from a docker-compose.yml.</p>
       ) : null}
-      {user.map((id) => (
-        <StackCard key={id} projectId={props.projectId} id={id} />
-      ))}
-      {infra.length > 0 ? (
+      {loaded ? user.map((id) => <StackCard key={id} projectId={props.projectId} id={id} />) : null}
+      {loaded && infra.length > 0 ? (
         <>
           <h2>Infrastructure stacks</h2>
           {infra.map((id) => (
