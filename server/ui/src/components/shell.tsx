@@ -2,6 +2,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { api } from "../api/client.ts";
 import type { Container } from "../api/types.ts";
+import { commandWords } from "../terminal/exec-frames.ts";
 import type { Shell } from "../terminal/shell-terminal.ts";
 import { ErrorLine, message } from "./feedback.tsx";
 
@@ -15,11 +16,6 @@ export function loadTerminal(): Promise<typeof import("../terminal/shell-termina
     terminalModule = null;
   });
   return terminalModule;
-}
-
-/** The command's words: split at spaces (no quoting; `sh -c` scripts belong in a script file). */
-export function commandWords(text: string): string[] {
-  return text.trim().split(/\s+/).filter(Boolean);
 }
 
 /**

@@ -6,9 +6,7 @@
  */
 import { FitAddon } from "@xterm/addon-fit";
 import { Terminal } from "@xterm/xterm";
-
-/** The subprotocol that gives an exec stream its control channel (the server's execControlProtocol). */
-export const execControlProtocol = "corral.exec.v1";
+import { execControlProtocol, refusalOf, resizeMessage } from "./exec-frames.ts";
 
 /** What an open shell reports to the page. */
 export interface ShellEvents {
@@ -46,7 +44,10 @@ export function openShell(box: HTMLElement, url: string, events: ShellEvents): S
   const send = (data: string | Uint8Array<ArrayBuffer>) => {
     if (ws.readyState === WebSocket.OPEN) ws.send(data);
   };
-  const sendSize = () => send(JSON.stringify({ resize: { cols: term.cols, rows: term.rows } }));
+  const sendSize = () => {
+    const text = resizeMessage(term.cols, term.rows);
+    if (text) send(text);
+  };
   events.status("connecting");
   ws.onopen = () => {
     // A browser drops a socket whose answer names no subprotocol, so here the server has chosen it.
@@ -84,16 +85,6 @@ export function openShell(box: HTMLElement, url: string, events: ShellEvents): S
       dropStyles();
     },
   };
-}
-
-function refusalOf(text: string): string {
-  try {
-    const value = JSON.parse(text) as { refused?: unknown };
-    if (typeof value.refused === "string") return value.refused;
-  } catch {
-    // Not JSON: shown as it came.
-  }
-  return text;
 }
 
 /**
