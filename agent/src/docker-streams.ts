@@ -3,6 +3,7 @@ import type Docker from "dockerode";
 import { Demuxer } from "./demux.ts";
 import { toAppError } from "./docker-errors.ts";
 import type { ExecHandle, ExecOptions, LogOptions } from "./driver.ts";
+import { terminalSizer } from "./terminal-size.ts";
 
 /** A readable Node stream as dockerode hands it out. */
 type Readable = NodeJS.ReadableStream & { destroy?: () => void };
@@ -100,10 +101,15 @@ export async function startExec(
   // Errors after we closed the stream ourselves are the close, not a failure.
   const closing = new AbortController();
   const done = finished(stream, closing.signal).then(() => exitCodeOf(exec));
+  // Docker's exec resize takes height and width; only an exec with a terminal has a size.
+  const resize = options.tty
+    ? terminalSizer(({ cols, rows }) => exec.resize({ h: rows, w: cols }))
+    : () => {};
   return {
     write(data) {
       if (options.attachStdin) stream.write(data);
     },
+    resize,
     close() {
       closing.abort();
       // Half-closing tells Docker stdin reached EOF, so `cat` and shells exit on their own.

@@ -157,7 +157,7 @@ describe.skipIf(!haveDocker)("dockerode driver against dockerd", () => {
     await call("instance.logs", { containerId, streamId: "logs2", follow: true, lines: 1 });
     await Bun.sleep(300);
     expect(streamOf("logs2").some((f) => f.end)).toBe(false);
-    handler.streamInput("logs2", undefined, true);
+    handler.streamInput("logs2", { close: true });
     expect(await ended("logs2")).toMatchObject({ end: true });
   });
 
@@ -194,6 +194,26 @@ describe.skipIf(!haveDocker)("dockerode driver against dockerd", () => {
     expect(textOf("t1")).toBe("tty-out\r\n");
   });
 
+  test("exec with a terminal takes its size from resize (stty size reads it)", async () => {
+    const reply = await call("instance.exec", {
+      containerId,
+      streamId: "t2",
+      command: ["sh"],
+      tty: true,
+      attachStdin: true,
+    });
+    expect(reply.ok).toBe(true);
+    handler.streamInput("t2", { resize: { cols: 101, rows: 33 } });
+    // The size is set in the background, retried while the exec starts: ask until sh reports it.
+    for (let i = 0; i < 100 && !textOf("t2").includes("33 101"); i++) {
+      handler.streamInput("t2", { data: Buffer.from("stty size\n").toString("base64") });
+      await Bun.sleep(100);
+    }
+    expect(textOf("t2")).toContain("33 101");
+    handler.streamInput("t2", { data: Buffer.from("exit\n").toString("base64") });
+    expect(await ended("t2")).toMatchObject({ end: true, exitCode: 0 });
+  });
+
   test("exec with stdin", async () => {
     const reply = await call("instance.exec", {
       containerId,
@@ -202,9 +222,9 @@ describe.skipIf(!haveDocker)("dockerode driver against dockerd", () => {
       attachStdin: true,
     });
     expect(reply.ok).toBe(true);
-    handler.streamInput("x3", Buffer.from("typed into cat\n").toString("base64"), false);
+    handler.streamInput("x3", { data: Buffer.from("typed into cat\n").toString("base64") });
     await Bun.sleep(100);
-    handler.streamInput("x3", undefined, true);
+    handler.streamInput("x3", { close: true });
     expect(await ended("x3")).toMatchObject({ end: true, exitCode: 0 });
     expect(textOf("x3")).toBe("typed into cat\n");
   });

@@ -1,4 +1,4 @@
-import type { ContainerObservation, ContainerStats, InstanceSpec, PullAuth } from "@corral/api";
+import type { ContainerObservation, ContainerStats, InstanceSpec, PullAuth, TerminalSize } from "@corral/api";
 import type { TarEntry } from "./lb/tar.ts";
 
 /** One sample of a container's resource usage: the reply to `instance.stats`, defined in the protocol. */
@@ -114,6 +114,8 @@ export interface ExecOptions {
 export interface ExecHandle {
   /** Writes bytes to the process's stdin (ignored when stdin is not attached). */
   write(data: Uint8Array): void;
+  /** Sets the size of the exec's terminal (ignored without one); a failure is logged, not thrown. */
+  resize(size: TerminalSize): void;
   /** Ends stdin when attached, else detaches from the output. */
   close(): void;
   /** Resolves with the exit code once the output ended (undefined when it could not be read). */

@@ -194,7 +194,7 @@ describe("EventHandler", () => {
     await run("instance.logs", { containerId: "1i1", streamId: "f1", follow: true });
     await Bun.sleep(5);
     expect(frames.some((f) => f.type === "stream" && f.end)).toBe(false);
-    handler.streamInput("f1", undefined, true);
+    handler.streamInput("f1", { close: true });
     await Bun.sleep(5);
     expect(frames.filter((f) => f.type === "stream" && f.end)).toHaveLength(1);
   });
@@ -205,8 +205,8 @@ describe("EventHandler", () => {
     await run("instance.exec", { containerId: "1i1", streamId: "x1", command: ["echo", "hi"] });
     await run("instance.exec", { containerId: "1i1", streamId: "x2", command: ["exit", "3"] });
     await run("instance.exec", { containerId: "1i1", streamId: "x3", command: ["cat"], attachStdin: true });
-    handler.streamInput("x3", Buffer.from("typed\n").toString("base64"), false);
-    handler.streamInput("x3", undefined, true);
+    handler.streamInput("x3", { data: Buffer.from("typed\n").toString("base64") });
+    handler.streamInput("x3", { close: true });
     await Bun.sleep(5);
     const of = (id: string) =>
       frames.filter((f) => f.type === "stream" && f.streamId === id) as Extract<
@@ -222,6 +222,16 @@ describe("EventHandler", () => {
     expect(of("x2").at(-1)).toMatchObject({ end: true, exitCode: 3 });
     expect(text("x3")).toBe("typed\n");
     expect(of("x3").at(-1)).toMatchObject({ end: true, exitCode: 0 });
+  });
+
+  test("exec: a resize reaches the exec's terminal; for an unknown stream it is ignored", async () => {
+    const { run, handler, driver } = harness();
+    await run("instance.create", { spec: spec(), start: true });
+    await run("instance.exec", { containerId: "1i1", streamId: "t1", command: ["cat"], tty: true });
+    handler.streamInput("t1", { resize: { cols: 101, rows: 33 } });
+    handler.streamInput("nope", { resize: { cols: 5, rows: 5 } });
+    expect(driver.resizes.map(({ cols, rows }) => [cols, rows])).toEqual([[101, 33]]);
+    handler.streamInput("t1", { close: true });
   });
 
   test("a stream that fails after its reply ends with the error", async () => {

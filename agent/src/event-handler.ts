@@ -14,7 +14,7 @@ import { AppError, KeyedQueue, type Logger } from "@corral/lib";
 import { toAppError } from "./docker-errors.ts";
 import type { ContainerRef, DockerDriver } from "./driver.ts";
 import { SecretFolders } from "./secret-files.ts";
-import { StreamRegistry } from "./streams.ts";
+import { type StreamInput, StreamRegistry } from "./streams.ts";
 
 /** What the handler needs from the session around it. */
 export interface EventHandlerOptions {
@@ -88,9 +88,9 @@ export class EventHandler {
     }
   }
 
-  /** Passes server input to an open stream. */
-  streamInput(streamId: string, data: string | undefined, close: boolean | undefined): void {
-    this.streams.input(streamId, data, close);
+  /** Passes server input to an open stream: stdin, a terminal size, or the end of input. */
+  streamInput(streamId: string, input: StreamInput): void {
+    this.streams.input(streamId, input);
   }
 
   /** Ends every open stream: the session they belonged to is gone. */
@@ -256,6 +256,7 @@ export class EventHandler {
     let closeEarly = false;
     const stream = this.streams.create(data.streamId, {
       write: (bytes) => handle?.write(bytes),
+      resize: (size) => handle?.resize(size),
       close: () => {
         if (handle) handle.close();
         else closeEarly = true;

@@ -231,7 +231,7 @@ export function runSession(options: SessionOptions): Promise<SessionResult> {
           error: { code: error.code, message: error.message },
         });
     } else if (frame.type === "event") void handler.handle(frame);
-    else handler.streamInput(frame.streamId, frame.data, frame.close);
+    else handler.streamInput(frame.streamId, frame);
   };
 
   const welcomeTimer = setTimeout(() => {

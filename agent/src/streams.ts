@@ -1,11 +1,20 @@
-import type { AgentFrame } from "@corral/api";
+import type { AgentFrame, TerminalSize } from "@corral/api";
 
 /** Largest raw chunk per frame: its base64 form (4/3 larger) stays under the protocol's 1 MiB. */
 const maxChunkBytes = 512 * 1024;
 
+/** What the server sends an open stream: stdin (base64), a new terminal size, or the end of input. */
+export interface StreamInput {
+  data?: string | undefined;
+  resize?: TerminalSize | undefined;
+  close?: boolean | undefined;
+}
+
 /** What an open stream does with the server's input. */
 interface OpenStream {
   write(data: Uint8Array): void;
+  /** Sets the size of the stream's terminal (execs with a tty; others have none to size). */
+  resize?(size: TerminalSize): void;
   close(): void;
 }
 
@@ -82,12 +91,16 @@ export class StreamRegistry {
     };
   }
 
-  /** Hands server input to a stream: data goes to its stdin, `close` ends it. Unknown ids are ignored. */
-  input(streamId: string, data: string | undefined, close: boolean | undefined): void {
+  /**
+   * Hands server input to a stream: data goes to its stdin, `resize` to its terminal, `close` ends
+   * it. Unknown ids are ignored.
+   */
+  input(streamId: string, input: StreamInput): void {
     const stream = this.open.get(streamId);
     if (!stream) return;
-    if (data) stream.write(Buffer.from(data, "base64"));
-    if (close) stream.close();
+    if (input.data) stream.write(Buffer.from(input.data, "base64"));
+    if (input.resize) stream.resize?.(input.resize);
+    if (input.close) stream.close();
   }
 
   /** Closes every stream, as when the session that asked for them is gone. */

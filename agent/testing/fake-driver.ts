@@ -27,6 +27,8 @@ export class FakeDriver implements DockerDriver {
   readonly listeners = new Set<(event: EngineEvent) => void>();
   /** Files written by `writeFiles`, by Docker id, then by absolute path. */
   readonly files = new Map<string, Map<string, string>>();
+  /** The terminal sizes `cat` execs were given, in order. */
+  readonly resizes: { dockerId: string; cols: number; rows: number }[] = [];
   /** Answers execs the tiny shell does not know (a test plays the program); null falls through. */
   execHook: ((dockerId: string, command: string[]) => { code: number; output: string } | null) | null = null;
   private next = 1;
@@ -183,22 +185,28 @@ export class FakeDriver implements DockerDriver {
     const hooked = this.execHook?.(dockerId, options.command);
     if (hooked) {
       onData(encode(hooked.output));
-      return { write() {}, close() {}, done: Promise.resolve(hooked.code) };
+      return { write() {}, resize() {}, close() {}, done: Promise.resolve(hooked.code) };
     }
     if (program === "echo") {
       onData(encode(`${args.join(" ")}\n`));
-      return { write() {}, close() {}, done: Promise.resolve(0) };
+      return { write() {}, resize() {}, close() {}, done: Promise.resolve(0) };
     }
-    if (program === "exit") return { write() {}, close() {}, done: Promise.resolve(Number(args[0])) };
+    if (program === "exit")
+      return { write() {}, resize() {}, close() {}, done: Promise.resolve(Number(args[0])) };
     if (program === "fail") {
       const done = new Promise<number | undefined>((_, reject) =>
         setTimeout(() => reject(new AppError("ServerError", "exec stream broke")), 1),
       );
-      return { write() {}, close() {}, done };
+      return { write() {}, resize() {}, close() {}, done };
     }
     if (program === "cat") {
       const { promise, resolve } = Promise.withResolvers<number | undefined>();
-      return { write: (data) => onData(data), close: () => resolve(0), done: promise };
+      return {
+        write: (data) => onData(data),
+        resize: (size) => this.resizes.push({ dockerId, ...size }),
+        close: () => resolve(0),
+        done: promise,
+      };
     }
     throw new AppError("InvalidState", `fake exec cannot run ${program}`);
   }

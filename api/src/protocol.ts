@@ -185,11 +185,27 @@ export const welcomeSchema = z.strictObject({
   pingIntervalMs: z.number().int().positive(),
 });
 
-/** Server to agent: input for an open stream (exec stdin), or a request to close it. */
+/** Largest terminal side, in cells, a resize may ask for (Docker takes up to 65535; no screen needs it). */
+export const maxTerminalCells = 4096;
+
+/** A terminal's size in character cells, both sides whole numbers from 1 to {@link maxTerminalCells}. */
+export const terminalSizeSchema = z.strictObject({
+  cols: z.number().int().min(1).max(maxTerminalCells),
+  rows: z.number().int().min(1).max(maxTerminalCells),
+});
+
+/** A terminal's size in character cells. */
+export type TerminalSize = z.infer<typeof terminalSizeSchema>;
+
+/**
+ * Server to agent: input for an open stream (exec stdin), the new size of its terminal (an exec
+ * with `tty`), or a request to close it.
+ */
 export const streamInputSchema = z.strictObject({
   type: z.literal("streamInput"),
   streamId: z.string(),
   data: z.string().optional(),
+  resize: terminalSizeSchema.optional(),
   close: z.boolean().optional(),
 });
 

@@ -158,7 +158,13 @@ export interface Env {
  * host. `acmeRetryBaseMs` shortens the wait before a failed ACME order is tried again.
  */
 export async function startEnv(
-  options: { idBase?: number; serverEnv?: Record<string, string>; acmeRetryBaseMs?: number } = {},
+  options: {
+    idBase?: number;
+    serverEnv?: Record<string, string>;
+    acmeRetryBaseMs?: number;
+    /** A built web UI to serve (the browser tests build one per run). */
+    uiDir?: string;
+  } = {},
 ): Promise<Env> {
   const dir = mkdtempSync(join(tmpdir(), runPrefix));
   const dataDir = join(dir, "data");
@@ -175,6 +181,7 @@ export async function startEnv(
       dataDir,
       timings: fastTimings,
       ...(options.acmeRetryBaseMs !== undefined ? { acme: { retryBaseMs: options.acmeRetryBaseMs } } : {}),
+      ...(options.uiDir ? { uiDir: options.uiDir } : {}),
       env: {
         CORRAL_ADMIN_ACCESS_KEY: adminKey.accessKey,
         CORRAL_ADMIN_SECRET_KEY: adminKey.secretKey,

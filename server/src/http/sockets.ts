@@ -1,14 +1,15 @@
-import { agentPaths, maxFrameBytes } from "@corral/api";
+import { agentPaths, maxFrameBytes, type TerminalSize } from "@corral/api";
 import { AppError, createLogger } from "@corral/lib";
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import type { Authenticator } from "../auth/authenticate.ts";
 import { authenticateRequest } from "../auth/request-auth.ts";
 import type { Hub } from "../hub/hub.ts";
-import type { AgentSocketData } from "../hub/session.ts";
+import type { AgentSocketData, StreamHandle } from "../hub/session.ts";
 import { isVisible } from "../services/context.ts";
 import type { Store } from "../store/store.ts";
 import { baseOf } from "./app.ts";
 import { errorResponse } from "./errors.ts";
+import { execControlProtocol, offersControl, parseControl } from "./stream-control.ts";
 import { type StreamGrant, takeGrant } from "./streams.ts";
 import type { SubscriberData, Subscribers } from "./subscribe.ts";
 
@@ -28,8 +29,10 @@ const v1Prefix = /^\/v1(?=\/)/;
 export interface StreamSocketData {
   kind: "stream";
   grant: StreamGrant;
-  handle?: { input(data: Uint8Array): void; close(): void };
+  handle?: StreamHandle;
   early: Uint8Array[];
+  /** The last terminal size asked for before the stream was open. */
+  earlySize: TerminalSize | null;
   closed: boolean;
   /**
    * Rancher 1.6's framing: its clients append `?token=<token>` to the URL they are given (which
@@ -37,6 +40,11 @@ export interface StreamSocketData {
    * base64-encoded. Other clients get the raw bytes in binary frames.
    */
   rancher: boolean;
+  /**
+   * The client asked for the control subprotocol (stream-control.ts): binary frames are stdin,
+   * text frames are control messages such as a terminal resize.
+   */
+  control: boolean;
 }
 
 /** Data of any websocket the server accepts. */
@@ -78,7 +86,14 @@ export function upgradeSocket(
       const token = url.searchParams.get("token") ?? "";
       const grant = takeGrant(token.split("?")[0] ?? null);
       if (!grant) throw new AppError("Unauthorized", "unknown or expired stream token");
-      data = { kind: "stream", grant, early: [], closed: false, rancher: token.includes("?token=") };
+      const rancher = token.includes("?token=");
+      const control = !rancher && offersControl(req);
+      data = { kind: "stream", grant, early: [], earlySize: null, closed: false, rancher, control };
+      // The answer names the subprotocol chosen; a browser refuses a socket whose answer omits it.
+      const headers = control ? { "Sec-WebSocket-Protocol": execControlProtocol } : undefined;
+      if (server.upgrade(req, { data, ...(headers ? { headers } : {}) }))
+        return new Response(null, { status: 101 });
+      throw new AppError("InvalidBodyContent", "this endpoint needs a websocket upgrade");
     } else {
       // A browser cannot set headers on a websocket: its session cookie counts (the gate has
       // already refused a foreign Origin).
@@ -133,16 +148,7 @@ export function socketHandlers(deps: SocketDeps): WebSocketHandler<SocketData> {
     message(ws, message) {
       const d = ws.data;
       if (d.kind === "agent") deps.hub.message(ws as ServerWebSocket<AgentSocketData>, message);
-      else if (d.kind === "stream") {
-        const bytes =
-          typeof message === "string"
-            ? d.rancher
-              ? Buffer.from(message, "base64")
-              : new TextEncoder().encode(message)
-            : new Uint8Array(message);
-        if (d.handle) d.handle.input(bytes);
-        else if (d.early.length < 1024) d.early.push(bytes);
-      }
+      else if (d.kind === "stream") streamMessage(ws as ServerWebSocket<StreamSocketData>, message);
       // Subscribers only listen; anything they send is ignored.
     },
     close(ws, code, reason) {
@@ -155,6 +161,26 @@ export function socketHandlers(deps: SocketDeps): WebSocketHandler<SocketData> {
       }
     },
   };
+}
+
+function streamMessage(ws: ServerWebSocket<StreamSocketData>, message: string | Buffer): void {
+  const d = ws.data;
+  if (d.control && typeof message === "string") {
+    const control = parseControl(message);
+    // A bad control message is answered and dropped; the stream goes on.
+    if ("refused" in control) ws.send(JSON.stringify(control));
+    else if (d.handle) d.handle.resize(control.resize);
+    else d.earlySize = control.resize;
+    return;
+  }
+  const bytes =
+    typeof message === "string"
+      ? d.rancher
+        ? Buffer.from(message, "base64")
+        : new TextEncoder().encode(message)
+      : new Uint8Array(message);
+  if (d.handle) d.handle.input(bytes);
+  else if (d.early.length < 1024) d.early.push(bytes);
 }
 
 async function openStream(ws: ServerWebSocket<StreamSocketData>, hub: Hub): Promise<void> {
@@ -177,8 +203,10 @@ async function openStream(ws: ServerWebSocket<StreamSocketData>, hub: Hub): Prom
     });
     if (ws.data.closed) return handle.close();
     ws.data.handle = handle;
+    if (ws.data.earlySize) handle.resize(ws.data.earlySize);
     for (const bytes of ws.data.early) handle.input(bytes);
     ws.data.early = [];
+    ws.data.earlySize = null;
   } catch (e) {
     log.warn("stream failed to open", { error: e });
     ws.data.closed = true;

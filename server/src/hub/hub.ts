@@ -20,7 +20,7 @@ import type { Dispatcher } from "../services/context.ts";
 import type { Store } from "../store/store.ts";
 import { HostLiveness, type LivenessTimings } from "./liveness.ts";
 import { HubMetrics } from "./metrics.ts";
-import type { AgentSession, AgentSocketData, StreamRequest, StreamSink } from "./session.ts";
+import type { AgentSession, AgentSocketData, StreamHandle, StreamRequest, StreamSink } from "./session.ts";
 
 const log = createLogger("hub");
 
@@ -224,11 +224,7 @@ export class Hub implements Dispatcher {
   }
 
   /** Opens a stream (logs, exec) on a host: sends the event and routes the agent's stream frames to `sink`. */
-  async openStream(
-    hostId: string,
-    request: StreamRequest,
-    sink: StreamSink,
-  ): Promise<{ input(data: Uint8Array): void; close(): void }> {
+  async openStream(hostId: string, request: StreamRequest, sink: StreamSink): Promise<StreamHandle> {
     const session = this.sessions.get(hostId);
     if (!session) throw new AppError("Unavailable", `the agent of host ${hostId} is not connected`);
     const streamId = randomUUID();
@@ -242,6 +238,7 @@ export class Hub implements Dispatcher {
     return {
       input: (bytes) =>
         this.send(session, { type: "streamInput", streamId, data: Buffer.from(bytes).toString("base64") }),
+      resize: (size) => this.send(session, { type: "streamInput", streamId, resize: size }),
       close: () => {
         if (session.streams.delete(streamId))
           this.send(session, { type: "streamInput", streamId, close: true });

@@ -1,5 +1,13 @@
-import type { EventData, EventName } from "@corral/api";
+import type { EventData, EventName, TerminalSize } from "@corral/api";
 import type { ServerWebSocket } from "bun";
+
+/** The server's end of an open stream: stdin, the terminal's size, the end of input. */
+export interface StreamHandle {
+  input(data: Uint8Array): void;
+  /** Sets the terminal size of an exec with a tty (the agent ignores it for other streams). */
+  resize(size: TerminalSize): void;
+  close(): void;
+}
 
 /** Receives a stream's output (logs, exec) as the agent sends it. */
 export interface StreamSink {

@@ -5,8 +5,12 @@ import { Badge } from "../components/badge.tsx";
 import { ContainerStats } from "../components/container-stats.tsx";
 import { LogsPanel } from "../components/logs.tsx";
 import { imageOf } from "../components/service-row.tsx";
+import { ShellPanel } from "../components/shell.tsx";
 
-/** One container: its fields, start/stop/restart/remove, its CPU and memory graphs, and its logs. */
+/**
+ * One container: its fields, start/stop/restart/remove, its CPU and memory graphs, its logs and a
+ * shell in it.
+ */
 export function ContainerDetailPage(props: { projectId: string; id: string }) {
   const error = useSignal<string | null>(null);
   const c = tables.container.row(props.id)?.value;
@@ -72,6 +76,7 @@ export function ContainerDetailPage(props: { projectId: string; id: string }) {
       {c.transitioningMessage ? <p class="warning">{c.transitioningMessage}</p> : null}
       <ContainerStats container={c} />
       <LogsPanel container={c} />
+      <ShellPanel container={c} />
     </>
   );
 }
