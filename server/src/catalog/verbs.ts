@@ -8,6 +8,7 @@ import type { Row } from "../store/rows.ts";
 import { defaultBranch } from "./catalog-url.ts";
 import type { CatalogService } from "./catalogs.ts";
 import { isAllowedBranch, isAllowedGitUrl } from "./fetch.ts";
+import { isSshUrl, knownHostsProblem, publicKeyOf } from "./ssh.ts";
 
 /** Input to add a catalog: Rancher's catalog fields plus optional credentials. */
 export const catalogCreateSchema = z.strictObject({
@@ -20,8 +21,36 @@ export const catalogCreateSchema = z.strictObject({
   environmentId: z.string().max(32).optional(),
   username: z.string().max(256).optional(),
   password: z.string().max(4096).optional(),
+  /** An OpenSSH or PEM private key without a passphrase, for ssh URLs (write-only). */
   sshKey: z.string().max(16384).optional(),
+  /** known_hosts lines pinning the ssh server's host key (else the first key seen is kept). */
+  knownHosts: z.string().max(16384).optional(),
 });
+
+/** A refusal of one field, shown at that field (422). */
+function badField(field: string, message: string): AppError {
+  return new AppError("InvalidFormat", `${field}: ${message}`, { detail: [{ field, message }] });
+}
+
+/**
+ * Checks the ssh parts of a new catalog before anything is stored: a key or host keys only with an
+ * ssh URL, a key ssh can read (its public half is returned), known_hosts lines that parse.
+ */
+async function checkSsh(input: z.infer<typeof catalogCreateSchema>): Promise<string | undefined> {
+  const ssh = isSshUrl(input.url);
+  if (input.knownHosts?.trim()) {
+    if (!ssh) throw badField("knownHosts", "host keys apply to ssh:// and user@host:path URLs only");
+    const problem = knownHostsProblem(input.knownHosts);
+    if (problem) throw badField("knownHosts", problem);
+  }
+  if (!input.sshKey?.trim()) return undefined;
+  if (!ssh) throw badField("sshKey", "a private key applies to ssh:// and user@host:path URLs only");
+  try {
+    return await publicKeyOf(input.sshKey.trim());
+  } catch (e) {
+    throw badField("sshKey", (e as Error).message);
+  }
+}
 
 /** An audit entry of a catalog verb: credentials are never written to the audit log. */
 function audit(
@@ -49,21 +78,29 @@ function audit(
  * Adds a catalog: a global one needs an admin, an environment's one an owner of it. Names are
  * unique across all catalogs, as template ids (`<catalog>:<template>`) carry only the name.
  */
-export function createCatalog(ctx: VerbContext, catalogs: CatalogService, body: unknown, ip: string): Row {
+export async function createCatalog(
+  ctx: VerbContext,
+  catalogs: CatalogService,
+  body: unknown,
+  ip: string,
+): Promise<Row> {
   const input = parseInput(catalogCreateSchema, body);
   if (input.environmentId) {
     loadProject(ctx, input.environmentId);
     requireAdminOrOwner(ctx, input.environmentId);
   } else requireAdmin(ctx);
+  const publicKey = await checkSsh(input);
+  const sshKey = publicKey ? input.sshKey!.trim() : undefined;
   const credentials =
-    input.username || input.password || input.sshKey
-      ? { username: input.username, password: input.password, sshKey: input.sshKey }
+    input.username || input.password || sshKey
+      ? { username: input.username, password: input.password, sshKey }
       : undefined;
+  const knownHosts = input.knownHosts?.trim() || undefined;
   return ctx.store.transaction(() => {
     if (catalogs.row(input.name))
       throw new AppError("NotUnique", `a catalog named ${input.name} exists`, { detail: { field: "name" } });
     const source = { name: input.name, url: input.url, branch: input.branch ?? defaultBranch };
-    const row = catalogs.insert(source, input.environmentId, credentials);
+    const row = catalogs.insert(source, input.environmentId, credentials, false, { publicKey, knownHosts });
     audit(ctx, "create", input.name, input.environmentId ?? null, body, ip);
     return row;
   });

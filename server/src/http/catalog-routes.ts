@@ -107,7 +107,7 @@ export function catalogRoutes(catalogs: CatalogService): Hono<ApiEnv> {
   );
   app.post("/catalogs", async (c) => {
     const ctx = verbs(c);
-    const row = createCatalog(ctx, catalogs, await readJson(c.req.raw, false), ip(c));
+    const row = await createCatalog(ctx, catalogs, await readJson(c.req.raw, false), ip(c));
     // The first fetch runs after the answer: the catalog shows `refreshing`, then `active` or `error`.
     void catalogs.refresh(row.name!).catch(() => {});
     return c.json(presentCatalog(root(c), row as Row<CatalogFields>), 201);
