@@ -45,7 +45,10 @@ export function isAllowedBranch(branch: string): boolean {
  * line of the private key).
  */
 export function scrub(text: string, credentials?: GitCredentials): string {
-  let out = text.replace(/(\w+:\/\/)[^/@\s]*@/g, "$1***@");
+  // An ssh login name (`ssh://git@host/...`) is no secret and says which account the key is for.
+  let out = text.replace(/(\w+):\/\/([^/@\s]*)@/g, (_m, scheme: string, info: string) =>
+    scheme.toLowerCase() === "ssh" && !info.includes(":") ? `${scheme}://${info}@` : `${scheme}://***@`,
+  );
   for (const secret of [credentials?.password, credentials?.username, ...keyFragments(credentials?.sshKey)])
     if (secret && secret.length >= 3) out = out.split(secret).join("***");
   return out;
