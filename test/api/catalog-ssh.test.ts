@@ -149,6 +149,73 @@ describe("a catalog over ssh with a private key", () => {
       expectStatus(await admin.raw("DELETE", `/v1-catalog/catalogs/${name}`), 200);
   });
 
+  test("changed with PUT: a new key replaces the old, one left out is kept, a garbage one changes nothing", async () => {
+    expectStatus(
+      await admin.post("/v1-catalog/catalogs", { name: "rotating", url, sshKey: wrong.privateKey }),
+      201,
+    );
+    expect((await settled("rotating")).state).toBe("error");
+    const before = rowsFingerprint(server);
+    const garbage = expectStatus(
+      await admin.put("/v1-catalog/catalogs/rotating", { sshKey: "not a key at all, long enough" }),
+      422,
+    ).body;
+    expect(garbage.detail).toEqual([{ field: "sshKey", message: expect.stringMatching(/private key/) }]);
+    expect(rowsFingerprint(server)).toBe(before);
+    /** Waits for a fetch that ended after `since` and returns the catalog then. */
+    const fetchedAfter = (since: number) =>
+      until(
+        "a fetch after the change",
+        async () => {
+          const c = (await admin.get("/v1-catalog/catalogs/rotating")).body;
+          const at = c.lastRefreshTimestamp ? Date.parse(c.lastRefreshTimestamp) : 0;
+          return at >= since && c.state !== "refreshing" ? c : undefined;
+        },
+        60_000,
+        100,
+      );
+    let since = Date.now();
+    const changed = expectStatus(
+      await admin.put("/v1-catalog/catalogs/rotating", { sshKey: good.privateKey }),
+      200,
+    ).body;
+    expect(changed.sshPublicKey).toBe(good.publicKey);
+    expect((await fetchedAfter(since)).state).toBe("active");
+    // Left out (as a client sends back what it was shown): the stored key stays and still fetches.
+    since = Date.now();
+    expectStatus(await admin.put("/v1-catalog/catalogs/rotating", { branch: "master", sshKey: "" }), 200);
+    expect((await fetchedAfter(since)).state).toBe("active");
+    // A pin that does not match fails; dropping it goes back to the key learned at the first fetch.
+    const other = (await makeKeyPair(work, "pin-other")).publicKey.split(" ");
+    since = Date.now();
+    expectStatus(
+      await admin.put("/v1-catalog/catalogs/rotating", {
+        knownHosts: `[127.0.0.1]:${sshd.port} ${other[0]} ${other[1]}`,
+      }),
+      200,
+    );
+    expect((await fetchedAfter(since)).transitioningMessage).toMatch(
+      /Host key verification failed|HAS CHANGED/,
+    );
+    since = Date.now();
+    expectStatus(await admin.put("/v1-catalog/catalogs/rotating", { knownHosts: "" }), 200);
+    const back = await fetchedAfter(since);
+    expect([back.state, back.knownHosts]).toEqual(["active", null]);
+    const audit = JSON.stringify(expectStatus(await admin.get("/v2-beta/auditlogs?limit=1000"), 200).body);
+    expect(audit).toContain("api.catalog.update");
+    for (const line of [...fragments(good), ...fragments(wrong)]) {
+      expect(audit).not.toContain(line);
+      expect(logs.text()).not.toContain(line);
+    }
+    // Another URL drops the stored key: it is not sent to another server unless given again.
+    const moved = expectStatus(
+      await admin.put("/v1-catalog/catalogs/rotating", { url: `${url.replace(/\.git$/, "")}-moved.git` }),
+      200,
+    ).body;
+    expect([moved.hasCredentials, moved.sshPublicKey]).toEqual([false, null]);
+    expectStatus(await admin.raw("DELETE", "/v1-catalog/catalogs/rotating"), 200);
+  });
+
   test("a garbage key, a key for an http URL or bad known_hosts: 422 at the field, nothing stored", async () => {
     const before = rowsFingerprint(server);
     const cases: [Record<string, unknown>, string, RegExp][] = [

@@ -171,6 +171,12 @@ export class CatalogService {
     return work;
   }
 
+  /** Fetches a catalog with its current definition: after a fetch under way (with the old one) ends. */
+  refreshChanged(name: string): Promise<void> {
+    const pending = this.running.get(name);
+    return pending ? pending.catch(() => {}).then(() => this.refresh(name)) : this.refresh(name);
+  }
+
   private async doRefresh(name: string): Promise<void> {
     const row = this.row(name);
     if (!row) throw new AppError("NotFound", `catalog ${name} not found`);

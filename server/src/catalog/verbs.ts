@@ -6,8 +6,8 @@ import { loadProject, requireAdmin, requireAdminOrOwner, type VerbContext } from
 import { parseInput } from "../services/input.ts";
 import type { Row } from "../store/rows.ts";
 import { defaultBranch } from "./catalog-url.ts";
-import type { CatalogService } from "./catalogs.ts";
-import { isAllowedBranch, isAllowedGitUrl } from "./fetch.ts";
+import type { CatalogFields, CatalogService } from "./catalogs.ts";
+import { type GitCredentials, isAllowedBranch, isAllowedGitUrl } from "./fetch.ts";
 import { isSshUrl, knownHostsProblem, publicKeyOf } from "./ssh.ts";
 
 /** Input to add a catalog: Rancher's catalog fields plus optional credentials. */
@@ -36,7 +36,11 @@ function badField(field: string, message: string): AppError {
  * Checks the ssh parts of a new catalog before anything is stored: a key or host keys only with an
  * ssh URL, a key ssh can read (its public half is returned), known_hosts lines that parse.
  */
-async function checkSsh(input: z.infer<typeof catalogCreateSchema>): Promise<string | undefined> {
+async function checkSsh(input: {
+  url: string;
+  sshKey?: string;
+  knownHosts?: string;
+}): Promise<string | undefined> {
   const ssh = isSshUrl(input.url);
   if (input.knownHosts?.trim()) {
     if (!ssh) throw badField("knownHosts", "host keys apply to ssh:// and user@host:path URLs only");
@@ -103,6 +107,62 @@ export async function createCatalog(
     const row = catalogs.insert(source, input.environmentId, credentials, false, { publicKey, knownHosts });
     audit(ctx, "create", input.name, input.environmentId ?? null, body, ip);
     return row;
+  });
+}
+
+/**
+ * Input to change a catalog: where it is and its credentials. Credentials are write-only: one left
+ * out (or sent empty, as shown) keeps the stored one while the URL stays; `knownHosts: ""` drops the
+ * pinned host keys.
+ */
+export const catalogUpdateSchema = catalogCreateSchema
+  .pick({ url: true, branch: true, username: true, password: true, sshKey: true, knownHosts: true })
+  .partial();
+
+/**
+ * Changes a catalog's URL, branch, credentials or pinned host keys (who may add it may change it);
+ * a new key is checked as when adding. One from the `catalog.url` setting is changed there.
+ */
+export async function updateCatalog(
+  ctx: VerbContext,
+  catalogs: CatalogService,
+  name: string,
+  body: unknown,
+  ip: string,
+): Promise<Row> {
+  const input = parseInput(catalogUpdateSchema, body);
+  const row = visibleCatalog(ctx.principal, catalogs, name) as Row<CatalogFields>;
+  mayRefresh(ctx, row);
+  if (row.data.fromSetting)
+    throw new AppError("InvalidState", `catalog ${name} comes from the catalog.url setting: change it there`);
+  const url = input.url ?? row.data.url;
+  const publicKey = await checkSsh({ url, sshKey: input.sshKey, knownHosts: input.knownHosts });
+  // Credentials go with the URL they were given for (as the catalog.url setting does): a new URL
+  // must be given its own, or a password or key would be sent to another server.
+  const moved = url !== row.data.url;
+  const stored: GitCredentials =
+    row.data.credentials && !moved
+      ? (JSON.parse(catalogs.box.open(row.data.credentials)) as GitCredentials)
+      : {};
+  const credentials: GitCredentials = {
+    ...stored,
+    ...(input.username ? { username: input.username } : {}),
+    ...(input.password ? { password: input.password } : {}),
+    ...(publicKey ? { sshKey: input.sshKey!.trim() } : {}),
+  };
+  const hasAny = Boolean(credentials.username || credentials.password || credentials.sshKey);
+  return ctx.store.transaction(() => {
+    const out = ctx.store.update<CatalogFields>(row.id, {
+      data: {
+        url,
+        branch: input.branch ?? row.data.branch,
+        credentials: hasAny ? catalogs.box.seal(JSON.stringify(credentials)) : undefined,
+        ...(publicKey || moved ? { sshPublicKey: publicKey } : {}),
+        ...(input.knownHosts !== undefined ? { knownHosts: input.knownHosts.trim() || undefined } : {}),
+      },
+    })!;
+    audit(ctx, "update", name, row.projectId, body, ip);
+    return out;
   });
 }
 
