@@ -29,6 +29,10 @@ command -v jq >/dev/null 2>&1 || need_pkgs+=(jq)
 command -v pebble >/dev/null 2>&1 || need_pkgs+=(pebble)
 # git: the catalog fetches template repositories with it; its tests serve them with `git daemon`.
 command -v git >/dev/null 2>&1 || need_pkgs+=(git)
+# OpenSSH: the catalog fetches ssh:// catalogs with ssh; its tests serve them from an sshd of their
+# own on a free loopback port (the system's ssh service is not used, and port 22 is not needed).
+command -v ssh >/dev/null 2>&1 || need_pkgs+=(openssh-client)
+[ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
 # cpio: build/release.test.ts packs a release's appended archive as the image build does.
 command -v cpio >/dev/null 2>&1 || need_pkgs+=(cpio)
 # grep without -q reads the whole list: -q would leave early and busybox's SIGPIPE fails the pipe.

@@ -285,6 +285,17 @@ export function sameDnsName(a: string | null | undefined, b: string | null | und
   return typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
 }
 
+/**
+ * A value of a stack's `environment` or `answers`: a string, or a number or boolean as a YAML or
+ * JSON answers file gives them (`port: 8081`), kept as the string templates and `${VAR}` get
+ * (`8081`, `0.5`, `true`), as Rancher formatted them. Questions then check that string.
+ */
+const answerValueSchema = z
+  .union([z.string(), z.number(), z.boolean()], {
+    error: "must be a string, a number or a boolean",
+  })
+  .transform((v) => String(v));
+
 /** Input to create a stack. */
 export const stackCreateSchema = z.strictObject({
   name: cattleNameSchema,
@@ -297,8 +308,8 @@ export const stackCreateSchema = z.strictObject({
     .string()
     .max(1024 * 1024)
     .optional(),
-  environment: z.record(z.string(), z.string()).optional(),
-  answers: z.record(z.string(), z.string()).optional(),
+  environment: z.record(z.string(), answerValueSchema).optional(),
+  answers: z.record(z.string(), answerValueSchema).optional(),
   externalId: z.string().max(256).optional(),
   startOnCreate: z.boolean().optional(),
 });

@@ -122,6 +122,13 @@ describe("catalog.url", () => {
         true,
       ]);
     }
+    // A catalog of the setting is changed in the setting, not at `/v1-catalog`; a non-owner may
+    // not change an environment's catalog.
+    const fromSetting = await admin.put("/v1-catalog/catalogs/started", { branch: "other" });
+    expect([fromSetting.status, fromSetting.body.message]).toEqual([
+      409,
+      "catalog started comes from the catalog.url setting: change it there",
+    ]);
     expect(rowsFingerprint(server)).toBe(before);
     const catalogRows = () =>
       JSON.stringify(
@@ -133,6 +140,7 @@ describe("catalog.url", () => {
     const bob = await person(admin, "bob");
     const refused = await bob.client.put(path, { value: `x=${url("two")}` });
     expect([refused.status, refused.body.code]).toEqual([403, "PermissionDenied"]);
+    expect((await bob.client.put("/v1-catalog/catalogs/started", { branch: "x" })).status).toBe(403);
     // Other settings stay read-only.
     expect((await admin.put("/v2-beta/settings/api.host", { value: "x" })).status).toBe(405);
     expect(catalogRows()).toBe(rows);

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import type { RunningServer } from "@corral/server";
 import type { UiBuild } from "@corral/ui";
 import type { Browser, Page } from "playwright-core";
+import { makeKeyPair, startSshd, type TestKeyPair, type TestSshd } from "../../server/testing/sshd.ts";
 import {
   commitFiles,
   type GitDaemon,
@@ -31,6 +32,8 @@ let server: RunningServer;
 let admin: Client;
 let agent: FakeAgent;
 let daemon: GitDaemon;
+let sshd: TestSshd;
+let deployKey: TestKeyPair;
 let browser: Browser;
 let page: Page;
 let work = "";
@@ -70,6 +73,10 @@ beforeAll(async () => {
     "first",
   );
   daemon = await startGitDaemon(join(work, "repos"));
+  // The same templates behind a real sshd, for a catalog added with a private key.
+  deployKey = await makeKeyPair(work, "deploy");
+  await Bun.$`git clone -q --bare ${join(work, "repos", "extra")} ${join(work, "private.git")}`.quiet();
+  sshd = await startSshd([deployKey.publicKey]);
   build = await buildForTest();
   server = startTestServer({ uiDir: build.outDir, env: { CORRAL_CATALOG_REFRESH_SECONDS: "0" } });
   admin = adminClient(server);
@@ -95,6 +102,7 @@ afterAll(async () => {
   await agent?.close().catch(() => undefined);
   await server?.stop();
   await daemon?.stop();
+  await sshd?.stop();
   if (build) rmSync(build.outDir, { recursive: true, force: true });
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -392,6 +400,52 @@ describe("the catalog pages", () => {
     await card("extra:extra-app").waitFor({ state: "detached", ...wait });
     expect((await admin.get("/v1-catalog/catalogs/extra")).status).toBe(404);
     await page.locator('[data-catalog="library"]').waitFor(wait);
+  });
+
+  test("a catalog over ssh added with a private key: a bad key refused at its field, the key never shown", async () => {
+    const form = page.getByRole("form", { name: "Add a catalog" });
+    if (!(await form.isVisible())) await page.getByText("Add a catalog", { exact: true }).click();
+    const fieldError = (name: string) => form.locator(`[data-field="${name}"] .error`);
+    const keyField = form.getByLabel("Private key (optional, without passphrase)");
+    // The key and host key fields come with an ssh URL, and username/password go.
+    expect(await keyField.count()).toBe(0);
+    await form.getByLabel("Name").fill("private");
+    await form
+      .getByLabel("Git URL")
+      .fill(`ssh://${sshd.user}@127.0.0.1:${sshd.port}${join(work, "private.git")}`);
+    await keyField.waitFor(wait);
+    await form.getByLabel(/^Host keys, known_hosts lines/).waitFor(wait);
+    expect(await form.getByLabel("Username (optional)").count()).toBe(0);
+    expect(await keyField.evaluate((e) => e.tagName)).toBe("TEXTAREA");
+    await keyField.fill("-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-key\n-----END OPENSSH PRIVATE KEY-----");
+    await form.getByRole("button", { name: "Add catalog" }).click();
+    await fieldError("sshKey")
+      .getByText(/not an OpenSSH or PEM private key/)
+      .waitFor(wait);
+    expect(await keyField.getAttribute("aria-invalid")).toBe("true");
+    expectRefused(422, /\/v1-catalog\/catalogs$/);
+    expect((await admin.get("/v1-catalog/catalogs/private")).status).toBe(404);
+    await keyField.fill(deployKey.privateKey);
+    expect(await fieldError("sshKey").count()).toBe(0);
+    await form.getByRole("button", { name: "Add catalog" }).click();
+    const row = page.locator('[data-catalog="private"]');
+    await row.getByText("active").waitFor(wait);
+    await card("private:extra-app").waitFor(wait);
+    // Its public half is shown to add as a deploy key; the form is empty again; no line of the key
+    // anywhere in the page.
+    await row.getByText("Public key (add it to the git server as a deploy key)").click();
+    await row.getByText(deployKey.publicKey).waitFor(wait);
+    expect(await form.getByLabel("Name").inputValue()).toBe("");
+    const html = await page.content();
+    for (const line of deployKey.privateKey
+      .split("\n")
+      .filter((l) => l.length >= 16 && !l.startsWith("-----")))
+      expect(html).not.toContain(line);
+    expect(await capture(page, "catalog-ssh-added")).toEqual([]);
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: "Remove catalog private" }).click();
+    await card("private:extra-app").waitFor({ state: "detached", ...wait });
+    expect((await admin.get("/v1-catalog/catalogs/private")).status).toBe(404);
   });
 
   test("no console error or CSP violation on the way", () => {

@@ -67,6 +67,14 @@ describe("git URLs and messages", () => {
       "fatal: https://***@h/x.git failed",
     );
     expect(scrub("token hunter2 refused", { password: "hunter2" })).toBe("token *** refused");
+    // An ssh login name stays (it is no secret); a password in an ssh URL does not; token-only
+    // userinfo of http(s) is a secret.
+    expect(scrub("ssh://git@h:22/x.git")).toBe("ssh://git@h:22/x.git");
+    expect(scrub("ssh://git:pw@h/x.git")).toBe("ssh://***@h/x.git");
+    expect(scrub("https://ghp_token123@h/x.git")).toBe("https://***@h/x.git");
+    const key =
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAE\n-----END OPENSSH PRIVATE KEY-----\n";
+    expect(scrub("key b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAE leaked", { sshKey: key })).toBe("key *** leaked");
   });
 });
 

@@ -20,6 +20,10 @@ export interface CatalogFields {
   environmentId?: string;
   /** Credentials sealed with the server's secret box (never shown back). */
   credentials?: string;
+  /** The public half of the catalog's ssh key (shown, to be added as a deploy key). */
+  sshPublicKey?: string;
+  /** known_hosts lines the ssh server must match; without them the first key seen is kept. */
+  knownHosts?: string;
   commit?: string;
   lastRefreshed?: number;
   /** git's message when the last refresh failed; the last good copy keeps serving. */
@@ -77,8 +81,17 @@ export class CatalogService {
     await Promise.allSettled([...this.running.values()]);
   }
 
-  /** Inserts a catalog row (inside the caller's transaction). */
-  insert(s: CatalogSource, environmentId?: string, credentials?: GitCredentials, fromSetting = false): Row {
+  /**
+   * Inserts a catalog row (inside the caller's transaction); `ssh` holds the key's public half and
+   * pinned host keys, both checked by the caller.
+   */
+  insert(
+    s: CatalogSource,
+    environmentId?: string,
+    credentials?: GitCredentials,
+    fromSetting = false,
+    ssh: { publicKey?: string; knownHosts?: string } = {},
+  ): Row {
     return this.store.insert<CatalogFields>("catalog", {
       name: s.name,
       lookup: s.name,
@@ -90,6 +103,8 @@ export class CatalogService {
         ...(environmentId ? { environmentId } : {}),
         ...(credentials ? { credentials: this.box.seal(JSON.stringify(credentials)) } : {}),
         ...(fromSetting ? { fromSetting } : {}),
+        ...(ssh.publicKey ? { sshPublicKey: ssh.publicKey } : {}),
+        ...(ssh.knownHosts ? { knownHosts: ssh.knownHosts } : {}),
       },
     });
   }
@@ -124,10 +139,19 @@ export class CatalogService {
     return this.template(catalog, folder)?.versions.find((v) => v.revision === revision);
   }
 
-  /** Removes a catalog's clone and index (the row is removed by the caller's verb). */
+  /**
+   * Removes a catalog's clone, index and learned host keys (the row is removed by the caller's
+   * verb): a catalog added again under the name trusts anew.
+   */
   forget(name: string): void {
     this.indexes.delete(name);
     rmSync(join(this.dir, name), { recursive: true, force: true });
+    rmSync(this.knownHostsFile(name), { force: true });
+  }
+
+  /** Where a catalog's ssh host keys learned at its first fetch are kept (not a catalog name: dot). */
+  knownHostsFile(name: string): string {
+    return join(this.dir, ".known_hosts", name);
   }
 
   /** Refreshes every catalog; failures are recorded on each catalog. */
@@ -147,6 +171,12 @@ export class CatalogService {
     return work;
   }
 
+  /** Fetches a catalog with its current definition: after a fetch under way (with the old one) ends. */
+  refreshChanged(name: string): Promise<void> {
+    const pending = this.running.get(name);
+    return pending ? pending.catch(() => {}).then(() => this.refresh(name)) : this.refresh(name);
+  }
+
   private async doRefresh(name: string): Promise<void> {
     const row = this.row(name);
     if (!row) throw new AppError("NotFound", `catalog ${name} not found`);
@@ -156,7 +186,14 @@ export class CatalogService {
       : undefined;
     try {
       const dir = join(this.dir, name);
-      const commit = await fetchCatalog({ url: row.data.url, branch: row.data.branch, dir, credentials });
+      const commit = await fetchCatalog({
+        url: row.data.url,
+        branch: row.data.branch,
+        dir,
+        credentials,
+        knownHosts: row.data.knownHosts,
+        knownHostsFile: this.knownHostsFile(name),
+      });
       this.indexes.set(name, indexCatalog(dir, commit));
       this.settle(row.id, { state: catalogStates.active, commit, message: undefined });
       this.onIndexed(name);

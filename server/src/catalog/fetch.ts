@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } f
 import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
+import { keyFragments, sshCommand } from "./ssh.ts";
 
 /** Credentials for a private catalog: a user and password (or token) for http(s), a key for ssh. */
 export interface GitCredentials {
@@ -19,6 +20,10 @@ export interface FetchRequest {
   /** The folder the clone lives in; replaced only when a new clone succeeded. */
   dir: string;
   credentials?: GitCredentials;
+  /** known_hosts lines the ssh server must match (pinned); without them, see `knownHostsFile`. */
+  knownHosts?: string;
+  /** The catalog's own known_hosts: the host key seen first is kept there and checked afterwards. */
+  knownHostsFile?: string;
   timeoutMs?: number;
 }
 
@@ -35,10 +40,16 @@ export function isAllowedBranch(branch: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/.test(branch) && !branch.includes("..");
 }
 
-/** Removes what a message may carry of the credentials (userinfo in URLs, the password itself). */
+/**
+ * Removes what a message may carry of the credentials (userinfo in URLs, the password itself, any
+ * line of the private key).
+ */
 export function scrub(text: string, credentials?: GitCredentials): string {
-  let out = text.replace(/(\w+:\/\/)[^/@\s]*@/g, "$1***@");
-  for (const secret of [credentials?.password, credentials?.username])
+  // An ssh login name (`ssh://git@host/...`) is no secret and says which account the key is for.
+  let out = text.replace(/(\w+):\/\/([^/@\s]*)@/g, (_m, scheme: string, info: string) =>
+    scheme.toLowerCase() === "ssh" && !info.includes(":") ? `${scheme}://${info}@` : `${scheme}://***@`,
+  );
+  for (const secret of [credentials?.password, credentials?.username, ...keyFragments(credentials?.sshKey)])
     if (secret && secret.length >= 3) out = out.split(secret).join("***");
   return out;
 }
@@ -59,8 +70,9 @@ export async function fetchCatalog(req: FetchRequest): Promise<string> {
   const env: Record<string, string> = {
     GIT_TERMINAL_PROMPT: "0",
     GIT_CONFIG_NOSYSTEM: "1",
-    GIT_SSH_COMMAND: "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
   };
+  let keyFile: string | undefined;
+  let pinnedFile: string | undefined;
   try {
     const c = req.credentials;
     if (c?.username || c?.password) {
@@ -79,12 +91,18 @@ export async function fetchCatalog(req: FetchRequest): Promise<string> {
       });
     }
     if (c?.sshKey) {
+      // The key lives in a 0600 file (ssh refuses others) only for this fetch: `finally` removes it.
       if (!existsSync(secrets)) mkdirSync(secrets, { mode: 0o700 });
-      const key = join(secrets, "id");
-      writeFileSync(key, c.sshKey.endsWith("\n") ? c.sshKey : `${c.sshKey}\n`, { mode: 0o600 });
-      chmodSync(key, 0o600);
-      env.GIT_SSH_COMMAND = `ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o IdentitiesOnly=yes -i ${key}`;
+      keyFile = join(secrets, "id");
+      writeFileSync(keyFile, c.sshKey.endsWith("\n") ? c.sshKey : `${c.sshKey}\n`, { mode: 0o600 });
+      chmodSync(keyFile, 0o600);
     }
+    if (req.knownHosts) {
+      if (!existsSync(secrets)) mkdirSync(secrets, { mode: 0o700 });
+      pinnedFile = join(secrets, "known_hosts");
+      writeFileSync(pinnedFile, req.knownHosts.endsWith("\n") ? req.knownHosts : `${req.knownHosts}\n`);
+    }
+    env.GIT_SSH_COMMAND = sshCommand(keyFile, { pinnedFile, learnedFile: req.knownHostsFile });
     const result = await execa(
       "git",
       [

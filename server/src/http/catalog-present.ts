@@ -27,6 +27,9 @@ export function presentCatalog(root: string, row: Row<CatalogFields>): Record<st
     commit: row.data.commit ?? null,
     lastRefreshTimestamp: row.data.lastRefreshed ? new Date(row.data.lastRefreshed).toISOString() : null,
     hasCredentials: row.data.credentials !== undefined,
+    // The public half only: what the git server's deploy keys need. The private key is never shown.
+    sshPublicKey: row.data.sshPublicKey ?? null,
+    knownHosts: row.data.knownHosts ?? null,
     created: new Date(row.created).toISOString(),
     links: { self, templates: `${root}/templates?catalogId=${row.name}` },
     actions: { refresh: `${self}?action=refresh` },

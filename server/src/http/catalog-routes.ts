@@ -8,6 +8,7 @@ import {
   createCatalog,
   mayRefresh,
   removeCatalog,
+  updateCatalog,
   visibleCatalog,
 } from "../catalog/verbs.ts";
 import { isCompatible } from "../catalog/versions.ts";
@@ -107,7 +108,7 @@ export function catalogRoutes(catalogs: CatalogService): Hono<ApiEnv> {
   );
   app.post("/catalogs", async (c) => {
     const ctx = verbs(c);
-    const row = createCatalog(ctx, catalogs, await readJson(c.req.raw, false), ip(c));
+    const row = await createCatalog(ctx, catalogs, await readJson(c.req.raw, false), ip(c));
     // The first fetch runs after the answer: the catalog shows `refreshing`, then `active` or `error`.
     void catalogs.refresh(row.name!).catch(() => {});
     return c.json(presentCatalog(root(c), row as Row<CatalogFields>), 201);
@@ -116,6 +117,18 @@ export function catalogRoutes(catalogs: CatalogService): Hono<ApiEnv> {
     if (c.req.query("action") !== "refresh")
       throw new AppError("InvalidAction", "catalogs have one action: refresh");
     return refreshed(c, c.req.param("name"));
+  });
+  app.put("/catalogs/:name", async (c) => {
+    const row = await updateCatalog(
+      verbs(c),
+      catalogs,
+      c.req.param("name"),
+      await readJson(c.req.raw, false),
+      ip(c),
+    );
+    // Fetched again with what changed, after the answer (as a new catalog is).
+    void catalogs.refreshChanged(row.name!).catch(() => {});
+    return c.json(presentCatalog(root(c), row as Row<CatalogFields>));
   });
   app.delete("/catalogs/:name", (c) => {
     const row = removeCatalog(verbs(c), catalogs, c.req.param("name"), ip(c));

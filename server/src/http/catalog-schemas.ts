@@ -9,7 +9,7 @@ const catalogTypes = [
     pluralName: "catalogs",
     filters: ["id", "name", "url", "branch", "kind", "environmentId", "state"],
     methods: ["GET", "POST"],
-    resourceMethods: ["GET", "DELETE"],
+    resourceMethods: ["GET", "PUT", "DELETE"],
     actions: { refresh: { input: null, output: "catalog" } },
   },
   {

@@ -7,6 +7,8 @@ export interface Catalog extends Resource {
   url: string;
   branch: string;
   environmentId: string;
+  /** The public half of the catalog's ssh key, to add as a deploy key (the private key is never sent back). */
+  sshPublicKey?: string | null;
 }
 
 /** A template of a catalog (`state: broken` with its reason in `transitioningMessage`). */
@@ -81,6 +83,10 @@ export interface NewCatalog {
   environmentId?: string;
   username?: string;
   password?: string;
+  /** A private key for ssh URLs (write-only). */
+  sshKey?: string;
+  /** known_hosts lines pinning the ssh server's host key. */
+  knownHosts?: string;
 }
 
 /** Adds a catalog; the server fetches it after answering (state `refreshing`, then `active` or `error`). */
@@ -137,7 +143,15 @@ export function answerErrors(detail: unknown): Record<string, string> {
 }
 
 /** The add-a-catalog form's fields, as `/v1-catalog/catalogs` names them. */
-export const catalogFieldNames = ["name", "url", "branch", "username", "password"] as const;
+export const catalogFieldNames = [
+  "name",
+  "url",
+  "branch",
+  "username",
+  "password",
+  "sshKey",
+  "knownHosts",
+] as const;
 /** One field of the add-a-catalog form. */
 export type CatalogField = (typeof catalogFieldNames)[number];
 

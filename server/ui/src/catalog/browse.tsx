@@ -119,6 +119,12 @@ export function CatalogBrowsePage(props: { projectId: string }) {
                   onDone={() => void load()}
                 />
               ) : null}
+              {c.sshPublicKey ? (
+                <details class="catalog-key">
+                  <summary>Public key (add it to the git server as a deploy key)</summary>
+                  <code>{c.sshPublicKey}</code>
+                </details>
+              ) : null}
             </li>
           ))}
         </ul>

@@ -100,12 +100,14 @@ describe("a refused catalog's field errors", () => {
     const issues = [
       { field: "url", message: "use a file:// URL" },
       { field: "url", message: "second" },
-      { field: "sshKey", message: "not in the form" },
+      { field: "kind", message: "not in the form" },
       { field: "branch", message: "not a branch name" },
+      { field: "sshKey", message: "not an OpenSSH or PEM private key" },
     ];
     expect(catalogFieldErrors(new ApiError(422, "InvalidFormat", "url: ...", issues))).toEqual({
       url: "use a file:// URL",
       branch: "not a branch name",
+      sshKey: "not an OpenSSH or PEM private key",
     });
     expect(
       catalogFieldErrors(new ApiError(409, "NotUnique", "a catalog named x exists", { field: "name" })),
