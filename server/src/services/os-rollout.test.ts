@@ -4,7 +4,13 @@ import { FakeOsFleet } from "../../testing/fake-os-fleet.ts";
 import { OrchestratorKit } from "../../testing/orchestrator-kit.ts";
 import type { HostFields } from "../model/host.ts";
 import type { VerbContext } from "./context.ts";
-import { type HostOsUpgrade, type OsRollout, startHostOsUpgrade, startOsRollout } from "./os-rollout.ts";
+import {
+  endInterruptedOsRollouts,
+  type HostOsUpgrade,
+  type OsRollout,
+  startHostOsUpgrade,
+  startOsRollout,
+} from "./os-rollout.ts";
 
 let kit: OrchestratorKit | undefined;
 afterEach(() => kit?.close());
@@ -165,4 +171,40 @@ test("only CorralOS hosts installed to disk are eligible; bad input is refused a
   const twice = refusal(() => startOsRollout(ctx, k.projectId, { version: "0.2.0" }));
   expect([twice.status, twice.message]).toEqual([409, expect.stringContaining("is running")]);
   await k.until("the rollout to end", () => rollout().state === "done", 300_000);
+});
+
+test("a rollout left running by a restarted server ends failed, and a new one can start", async () => {
+  const { k, ctx, rollout, hostUpgrade, audits } = setup(2);
+  const [h1, h2] = k.hostIds as [string, string];
+  // As the last process left it: the first host rebooting, the second queued, no runner.
+  k.store.update(k.row("project", k.projectId).id, {
+    data: {
+      osRollout: {
+        id: "old",
+        state: "running",
+        request: { version: "0.2.0" },
+        hostIds: [h1, h2],
+        current: h1,
+        startedAt: 0,
+        endedAt: null,
+      } satisfies OsRollout,
+    },
+  });
+  for (const [id, state] of [
+    [h1, "rebooting"],
+    [h2, "queued"],
+  ] as const)
+    k.store.update(k.row("host", id).id, {
+      data: { osUpgrade: { state, rolloutId: "old", target: "0.2.0", fromVersion: "0.1.0", at: 0 } },
+    });
+  expect(refusal(() => startOsRollout(ctx, k.projectId, { version: "0.2.0" })).status).toBe(409);
+  endInterruptedOsRollouts(k.store);
+  expect(rollout()).toMatchObject({
+    state: "failed",
+    reason: expect.stringContaining("the server restarted"),
+  });
+  expect([hostUpgrade(h1)?.state, hostUpgrade(h2)?.state]).toEqual(["failed", "skipped"]);
+  expect(audits().map((a) => a.description)).toEqual([expect.stringContaining("the server restarted")]);
+  startOsRollout(ctx, k.projectId, { version: "0.2.0" });
+  await k.until("the new rollout to end", () => rollout().state === "done", 300_000);
 });

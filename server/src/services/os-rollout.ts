@@ -71,15 +71,6 @@ export const osUpgradeInputSchema = z
     message: "give one of version (or image) and file",
   });
 
-/** Rollouts this process runs now: a `running` one not among them was cut off by a restart. */
-const live = new WeakMap<Store, Set<number>>();
-
-function liveSet(store: Store): Set<number> {
-  const s = live.get(store) ?? new Set<number>();
-  live.set(store, s);
-  return s;
-}
-
 /** The CorralOS facts of a host row, or null. */
 function osOf(data: HostFields): CorralOsFacts | null {
   return data.info?.corralOs ?? null;
@@ -99,7 +90,7 @@ export function startOsRollout(
   const input = parseInput(osUpgradeInputSchema, body);
   const project = loadVisible<{ osRollout?: OsRollout }>(ctx, "project", projectId);
   const running = project.data.osRollout;
-  if (running?.state === "running" && liveSet(ctx.store).has(project.id))
+  if (running?.state === "running")
     throw new AppError(
       "InvalidState",
       `an OS upgrade of environment ${projectId} is running (${running.id})`,
@@ -149,16 +140,6 @@ export function startOsRollout(
   };
   const deadlineMs = opts.deadlineMs ?? (input.deadlineSeconds ?? defaultOsUpgradeDeadlineS) * 1000;
   ctx.store.transaction(() => {
-    if (running?.state === "running")
-      writeAudit(ctx.store, {
-        ...auditBase(ctx, projectId),
-        eventType: "os.upgrade.rollout",
-        resourceType: "project",
-        resourceId: projectId,
-        requestObject: { rolloutId: running.id },
-        responseCode: 500,
-        description: `rollout ${running.id} was cut off by a server restart`,
-      });
     ctx.store.update(project.id, { data: { osRollout: rollout } });
     for (const h of hosts) {
       const upgrade: HostOsUpgrade = {
@@ -171,12 +152,7 @@ export function startOsRollout(
       ctx.store.update(h.id, { data: { osUpgrade: upgrade } });
     }
   });
-  ctx.store.afterCommit(() => {
-    liveSet(ctx.store).add(project.id);
-    void runRollout(ctx, project.id, projectId, rollout, deadlineMs).finally(() =>
-      liveSet(ctx.store).delete(project.id),
-    );
-  });
+  ctx.store.afterCommit(() => void runRollout(ctx, project.id, projectId, rollout, deadlineMs));
   return rollout;
 }
 
@@ -327,4 +303,39 @@ export function startHostOsUpgrade(ctx: VerbContext, hostId: string, body: unkno
     throw new AppError("InvalidFormat", "hostIds: an upgrade of one host names no other hosts");
   startOsRollout(ctx, host.projectId!, { ...(body as object), hostIds: [hostId] });
   return ctx.store.get<HostFields>(host.id)!;
+}
+
+/**
+ * At server start: a rollout the last process left running has no runner any more. It ends failed
+ * (its hosts finish their own upgrade or rollback on their own; their facts say how), so a new one
+ * can be started.
+ */
+export function endInterruptedOsRollouts(store: Store): void {
+  const reason = "the server restarted during the rollout: start it again for the hosts left";
+  for (const p of store.all<{ osRollout?: OsRollout }>("project")) {
+    const r = p.data.osRollout;
+    if (r?.state !== "running") continue;
+    store.transaction(() => {
+      for (const hostId of r.hostIds) {
+        const h = store.getByPublicId<{ osUpgrade?: HostOsUpgrade }>("host", hostId);
+        const state = h?.data.osUpgrade?.state;
+        if (h && state !== "done" && state !== "failed" && h.data.osUpgrade?.rolloutId === r.id)
+          patchHost(store, hostId, { state: state === "queued" ? "skipped" : "failed", reason });
+      }
+      store.update(p.id, {
+        data: { osRollout: { ...r, state: "failed", current: null, endedAt: Date.now(), reason } },
+      });
+      writeAudit(store, {
+        principal: null,
+        clientIp: "",
+        projectId: formatId("project", p.id),
+        eventType: "os.upgrade.rollout",
+        resourceType: "project",
+        resourceId: formatId("project", p.id),
+        requestObject: { rolloutId: r.id },
+        responseCode: 500,
+        description: reason,
+      });
+    });
+  }
 }
