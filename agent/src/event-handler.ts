@@ -13,6 +13,8 @@ import {
 import { AppError, KeyedQueue, type Logger } from "@corral/lib";
 import { toAppError } from "./docker-errors.ts";
 import type { ContainerRef, DockerDriver } from "./driver.ts";
+import { type InitClient, localInitClient } from "./os-facts.ts";
+import { runOsUpgrade } from "./os-upgrade.ts";
 import { SecretFolders } from "./secret-files.ts";
 import { type StreamInput, StreamRegistry } from "./streams.ts";
 
@@ -32,6 +34,8 @@ export interface EventHandlerOptions {
   onContainer?: (dockerId: string) => void;
   /** Where secret files are written (default: a tmpfs at CORRAL_SECRETS_DIR or /run/corral/secrets). */
   secrets?: SecretFolders;
+  /** PID 1 of CorralOS, for `host.osupgrade` (default: its socket when there is one). */
+  init?: () => InitClient | undefined;
 }
 
 /** A handled event's reply data; `after` runs once the reply went out (streams start flowing then). */
@@ -126,6 +130,8 @@ export class EventHandler {
     "instance.logs": (data) => this.logs(data),
     "instance.exec": (data) => this.exec(data),
     "host.resync": async () => ({ data: { containers: await this.options.driver.list() } }),
+    "host.osupgrade": (req) =>
+      runOsUpgrade((this.options.init ?? localInitClient)(), req, this.options.logger),
     "volume.create": async (v) => {
       await this.options.driver.createVolume(v.name, v.driver, v.driverOpts);
       return { data: { name: v.name, present: true } };

@@ -1,6 +1,7 @@
 import { type HostFacts, hostFactsSchema } from "@corral/api";
 import si from "systeminformation";
 import type { DockerDriver } from "./driver.ts";
+import { type OsFactsSource, readCorralOs, readHostOsRelease } from "./os-facts.ts";
 
 /** The parts of the facts that do not change while the agent runs (or change rarely). */
 interface StaticFacts {
@@ -30,10 +31,12 @@ async function readStatic(driver: DockerDriver): Promise<StaticFacts> {
     si.cpu(),
     driver.version().catch(() => ""),
   ]);
+  // The host's name for itself (PID 1's os-release), not the agent container's.
+  const pretty = readHostOsRelease().PRETTY_NAME;
   return {
     hostname: (os.hostname || "unknown").slice(0, 253),
     kernel: os.kernel.slice(0, 256),
-    os: `${os.distro} ${os.release}`.trim().slice(0, 256),
+    os: (pretty || `${os.distro} ${os.release}`.trim()).slice(0, 256),
     arch: os.arch.slice(0, 64),
     cpuCount: cpu.cores,
     cpuModel: `${cpu.manufacturer} ${cpu.brand}`.trim().slice(0, 256),
@@ -62,9 +65,10 @@ async function readSlow(): Promise<SlowFacts> {
 /**
  * Collects the host facts the agent reports at hello and in pings. Static parts are read once per
  * driver, disks and addresses once a minute, CPU load and memory on every call, so calling this every
- * ping is cheap. The result always satisfies hostFactsSchema.
+ * ping is cheap. The result always satisfies hostFactsSchema. `osSource` points the CorralOS facts
+ * elsewhere (tests).
  */
-export async function collectHostFacts(driver: DockerDriver): Promise<HostFacts> {
+export async function collectHostFacts(driver: DockerDriver, osSource?: OsFactsSource): Promise<HostFacts> {
   let statics = staticCache.get(driver);
   if (!statics) {
     statics = readStatic(driver);
@@ -77,7 +81,13 @@ export async function collectHostFacts(driver: DockerDriver): Promise<HostFacts>
     slow = await readSlow();
     slowCache.set(driver, slow);
   }
-  const [base, load, mem] = await Promise.all([statics, si.currentLoad().catch(() => null), si.mem()]);
+  const [base, load, mem, corralOs] = await Promise.all([
+    statics,
+    si.currentLoad().catch(() => null),
+    si.mem(),
+    // Re-read every call: a trial boot turns healthy (or not) while the agent runs.
+    readCorralOs(osSource).catch(() => null),
+  ]);
   if (!base.dockerVersion) staticCache.delete(driver);
   return hostFactsSchema.parse({
     ...base,
@@ -87,5 +97,6 @@ export async function collectHostFacts(driver: DockerDriver): Promise<HostFacts>
     memoryUsed: Math.max(0, mem.total - mem.available),
     disks: slow.disks,
     ipAddresses: slow.ipAddresses,
+    corralOs,
   });
 }

@@ -59,6 +59,7 @@ const samples: { [N in EventName]: { data: EventData<N>; reply: EventReplyInput<
     reply: { streamId: "x1" },
   },
   "host.resync": { data: {}, reply: { containers: [observed] } },
+  "host.osupgrade": { data: { version: "0.3.0" }, reply: { version: "0.3.0", slot: "A", log: [] } },
   "volume.create": { data: { name: "data1", driver: "local" }, reply: { name: "data1", present: true } },
   "volume.remove": { data: { name: "data1" }, reply: { name: "data1", present: false } },
 };

@@ -57,6 +57,35 @@ export const instanceExecDataSchema = instanceRefDataSchema.extend({
 /** `host.resync`: no input. */
 export const hostResyncDataSchema = z.object({});
 
+/** A CorralOS release version, as channels and slot records name them. */
+export const osVersionSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, "a version is letters, digits and . _ + -");
+
+/**
+ * `host.osupgrade`: write a release into the host's other slot and boot it once (`corral os
+ * upgrade`): a version from a channel (the host's corral.upgrade.url unless given), or a release
+ * file already on the host under /var/lib/corral or /home.
+ */
+export const hostOsUpgradeDataSchema = z
+  .object({
+    version: osVersionSchema.optional(),
+    channel: z.string().min(1).max(2048).optional(),
+    file: z.string().min(1).max(1024).optional(),
+  })
+  .refine((d) => (d.version === undefined) !== (d.file === undefined), {
+    message: "give a version or a release file, not both and not neither",
+  });
+
+/** `host.osupgrade` answers once the slot is written, before the reboot: which version, which slot. */
+export const hostOsUpgradeReplySchema = z.object({
+  version: osVersionSchema,
+  slot: z.enum(["A", "B"]),
+  log: z.array(z.string().max(2048)).max(200),
+});
+
 /** `instance.remove` answers that the container is gone (also when it was never there). */
 export const instanceRemoveReplySchema = z.object({ removed: z.literal(true) });
 
@@ -128,6 +157,7 @@ export const agentEvents = {
   "instance.logs": { data: instanceLogsDataSchema, reply: streamOpenedReplySchema },
   "instance.exec": { data: instanceExecDataSchema, reply: streamOpenedReplySchema },
   "host.resync": { data: hostResyncDataSchema, reply: hostResyncReplySchema },
+  "host.osupgrade": { data: hostOsUpgradeDataSchema, reply: hostOsUpgradeReplySchema },
   "volume.create": { data: volumeCreateDataSchema, reply: volumeReplySchema },
   "volume.remove": { data: volumeRemoveDataSchema, reply: volumeReplySchema },
 } as const satisfies Record<EventName, EventSchemas>;

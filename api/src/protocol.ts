@@ -122,6 +122,41 @@ export const containerObservationSchema = z.strictObject({
 /** What an agent observed of one container. */
 export type ContainerObservation = z.infer<typeof containerObservationSchema>;
 
+/** One slot's system, as CorralOS's slot records name it. */
+const osSlot = z.enum(["A", "B"]);
+
+/**
+ * What a CorralOS host says of its system: the running build, the slot it booted, the other slot's
+ * build, the upgrade on trial, and how the last upgrade or trial boot ended (`corral os boot-log`).
+ * `bootId` changes at every boot, so the server can tell a host that came back from one still up.
+ */
+export const corralOsFactsSchema = z.strictObject({
+  version: z.string().max(128),
+  slot: osSlot.nullable(),
+  bootId: z.string().max(64),
+  installed: z.boolean(),
+  otherSlot: z.strictObject({ slot: osSlot, version: z.string().max(128).nullable() }).nullable(),
+  trial: z
+    .strictObject({
+      to: osSlot,
+      version: z.string().max(128),
+      status: z.enum(["pending", "trying", "failed"]),
+      reason: z.string().max(2048).optional(),
+    })
+    .nullable(),
+  lastBoot: z
+    .strictObject({
+      outcome: z.enum(["trial-boot", "healthy", "unhealthy", "rolled-back", "upgrade-refused"]),
+      slot: osSlot,
+      version: z.string().max(128).optional(),
+      at: z.string().max(64),
+      reason: z.string().max(2048).optional(),
+    })
+    .nullable(),
+});
+/** What a CorralOS host says of its system. */
+export type CorralOsFacts = z.infer<typeof corralOsFactsSchema>;
+
 /** Host facts sent at hello and, refreshed, in pings. */
 export const hostFactsSchema = z.strictObject({
   hostname: z.string().max(253),
@@ -138,6 +173,8 @@ export const hostFactsSchema = z.strictObject({
     .max(256),
   dockerVersion: z.string().max(128),
   ipAddresses: z.array(z.string().max(64)).max(256),
+  /** The CorralOS system and its slots; null on other systems (absent from older agents). */
+  corralOs: corralOsFactsSchema.nullable().optional(),
 });
 /** Host facts. */
 export type HostFacts = z.infer<typeof hostFactsSchema>;
@@ -157,6 +194,7 @@ export const eventNames = [
   "instance.logs",
   "instance.exec",
   "host.resync",
+  "host.osupgrade",
   "volume.create",
   "volume.remove",
 ] as const;

@@ -35,6 +35,7 @@ import { drainTimings } from "./orchestrator/drain.ts";
 import { Orchestrator } from "./orchestrator/orchestrator.ts";
 import { resumeRunners } from "./orchestrator/runners.ts";
 import { trackContainerVolumes } from "./services/container-volumes.ts";
+import { endInterruptedOsRollouts } from "./services/os-rollout.ts";
 import { maxServiceScaleFrom } from "./services/scale-limit.ts";
 import { setVault } from "./services/vault.ts";
 import { trackVolumeHosts } from "./services/volume-hosts.ts";
@@ -251,6 +252,7 @@ export function startServer(options: ServerOptions): RunningServer {
   const stopContainerVolumes = trackContainerVolumes(store, hub);
   orchestrator.start();
   resumeRunners(store, hub);
+  endInterruptedOsRollouts(store);
   trustAcmeCa(acmeCa);
   const acmeIssuer = new AcmeIssuer(store, hub, box, acmeTimings);
   acmeIssuer.start();

@@ -235,15 +235,15 @@ export class FakeAgents implements Dispatcher {
     }
   }
 
-  /** The agent connects again and says hello with the containers it runs. */
-  reconnect(hostId: string, hostname = hostId): void {
+  /** The agent connects again and says hello with the containers it runs (and `facts`). */
+  reconnect(hostId: string, hostname = hostId, facts = fakeFacts(hostname)): void {
     const host = this.hosts.get(hostId);
     if (!host) throw new Error(`no fake host ${hostId}`);
     host.connected = true;
     this.reports.onHello(hostId, {
       type: "hello",
       agentVersion: "fake",
-      facts: fakeFacts(hostname),
+      facts,
       containers: [...host.containers.values()].map(observe),
     });
   }

@@ -90,6 +90,7 @@ describe("/v2-beta/schemas", () => {
     expect(Object.keys(projectSchema.resourceActions).sort()).toEqual([
       "activate",
       "deactivate",
+      "osupgrade",
       "rotateipsecpsk",
       "setmembers",
     ]);
@@ -168,6 +169,7 @@ describe("actions follow the state", () => {
     const active = expectStatus(await admin.get(`/v2-beta/projects/${p}`), 200).body;
     expect(active.actions).toEqual({
       deactivate: `${base}?action=deactivate`,
+      osupgrade: `${base}?action=osupgrade`,
       rotateipsecpsk: `${base}?action=rotateipsecpsk`,
       setmembers: `${base}?action=setmembers`,
     });
@@ -180,7 +182,7 @@ describe("actions follow the state", () => {
     expect(expectStatus(await admin.get(`/v2-beta/projects/${p}`), 200).body.state).toBe("inactive");
     const again = expectStatus(await admin.post(inactive.actions.activate), 200).body;
     expect(again.state).toBe("active");
-    expect(Object.keys(again.actions)).toEqual(["deactivate", "rotateipsecpsk", "setmembers"]);
+    expect(Object.keys(again.actions)).toEqual(["deactivate", "rotateipsecpsk", "osupgrade", "setmembers"]);
   });
 
   test("an apiKey deactivates and activates the same way", async () => {

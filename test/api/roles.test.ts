@@ -116,7 +116,12 @@ describe("the actions a resource lists", () => {
     expect(await actionsOf("restricted", c)).toEqual(["execute", "logs", "remove", "restart", "stop"]);
     expect(await actionsOf("readonly", c)).toEqual(["logs"]);
     const env = `/v2-beta/projects/${w.project.id}`;
-    expect(await actionsOf("owner", env)).toEqual(["deactivate", "rotateipsecpsk", "setmembers"]);
+    expect(await actionsOf("owner", env)).toEqual([
+      "deactivate",
+      "osupgrade",
+      "rotateipsecpsk",
+      "setmembers",
+    ]);
     expect(await actionsOf("member", env)).toEqual([]);
     const listed = expectStatus(await w.clients.readonly.get(`${env}/containers?limit=1000`), 200).body.data;
     const row = listed.find((x: { id: string }) => x.id === w.shared.container);

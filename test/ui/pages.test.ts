@@ -467,10 +467,26 @@ describe("the web UI", () => {
     expectStatus(await admin.put(hostPath, { labels: { zone: "a", old: "x" } }), 200);
     // A disk in the agent's pings: the server keeps new facts at most every 30 s after the hello.
     const disk = { mount: "/", size: 10 * 1024 ** 3, used: 4 * 1024 ** 3 };
+    // A CorralOS host whose last upgrade was rolled back by its boot gate.
+    const corralOs = {
+      version: "0.2.0",
+      slot: "B" as const,
+      bootId: "b1",
+      installed: true,
+      otherSlot: { slot: "A" as const, version: "0.3.0" },
+      trial: null,
+      lastBoot: {
+        outcome: "rolled-back" as const,
+        slot: "B" as const,
+        version: "0.2.0",
+        at: "2026-12-02T10:00:00Z",
+        reason: "slot A (0.3.0) failed: user-docker: starting",
+      },
+    };
     await until(
       "the host's disk in the API",
       async () => {
-        agent.ping({ ...hostFacts(), disks: [disk] });
+        agent.ping({ ...hostFacts(), disks: [disk], corralOs });
         return (await admin.get(hostPath)).body.info.disks.length === 1;
       },
       45_000,
@@ -485,6 +501,15 @@ describe("the web UI", () => {
     await hostCard.getByText("0.1 %").waitFor(wait);
     expect(await hostCard.getByLabel("Disk /").getAttribute("max")).toBe(String(disk.size));
     await hostCard.getByText("4.0 GiB of 10.0 GiB").waitFor(wait);
+    await hostCard.getByText("CorralOS 0.2.0 (slot B) · slot A: 0.3.0").waitFor(wait);
+    await hostCard
+      .getByText("Last upgrade rolled-back: slot A (0.3.0) failed: user-docker: starting")
+      .waitFor(wait);
+    // Upgrade OS posts the host's osupgrade: the rollout's state shows on the card.
+    await hostCard.getByLabel("OS version for fake-host").fill("0.3.1");
+    await hostCard.getByRole("button", { name: "Upgrade OS" }).click();
+    await hostCard.getByText(/^OS upgrade to 0\.3\.1: /).waitFor(wait);
+    expect((await admin.get(hostPath)).body.osUpgrade.target).toBe("0.3.1");
     await hostCard.getByRole("button", { name: "Edit labels of fake-host" }).click();
     const form = hostCard.getByRole("form", { name: "Labels of fake-host" });
     expect(await form.getByLabel("Label 1 key").inputValue()).toBe("zone");

@@ -3,6 +3,7 @@ import type { HostFields } from "../../model/host.ts";
 import type { HostIpsecFields } from "../../network/ipsec-health.ts";
 import type { ViewRejectionFields } from "../../network/view-rejections.ts";
 import { evacuateHost, removeHost, setHostActive, updateHost } from "../../services/hosts.ts";
+import { type HostOsUpgrade, startHostOsUpgrade } from "../../services/os-rollout.ts";
 import type { ResourceDef } from "../definition.ts";
 import { scopedFields } from "./common.ts";
 
@@ -31,6 +32,12 @@ export const hostResource: ResourceDef = {
       type: "array[reference[instance]]",
       description: "the containers placed on the host (what `rancher hosts ls` counts)",
     },
+    osUpgrade: {
+      type: "json",
+      nullable: true,
+      description:
+        "the host's part in the last OS upgrade: state (queued, upgrading, rebooting, done, failed, skipped), target, reason",
+    },
     hostStateSync: {
       type: "json",
       nullable: true,
@@ -48,9 +55,17 @@ export const hostResource: ResourceDef = {
       run: (ctx, id) => evacuateHost(ctx, id),
       accepted: true,
     },
+    // Writes the other CorralOS slot and reboots into it; the host comes back healthy or rolled back.
+    osupgrade: {
+      available: (r) => r.state === "active" || r.state === "inactive",
+      run: (ctx, id, body) => startHostOsUpgrade(ctx, id, body),
+      accepted: true,
+    },
   },
   present: (row) => {
-    const d = row.data as unknown as HostFields & HostIpsecFields & ViewRejectionFields;
+    const d = row.data as unknown as HostFields &
+      HostIpsecFields &
+      ViewRejectionFields & { osUpgrade?: HostOsUpgrade };
     return {
       hostname: d.hostname,
       description: d.description ?? null,
@@ -58,7 +73,16 @@ export const hostResource: ResourceDef = {
       agentState: d.agentState,
       agentIpAddress: d.agentIpAddress,
       uuid: d.uuid,
-      info: d.info,
+      // Rancher's clients read the system from info.osInfo; the agent's own names stay beside it.
+      info: d.info && {
+        ...d.info,
+        osInfo: {
+          operatingSystem: d.info.os,
+          kernelVersion: d.info.kernel,
+          dockerVersion: d.info.dockerVersion,
+        },
+      },
+      osUpgrade: d.osUpgrade ?? null,
       // As the host last reported them (states at once, byte counters at most 30 s old).
       ipsecPeers: d.ipsec?.peers ?? [],
       ipsecDataPlane: d.ipsec?.dataPlane ?? null,

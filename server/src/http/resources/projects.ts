@@ -3,6 +3,7 @@ import type { ProjectFields } from "../../model/project.ts";
 import type { IpsecHealth } from "../../network/ipsec-health.ts";
 import { rotateIpsecPsk } from "../../network/ipsec-keys.ts";
 import { projectPolicy } from "../../services/container-policy.ts";
+import { type OsRollout, startOsRollout } from "../../services/os-rollout.ts";
 import { setMembers } from "../../services/project-members.ts";
 import { createProject, removeProject, setProjectActive, updateProject } from "../../services/projects.ts";
 import type { ResourceDef } from "../definition.ts";
@@ -40,6 +41,12 @@ export const projectResource: ResourceDef = {
     orchestration: { type: "string" },
     healthState: { type: "enum", options: ["healthy", "degraded", "unhealthy", "initializing"] },
     ipsecHealth: { type: "enum", options: ["healthy", "degraded", "unhealthy"] },
+    osRollout: {
+      type: "json",
+      nullable: true,
+      description:
+        "the last rolling CorralOS upgrade: state (running, done, failed), hosts in order, current, reason",
+    },
   },
   create: (ctx, _pid, body) => {
     const { members, rest } = withoutMembers(withoutTemplate(body));
@@ -56,13 +63,26 @@ export const projectResource: ResourceDef = {
     // New IPsec key for the environment; the old one stays accepted (answers the project, never a key).
     rotateipsecpsk: { available: (r) => r.state === "active", run: (ctx, id) => rotateIpsecPsk(ctx, id) },
     // Rancher 1.6's: replaces the member list in one go (answers the project).
+    // A rolling CorralOS upgrade of the environment's hosts, one at a time (answers the project).
+    osupgrade: {
+      available: (r) => r.state === "active",
+      run: (ctx, id, body) => {
+        startOsRollout(ctx, id, body);
+        return ctx.store.getByPublicId("project", id)!;
+      },
+      accepted: true,
+    },
     setmembers: {
       available: (r) => r.state === "active" || r.state === "inactive",
       run: (ctx, id, body) => setMembers(ctx, id, body),
     },
   },
   present: (row) => {
-    const d = row.data as unknown as ProjectFields & { healthState?: string; ipsecHealth?: IpsecHealth };
+    const d = row.data as unknown as ProjectFields & {
+      healthState?: string;
+      ipsecHealth?: IpsecHealth;
+      osRollout?: OsRollout;
+    };
     return {
       description: d.description ?? null,
       servicesPortRange: d.servicesPortRange ?? null,
@@ -72,6 +92,7 @@ export const projectResource: ResourceDef = {
       healthState: d.healthState ?? "healthy",
       // The overlay's mesh, from every active host's own tunnel reports.
       ipsecHealth: d.ipsecHealth ?? "healthy",
+      osRollout: d.osRollout ?? null,
     };
   },
   links: (_row, self) => ({

@@ -83,6 +83,20 @@ export interface HostInfo {
   /** Mounted filesystems, bytes. */
   disks?: { mount: string; size: number; used: number }[];
   dockerVersion?: string;
+  /** The CorralOS build and its slots; null on other systems. */
+  corralOs?: {
+    version: string;
+    slot: string | null;
+    otherSlot: { slot: string; version: string | null } | null;
+    lastBoot: { outcome: string; version?: string; reason?: string } | null;
+  } | null;
+}
+
+/** A host's part in the last rolling OS upgrade. */
+export interface HostOsUpgrade {
+  state: string;
+  target: string | null;
+  reason?: string;
 }
 
 /** A host. */
@@ -92,6 +106,7 @@ export interface Host extends Resource {
   agentIpAddress: string | null;
   labels: Record<string, string>;
   info: HostInfo | null;
+  osUpgrade?: HostOsUpgrade | null;
 }
 
 /** A registration token (with the command that joins a host). */

@@ -1,6 +1,7 @@
 import { tables } from "../api/live.ts";
 import { ActionButtons, type ActionSpec } from "../components/action-buttons.tsx";
 import { Badge } from "../components/badge.tsx";
+import { HostOs } from "../components/host-os.tsx";
 import { HostUsage } from "../components/host-usage.tsx";
 import { LabelsEditor } from "../components/labels-editor.tsx";
 import { Link } from "../components/link.tsx";
@@ -41,6 +42,7 @@ function HostCard(props: { projectId: string; id: string }) {
         {h.agentIpAddress ?? ""} · {info.os ?? ""} · {info.cpuCount ?? "?"} CPU · Docker{" "}
         {info.dockerVersion ?? "?"}
       </p>
+      <HostOs host={h} />
       {h.info ? <HostUsage hostId={h.id} info={h.info} /> : null}
       <LabelsEditor resource={h} name={h.hostname} />
       <ActionButtons resource={h} specs={hostActions} />
