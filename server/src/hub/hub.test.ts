@@ -2,10 +2,19 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { type ContainerObservation, type HostStateFrameInput, maxFrameBytes } from "@corral/api";
 import { isAppError } from "@corral/lib";
 import { FakeAgentSocket } from "../../testing/fake-agent-socket.ts";
-import { frameText } from "../network/frame-text.ts";
+import type { StateFrameText } from "../network/frame-text.ts";
 import { openDatabase } from "../store/db.ts";
 import { Store } from "../store/store.ts";
 import { Hub, type HubHandlers } from "./hub.ts";
+
+/** A frame object serialised whole, as the hub receives frames from the publisher. */
+function frameText(frame: HostStateFrameInput): StateFrameText {
+  return {
+    type: frame.type,
+    ...("version" in frame ? { version: frame.version } : {}),
+    text: JSON.stringify(frame),
+  };
+}
 
 const ignore: HubHandlers = {
   onHello: () => {},

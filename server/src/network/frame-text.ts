@@ -12,15 +12,6 @@ export interface StateFrameText {
   text: string;
 }
 
-/** A frame object serialised whole (tests, and frames too rare to assemble). */
-export function frameText(frame: HostStateFrameInput): StateFrameText {
-  return {
-    type: frame.type,
-    ...("version" in frame ? { version: frame.version } : {}),
-    text: JSON.stringify(frame),
-  };
-}
-
 /** `{"upsert":[...],"remove":[...]}` from items already in JSON and the ids removed. */
 export function upsertJson(upserts: readonly string[], removed: readonly string[]): string {
   return `{"upsert":[${upserts.join(",")}],"remove":${JSON.stringify(removed)}}`;
