@@ -1,7 +1,8 @@
 // A host card's CPU, memory and disk graphs in a real browser (Debian's chromium through
 // playwright-core) against an in-process server with a fake host whose pings carry facts: the card
 // reads the host's stats link once whole, then only the new samples (`since`), and draws each series;
-// no console error and no serious accessibility violation (axe). Screenshots go to test-artifacts/ui/.
+// a card out of view reads nothing, nor does a page that was left; no console error and no serious
+// accessibility violation (axe). Screenshots go to test-artifacts/ui/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import type { RunningServer } from "@corral/server";
@@ -106,6 +107,34 @@ describe("a host card's graphs", () => {
     expect(statsRequests.slice(1).length).toBeGreaterThan(0);
     for (const url of statsRequests.slice(1)) expect(url).toMatch(/\/stats\?since=\d+$/);
     expect(problems).toEqual([]);
+  });
+
+  test("a card out of view reads nothing until it is scrolled into view", async () => {
+    // A window so short that the card's graphs sit below the fold.
+    const short = await browser.newPage({ viewport: { width: 1280, height: 240 } });
+    const asked: string[] = [];
+    short.on("request", (r) => r.url().includes("/stats") && asked.push(r.url()));
+    try {
+      await short.goto(`${server.url}/env/${server.admin.defaultProjectId}/hosts`);
+      await short.getByLabel("Username").fill("admin", wait);
+      await short.getByLabel("Password").fill(server.admin.password!);
+      await short.getByRole("button", { name: "Log in" }).click();
+      const graphs = short.locator('section[data-host="fake-host"]').getByTestId("host-graphs");
+      await graphs.waitFor({ state: "attached", ...wait });
+      expect(
+        await graphs.evaluate(
+          (el) => (el as unknown as { getBoundingClientRect(): { top: number } }).getBoundingClientRect().top,
+        ),
+      ).toBeGreaterThan(240);
+      // More than one polling period (5 s).
+      await short.waitForTimeout(6000);
+      expect(asked).toEqual([]);
+      await graphs.scrollIntoViewIfNeeded();
+      await graphs.locator('figure[data-graph="host-cpu"] canvas').waitFor(wait);
+      expect(asked.length).toBeGreaterThan(0);
+    } finally {
+      await short.close();
+    }
   });
 
   test("leaving the page stops the polling", async () => {
