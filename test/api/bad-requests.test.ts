@@ -127,7 +127,7 @@ describe("unknown routes and methods", () => {
       ["GET", `/v2-beta/projects/${project.id}/projects`],
       ["GET", `/v2-beta/projects/${project.id}/accounts`],
       ["POST", `/v2-beta/projects/${project.id}/accounts`, { name: "x" }],
-      ["GET", `/v2-beta/hosts/${agent.hostId}/stats`],
+      ["GET", `/v2-beta/hosts/${agent.hostId}/logs`],
       ["GET", `/v2-beta/containers/${containerId}/nothing`],
       ["GET", `/v2-beta/containers/${containerId}/constructor`],
       ["GET", `/v2-beta/containers/${containerId}/__proto__`],

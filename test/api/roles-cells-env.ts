@@ -214,6 +214,15 @@ export function environmentCells(w: World): Cell[] {
   );
 
   reads("host", "hosts", "hosts", "host");
+  add({
+    what: "host",
+    verb: "stats",
+    area: "hosts",
+    op: "read",
+    ok: 200,
+    shared: s("host"),
+    request: (t) => ["GET", `${p}/hosts/${t.id}/stats`],
+  });
   // Hosts join with a registration token, never by create.
   add({
     what: "host",

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
 import { buildUi, type UiBuild } from "@corral/ui";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, chromium, type Locator, type Page } from "playwright-core";
 
 /** Where screenshots go (kept by CI as artifacts, ignored by git). */
 export const artifactsDir = join(import.meta.dir, "../../test-artifacts/ui");
@@ -53,4 +53,30 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
 export async function capture(page: Page, name: string): Promise<string[]> {
   await screenshot(page, name);
   return (await accessibilityProblems(page)).map((p) => `${name}: ${p}`);
+}
+
+/**
+ * How many pixels of a canvas are (nearly) the given colour: a graph's line, where axes and grid
+ * are grey. Read in the page from the canvas's own pixels.
+ */
+export function pixelsOfColour(canvas: Locator, rgb: [number, number, number]): Promise<number> {
+  return canvas.evaluate((el, [r, g, b]) => {
+    // Typed by hand: the tests' TypeScript settings have no DOM library.
+    const c = el as unknown as {
+      width: number;
+      height: number;
+      getContext(kind: "2d"): {
+        getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+      };
+    };
+    const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4)
+      if (
+        Math.abs(data[i]! - r) + Math.abs(data[i + 1]! - g) + Math.abs(data[i + 2]! - b) < 40 &&
+        data[i + 3]! > 200
+      )
+        n++;
+    return n;
+  }, rgb);
 }

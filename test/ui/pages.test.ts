@@ -15,7 +15,7 @@ import type { UiBuild } from "@corral/ui";
 import type { Browser, Locator, Page } from "playwright-core";
 import { type AutoReply, dockerLike, FakeAgent } from "../api/fake-agent.ts";
 import { adminClient, type Client, expectStatus, hostFacts, startTestServer, until } from "../api/harness.ts";
-import { buildForTest, capture, launchBrowser, uiTimeout } from "./browser.ts";
+import { buildForTest, capture, launchBrowser, pixelsOfColour, uiTimeout } from "./browser.ts";
 
 let build: UiBuild;
 let server: RunningServer;
@@ -51,31 +51,6 @@ async function replaceText(editor: Locator, text: string): Promise<void> {
   await page.keyboard.press("Control+A");
   await page.keyboard.press("Backspace");
   await page.keyboard.insertText(text);
-}
-/**
- * How many pixels of a canvas are (nearly) the given colour: a graph's line, where axes and grid
- * are grey. Read in the page from the canvas's own pixels.
- */
-function pixelsOfColour(canvas: Locator, rgb: [number, number, number]): Promise<number> {
-  return canvas.evaluate((el, [r, g, b]) => {
-    // Typed by hand: the tests' TypeScript settings have no DOM library.
-    const c = el as unknown as {
-      width: number;
-      height: number;
-      getContext(kind: "2d"): {
-        getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
-      };
-    };
-    const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < data.length; i += 4)
-      if (
-        Math.abs(data[i]! - r) + Math.abs(data[i + 1]! - g) + Math.abs(data[i + 2]! - b) < 40 &&
-        data[i + 3]! > 200
-      )
-        n++;
-    return n;
-  }, rgb);
 }
 const card = (stack: string) =>
   page.locator("section.card", { has: page.getByRole("link", { name: stack }) });
@@ -495,12 +470,14 @@ describe("the web UI", () => {
     await page.getByRole("link", { name: "Hosts" }).click();
     const hostCard = page.locator('section[data-host="fake-host"]');
     await hostCard.getByText("old=x").waitFor(wait);
-    // The host's latest facts as gauges (the fake agent reports 512 B of 1 KiB and 0.1 % CPU).
-    expect(await hostCard.getByLabel("Memory").getAttribute("value")).toBe("512");
-    await hostCard.getByText("512 B of 1 KiB").waitFor(wait);
-    await hostCard.getByText("0.1 %").waitFor(wait);
-    expect(await hostCard.getByLabel("Disk /").getAttribute("max")).toBe(String(disk.size));
-    await hostCard.getByText("4.0 GiB of 10.0 GiB").waitFor(wait);
+    // The host's latest facts as gauges (the fake agent reports 512 B of 1 KiB and 0.1 % CPU); its
+    // graphs beside them are tested in host-graphs.test.ts.
+    const usage = hostCard.getByTestId("host-usage");
+    expect(await usage.getByLabel("Memory").getAttribute("value")).toBe("512");
+    await usage.getByText("512 B of 1 KiB").waitFor(wait);
+    await usage.getByText("0.1 %").waitFor(wait);
+    expect(await usage.getByLabel("Disk /").getAttribute("max")).toBe(String(disk.size));
+    await usage.getByText("4.0 GiB of 10.0 GiB").waitFor(wait);
     await hostCard.getByText("CorralOS 0.2.0 (slot B) · slot A: 0.3.0").waitFor(wait);
     await hostCard
       .getByText("Last upgrade rolled-back: slot A (0.3.0) failed: user-docker: starting")

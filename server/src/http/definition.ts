@@ -64,8 +64,8 @@ export interface ResourceDef {
   related?(store: Store, row: Row): Record<string, unknown>;
   /** Extra links besides `self`. */
   links?(row: Row, self: string): Record<string, string>;
-  /** Sub-resources readable under a row: `GET .../<id>/<name>`. */
-  subresources?: Record<string, (ctx: VerbContext, id: string) => Promise<unknown>>;
+  /** Sub-resources readable under a row: `GET .../<id>/<name>`, with the request's query parameters. */
+  subresources?: Record<string, (ctx: VerbContext, id: string, query: URLSearchParams) => Promise<unknown>>;
 }
 
 /** What a schema shows of a type: resource definitions, and the types served by routes of their own. */

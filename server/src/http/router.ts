@@ -209,7 +209,7 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
     const read =
       def.subresources && Object.hasOwn(def.subresources, name) ? def.subresources[name] : undefined;
     if (!read) throw new AppError("NotFound", `${def.type} has no ${name}`);
-    return c.json((await read(c.get("verbs")(c), id)) as object);
+    return c.json((await read(c.get("verbs")(c), id, new URL(c.req.url).searchParams)) as object);
   };
 
   app.get("/projects/:pid/:collection", (c) => list(c, c.req.param("collection"), c.req.param("pid")));

@@ -18,6 +18,7 @@ import { BalancerViews } from "../network/balancer-views.ts";
 import type { StateFrameText } from "../network/frame-text.ts";
 import type { Dispatcher } from "../services/context.ts";
 import type { Store } from "../store/store.ts";
+import { HostStatsHistory } from "./host-stats.ts";
 import { HostLiveness, type LivenessTimings } from "./liveness.ts";
 import { HubMetrics } from "./metrics.ts";
 import type { AgentSession, AgentSocketData, StreamHandle, StreamRequest, StreamSink } from "./session.ts";
@@ -47,6 +48,8 @@ export class Hub implements Dispatcher {
   readonly metrics = new HubMetrics();
   /** The views sent to hosts and the ones their load balancers report serving. */
   readonly balancers = new BalancerViews();
+  /** Each host's recent CPU, memory and disk samples, from the facts in its hellos and pings. */
+  readonly hostStats = new HostStatsHistory();
 
   constructor(
     private readonly store: Store,
@@ -60,6 +63,7 @@ export class Hub implements Dispatcher {
     store.onChange(({ row }) => {
       if (row.state === "active") return;
       const id = formatId(row.type as IdType, row.id);
+      if (row.type === "host" && row.state === "removed") this.hostStats.drop(id);
       for (const session of [...this.sessions.values()]) {
         const d = session.ws.data;
         const revoked =
@@ -265,11 +269,13 @@ export class Hub implements Dispatcher {
         this.liveness.seen(session.hostId);
         this.handlers.onHello(session.hostId, frame);
         this.balancers.report(session.hostId, frame.loadBalancers);
+        this.hostStats.record(session.hostId, frame.facts);
         return;
       case "ping":
         this.liveness.seen(session.hostId);
         this.handlers.onPing(session.hostId, frame);
         this.balancers.report(session.hostId, frame.loadBalancers);
+        if (frame.facts) this.hostStats.record(session.hostId, frame.facts);
         return;
       case "reply": {
         const waiter = session.pending.get(frame.eventId);

@@ -3,6 +3,7 @@ import { AppError } from "@corral/lib";
 import type { Principal } from "../auth/principal.ts";
 import { canAccessProject, roleIn } from "../auth/principal.ts";
 import type { CatalogService } from "../catalog/catalogs.ts";
+import type { HostStatsHistory } from "../hub/host-stats.ts";
 import type { ProjectFields } from "../model/project.ts";
 import type { BalancerViews } from "../network/balancer-views.ts";
 import type { ResourceType, Row } from "../store/rows.ts";
@@ -27,6 +28,8 @@ export interface Dispatcher {
    * containers; absent where no agent reports (a drain then waits its fixed time only).
    */
   readonly balancers?: BalancerViews;
+  /** Hosts' recent resource samples (the `stats` link of a host); absent where no agent reports. */
+  readonly hostStats?: HostStatsHistory;
 }
 
 /** Server-wide settings the verbs need. */

@@ -1,7 +1,9 @@
 import { formatId } from "@corral/api";
+import { AppError } from "@corral/lib";
 import type { HostFields } from "../../model/host.ts";
 import type { HostIpsecFields } from "../../network/ipsec-health.ts";
 import type { ViewRejectionFields } from "../../network/view-rejections.ts";
+import { loadVisible, type VerbContext } from "../../services/context.ts";
 import { evacuateHost, removeHost, setHostActive, updateHost } from "../../services/hosts.ts";
 import { type HostOsUpgrade, startHostOsUpgrade } from "../../services/os-rollout.ts";
 import type { ResourceDef } from "../definition.ts";
@@ -96,8 +98,49 @@ export const hostResource: ResourceDef = {
       .map((c) => formatId("container", c.id)),
   }),
   links: (_row, self) => ({
+    stats: `${self}/stats`,
     containers: `${self.replace(/\/hosts\/[^/]+$/, "/containers")}?hostId=${self.split("/").at(-1)}`,
     // hostIds is a JSON array: `like` on the quoted id matches that id exactly.
     volumes: `${self.replace(/\/hosts\/[^/]+$/, "/volumes")}?hostIds_like=%22${self.split("/").at(-1)}%22`,
   }),
+  subresources: { stats: async (ctx, id, query) => hostStats(ctx, id, query) },
 };
+
+/** Longest `since` accepted: milliseconds since the epoch fit in 16 digits for millennia. */
+const sinceDigits = 16;
+
+/**
+ * A host's `stats`: its recent CPU, memory and disk samples, oldest first, as the server received
+ * them from its agent (about one every ping, the last hour at most). `since` (ms since the epoch)
+ * answers only later samples, so a page that polls gets the new ones alone.
+ */
+function hostStats(ctx: VerbContext, id: string, query: URLSearchParams) {
+  const row = loadVisible<HostFields>(ctx, "host", id);
+  const given = query.getAll("since");
+  if (given.length > 1)
+    throw new AppError("InvalidFormat", "since: give it once", { detail: { field: "since" } });
+  const text = given[0];
+  if (text !== undefined && !new RegExp(`^[0-9]{1,${sinceDigits}}$`).test(text))
+    throw new AppError(
+      "InvalidFormat",
+      "since: must be a time in milliseconds since the epoch (digits only)",
+      {
+        detail: { field: "since" },
+      },
+    );
+  const history = ctx.dispatcher.hostStats;
+  const hostId = formatId("host", row.id);
+  const { disk, samples } = history?.samples(hostId, text === undefined ? undefined : Number(text)) ?? {
+    disk: null,
+    samples: [],
+  };
+  return {
+    type: "hostStats",
+    id: hostId,
+    // How many samples the server keeps: older ones are gone.
+    capacity: history?.capacity ?? 0,
+    cpuCount: row.data.info?.cpuCount ?? null,
+    disk,
+    samples,
+  };
+}

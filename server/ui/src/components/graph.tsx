@@ -25,9 +25,9 @@ export interface GraphProps extends Omit<LineChartOptions, "width" | "height"> {
   caption: string;
   /** What the graph shows, for screen readers. */
   description: string;
+  /** The canvas's height in pixels (160 unless given). */
+  height?: number;
 }
-
-const height = 160;
 
 /**
  * A line graph of a time series in a figure with a caption. The drawing module loads on demand;
@@ -46,7 +46,7 @@ export function Graph(props: GraphProps) {
       .then((m) => {
         const el = box.current;
         if (gone || !el) return;
-        const { label, stroke, format, minTop } = latest.current;
+        const { label, stroke, format, minTop, height = 160 } = latest.current;
         chart.current = m.lineChart(el, { label, stroke, format, minTop, width: widthOf(el), height });
         chart.current.setData(latest.current.times, latest.current.values);
         resize = new ResizeObserver(() => chart.current?.setWidth(widthOf(el)));

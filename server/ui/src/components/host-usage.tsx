@@ -24,8 +24,8 @@ function Gauge(props: { id: string; label: string; value: number; max: number; t
 
 /**
  * A host's CPU, memory and disks as its agent last reported them (the host's `info`: the agent
- * sends them with its pings, and the server keeps the latest, written at most every 30 s). The API
- * keeps no history of them, so these are gauges of the latest report, not graphs over time.
+ * sends them with its pings, and the server keeps the latest, written at most every 30 s): every
+ * disk's latest state beside the graphs over time of `HostGraphs`.
  */
 export function HostUsage(props: { hostId: string; info: HostInfo }) {
   const { cpuLoad, memoryTotal, memoryUsed, disks } = props.info;
