@@ -2,7 +2,8 @@
  * Password answers are never shown back: a `.tpl` file and a plain file both keep them on the stack
  * only as `${VAR}` references, while the services (and so the containers) get the real value.
  * The values are looked for in every stack view, the export, the catalog views and the audit log;
- * upgrade and rollback re-render from the kept (sealed) answers. No Docker: services wait for hosts.
+ * upgrade and rollback re-render from the kept (sealed) answers; a fake host, joined last, is asked
+ * to create the container with the real values. No Docker.
  */
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose files carry ${VAR} references
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
@@ -18,7 +19,8 @@ import {
   testCatalogFiles,
 } from "../../server/testing/test-catalog.ts";
 import { addCatalog } from "./catalog-kit.ts";
-import { adminClient, type Client, expectStatus, nonAuditRows, startTestServer } from "./harness.ts";
+import { dockerLike, FakeAgent, type ServerEventFrame } from "./fake-agent.ts";
+import { adminClient, type Client, expectStatus, nonAuditRows, startTestServer, until } from "./harness.ts";
 
 setDefaultTimeout(60_000);
 
@@ -70,6 +72,7 @@ function files(): Record<string, string> {
 let server: RunningServer;
 let admin: Client;
 let daemon: GitDaemon;
+let agent: FakeAgent | undefined;
 let work = "";
 let project = "";
 
@@ -90,6 +93,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await agent?.close().catch(() => undefined);
   await server?.stop();
   await daemon?.stop();
   rmSync(work, { recursive: true, force: true });
@@ -268,5 +272,37 @@ describe("password answers never shown back", () => {
       .all()
       .filter((r) => r.name !== "again" && !r.data.includes('"name":"again"'));
     expect(rows.filter((r) => found(r.data).length > 0).map((r) => `${r.type} ${r.name}`)).toEqual([]);
+  });
+
+  test("a host gets the real values in the container it is asked to create", async () => {
+    const token = expectStatus(await admin.post(`${project}/registrationtokens`, {}), 201).body.token;
+    agent = await FakeAgent.join(server.url, token);
+    const creates: ServerEventFrame[] = [];
+    const docker = dockerLike(agent.containers);
+    agent.autoReply = (event) => {
+      if (event.name === "instance.create") creates.push(event);
+      return docker ? docker(event) : {};
+    };
+    expectStatus(
+      await admin.post(`${project}/stacks`, {
+        name: "tpldeploy",
+        externalId: "catalog://library:secret-tpl:0",
+        answers: { db_password: tplSecret, admin_pw: adminSecret },
+      }),
+      201,
+    );
+    const create = await until(
+      "the container of tpldeploy created on the host",
+      () => creates.find((e) => JSON.stringify(e.data).includes("tpldeploy")),
+      30_000,
+      100,
+    );
+    const spec = JSON.stringify(create.data);
+    expect(spec).toContain(tplSecret);
+    expect(spec).toContain(adminSecret);
+    expect(spec).toContain(`postgres://app:${tplSecret}@db/tpldeploy`);
+    expect(spec).not.toContain("${db_password}");
+    const { stack } = await stackNamed("tpldeploy");
+    expect(found(JSON.stringify((await admin.get(`${project}/stacks/${stack.id}`)).body))).toEqual([]);
   });
 });
