@@ -202,6 +202,22 @@ describe("password answers never shown back", () => {
     expect(back.stack.dockerCompose).toContain("DB_PASSWORD: ${db_password}");
   });
 
+  test("new files sent for a catalog stack keep resolving its password references", async () => {
+    const { stack } = await stackNamed("plainsec");
+    const up = await admin.post(`${project}/stacks/${stack.id}?action=upgrade`, {
+      dockerCompose: stack.dockerCompose.replace("rev: '0'", "rev: edited"),
+      rancherCompose: stack.rancherCompose,
+    });
+    expect(up.status).toBeLessThan(300);
+    const after = await stackNamed("plainsec");
+    expect(after.stack.externalId).toBe("catalog://library:wordpress:0");
+    expect(after.stack.dockerCompose).toContain("DB_PASSWORD: ${db_password}");
+    const web = after.services.web;
+    const lc = web.upgrade?.inServiceStrategy?.launchConfig ?? web.launchConfig;
+    expect([lc.labels.rev, lc.environment.DB_PASSWORD]).toEqual(["edited", plainSecret]);
+    expectStatus(await admin.post(`${project}/stacks/${stack.id}?action=rollback`), 202);
+  });
+
   test("the export writes references; launched again with the answers it gives the same services", async () => {
     const { stack, services } = await stackNamed("tplsec");
     const out = expectStatus(await admin.post(`${project}/stacks/${stack.id}?action=exportconfig`), 200).body;

@@ -160,7 +160,12 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
     const { spec, warnings } = parseStack({
       dockerCompose,
       rancherCompose,
-      environment: launch?.values ?? environment,
+      // New files for a catalog stack (its own files sent back with changes) keep the `${VAR}`
+      // references to its password answers: they resolve from the sealed answers, as at launch.
+      environment: launch?.values ?? {
+        ...(ctx.catalogs ? keptSecrets(ctx.catalogs, stack.data) : {}),
+        ...environment,
+      },
     });
     const project = ctx.store.getByPublicId<ProjectFields>("project", stack.projectId!);
     assertAllowed(stackVolumeViolations(projectPolicy(project?.data ?? {}), spec.volumes));
