@@ -42,6 +42,12 @@ describe("renderWithSecretRefs", () => {
     }
   });
 
+  test("each password used so is named", () => {
+    expect(() => render("n: {{ len .Values.pw }}{{ len .Values.empty }}", { pw: "a1", empty: "b2" })).toThrow(
+      "f.tpl: the password answers pw, empty are used other than inserted",
+    );
+  });
+
   test("a comparison that does not change the text is accepted", () => {
     expect(render('{{ if eq .Values.pw "other" }}x{{ end }}p: {{ .Values.pw }}', { pw: "s3cret" })).toBe(
       "p: ${pw}",

@@ -58,12 +58,14 @@ export function renderWithSecretRefs(
     return out;
   };
   if (withMarkers === undefined || restore(withMarkers) !== real) {
-    const culprits = hidden.filter((k) => restore(masked(k), k) !== real);
+    const found = hidden.filter((k) => restore(masked(k), k) !== real);
+    const named = found.length > 0 ? found : hidden;
+    const one = named.length === 1;
     throw refuse(
       file,
-      `the password answer${culprits.length === 1 ? "" : "s"} ${(culprits.length ? culprits : hidden).join(", ")} ` +
-        "is used other than inserted as it is (compared, measured or changed by a function); " +
-        "a password answer is never written into the stack's files, so this template cannot take it",
+      `the password answer${one ? "" : "s"} ${named.join(", ")} ${one ? "is" : "are"} used other than ` +
+        "inserted as it is (compared, measured or changed by a function); a password answer is never " +
+        "written into the stack's files, so this template cannot take it",
     );
   }
   let out = withMarkers;
