@@ -80,7 +80,8 @@ const tplSecret = "Tpl-Secret-9q7z";
 const adminSecret = "Adm-Secret-3x8w";
 const plainSecret = "Plain-Secret-4k2v";
 const refusedSecret = "Refused-Secret-7m1c";
-const secrets = [tplSecret, adminSecret, plainSecret, refusedSecret];
+const upgradeSecret = "Upg-Secret-5n6b";
+const secrets = [tplSecret, adminSecret, plainSecret, refusedSecret, upgradeSecret];
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "catalog-secrets-"));
@@ -184,7 +185,8 @@ describe("password answers never shown back", () => {
     const { stack } = await stackNamed("tplsec");
     const up = await admin.post(`${project}/stacks/${stack.id}?action=upgrade`, {
       externalId: "catalog://library:secret-tpl:1",
-      answers: { title: "new-title" },
+      // A password answered only now: sealed too, and redacted in the audit row of the upgrade.
+      answers: { title: "new-title", other_pw: upgradeSecret },
     });
     expect(up.status).toBeLessThan(300);
     expect(found(JSON.stringify(up.body))).toEqual([]);
@@ -194,7 +196,8 @@ describe("password answers never shown back", () => {
     const db = after.services.db;
     const lc = db.upgrade?.inServiceStrategy?.launchConfig ?? db.launchConfig;
     expect(lc.environment.DB_PASSWORD).toBe(tplSecret);
-    expect(lc.labels.rev).toBe("1");
+    expect(lc.labels).toMatchObject({ rev: "1", other: "set" });
+    expect(after.stack.environment).toEqual({ title: "new-title" });
     expectStatus(await admin.post(`${project}/stacks/${stack.id}?action=rollback`), 202);
     const back = await stackNamed("tplsec");
     expect(back.stack.externalId).toBe("catalog://library:secret-tpl:0");
@@ -279,6 +282,10 @@ describe("password answers never shown back", () => {
       (a) => a.eventType === "api.stack.create" && JSON.stringify(a.requestObject).includes("secret-tpl:0"),
     );
     expect(launch?.requestObject.environment).toEqual({ db_password: "<redacted>", admin_pw: "<redacted>" });
+    const upgrade = audits.find(
+      (a) => a.eventType === "api.stack.upgrade" && JSON.stringify(a.requestObject).includes("secret-tpl:1"),
+    );
+    expect(upgrade?.requestObject.answers).toEqual({ title: "new-title", other_pw: "<redacted>" });
     // At rest: stack rows (with their `previous` files) and audit rows hold none; only the
     // services the containers are made from carry the values.
     const rows = server.store.db
