@@ -5,7 +5,8 @@
 // refused by the server with each error beside its field, a launch that lands on the new stack, and
 // an upgrade from the catalog with kept answers prefilled (not the password), finished from the
 // stack page; a catalog refreshed from its page bringing a newer version, upgraded to and rolled back;
-// a catalog added from the page (refusals at their field) and removed. No console error or CSP
+// a catalog added from the page (refusals at their field) and removed, one edited (the stored values
+// filled in, refusals at their field, a key left blank kept). No console error or CSP
 // violation, no serious accessibility violation (axe).
 // Screenshots go to test-artifacts/ui/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -446,6 +447,93 @@ describe("the catalog pages", () => {
     await page.getByRole("button", { name: "Remove catalog private" }).click();
     await card("private:extra-app").waitFor({ state: "detached", ...wait });
     expect((await admin.get("/v1-catalog/catalogs/private")).status).toBe(404);
+  });
+
+  test("a catalog edited from its page: stored values filled in, refusals at their field, a blank key kept", async () => {
+    const sshUrl = `ssh://${sshd.user}@127.0.0.1:${sshd.port}${join(work, "private.git")}`;
+    expectStatus(
+      await admin.post("/v1-catalog/catalogs", {
+        name: "editme",
+        url: sshUrl,
+        environmentId: pid,
+        sshKey: deployKey.privateKey,
+      }),
+      201,
+    );
+    await page.reload();
+    const row = page.locator('[data-catalog="editme"]');
+    await row.getByText("active").waitFor(wait);
+    await row.getByLabel("Edit editme").click();
+    const form = page.getByRole("form", { name: "Edit catalog editme" });
+    const fieldError = (name: string) => form.locator(`[data-field="${name}"] .error`);
+    // The stored URL and branch are filled in; the name stays; the key is never sent back.
+    expect(await form.getByLabel("Git URL").inputValue()).toBe(sshUrl);
+    expect(await form.getByLabel("Branch").inputValue()).toBe("master");
+    expect(await form.getByLabel("Name").count()).toBe(0);
+    const keyField = form.getByLabel("Private key (blank keeps the stored one; without passphrase)");
+    expect(await keyField.inputValue()).toBe("");
+    // A URL git must not be handed and a bad branch: each refused at its field.
+    await form.getByLabel("Git URL").fill("ext::sh -c id");
+    await form.getByLabel("Branch").fill("-bad..branch");
+    await form.getByRole("button", { name: "Save catalog" }).click();
+    await fieldError("url")
+      .getByText(/use a file:\/\/, http\(s\):\/\//)
+      .waitFor(wait);
+    await fieldError("branch").getByText("not a branch name").waitFor(wait);
+    expect(await form.getByLabel("Git URL").getAttribute("aria-invalid")).toBe("true");
+    expectRefused(422, /\/v1-catalog\/catalogs\/editme$/);
+    // A key ssh cannot read: refused at the key field.
+    await form.getByLabel("Git URL").fill(sshUrl);
+    await form.getByLabel("Branch").fill("master");
+    await keyField.fill("-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-key\n-----END OPENSSH PRIVATE KEY-----");
+    await form.getByRole("button", { name: "Save catalog" }).click();
+    await fieldError("sshKey")
+      .getByText(/not an OpenSSH or PEM private key/)
+      .waitFor(wait);
+    expect(await fieldError("url").count()).toBe(0);
+    expectRefused(422, /\/v1-catalog\/catalogs\/editme$/);
+    expect(await capture(page, "catalog-edit-refused")).toEqual([]);
+    // Saved with the key blank: the stored key is kept, so the sshd lets the fetch a save starts in.
+    await keyField.fill("");
+    const before = expectStatus(await admin.get("/v1-catalog/catalogs/editme"), 200).body;
+    await form.getByRole("button", { name: "Save catalog" }).click();
+    await form.waitFor({ state: "hidden", ...wait });
+    await until(
+      "editme fetched again with its kept key",
+      async () => {
+        const c = (await admin.get("/v1-catalog/catalogs/editme")).body;
+        return c.state === "active" && c.lastRefreshTimestamp !== before.lastRefreshTimestamp;
+      },
+      30_000,
+      100,
+    );
+    const kept = expectStatus(await admin.get("/v1-catalog/catalogs/editme"), 200).body;
+    expect([kept.state, kept.hasCredentials, kept.sshPublicKey]).toEqual([
+      "active",
+      true,
+      before.sshPublicKey,
+    ]);
+    // Moved to another server (git daemon): the key fields go, the key is not carried over.
+    await row.getByLabel("Edit editme").click();
+    await form.getByLabel("Git URL").fill(`${daemon.url}extra`);
+    expect(await form.getByLabel(/^Private key/).count()).toBe(0);
+    await form.getByRole("button", { name: "Save catalog" }).click();
+    await row.getByText(`${daemon.url}extra (master)`).waitFor(wait);
+    await row.getByText("active").waitFor(wait);
+    const moved = expectStatus(await admin.get("/v1-catalog/catalogs/editme"), 200).body;
+    expect([moved.url, moved.hasCredentials, moved.sshPublicKey]).toEqual([
+      `${daemon.url}extra`,
+      false,
+      null,
+    ]);
+    const html = await page.content();
+    for (const line of deployKey.privateKey
+      .split("\n")
+      .filter((l) => l.length >= 16 && !l.startsWith("-----")))
+      expect(html).not.toContain(line);
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: "Remove catalog editme" }).click();
+    await row.waitFor({ state: "detached", ...wait });
   });
 
   test("no console error or CSP violation on the way", () => {

@@ -3,13 +3,15 @@ import { AppError } from "@corral/lib";
 import type { StackFields } from "../model/service.ts";
 import type { VerbContext } from "../services/context.ts";
 import type { CatalogService } from "./catalogs.ts";
-import { renderTemplate, TemplateError } from "./gotemplate/index.ts";
+import { TemplateError } from "./gotemplate/index.ts";
 import { parseQuestions, validateAnswers } from "./questions.ts";
+import { renderWithSecretRefs } from "./secret-refs.ts";
 import { parseExternalId, upgradeInfo } from "./stack-upgrades.ts";
 import { isCompatible } from "./versions.ts";
 
 /** What a stack launched (or upgraded) from a template version is made of. */
 export interface CatalogLaunch {
+  /** The files as kept on the stack: password answers appear only as `${VAR}` references. */
   dockerCompose: string;
   rancherCompose: string;
   /** Every answer in clear, for `${VAR}` interpolation of the files. */
@@ -24,7 +26,12 @@ export interface CatalogLaunch {
 
 /** The answers a stack keeps, passwords opened again (for an upgrade that re-renders the files). */
 export function keptAnswers(catalogs: CatalogService, stack: StackFields): Record<string, string> {
-  const out = { ...stack.environment };
+  return { ...stack.environment, ...keptSecrets(catalogs, stack) };
+}
+
+/** The password answers a stack keeps, opened. */
+export function keptSecrets(catalogs: CatalogService, stack: StackFields): Record<string, string> {
+  const out: Record<string, string> = {};
   for (const [k, sealed] of Object.entries(stack.secretAnswers ?? {})) out[k] = catalogs.box.open(sealed);
   return out;
 }
@@ -51,7 +58,8 @@ function answerContext(ctx: VerbContext, projectId: string) {
 /**
  * Resolves a `catalog://<catalog>:<template>:<N>` externalId into the files of a stack: the answers
  * are checked against the version's questions (one message per question), `.tpl` files rendered as
- * Go templates, plain ones left for `${VAR}` interpolation. Null when the externalId is not a
+ * Go templates, plain ones left for `${VAR}` interpolation. Either way the files kept on the stack
+ * hold password answers only as `${VAR}` references, resolved from `values` when the services are made. Null when the externalId is not a
  * catalog one (a plain stack); a 4xx when the template, version or answers are not usable.
  */
 export function resolveCatalogLaunch(
@@ -118,7 +126,8 @@ export function resolveCatalogLaunch(
     const tpl = version.files[`${name}.tpl`];
     if (tpl === undefined) return version.files[name];
     try {
-      return renderTemplate(`${name}.tpl`, tpl, { Values: values, Stack: { Name: stackName } });
+      // Password answers go in as `${name}` references, resolved like a plain file's below.
+      return renderWithSecretRefs(`${name}.tpl`, tpl, values, passwords, stackName);
     } catch (e) {
       if (e instanceof TemplateError)
         throw new AppError("InvalidFormat", e.message, { detail: { field: "externalId" } });

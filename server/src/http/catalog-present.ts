@@ -27,6 +27,8 @@ export function presentCatalog(root: string, row: Row<CatalogFields>): Record<st
     commit: row.data.commit ?? null,
     lastRefreshTimestamp: row.data.lastRefreshed ? new Date(row.data.lastRefreshed).toISOString() : null,
     hasCredentials: row.data.credentials !== undefined,
+    // One from the catalog.url setting is changed there, not through PUT.
+    fromSetting: row.data.fromSetting === true,
     // The public half only: what the git server's deploy keys need. The private key is never shown.
     sshPublicKey: row.data.sshPublicKey ?? null,
     knownHosts: row.data.knownHosts ?? null,

@@ -47,6 +47,11 @@ export interface ResourceDef {
   /** True when rows live inside a project (`/v2-beta/projects/<id>/<collection>`). */
   scoped: boolean;
   fields: Record<string, FieldDef>;
+  /**
+   * The request body as its audit row keeps it, when more than the audit's own redaction of
+   * secret-looking field names is needed (a stack's password answers under any variable name).
+   */
+  auditBody?(ctx: VerbContext, body: unknown, targetId?: string): unknown;
   create?(
     ctx: VerbContext,
     projectId: string | null,

@@ -90,7 +90,7 @@ export function resourceRouter(defs: ResourceDef[]): Hono<ApiEnv> {
       resourceType: def.type,
       resourceId: resultId(result) ?? targetId ?? null,
       projectId: resultProject(result) ?? ctx.principal.projectId ?? null,
-      requestObject: body,
+      requestObject: def.auditBody ? def.auditBody(ctx, body, targetId) : body,
       responseCode: code,
     });
     try {

@@ -1,6 +1,8 @@
+import { randomBytes } from "node:crypto";
 import { formatId, type StackSpec, sameDnsName, stackCreateSchema, stackUpgradeSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
-import { keptAnswers, resolveCatalogLaunch } from "../catalog/launch.ts";
+import { keptAnswers, keptSecrets, resolveCatalogLaunch } from "../catalog/launch.ts";
+import { referSecrets } from "../catalog/secret-refs.ts";
 import { upgradeInfo } from "../catalog/stack-upgrades.ts";
 import { exportStack, parseStack } from "../compose/index.ts";
 import type { ProjectFields } from "../model/project.ts";
@@ -158,7 +160,12 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
     const { spec, warnings } = parseStack({
       dockerCompose,
       rancherCompose,
-      environment: launch?.values ?? environment,
+      // New files for a catalog stack (its own files sent back with changes) keep the `${VAR}`
+      // references to its password answers: they resolve from the sealed answers, as at launch.
+      environment: launch?.values ?? {
+        ...(ctx.catalogs ? keptSecrets(ctx.catalogs, stack.data) : {}),
+        ...environment,
+      },
     });
     const project = ctx.store.getByPublicId<ProjectFields>("project", stack.projectId!);
     assertAllowed(stackVolumeViolations(projectPolicy(project?.data ?? {}), spec.volumes));
@@ -278,10 +285,23 @@ export function exportStackConfig(
     }),
     volumes: stack.data.volumes ?? {},
   };
+  // The services carry password answers in clear (their containers need them); the export writes
+  // them back as the `${VAR}` references the catalog files had. Markers go through the export's
+  // `$` escaping untouched and become the references after it.
+  const secrets = ctx.catalogs ? keptSecrets(ctx.catalogs, stack.data) : {};
+  const nonce = randomBytes(9).toString("hex");
+  const marker = (name: string) => `CorralSecret${nonce}x${name}x`;
+  spec.services = spec.services.map((s) => ({
+    ...s,
+    launchConfig: referSecrets(s.launchConfig, secrets, marker),
+    secondaryLaunchConfigs: referSecrets(s.secondaryLaunchConfigs, secrets, marker),
+  }));
   const files = exportStack(spec);
+  const refs = (text: string) =>
+    Object.keys(secrets).reduce((t, k) => t.replaceAll(marker(k), `\${${k}}`), text);
   return {
     type: "composeConfig",
-    dockerComposeConfig: files.dockerCompose,
-    rancherComposeConfig: files.rancherCompose,
+    dockerComposeConfig: refs(files.dockerCompose),
+    rancherComposeConfig: refs(files.rancherCompose),
   };
 }

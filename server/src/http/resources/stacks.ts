@@ -1,4 +1,5 @@
 import { formatId } from "@corral/api";
+import { auditStackBody } from "../../catalog/audit-answers.ts";
 import type { StackFields } from "../../model/service.ts";
 import {
   createStack,
@@ -37,6 +38,7 @@ export const stackResource: ResourceDef = {
     upgradeAvailable: { type: "boolean", filter: true },
     upgradeVersions: { type: "map[string]" },
   },
+  auditBody: auditStackBody,
   create: (ctx, projectId, body) => ({ row: createStack(ctx, projectId ?? "", body) }),
   remove: removeStack,
   actions: {

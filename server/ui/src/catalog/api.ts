@@ -9,6 +9,12 @@ export interface Catalog extends Resource {
   environmentId: string;
   /** The public half of the catalog's ssh key, to add as a deploy key (the private key is never sent back). */
   sshPublicKey?: string | null;
+  /** The pinned ssh host keys (known_hosts lines), if any. */
+  knownHosts?: string | null;
+  /** Whether a username, password or key is stored (never shown back). */
+  hasCredentials?: boolean;
+  /** True for one from the `catalog.url` setting: changed there, not by editing. */
+  fromSetting?: boolean;
 }
 
 /** A template of a catalog (`state: broken` with its reason in `transitioningMessage`). */
@@ -91,6 +97,15 @@ export interface NewCatalog {
 
 /** Adds a catalog; the server fetches it after answering (state `refreshing`, then `active` or `error`). */
 export const createCatalog = (body: NewCatalog) => api.create<Catalog>(`${root}/catalogs`, body);
+
+/**
+ * What editing a catalog sends: a credential left out keeps the stored one (while the URL stays);
+ * `knownHosts: ""` drops the pinned host keys.
+ */
+export type CatalogChange = Omit<Partial<NewCatalog>, "name" | "environmentId">;
+
+/** Changes a catalog; the server fetches it again after answering when its source changed. */
+export const updateCatalog = (c: Catalog, body: CatalogChange) => api.update<Catalog>(c, body);
 
 /** Every template of the catalogs this environment sees, broken ones included. */
 export const listTemplates = (projectId: string) =>

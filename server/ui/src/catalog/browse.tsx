@@ -7,7 +7,7 @@ import { Badge } from "../components/badge.tsx";
 import { RemoveButton } from "../components/feedback.tsx";
 import { Link } from "../components/link.tsx";
 import { type Catalog, iconPath, listCatalogs, listTemplates, type Template } from "./api.ts";
-import { AddCatalogForm } from "./catalog-admin.tsx";
+import { AddCatalogForm, EditCatalogForm } from "./catalog-admin.tsx";
 
 /** The categories a template is listed under (`categories`, else `category`, else "Other"). */
 export function categoriesOf(t: Template): string[] {
@@ -56,6 +56,9 @@ function TemplateCard(props: { projectId: string; t: Template }) {
     </li>
   );
 }
+
+/** A new edit form (its fields filled afresh) whenever the catalog's stored source changes. */
+const editKey = (c: Catalog) => `${c.url} ${c.branch} ${c.knownHosts ?? ""} ${c.hasCredentials}`;
 
 /** Browse the catalog: choose a category, search by name or description. */
 export function CatalogBrowsePage(props: { projectId: string }) {
@@ -118,6 +121,10 @@ export function CatalogBrowsePage(props: { projectId: string }) {
                   consequence="Stacks launched from it keep running."
                   onDone={() => void load()}
                 />
+              ) : null}
+              {/* One from the catalog.url setting is changed in the settings instead. */}
+              {manages && !c.fromSetting ? (
+                <EditCatalogForm key={editKey(c)} catalog={c} onSaved={() => void load()} />
               ) : null}
               {c.sshPublicKey ? (
                 <details class="catalog-key">
