@@ -82,7 +82,7 @@ export async function lifecycle(ctx: TestContext, first: Vm, key: string, disk: 
     check(up.code === 0 || up.code === 255, `upgrade: ${up.code} ${up.stderr}`);
     ctx.log(`upgrade said: ${up.stdout.trim().replace(/\n/g, " | ")}`);
     fig.upgradeWriteMs = Date.now() - t0;
-    await vm.waitFor(/shutdown: kexec\n[\s\S]*CorralOS init \(pid 1\)/, bootTimeoutMs);
+    await vm.waitFor(/shutdown: kexec\r?\n[\s\S]*CorralOS init \(pid 1\)/, bootTimeoutMs);
     await waitSsh(vm, key, 600_000, "docker version --format '{{.Server.Version}}'");
     const v1 = await waitVersion(vm, key, /slot B: test-2 .*\[active, booted\]/, healthTimeoutS * 1000);
     fig.upgradeMs = Date.now() - t0;
