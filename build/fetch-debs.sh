@@ -18,6 +18,9 @@ PKGS=(
   # corral install: GPT partitioning, the boot partition's FAT, GRUB for BIOS and UEFI
   fdisk libfdisk1 libreadline8 dosfstools grub-common grub2-common grub-pc-bin grub-efi-amd64-bin
   libefiboot1 libefivar1
+  # corral os upgrade --kexec: kexec(8), linked against Xen's control library (and what it loads)
+  kexec-tools libxenmisc4.17 libxentoollog1 libxencall1 libxenevtchn1 libxengnttab1
+  libxenforeignmemory1 libxendevicemodel1 libxentoolcore1
 )
 
 DEBS=$CACHE/debs

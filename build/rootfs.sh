@@ -24,6 +24,8 @@ for f in usr/sbin/sfdisk usr/sbin/mkfs.fat usr/sbin/grub-install usr/bin/grub-ed
   copy_elf "$sys" "$src" "$dest" "$f"
 done
 ln -sf mkfs.fat "$dest/usr/sbin/mkfs.vfat"
+# corral os upgrade --kexec loads the new slot's kernel with kexec(8) (Debian ships it in /sbin).
+copy_elf "$sys" sbin/kexec "$dest" usr/sbin/kexec
 mkdir -p "$dest/usr/lib/grub"
 for t in i386-pc x86_64-efi; do cp -r "$sys/usr/lib/grub/$t" "$dest/usr/lib/grub/"; done
 # (not mke2fs or e2fsck themselves: `ln -sf` would replace the program with a link to itself)

@@ -13,8 +13,9 @@
  *   with it; `instance/{id,hostname,attributes/user-data,attributes/ssh-keys,network-interfaces/}`,
  *   `project/attributes/ssh-keys`.
  * - digitalocean: `/metadata/v1.json`.
- * - azure: `/metadata/instance` and `/metadata/instance/compute/userData` (base64), requiring
- *   `Metadata: true` (400 without) and an `api-version`.
+ * - azure: `/metadata/instance` and `/metadata/instance/compute/userData` (base64, asked with
+ *   `format=text`), requiring `Metadata: true` (400 without) and an `api-version`. The provisioning
+ *   media's ovf-env.xml (CustomData, HostName, SSH keys) is {@link azureOvfEnv}.
  * - packet: `/metadata` and `/userdata` (Equinix Metal).
  * - openstack: `/openstack/latest/{meta_data.json,user_data,network_data.json}`.
  *
@@ -35,6 +36,8 @@ export interface CloudFixture {
   nameservers: string[];
   /** Packet: the bonded NICs' MACs. */
   slaveMacs?: string[];
+  /** Azure: the userData text IMDS answers instead of the base64 of userData (garbage tests). */
+  azureUserDataText?: string;
 }
 
 /** A running stand-in. */
@@ -172,8 +175,12 @@ function routes(cloud: string, f: CloudFixture): Route {
               ],
             },
           });
-        if (path === "/metadata/instance/compute/userData")
+        if (path === "/metadata/instance/compute/userData") {
+          if (url.searchParams.get("format") !== "text")
+            return new Response(JSON.stringify({ error: "format=text required" }), { status: 400 });
+          if (f.azureUserDataText !== undefined) return text(f.azureUserDataText);
           return text(f.userData === undefined ? "" : Buffer.from(f.userData).toString("base64"));
+        }
         return undefined;
       };
     case "packet":
@@ -256,4 +263,49 @@ export function startCloudStandIn(
     },
   });
   return { url: `http://127.0.0.1:${server.port}`, requests, stop: () => server.stop(true) };
+}
+
+/**
+ * ovf-env.xml as Azure's provisioning media carries it: an OVF Environment whose
+ * ProvisioningSection holds a LinuxProvisioningConfigurationSet (namespace prefixes as Azure writes
+ * them; the namespace URIs stand-ins, which the reader ignores) with HostName, UserName, SSH public keys (one by value, one by fingerprint only) and
+ * CustomData, the base64 of the fixture's user-data (or `customData` verbatim when given).
+ */
+export function azureOvfEnv(f: CloudFixture, customData?: string): string {
+  const custom = customData ?? (f.userData === undefined ? "" : Buffer.from(f.userData).toString("base64"));
+  const keys = f.keys
+    .map(
+      (k, i) => `          <ns1:PublicKey>
+            <ns1:Fingerprint>${"AB".repeat(20)}</ns1:Fingerprint>
+            <ns1:Path>/home/azureuser/.ssh/authorized_keys</ns1:Path>
+            ${i === 0 ? `<ns1:Value>${k}</ns1:Value>` : ""}
+          </ns1:PublicKey>`,
+    )
+    .join("\n");
+  return `<?xml version="1.0" encoding="utf-8"?>
+<ns0:Environment xmlns="urn:ovf-environment-1" xmlns:ns0="urn:ovf-environment-1" xmlns:ns1="urn:windowsazure" xmlns:i="urn:xml-schema-instance">
+  <ns1:ProvisioningSection>
+    <ns1:Version>1.0</ns1:Version>
+    <ns1:LinuxProvisioningConfigurationSet>
+      <ns1:ConfigurationSetType>LinuxProvisioningConfiguration</ns1:ConfigurationSetType>
+      <ns1:HostName>${f.hostname}</ns1:HostName>
+      <ns1:UserName>azureuser</ns1:UserName>
+      <ns1:DisableSshPasswordAuthentication>true</ns1:DisableSshPasswordAuthentication>
+      <ns1:SSH>
+        <ns1:PublicKeys>
+${keys}
+        </ns1:PublicKeys>
+      </ns1:SSH>
+      <ns1:CustomData>${custom}</ns1:CustomData>
+    </ns1:LinuxProvisioningConfigurationSet>
+  </ns1:ProvisioningSection>
+  <ns1:PlatformSettingsSection>
+    <ns1:Version>1.0</ns1:Version>
+    <ns1:PlatformSettings>
+      <ns1:ProvisionGuestAgent>false</ns1:ProvisionGuestAgent>
+      <ns1:GuestAgentPackageName i:nil="true" />
+    </ns1:PlatformSettings>
+  </ns1:PlatformSettingsSection>
+</ns0:Environment>
+`;
 }

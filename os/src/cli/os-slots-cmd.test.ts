@@ -71,10 +71,68 @@ test("version shows both slots, list the channel, upgrade sends the request; bad
     expect(await osCommand(["upgrade", "-f", "/etc/hostname"], t.cli)).toBe(1);
     expect(t.err()).toContain("under /home or /var/lib/corral");
     expect(await osCommand(["upgrade"], t.cli)).toBe(2);
-    expect(await osCommand(["upgrade", "-f", "x", "--kexec"], t.cli)).toBe(2);
+    expect(await osCommand(["upgrade", "-i", "v3", "--kexec", "--no-reboot"], t.cli)).toBe(2);
     expect(await osCommand(["rollback", "--now"], t.cli)).toBe(2);
     expect(await osCommand(["rollback", "--no-reboot"], t.cli)).toBe(1);
     expect(t.err()).toContain("holds no system");
+  } finally {
+    control.stop();
+  }
+});
+
+test("upgrade --kexec asks PID 1 for a kexec, which ends in a kexec shutdown only once the kernel is loaded", async () => {
+  const t = io();
+  const powered: string[] = [];
+  const asked: UpgradeRequest[] = [];
+  let loads = true;
+  const control = serveControl(t.cli.initSocket, {
+    status: () => [],
+    reconcile: async () => [],
+    power: (a) => void powered.push(a),
+    install: async () => ({ log: [], reboot: false }),
+    os: {
+      status: async () => ({ running: "v1", installed: false }),
+      list: async () => [],
+      upgrade: async (req, log) => {
+        asked.push(req);
+        log("written");
+        return { version: "v3", slot: "B", kexec: loads && req.kexec === true };
+      },
+      rollback: async () => ({}),
+    },
+  });
+  const settled = async (n: number) => {
+    for (let i = 0; i < 200 && powered.length < n; i++) await Bun.sleep(10);
+  };
+  try {
+    expect(await osCommand(["upgrade", "-i", "v3", "--kexec"], t.cli)).toBe(0);
+    expect(asked[0]).toMatchObject({ version: "v3", kexec: true });
+    expect(t.out()).toContain("then kexec into the new slot");
+    await settled(1);
+    expect(powered).toEqual(["kexec"]);
+    // without --kexec, or when the upgrade did not load a kernel: a firmware reboot
+    expect(await osCommand(["upgrade", "-i", "v3"], t.cli)).toBe(0);
+    expect(asked[1]?.kexec).toBe(false);
+    await settled(2);
+    loads = false;
+    expect(await osCommand(["upgrade", "-i", "v3", "--kexec"], t.cli)).toBe(0);
+    await settled(3);
+    expect(powered).toEqual(["kexec", "reboot", "reboot"]);
+    // a bad body is refused by PID 1 before anything is written
+    const raw = await fetch("http://init/os/upgrade", {
+      method: "POST",
+      unix: t.cli.initSocket,
+      body: JSON.stringify({ version: "v3", kexec: "yes" }),
+    } as RequestInit);
+    expect(raw.status).toBe(500);
+    expect(((await raw.json()) as { error: string }).error).toContain("kexec must be true or false");
+    const noReboot = await fetch("http://init/os/upgrade", {
+      method: "POST",
+      unix: t.cli.initSocket,
+      body: JSON.stringify({ version: "v3", kexec: true, reboot: false }),
+    } as RequestInit);
+    expect(noReboot.status).toBe(500);
+    expect(asked).toHaveLength(3);
   } finally {
     control.stop();
   }

@@ -42,7 +42,8 @@ export function parseUpgradeArgs(argv: string[]): UpgradeArgs {
   if (a.file && a.version) throw new OsUsageError("give -f FILE or -i VERSION, not both");
   if (!a.file && !a.version)
     throw new OsUsageError("give -f FILE (a release tar) or -i VERSION (from the channel)");
-  if (a.kexec) throw new OsUsageError("--kexec is not supported by this build: upgrade with a reboot");
+  if (a.kexec && !a.reboot)
+    throw new OsUsageError("--kexec boots the new slot now: it cannot go with --no-reboot");
   return a;
 }
 
@@ -111,10 +112,11 @@ export async function runSlotChange(io: CliIo, cmd: "upgrade" | "rollback", argv
       version: a.version,
       channel: a.channel,
       reboot: a.reboot,
+      kexec: a.kexec,
     };
   }
   const answer = (await callInit(io.initSocket, "POST", `/os/${cmd}`, body)) as { log?: string[] };
   for (const l of answer.log ?? []) io.out(`${l}\n`);
-  if (body.reboot) io.out("rebooting\n");
+  if (body.reboot) io.out(body.kexec ? "stopping services, then kexec into the new slot\n" : "rebooting\n");
   return 0;
 }

@@ -106,50 +106,6 @@ export async function readDigitalOcean(base: string, ctx: HttpContext): Promise<
   };
 }
 
-interface AzureInstance {
-  compute?: {
-    name?: string;
-    osProfile?: { computerName?: string };
-    publicKeys?: { keyData?: string }[];
-  };
-  network?: {
-    interface?: {
-      macAddress?: string;
-      ipv4?: { ipAddress?: { privateIpAddress?: string; publicIpAddress?: string }[] };
-    }[];
-  };
-}
-
-/**
- * Azure Instance Metadata Service: `/metadata/instance` with `Metadata: true`; user-data (base64)
- * from `compute/userData`. Addresses are handed out by Azure's DHCP: reported, not applied.
- */
-export async function readAzure(base: string, ctx: HttpContext): Promise<Found> {
-  const h = { Metadata: "true" };
-  const m = await getJson<AzureInstance>(ctx, `${base}/metadata/instance?api-version=2021-02-01`, h);
-  if (!m?.compute) throw new Unavailable(`azure: ${base}/metadata/instance has no compute section`);
-  const b64 = await getText(
-    ctx,
-    `${base}/metadata/instance/compute/userData?api-version=2021-01-01&format=text`,
-    h,
-  );
-  const info: Record<string, string> = {};
-  (m.network?.interface ?? []).forEach((n, i) => {
-    if (n.macAddress) info[`nic${i}.mac`] = n.macAddress;
-    const a = n.ipv4?.ipAddress?.[0];
-    if (a?.privateIpAddress) info[`nic${i}.private-ipv4`] = a.privateIpAddress;
-    if (a?.publicIpAddress) info[`nic${i}.public-ipv4`] = a.publicIpAddress;
-  });
-  const hostname = m.compute.osProfile?.computerName || m.compute.name;
-  return {
-    source: `azure (${base})`,
-    ...withData(b64?.trim() ? Buffer.from(b64.trim(), "base64") : undefined),
-    sshKeys: (m.compute.publicKeys ?? []).flatMap((k) => keyLines(k.keyData)),
-    ...(hostname ? { hostname } : {}),
-    network: { interfaces: [], info },
-  };
-}
-
 interface PacketMetadata {
   id?: string;
   hostname?: string;

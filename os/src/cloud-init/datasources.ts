@@ -4,8 +4,9 @@ import { createLogger, sleep } from "@corral/lib";
 import { listBlockDevices } from "../system/block-devices.ts";
 import type { Host } from "../system/host.ts";
 import { fileGuestInfo, type GuestInfo, readVmware, rpcGuestInfo } from "./cloud-vmware.ts";
+import { findOvfMedia, type OvfEnv, readAzure, readOvfDir } from "./clouds-azure.ts";
 import { ec2StyleDefaults, readEc2Style } from "./clouds-ec2.ts";
-import { jsonCloudDefaults, readAzure, readDigitalOcean, readGce, readPacket } from "./clouds-json.ts";
+import { jsonCloudDefaults, readDigitalOcean, readGce, readPacket } from "./clouds-json.ts";
 import { openstackDefault, readOpenstack } from "./clouds-openstack.ts";
 import { fromDrive, readDrive } from "./drives.ts";
 import { type Found, type HttpContext, Unavailable } from "./metadata.ts";
@@ -22,7 +23,8 @@ const httpClouds: Record<string, (base: string, ctx: HttpContext) => Promise<Fou
   exoscale: (b, c) => readEc2Style("exoscale", b, c),
   gce: readGce,
   digitalocean: readDigitalOcean,
-  azure: readAzure,
+  // (its probe also reads the provisioning media: azureProbe)
+  azure: (b, c) => readAzure(b, c),
   packet: readPacket,
   equinix: readPacket,
   openstack: readOpenstack,
@@ -98,6 +100,7 @@ function makeProbe(host: Host, spec: string, o: ProbeOptions, devices: () => str
   const name = colon < 0 ? spec : spec.slice(0, colon);
   const arg = colon < 0 ? undefined : spec.slice(colon + 1);
   const http: HttpContext = { fetcher: o.fetcher ?? fetch, timeoutMs: o.httpTimeoutMs ?? 5000 };
+  if (name === "azure") return azureProbe(host, spec, arg, o, http, devices);
   const cloud = httpClouds[name];
   if (cloud) {
     const given = arg || o.baseUrls?.[name];
@@ -179,6 +182,38 @@ function makeProbe(host: Host, spec: string, o: ProbeOptions, devices: () => str
       log.warn("unknown datasource ignored", { datasource: spec });
       return undefined;
   }
+}
+
+/**
+ * `azure`, `azure:<IMDS base url>` or `azure:/folder` (the provisioning media already mounted, or
+ * its files copied there). The media is looked for once (it is attached before the machine starts);
+ * IMDS is asked at each try.
+ */
+function azureProbe(
+  host: Host,
+  spec: string,
+  arg: string | undefined,
+  o: ProbeOptions,
+  http: HttpContext,
+  devices: () => string[],
+): Probe {
+  const dir = arg?.startsWith("/") ? arg : undefined;
+  const given = (dir ? undefined : arg) || o.baseUrls?.azure;
+  const base = (given || defaults.azure || "").replace(/\/+$/, "");
+  let media: Promise<OvfEnv | undefined> | undefined;
+  return {
+    name: spec,
+    retry: true,
+    run: async () => {
+      if (dir) {
+        const ovf = readOvfDir(join(host.root, dir), dir);
+        if (!ovf) throw new Unavailable(`${spec}: no ovf-env.xml in ${dir}`);
+        return readAzure(base, http, ovf);
+      }
+      media ??= findOvfMedia(host, devices());
+      return readAzure(base, http, await media);
+    },
+  };
 }
 
 /**

@@ -66,6 +66,11 @@ export function serveControl(path: string, handlers: ControlHandlers): { stop():
           const log: string[] = [];
           const push = (l: string) => void log.push(l);
           const reboot = body.reboot !== false;
+          const kexec = body.kexec === true;
+          if (body.kexec !== undefined && typeof body.kexec !== "boolean")
+            throw new Error("kexec must be true or false");
+          if (kexec && (route === "POST /os/rollback" || !reboot))
+            throw new Error("kexec boots the upgraded slot now: it goes with an upgrade that reboots");
           const done =
             route === "POST /os/rollback"
               ? await os!.rollback(push)
@@ -74,10 +79,13 @@ export function serveControl(path: string, handlers: ControlHandlers): { stop():
                     file: optText(body, "file"),
                     version: optText(body, "version"),
                     channel: optText(body, "channel"),
+                    kexec,
                   },
                   push,
                 );
-          if (reboot) setTimeout(() => handlers.power("reboot"), 50);
+          // The upgrade loaded the new kernel: the same orderly shutdown, ending in a kexec.
+          const loaded = kexec && (done as { kexec?: boolean } | undefined)?.kexec === true;
+          if (reboot) setTimeout(() => handlers.power(loaded ? "kexec" : "reboot"), 50);
           return Response.json({ log, done });
         }
         const m = /^POST \/(poweroff|reboot|halt)$/.exec(route);

@@ -26,8 +26,13 @@ export function waitpidNoHang(pid: number): { pid: number; status: number } {
   return { pid: got, status: status[0] ?? 0 };
 }
 
-/** reboot(2) commands (linux/reboot.h). */
-export const rebootCommand = { restart: 0x01234567, powerOff: 0x4321fedc, halt: 0xcdef0123 } as const;
+/** reboot(2) commands (linux/reboot.h); kexec jumps to the kernel `kexec -l` loaded. */
+export const rebootCommand = {
+  restart: 0x01234567,
+  powerOff: 0x4321fedc,
+  halt: 0xcdef0123,
+  kexec: 0x45584543,
+} as const;
 
 /** reboot(2); returns only on failure (-1). */
 export function rebootSyscall(cmd: number): number {

@@ -1,8 +1,11 @@
 import { sleep } from "@corral/lib";
 import { rebootCommand, rebootSyscall, syncAll } from "./libc.ts";
 
-/** What the machine does once everything is stopped. */
-export type PowerAction = "poweroff" | "reboot" | "halt";
+/**
+ * What the machine does once everything is stopped. kexec boots the kernel loaded beforehand
+ * (`corral os upgrade --kexec`, upgrade/kexec.ts) instead of resetting through the firmware.
+ */
+export type PowerAction = "poweroff" | "reboot" | "halt" | "kexec";
 
 /** The steps of a shutdown, injectable so the order is tested without turning anything off. */
 export interface PowerOps {
@@ -45,14 +48,21 @@ export async function shutdown(action: PowerAction, ops: PowerOps, graceMs = 300
   ops.reboot(action);
 }
 
-/** The real reboot(2) call for an action. */
-export function rebootNow(action: PowerAction): void {
+/** The reboot(2) command of an action. */
+export function rebootCommandOf(action: PowerAction): number {
+  if (action === "reboot") return rebootCommand.restart;
+  if (action === "poweroff") return rebootCommand.powerOff;
+  if (action === "kexec") return rebootCommand.kexec;
+  return rebootCommand.halt;
+}
+
+/**
+ * The real reboot(2) call for an action. A kexec that the kernel refuses (nothing loaded any more)
+ * returns here: everything is already stopped, so the machine restarts through the firmware, and
+ * GRUB boots the active slot (corral_try was cleared for the kexec; the old slot's boot then closes
+ * the trial as one that never came up).
+ */
+export function rebootNow(action: PowerAction, syscall: (cmd: number) => number = rebootSyscall): void {
   syncAll();
-  rebootSyscall(
-    action === "reboot"
-      ? rebootCommand.restart
-      : action === "poweroff"
-        ? rebootCommand.powerOff
-        : rebootCommand.halt,
-  );
+  if (syscall(rebootCommandOf(action)) !== 0 && action === "kexec") syscall(rebootCommand.restart);
 }

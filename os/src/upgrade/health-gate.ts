@@ -1,4 +1,5 @@
-// Boot counting: a slot booted on trial (grubenv's corral_try, which GRUB cleared before booting it)
+// Boot counting: a slot booted on trial (grubenv's corral_try, which GRUB cleared before booting it,
+// or `corral os upgrade --kexec` before its jump: kexec.ts)
 // must become healthy before its deadline; only then does PID 1 make it the active slot. Otherwise
 // PID 1 records why and reboots, and GRUB boots the active (previous) slot: one trial, no loop. A
 // trial that never got this far (a kernel or PID 1 that does not come up) ends the same way at the

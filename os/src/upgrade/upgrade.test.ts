@@ -91,7 +91,10 @@ describe("corral os upgrade arguments", () => {
     expect(() => parseUpgradeArgs(["-f", "a", "-i", "b"])).toThrow("not both");
     expect(() => parseUpgradeArgs(["-f"])).toThrow("needs a value");
     expect(() => parseUpgradeArgs(["--bogus"])).toThrow("unknown argument");
-    expect(() => parseUpgradeArgs(["-f", "a", "--kexec"])).toThrow("--kexec");
+    expect(parseUpgradeArgs(["-f", "a", "--kexec"])).toMatchObject({ file: "a", reboot: true, kexec: true });
+    expect(() => parseUpgradeArgs(["-f", "a", "--kexec", "--no-reboot"])).toThrow(
+      "cannot go with --no-reboot",
+    );
   });
 });
 

@@ -19,6 +19,7 @@ import {
 } from "./disk.ts";
 import { otherSlot, type SlotEnv } from "./grubenv.ts";
 import { osStateDir, readPending, recordEvent, writePending } from "./history.ts";
+import { prepareKexec } from "./kexec.ts";
 import { loadTrustedKeys, releaseFiles, trustedKeysDir, verifyRelease } from "./release.ts";
 
 /** What `corral os version` shows. */
@@ -40,6 +41,8 @@ export interface UpgradeRequest {
   version?: string;
   channel?: string;
   reboot?: boolean;
+  /** Boot the written slot at once with kexec instead of a firmware reboot (kexec.ts). */
+  kexec?: boolean;
 }
 
 let busy = false;
@@ -103,7 +106,7 @@ export async function osUpgrade(
   req: UpgradeRequest,
   log: (line: string) => void,
   defaultChannel?: string,
-): Promise<{ version: string; slot: Slot }> {
+): Promise<{ version: string; slot: Slot; kexec: boolean }> {
   return exclusive(async () => {
     const { layout, booted } = installedSystem(host);
     const env = await readBootEnv(host, layout);
@@ -162,8 +165,13 @@ export async function osUpgrade(
     });
     await markTry(host, layout, booted, target, version);
     recordEvent(host.root, { event: "upgrade-written", slot: target, version });
+    if (req.kexec) {
+      await prepareKexec(host, layout, target, log);
+      log(`slot ${target} holds ${version}; booting it now with kexec: it becomes active when healthy`);
+      return { version, slot: target, kexec: true };
+    }
     log(`slot ${target} holds ${version}; it boots once at the next boot and becomes active when healthy`);
-    return { version, slot: target };
+    return { version, slot: target, kexec: false };
   });
 }
 

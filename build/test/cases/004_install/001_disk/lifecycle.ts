@@ -1,7 +1,8 @@
 // The A/B half of the install case: a plain reboot (the baseline, with CORRAL_OS_BENCH=1), an upgrade to a newer build that
-// proves healthy and becomes active, and an upgrade to a broken build (its User Docker never
-// answers) that the machine falls back from by itself, with the reason in `corral os boot-log`.
-// Boots alternate between UEFI (Debian's OVMF) and BIOS: the same disk boots both ways.
+// boots with kexec (no firmware, no GRUB, same QEMU), proves healthy and becomes active, and an
+// upgrade to a broken build (its User Docker never answers) booted through the firmware, that the
+// machine falls back from by itself, with the reason in `corral os boot-log`. Firmware boots
+// alternate between UEFI (Debian's OVMF) and BIOS: the same disk boots both ways.
 import type { Vm } from "../../../../qemu/vm.ts";
 import { bootTimeoutMs, bootWith, check, ssh, type TestContext, waitSsh } from "../../../lib/harness.ts";
 import { history, makeReleases, upload, waitExit } from "../../../lib/releases.ts";
@@ -71,21 +72,34 @@ export async function lifecycle(ctx: TestContext, first: Vm, key: string, disk: 
       ctx.log(`plain reboot to User Docker ready (UEFI): ${fig.plainRebootMs} ms`);
     }
 
-    // Upgrade to the newer build: written to B, booted once, promoted when healthy.
+    // Upgrade to the newer build with --kexec: written to B, loaded with the command line GRUB
+    // would give B, services stopped, and the new kernel started in the same QEMU (it must not
+    // exit: with -no-reboot a firmware reboot would end it); B is on trial and promoted when healthy.
     t0 = Date.now();
-    // The upgrade reboots by itself once it answered; ssh may lose the race with the shutdown
+    // The upgrade shuts down by itself once it answered; ssh may lose the race with the shutdown
     // (255) after printing, which the boot into slot B below settles either way.
-    const up = await ssh(vm, key, `corral os upgrade -f ${good}`, undefined, 600_000);
+    const up = await ssh(vm, key, `corral os upgrade -f ${good} --kexec`, undefined, 600_000);
     check(up.code === 0 || up.code === 255, `upgrade: ${up.code} ${up.stderr}`);
     ctx.log(`upgrade said: ${up.stdout.trim().replace(/\n/g, " | ")}`);
     fig.upgradeWriteMs = Date.now() - t0;
-    await waitExit(vm, 180_000);
-    await boot("uefi-upgraded", true);
-    await dockerReady(vm, key);
+    await vm.waitFor(/shutdown: kexec\r?\n[\s\S]*CorralOS init \(pid 1\)/, bootTimeoutMs);
+    await waitSsh(vm, key, 600_000, "docker version --format '{{.Server.Version}}'");
     const v1 = await waitVersion(vm, key, /slot B: test-2 .*\[active, booted\]/, healthTimeoutS * 1000);
     fig.upgradeMs = Date.now() - t0;
     ctx.log(
-      `upgrade to healthy on slot B: ${fig.upgradeMs} ms (writing the slot ${fig.upgradeWriteMs} ms): ${v1.trim().replace(/\n/g, " | ")}`,
+      `kexec upgrade to healthy on slot B: ${fig.upgradeMs} ms (writing the slot ${fig.upgradeWriteMs} ms): ${v1.trim().replace(/\n/g, " | ")}`,
+    );
+    check(vm.proc.exitCode === null, "QEMU exited: the upgrade went through the firmware, not kexec");
+    const cmdline = (await ssh(vm, key, "cat /proc/cmdline")).stdout.trim();
+    check(
+      /^BOOT_IMAGE=\/vmlinuz .*\bcorral\.slot=B\b/.test(cmdline) && !/corral\.slot=A/.test(cmdline),
+      `kexec command line: ${cmdline}`,
+    );
+    // (the refused untrusted release above is slot B's first event)
+    const kexecEvents = (await history(vm, key)).filter((e) => e.slot === "B").map((e) => e.event);
+    check(
+      kexecEvents.join(",").endsWith("upgrade-written,trial-boot,healthy"),
+      `slot B's history after the kexec: ${kexecEvents}`,
     );
     // The running system is the new build: the release's appended archive (its os-release) was
     // unpacked by the kernel, not only the slot's record written.
@@ -113,7 +127,7 @@ export async function lifecycle(ctx: TestContext, first: Vm, key: string, disk: 
     );
     await ssh(vm, key, "corral os reboot");
     await waitExit(vm, 180_000);
-    await boot("bios-broken", false);
+    await boot("uefi-broken", true);
     await vm.waitFor(/is on trial/, bootTimeoutMs);
     await waitExit(vm, (healthTimeoutS + 240) * 1000);
     const brokenMs = Date.now() - t0;
