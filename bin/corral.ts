@@ -22,6 +22,7 @@ CorralOS (on the console):
   init     PID 1 of CorralOS
   config   get, set, export, validate, merge the OS config (cloud-config)
   service  list, enable, disable, up, logs system services
+  console  list, switch, enable consoles (default, persistent debian)
   os       version, boot-log, poweroff, reboot
   install  install CorralOS to a disk (GPT, GRUB, slots A and B, state partition)
 
@@ -56,12 +57,14 @@ export async function main(argv: string[]): Promise<number> {
       return (await import("@corral/os")).runInit(rest);
     case "config":
     case "service":
+    case "console":
     case "install":
     case "os": {
       const os = await import("@corral/os");
       const run = {
         config: os.configCommand,
         service: os.serviceCommand,
+        console: os.consoleCommand,
         os: os.osCommand,
         install: os.installCommand,
       }[command];

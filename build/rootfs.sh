@@ -69,7 +69,7 @@ printf 'NAME="CorralOS"\nID=corralos\nVERSION_ID=%s\nPRETTY_NAME="CorralOS %s"\n
   "$(git -C "$ROOT" describe --always 2>/dev/null || echo dev)" "$(git -C "$ROOT" describe --always 2>/dev/null || echo dev)" \
   >"$dest/etc/os-release"
 ln -sf ../../etc/os-release "$dest/usr/lib/os-release"
-mkdir -p "$dest/var/log" "$dest/var/lib" "$dest/home" "$dest/usr/share/corral/images"
+mkdir -p "$dest/var/log" "$dest/var/lib" "$dest/home" "$dest/opt" "$dest/usr/share/corral/images"
 
 # What corral init reads: defaults, system services, images.
 mods=$(grep -vE '^\s*(#|$)' "$ROOT/build/modules.list" | paste -sd, | sed 's/,/, /g')

@@ -3,6 +3,7 @@
 export type { CliIo } from "./src/cli/cli-io.ts";
 export { processCliIo } from "./src/cli/cli-io.ts";
 export { configCommand } from "./src/cli/config-cmd.ts";
+export { consoleCommand } from "./src/cli/console-cmd.ts";
 export { installCommand } from "./src/cli/install-cmd.ts";
 export { osCommand, osVersion } from "./src/cli/os-cmd.ts";
 export { serviceCommand } from "./src/cli/service-cmd.ts";

@@ -158,12 +158,13 @@ export const osSectionSchema = z
     no_sharedroot: z.boolean().optional(),
     log: z.boolean().optional(),
     force_console_rebuild: z.boolean().optional(),
+    /** The console to run (`corral console enable|switch`): a system service with that `console:`. */
+    console: z.string().optional(),
     autoformat: loose.optional(),
     // Kept for RancherOS compatibility: read, exported, not interpreted by CorralOS.
     docker: loose.optional(),
     system_docker: loose.optional(),
     bootstrap_docker: loose.optional(),
-    console: z.string().optional(),
     upgrade: upgradeSchema.optional(),
     repositories: loose.optional(),
     registry_auths: loose.optional(),

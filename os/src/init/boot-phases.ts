@@ -41,6 +41,7 @@ import { earlyDhcp, listInterfaces, needsNetwork, setupNetwork } from "../system
 import { proxyEnv } from "../system/proxy.ts";
 import { setupState } from "../system/state.ts";
 import { applyDebug, type BootFlags, bootFlags, RecoveryRequested } from "./boot-flags.ts";
+import { withBootConsole } from "./console-pin.ts";
 import type { ConsoleOut, Phase } from "./phases.ts";
 import { persistentBootLogPath, type Timeline } from "./timeline.ts";
 
@@ -117,10 +118,15 @@ async function runScriptOnce(ctx: BootContext, text: string): Promise<void> {
 
 /** Re-reads config and services and makes System Docker match (boot, `corral service up`, config changes). */
 export async function reconcileServices(ctx: BootContext): Promise<ServiceStatus[]> {
-  ctx.config = loadConfig({ root: ctx.host.root });
+  ctx.config = withBootConsole(ctx.host.root, loadConfig({ root: ctx.host.root }));
   return (
     (await ctx.supervisor?.reconcile(loadServiceDir(join(ctx.host.root, shipped.services)), ctx.config)) ?? []
   );
+}
+
+/** The images of the consoles not running: loaded only when switched to (they can be large). */
+function lazyImages(specs: readonly ServiceSpec[], config: CorralConfig): string[] {
+  return specs.filter((s) => s.console !== undefined && !isEnabled(s, config)).map((s) => s.image);
 }
 
 /**
@@ -134,7 +140,7 @@ function loadShippedImages(
   specs: ServiceSpec[],
 ): ImageLoader {
   const userDocker = specs.find((s) => s.name === "user-docker" && isEnabled(s, ctx.config));
-  const plan: ImageLoadPlan = { order: imageOrder(specs, ctx.config) };
+  const plan: ImageLoadPlan = { order: imageOrder(specs, ctx.config), lazy: lazyImages(specs, ctx.config) };
   if (userDocker && ctx.supervisor) {
     plan.urgent = [userDocker.image];
     plan.restAfter = ctx.supervisor.whenSettled(userDocker.name);
@@ -158,6 +164,7 @@ function keepSystemDocker(ctx: BootContext): DaemonKeeper<SystemDocker> {
       const specs = loadServiceDir(join(ctx.host.root, shipped.services));
       ctx.images = new ImageLoader(daemon.docker, join(ctx.host.root, shipped.images), {
         order: imageOrder(specs, ctx.config),
+        lazy: lazyImages(specs, ctx.config),
       });
       ctx.supervisor?.engineBack();
       await reconcileServices(ctx);

@@ -8,12 +8,18 @@ function truthy(v: unknown): boolean {
   return Boolean(v);
 }
 
+/** The console `config` chooses (`corral.console`, alias `rancher.console`): `default` when unset. */
+export function chosenConsole(config: CorralConfig): string {
+  return config.corral?.console || "default";
+}
+
 /**
- * Whether a service runs under `config`, RancherOS rules first: `corral.services_include.<name>`
- * (what `corral service enable|disable` writes) wins, then `corral.disable`, then the service's own
- * `enabled` (a boolean or a config path).
+ * Whether a service runs under `config`. A console runs when it is the chosen one. Otherwise
+ * RancherOS rules first: `corral.services_include.<name>` (what `corral service enable|disable`
+ * writes) wins, then `corral.disable`, then the service's own `enabled` (a boolean or a config path).
  */
 export function isEnabled(spec: ServiceSpec, config: CorralConfig): boolean {
+  if (spec.console !== undefined) return spec.console === chosenConsole(config);
   const include = config.corral?.services_include?.[spec.name];
   if (include !== undefined) return include;
   if (config.corral?.disable?.includes(spec.name)) return false;

@@ -104,6 +104,20 @@ export const serviceSchema = z
     create_only: z.boolean().default(false),
     /** `true`/`false`, or a config path whose truthy value enables it; `services_include` overrides. */
     enabled: z.union([z.boolean(), configPathSchema]).default(true),
+    /**
+     * This service is the console of that name (`default`, `debian`): it runs when `corral.console`
+     * chooses it (`default` when unset), whatever `services_include` says; the others are off.
+     */
+    console: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_.-]*$/, "a console name is lower-case letters, digits, '.', '_' or '-'")
+      .optional(),
+    /**
+     * Keep the container when the service is turned off: it is stopped, not removed, so its root
+     * filesystem (packages a user installed in a persistent console) is there when it runs again.
+     * Only a change of its definition (image, binds, environment) recreates it.
+     */
+    persistent: z.boolean().default(false),
     /** Seconds between SIGTERM and SIGKILL when stopping. */
     stop_timeout: z.number().int().min(0).max(600).default(10),
   })

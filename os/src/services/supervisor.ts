@@ -119,17 +119,20 @@ export class Supervisor {
     if (this.shuttingDown) return this.status();
     const wanted = orderServices(specs.filter((s) => isEnabled(s, config)));
     const plans = new Map(wanted.map((s) => [s.name, this.plan(s, config)]));
+    // A persistent service turned off is stopped but its container kept (a persistent console).
+    const keep = new Set(specs.filter((s) => s.persistent).map((s) => s.name));
     // Stop, in reverse start order, what is no longer wanted or changed, and retire what failed
     // for good: a reconcile (`corral service up`) is how a user runs it again.
     for (const r of [...this.runners.values()].reverse()) {
       const plan = plans.get(r.spec.name);
       if (plan?.key === r.key && !(r.finished && r.status.state === "failed")) continue;
       await r.stop();
-      if (plan?.key !== r.key) await this.engine.remove(r.spec.name).catch(() => {});
+      if (plan ? plan.key !== r.key : !keep.has(r.spec.name))
+        await this.engine.remove(r.spec.name).catch(() => {});
       this.runners.delete(r.spec.name);
     }
     for (const name of await this.engine.listServiceContainers()) {
-      if (!plans.has(name)) await this.engine.remove(name).catch(() => {});
+      if (!plans.has(name) && !keep.has(name)) await this.engine.remove(name).catch(() => {});
     }
     if (this.shuttingDown) return this.status();
     const fresh: ServiceRunner[] = [];

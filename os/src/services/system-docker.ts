@@ -146,6 +146,11 @@ export interface ImageLoadPlan {
   urgent?: readonly string[];
   /** Settles when the rest may load (User Docker answering), so they do not slow what is urgent. */
   restAfter?: Promise<unknown>;
+  /**
+   * Images loaded only once a service asks for them (`ready`): the consoles not chosen, so a large
+   * console image costs no load time nor System Docker space until it is switched to.
+   */
+  lazy?: readonly string[];
 }
 
 /**
@@ -158,6 +163,9 @@ export class ImageLoader {
   /** Settles when every tarball was tried: the files actually loaded, or the first failure. */
   readonly done: Promise<string[]>;
   private readonly byTag = new Map<string, Promise<void>>();
+  /** Tarballs of lazy images, by tag, not asked for yet. */
+  private readonly onDemand = new Map<string, { tags: string[]; load: () => Promise<void> }>();
+  private previous: Promise<unknown>;
 
   constructor(docker: Docker, dir: string, plan: ImageLoadPlan = {}) {
     let files: string[] = [];
@@ -181,29 +189,49 @@ export class ImageLoader {
     present.catch(() => {});
     // One load at a time, each after the one before even when that one failed: a bad tarball
     // blocks only its own images.
-    let previous: Promise<unknown> = present.catch(() => {});
+    this.previous = present.catch(() => {});
     const steps: Promise<void>[] = [];
     const gate = plan.restAfter?.catch(() => {});
+    const lazy = new Set((plan.lazy ?? []).map(normalizeTag));
     for (const tar of tars) {
-      const step = previous.then(async () => {
+      const load = async () => {
         const have = await present;
         if (tar.ids.length > 0 && tar.ids.every((id) => have.has(id))) return;
         if (!tar.urgent) await gate;
         await loadTar(docker, join(dir, tar.file));
         log.info("image loaded", { file: tar.file });
         loaded.push(tar.file);
-      });
-      previous = step.catch(() => {}); // observed through ready() or done: never unhandled in PID 1
-      steps.push(step);
-      for (const tag of tar.tags) this.byTag.set(tag, step);
+      };
+      if (tar.tags.length > 0 && tar.tags.every((t) => lazy.has(t))) {
+        for (const tag of tar.tags) this.onDemand.set(tag, { tags: tar.tags, load });
+        continue;
+      }
+      steps.push(this.enqueue(tar.tags, load));
     }
     this.done = Promise.all(steps).then(() => loaded);
     this.done.catch(() => {});
   }
 
-  /** Resolves once `image` is loaded; at once for an image no tarball holds (the engine has it, or create says so). */
+  /**
+   * Resolves once `image` is loaded, queueing a lazy image's tarball at the first ask; at once for
+   * an image no tarball holds (the engine has it, or create says so).
+   */
   ready(image: string): Promise<void> {
-    return this.byTag.get(normalizeTag(image)) ?? Promise.resolve();
+    const tag = normalizeTag(image);
+    const wanted = this.onDemand.get(tag);
+    if (wanted) {
+      for (const t of wanted.tags) this.onDemand.delete(t);
+      this.enqueue(wanted.tags, wanted.load);
+    }
+    return this.byTag.get(tag) ?? Promise.resolve();
+  }
+
+  /** Runs `load` after the loads queued before it (one at a time), as the step of `tags`. */
+  private enqueue(tags: readonly string[], load: () => Promise<void>): Promise<void> {
+    const step = this.previous.then(load);
+    this.previous = step.catch(() => {}); // observed through ready() or done: never unhandled in PID 1
+    for (const tag of tags) this.byTag.set(tag, step);
+    return step;
   }
 }
 

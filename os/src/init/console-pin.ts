@@ -1,0 +1,40 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { CorralConfig } from "../config/config-schema.ts";
+import { chosenConsole } from "../services/service-config.ts";
+
+/**
+ * The console of this boot, under the root: on tmpfs, so gone at reboot. `corral console enable`
+ * changes only the config (the next boot's choice); this file keeps every reconcile of this boot on
+ * the console it started with, until `corral console switch` writes it.
+ */
+export const consolePinPath = "run/corral/console";
+
+/** Reads the console pinned for this boot, if any. */
+export function readPinnedConsole(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pins `name` as this boot's console (`corral console switch`, or the boot's first reconcile). */
+export function pinConsole(file: string, name: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${name}\n`);
+}
+
+/**
+ * `config` with `corral.console` set to this boot's console: the pinned one, else the config's
+ * choice, which is then pinned (the first reconcile of a boot).
+ */
+export function withBootConsole(root: string, config: CorralConfig): CorralConfig {
+  const file = join(root, consolePinPath);
+  let name = readPinnedConsole(file);
+  if (name === undefined) {
+    name = chosenConsole(config);
+    pinConsole(file, name);
+  }
+  return { ...config, corral: { ...config.corral, console: name } };
+}
