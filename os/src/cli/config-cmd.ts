@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { stringify } from "yaml";
 import { parseCmdlineValue } from "../config/cmdline.ts";
 import { configPaths } from "../config/defaults.ts";
 import { loadConfig, parseConfigText } from "../config/load-config.ts";
 import { deepMerge, getPath, setPath } from "../config/merge.ts";
+import { saveUserConfig } from "../config/user-config.ts";
 import { callInit } from "../init/control-socket.ts";
 import { type CliIo, failing, usageError } from "./cli-io.ts";
 
@@ -29,11 +30,7 @@ function readUser(io: CliIo): Record<string, unknown> {
 
 /** Validates then writes cloud-config.yml (0600: it may hold tokens), and asks PID 1 to reconcile. */
 export async function writeUserConfig(io: CliIo, doc: Record<string, unknown>): Promise<void> {
-  const text = `#cloud-config\n${stringify(doc)}`;
-  parseConfigText(text, configPaths.user);
-  const f = userFile(io);
-  mkdirSync(dirname(f), { recursive: true, mode: 0o700 });
-  writeFileSync(f, text, { mode: 0o600 });
+  saveUserConfig(io.root, doc);
   if (existsSync(io.initSocket))
     await callInit(io.initSocket, "POST", "/reconcile").catch((e) => io.err(`warning: ${e.message}\n`));
 }

@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serveControl } from "../init/control-socket.ts";
+import { chooseConsole } from "../init/console-pin.ts";
+import { callInit, serveControl } from "../init/control-socket.ts";
 import type { CliIo } from "./cli-io.ts";
 import { consoleCommand } from "./console-cmd.ts";
 
@@ -79,23 +80,30 @@ describe("corral console", () => {
   test("switch pins the console for this boot, saves it, and asks PID 1 to reconcile", async () => {
     const t = fakeRoot();
     writeFileSync(join(t.root, "run/corral/console"), "default\n");
-    const pinnedAtReconcile: string[] = [];
+    const reconciled: string[] = [];
     const control = serveControl(t.io.initSocket, {
       status: () => [],
-      reconcile: async () => {
-        pinnedAtReconcile.push(readFileSync(join(t.root, "run/corral/console"), "utf8").trim());
-        return [];
-      },
+      reconcile: async () => [],
       power: () => {},
       install: async () => ({ log: [], reboot: false }),
+      // What PID 1 does (run-init.ts), but recording the reconcile instead of running services.
+      console: ({ name, now }) => {
+        chooseConsole(t.root, join(t.root, "usr/share/corral/system-services"), name, now);
+        if (now) reconciled.push(readFileSync(join(t.root, "run/corral/console"), "utf8").trim());
+      },
     });
     try {
+      // PID 1 checks the name too (the socket is reachable without the CLI): a 400, nothing changed.
+      await expect(
+        callInit(t.io.initSocket, "POST", "/console", { name: "alpine", now: true }),
+      ).rejects.toThrow("no console 'alpine' (have: debian, default)");
+      expect(reconciled).toEqual([]);
       expect(await consoleCommand(["switch", "debian"], t.io)).toBe(0);
       expect(await consoleCommand(["switch", "debian"], t.io)).toBe(0);
     } finally {
       control.stop();
     }
-    expect(pinnedAtReconcile).toEqual(["debian", "debian"]);
+    expect(reconciled).toEqual(["debian", "debian"]);
     expect(t.config()).toContain("console: debian");
     expect(t.out()).toContain(
       "switching to the debian console: this session ends when the default console stops",

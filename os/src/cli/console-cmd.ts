@@ -1,15 +1,11 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { configPaths } from "../config/defaults.ts";
-import { loadConfig, parseConfigText } from "../config/load-config.ts";
-import { setPath } from "../config/merge.ts";
+import { loadConfig } from "../config/load-config.ts";
 import { shipped } from "../init/boot-phases.ts";
-import { pinConsole, readPinnedConsole } from "../init/console-pin.ts";
+import { chooseConsole, findConsole, readPinnedConsole, shippedConsoles } from "../init/console-pin.ts";
+import { callInit } from "../init/control-socket.ts";
 import { chosenConsole } from "../services/service-config.ts";
-import { loadServiceDir } from "../services/service-file.ts";
-import type { ServiceSpec } from "../services/service-schema.ts";
 import { type CliIo, failing, usageError } from "./cli-io.ts";
-import { writeUserConfig } from "./config-cmd.ts";
 
 const usage = `usage: corral console <command>
 
@@ -24,11 +20,9 @@ filesystem, with what was installed in it, stays across reboots and switches. /h
 User Docker's data are shared by every console.
 `;
 
-/** The consoles the image ships: system services with a `console:` name, by name. */
-function consoles(io: CliIo): ServiceSpec[] {
-  return loadServiceDir(join(io.root, shipped.services))
-    .filter((s) => s.console !== undefined)
-    .sort((a, b) => a.console!.localeCompare(b.console!));
+/** The shipped system services folder under the CLI's root. */
+function servicesDir(io: CliIo): string {
+  return join(io.root, shipped.services);
 }
 
 /** The file PID 1 pins this boot's console in, beside its control socket (/run/corral). */
@@ -36,25 +30,10 @@ function pinFile(io: CliIo): string {
   return join(dirname(io.initSocket), "console");
 }
 
-function findConsole(io: CliIo, name: string): ServiceSpec {
-  const all = consoles(io);
-  const found = all.find((s) => s.console === name);
-  if (!found)
-    throw new Error(`no console '${name}' (have: ${all.map((s) => s.console).join(", ") || "none"})`);
-  return found;
-}
-
-/** Sets corral.console in the user's cloud-config.yml (which asks PID 1 to reconcile). */
-async function saveChoice(io: CliIo, name: string): Promise<void> {
-  const f = join(io.root, configPaths.user);
-  const doc = existsSync(f) ? parseConfigText(readFileSync(f, "utf8"), f) : {};
-  await writeUserConfig(io, setPath(doc, "corral.console", name));
-}
-
 function list(io: CliIo): number {
   const next = chosenConsole(loadConfig({ root: io.root }));
   const current = readPinnedConsole(pinFile(io));
-  for (const s of consoles(io)) {
+  for (const s of shippedConsoles(servicesDir(io))) {
     const name = s.console!;
     const state = name === current ? "current" : name === next ? "enabled" : "disabled";
     const kind = s.persistent ? "persistent" : "ephemeral";
@@ -64,22 +43,27 @@ function list(io: CliIo): number {
   return 0;
 }
 
-async function switchTo(io: CliIo, name: string): Promise<number> {
-  findConsole(io, name);
-  if (!existsSync(io.initSocket))
-    throw new Error(`cannot switch consoles: corral init is not running (no ${io.initSocket}); use enable`);
-  const current = readPinnedConsole(pinFile(io));
-  if (current === name) {
-    await saveChoice(io, name);
-    io.out(`the ${name} console is already the current one\n`);
-    return 0;
+/**
+ * Saves the choice, and with `now` switches. On CorralOS PID 1 does it (it owns the config and
+ * the services; the console user may call it); elsewhere (an image root, tests) only `enable` can
+ * be done, by writing the config under the root.
+ */
+async function choose(io: CliIo, name: string, now: boolean): Promise<number> {
+  findConsole(servicesDir(io), name);
+  if (!existsSync(io.initSocket)) {
+    if (now)
+      throw new Error(`cannot switch consoles: corral init is not running (no ${io.initSocket}); use enable`);
+    chooseConsole(io.root, servicesDir(io), name, false);
+  } else {
+    const current = readPinnedConsole(pinFile(io));
+    if (now && current !== name)
+      io.out(
+        `switching to the ${name} console: this session ends when the ${current ?? "current"} console stops\n`,
+      );
+    await callInit(io.initSocket, "POST", "/console", { name, now });
+    if (now && current === name) io.out(`the ${name} console is already the current one\n`);
   }
-  io.out(
-    `switching to the ${name} console: this session ends when the ${current ?? "current"} console stops\n`,
-  );
-  // Pinned first: the reconcile that saving the config asks for then starts the new console.
-  pinConsole(pinFile(io), name);
-  await saveChoice(io, name);
+  if (!now) io.out(`the ${name} console runs from the next boot on\n`);
   return 0;
 }
 
@@ -98,11 +82,7 @@ export async function consoleCommand(argv: string[], io: CliIo): Promise<number>
       case "switch":
       case "enable":
         if (rest.length !== 1) return usageError(io, `console ${cmd} takes one NAME`, usage);
-        if (cmd === "switch") return switchTo(io, rest[0]!);
-        findConsole(io, rest[0]!);
-        await saveChoice(io, rest[0]!);
-        io.out(`the ${rest[0]} console runs from the next boot on\n`);
-        return 0;
+        return choose(io, rest[0]!, cmd === "switch");
       default:
         return usageError(io, `unknown console command '${cmd}'`, usage);
     }

@@ -1,7 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { CorralConfig } from "../config/config-schema.ts";
+import { setUserConfigKey } from "../config/user-config.ts";
 import { chosenConsole } from "../services/service-config.ts";
+import { loadServiceDir } from "../services/service-file.ts";
+import type { ServiceSpec } from "../services/service-schema.ts";
 
 /**
  * The console of this boot, under the root: on tmpfs, so gone at reboot. `corral console enable`
@@ -37,4 +40,31 @@ export function withBootConsole(root: string, config: CorralConfig): CorralConfi
     pinConsole(file, name);
   }
   return { ...config, corral: { ...config.corral, console: name } };
+}
+
+/** The consoles in a system-services folder: services with a `console:` name, by name. */
+export function shippedConsoles(servicesDir: string): ServiceSpec[] {
+  return loadServiceDir(servicesDir)
+    .filter((s) => s.console !== undefined)
+    .sort((a, b) => a.console!.localeCompare(b.console!));
+}
+
+/** The console service named `name`; an error listing the others when there is none. */
+export function findConsole(servicesDir: string, name: string): ServiceSpec {
+  const all = shippedConsoles(servicesDir);
+  const found = all.find((s) => s.console === name);
+  if (!found)
+    throw new Error(`no console '${name}' (have: ${all.map((s) => s.console).join(", ") || "none"})`);
+  return found;
+}
+
+/**
+ * `corral console enable|switch`: saves `name` as `corral.console` in the user's cloud-config.yml
+ * (the next boots' console) and, with `now`, pins it for this boot too, so the next reconcile
+ * switches. An unknown name throws and changes nothing.
+ */
+export function chooseConsole(root: string, servicesDir: string, name: string, now: boolean): void {
+  findConsole(servicesDir, name);
+  setUserConfigKey(root, "corral.console", name);
+  if (now) pinConsole(join(root, consolePinPath), name);
 }

@@ -21,6 +21,11 @@ export interface ControlHandlers {
   power(action: PowerAction): void;
   /** Installs to disk; resolves with the installer's log lines. */
   install(req: InstallRequest): Promise<{ log: string[]; reboot: boolean }>;
+  /**
+   * `corral console enable|switch`: saves the choice (and with `now` switches, after answering:
+   * the switch stops the caller's console). Throws on an unknown console.
+   */
+  console?(req: { name: string; now: boolean }): void;
   /** `corral os version|list|upgrade|rollback`. */
   os?: {
     status(): Promise<OsStatus>;
@@ -37,7 +42,10 @@ function optText(body: Record<string, unknown>, key: string): string | undefined
   return v;
 }
 
-/** Serves HTTP on a unix socket: GET /status, POST /reconcile, POST /poweroff|/reboot|/halt, POST /install. */
+/**
+ * Serves HTTP on a unix socket: GET /status, POST /reconcile, POST /poweroff|/reboot|/halt,
+ * POST /install, POST /console.
+ */
 export function serveControl(path: string, handlers: ControlHandlers): { stop(): void } {
   mkdirSync(dirname(path), { recursive: true });
   rmSync(path, { force: true });
@@ -52,6 +60,18 @@ export function serveControl(path: string, handlers: ControlHandlers): { stop():
           const done = await handlers.install((await req.json()) as InstallRequest);
           if (done.reboot) setTimeout(() => handlers.power("reboot"), 50);
           return Response.json({ log: done.log });
+        }
+        if (route === "POST /console") {
+          const body = (await req.json()) as Record<string, unknown>;
+          const name = optText(body, "name");
+          if (!handlers.console) return Response.json({ error: "no console handler" }, { status: 404 });
+          if (!name) return Response.json({ error: "name is required" }, { status: 400 });
+          try {
+            handlers.console({ name, now: body.now === true });
+          } catch (e) {
+            return Response.json({ error: e instanceof Error ? e.message : String(e) }, { status: 400 });
+          }
+          return Response.json({ ok: true });
         }
         const os = handlers.os;
         if (route.includes(" /os/") && !os)

@@ -66,6 +66,26 @@ describe("consoles", () => {
     expect(engine.events).not.toContain("remove console-debian");
     expect(engine.containers.get("console-debian")?.running).toBe(false);
     await next.stopAll();
+    // And the boot after: the persistent console is started as it was; the default console (and
+    // only it) is made anew, as it is ephemeral; User Docker's container is reused.
+    const third = new Supervisor(engine, quiet);
+    await third.reconcile(specs(), {});
+    await third.stopAll();
+    engine.events.length = 0;
+    const fourth = new Supervisor(engine, quiet);
+    await fourth.reconcile(specs(), {});
+    expect(engine.events.toSorted()).toEqual([
+      "create console",
+      "remove console",
+      "start console",
+      "start user-docker",
+    ]);
+    engine.events.length = 0;
+    await fourth.stopAll();
+    const fifth = new Supervisor(engine, quiet);
+    await fifth.reconcile(specs(), { corral: { console: "debian" } });
+    expect(engine.events.filter((e) => e.includes("debian"))).toEqual(["start console-debian"]);
+    await fifth.stopAll();
   });
 
   test("the boot's console is pinned at the first reconcile; enable changes only the next boot", () => {

@@ -31,6 +31,8 @@ export class ServiceRunner {
   private readonly stopped: Promise<void>;
   private wake = new AbortController();
   private awaitingDependencies = false;
+  /** An ephemeral console is made anew once per runner: at each boot, as RancherOS rebuilt it. */
+  private rebuild: boolean;
   private attempt: AbortController | undefined;
   private done: Promise<void> = Promise.resolve();
 
@@ -42,6 +44,7 @@ export class ServiceRunner {
     this.key = plan.key;
     this.status = { name: plan.spec.name, state: "waiting", restarts: 0 };
     this.guard = new CrashGuard(ctx.guard);
+    this.rebuild = plan.spec.console !== undefined && !plan.spec.persistent;
     this.stopped = new Promise((resolve) => this.stopping.signal.addEventListener("abort", () => resolve()));
   }
 
@@ -280,11 +283,17 @@ export class ServiceRunner {
     };
   }
 
-  /** Reuses a container made from the same options, else (re)creates it. */
+  /**
+   * Reuses a container made from the same options, else (re)creates it. An ephemeral console (a
+   * `console:` service not `persistent`) is recreated at its first start under this runner, so
+   * what was written outside its bound directories does not outlive a reboot.
+   */
   private async ensureContainer(): Promise<void> {
     const { engine } = this.ctx;
     const current = await engine.inspect(this.spec.name);
-    if (current && current.hash === this.plan.options.Labels?.[labels.hash]) return;
+    const rebuild = this.rebuild;
+    this.rebuild = false;
+    if (current && current.hash === this.plan.options.Labels?.[labels.hash] && !rebuild) return;
     if (current) await engine.remove(this.spec.name);
     await engine.create(this.plan.options);
   }

@@ -1,0 +1,88 @@
+// Consoles: `corral console list` shows the default console current; `switch debian` moves the ssh
+// console to the persistent Debian one while a User Docker container started before keeps running
+// (never restarted) and /home stays; after one reboot the Debian console comes back by itself with
+// its root filesystem as it was left (a file written under /etc there), /home still shared.
+import { join } from "node:path";
+import {
+  bootTimeoutMs,
+  bootWith,
+  check,
+  keyPair,
+  loadTestImage,
+  powerOff,
+  ssh,
+  type TestCase,
+  waitSsh,
+} from "../../../lib/harness.ts";
+
+const inDebian = "grep -qx ID=debian /etc/os-release";
+
+/** Console switching and persistence. */
+export const testCase: TestCase = {
+  description: "console list/switch to debian keeps User Docker and /home; debian's rootfs survives a reboot",
+  timeoutMs: 1_500_000,
+  async run(ctx) {
+    const { key, pub } = await keyPair(ctx.dir);
+    const disk = join(ctx.dir, "state.raw");
+    const cloudConfig = `#cloud-config\nssh_authorized_keys:\n  - ${pub}\n`;
+    const first = await bootWith(ctx, "first", { cloudConfig, stateDisk: disk });
+    try {
+      await first.waitFor(/CorralOS init \(pid 1\)/, bootTimeoutMs);
+      await waitSsh(first, key, 300_000);
+      const list = await ssh(first, key, "corral console list");
+      check(/^current +default +ephemeral/m.test(list.stdout), `console list: ${list.stdout}${list.stderr}`);
+      check(/^disabled +debian +persistent/m.test(list.stdout), `console list: ${list.stdout}`);
+      const unknown = await ssh(first, key, "corral console switch alpine");
+      check(
+        unknown.code === 1 && unknown.stderr.includes("no console 'alpine'"),
+        `unknown console: ${unknown.code} ${unknown.stderr}`,
+      );
+      await loadTestImage(first, key, ctx.dir);
+      const run = await ssh(first, key, "docker run -d --name keeper corral-test/busybox sleep 100000");
+      check(run.code === 0, `docker run failed: ${run.stderr}`);
+      const started = (
+        await ssh(first, key, "docker inspect -f '{{.State.StartedAt}}' keeper")
+      ).stdout.trim();
+      check(started !== "", "keeper has no start time");
+      const home = await ssh(first, key, "echo kept > /home/corral/switch.txt");
+      check(home.code === 0, `writing /home failed: ${home.stderr}`);
+      // The session ends when the default console stops: any exit code is fine here.
+      const sw = await ssh(first, key, "corral console switch debian");
+      ctx.log(`switch: code ${sw.code} ${sw.stdout.trim()} ${sw.stderr.trim()}`);
+      const t0 = Date.now();
+      await waitSsh(first, key, 300_000, inDebian);
+      ctx.log(`ssh lands in the Debian console ${Date.now() - t0} ms after the switch`);
+      const after = (
+        await ssh(first, key, "docker inspect -f '{{.State.Running}} {{.State.StartedAt}}' keeper")
+      ).stdout.trim();
+      check(
+        after === `true ${started}`,
+        `User Docker's container after the switch: '${after}' (was started ${started})`,
+      );
+      const kept = await ssh(first, key, "cat /home/corral/switch.txt");
+      check(kept.stdout.trim() === "kept", `/home after the switch: '${kept.stdout.trim()}' ${kept.stderr}`);
+      const list2 = await ssh(first, key, "corral console list");
+      check(/^current +debian/m.test(list2.stdout), `console list after the switch: ${list2.stdout}`);
+      // A change to the console's own root filesystem (what apt-get install would make), as root.
+      const mark = await ssh(
+        first,
+        key,
+        "sudo sh -c 'echo persisted > /etc/corral-console-mark' && dpkg -s sudo",
+      );
+      check(mark.code === 0, `sudo / dpkg in the Debian console: ${mark.stderr}`);
+      await powerOff(first, key);
+    } finally {
+      await first.kill();
+    }
+    ctx.log("first boot done; rebooting with the same disk");
+    const second = await bootWith(ctx, "second", { stateDisk: disk });
+    try {
+      await second.waitFor(/CorralOS init \(pid 1\)/, bootTimeoutMs);
+      await waitSsh(second, key, 300_000, inDebian);
+      const mark = await ssh(second, key, "cat /etc/corral-console-mark /home/corral/switch.txt");
+      check(mark.stdout === "persisted\nkept\n", `after the reboot: '${mark.stdout}' ${mark.stderr}`);
+    } finally {
+      await second.kill();
+    }
+  },
+};
