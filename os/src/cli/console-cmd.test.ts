@@ -2,8 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chooseConsole } from "../init/console-pin.ts";
+import { loadConfig } from "../config/load-config.ts";
+import { chooseConsole, consolePinPath, readPinnedConsole } from "../init/console-pin.ts";
 import { callInit, serveControl } from "../init/control-socket.ts";
+import { chosenConsole } from "../services/service-config.ts";
 import type { CliIo } from "./cli-io.ts";
 import { consoleCommand } from "./console-cmd.ts";
 
@@ -38,13 +40,45 @@ function fakeRoot() {
   return { io, root, out: () => out, err: () => err, config };
 }
 
+/**
+ * PID 1's control socket with the console handlers of run-init.ts over the fake root; the reconcile
+ * a switch asks for is recorded (with the console pinned at that moment) instead of run.
+ */
+function fakeInit(t: ReturnType<typeof fakeRoot>) {
+  const reconciled: string[] = [];
+  const pin = join(t.root, consolePinPath);
+  const control = serveControl(t.io.initSocket, {
+    status: () => [],
+    reconcile: async () => [],
+    power: () => {},
+    install: async () => ({ log: [], reboot: false }),
+    console: {
+      state: () => ({
+        current: readPinnedConsole(pin) ?? "default",
+        next: chosenConsole(loadConfig({ root: t.root })),
+      }),
+      choose: ({ name, now }) => {
+        chooseConsole(t.root, join(t.root, "usr/share/corral/system-services"), name, now);
+        if (now) reconciled.push(readPinnedConsole(pin) ?? "");
+      },
+    },
+  });
+  return { reconciled, stop: () => control.stop() };
+}
+
 describe("corral console", () => {
   test("list shows every console and which runs; enable saves the choice for the next boot", async () => {
     const t = fakeRoot();
     writeFileSync(join(t.root, "run/corral/console"), "default\n");
-    expect(await consoleCommand(["enable", "debian"], t.io)).toBe(0);
-    expect(t.config()).toContain("console: debian");
-    expect(await consoleCommand(["list"], t.io)).toBe(0);
+    const init = fakeInit(t);
+    try {
+      expect(await consoleCommand(["enable", "debian"], t.io)).toBe(0);
+      expect(t.config()).toContain("console: debian");
+      expect(await consoleCommand(["list"], t.io)).toBe(0);
+    } finally {
+      init.stop();
+    }
+    expect(init.reconciled).toEqual([]);
     expect(t.out().split("\n").slice(1)).toEqual([
       "enabled  debian     persistent Debian",
       "current  default    ephemeral  the default",
@@ -80,18 +114,8 @@ describe("corral console", () => {
   test("switch pins the console for this boot, saves it, and asks PID 1 to reconcile", async () => {
     const t = fakeRoot();
     writeFileSync(join(t.root, "run/corral/console"), "default\n");
-    const reconciled: string[] = [];
-    const control = serveControl(t.io.initSocket, {
-      status: () => [],
-      reconcile: async () => [],
-      power: () => {},
-      install: async () => ({ log: [], reboot: false }),
-      // What PID 1 does (run-init.ts), but recording the reconcile instead of running services.
-      console: ({ name, now }) => {
-        chooseConsole(t.root, join(t.root, "usr/share/corral/system-services"), name, now);
-        if (now) reconciled.push(readFileSync(join(t.root, "run/corral/console"), "utf8").trim());
-      },
-    });
+    const init = fakeInit(t);
+    const reconciled = init.reconciled;
     try {
       // PID 1 checks the name too (the socket is reachable without the CLI): a 400, nothing changed.
       await expect(
@@ -101,7 +125,7 @@ describe("corral console", () => {
       expect(await consoleCommand(["switch", "debian"], t.io)).toBe(0);
       expect(await consoleCommand(["switch", "debian"], t.io)).toBe(0);
     } finally {
-      control.stop();
+      init.stop();
     }
     expect(reconciled).toEqual(["debian", "debian"]);
     expect(t.config()).toContain("console: debian");

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { loadConfig } from "../config/load-config.ts";
 import { shipped } from "../init/boot-phases.ts";
-import { chooseConsole, findConsole, readPinnedConsole, shippedConsoles } from "../init/console-pin.ts";
+import { chooseConsole, findConsole, shippedConsoles } from "../init/console-pin.ts";
 import { callInit } from "../init/control-socket.ts";
 import { chosenConsole } from "../services/service-config.ts";
 import { type CliIo, failing, usageError } from "./cli-io.ts";
@@ -25,14 +25,18 @@ function servicesDir(io: CliIo): string {
   return join(io.root, shipped.services);
 }
 
-/** The file PID 1 pins this boot's console in, beside its control socket (/run/corral). */
-function pinFile(io: CliIo): string {
-  return join(dirname(io.initSocket), "console");
+/**
+ * This boot's console and the next boots' choice: PID 1's answer on CorralOS (the config is
+ * root's alone), else read under the root (no console runs there).
+ */
+async function consoleState(io: CliIo): Promise<{ current?: string; next: string }> {
+  if (existsSync(io.initSocket))
+    return (await callInit(io.initSocket, "GET", "/console")) as { current: string; next: string };
+  return { next: chosenConsole(loadConfig({ root: io.root })) };
 }
 
-function list(io: CliIo): number {
-  const next = chosenConsole(loadConfig({ root: io.root }));
-  const current = readPinnedConsole(pinFile(io));
+async function list(io: CliIo): Promise<number> {
+  const { current, next } = await consoleState(io);
   for (const s of shippedConsoles(servicesDir(io))) {
     const name = s.console!;
     const state = name === current ? "current" : name === next ? "enabled" : "disabled";
@@ -55,7 +59,7 @@ async function choose(io: CliIo, name: string, now: boolean): Promise<number> {
       throw new Error(`cannot switch consoles: corral init is not running (no ${io.initSocket}); use enable`);
     chooseConsole(io.root, servicesDir(io), name, false);
   } else {
-    const current = readPinnedConsole(pinFile(io));
+    const { current } = await consoleState(io);
     if (now && current !== name)
       io.out(
         `switching to the ${name} console: this session ends when the ${current ?? "current"} console stops\n`,
@@ -78,7 +82,7 @@ export async function consoleCommand(argv: string[], io: CliIo): Promise<number>
     switch (cmd) {
       case "list":
         if (rest.length > 0) return usageError(io, "console list takes no arguments", usage);
-        return list(io);
+        return await list(io);
       case "switch":
       case "enable":
         if (rest.length !== 1) return usageError(io, `console ${cmd} takes one NAME`, usage);

@@ -21,11 +21,16 @@ export interface ControlHandlers {
   power(action: PowerAction): void;
   /** Installs to disk; resolves with the installer's log lines. */
   install(req: InstallRequest): Promise<{ log: string[]; reboot: boolean }>;
-  /**
-   * `corral console enable|switch`: saves the choice (and with `now` switches, after answering:
-   * the switch stops the caller's console). Throws on an unknown console.
-   */
-  console?(req: { name: string; now: boolean }): void;
+  /** `corral console`: PID 1 reads and writes the choice (the config is root's alone). */
+  console?: {
+    /** This boot's console and the one the config chooses for the next boots. */
+    state(): { current: string; next: string };
+    /**
+     * Saves the choice, and with `now` switches, after answering (the switch stops the caller's
+     * console). Throws on an unknown console.
+     */
+    choose(req: { name: string; now: boolean }): void;
+  };
   /** `corral os version|list|upgrade|rollback`. */
   os?: {
     status(): Promise<OsStatus>;
@@ -44,7 +49,7 @@ function optText(body: Record<string, unknown>, key: string): string | undefined
 
 /**
  * Serves HTTP on a unix socket: GET /status, POST /reconcile, POST /poweroff|/reboot|/halt,
- * POST /install, POST /console.
+ * POST /install, GET|POST /console.
  */
 export function serveControl(path: string, handlers: ControlHandlers): { stop(): void } {
   mkdirSync(dirname(path), { recursive: true });
@@ -61,13 +66,15 @@ export function serveControl(path: string, handlers: ControlHandlers): { stop():
           if (done.reboot) setTimeout(() => handlers.power("reboot"), 50);
           return Response.json({ log: done.log });
         }
+        if (route.endsWith(" /console") && !handlers.console)
+          return Response.json({ error: "no console handlers" }, { status: 404 });
+        if (route === "GET /console") return Response.json(handlers.console!.state());
         if (route === "POST /console") {
           const body = (await req.json()) as Record<string, unknown>;
           const name = optText(body, "name");
-          if (!handlers.console) return Response.json({ error: "no console handler" }, { status: 404 });
           if (!name) return Response.json({ error: "name is required" }, { status: 400 });
           try {
-            handlers.console({ name, now: body.now === true });
+            handlers.console!.choose({ name, now: body.now === true });
           } catch (e) {
             return Response.json({ error: e instanceof Error ? e.message : String(e) }, { status: 400 });
           }

@@ -2,12 +2,14 @@ import { chmodSync, chownSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "@corral/lib";
 import { consoleUser } from "../cloud-init/apply.ts";
+import { loadConfig } from "../config/load-config.ts";
 import { runInstallRequest } from "../install/install.ts";
+import { chosenConsole } from "../services/service-config.ts";
 import { realHost } from "../system/host.ts";
 import { runBootGate } from "../upgrade/boot-gate.ts";
 import { osList, osRollback, osStatus, osUpgrade } from "../upgrade/upgrade.ts";
 import { type BootContext, bootPhases, pollUntil, reconcileServices, shipped } from "./boot-phases.ts";
-import { chooseConsole } from "./console-pin.ts";
+import { chooseConsole, consolePinPath, readPinnedConsole } from "./console-pin.ts";
 import { initSocketPath, serveControl } from "./control-socket.ts";
 import { type ConsoleOut, runPhases } from "./phases.ts";
 import { type PowerAction, rebootNow, shutdown } from "./power.ts";
@@ -79,17 +81,23 @@ export async function runInit(_argv: string[]): Promise<number> {
       return ctx.supervisor?.status() ?? [];
     },
     power: (a) => void power(a),
-    console: ({ name, now }) => {
-      chooseConsole(ctx.host.root, join(ctx.host.root, shipped.services), name, now);
-      // After answering: stopping the current console ends the caller's session.
-      if (now)
-        setTimeout(
-          () =>
-            void reconcileServices(ctx).catch((e: unknown) =>
-              log.error("console switch failed", { error: e }),
-            ),
-          50,
-        );
+    console: {
+      state: () => ({
+        current: readPinnedConsole(join(ctx.host.root, consolePinPath)) ?? chosenConsole(ctx.config),
+        next: chosenConsole(loadConfig({ root: ctx.host.root })),
+      }),
+      choose: ({ name, now }) => {
+        chooseConsole(ctx.host.root, join(ctx.host.root, shipped.services), name, now);
+        // After answering: stopping the current console ends the caller's session.
+        if (now)
+          setTimeout(
+            () =>
+              void reconcileServices(ctx).catch((e: unknown) =>
+                log.error("console switch failed", { error: e }),
+              ),
+            50,
+          );
+      },
     },
     install: (req) => runInstallRequest(ctx.host, (t) => out.write(t), req),
     os: {
