@@ -2,10 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig } from "../config/load-config.ts";
-import { chooseConsole, consolePinPath, readPinnedConsole } from "../init/console-pin.ts";
+import { chooseConsole, consolePinPath, consoleState, readPinnedConsole } from "../init/console-pin.ts";
 import { callInit, serveControl } from "../init/control-socket.ts";
-import { chosenConsole } from "../services/service-config.ts";
 import type { CliIo } from "./cli-io.ts";
 import { consoleCommand } from "./console-cmd.ts";
 
@@ -47,18 +45,16 @@ function fakeRoot() {
 function fakeInit(t: ReturnType<typeof fakeRoot>) {
   const reconciled: string[] = [];
   const pin = join(t.root, consolePinPath);
+  const services = join(t.root, "usr/share/corral/system-services");
   const control = serveControl(t.io.initSocket, {
     status: () => [],
     reconcile: async () => [],
     power: () => {},
     install: async () => ({ log: [], reboot: false }),
     console: {
-      state: () => ({
-        current: readPinnedConsole(pin) ?? "default",
-        next: chosenConsole(loadConfig({ root: t.root })),
-      }),
+      state: () => consoleState(t.root, services, readPinnedConsole(pin) ?? "default"),
       choose: ({ name, now }) => {
-        chooseConsole(t.root, join(t.root, "usr/share/corral/system-services"), name, now);
+        chooseConsole(t.root, services, name, now);
         if (now) reconciled.push(readPinnedConsole(pin) ?? "");
       },
     },

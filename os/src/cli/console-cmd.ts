@@ -1,10 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig } from "../config/load-config.ts";
 import { shipped } from "../init/boot-phases.ts";
-import { chooseConsole, findConsole, shippedConsoles } from "../init/console-pin.ts";
+import { type ConsoleState, checkConsoleName, chooseConsole, consoleState } from "../init/console-pin.ts";
 import { callInit } from "../init/control-socket.ts";
-import { chosenConsole } from "../services/service-config.ts";
 import { type CliIo, failing, usageError } from "./cli-io.ts";
 
 const usage = `usage: corral console <command>
@@ -20,28 +18,21 @@ filesystem, with what was installed in it, stays across reboots and switches. /h
 User Docker's data are shared by every console.
 `;
 
-/** The shipped system services folder under the CLI's root. */
-function servicesDir(io: CliIo): string {
-  return join(io.root, shipped.services);
-}
-
 /**
- * This boot's console and the next boots' choice: PID 1's answer on CorralOS (the config is
- * root's alone), else read under the root (no console runs there).
+ * The consoles, this boot's and the next boots' choice: PID 1's answer on CorralOS (the console
+ * sees neither the shipped services nor the config, root's alone), else read under the root.
  */
-async function consoleState(io: CliIo): Promise<{ current?: string; next: string }> {
-  if (existsSync(io.initSocket))
-    return (await callInit(io.initSocket, "GET", "/console")) as { current: string; next: string };
-  return { next: chosenConsole(loadConfig({ root: io.root })) };
+async function state(io: CliIo): Promise<ConsoleState> {
+  if (existsSync(io.initSocket)) return (await callInit(io.initSocket, "GET", "/console")) as ConsoleState;
+  return consoleState(io.root, join(io.root, shipped.services));
 }
 
 async function list(io: CliIo): Promise<number> {
-  const { current, next } = await consoleState(io);
-  for (const s of shippedConsoles(servicesDir(io))) {
-    const name = s.console!;
-    const state = name === current ? "current" : name === next ? "enabled" : "disabled";
-    const kind = s.persistent ? "persistent" : "ephemeral";
-    io.out(`${state.padEnd(8)} ${name.padEnd(10)} ${kind.padEnd(10)} ${s.description ?? ""}`.trimEnd());
+  const { current, next, consoles } = await state(io);
+  for (const c of consoles) {
+    const st = c.name === current ? "current" : c.name === next ? "enabled" : "disabled";
+    const kind = c.persistent ? "persistent" : "ephemeral";
+    io.out(`${st.padEnd(8)} ${c.name.padEnd(10)} ${kind.padEnd(10)} ${c.description ?? ""}`.trimEnd());
     io.out("\n");
   }
   return 0;
@@ -53,17 +44,15 @@ async function list(io: CliIo): Promise<number> {
  * be done, by writing the config under the root.
  */
 async function choose(io: CliIo, name: string, now: boolean): Promise<number> {
-  findConsole(servicesDir(io), name);
+  const { current, consoles } = await state(io);
+  checkConsoleName(consoles, name);
   if (!existsSync(io.initSocket)) {
     if (now)
       throw new Error(`cannot switch consoles: corral init is not running (no ${io.initSocket}); use enable`);
-    chooseConsole(io.root, servicesDir(io), name, false);
+    chooseConsole(io.root, join(io.root, shipped.services), name, false);
   } else {
-    const { current } = await consoleState(io);
     if (now && current !== name)
-      io.out(
-        `switching to the ${name} console: this session ends when the ${current ?? "current"} console stops\n`,
-      );
+      io.out(`switching to the ${name} console: this session ends when the ${current} console stops\n`);
     await callInit(io.initSocket, "POST", "/console", { name, now });
     if (now && current === name) io.out(`the ${name} console is already the current one\n`);
   }

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { CorralConfig } from "../config/config-schema.ts";
+import { loadConfig } from "../config/load-config.ts";
 import { setUserConfigKey } from "../config/user-config.ts";
 import { chosenConsole } from "../services/service-config.ts";
 import { loadServiceDir } from "../services/service-file.ts";
@@ -49,13 +50,34 @@ export function shippedConsoles(servicesDir: string): ServiceSpec[] {
     .sort((a, b) => a.console!.localeCompare(b.console!));
 }
 
-/** The console service named `name`; an error listing the others when there is none. */
-export function findConsole(servicesDir: string, name: string): ServiceSpec {
-  const all = shippedConsoles(servicesDir);
-  const found = all.find((s) => s.console === name);
-  if (!found)
-    throw new Error(`no console '${name}' (have: ${all.map((s) => s.console).join(", ") || "none"})`);
-  return found;
+/** One console as `corral console list` shows it. */
+export interface ConsoleInfo {
+  name: string;
+  persistent: boolean;
+  description?: string;
+}
+
+/** The consoles, this boot's (when one runs) and the one the config chooses for the next boots. */
+export interface ConsoleState {
+  current?: string;
+  next: string;
+  consoles: ConsoleInfo[];
+}
+
+/** The console state under `root`, with `current` as the caller knows it (PID 1: the pinned one). */
+export function consoleState(root: string, servicesDir: string, current?: string): ConsoleState {
+  const consoles = shippedConsoles(servicesDir).map((s) => ({
+    name: s.console!,
+    persistent: s.persistent,
+    ...(s.description ? { description: s.description } : {}),
+  }));
+  return { current, next: chosenConsole(loadConfig({ root })), consoles };
+}
+
+/** Throws, listing the consoles there are, unless `name` is one of `consoles`. */
+export function checkConsoleName(consoles: readonly { name: string }[], name: string): void {
+  if (!consoles.some((c) => c.name === name))
+    throw new Error(`no console '${name}' (have: ${consoles.map((c) => c.name).join(", ") || "none"})`);
 }
 
 /**
@@ -64,7 +86,10 @@ export function findConsole(servicesDir: string, name: string): ServiceSpec {
  * switches. An unknown name throws and changes nothing.
  */
 export function chooseConsole(root: string, servicesDir: string, name: string, now: boolean): void {
-  findConsole(servicesDir, name);
+  checkConsoleName(
+    shippedConsoles(servicesDir).map((s) => ({ name: s.console! })),
+    name,
+  );
   setUserConfigKey(root, "corral.console", name);
   if (now) pinConsole(join(root, consolePinPath), name);
 }

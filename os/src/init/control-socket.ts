@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import type { ServiceStatus } from "../services/service-status.ts";
 import type { ChannelRelease } from "../upgrade/channel.ts";
 import type { OsStatus, UpgradeRequest } from "../upgrade/upgrade.ts";
+import type { ConsoleState } from "./console-pin.ts";
 import type { PowerAction } from "./power.ts";
 
 /** A `corral install` request: parsed arguments and the cloud-config's text (read by the caller). */
@@ -23,8 +24,8 @@ export interface ControlHandlers {
   install(req: InstallRequest): Promise<{ log: string[]; reboot: boolean }>;
   /** `corral console`: PID 1 reads and writes the choice (the config is root's alone). */
   console?: {
-    /** This boot's console and the one the config chooses for the next boots. */
-    state(): { current: string; next: string };
+    /** The consoles, this boot's and the one the config chooses for the next boots. */
+    state(): ConsoleState;
     /**
      * Saves the choice, and with `now` switches, after answering (the switch stops the caller's
      * console). Throws on an unknown console.

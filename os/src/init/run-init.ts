@@ -2,14 +2,13 @@ import { chmodSync, chownSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "@corral/lib";
 import { consoleUser } from "../cloud-init/apply.ts";
-import { loadConfig } from "../config/load-config.ts";
 import { runInstallRequest } from "../install/install.ts";
 import { chosenConsole } from "../services/service-config.ts";
 import { realHost } from "../system/host.ts";
 import { runBootGate } from "../upgrade/boot-gate.ts";
 import { osList, osRollback, osStatus, osUpgrade } from "../upgrade/upgrade.ts";
 import { type BootContext, bootPhases, pollUntil, reconcileServices, shipped } from "./boot-phases.ts";
-import { chooseConsole, consolePinPath, readPinnedConsole } from "./console-pin.ts";
+import { chooseConsole, consolePinPath, consoleState, readPinnedConsole } from "./console-pin.ts";
 import { initSocketPath, serveControl } from "./control-socket.ts";
 import { type ConsoleOut, runPhases } from "./phases.ts";
 import { type PowerAction, rebootNow, shutdown } from "./power.ts";
@@ -82,10 +81,12 @@ export async function runInit(_argv: string[]): Promise<number> {
     },
     power: (a) => void power(a),
     console: {
-      state: () => ({
-        current: readPinnedConsole(join(ctx.host.root, consolePinPath)) ?? chosenConsole(ctx.config),
-        next: chosenConsole(loadConfig({ root: ctx.host.root })),
-      }),
+      state: () =>
+        consoleState(
+          ctx.host.root,
+          join(ctx.host.root, shipped.services),
+          readPinnedConsole(join(ctx.host.root, consolePinPath)) ?? chosenConsole(ctx.config),
+        ),
       choose: ({ name, now }) => {
         chooseConsole(ctx.host.root, join(ctx.host.root, shipped.services), name, now);
         // After answering: stopping the current console ends the caller's session.
