@@ -2,6 +2,8 @@
 // console to the persistent Debian one while a User Docker container started before keeps running
 // (never restarted) and /home stays; after one reboot the Debian console comes back by itself with
 // its root filesystem as it was left (a file written under /etc there), /home still shared.
+// Measured: 309 s under TCG on 2 shared cores, of which ~110 s from the switch to an ssh login in
+// the Debian console (mostly loading its 107 MB image into System Docker at the first switch).
 import { join } from "node:path";
 import {
   bootTimeoutMs,
