@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import type { ServiceStatus } from "../services/service-status.ts";
 import type { ChannelRelease } from "../upgrade/channel.ts";
 import type { OsStatus, UpgradeRequest } from "../upgrade/upgrade.ts";
+import { type EngineControlHandlers, engineRoute } from "./engine-routes.ts";
 import type { PowerAction } from "./power.ts";
 
 /** A `corral install` request: parsed arguments and the cloud-config's text (read by the caller). */
@@ -28,6 +29,8 @@ export interface ControlHandlers {
     upgrade(req: UpgradeRequest, log: (line: string) => void): Promise<unknown>;
     rollback(log: (line: string) => void): Promise<unknown>;
   };
+  /** `corral engine ...` and `corral tls gen`. */
+  engine?: EngineControlHandlers;
 }
 
 /** A request body field that must be text when present. */
@@ -53,6 +56,8 @@ export function serveControl(path: string, handlers: ControlHandlers): { stop():
           if (done.reboot) setTimeout(() => handlers.power("reboot"), 50);
           return Response.json({ log: done.log });
         }
+        if (route.includes(" /engine") || route.includes(" /tls/"))
+          return await engineRoute(route, req, handlers.engine);
         const os = handlers.os;
         if (route.includes(" /os/") && !os)
           return Response.json({ error: "no OS handlers" }, { status: 404 });
