@@ -44,8 +44,12 @@ function optText(body: Record<string, unknown>, key: string): string | undefined
 export function serveControl(path: string, handlers: ControlHandlers): { stop(): void } {
   mkdirSync(dirname(path), { recursive: true });
   rmSync(path, { force: true });
+  // No idle limit: Bun's default (10 s) drops the caller of an install, an upgrade or an engine
+  // switch (a 65 MB image load) while PID 1 still works on it. Bun honours it on unix sockets too,
+  // though its types offer it only with a port.
+  const unixOptions = { unix: path, idleTimeout: 0 } as { unix: string };
   const server = Bun.serve({
-    unix: path,
+    ...unixOptions,
     async fetch(req) {
       const route = `${req.method} ${new URL(req.url).pathname}`;
       try {
