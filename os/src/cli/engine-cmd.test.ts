@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AppError } from "@corral/lib";
 import type { EngineRequest } from "../engines/engine-control.ts";
-import { serveControl } from "../init/control-socket.ts";
+import { callInit, serveControl } from "../init/control-socket.ts";
 import type { CliIo } from "./cli-io.ts";
 import { engineCommand, formatEngineList, parseEngineArgs } from "./engine-cmd.ts";
 import { parseTlsArgs, tlsCommand } from "./tls-cmd.ts";
@@ -13,6 +13,7 @@ import { parseTlsArgs, tlsCommand } from "./tls-cmd.ts";
 function pid1() {
   const dir = mkdtempSync(join(tmpdir(), "corral-engine-cli-"));
   const calls: [EngineRequest, boolean][] = [];
+  const settings: [string, unknown][] = [];
   let current = "docker-20.10.24";
   const socket = join(dir, "init.sock");
   const server = serveControl(socket, {
@@ -38,6 +39,7 @@ function pid1() {
       },
       tlsServer: async (hosts) => [`/var/lib/corral/docker-tls/server-cert.pem for ${hosts.join(",")}`],
       tlsClient: async () => ({ ca: "CA\n", cert: "CERT\n", key: "KEY\n" }),
+      setConfig: async (key, value) => void settings.push([key, value]),
     },
   });
   let out = "";
@@ -53,7 +55,7 @@ function pid1() {
     },
     stdin: async () => "",
   };
-  return { io, dir, calls, out: () => out, err: () => err, stop: () => server.stop() };
+  return { io, dir, calls, settings, out: () => out, err: () => err, stop: () => server.stop() };
 }
 
 describe("corral engine", () => {
@@ -103,6 +105,20 @@ describe("corral engine", () => {
       }),
     ).toBe("disabled docker-20.10.24 (built in)\ncurrent  docker-26.1.5\n");
   });
+});
+
+test("PID 1 sets a config key for the console user; a request without a key is refused", async () => {
+  const p = pid1();
+  try {
+    await callInit(p.io.initSocket, "POST", "/config/set", { key: "rancher.docker.tls", value: true });
+    expect(p.settings).toEqual([["rancher.docker.tls", true]]);
+    await expect(callInit(p.io.initSocket, "POST", "/config/set", { value: true })).rejects.toThrow(
+      "key must be text",
+    );
+    expect(p.settings.length).toBe(1);
+  } finally {
+    p.stop();
+  }
 });
 
 describe("corral tls gen", () => {

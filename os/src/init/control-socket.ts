@@ -60,7 +60,7 @@ export function serveControl(path: string, handlers: ControlHandlers): { stop():
           if (done.reboot) setTimeout(() => handlers.power("reboot"), 50);
           return Response.json({ log: done.log });
         }
-        if (route.includes(" /engine") || route.includes(" /tls/"))
+        if (route.includes(" /engine") || route.includes(" /tls/") || route === "POST /config/set")
           return await engineRoute(route, req, handlers.engine);
         const os = handlers.os;
         if (route.includes(" /os/") && !os)

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { listEngines } from "../engines/catalog.ts";
 import { defaultServerHosts, dockerTlsDir, genClientCert, genServerCert } from "../engines/docker-tls.ts";
-import { chooseEngine, type EngineHost, engineStatus } from "../engines/engine-control.ts";
+import { chooseEngine, type EngineHost, engineStatus, saveUserSetting } from "../engines/engine-control.ts";
 import { type BootContext, reconcileServices } from "./boot-phases.ts";
 import type { EngineControlHandlers } from "./engine-routes.ts";
 
@@ -34,5 +34,9 @@ export function engineHandlers(ctx: BootContext): EngineControlHandlers {
         (f) => `/${f.slice(join(ctx.host.root, "/").length)}`,
       ),
     tlsClient: async () => genClientCert(dir),
+    setConfig: async (key, value) => {
+      saveUserSetting(ctx.host.root, key, value);
+      await reconcileServices(ctx);
+    },
   };
 }

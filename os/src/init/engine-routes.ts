@@ -11,6 +11,8 @@ export interface EngineControlHandlers {
   tlsServer(hosts: string[]): Promise<string[]>;
   /** Makes a client certificate for the caller to keep. */
   tlsClient(): Promise<ClientMaterial>;
+  /** `corral config set` for the console user, who may not write the root-owned config: set, then reconcile. */
+  setConfig(key: string, value: unknown): Promise<void>;
 }
 
 /** A request body's text field (required unless `optional`). */
@@ -27,7 +29,7 @@ function statusOf(e: unknown): number {
   return code === "NotFound" ? 404 : code === "InvalidOption" ? 422 : 500;
 }
 
-/** GET /engine, POST /engine/switch|enable {version, file?}, POST /tls/gen {server, hosts?}. */
+/** GET /engine, POST /engine/switch|enable {version, file?}, POST /tls/gen {server, hosts?}, POST /config/set {key, value}. */
 export async function engineRoute(
   route: string,
   req: Request,
@@ -43,6 +45,10 @@ export async function engineRoute(
         route.endsWith("switch"),
       );
       return Response.json({ version });
+    }
+    if (route === "POST /config/set") {
+      await handlers.setConfig(text(body, "key")!, body.value);
+      return Response.json({ ok: true });
     }
     if (route === "POST /tls/gen") {
       if (body.server === true) {
