@@ -23,6 +23,8 @@ CorralOS (on the console):
   config   get, set, export, validate, merge the OS config (cloud-config)
   service  list, enable, disable, up, logs system services
   os       version, boot-log, poweroff, reboot
+  engine   list, switch, enable User Docker's engine
+  tls      gen: certificates for User Docker's TLS port (:2376)
   install  install CorralOS to a disk (GPT, GRUB, slots A and B, state partition)
 
 run 'corral <command> --help' for a command's options.
@@ -57,6 +59,8 @@ export async function main(argv: string[]): Promise<number> {
     case "config":
     case "service":
     case "install":
+    case "engine":
+    case "tls":
     case "os": {
       const os = await import("@corral/os");
       const run = {
@@ -64,6 +68,8 @@ export async function main(argv: string[]): Promise<number> {
         service: os.serviceCommand,
         os: os.osCommand,
         install: os.installCommand,
+        engine: os.engineCommand,
+        tls: os.tlsCommand,
       }[command];
       return run(rest, os.processCliIo());
     }

@@ -3,9 +3,11 @@
 export type { CliIo } from "./src/cli/cli-io.ts";
 export { processCliIo } from "./src/cli/cli-io.ts";
 export { configCommand } from "./src/cli/config-cmd.ts";
+export { engineCommand } from "./src/cli/engine-cmd.ts";
 export { installCommand } from "./src/cli/install-cmd.ts";
 export { osCommand, osVersion } from "./src/cli/os-cmd.ts";
 export { serviceCommand } from "./src/cli/service-cmd.ts";
+export { tlsCommand } from "./src/cli/tls-cmd.ts";
 export * from "./src/config/cmdline.ts";
 export * from "./src/config/config-schema.ts";
 export * from "./src/config/load-config.ts";
