@@ -24,6 +24,8 @@ CorralOS (on the console):
   service  list, enable, disable, up, logs system services
   console  list, switch, enable consoles (default, persistent debian)
   os       version, boot-log, poweroff, reboot
+  engine   list, switch, enable User Docker's engine
+  tls      gen: certificates for User Docker's TLS port (:2376)
   install  install CorralOS to a disk (GPT, GRUB, slots A and B, state partition)
 
 run 'corral <command> --help' for a command's options.
@@ -59,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
     case "service":
     case "console":
     case "install":
+    case "engine":
+    case "tls":
     case "os": {
       const os = await import("@corral/os");
       const run = {
@@ -67,6 +71,8 @@ export async function main(argv: string[]): Promise<number> {
         console: os.consoleCommand,
         os: os.osCommand,
         install: os.installCommand,
+        engine: os.engineCommand,
+        tls: os.tlsCommand,
       }[command];
       return run(rest, os.processCliIo());
     }

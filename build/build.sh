@@ -23,6 +23,8 @@ for t in "${host_tools[@]}"; do command -v "${t%%:*}" >/dev/null || missing+=("$
 sys=$(bash "$ROOT/build/fetch-debs.sh")
 corral=${CORRAL_BIN:-$(bash "$ROOT/build/corral-bin.sh")}
 bash "$ROOT/build/images.sh" "$sys" "$corral"
+# Engines besides the image's own: separate files (dist/engines/), not in the ISO.
+[ "${CORRAL_NO_ENGINES:-0}" = 1 ] || bash "$ROOT/build/engines.sh" "$sys" >/dev/null
 install -m 0644 "$sys/boot/vmlinuz-$KVER" "$DIST/vmlinuz"
 
 suffix=$([ "$init" = corral ] || echo "-$init")

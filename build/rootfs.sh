@@ -24,6 +24,12 @@ for f in usr/sbin/sfdisk usr/sbin/mkfs.fat usr/sbin/grub-install usr/bin/grub-ed
   copy_elf "$sys" "$src" "$dest" "$f"
 done
 ln -sf mkfs.fat "$dest/usr/sbin/mkfs.vfat"
+# corral tls gen: PID 1 makes User Docker's CA and certificates with openssl.
+copy_elf "$sys" usr/bin/openssl "$dest"
+# corral engine list: the version of the engine the image's /usr holds (Docker's, without Debian's suffix).
+mkdir -p "$dest/usr/share/corral"
+printf '{"version":"docker-%s"}\n' "$("$sys/usr/sbin/dockerd" --version | sed -E 's/^Docker version ([0-9.]+).*/\1/')" \
+  >"$dest/usr/share/corral/engine.json"
 # corral os upgrade --kexec loads the new slot's kernel with kexec(8) (Debian ships it in /sbin).
 copy_elf "$sys" sbin/kexec "$dest" usr/sbin/kexec
 mkdir -p "$dest/usr/lib/grub"

@@ -1,9 +1,11 @@
 /**
  * Password answers are never shown back: a `.tpl` file and a plain file both keep them on the stack
- * only as `${VAR}` references, while the services (and so the containers) get the real value.
- * The values are looked for in every stack view, the export, the catalog views and the audit log;
- * upgrade and rollback re-render from the kept (sealed) answers; a fake host, joined last, is asked
- * to create the container with the real values. No Docker.
+ * only as `${VAR}` references, and so do the services and containers made from it; only the spec a
+ * host is asked to create a container with carries the real value. The values are looked for in
+ * every stack, service and container view (v2-beta, v1, instances), the export, the catalog views,
+ * the audit log, the event streams and the stored rows; upgrade and rollback re-render from the kept
+ * (sealed) answers; a fake host, joined last, is asked to create the container with the real values,
+ * and with a new one after an upgrade changes the answer. No Docker.
  */
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose files carry ${VAR} references
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
@@ -66,6 +68,10 @@ function files(): Record<string, string> {
     "templates/secret-dash/config.yml": config("secret-dash"),
     "templates/secret-dash/0/docker-compose.yml.tpl": `version: '2'\nservices:\n  a:\n    image: ${catalogImage}\n    environment:\n      P: '{{ index .Values "db-pw" }}'\n`,
     "templates/secret-dash/0/rancher-compose.yml": `version: '2'\ncatalog:\n  version: 1.0.0\n  questions:\n    - {variable: db-pw, type: password, required: true}\n`,
+    // A password in a label: the server reads labels, so a reference cannot stand for it there.
+    "templates/secret-label/config.yml": config("secret-label"),
+    "templates/secret-label/0/docker-compose.yml": `version: '2'\nservices:\n  a:\n    image: ${catalogImage}\n    labels:\n      pw: \${pw}\n`,
+    "templates/secret-label/0/rancher-compose.yml": `version: '2'\ncatalog:\n  version: 1.0.0\n  questions:\n    - {variable: pw, type: password, required: true}\n`,
   };
 }
 
@@ -75,13 +81,47 @@ let daemon: GitDaemon;
 let agent: FakeAgent | undefined;
 let work = "";
 let project = "";
+/** The plain stack deployed from the export with the answers in its environment (shown, as any plain stack's). */
+let againId = "";
+/** Every `instance.create` the fake host was sent. */
+const creates: ServerEventFrame[] = [];
 
 const tplSecret = "Tpl-Secret-9q7z";
 const adminSecret = "Adm-Secret-3x8w";
 const plainSecret = "Plain-Secret-4k2v";
 const refusedSecret = "Refused-Secret-7m1c";
 const upgradeSecret = "Upg-Secret-5n6b";
-const secrets = [tplSecret, adminSecret, plainSecret, refusedSecret, upgradeSecret];
+const changedSecret = "Chg-Secret-8p3d";
+const filesSecret = "Files-Secret-2r9t";
+const secrets = [
+  tplSecret,
+  adminSecret,
+  plainSecret,
+  refusedSecret,
+  upgradeSecret,
+  changedSecret,
+  filesSecret,
+];
+
+/** Every message of the event streams (v2-beta and v1) of the environment, pings left out. */
+const streamed: string[] = [];
+const sockets: WebSocket[] = [];
+
+/** Subscribes to `path` with the admin's credentials, keeping every message in `streamed`. */
+async function subscribe(path: string): Promise<void> {
+  const ws = new WebSocket(`${server.url.replace(/^http/, "ws")}${path}`, {
+    headers: { Authorization: admin.auth! },
+  });
+  ws.onmessage = (m) => {
+    const text = String(m.data);
+    if (JSON.parse(text).name !== "ping") streamed.push(text);
+  };
+  await new Promise<void>((resolve, reject) => {
+    ws.onopen = () => resolve();
+    ws.onclose = () => reject(new Error(`subscription to ${path} refused`));
+  });
+  sockets.push(ws);
+}
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "catalog-secrets-"));
@@ -91,9 +131,12 @@ beforeAll(async () => {
   admin = adminClient(server);
   project = `/v2-beta/projects/${server.admin.defaultProjectId}`;
   await addCatalog(admin, "library", `${daemon.url}library`);
+  await subscribe(`${project}/subscribe`);
+  await subscribe(`/v1/projects/${server.admin.defaultProjectId}/subscribe`);
 });
 
 afterAll(async () => {
+  for (const ws of sockets) ws.close();
   await agent?.close().catch(() => undefined);
   await server?.stop();
   await daemon?.stop();
@@ -112,7 +155,7 @@ async function stackNamed(name: string) {
 const found = (text: string) => secrets.filter((s) => text.includes(s));
 
 describe("password answers never shown back", () => {
-  test("a .tpl keeps ${VAR} references; the services get the values", async () => {
+  test("a .tpl keeps ${VAR} references, in the stack's files and its services", async () => {
     const res = await admin.post(`${project}/stacks`, {
       name: "tplsec",
       externalId: "catalog://library:secret-tpl:0",
@@ -131,9 +174,9 @@ describe("password answers never shown back", () => {
     expect(stack.dockerCompose).not.toContain("other: set");
     const { services } = await stackNamed("tplsec");
     expect(services.db.launchConfig.environment).toEqual({
-      DB_PASSWORD: tplSecret,
-      ADMIN_PW: adminSecret,
-      URL: `postgres://app:${tplSecret}@db/tplsec`,
+      DB_PASSWORD: "${db_password}",
+      ADMIN_PW: "${admin_pw}",
+      URL: "postgres://app:${db_password}@db/tplsec",
     });
   });
 
@@ -149,7 +192,7 @@ describe("password answers never shown back", () => {
     ).body;
     expect(stack.dockerCompose).toContain("DB_PASSWORD: ${db_password}");
     const { services } = await stackNamed("plainsec");
-    expect(services.web.launchConfig.environment.DB_PASSWORD).toBe(plainSecret);
+    expect(services.web.launchConfig.environment.DB_PASSWORD).toBe("${db_password}");
   });
 
   test("a template measuring a password, or naming it so no reference can, is refused; nothing kept", async () => {
@@ -170,6 +213,15 @@ describe("password answers never shown back", () => {
     });
     expect(dash.status).toBe(422);
     expect(dash.body.message).toContain("db-pw cannot be inserted as a ${db-pw} reference");
+    const label = await admin.post(`${project}/stacks`, {
+      name: "labelsec",
+      externalId: "catalog://library:secret-label:0",
+      answers: { pw: refusedSecret },
+    });
+    expect([label.status, label.body.message]).toEqual([
+      422,
+      "service a: launchConfig.labels.pw: the password answer pw may go to a container's environment, command or entrypoint only",
+    ]);
     // A catalog that does not exist: which answers are passwords is unknown, so all are hidden.
     const none = await admin.post(`${project}/stacks`, {
       name: "nonesec",
@@ -177,7 +229,7 @@ describe("password answers never shown back", () => {
       answers: { other: refusedSecret },
     });
     expect(none.status).toBe(422);
-    expect(found(JSON.stringify([len.body, dash.body, none.body]))).toEqual([]);
+    expect(found(JSON.stringify([len.body, dash.body, label.body, none.body]))).toEqual([]);
     expect(nonAuditRows(server)).toBe(before);
   });
 
@@ -195,7 +247,7 @@ describe("password answers never shown back", () => {
     expect(after.stack.dockerCompose).toContain("DB_PASSWORD: ${db_password}");
     const db = after.services.db;
     const lc = db.upgrade?.inServiceStrategy?.launchConfig ?? db.launchConfig;
-    expect(lc.environment.DB_PASSWORD).toBe(tplSecret);
+    expect(lc.environment.DB_PASSWORD).toBe("${db_password}");
     expect(lc.labels).toMatchObject({ rev: "1", other: "set" });
     expect(after.stack.environment).toEqual({ title: "new-title" });
     expectStatus(await admin.post(`${project}/stacks/${stack.id}?action=rollback`), 202);
@@ -217,7 +269,22 @@ describe("password answers never shown back", () => {
     expect(after.stack.dockerCompose).toContain("DB_PASSWORD: ${db_password}");
     const web = after.services.web;
     const lc = web.upgrade?.inServiceStrategy?.launchConfig ?? web.launchConfig;
-    expect([lc.labels.rev, lc.environment.DB_PASSWORD]).toEqual(["edited", plainSecret]);
+    expect([lc.labels.rev, lc.environment.DB_PASSWORD]).toEqual(["edited", "${db_password}"]);
+    expectStatus(await admin.post(`${project}/stacks/${stack.id}?action=rollback`), 202);
+    // A password answer sent with the files (as `rancher up` sends its environment) is sealed
+    // with the others, never kept in the stack's environment.
+    const withAnswer = await admin.post(`${project}/stacks/${stack.id}?action=upgrade`, {
+      dockerCompose: stack.dockerCompose.replace("rev: '0'", "rev: answered"),
+      rancherCompose: stack.rancherCompose,
+      environment: { db_password: filesSecret },
+    });
+    expect(withAnswer.status).toBeLessThan(300);
+    const answered = await stackNamed("plainsec");
+    expect(answered.stack.environment).not.toHaveProperty("db_password");
+    const web2 = answered.services.web;
+    const lc2 = web2.upgrade?.inServiceStrategy?.launchConfig ?? web2.launchConfig;
+    expect([lc2.labels.rev, lc2.environment.DB_PASSWORD]).toEqual(["answered", "${db_password}"]);
+    expect(found(JSON.stringify([withAnswer.body, answered]))).toEqual([]);
     expectStatus(await admin.post(`${project}/stacks/${stack.id}?action=rollback`), 202);
   });
 
@@ -242,65 +309,23 @@ describe("password answers never shown back", () => {
       }),
       201,
     ).body;
+    // A plain stack: its services hold what its environment gave, where the catalog stack's hold references.
     const copy = await stackNamed("again");
-    expect(copy.services.db.launchConfig.environment).toEqual(services.db.launchConfig.environment);
+    const resolved = Object.fromEntries(
+      Object.entries(services.db.launchConfig.environment as Record<string, string>).map(([k, v]) => [
+        k,
+        v.replace("${db_password}", tplSecret).replace("${admin_pw}", adminSecret),
+      ]),
+    );
+    expect(copy.services.db.launchConfig.environment).toEqual(resolved);
+    expect(resolved.URL).toBe(`postgres://app:${tplSecret}@db/tplsec`);
+    againId = again.id;
     expectStatus(await admin.del(`${project}/stacks/${again.id}`), 200);
-  });
-
-  test("no secret in the stack views, the catalog views, the audit log or the stored stack rows", async () => {
-    const views = [
-      `${project}/stacks`,
-      `${project}/stacks?name=tplsec`,
-      "/v1-catalog/templates",
-      "/v1-catalog/templates/library:secret-tpl",
-      "/v1-catalog/templates/library:secret-tpl:0",
-      "/v1-catalog/templates/library:wordpress:0",
-      "/v2-beta/auditlogs?limit=1000",
-    ];
-    for (const path of views) {
-      const res = await admin.get(path);
-      expect([path, res.status]).toEqual([path, 200]);
-      // The stack deployed again from the export holds them as its plain environment (and the
-      // audit row of that request as its plain body).
-      const body = Array.isArray(res.body.data)
-        ? res.body.data.filter(
-            (r: { name?: string; requestObject?: { name?: string } }) =>
-              r.name !== "again" && r.requestObject?.name !== "again",
-          )
-        : res.body;
-      expect([path, found(JSON.stringify(body))]).toEqual([path, []]);
-    }
-    for (const name of ["tplsec", "plainsec"]) {
-      const { stack } = await stackNamed(name);
-      expect(found(JSON.stringify((await admin.get(`${project}/stacks/${stack.id}`)).body))).toEqual([]);
-    }
-    const audits = (await admin.get("/v2-beta/auditlogs?limit=1000")).body.data as {
-      eventType: string;
-      requestObject: { environment?: Record<string, string>; answers?: Record<string, string> };
-    }[];
-    const launch = audits.find(
-      (a) => a.eventType === "api.stack.create" && JSON.stringify(a.requestObject).includes("secret-tpl:0"),
-    );
-    expect(launch?.requestObject.environment).toEqual({ db_password: "<redacted>", admin_pw: "<redacted>" });
-    const upgrade = audits.find(
-      (a) => a.eventType === "api.stack.upgrade" && JSON.stringify(a.requestObject).includes("secret-tpl:1"),
-    );
-    expect(upgrade?.requestObject.answers).toEqual({ title: "new-title", other_pw: "<redacted>" });
-    // At rest: stack rows (with their `previous` files) and audit rows hold none; only the
-    // services the containers are made from carry the values.
-    const rows = server.store.db
-      .query<{ type: string; name: string | null; data: string }, []>(
-        "SELECT type, name, data FROM resource WHERE type IN ('stack', 'auditLog')",
-      )
-      .all()
-      .filter((r) => r.name !== "again" && !r.data.includes('"name":"again"'));
-    expect(rows.filter((r) => found(r.data).length > 0).map((r) => `${r.type} ${r.name}`)).toEqual([]);
   });
 
   test("a host gets the real values in the container it is asked to create", async () => {
     const token = expectStatus(await admin.post(`${project}/registrationtokens`, {}), 201).body.token;
     agent = await FakeAgent.join(server.url, token);
-    const creates: ServerEventFrame[] = [];
     const docker = dockerLike(agent.containers);
     agent.autoReply = (event) => {
       if (event.name === "instance.create") creates.push(event);
@@ -325,7 +350,132 @@ describe("password answers never shown back", () => {
     expect(spec).toContain(adminSecret);
     expect(spec).toContain(`postgres://app:${tplSecret}@db/tpldeploy`);
     expect(spec).not.toContain("${db_password}");
-    const { stack } = await stackNamed("tpldeploy");
+    const { stack, services } = await stackNamed("tpldeploy");
     expect(found(JSON.stringify((await admin.get(`${project}/stacks/${stack.id}`)).body))).toEqual([]);
+    const id = (create.data as { spec: { containerId: string } }).spec.containerId;
+    const container = expectStatus(await admin.get(`${project}/containers/${id}`), 200).body;
+    expect(container.environment.DB_PASSWORD).toBe("${db_password}");
+    expect(found(JSON.stringify([container, services]))).toEqual([]);
+  });
+
+  test("a changed password answer upgrades the services using it; the host gets the new value", async () => {
+    const { stack } = await stackNamed("tpldeploy");
+    const up = await admin.post(`${project}/stacks/${stack.id}?action=upgrade`, {
+      answers: { db_password: changedSecret },
+    });
+    expect(up.status).toBeLessThan(300);
+    expect(found(JSON.stringify(up.body))).toEqual([]);
+    const create = await until(
+      "a container of tpldeploy created with the new answer",
+      () => creates.find((e) => JSON.stringify(e.data).includes(changedSecret)),
+      30_000,
+      100,
+    );
+    const spec = JSON.stringify(create.data);
+    expect(spec).toContain(`postgres://app:${changedSecret}@db/tpldeploy`);
+    expect(spec).toContain(adminSecret);
+    expect(spec).not.toContain(tplSecret);
+    await until(
+      "tpldeploy upgraded",
+      async () => (await stackNamed("tpldeploy")).services.db.state === "upgraded",
+      30_000,
+      100,
+    );
+    expectStatus(await admin.post(`${project}/stacks/${stack.id}?action=finishupgrade`), 202);
+    await until(
+      "tpldeploy active again",
+      async () => (await stackNamed("tpldeploy")).services.db.state === "active",
+      30_000,
+      100,
+    );
+  });
+
+  test("no secret in any view of stacks, services or containers (v2-beta, v1), the catalog, the audit log, the event streams or the stored rows", async () => {
+    const { stack } = await stackNamed("tplsec");
+    const deployed = await stackNamed("tpldeploy");
+    const service = deployed.services.db.id;
+    const containers = (await admin.get(`${project}/containers?limit=1000`)).body.data as { id: string }[];
+    expect(containers.length).toBeGreaterThan(1);
+    const v1 = `/v1/projects/${server.admin.defaultProjectId}`;
+    const views = [
+      `${project}/stacks`,
+      `${project}/stacks?name=tplsec`,
+      `${project}/stacks/${stack.id}`,
+      `${project}/stacks/${deployed.stack.id}`,
+      `${project}/services?limit=1000`,
+      `${project}/services/${service}`,
+      `${project}/containers?limit=1000`,
+      `${project}/instances?limit=1000`,
+      ...containers.flatMap((c) => [`${project}/containers/${c.id}`, `${project}/instances/${c.id}`]),
+      `/v2-beta/services?limit=1000`,
+      `/v2-beta/containers?limit=1000`,
+      `${v1}/environments`,
+      `${v1}/environments/${deployed.stack.id}`,
+      `${v1}/environments/${deployed.stack.id}/services`,
+      `${v1}/services/${service}`,
+      `${v1}/containers?limit=1000`,
+      ...containers.map((c) => `${v1}/containers/${c.id}`),
+      "/v1-catalog/templates",
+      "/v1-catalog/templates/library:secret-tpl",
+      "/v1-catalog/templates/library:secret-tpl:0",
+      "/v1-catalog/templates/library:wordpress:0",
+      "/v2-beta/auditlogs?limit=1000",
+    ];
+    // The plain stack deployed again from the export holds them as its plain environment, and so
+    // do its services and the audit row of that request: any plain stack shows what it was given.
+    const ofAgain = (r: {
+      id?: string;
+      name?: string;
+      stackId?: string;
+      environmentId?: string;
+      requestObject?: { name?: string };
+    }) =>
+      r.id === againId ||
+      r.stackId === againId ||
+      r.environmentId === againId ||
+      r.requestObject?.name === "again";
+    for (const path of views) {
+      const res = await admin.get(path);
+      expect([path, res.status]).toEqual([path, 200]);
+      const body = Array.isArray(res.body.data) ? res.body.data.filter((r: never) => !ofAgain(r)) : res.body;
+      expect([path, found(JSON.stringify(body))]).toEqual([path, []]);
+    }
+    for (const text of streamed) {
+      const change = JSON.parse(text) as { data?: { resource?: never } };
+      if (change.data?.resource && ofAgain(change.data.resource)) continue;
+      expect(found(text)).toEqual([]);
+    }
+    // The streams did carry the catalog stacks' services and containers.
+    expect(streamed.some((t) => t.includes('"DB_PASSWORD":"${db_password}"'))).toBe(true);
+    const audits = (await admin.get("/v2-beta/auditlogs?limit=1000")).body.data as {
+      eventType: string;
+      requestObject: { environment?: Record<string, string>; answers?: Record<string, string> };
+    }[];
+    const launch = audits.find(
+      (a) => a.eventType === "api.stack.create" && JSON.stringify(a.requestObject).includes("secret-tpl:0"),
+    );
+    expect(launch?.requestObject.environment).toEqual({ db_password: "<redacted>", admin_pw: "<redacted>" });
+    const upgrade = audits.find(
+      (a) => a.eventType === "api.stack.upgrade" && JSON.stringify(a.requestObject).includes("secret-tpl:1"),
+    );
+    expect(upgrade?.requestObject.answers).toEqual({ title: "new-title", other_pw: "<redacted>" });
+    const changed = audits.find(
+      (a) => a.eventType === "api.stack.upgrade" && a.requestObject.answers?.db_password !== undefined,
+    );
+    expect(changed?.requestObject.answers).toEqual({ db_password: "<redacted>" });
+    // At rest: stack rows (with their `previous` files), services, containers and audit rows hold none.
+    const rows = server.store.db
+      .query<{ type: string; name: string | null; data: string }, []>(
+        "SELECT type, name, data FROM resource WHERE type IN ('stack', 'service', 'container', 'auditLog')",
+      )
+      .all()
+      .filter(
+        (r) =>
+          r.name !== "again" &&
+          !r.data.includes('"name":"again"') &&
+          !r.data.includes(`"stackId":"${againId}"`),
+      );
+    expect(rows.filter((r) => found(r.data).length > 0).map((r) => `${r.type} ${r.name}`)).toEqual([]);
+    expect(rows.filter((r) => r.type === "container").length).toBeGreaterThan(1);
   });
 });

@@ -14,6 +14,7 @@ import {
   expectStatus,
   type ProjectFixture,
   rowsFingerprint,
+  settledFingerprint,
   startTestServer,
   uniqueName,
 } from "./harness.ts";
@@ -127,8 +128,8 @@ describe("the default policy of a new environment", () => {
     const [web] = (await env.client.get(`/v2-beta/projects/${env.id}/services?stackId=${stack.id}`)).body
       .data;
 
-    // Service create: a sidekick asking for /dev/mem.
-    let before = rowsFingerprint(server);
+    // Service create: a sidekick asking for /dev/mem (once the new stack is at rest).
+    let before = await settledFingerprint(server);
     let r = await env.client.post(`/v2-beta/projects/${env.id}/services`, {
       name: "side",
       stackId: stack.id,

@@ -127,6 +127,22 @@ export function rowsFingerprint(server: RunningServer): string {
   return `${rows.length}:${Bun.hash(JSON.stringify(rows)).toString(16)}`;
 }
 
+/**
+ * `rowsFingerprint` once it stops changing: the orchestrator may still be finishing what an
+ * earlier request asked (a stack activating), and a busy machine stretches that out; a refusal's
+ * "wrote nothing" is only measurable against rows at rest.
+ */
+export async function settledFingerprint(server: RunningServer): Promise<string> {
+  let fingerprint = rowsFingerprint(server);
+  for (let settled = 0; settled < 2; ) {
+    await Bun.sleep(100);
+    const again = rowsFingerprint(server);
+    settled = again === fingerprint ? settled + 1 : 0;
+    fingerprint = again;
+  }
+  return fingerprint;
+}
+
 /** Number of audit rows. */
 export function auditRows(server: RunningServer): number {
   return server.store.db

@@ -3,12 +3,15 @@
 // maps; every new endpoint also gets garbage, which is refused with 4xx and writes nothing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { RunningServer } from "@corral/server";
+import { FakeAgent } from "./fake-agent.ts";
 import {
   adminClient,
   type Client,
+  createProject,
   expectStatus,
   nonAuditRows,
   rowsFingerprint,
+  settledFingerprint,
   startTestServer,
   until,
 } from "./harness.ts";
@@ -33,15 +36,7 @@ afterAll(async () => {
 
 /** Sends each request and expects its status, then checks no row was written. */
 async function refusedWithoutWrites(cases: [string, string, string | undefined, number][]) {
-  // The orchestrator may still be finishing what an earlier test asked (an external service
-  // activating): take the rows once they stop changing, or a busy machine fails the comparison.
-  let fingerprint = rowsFingerprint(server);
-  for (let settled = 0; settled < 2; ) {
-    await Bun.sleep(100);
-    const again = rowsFingerprint(server);
-    settled = again === fingerprint ? settled + 1 : 0;
-    fingerprint = again;
-  }
+  const fingerprint = await settledFingerprint(server);
   const before = nonAuditRows(server);
   for (const [method, path, body, status] of cases) {
     const r = await admin.raw(method, path, { body, headers: json });
@@ -253,6 +248,60 @@ describe("typed service collections", () => {
       ["POST", `${p()}/instances`, '{"imageUuid":"busybox"}', 405],
     ]);
   });
+});
+
+test("host lookups: a local storage pool per host, labels with their hosts; read-only", async () => {
+  const env = await createProject(admin);
+  const agent = await FakeAgent.join(server.url, env.token);
+  try {
+    const hosts = (await until(
+      "the host",
+      async () =>
+        (await env.client.get(`/v2-beta/projects/${env.id}/hosts`)).body.data.length &&
+        (
+          await env.client.get(`/v2-beta/projects/${env.id}/hosts`)
+        ).body.data,
+    )) as { id: string }[];
+    const base = `/v2-beta/projects/${env.id}/storagepools`;
+    const pools = expectStatus(await env.client.get(base), 200).body;
+    expect(pools.resourceType).toBe("storagePool");
+    expect(
+      pools.data.map((x: { type: string; driverName: string; hostIds: string[] }) => [
+        x.type,
+        x.driverName,
+        x.hostIds,
+      ]),
+    ).toEqual([["storagePool", "local", [hosts[0]!.id]]]);
+    expect(expectStatus(await env.client.get(`${base}/${hosts[0]!.id}`), 200).body.volumeAccessMode).toBe(
+      "singleHostRW",
+    );
+    // The other environment's list holds no pool of this one's host.
+    expect(expectStatus(await admin.get(`${p()}/storagepools`), 200).body.data).toEqual([]);
+    // Labels: each key=value pair of the environment's hosts, with the hosts carrying it.
+    const host = `/v2-beta/projects/${env.id}/hosts/${hosts[0]!.id}`;
+    expectStatus(await env.client.put(host, { labels: { zone: "a", disk: "ssd" } }), 200);
+    const labels = expectStatus(
+      await env.client.get(`/v2-beta/projects/${env.id}/labels?key=zone`),
+      200,
+    ).body;
+    expect(labels.resourceType).toBe("label");
+    expect(
+      labels.data.map((l: { key: string; value: string; labelType: string; hostIds: string[] }) => [
+        l.key,
+        l.value,
+        l.labelType,
+        l.hostIds,
+      ]),
+    ).toEqual([["zone", "a", "host", [hosts[0]!.id]]]);
+    expect(expectStatus(await admin.get(`${p()}/labels`), 200).body.data).toEqual([]);
+    await refusedWithoutWrites([
+      ["POST", base, '{"name":"p"}', 405],
+      ["PUT", `${base}/${hosts[0]!.id}`, '{"name":"p"}', 405],
+      ["DELETE", `${base}/${hosts[0]!.id}`, undefined, 405],
+    ]);
+  } finally {
+    await agent.close();
+  }
 });
 
 describe("settings, consume maps, environment templates", () => {

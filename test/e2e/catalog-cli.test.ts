@@ -1,7 +1,8 @@
 /**
  * The catalog on the real Docker engine with the real clients: Rancher 1.6's CLI lists the test
- * catalog (served by `git daemon`) and installs a template from it, which runs; `corral catalog`
- * upgrades that stack to the next version in service, then rolls it back. Run under the host lock.
+ * catalog (served by `git daemon`) and installs a template from it, which runs with its password
+ * answer in the container's environment and in no API view; `corral catalog` upgrades that stack to
+ * the next version in service, then rolls it back. Run under the host lock.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -15,11 +16,12 @@ import {
   startGitDaemon,
   testCatalogFiles,
 } from "../../server/testing/test-catalog.ts";
-import { type Env, removeDockerLeftovers, runPrefix, startEnv, waitFor } from "./harness.ts";
+import { dockerInspect, type Env, removeDockerLeftovers, runPrefix, startEnv, waitFor } from "./harness.ts";
 import { rancherArgv, rancherCliPresent, rancherEnv } from "./rancher-cli-kit.ts";
 
 const present = rancherCliPresent;
 const stack = `${runPrefix}wp`.replace(/[^a-z0-9-]/g, "");
+const password = "pw-cli-1-Zq8";
 
 let env: Env;
 let daemon: GitDaemon;
@@ -66,6 +68,28 @@ const corralEnv = () => ({
 async function stackRow() {
   const res = await env.api.request("GET", env.api.project(`/stacks?name=${stack}`));
   return res.body.data[0];
+}
+
+/**
+ * The password answer is in the Docker container's environment (the template asked for it there)
+ * and in no API view of the stack's services and containers, which keep the `${db_password}` reference.
+ */
+async function passwordOnlyInDocker(): Promise<void> {
+  const containers = (
+    await env.api.request("GET", env.api.project("/containers?limit=1000"))
+  ).body.data.filter(
+    (c: { labels?: Record<string, string>; state: string }) =>
+      c.labels?.["io.rancher.stack.name"] === stack && c.state === "running",
+  );
+  expect(containers.length).toBeGreaterThan(0);
+  const services = (await env.api.request("GET", env.api.project("/services?limit=1000"))).body;
+  expect(JSON.stringify([containers, services])).not.toContain(password);
+  for (const c of containers) {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the reference the API shows
+    expect(c.environment.DB_PASSWORD).toBe("${db_password}");
+    const inspected = await dockerInspect(c.externalId);
+    expect(inspected?.Config.Env).toContain(`DB_PASSWORD=${password}`);
+  }
 }
 
 beforeAll(async () => {
@@ -123,7 +147,7 @@ describe.skipIf(!present)("catalog with the real clients on Docker", () => {
   }, 60_000);
 
   test("rancher catalog install library:wordpress:0 runs the stack with the answers", async () => {
-    writeFileSync(join(work, "answers.yml"), "db_password: pw-cli-1\npublic_port: '8081'\n");
+    writeFileSync(join(work, "answers.yml"), `db_password: ${password}\npublic_port: '8081'\n`);
     const res = await rancher([
       "catalog",
       "install",
@@ -146,6 +170,7 @@ describe.skipIf(!present)("catalog with the real clients on Docker", () => {
     expect(row.externalId).toBe("catalog://library:wordpress:0");
     expect(row.environment).toEqual({ public_port: "8081" });
     expect(row.upgradeVersions).toEqual({ "2.0.0": "catalog://library:wordpress:1" });
+    await passwordOnlyInDocker();
   }, 120_000);
 
   test("corral catalog upgrade moves it to 2.0.0 in service with the kept answers, --rollback brings 1.0.0 back", async () => {
@@ -154,6 +179,8 @@ describe.skipIf(!present)("catalog with the real clients on Docker", () => {
     const up = await stackRow();
     expect(up.externalId).toBe("catalog://library:wordpress:1");
     expect(up.environment).toEqual({ public_port: "8081", site_title: "Mine" });
+    // The containers of 2.0.0 are made from the kept (sealed) answer.
+    await passwordOnlyInDocker();
     const io2 = captureIo(corralEnv(), work);
     expect(await catalog(["upgrade", stack, "--rollback", "--timeout", "90"], io2)).toBe(0);
     const back = await waitFor(
@@ -167,6 +194,7 @@ describe.skipIf(!present)("catalog with the real clients on Docker", () => {
     );
     expect(back.externalId).toBe("catalog://library:wordpress:0");
     expect(back.environment).toEqual({ public_port: "8081" });
+    await passwordOnlyInDocker();
     const ls = captureIo(corralEnv(), work);
     expect(await catalog(["ls"], ls)).toBe(0);
     expect(ls.stdout).toContain("library/wordpress");

@@ -6,8 +6,8 @@
 // an upgrade from the catalog with kept answers prefilled (not the password), finished from the
 // stack page; a catalog refreshed from its page bringing a newer version, upgraded to and rolled back;
 // a catalog added from the page (refusals at their field) and removed, one edited (the stored values
-// filled in, refusals at their field, a key left blank kept). No console error or CSP
-// violation, no serious accessibility violation (axe).
+// filled in, refusals at their field, a key left blank kept); one from the catalog.url setting
+// offers no Edit. No console error or CSP violation, no serious accessibility violation (axe).
 // Screenshots go to test-artifacts/ui/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -246,7 +246,9 @@ describe("the catalog pages", () => {
     expect(stack.environment).toEqual({ public_port: "8081", site_title: "Mine" });
     const [web] = (await admin.get(`${base}/services?stackId=${stack.id}`)).body.data;
     const lc = web.upgrade?.inServiceStrategy?.launchConfig ?? web.launchConfig;
-    expect(lc.environment).toEqual({ DB_PASSWORD: "pw-one-123", PORT: "8081", TITLE: "Mine" });
+    // The kept password answer: a reference the host resolves, never the value.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the reference the service keeps
+    expect(lc.environment).toEqual({ DB_PASSWORD: "${db_password}", PORT: "8081", TITLE: "Mine" });
     await page.getByRole("button", { name: "Finish upgrade wp" }).click(wait);
     await page.locator("h1 .badge", { hasText: /^State: active$/ }).waitFor(wait);
     expect(await page.getByTestId("upgrade-available").count()).toBe(0);
@@ -534,6 +536,35 @@ describe("the catalog pages", () => {
     page.once("dialog", (d) => void d.accept());
     await page.getByRole("button", { name: "Remove catalog editme" }).click();
     await row.waitFor({ state: "detached", ...wait });
+  });
+
+  test("a catalog from the catalog.url setting offers no Edit (it is changed in the setting)", async () => {
+    const setting = "/v2-beta/settings/catalog.url";
+    expectStatus(await admin.put(setting, { value: `fromset=${daemon.url}extra` }), 200);
+    await until(
+      "fromset fetched",
+      async () => (await admin.get("/v1-catalog/catalogs/fromset")).body.state === "active",
+      30_000,
+      100,
+    );
+    expect((await admin.get("/v1-catalog/catalogs/fromset")).body.fromSetting).toBe(true);
+    await page.reload();
+    const row = page.locator('[data-catalog="fromset"]');
+    await row.getByText("active").waitFor(wait);
+    await row.getByText(`${daemon.url}extra (master)`).waitFor(wait);
+    // The page has loaded its catalogs with the controls an admin gets: library, added through
+    // the API, can be edited; the one from the setting cannot.
+    const library = page.locator('[data-catalog="library"]');
+    await library.getByLabel("Edit library").waitFor(wait);
+    expect(await row.getByLabel("Edit fromset").count()).toBe(0);
+    expect(await row.getByText("Edit", { exact: true }).count()).toBe(0);
+    expect(await page.getByRole("form", { name: "Edit catalog fromset" }).count()).toBe(0);
+    expect(await capture(page, "catalog-from-setting")).toEqual([]);
+    // Taken out of the setting, it goes from the page.
+    expectStatus(await admin.put(setting, { value: "" }), 200);
+    await page.reload();
+    await library.getByText("active").waitFor(wait);
+    expect(await row.count()).toBe(0);
   });
 
   test("no console error or CSP violation on the way", () => {

@@ -53,10 +53,17 @@ export async function configCommand(argv: string[], io: CliIo): Promise<number> 
         if (rest.length !== 1) return usageError(io, "config get takes one KEY", usage);
         print(io, getPath(loadConfig({ root: io.root }), rest[0]!));
         return 0;
-      case "set":
+      case "set": {
         if (rest.length !== 2) return usageError(io, "config set takes KEY VALUE", usage);
-        await writeUserConfig(io, setPath(readUser(io), rest[0]!, parseCmdlineValue(rest[1]!)));
+        const value = parseCmdlineValue(rest[1]!);
+        // The console user cannot read or write the root-owned config (0700): PID 1 sets the key.
+        if (process.getuid?.() !== 0 && existsSync(io.initSocket)) {
+          await callInit(io.initSocket, "POST", "/config/set", { key: rest[0], value });
+          return 0;
+        }
+        await writeUserConfig(io, setPath(readUser(io), rest[0]!, value));
         return 0;
+      }
       case "export":
         print(io, rest.includes("--full") ? loadConfig({ root: io.root }) : readUser(io));
         return 0;

@@ -17,6 +17,10 @@ import { type Cmdline, parseCmdline } from "../config/cmdline.ts";
 import type { CorralConfig } from "../config/config-schema.ts";
 import { configPaths } from "../config/defaults.ts";
 import { loadConfig } from "../config/load-config.ts";
+import type { EngineInfo } from "../engines/catalog.ts";
+import { ensureDockerTls } from "../engines/docker-tls.ts";
+import { bootEngine } from "../engines/engine-control.ts";
+import { withEngine } from "../engines/engine-spec.ts";
 import { readMissingCapabilities } from "../services/capabilities.ts";
 import { DaemonKeeper, type KeeperHooks } from "../services/daemon-keeper.ts";
 import { DockerodeEngine } from "../services/dockerode-engine.ts";
@@ -86,6 +90,8 @@ export interface BootContext {
   flags?: BootFlags;
   /** Kernel uevents after the network phase: hot-plugged NICs configured, disks reported. */
   hotplug?: UeventWatcher;
+  /** The engine User Docker runs on (chosen at the first reconcile, changed by `corral engine switch`). */
+  engine?: EngineInfo;
 }
 
 /** How long the boot waits for system services to settle before leaving them to start on their own. */
@@ -116,11 +122,22 @@ async function runScriptOnce(ctx: BootContext, text: string): Promise<void> {
   writeFileSync(marker, "");
 }
 
-/** Re-reads config and services and makes System Docker match (boot, `corral service up`, config changes). */
+/**
+ * Re-reads config and services and makes System Docker match (boot, `corral service up`, config
+ * changes). User Docker runs on the engine chosen at boot (or by `corral engine switch`): a changed
+ * corral.docker.engine alone waits for the next boot, as `corral engine enable` promises.
+ */
 export async function reconcileServices(ctx: BootContext): Promise<ServiceStatus[]> {
   ctx.config = withBootConsole(ctx.host.root, loadConfig({ root: ctx.host.root }));
+  if (!ctx.engine && ctx.supervisor) {
+    ctx.engine = await bootEngine(ctx.host.root, ctx.config, ctx.systemDocker?.current?.docker, (w) =>
+      warn(ctx, [w], "user docker"),
+    );
+  }
+  warn(ctx, ensureDockerTls(ctx.host.root, ctx.config), "user docker tls");
+  const specs = loadServiceDir(join(ctx.host.root, shipped.services));
   return (
-    (await ctx.supervisor?.reconcile(loadServiceDir(join(ctx.host.root, shipped.services)), ctx.config)) ?? []
+    (await ctx.supervisor?.reconcile(ctx.engine ? withEngine(specs, ctx.engine) : specs, ctx.config)) ?? []
   );
 }
 

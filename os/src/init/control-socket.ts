@@ -4,6 +4,7 @@ import type { ServiceStatus } from "../services/service-status.ts";
 import type { ChannelRelease } from "../upgrade/channel.ts";
 import type { OsStatus, UpgradeRequest } from "../upgrade/upgrade.ts";
 import type { ConsoleState } from "./console-pin.ts";
+import { type EngineControlHandlers, engineRoute } from "./engine-routes.ts";
 import type { PowerAction } from "./power.ts";
 
 /** A `corral install` request: parsed arguments and the cloud-config's text (read by the caller). */
@@ -39,6 +40,8 @@ export interface ControlHandlers {
     upgrade(req: UpgradeRequest, log: (line: string) => void): Promise<unknown>;
     rollback(log: (line: string) => void): Promise<unknown>;
   };
+  /** `corral engine ...` and `corral tls gen`. */
+  engine?: EngineControlHandlers;
 }
 
 /** A request body field that must be text when present. */
@@ -55,8 +58,12 @@ function optText(body: Record<string, unknown>, key: string): string | undefined
 export function serveControl(path: string, handlers: ControlHandlers): { stop(): void } {
   mkdirSync(dirname(path), { recursive: true });
   rmSync(path, { force: true });
+  // No idle limit: Bun's default (10 s) drops the caller of an install, an upgrade or an engine
+  // switch (a 65 MB image load) while PID 1 still works on it. Bun honours it on unix sockets too,
+  // though its types offer it only with a port.
+  const unixOptions = { unix: path, idleTimeout: 0 } as { unix: string };
   const server = Bun.serve({
-    unix: path,
+    ...unixOptions,
     async fetch(req) {
       const route = `${req.method} ${new URL(req.url).pathname}`;
       try {
@@ -81,6 +88,8 @@ export function serveControl(path: string, handlers: ControlHandlers): { stop():
           }
           return Response.json({ ok: true });
         }
+        if (route.includes(" /engine") || route.includes(" /tls/") || route === "POST /config/set")
+          return await engineRoute(route, req, handlers.engine);
         const os = handlers.os;
         if (route.includes(" /os/") && !os)
           return Response.json({ error: "no OS handlers" }, { status: 404 });

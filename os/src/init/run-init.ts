@@ -10,6 +10,7 @@ import { osList, osRollback, osStatus, osUpgrade } from "../upgrade/upgrade.ts";
 import { type BootContext, bootPhases, pollUntil, reconcileServices, shipped } from "./boot-phases.ts";
 import { chooseConsole, consolePinPath, consoleState, readPinnedConsole } from "./console-pin.ts";
 import { initSocketPath, serveControl } from "./control-socket.ts";
+import { engineHandlers } from "./engine-handlers.ts";
 import { type ConsoleOut, runPhases } from "./phases.ts";
 import { type PowerAction, rebootNow, shutdown } from "./power.ts";
 import { Reaper } from "./reaper.ts";
@@ -107,6 +108,7 @@ export async function runInit(_argv: string[]): Promise<number> {
       upgrade: (req, log) => osUpgrade(ctx.host, req, log, ctx.config.corral?.upgrade?.url),
       rollback: (log) => osRollback(ctx.host, log),
     },
+    engine: engineHandlers(ctx),
   });
   // The console user (the machine's administrator, as RancherOS's rancher with its sudo) may
   // call PID 1: `corral os poweroff` and `corral install` from the ssh console.

@@ -14,10 +14,12 @@ import { webhookRoutes } from "../webhooks/routes.ts";
 import { authConfigRoutes } from "./auth-config-routes.ts";
 import { readJson } from "./body.ts";
 import { catalogRoutes } from "./catalog-routes.ts";
-import { consumeMapRoutes, serviceConsumeMapSchema } from "./consume-maps.ts";
+import { computedCollectionRoutes } from "./computed-collection.ts";
+import { consumeMapCollection, serviceConsumeMapSchema } from "./consume-maps.ts";
 import type { ResourceDef } from "./definition.ts";
 import type { ApiEnv } from "./env.ts";
 import { errorResponse } from "./errors.ts";
+import { hostLabelCollection, labelSchema } from "./host-labels.ts";
 import { identityRoutes } from "./identity-routes.ts";
 import { joinScript } from "./join-script.ts";
 import { loginRoutes } from "./login-routes.ts";
@@ -212,6 +214,7 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
         ...deps.defs,
         settingSchema,
         serviceConsumeMapSchema,
+        labelSchema,
         subscribeSchema,
         projectTemplateSchema,
         ...emptySchemas,
@@ -224,7 +227,8 @@ export function createApp(deps: AppDeps): Hono<ApiEnv & { Bindings: RequestEnv }
   app.route("/v2-beta", settingRoutes("v2-beta"));
   app.route("/v2-beta", emptyRoutes("v2-beta"));
   app.route("/v2-beta", projectTemplateRoutes("v2-beta"));
-  app.route("/v2-beta", consumeMapRoutes(deps.store, "v2-beta"));
+  app.route("/v2-beta", computedCollectionRoutes(deps.store, "v2-beta", consumeMapCollection));
+  app.route("/v2-beta", computedCollectionRoutes(deps.store, "v2-beta", hostLabelCollection));
   // Rancher's compose client asks the server to turn Docker's container shape into a launch config.
   app.post("/v2-beta/scripts/transform", async (c) =>
     c.json(dockerToLaunchConfig(await readJson(c.req.raw, false))),

@@ -1,12 +1,8 @@
 import { formatId } from "@corral/api";
-import { AppError } from "@corral/lib";
-import { type Context, Hono } from "hono";
 import type { ServiceFields } from "../model/service.ts";
-import { isVisible } from "../services/context.ts";
 import type { Store } from "../store/store.ts";
+import type { ComputedCollection } from "./computed-collection.ts";
 import type { SchemaDef } from "./definition.ts";
-import type { ApiEnv } from "./env.ts";
-import { fixedCollection } from "./list.ts";
 import { commonFields } from "./resources/common.ts";
 
 /** The `serviceConsumeMap` schema: one link from a service to a service it consumes. */
@@ -68,34 +64,9 @@ export function consumeMaps(store: Store, projectId: string): Record<string, unk
 }
 
 /** `/serviceconsumemaps`, inside a project or for an environment key's own project. */
-export function consumeMapRoutes(store: Store, version: string): Hono<ApiEnv> {
-  const app = new Hono<ApiEnv>();
-  const list = (c: Context<ApiEnv>, pid?: string) => {
-    const principal = c.get("principal");
-    const projectId = pid ?? (principal.kind === "project" ? principal.projectId : undefined);
-    if (!projectId) throw new AppError("NotFound", "serviceconsumemaps live inside a project");
-    const project = store.getByPublicId("project", projectId);
-    if (!project || !isVisible(principal, project) || project.state === "removed")
-      throw new AppError("NotFound", `project ${projectId.slice(0, 64)} not found`);
-    const url = new URL(c.req.url);
-    const rows = consumeMaps(store, projectId).filter((row) =>
-      filterable.every((f) => {
-        const wanted = url.searchParams.getAll(f);
-        return wanted.length === 0 || wanted.includes(String(row[f]));
-      }),
-    );
-    const base = c.get("base");
-    const self = `${base}/${version}/projects/${projectId}/serviceconsumemaps`;
-    return c.json(
-      fixedCollection(
-        "serviceConsumeMap",
-        `${self}${url.search}`,
-        rows.map((r) => ({ ...r, links: { self: `${self}/${r.id}` }, actions: {} })),
-        Object.fromEntries(filterable.map((f) => [f, null])),
-      ),
-    );
-  };
-  app.get("/serviceconsumemaps", (c) => list(c));
-  app.get("/projects/:pid/serviceconsumemaps", (c) => list(c, c.req.param("pid")));
-  return app;
-}
+export const consumeMapCollection: ComputedCollection = {
+  type: "serviceConsumeMap",
+  collection: "serviceconsumemaps",
+  filterable,
+  rows: consumeMaps,
+};

@@ -8,6 +8,7 @@ import type { RowChange, Store } from "../store/store.ts";
 import { groupHealth } from "./health.ts";
 import { ProjectView } from "./project-view.ts";
 import { reconcileService } from "./reconcile-service.ts";
+import { resumeUnplaced } from "./runners.ts";
 
 const log = createLogger("orchestrator");
 
@@ -185,6 +186,11 @@ export class Orchestrator {
       // Host state, agent state and label changes affect placement (and global services) in the project.
       for (const s of this.store.all("service", { projectId: row.projectId }))
         if (s.state !== "removed") this.mark(s.id);
+      // Upgrades paused for want of a host try again; not from inside the store's change callback.
+      const projectId = row.projectId;
+      queueMicrotask(() => {
+        if (!this.stopped) resumeUnplaced(this.store, this.dispatcher, projectId);
+      });
     }
   }
 }

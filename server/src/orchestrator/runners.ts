@@ -115,8 +115,44 @@ function addUnits(
 function unplaced(store: Store, id: number): void {
   log.warn("new units could not be placed; upgrade paused", { service: formatId("service", id) });
   store.update(id, {
-    data: { transitioningMessage: "new containers could not be placed; roll back or finish" },
+    data: {
+      transitioningMessage: "new containers could not be placed; waiting for a host (or roll back or finish)",
+    },
   });
+  waitingFor(store).add(id);
+}
+
+/**
+ * Upgrades paused because no host could take their new units, per store (tests run several
+ * servers in one process, with the same row ids): a host change may let them go on.
+ */
+const waitingForHost = new WeakMap<Store, Set<number>>();
+
+function waitingFor(store: Store): Set<number> {
+  const ids = waitingForHost.get(store) ?? new Set<number>();
+  waitingForHost.set(store, ids);
+  return ids;
+}
+
+/**
+ * Goes on with the upgrades of a project that paused because no host could take their new units,
+ * after a host change that may let them be placed (a host joined or came back, its labels changed),
+ * as Cattle's upgrade waited for an allocation rather than failing: an upgrade asked by a webhook
+ * while the only host was away completes once it is back. One that still cannot place pauses again.
+ */
+export function resumeUnplaced(store: Store, dispatcher: Dispatcher, projectId: string): void {
+  const ids = waitingFor(store);
+  for (const id of ids) {
+    const svc = load(store, id);
+    if (svc?.state !== "upgrading") {
+      ids.delete(id);
+      continue;
+    }
+    if (svc.projectId !== projectId) continue;
+    ids.delete(id);
+    store.update(id, { data: { transitioningMessage: "" } }, ["upgrading"]);
+    void runUpgrade(store, dispatcher, id);
+  }
 }
 
 /**

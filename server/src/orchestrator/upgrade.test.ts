@@ -295,3 +295,26 @@ test.each([true, false])(
     expect(serving()).toEqual({ old: 3, fresh: 0 });
   },
 );
+
+test("an upgrade paused for want of a host goes on once a host it may use appears", async () => {
+  await deploy(2);
+  const svc = kit.service("web");
+  const launchConfig: LaunchConfig = {
+    ...svc.data.launchConfig!,
+    labels: { ...svc.data.launchConfig!.labels, "io.rancher.scheduler.affinity:host_label": "role=web" },
+  };
+  upgradeService(kit.ctx, formatId("service", svc.id), {
+    inServiceStrategy: { launchConfig, batchSize: 1, intervalMillis: 1000, startFirst: true },
+  });
+  await kit.until("the upgrade paused", () => kit.service("web").data.transitioningMessage);
+  expect(kit.service("web").data.transitioningMessage).toContain("waiting for a host");
+  // A change that cannot help (another label) leaves it paused; the right label lets it go on.
+  kit.setHostLabels(kit.hostIds[0]!, { role: "db" });
+  await kit.advance(5_000);
+  expect(kit.service("web").state).toBe("upgrading");
+  expect(serving()).toEqual({ old: 2, fresh: 0 });
+  kit.setHostLabels(kit.hostIds[0]!, { role: "web" });
+  await kit.until("web upgraded", () => kit.service("web").state === "upgraded");
+  expect(serving()).toEqual({ old: 0, fresh: 2 });
+  expect(kit.service("web").data.transitioningMessage ?? "").toBe("");
+});

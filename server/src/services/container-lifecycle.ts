@@ -1,12 +1,13 @@
 import { type ContainerObservation, type EventReply, formatId } from "@corral/api";
 import { createLogger } from "@corral/lib";
+import { resolvePasswordRefs } from "../catalog/secret-services.ts";
 import type { ContainerFields } from "../model/container.ts";
 import { allocateAddress, markForeignAddress, requestedIpLabel } from "../network/allocation.ts";
 import type { Row } from "../store/rows.ts";
 import type { Store } from "../store/store.ts";
 import { endpointsOf, instanceSpec } from "./container-spec.ts";
 import type { Dispatcher } from "./context.ts";
-import { pullAuthFor, secretFilesFor } from "./pull-auth.ts";
+import { pullAuthFor, secretFilesFor, stackPasswordsFor } from "./pull-auth.ts";
 
 const log = createLogger("containers");
 
@@ -101,9 +102,12 @@ async function transitionOnce(store: Store, dispatcher: Dispatcher, rowId: numbe
 /**
  * What `instance.create` carries: the spec, plus the registry credentials for its image and its
  * secret files, opened from the store for this one event to this one host and never kept in a row.
+ * So are a catalog stack's password answers, which the row holds as `${VAR}` references.
  */
 function createData(store: Store, id: string, row: Row<ContainerFields>) {
-  const spec = instanceSpec(id, row.projectId!, row.name!, row.data, store.getSetting("installId"));
+  const stackId = (row.data as { stackId?: string }).stackId;
+  const fields = resolvePasswordRefs(row.data, stackPasswordsFor(store, stackId));
+  const spec = instanceSpec(id, row.projectId!, row.name!, fields, store.getSetting("installId"));
   const pullAuth = pullAuthFor(store, row.projectId!, spec.image);
   const secrets = secretFilesFor(store, row.projectId!, row.data.secrets);
   return {

@@ -1,5 +1,6 @@
 import { formatId, type PullAuth, type SecretFile, type SecretRef } from "@corral/api";
 import { AppError } from "@corral/lib";
+import type { StackFields } from "../model/service.ts";
 import type { Store } from "../store/store.ts";
 import { canonicalRegistry, type RegistryCredentialFields, type RegistryFields } from "./registries.ts";
 import { vaultOf } from "./vault.ts";
@@ -63,4 +64,16 @@ export function secretFilesFor(store: Store, projectId: string, refs: SecretRef[
       value: vaultOf(store).open(sealed),
     };
   });
+}
+
+/**
+ * The password answers of a catalog stack, opened for one create: its containers keep them as
+ * `${VAR}` references (catalog/secret-services.ts). Empty for a container of no stack, or of a stack
+ * without password answers. Catalog answers are sealed with the same box as the vault (server.ts).
+ */
+export function stackPasswordsFor(store: Store, stackId: string | undefined): Record<string, string> {
+  const sealed = stackId ? store.getByPublicId<StackFields>("stack", stackId)?.data.secretAnswers : undefined;
+  if (!sealed) return {};
+  const box = vaultOf(store);
+  return Object.fromEntries(Object.entries(sealed).map(([k, v]) => [k, box.open(v)]));
 }

@@ -1,10 +1,16 @@
-import { randomBytes } from "node:crypto";
 import { formatId, type StackSpec, sameDnsName, stackCreateSchema, stackUpgradeSchema } from "@corral/api";
 import { AppError } from "@corral/lib";
 import { keptAnswers, keptSecrets, resolveCatalogLaunch } from "../catalog/launch.ts";
 import { referSecrets } from "../catalog/secret-refs.ts";
+import {
+  changedAnswers,
+  exportMarkers,
+  markPasswordRefs,
+  parseKeepingPasswords,
+  refersToAny,
+} from "../catalog/secret-services.ts";
 import { upgradeInfo } from "../catalog/stack-upgrades.ts";
-import { exportStack, parseStack } from "../compose/index.ts";
+import { exportStack } from "../compose/index.ts";
 import type { ProjectFields } from "../model/project.ts";
 import type { ServiceFields, StackFields } from "../model/service.ts";
 import { lbServiceSpec } from "../network/lb-service.ts";
@@ -39,11 +45,11 @@ export function createStack(ctx: VerbContext, projectId: string, body: unknown):
   const dockerCompose = launch?.dockerCompose ?? input.dockerCompose ?? "";
   const rancherCompose = launch?.rancherCompose ?? input.rancherCompose;
   const environment = launch?.environment ?? given;
-  const { spec, warnings } = parseStack({
-    dockerCompose,
-    rancherCompose,
-    environment: launch?.values ?? given,
-  });
+  // A catalog stack's services keep its password answers as `${VAR}` references (secret-services.ts).
+  const { spec, warnings } = parseKeepingPasswords(
+    { dockerCompose, rancherCompose, environment: launch?.values ?? given },
+    Object.keys(launch?.secretAnswers ?? {}),
+  );
   const start = input.startOnCreate ?? true;
   return ctx.store.transaction(() => {
     const project = loadProject(ctx, projectId);
@@ -154,19 +160,23 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
           ...given,
         })
       : null;
-    const environment = launch?.environment ?? { ...stack.data.environment, ...given };
+    const kept = ctx.catalogs ? keptSecrets(ctx.catalogs, stack.data) : {};
+    // New files for a catalog stack (its own files sent back with changes) keep the `${VAR}`
+    // references to its password answers; a password answer sent with them is sealed as well,
+    // never kept in the stack's environment.
+    const plain = splitPasswords(given, kept);
+    const environment = launch?.environment ?? { ...stack.data.environment, ...plain.environment };
+    const secretAnswers = launch?.secretAnswers ?? sealAll(ctx, stack.data.secretAnswers, plain.secrets);
+    const answers = launch ? launch.values : { ...kept, ...plain.secrets };
     const dockerCompose = launch?.dockerCompose ?? input.dockerCompose ?? stack.data.dockerCompose;
     const rancherCompose = launch?.rancherCompose ?? input.rancherCompose ?? stack.data.rancherCompose;
-    const { spec, warnings } = parseStack({
-      dockerCompose,
-      rancherCompose,
-      // New files for a catalog stack (its own files sent back with changes) keep the `${VAR}`
-      // references to its password answers: they resolve from the sealed answers, as at launch.
-      environment: launch?.values ?? {
-        ...(ctx.catalogs ? keptSecrets(ctx.catalogs, stack.data) : {}),
-        ...environment,
-      },
-    });
+    const { spec, warnings } = parseKeepingPasswords(
+      { dockerCompose, rancherCompose, environment: { ...environment, ...answers } },
+      Object.keys(secretAnswers ?? {}),
+    );
+    // A service whose references stand for a password answer that changed is upgraded as well:
+    // its containers get the new value.
+    const changed = changedAnswers(kept, launch ? pick(launch.values, launch.secretAnswers) : answers);
     const project = ctx.store.getByPublicId<ProjectFields>("project", stack.projectId!);
     assertAllowed(stackVolumeViolations(projectPolicy(project?.data ?? {}), spec.volumes));
     const existing = new Map(stackServices(ctx, stack).map((s) => [s.name, s]));
@@ -185,7 +195,8 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
       ctx.store.update(svc.id, { data: { ...fields } });
       if (
         !same(launchConfig, svc.data.launchConfig) ||
-        !same(secondaryLaunchConfigs, svc.data.secondaryLaunchConfigs)
+        !same(secondaryLaunchConfigs, svc.data.secondaryLaunchConfigs) ||
+        refersToAny([launchConfig, ...(secondaryLaunchConfigs ?? [])], changed)
       ) {
         const strategy = next.upgradeStrategy ?? { batchSize: 1, intervalMillis: 2000, startFirst: false };
         const fresh = ctx.store.get<ServiceFields>(svc.id)!;
@@ -204,8 +215,8 @@ export function upgradeStack(ctx: VerbContext, id: string, body: unknown): Row<S
         volumes: spec.volumes,
         volumeNames,
         ...(input.externalId ? { externalId: input.externalId } : {}),
+        ...(secretAnswers && { secretAnswers }),
         ...(launch && {
-          secretAnswers: launch.secretAnswers,
           upgradeAvailable: launch.upgradeAvailable,
           upgradeVersions: launch.upgradeVersions,
         }),
@@ -285,13 +296,12 @@ export function exportStackConfig(
     }),
     volumes: stack.data.volumes ?? {},
   };
-  // The services carry password answers in clear (their containers need them); the export writes
-  // them back as the `${VAR}` references the catalog files had. Markers go through the export's
-  // `$` escaping untouched and become the references after it.
+  // The services keep password answers as `${VAR}` references (those made before they did, in
+  // clear); the export writes them as the references the catalog files had. Markers go through the
+  // export's `$` escaping untouched and become the references after it.
   const secrets = ctx.catalogs ? keptSecrets(ctx.catalogs, stack.data) : {};
-  const nonce = randomBytes(9).toString("hex");
-  const marker = (name: string) => `CorralSecret${nonce}x${name}x`;
-  spec.services = spec.services.map((s) => ({
+  const marker = exportMarkers(secrets);
+  spec.services = markPasswordRefs(spec.services, Object.keys(secrets), marker).map((s) => ({
     ...s,
     launchConfig: referSecrets(s.launchConfig, secrets, marker),
     secondaryLaunchConfigs: referSecrets(s.secondaryLaunchConfigs, secrets, marker),
@@ -304,4 +314,33 @@ export function exportStackConfig(
     dockerComposeConfig: refs(files.dockerCompose),
     rancherComposeConfig: refs(files.rancherCompose),
   };
+}
+
+/** Splits answers sent with new files into password answers (names the stack keeps sealed) and the rest. */
+function splitPasswords(
+  given: Record<string, string>,
+  kept: Record<string, string>,
+): { environment: Record<string, string>; secrets: Record<string, string> } {
+  const environment: Record<string, string> = {};
+  const secrets: Record<string, string> = {};
+  for (const [k, v] of Object.entries(given)) (Object.hasOwn(kept, k) ? secrets : environment)[k] = v;
+  return { environment, secrets };
+}
+
+/** A stack's sealed password answers with `fresh` ones sealed over them; undefined when it has none. */
+function sealAll(
+  ctx: VerbContext,
+  sealed: Record<string, string> | undefined,
+  fresh: Record<string, string>,
+): Record<string, string> | undefined {
+  if (!sealed || !ctx.catalogs) return sealed;
+  const box = ctx.catalogs.box;
+  return { ...sealed, ...Object.fromEntries(Object.entries(fresh).map(([k, v]) => [k, box.seal(v)])) };
+}
+
+/** The entries of `values` named by the keys of `names`. */
+function pick(values: Record<string, string>, names: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.keys(names).flatMap((k) => (Object.hasOwn(values, k) ? [[k, values[k]!]] : [])),
+  );
 }

@@ -19,6 +19,7 @@ import {
   externalServiceResource,
   instanceResource,
   loadBalancerServiceResource,
+  storagePoolResource,
 } from "./views.ts";
 import { volumeResource } from "./volumes.ts";
 
@@ -45,4 +46,5 @@ export const resourceDefs: ResourceDef[] = [
   loadBalancerServiceResource,
   externalServiceResource,
   dnsServiceResource,
+  storagePoolResource,
 ];

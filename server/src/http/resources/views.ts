@@ -1,8 +1,11 @@
+import { formatId } from "@corral/api";
 import { AppError } from "@corral/lib";
 import type { ServiceFields } from "../../model/service.ts";
 import { createService } from "../../services/services.ts";
 import type { ResourceDef } from "../definition.ts";
+import { scopedFields } from "./common.ts";
 import { containerResource } from "./containers.ts";
+import { hostResource } from "./hosts.ts";
 import { serviceResource } from "./services.ts";
 
 /**
@@ -15,6 +18,41 @@ export const instanceResource: ResourceDef = {
   collection: "instances",
   create: undefined,
   view: { filters: [], matches: () => true },
+};
+
+/**
+ * `storagePool`: where volumes can live. Rancher 1.6 showed each host's Docker storage as a pool
+ * (volume drivers with their own pools were stacks of the storage catalog, which Corral does not
+ * have); here one pool per host, of the `local` driver, that host alone.
+ */
+export const storagePoolResource: ResourceDef = {
+  ...hostResource,
+  schemaId: "storagePool",
+  collection: "storagepools",
+  fields: {
+    ...scopedFields,
+    description: { type: "string", nullable: true },
+    driverName: { type: "string", filter: true },
+    hostIds: { type: "array[reference[host]]", description: "the host whose engine holds the pool" },
+    volumeAccessMode: { type: "string", description: "singleHostRW: a local pool is one host's" },
+  },
+  update: undefined,
+  remove: undefined,
+  actions: {},
+  related: undefined,
+  links: undefined,
+  subresources: undefined,
+  view: { filters: [], matches: () => true },
+  // A host's row drawn as a pool: its type is the pool's (its id stays the host's, one pool each).
+  present: (row) => ({
+    type: "storagePool",
+    baseType: "storagePool",
+    name: row.name ?? (row.data as { hostname?: string }).hostname ?? null,
+    description: null,
+    driverName: "local",
+    hostIds: [formatId("host", row.id)],
+    volumeAccessMode: "singleHostRW",
+  }),
 };
 
 /** A typed service collection: the services of one kind, created with that kind. */
