@@ -30,7 +30,7 @@ install -m 0644 "$sys/boot/vmlinuz-$KVER" "$DIST/vmlinuz"
 suffix=$([ "$init" = corral ] || echo "-$init")
 initf=$ROOT/build/init/$([ "$init" = corral ] && echo init.sh || echo "$init-init.sh")
 key=$( (hash_of "$ROOT/build" "$ROOT/images" "$ROOT/system-services" "$ROOT/user-docker"
-  basename "$sys"; sha256sum <"$corral"; sha256sum "$DIST"/images/*.tar 2>/dev/null | cut -c1-64
+  basename "$sys"; sha256sum <"$corral"; sha256sum "$DIST"/images/*.tar "$DIST"/images/*.tar.gz 2>/dev/null | cut -c1-64
   echo "$initf $comp"; openssl pkey -in "$(bash "$ROOT/build/signing-key.sh")" -pubout) | sha256sum | cut -c1-16)
 if [ "$(cat "$DIST/initrd$suffix.key" 2>/dev/null)" != "$key" ]; then
   bash "$ROOT/build/rootfs.sh" "$sys" "$corral" "$initf" "$CACHE/rootfs$suffix"

@@ -2,6 +2,9 @@
 # images.sh SYSROOT CORRAL_BIN: builds the system images from their recipes (images/<name>/recipe.sh)
 # with `docker import` (nothing is pulled) and saves each as dist/images/<name>.tar for the rootfs.
 # Each image is cached by a hash of its recipe, the build helpers, the sysroot and the binary.
+# An image whose folder holds a file `compressed` (a large image most machines never load, as a
+# persistent console) is shipped gzipped instead, <name>.tar.gz, with its manifest.json beside it as
+# <name>.tar.gz.manifest.json: the root file system lives in RAM, so it costs a third there.
 source "$(dirname "$0")/lib/common.sh"
 sys=$1 CORRAL_BIN=$2
 IMAGES=$ROOT/images
@@ -28,5 +31,12 @@ for recipe in "$IMAGES"/os-*/recipe.sh; do
     docker save "corral/$name:latest" -o "$tar.tmp" && mv "$tar.tmp" "$tar"
     rm -rf "$dest"
   fi
-  ln -sfn "$tar" "$DIST/images/$name.tar"
+  rm -f "$DIST/images/$name.tar" "$DIST/images/$name.tar.gz" "$DIST/images/$name.tar.gz.manifest.json"
+  if [ -f "$(dirname "$recipe")/compressed" ]; then
+    [ -f "$tar.gz" ] || { gzip -1 -c "$tar" >"$tar.gz.tmp" && mv "$tar.gz.tmp" "$tar.gz"; }
+    tar -xOf "$tar" manifest.json >"$DIST/images/$name.tar.gz.manifest.json"
+    ln -sfn "$tar.gz" "$DIST/images/$name.tar.gz"
+  else
+    ln -sfn "$tar" "$DIST/images/$name.tar"
+  fi
 done

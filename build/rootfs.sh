@@ -86,7 +86,7 @@ cp -r "$ROOT/system-services" "$dest/usr/share/corral/system-services"
 # The public half of the release signing key: `corral os upgrade` accepts only releases it signed.
 mkdir -p "$dest/usr/share/corral/release-keys"
 openssl pkey -in "$(bash "$ROOT/build/signing-key.sh")" -pubout -out "$dest/usr/share/corral/release-keys/release.pem"
-for t in "$DIST"/images/*.tar; do
+for t in "$DIST"/images/*.tar "$DIST"/images/*.tar.gz "$DIST"/images/*.manifest.json; do
   [ -e "$t" ] && cp -L "$t" "$dest/usr/share/corral/images/"
 done
 log "rootfs: $(du -sh "$dest" | cut -f1)"

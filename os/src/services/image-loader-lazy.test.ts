@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Readable } from "node:stream";
 import type Docker from "dockerode";
+import { imagesInTar, manifestPathOf } from "./image-tar.ts";
 import { ImageLoader } from "./system-docker.ts";
 
 /** A `docker save`-shaped tarball holding only manifest.json, naming one image `tag` with id `id`. */
@@ -40,5 +41,27 @@ describe("lazy images", () => {
     // Asked again (a restart of the service): not loaded twice.
     await loader.ready("corral/os-console-debian:latest");
     expect(loaded).toHaveLength(2);
+  });
+});
+
+describe("gzipped images", () => {
+  test("a .tar.gz is named by the manifest beside it, and handed to Docker's load as it is", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "corral-images-"));
+    await fakeSave(dir, "os-console-debian.tar", "corral/os-console-debian:latest", "c3");
+    const gz = Bun.spawn(["gzip", join(dir, "os-console-debian.tar")]);
+    expect(await gz.exited).toBe(0);
+    writeFileSync(
+      manifestPathOf(join(dir, "os-console-debian.tar.gz")),
+      JSON.stringify([{ Config: "c3.json", RepoTags: ["corral/os-console-debian:latest"] }]),
+    );
+    expect(imagesInTar(join(dir, "os-console-debian.tar.gz"))).toEqual({
+      ids: ["sha256:c3"],
+      tags: ["corral/os-console-debian:latest"],
+    });
+    const loaded: string[] = [];
+    const loader = new ImageLoader(fakeDocker(loaded), dir, { lazy: ["corral/os-console-debian"] });
+    expect(await loader.done).toEqual([]);
+    await loader.ready("corral/os-console-debian");
+    expect(loaded).toEqual(["os-console-debian.tar.gz"]);
   });
 });

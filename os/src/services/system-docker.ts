@@ -171,7 +171,8 @@ export class ImageLoader {
     let files: string[] = [];
     try {
       files = readdirSync(dir)
-        .filter((f) => f.endsWith(".tar"))
+        // Docker's load takes a gzipped tarball as it is.
+        .filter((f) => f.endsWith(".tar") || f.endsWith(".tar.gz"))
         .sort();
     } catch {}
     const wanted = [...(plan.urgent ?? []), ...(plan.order ?? [])].map(normalizeTag);
