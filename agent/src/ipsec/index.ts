@@ -51,7 +51,8 @@ export function createIpsecController(
   });
   return {
     name: "ipsec",
-    inputs: [hostStateInput(host.bus)],
+    // A pass reads only these (see IpsecController.pass): container changes do not kick it.
+    inputs: [hostStateInput(host.bus, (s) => [s.hostId, s.network, s.ipsec])],
     intervalMs,
     retry: { baseMs: 500, maxMs: intervalMs },
     async reconcile() {

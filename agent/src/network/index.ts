@@ -42,7 +42,8 @@ export function createNetworkController(
   });
   return {
     name: "network",
-    inputs: [hostStateInput(host.bus), dockerEventsInput(host.events, isLifecycleEvent)],
+    // A pass reads only the network part of the view (see NetworkController.pass).
+    inputs: [hostStateInput(host.bus, (s) => s.network), dockerEventsInput(host.events, isLifecycleEvent)],
     intervalMs,
     // A failure is retried sooner than the regular interval would.
     retry: { baseMs: 500, maxMs: intervalMs },

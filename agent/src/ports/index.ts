@@ -1,4 +1,4 @@
-import type { PortBinding } from "@corral/api";
+import type { HostState, PortBinding } from "@corral/api";
 import type { Controller } from "@corral/lib";
 import {
   dockerEventsInput,
@@ -13,6 +13,17 @@ import { PortsController } from "./ports-controller.ts";
 export interface PortsHostController extends Controller {
   /** The ports a managed container publishes here (random ones settled); undefined when none. */
   publishedPorts(containerId: string): PortBinding[] | undefined;
+}
+
+/**
+ * What a ports pass reads of a view (see PortsController.requests): the network, the port range and
+ * this host's containers that publish ports. A container created without ports changes none of it.
+ */
+export function portsPart(state: HostState): unknown {
+  const publishing = state.containers
+    .filter((c) => c.hostId === state.hostId && c.ports.length > 0)
+    .map((c) => [c.id, c.ports, c.ip, c.state]);
+  return [state.hostId, state.network, state.portRange, publishing];
 }
 
 /** Options of the ports controller. */
@@ -41,7 +52,7 @@ export function createPortsController(
   });
   return {
     name: "ports",
-    inputs: [hostStateInput(host.bus), dockerEventsInput(host.events, isLifecycleEvent)],
+    inputs: [hostStateInput(host.bus, portsPart), dockerEventsInput(host.events, isLifecycleEvent)],
     intervalMs,
     retry: { baseMs: 500, maxMs: intervalMs },
     async reconcile() {
