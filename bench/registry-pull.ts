@@ -41,6 +41,49 @@ const auth = {
   serveraddress: registry.addressFor(gateway),
 };
 
+/** When the host's engine said it pulled the image, made and started a container of it (ms since epoch). */
+interface Marks {
+  pulled?: number;
+  created?: number;
+  started?: number;
+}
+let marks: Marks = {};
+
+/** Follows the host engine's events: where the time between the request and `running` goes. */
+async function followEngine(): Promise<void> {
+  const stream = (await engine.getEvents({
+    filters: { type: ["image", "container"] },
+  })) as NodeJS.ReadableStream;
+  let buffered = "";
+  stream.on("data", (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split("\n");
+    buffered = lines.pop() ?? "";
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      const e = JSON.parse(line) as {
+        Type: string;
+        Action: string;
+        id?: string;
+        timeNano: number;
+        Actor?: { Attributes?: Record<string, string> };
+      };
+      const at = e.timeNano / 1e6;
+      if (e.Type === "image" && e.Action === "pull" && e.id === ref) marks.pulled = at;
+      if (e.Type === "container" && e.Actor?.Attributes?.image === ref) {
+        if (e.Action === "create") marks.created = at;
+        if (e.Action === "start") marks.started = at;
+      }
+    }
+  });
+}
+
+/** The round's parts: request -> pulled -> created -> started -> done, in ms. */
+function parts(t0: number, done: number): string {
+  const { pulled = Number.NaN, created = Number.NaN, started = Number.NaN } = marks;
+  return `to pulled ${fmt(pulled - t0)}, pulled->created ${fmt(created - pulled)}, created->started ${fmt(started - created)}, started->done ${fmt(done - started)}`;
+}
+
 async function clean(): Promise<void> {
   for (const c of await engine.listContainers({ all: true, filters: { ancestor: [ref] } }))
     await engine.getContainer(c.Id).remove({ force: true });
@@ -50,8 +93,10 @@ async function clean(): Promise<void> {
     .catch(() => undefined);
 }
 
-async function direct(round: number): Promise<{ total: number; pull: number }> {
+async function direct(round: number): Promise<{ total: number; pull: number; parts: string }> {
   await clean();
+  marks = {};
+  const wall = Date.now();
   const t0 = performance.now();
   const stream = await engine.pull(ref, { authconfig: auth });
   await new Promise<void>((resolve, reject) =>
@@ -61,11 +106,14 @@ async function direct(round: number): Promise<{ total: number; pull: number }> {
   const c = await engine.createContainer({ Image: ref, Cmd: ["sleep", "3600"], name: `bench-pull-${round}` });
   await c.start();
   const total = performance.now() - t0;
-  return { total, pull: pulled - t0 };
+  await Bun.sleep(100); // the start event may still be on its way
+  return { total, pull: pulled - t0, parts: parts(wall, wall + total) };
 }
 
-async function viaCorral(): Promise<number> {
+async function viaCorral(): Promise<{ ms: number; parts: string }> {
   await clean();
+  marks = {};
+  const wall = Date.now();
   const t0 = performance.now();
   const made = await cluster.api("POST", p("/containers"), {
     imageUuid: `docker:${ref}`,
@@ -79,8 +127,9 @@ async function viaCorral(): Promise<number> {
     await Bun.sleep(25);
   }
   const ms = performance.now() - t0;
+  const split = parts(wall, wall + ms);
   await cluster.api("DELETE", p(`/containers/${made.body.id}`));
-  return ms;
+  return { ms, parts: split };
 }
 
 try {
@@ -101,10 +150,11 @@ try {
   const corral: number[] = [];
   const baseline: number[] = [];
   const pulls: number[] = [];
+  await followEngine();
   await direct(-1); // warm-up: the registry's and engine's caches
   for (let r = 0; r < rounds; r++) {
     const b = await direct(r);
-    const c = await viaCorral();
+    const { ms: c, parts: cParts } = await viaCorral();
     baseline.push(b.total);
     pulls.push(b.pull);
     corral.push(c);
@@ -112,6 +162,8 @@ try {
     console.log(
       `round ${r + 1}: direct ${fmt(b.total)} ms (pull ${fmt(b.pull)}), corral ${fmt(c)} ms, ratio ${fmt(c / b.total, 2)}`,
     );
+    console.log(`  direct: ${b.parts}`);
+    console.log(`  corral: ${cParts}`);
   }
   console.log(machineLine());
   console.log(`revision ${revision()}`);

@@ -6,6 +6,12 @@
  * In-run baseline: the same page's rendered HTML saved as a static file (its stylesheet inlined,
  * no script) served by `Bun.serve`, timed to the same condition. Medians of the runs, and their ratio.
  *
+ * Two clocks per load, both `performance.now()` in the page (ms since its navigation started):
+ * - observed: a script installed before the page's own (`addInitScript`) checks the condition on
+ *   every DOM change and notes the next animation frame after it first holds (when it is painted);
+ * - polled: Playwright's `waitForFunction` with `raf` polling, which starts only once Playwright's
+ *   own script is in the page and its round trips allow (up to ~600 ms late on this machine).
+ *
  * Run: `export PATH=/work/main/node_modules/.bin:$PATH; bun bench/ui-stacks-page.ts [runs=7]`
  * Target (issue 15): interactive within 500 ms.
  */
@@ -59,22 +65,32 @@ const browser = await launchBrowser();
 const context = await browser.newContext({ bypassCSP: true });
 await context.addCookies(cookies);
 
+// Every card and count on screen: the same condition for the UI and the static page.
+const ready = `document.querySelectorAll("section.card").length === ${stacks} &&
+  [...document.querySelectorAll('[data-testid="container-count"]')].filter((c) => c.textContent === "3").length === ${2 * stacks}`;
+await context.addInitScript(`(() => {
+  const check = () => {
+    if (window.__seen || !(${ready})) return;
+    window.__seen = true;
+    requestAnimationFrame(() => { window.__readyAt = performance.now(); });
+  };
+  new MutationObserver(check).observe(document, { subtree: true, childList: true, characterData: true });
+})()`);
+
 /** Loads `url` in a fresh page; answers ms from navigation start until every card and count is shown. */
-async function timeTo(url: string): Promise<number> {
+async function timeTo(url: string): Promise<{ observed: number; polled: number }> {
   const page = await context.newPage();
   await page.goto(url, { waitUntil: "commit" });
-  // A string: it runs in the page (this file is type-checked without the DOM's types).
-  const ms = await page.waitForFunction(
-    `(() => {
-      const cards = document.querySelectorAll("section.card");
-      const counts = document.querySelectorAll('[data-testid="container-count"]');
-      return cards.length === ${stacks} && counts.length === ${2 * stacks} &&
-        [...counts].every((c) => c.textContent === "3") ? performance.now() : false;
-    })()`,
-    undefined,
-    { polling: "raf", timeout: 60_000 },
-  );
-  const value = (await ms.jsonValue()) as number;
+  // Strings: they run in the page (this file is type-checked without the DOM's types).
+  const polled = await page.waitForFunction(`(${ready}) ? performance.now() : false`, undefined, {
+    polling: "raf",
+    timeout: 60_000,
+  });
+  const observed = await page.waitForFunction("window.__readyAt ?? false", undefined, { timeout: 60_000 });
+  const value = {
+    observed: (await observed.jsonValue()) as number,
+    polled: (await polled.jsonValue()) as number,
+  };
   await page.close();
   return value;
 }
@@ -97,23 +113,26 @@ const staticServer = Bun.serve({
 });
 const staticUrl = `http://127.0.0.1:${staticServer.port}/`;
 
-const ui: number[] = [];
-const baseline: number[] = [];
+const ui: { observed: number; polled: number }[] = [];
+const baseline: { observed: number; polled: number }[] = [];
 for (let i = 0; i < runs; i++) {
   ui.push(await timeTo(pageUrl));
   baseline.push(await timeTo(staticUrl));
 }
 const load = (await Bun.file("/proc/loadavg").text()).split(" ")[0];
+const line = (xs: number[]) =>
+  `median ${median(xs).toFixed(0)} ms (runs: ${xs.map((x) => x.toFixed(0)).join(", ")})`;
 console.log(`stacks page, ${stacks} stacks / ${stacks * 6} containers, ${runs} runs, 1-min load ${load}`);
-console.log(
-  `  UI:       median ${median(ui).toFixed(0)} ms  (runs: ${ui.map((x) => x.toFixed(0)).join(", ")})`,
-);
-console.log(
-  `  baseline: median ${median(baseline).toFixed(0)} ms  (static HTML; runs: ${baseline.map((x) => x.toFixed(0)).join(", ")})`,
-);
-console.log(
-  `  ratio ${(median(ui) / median(baseline)).toFixed(2)}; target <= 500 ms: ${median(ui) <= 500 ? "met" : "NOT met"}`,
-);
+for (const clock of ["observed", "polled"] as const) {
+  const u = ui.map((r) => r[clock]);
+  const b = baseline.map((r) => r[clock]);
+  console.log(`${clock}:`);
+  console.log(`  UI:       ${line(u)}`);
+  console.log(`  baseline: ${line(b)} (static HTML)`);
+  console.log(
+    `  ratio ${(median(u) / median(b)).toFixed(2)}; target <= 500 ms: ${median(u) <= 500 ? "met" : "NOT met"}`,
+  );
+}
 
 await browser.close();
 staticServer.stop(true);
