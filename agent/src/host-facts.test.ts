@@ -11,6 +11,8 @@ test("host facts satisfy the schema and repeated collection is cheap", async () 
   expect(facts.cpuCount).toBeGreaterThan(0);
   expect(facts.memoryTotal).toBeGreaterThan(facts.memoryUsed);
   expect(facts.disks.length).toBeLessThanOrEqual(32);
+  // Containers' overlay roots (while any run on this machine) are theirs, not host disks.
+  expect(facts.disks.filter((d) => /^\/(var\/lib|run)\/docker\//.test(d.mount))).toEqual([]);
   expect(facts.ipAddresses.every((ip) => ip !== "127.0.0.1" && !ip.startsWith("fe80"))).toBe(true);
   const started = performance.now();
   await collectHostFacts(driver);

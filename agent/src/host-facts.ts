@@ -46,8 +46,10 @@ async function readStatic(driver: DockerDriver): Promise<StaticFacts> {
 
 async function readSlow(): Promise<SlowFacts> {
   const [fs, nets] = await Promise.all([si.fsSize().catch(() => []), si.networkInterfaces().catch(() => [])]);
+  // A running container's root filesystem (overlay2's merged folder) and its /dev/shm are mounted
+  // under Docker's own folders: they are the containers', not the host's disks.
   const disks = fs
-    .filter((d) => d.mount && d.size > 0)
+    .filter((d) => d.mount && d.size > 0 && !/^\/(var\/lib|run)\/docker\//.test(d.mount))
     .slice(0, 32)
     .map((d) => ({ mount: d.mount.slice(0, 1024), size: d.size, used: d.used }));
   const ipAddresses: string[] = [];

@@ -29,10 +29,20 @@ export function buildForTest(): Promise<UiBuild> {
   return buildUi(join(tmpdir(), `corral-ui-${process.pid}-${Date.now().toString(36)}`));
 }
 
-/** Saves a full-page screenshot as test-artifacts/ui/<name>.png. */
-export async function screenshot(page: Page, name: string): Promise<void> {
+/**
+ * Saves a screenshot as test-artifacts/ui/<name>.png: the full page, or only what the viewport
+ * shows (`fullPage` false: the README's pictures, kept small).
+ */
+export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
   mkdirSync(artifactsDir, { recursive: true });
-  await page.screenshot({ path: join(artifactsDir, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(artifactsDir, `${name}.png`), fullPage });
+  // A full-page capture lays the page out at its whole height for a moment, and chromium may keep
+  // the scroll offset that allowed (past the end of the page) until the next layout. That layout
+  // comes with the next click's press (focus moves), scrolls the page, and the release lands on
+  // another element: the click is lost (the shell's "Close shell" did nothing). Laid out now.
+  await page.evaluate(
+    "document.body.getBoundingClientRect(), window.scrollTo(window.scrollX, window.scrollY)",
+  );
 }
 
 /** Generous deadline for anything the page must show (a busy 2-core machine). */

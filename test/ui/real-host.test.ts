@@ -21,7 +21,7 @@ import {
   testImage,
   uniqueName,
 } from "../e2e/harness.ts";
-import { buildForTest, capture, launchBrowser, uiTimeout } from "./browser.ts";
+import { buildForTest, capture, launchBrowser, screenshot, uiTimeout } from "./browser.ts";
 
 let build: UiBuild;
 let env: Env;
@@ -37,7 +37,7 @@ beforeAll(async () => {
   env = await startEnv({ uiDir: build.outDir });
   browser = await launchBrowser();
   // A context of its own: axe opens a page beside ours to assemble its results.
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
   page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
@@ -185,6 +185,7 @@ describe("the web UI on a real host", () => {
       .first()
       .waitFor(wait);
     expect(await capture(page, "real-stacks")).toEqual([]);
+    await screenshot(page, "readme-stacks", false);
     expect(await page.evaluate("window.marker")).toBe(42);
   }, 120_000);
 
@@ -207,6 +208,7 @@ describe("the web UI on a real host", () => {
     // The stack's four containers and this one, all on the one real host.
     await hostCard.getByText(/^[5-9] containers$/).waitFor(wait);
     expect(await capture(page, "real-hosts")).toEqual([]);
+    await screenshot(page, "readme-hosts", false);
     await hostCard.getByRole("link", { name }).click();
     await page.getByRole("heading", { name: new RegExp(`Container ${name}`) }).waitFor(wait);
     expect(await capture(page, "real-container")).toEqual([]);
@@ -238,7 +240,11 @@ describe("the web UI on a real host", () => {
     await page.getByRole("heading", { name: "Port rules of lb" }).waitFor(wait);
     await page.getByLabel("Rule 1 host").fill("shop.example");
     await page.getByRole("button", { name: "Save rules" }).click();
-    await page.getByRole("heading", { name: new RegExp(`Stack ${stack}`) }).waitFor(wait);
+    // Saved, the stack's page shows; refused, the server's reason shows on the form (said here).
+    const stackPage = page.getByRole("heading", { name: new RegExp(`Stack ${stack}`) });
+    await stackPage.or(page.getByRole("alert")).first().waitFor(wait);
+    if (!(await stackPage.isVisible()))
+      throw new Error(`the rules were not saved: ${await page.getByRole("alert").first().textContent()}`);
     await until("shop.example served", async () => (await throughLb("shop.example")).status === 200);
     // The old name is no longer a rule: HAProxy has no backend for it.
     expect((await throughLb("old.example")).status).toBe(503);

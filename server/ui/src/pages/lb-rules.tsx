@@ -17,7 +17,24 @@ interface Rule {
 
 const protocols = ["http", "https", "tcp", "tls", "sni", "udp"];
 
-function toRules(lb: Record<string, unknown> | null | undefined): Rule[] {
+/**
+ * The id of the service a compose file's port rule names (`service: web` for one in the balancer's
+ * own stack, `service: other/web` in another), as the server resolves it; "" when none is known.
+ */
+function serviceIdByName(target: string, lbStackId: string): string {
+  const [stackName, name] = target.includes("/") ? target.split("/", 2) : [null, target];
+  const stackId =
+    stackName === null
+      ? lbStackId
+      : tables.stack.ids.value.find((id) => tables.stack.row(id)!.value.name === stackName);
+  const found = tables.service.ids.value.find((id) => {
+    const s = tables.service.row(id)!.value;
+    return s.name === name && s.stackId === stackId;
+  });
+  return found ?? "";
+}
+
+function toRules(lb: Record<string, unknown> | null | undefined, lbStackId: string): Rule[] {
   const rules = Array.isArray(lb?.portRules) ? (lb.portRules as Record<string, unknown>[]) : [];
   const text = (v: unknown) => (v === undefined || v === null ? "" : String(v));
   return rules.map((r) => ({
@@ -25,7 +42,10 @@ function toRules(lb: Record<string, unknown> | null | undefined): Rule[] {
     path: text(r.path),
     sourcePort: text(r.sourcePort),
     protocol: text(r.protocol) || "http",
-    serviceId: text(r.serviceId),
+    // A stack from compose files keeps the rule's target by name (the server stores both forms):
+    // the form shows, and saves, the service it names.
+    serviceId:
+      text(r.serviceId) || (typeof r.service === "string" ? serviceIdByName(r.service, lbStackId) : ""),
     targetPort: text(r.targetPort),
   }));
 }
@@ -68,7 +88,7 @@ export function LbRulesPage(props: { projectId: string; id: string }) {
       <p aria-busy="true">Loading…</p>
     );
   if (rules.value === null) {
-    rules.value = toRules(svc.lbConfig);
+    rules.value = toRules(svc.lbConfig, svc.stackId);
     cert.value = String(svc.lbConfig?.defaultCertificateId ?? "");
   }
   const list = rules.value;
