@@ -1,6 +1,5 @@
 import {
   copyFileSync,
-  createReadStream,
   existsSync,
   mkdirSync,
   readFileSync,
@@ -16,6 +15,7 @@ import type { CorralConfig } from "../config/config-schema.ts";
 import { configPaths } from "../config/defaults.ts";
 import { parseConfigText } from "../config/load-config.ts";
 import { setPath } from "../config/merge.ts";
+import { loadTar } from "../services/system-docker.ts";
 import {
   configuredEngine,
   type EngineInfo,
@@ -93,17 +93,7 @@ async function hasImage(docker: Docker, image: string): Promise<boolean> {
 export async function loadEngineImage(docker: Docker, root: string, engine: EngineInfo): Promise<void> {
   if (engine.builtin || (await hasImage(docker, engine.image))) return;
   if (!engine.file) throw new AppError("NotFound", `no file for engine ${engine.version}`);
-  const stream = await docker.loadImage(createReadStream(join(root, engine.file)), { quiet: true });
-  const output = await new Promise<string>((resolve, reject) => {
-    let text = "";
-    stream.on("data", (d: Buffer) => {
-      text += d.toString("utf8");
-    });
-    stream.on("end", () => resolve(text));
-    stream.on("error", reject);
-  });
-  if (/"error"/.test(output))
-    throw new AppError("ServerError", `loading ${engine.file} failed: ${output.trim()}`);
+  await loadTar(docker, join(root, engine.file));
   if (!(await hasImage(docker, engine.image)))
     throw new AppError("InvalidOption", `${engine.file} does not hold the image ${engine.image}`);
 }

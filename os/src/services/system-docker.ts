@@ -241,7 +241,11 @@ function normalizeTag(image: string): string {
   return /:[^/]+$/.test(image) ? image : `${image}:latest`;
 }
 
-async function loadTar(docker: Docker, path: string): Promise<void> {
+/**
+ * Loads a `docker save` tarball (plain or gzipped: Docker's load takes both) into an engine; a
+ * refusal in the load's output is an error naming the file.
+ */
+export async function loadTar(docker: Docker, path: string): Promise<void> {
   const stream = await docker.loadImage(createReadStream(path), { quiet: true });
   const output = await new Promise<string>((resolve, reject) => {
     let text = "";
