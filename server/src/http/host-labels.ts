@@ -10,8 +10,13 @@ export const labelSchema: SchemaDef = {
   type: "label",
   collection: "labels",
   scoped: true,
+  // Only the filters the list applies are advertised (see hostLabelCollection.filterable).
   fields: {
     ...commonFields,
+    name: { type: "string", nullable: true },
+    state: { type: "string" },
+    created: { type: "date" },
+    removed: { type: "date", nullable: true },
     accountId: { type: "reference[project]", filter: true },
     key: { type: "string", filter: true },
     value: { type: "string", filter: true },
