@@ -1,9 +1,9 @@
 import { useSignal } from "@preact/signals";
-import { useEffect } from "preact/hooks";
 import { api } from "../api/client.ts";
 import type { Container } from "../api/types.ts";
-import { ErrorLine, message } from "./feedback.tsx";
+import { ErrorLine } from "./feedback.tsx";
 import { Graph } from "./graph.tsx";
+import { usePoll } from "./use-poll.ts";
 
 /** The container `stats` link's answer: one sample from the container's agent. */
 interface StatsReply {
@@ -38,34 +38,20 @@ export function ContainerStats(props: { container: Container }) {
   const error = useSignal<string | null>(null);
   const url = props.container.links.stats;
   const running = props.container.state === "running";
-  useEffect(() => {
-    if (!running || !url) return;
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const poll = async () => {
-      try {
-        const s = await api.get<StatsReply>(url);
-        if (stopped) return;
-        const sample = {
-          t: Date.now() / 1000,
-          cpu: s.cpuPercent,
-          memory: s.memoryUsage,
-          limit: s.memoryLimit,
-        };
-        samples.value = [...samples.value, sample].slice(-keep);
-        error.value = null;
-      } catch (e) {
-        if (stopped) return;
-        error.value = message(e);
-      }
-      timer = setTimeout(() => void poll(), pollMs);
-    };
-    void poll();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, [url, running]);
+  usePoll(
+    running && !!url,
+    pollMs,
+    async (stopped) => {
+      const s = await api.get<StatsReply>(url!);
+      if (stopped()) return;
+      const sample = { t: Date.now() / 1000, cpu: s.cpuPercent, memory: s.memoryUsage, limit: s.memoryLimit };
+      samples.value = [...samples.value, sample].slice(-keep);
+    },
+    (text) => {
+      error.value = text;
+    },
+    [url],
+  );
   if (!running) return null;
   const list = samples.value;
   const last = list.at(-1);

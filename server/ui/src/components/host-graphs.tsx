@@ -8,8 +8,9 @@ import {
   mergeSamples,
   nextStatsUrl,
 } from "../api/host-samples.ts";
-import { ErrorLine, message } from "./feedback.tsx";
+import { ErrorLine } from "./feedback.tsx";
 import { Graph } from "./graph.tsx";
+import { usePoll } from "./use-poll.ts";
 
 /** How often a visible card asks for new samples: the agents' ping interval, which brings them. */
 const pollMs = 5000;
@@ -79,29 +80,20 @@ export function HostGraphs(props: { link: string; hostname: string }) {
     return () => seen.disconnect();
   }, []);
   const show = visible.value;
-  useEffect(() => {
-    if (!show) return;
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const poll = async () => {
-      try {
-        const reply = await api.get<HostStatsReply>(nextStatsUrl(props.link, samples.value));
-        if (stopped) return;
-        samples.value = mergeSamples(samples.value, reply.samples, reply.capacity);
-        disk.value = reply.disk;
-        error.value = null;
-      } catch (e) {
-        if (stopped) return;
-        error.value = message(e);
-      }
-      timer = setTimeout(() => void poll(), pollMs);
-    };
-    void poll();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, [props.link, show]);
+  usePoll(
+    show,
+    pollMs,
+    async (stopped) => {
+      const reply = await api.get<HostStatsReply>(nextStatsUrl(props.link, samples.value));
+      if (stopped()) return;
+      samples.value = mergeSamples(samples.value, reply.samples, reply.capacity);
+      disk.value = reply.disk;
+    },
+    (text) => {
+      error.value = text;
+    },
+    [props.link],
+  );
   const list = samples.value;
   const last = list.at(-1);
   return (
