@@ -90,3 +90,21 @@ export function pixelsOfColour(canvas: Locator, rgb: [number, number, number]): 
     return n;
   }, rgb);
 }
+
+/**
+ * A page in a context of its own (axe opens a page beside it to assemble its results) whose console
+ * errors and page errors, and with `responses` every answer of 400 or more, go to `problems`.
+ */
+export async function watchedPage(
+  browser: Browser,
+  problems: string[],
+  options: { height?: number; responses?: boolean } = {},
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: options.height ?? 900 } });
+  const page = await context.newPage();
+  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  if (options.responses)
+    page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.url()}`));
+  return page;
+}

@@ -10,7 +10,7 @@ import type { UiBuild } from "@corral/ui";
 import type { Browser, Page } from "playwright-core";
 import { FakeAgent } from "../api/fake-agent.ts";
 import { adminClient, expectStatus, hostFacts, startTestServer, until } from "../api/harness.ts";
-import { buildForTest, capture, launchBrowser, pixelsOfColour, uiTimeout } from "./browser.ts";
+import { buildForTest, capture, launchBrowser, pixelsOfColour, uiTimeout, watchedPage } from "./browser.ts";
 
 let build: UiBuild;
 let server: RunningServer;
@@ -52,10 +52,7 @@ beforeAll(async () => {
       expectStatus(await admin.get(`${base}/hosts/${agent.hostId}/stats`), 200).body.samples.length === 9,
   );
   browser = await launchBrowser();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page = await watchedPage(browser, problems);
   page.on("request", (r) => r.url().includes("/stats") && statsRequests.push(r.url()));
 });
 

@@ -15,7 +15,7 @@ import type { UiBuild } from "@corral/ui";
 import type { Browser, Locator, Page } from "playwright-core";
 import { type AutoReply, dockerLike, FakeAgent } from "../api/fake-agent.ts";
 import { adminClient, type Client, expectStatus, hostFacts, startTestServer, until } from "../api/harness.ts";
-import { buildForTest, capture, launchBrowser, pixelsOfColour, uiTimeout } from "./browser.ts";
+import { buildForTest, capture, launchBrowser, pixelsOfColour, uiTimeout, watchedPage } from "./browser.ts";
 
 let build: UiBuild;
 let server: RunningServer;
@@ -73,11 +73,7 @@ beforeAll(async () => {
     201,
   );
   browser = await launchBrowser();
-  // A context of its own: axe opens a page beside ours to assemble its results.
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page = await watchedPage(browser, problems);
 });
 
 afterAll(async () => {

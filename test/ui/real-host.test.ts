@@ -21,7 +21,7 @@ import {
   testImage,
   uniqueName,
 } from "../e2e/harness.ts";
-import { buildForTest, capture, launchBrowser, screenshot, uiTimeout } from "./browser.ts";
+import { buildForTest, capture, launchBrowser, screenshot, uiTimeout, watchedPage } from "./browser.ts";
 
 let build: UiBuild;
 let env: Env;
@@ -36,12 +36,7 @@ beforeAll(async () => {
   build = await buildForTest();
   env = await startEnv({ uiDir: build.outDir });
   browser = await launchBrowser();
-  // A context of its own: axe opens a page beside ours to assemble its results.
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.url()}`));
+  page = await watchedPage(browser, problems, { height: 800, responses: true });
 }, 120_000);
 
 afterAll(async () => {
