@@ -120,16 +120,21 @@ export async function startExec(
   };
 }
 
-/** Reads an exec's exit code, waiting briefly because Docker may report it a moment after the output ends. */
+/**
+ * Reads an exec's exit code. Docker may report it a moment after the output ends, and on a busy
+ * machine that moment grows to seconds, so it waits up to ten seconds (by the clock, not by a
+ * count of tries, since each inspect itself slows down under load).
+ */
 async function exitCodeOf(exec: Docker.Exec): Promise<number | undefined> {
-  for (let attempt = 0; attempt < 40; attempt++) {
+  const deadline = Date.now() + 10_000;
+  for (let pause = 25; ; pause = Math.min(pause * 2, 250)) {
     try {
       const info = await exec.inspect();
       if (!info.Running) return info.ExitCode ?? undefined;
     } catch {
       return undefined;
     }
-    await sleep(50);
+    if (Date.now() >= deadline) return undefined;
+    await sleep(pause);
   }
-  return undefined;
 }

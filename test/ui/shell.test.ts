@@ -66,6 +66,22 @@ async function shows(text: string | RegExp): Promise<void> {
   }
 }
 
+/** Waits until the shell's status line reads `text`; a timeout says what it read instead, and the screen. */
+async function status(text: string | RegExp): Promise<void> {
+  const line = page.getByTestId("shell-status");
+  try {
+    await line.getByText(text).waitFor(wait);
+  } catch (e) {
+    const seen = await line.textContent().catch(() => "(no status line)");
+    throw new Error(
+      `the shell's status never read ${text}; it reads "${seen}"; the terminal shows:\n${await screen()}`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
 /** The terminal's size as the page reports it (the size it sent the server). */
 async function termSize(): Promise<{ cols: number; rows: number }> {
   const shell = page.getByTestId("shell");
@@ -88,10 +104,7 @@ describe("the container shell", () => {
     await page.getByRole("link", { name }).click(wait);
     await page.getByRole("heading", { name: new RegExp(`Container ${name}`) }).waitFor(wait);
     await page.getByRole("button", { name: "Open shell" }).click();
-    await page
-      .getByTestId("shell-status")
-      .getByText(/^connected/)
-      .waitFor(wait);
+    await status(/^connected/);
     // The prompt shows once sh runs (busybox: "/ # ").
     await shows("#");
     await page.getByTestId("shell").click();
@@ -122,14 +135,11 @@ describe("the container shell", () => {
     await page.getByRole("button", { name: "Close shell" }).click();
     await page.getByRole("button", { name: "Open shell" }).waitFor(wait);
     await page.getByRole("button", { name: "Open shell" }).click();
-    await page
-      .getByTestId("shell-status")
-      .getByText(/^connected/)
-      .waitFor(wait);
+    await status(/^connected/);
     await shows("#");
     await page.getByTestId("shell").click();
     await page.keyboard.type("exit 3\n");
-    await page.getByTestId("shell-status").getByText("ended: exit 3").waitFor(wait);
+    await status("ended: exit 3");
     expect(problems).toEqual([]);
   }, 60_000);
 });
