@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: host set-up (Docker), lint and format check, type check, every bun test
-# (unit, real-engine integration, multi-host), then the image tests (CorralOS built and booted in
-# QEMU, build/test/cases). Ends with one line "N passed, N failed[, N skipped]".
+# (unit, real-engine integration, multi-host) and beside them the image tests (CorralOS built and
+# booted in QEMU, build/test/cases). Ends with one line "N passed, N failed[, N skipped]".
 # With arguments (bun test filters) only those bun tests run; CORRAL_IMAGE_TESTS=0 skips the image tests.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,7 @@ bash scripts/host-setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 passed=0
 failed=0
 skipped=0
+failures=""
 step() {
   local name=$1
   shift
@@ -27,18 +28,15 @@ step "web UI bundle" bun server/ui/build.ts
 # The last "<N> <word>" on the summary lines of a log ("pass" also finds "passed"); 0 when none.
 last_count() { echo "$1" | grep -Eo "[0-9]+ $2" | tail -1 | grep -Eo '^[0-9]+' || echo 0; }
 
-# Runs one suite with its output shown and adds the counts on its summary lines (those matching $2)
-# to the totals. A suite that exits non-zero with no failure counted (a crash, a load error) counts
-# as one failure.
-suite() {
-  local name=$1 summary=$2 log status lines f
-  shift 2
-  log=$(mktemp)
-  "$@" 2>&1 | tee "$log"
-  status=${PIPESTATUS[0]}
+# Adds the counts on the summary lines (those matching $3) of suite $1's log $2, which exited with
+# $4, to the totals. A suite that exits non-zero with no failure counted (a crash, a load error)
+# counts as one failure.
+count() {
+  local name=$1 log=$2 summary=$3 status=$4 lines f
   # -a: a test may print bytes that make grep call the log binary and print no line at all.
   lines=$(grep -aE "$summary" "$log")
-  rm -f "$log"
+  # Both suites' failing tests are named again at the very end, where a log's tail shows them.
+  failures+=$(grep -aE '^(\(fail\)|FAIL) ' "$log")$'\n'
   f=$(last_count "$lines" fail)
   passed=$((passed + $(last_count "$lines" pass)))
   failed=$((failed + f))
@@ -49,12 +47,44 @@ suite() {
   fi
 }
 
-# bun prints "N pass", "N fail", "N skip" on lines of their own; the image runner "N passed, N failed".
-suite "bun test" '^ *[0-9]+ (pass|fail|skip)$' bun test --timeout 120000 "$@"
-if [ $# -eq 0 ] && [ "${CORRAL_IMAGE_TESTS:-1}" = 1 ]; then
-  suite "image tests" '^[0-9]+ passed, [0-9]+ failed' env CORRAL_IMAGE_TESTS=1 bun build/test/run.ts
+# The image tests share nothing with the bun tests but the Docker engine (their build only makes
+# its own corral/os-* images) and the pool of free ports, so they run beside them, which keeps the
+# suite within ~45 minutes on two cores; their output is shown when they end.
+# CORRAL_TEST_SERIAL=1 runs them after the bun tests instead (a quieter machine for each).
+image_pid=""
+image_log=$(mktemp)
+image_tests() { env CORRAL_IMAGE_TESTS=1 bun build/test/run.ts >"$image_log" 2>&1; }
+if [ $# -eq 0 ] && [ "${CORRAL_IMAGE_TESTS:-1}" = 1 ] && [ "${CORRAL_TEST_SERIAL:-0}" != 1 ]; then
+  echo "== image tests (beside the bun tests; output at their end)"
+  image_tests &
+  image_pid=$!
 fi
 
+# bun prints "N pass", "N fail", "N skip" on lines of their own; the image runner "N passed, N failed".
+bun_log=$(mktemp)
+echo "== bun test"
+bun test --timeout 120000 "$@" 2>&1 | tee "$bun_log"
+count "bun test" "$bun_log" '^ *[0-9]+ (pass|fail|skip)$' "${PIPESTATUS[0]}"
+rm -f "$bun_log"
+
+if [ -n "$image_pid" ]; then
+  wait "$image_pid"
+  status=$?
+elif [ $# -eq 0 ] && [ "${CORRAL_IMAGE_TESTS:-1}" = 1 ]; then
+  echo "== image tests"
+  image_tests
+  status=$?
+fi
+if [ $# -eq 0 ] && [ "${CORRAL_IMAGE_TESTS:-1}" = 1 ]; then
+  cat "$image_log"
+  count "image tests" "$image_log" '^[0-9]+ passed, [0-9]+ failed' "$status"
+fi
+rm -f "$image_log"
+
+if [ -n "${failures//$'\n'/}" ]; then
+  echo "== failing tests"
+  echo "$failures" | grep -v '^$'
+fi
 if [ "$skipped" -gt 0 ]; then
   echo "$passed passed, $failed failed, $skipped skipped"
 else

@@ -26,7 +26,9 @@ import { networkCommands } from "./network.ts";
 function findSysroot(): string | undefined {
   const cache = join(homedir(), ".cache/corral-build");
   if (!existsSync(cache)) return undefined;
-  for (const d of readdirSync(cache).filter((n) => n.startsWith("sysroot-"))) {
+  // Only a finished one (.done): an image build running beside this test fills sysroot-*.tmp.
+  for (const d of readdirSync(cache).filter((n) => n.startsWith("sysroot-") && !n.endsWith(".tmp"))) {
+    if (!existsSync(join(cache, d, ".done"))) continue;
     const boot = join(cache, d, "boot");
     if (existsSync(boot) && readdirSync(boot).some((f) => f.startsWith("vmlinuz-"))) return join(cache, d);
   }
