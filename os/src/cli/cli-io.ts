@@ -8,6 +8,8 @@ export interface CliIo {
   root: string;
   /** PID 1's control socket. */
   initSocket: string;
+  /** The caller's user id when not the process's own (tests acting as the console user). */
+  uid?: number;
 }
 
 /** The process's own streams. */

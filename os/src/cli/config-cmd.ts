@@ -35,6 +35,15 @@ export async function writeUserConfig(io: CliIo, doc: Record<string, unknown>): 
     await callInit(io.initSocket, "POST", "/reconcile").catch((e) => io.err(`warning: ${e.message}\n`));
 }
 
+/**
+ * Whether PID 1 reads or writes the config for this caller: the console user can neither read nor
+ * write the root-owned config (0600 in a 0700 folder: it may hold tokens), and reading around it
+ * would silently leave out the user's own layer.
+ */
+function askInit(io: CliIo): boolean {
+  return (io.uid ?? process.getuid?.()) !== 0 && existsSync(io.initSocket);
+}
+
 function print(io: CliIo, v: unknown): void {
   if (v === undefined) return;
   io.out(typeof v === "object" ? stringify(v) : `${String(v)}\n`);
@@ -51,22 +60,37 @@ export async function configCommand(argv: string[], io: CliIo): Promise<number> 
     switch (cmd) {
       case "get":
         if (rest.length !== 1) return usageError(io, "config get takes one KEY", usage);
+        if (askInit(io)) {
+          const r = (await callInit(io.initSocket, "POST", "/config/get", { key: rest[0] })) as {
+            value?: unknown;
+          };
+          print(io, r.value);
+          return 0;
+        }
         print(io, getPath(loadConfig({ root: io.root }), rest[0]!));
         return 0;
       case "set": {
         if (rest.length !== 2) return usageError(io, "config set takes KEY VALUE", usage);
         const value = parseCmdlineValue(rest[1]!);
-        // The console user cannot read or write the root-owned config (0700): PID 1 sets the key.
-        if (process.getuid?.() !== 0 && existsSync(io.initSocket)) {
+        if (askInit(io)) {
           await callInit(io.initSocket, "POST", "/config/set", { key: rest[0], value });
           return 0;
         }
         await writeUserConfig(io, setPath(readUser(io), rest[0]!, value));
         return 0;
       }
-      case "export":
-        print(io, rest.includes("--full") ? loadConfig({ root: io.root }) : readUser(io));
+      case "export": {
+        const full = rest.includes("--full");
+        if (askInit(io)) {
+          const r = (await callInit(io.initSocket, "POST", "/config/export", { full })) as {
+            value?: unknown;
+          };
+          print(io, r.value);
+          return 0;
+        }
+        print(io, full ? loadConfig({ root: io.root }) : readUser(io));
         return 0;
+      }
       case "validate": {
         if (rest.length !== 1) return usageError(io, "config validate takes one FILE", usage);
         parseConfigText(readFileSync(rest[0]!, "utf8"), rest[0]!);

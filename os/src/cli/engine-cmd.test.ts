@@ -6,6 +6,7 @@ import { AppError } from "@corral/lib";
 import type { EngineRequest } from "../engines/engine-control.ts";
 import { callInit, serveControl } from "../init/control-socket.ts";
 import type { CliIo } from "./cli-io.ts";
+import { configCommand } from "./config-cmd.ts";
 import { engineCommand, formatEngineList, parseEngineArgs } from "./engine-cmd.ts";
 import { parseTlsArgs, tlsCommand } from "./tls-cmd.ts";
 
@@ -40,6 +41,8 @@ function pid1() {
       tlsServer: async (hosts) => [`/var/lib/corral/docker-tls/server-cert.pem for ${hosts.join(",")}`],
       tlsClient: async () => ({ ca: "CA\n", cert: "CERT\n", key: "KEY\n" }),
       setConfig: async (key, value) => void settings.push([key, value]),
+      getConfig: (key) => (key === "corral.upgrade.health_timeout" ? 120 : undefined),
+      exportConfig: (full) => ({ hostname: full ? "merged" : "user" }),
     },
   });
   let out = "";
@@ -116,6 +119,26 @@ test("PID 1 sets a config key for the console user; a request without a key is r
       "key must be text",
     );
     expect(p.settings.length).toBe(1);
+  } finally {
+    p.stop();
+  }
+});
+
+test("the console user's config get, export and set go through PID 1 (the config is root's)", async () => {
+  const p = pid1();
+  try {
+    const user = { ...p.io, uid: 1100 };
+    expect(await configCommand(["get", "corral.upgrade.health_timeout"], user)).toBe(0);
+    expect(await configCommand(["get", "corral.nothing"], user)).toBe(0);
+    expect(await configCommand(["export"], user)).toBe(0);
+    expect(await configCommand(["export", "--full"], user)).toBe(0);
+    expect(p.out()).toBe("120\nhostname: user\nhostname: merged\n");
+    expect(await configCommand(["set", "rancher.force_console_rebuild", "true"], user)).toBe(0);
+    expect(p.settings).toEqual([["rancher.force_console_rebuild", true]]);
+    await expect(callInit(p.io.initSocket, "POST", "/config/get", {})).rejects.toThrow("key must be text");
+    await expect(callInit(p.io.initSocket, "POST", "/config/export", { full: "yes" })).rejects.toThrow(
+      "full must be true or false",
+    );
   } finally {
     p.stop();
   }

@@ -12,11 +12,13 @@ const usage = `usage: corral os <command>
 
   version              the running build, both system slots (A, B), the active one and any trial
   list [-c URL|FILE]   versions offered by the channel (corral.upgrade.url unless given)
-  upgrade [-i VERSION | -f FILE] [-c URL|FILE] [--no-reboot | --kexec]
+  upgrade [-i VERSION | -f FILE] [-c URL|FILE] [--no-reboot | --kexec] [--upgrade-console]
                        write a signed release into the other slot and boot it once; it becomes
                        the active slot when healthy (corral.upgrade.health_timeout), else the
                        machine falls back by itself. --kexec: boot it with kexec after an
-                       orderly shutdown, skipping the firmware and GRUB (the same trial)
+                       orderly shutdown, skipping the firmware and GRUB (the same trial).
+                       --upgrade-console: a persistent console is made anew from the new
+                       build's image at its first boot (what was installed in it is lost)
   rollback [--no-reboot]
                        boot the other slot once (active when healthy)
   boot-log [--json] [--previous] [--history]

@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serveControl } from "../init/control-socket.ts";
+import { callInit, serveControl } from "../init/control-socket.ts";
 import { recordEvent } from "../upgrade/history.ts";
 import type { OsStatus, UpgradeRequest } from "../upgrade/upgrade.ts";
 import type { CliIo } from "./cli-io.ts";
@@ -66,7 +66,18 @@ test("version shows both slots, list the channel, upgrade sends the request; bad
     expect(await osCommand(["list", "-c", "https://rel.test"], t.cli)).toBe(0);
     expect(t.out()).toContain("v3\thttps://rel.test/v3.tar\n");
     expect(await osCommand(["upgrade", "-i", "v3", "--no-reboot"], t.cli)).toBe(0);
-    expect(asked[0]).toMatchObject({ version: "v3" });
+    expect(asked[0]).toMatchObject({ version: "v3", upgradeConsole: false });
+    expect(await osCommand(["upgrade", "-i", "v3", "--no-reboot", "--upgrade-console"], t.cli)).toBe(0);
+    expect(asked[1]).toMatchObject({ version: "v3", upgradeConsole: true });
+    // PID 1 refuses a flag of the wrong type, asking nothing of the upgrade.
+    await expect(
+      callInit(t.cli.initSocket, "POST", "/os/upgrade", {
+        version: "v3",
+        reboot: false,
+        upgradeConsole: "yes",
+      }),
+    ).rejects.toThrow("upgradeConsole must be true or false");
+    expect(asked).toHaveLength(2);
     expect(t.out()).toContain("written\n");
     expect(await osCommand(["upgrade", "-f", "/etc/hostname"], t.cli)).toBe(1);
     expect(t.err()).toContain("under /home or /var/lib/corral");

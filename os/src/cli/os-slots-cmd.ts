@@ -20,11 +20,16 @@ export interface UpgradeArgs {
   channel?: string;
   reboot: boolean;
   kexec: boolean;
+  /** `--upgrade-console`: a persistent console is made anew from the new build's image. */
+  upgradeConsole: boolean;
 }
 
-/** Parses `corral os upgrade [-i VERSION | -f FILE] [-c CHANNEL] [--no-reboot] [--kexec]`. */
+/**
+ * Parses `corral os upgrade [-i VERSION | -f FILE] [-c CHANNEL] [--no-reboot] [--kexec]
+ * [--upgrade-console]`.
+ */
 export function parseUpgradeArgs(argv: string[]): UpgradeArgs {
-  const a: UpgradeArgs = { reboot: true, kexec: false };
+  const a: UpgradeArgs = { reboot: true, kexec: false, upgradeConsole: false };
   const value = (i: number, name: string) => {
     const v = argv[i];
     if (v === undefined || v === "") throw new OsUsageError(`${name} needs a value`);
@@ -34,6 +39,7 @@ export function parseUpgradeArgs(argv: string[]): UpgradeArgs {
     const arg = argv[i];
     if (arg === "--no-reboot") a.reboot = false;
     else if (arg === "--kexec") a.kexec = true;
+    else if (arg === "--upgrade-console") a.upgradeConsole = true;
     else if (arg === "-f" || arg === "--file") a.file = value(++i, arg);
     else if (arg === "-i" || arg === "--image") a.version = value(++i, arg);
     else if (arg === "-c" || arg === "--channel") a.channel = value(++i, arg);
@@ -113,6 +119,7 @@ export async function runSlotChange(io: CliIo, cmd: "upgrade" | "rollback", argv
       channel: a.channel,
       reboot: a.reboot,
       kexec: a.kexec,
+      upgradeConsole: a.upgradeConsole,
     };
   }
   const answer = (await callInit(io.initSocket, "POST", `/os/${cmd}`, body)) as { log?: string[] };

@@ -45,7 +45,8 @@ import { earlyDhcp, listInterfaces, needsNetwork, setupNetwork } from "../system
 import { proxyEnv } from "../system/proxy.ts";
 import { setupState } from "../system/state.ts";
 import { applyDebug, type BootFlags, bootFlags, RecoveryRequested } from "./boot-flags.ts";
-import { withBootConsole } from "./console-pin.ts";
+import { shippedConsoles, withBootConsole } from "./console-pin.ts";
+import { rebuildConsoleIfAsked } from "./console-rebuild.ts";
 import type { ConsoleOut, Phase } from "./phases.ts";
 import { persistentBootLogPath, type Timeline } from "./timeline.ts";
 
@@ -322,6 +323,15 @@ export function bootPhases(): Phase<BootContext>[] {
       timeoutMs: 300_000,
       run: async (ctx) => {
         const images = ctx.images;
+        // Only at boot: asked on a running machine, the console goes at the next boot, as in RancherOS.
+        const rebuild = await rebuildConsoleIfAsked(
+          ctx.host.root,
+          ctx.config,
+          shippedConsoles(join(ctx.host.root, shipped.services)),
+          (name) => new DockerodeEngine(systemDockerPaths.socket).remove(name),
+        );
+        if (rebuild.done) ctx.out.write(`${rebuild.done}\n`);
+        if (rebuild.warning) warn(ctx, [rebuild.warning], "console");
         // A service that fails is retried in the background, never a reason for the recovery
         // console: the boot goes on, saying which services are not up (yet).
         const reconciled = reconcileServices(ctx);

@@ -88,7 +88,7 @@ export function serveControl(path: string, handlers: ControlHandlers): { stop():
           }
           return Response.json({ ok: true });
         }
-        if (route.includes(" /engine") || route.includes(" /tls/") || route === "POST /config/set")
+        if (route.includes(" /engine") || route.includes(" /tls/") || route.startsWith("POST /config/"))
           return await engineRoute(route, req, handlers.engine);
         const os = handlers.os;
         if (route.includes(" /os/") && !os)
@@ -106,6 +106,8 @@ export function serveControl(path: string, handlers: ControlHandlers): { stop():
           const kexec = body.kexec === true;
           if (body.kexec !== undefined && typeof body.kexec !== "boolean")
             throw new Error("kexec must be true or false");
+          if (body.upgradeConsole !== undefined && typeof body.upgradeConsole !== "boolean")
+            throw new Error("upgradeConsole must be true or false");
           if (kexec && (route === "POST /os/rollback" || !reboot))
             throw new Error("kexec boots the upgraded slot now: it goes with an upgrade that reboots");
           const done =
@@ -117,6 +119,7 @@ export function serveControl(path: string, handlers: ControlHandlers): { stop():
                     version: optText(body, "version"),
                     channel: optText(body, "channel"),
                     kexec,
+                    upgradeConsole: body.upgradeConsole === true,
                   },
                   push,
                 );

@@ -13,6 +13,10 @@ export interface EngineControlHandlers {
   tlsClient(): Promise<ClientMaterial>;
   /** `corral config set` for the console user, who may not write the root-owned config: set, then reconcile. */
   setConfig(key: string, value: unknown): Promise<void>;
+  /** `corral config get` for the console user: the merged value of `key` (undefined when unset). */
+  getConfig(key: string): unknown;
+  /** `corral config export` for the console user: cloud-config.yml, or with `full` every layer merged. */
+  exportConfig(full: boolean): unknown;
 }
 
 /** A request body's text field (required unless `optional`). */
@@ -29,7 +33,10 @@ function statusOf(e: unknown): number {
   return code === "NotFound" ? 404 : code === "InvalidOption" ? 422 : 500;
 }
 
-/** GET /engine, POST /engine/switch|enable {version, file?}, POST /tls/gen {server, hosts?}, POST /config/set {key, value}. */
+/**
+ * GET /engine, POST /engine/switch|enable {version, file?}, POST /tls/gen {server, hosts?},
+ * POST /config/set {key, value}, POST /config/get {key}, POST /config/export {full?}.
+ */
 export async function engineRoute(
   route: string,
   req: Request,
@@ -49,6 +56,12 @@ export async function engineRoute(
     if (route === "POST /config/set") {
       await handlers.setConfig(text(body, "key")!, body.value);
       return Response.json({ ok: true });
+    }
+    if (route === "POST /config/get") return Response.json({ value: handlers.getConfig(text(body, "key")!) });
+    if (route === "POST /config/export") {
+      if (body.full !== undefined && typeof body.full !== "boolean")
+        throw new AppError("InvalidOption", "full must be true or false");
+      return Response.json({ value: handlers.exportConfig(body.full === true) });
     }
     if (route === "POST /tls/gen") {
       if (body.server === true) {

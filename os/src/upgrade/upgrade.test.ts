@@ -92,6 +92,11 @@ describe("corral os upgrade arguments", () => {
     expect(() => parseUpgradeArgs(["-f"])).toThrow("needs a value");
     expect(() => parseUpgradeArgs(["--bogus"])).toThrow("unknown argument");
     expect(parseUpgradeArgs(["-f", "a", "--kexec"])).toMatchObject({ file: "a", reboot: true, kexec: true });
+    expect(parseUpgradeArgs(["-f", "a"]).upgradeConsole).toBe(false);
+    expect(parseUpgradeArgs(["-f", "a", "--upgrade-console"])).toMatchObject({
+      file: "a",
+      upgradeConsole: true,
+    });
     expect(() => parseUpgradeArgs(["-f", "a", "--kexec", "--no-reboot"])).toThrow(
       "cannot go with --no-reboot",
     );

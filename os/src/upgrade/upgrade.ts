@@ -3,6 +3,7 @@
 // boot of that slot proves itself healthy or the machine falls back (health-gate.ts).
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { setUserConfigKey } from "../config/user-config.ts";
 import type { Slot } from "../install/plan.ts";
 import type { Host } from "../system/host.ts";
 import { type ChannelRelease, fetchRelease, listChannel } from "./channel.ts";
@@ -43,6 +44,8 @@ export interface UpgradeRequest {
   reboot?: boolean;
   /** Boot the written slot at once with kexec instead of a firmware reboot (kexec.ts). */
   kexec?: boolean;
+  /** Make a persistent console anew from the new build's image at its first boot (RancherOS's flag). */
+  upgradeConsole?: boolean;
 }
 
 let busy = false;
@@ -165,6 +168,12 @@ export async function osUpgrade(
     });
     await markTry(host, layout, booted, target, version);
     recordEvent(host.root, { event: "upgrade-written", slot: target, version });
+    if (req.upgradeConsole) {
+      // Read by the next boot (console-rebuild.ts), which sets it back: the config is on the state
+      // partition both slots share.
+      setUserConfigKey(host.root, "corral.force_console_rebuild", true);
+      log("the console is made anew from the new build's image at its first boot (force_console_rebuild)");
+    }
     if (req.kexec) {
       await prepareKexec(host, layout, target, log);
       log(`slot ${target} holds ${version}; booting it now with kexec: it becomes active when healthy`);

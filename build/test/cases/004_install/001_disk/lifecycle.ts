@@ -85,7 +85,14 @@ export async function lifecycle(ctx: TestContext, first: Vm, key: string, disk: 
     t0 = Date.now();
     // The upgrade shuts down by itself once it answered; ssh may lose the race with the shutdown
     // (255) after printing, which the boot into slot B below settles either way.
-    const up = await ssh(vm, key, `corral os upgrade -f ${good} --kexec`, undefined, 600_000);
+    // --upgrade-console: the new slot's first boot makes the console anew and sets the switch back.
+    const up = await ssh(
+      vm,
+      key,
+      `corral os upgrade -f ${good} --kexec --upgrade-console`,
+      undefined,
+      600_000,
+    );
     check(up.code === 0 || up.code === 255, `upgrade: ${up.code} ${up.stderr}`);
     ctx.log(`upgrade said: ${up.stdout.trim().replace(/\n/g, " | ")}`);
     fig.upgradeWriteMs = Date.now() - t0;
@@ -114,6 +121,11 @@ export async function lifecycle(ctx: TestContext, first: Vm, key: string, disk: 
     check(
       (await ssh(vm, key, "hostname")).stdout.trim() === "corral-installed",
       "config lost in the upgrade",
+    );
+    const rebuild = (await ssh(vm, key, "corral config get corral.force_console_rebuild")).stdout.trim();
+    check(
+      /console is made anew at every boot \(force_console_rebuild/.test(vm.console()) && rebuild === "false",
+      `--upgrade-console: the new boot did not say it read the switch, or it reads '${rebuild}' after it`,
     );
     check(
       (await ssh(vm, key, "docker volume ls -q")).stdout.includes("corral-keep"),
