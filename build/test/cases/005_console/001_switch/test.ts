@@ -1,7 +1,9 @@
 // Consoles: `corral console list` shows the default console current; `switch debian` moves the ssh
 // console to the persistent Debian one while a User Docker container started before keeps running
 // (never restarted) and /home stays; after one reboot the Debian console comes back by itself with
-// its root filesystem as it was left (a file written under /etc there), /home still shared.
+// its root filesystem as it was left (a file written under /etc there), /home still shared; with
+// force_console_rebuild set, the next boot makes it anew from its image (the file gone, /home kept)
+// and sets the switch back.
 // Measured: 309 s under TCG on 2 shared cores, of which ~110 s from the switch to an ssh login in
 // the Debian console (mostly loading its 107 MB image into System Docker at the first switch).
 import { join } from "node:path";
@@ -21,7 +23,8 @@ const inDebian = "grep -qx ID=debian /etc/os-release";
 
 /** Console switching and persistence. */
 export const testCase: TestCase = {
-  description: "console list/switch to debian keeps User Docker and /home; debian's rootfs survives a reboot",
+  description:
+    "console list/switch to debian keeps User Docker and /home; debian's rootfs survives a reboot; force_console_rebuild makes it anew",
   timeoutMs: 1_500_000,
   async run(ctx) {
     const { key, pub } = await keyPair(ctx.dir);
@@ -83,8 +86,34 @@ export const testCase: TestCase = {
       await waitSsh(second, key, 300_000, inDebian);
       const mark = await ssh(second, key, "cat /etc/corral-console-mark /home/corral/switch.txt");
       check(mark.stdout === "persisted\nkept\n", `after the reboot: '${mark.stdout}' ${mark.stderr}`);
+      // RancherOS's switch, set by the console user (PID 1 writes the root-owned config): it acts at
+      // the next boot only, so this session goes on.
+      const set = await ssh(second, key, "corral config set rancher.force_console_rebuild true");
+      check(set.code === 0, `config set force_console_rebuild: ${set.code} ${set.stderr}`);
+      const still = await ssh(second, key, "cat /etc/corral-console-mark");
+      check(still.stdout === "persisted\n", `the console was rebuilt before the reboot: ${still.stderr}`);
+      await powerOff(second, key);
     } finally {
       await second.kill();
+    }
+    const third = await bootWith(ctx, "third", { stateDisk: disk });
+    try {
+      await third.waitFor(
+        /the debian console is made anew from its image \(force_console_rebuild\)/,
+        bootTimeoutMs,
+      );
+      await waitSsh(third, key, 300_000, inDebian);
+      const after = await ssh(
+        third,
+        key,
+        "test ! -e /etc/corral-console-mark && cat /home/corral/switch.txt && corral config get corral.force_console_rebuild",
+      );
+      check(
+        after.code === 0 && after.stdout === "kept\nfalse\n",
+        `after force_console_rebuild: code ${after.code} '${after.stdout}' ${after.stderr}`,
+      );
+    } finally {
+      await third.kill();
     }
   },
 };
