@@ -13,6 +13,7 @@ import {
   createProject,
   expectStatus,
   rowsFingerprint,
+  settledFingerprint,
   startTestServer,
   uniqueName,
 } from "../api/harness.ts";
@@ -113,7 +114,7 @@ describe.each([0, 1])("environment %#", (i) => {
 
   test("the key cannot loosen its environment's policy, nor join another container's namespaces", async () => {
     const env = envs[i]!;
-    const before = rowsFingerprint(server);
+    const before = await settledFingerprint(server);
     for (const containerPolicy of [{ allowPrivileged: true }, { allowedHostPaths: [{ pathPrefix: "/" }] }]) {
       const r = await env.client.put(`/v2-beta/projects/${env.id}`, { containerPolicy });
       expect(r.status).toBe(403);

@@ -11,6 +11,7 @@ import {
   expectStatus,
   type ProjectFixture,
   rowsFingerprint,
+  settledFingerprint,
   startTestServer,
   until,
 } from "./harness.ts";
@@ -50,7 +51,7 @@ async function refusals(
 ): Promise<string[]> {
   const problems: string[] = [];
   for (const [method, path, body] of requests) {
-    const before = rowsFingerprint(server);
+    const before = await settledFingerprint(server);
     const res = await admin.raw(method, path, {
       body: typeof body === "string" || body === undefined ? body : JSON.stringify(body),
       headers: { "Content-Type": "application/json" },

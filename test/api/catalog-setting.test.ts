@@ -18,6 +18,7 @@ import {
   createProject,
   expectStatus,
   rowsFingerprint,
+  settledFingerprint,
   startTestServer,
   until,
 } from "./harness.ts";
@@ -99,7 +100,7 @@ describe("catalog.url", () => {
       201,
     );
     await activeAt("envcat");
-    const before = rowsFingerprint(server);
+    const before = await settledFingerprint(server);
     const bad: [unknown, number, RegExp][] = [
       [{ value: "{nope" }, 422, /not JSON/],
       [{ value: '{"catalogs":[]}' }, 422, /expected \{"catalogs"/],

@@ -18,6 +18,7 @@ import {
   type Client,
   expectStatus,
   rowsFingerprint,
+  settledFingerprint,
   startTestServer,
   until,
 } from "./harness.ts";
@@ -155,7 +156,7 @@ describe("a catalog over ssh with a private key", () => {
       201,
     );
     expect((await settled("rotating")).state).toBe("error");
-    const before = rowsFingerprint(server);
+    const before = await settledFingerprint(server);
     const garbage = expectStatus(
       await admin.put("/v1-catalog/catalogs/rotating", { sshKey: "not a key at all, long enough" }),
       422,
@@ -217,7 +218,7 @@ describe("a catalog over ssh with a private key", () => {
   });
 
   test("a garbage key, a key for an http URL or bad known_hosts: 422 at the field, nothing stored", async () => {
-    const before = rowsFingerprint(server);
+    const before = await settledFingerprint(server);
     const cases: [Record<string, unknown>, string, RegExp][] = [
       [
         { sshKey: "-----BEGIN OPENSSH PRIVATE KEY-----\ngarbage-garbage-garbage\n-----END" },

@@ -22,6 +22,7 @@ import {
   type Client,
   expectStatus,
   rowsFingerprint,
+  settledFingerprint,
   startTestServer,
   until,
 } from "./harness.ts";
@@ -119,7 +120,7 @@ describe("catalogs and templates", () => {
   });
 
   test("garbage catalogs are refused with 4xx and nothing written", async () => {
-    const before = rowsFingerprint(server);
+    const before = await settledFingerprint(server);
     const bodies = [
       { name: "x", url: "ext::sh -c touch% /tmp/pwned" },
       { name: "x", url: "/etc" },

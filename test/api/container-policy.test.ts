@@ -85,7 +85,7 @@ describe("the default policy of a new environment", () => {
 
   for (const [what, body, field, rule] of refused) {
     test(`refuses ${what} at container create, writing nothing`, async () => {
-      const before = rowsFingerprint(server);
+      const before = await settledFingerprint(server);
       const r = await env.client.post(containers(env), { imageUuid: "docker:busybox", ...body });
       expect(r.status).toBe(422);
       expect(r.body).toMatchObject({ type: "error", code: "InvalidOption" });
@@ -143,7 +143,7 @@ describe("the default policy of a new environment", () => {
     expect(rowsFingerprint(server)).toBe(before);
 
     // Stack create: the second service is refused, so the first and the stack are not written either.
-    before = rowsFingerprint(server);
+    before = await settledFingerprint(server);
     r = await env.client.post(`/v2-beta/projects/${env.id}/stacks`, {
       name: uniqueName("pol"),
       dockerCompose:
@@ -311,7 +311,7 @@ test("a container joins the namespace or volumes of its own environment's contai
 
 describe("who may change a policy", () => {
   test("an environment key cannot loosen its own policy", async () => {
-    const before = rowsFingerprint(server);
+    const before = await settledFingerprint(server);
     for (const containerPolicy of [{ allowPrivileged: true }, permissiveContainerPolicy, {}]) {
       const r = await env.client.put(`/v2-beta/projects/${env.id}`, { containerPolicy });
       expect(r.status).toBe(403);
@@ -336,7 +336,7 @@ describe("who may change a policy", () => {
       [{ allowEverything: true }, "InvalidFormat"],
       ["all", "InvalidFormat"],
     ];
-    const before = rowsFingerprint(server);
+    const before = await settledFingerprint(server);
     for (const [containerPolicy, code] of cases) {
       const r = await admin.put(`/v2-beta/projects/${env.id}`, { containerPolicy });
       expect(r.status).toBe(422);

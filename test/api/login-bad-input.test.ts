@@ -9,6 +9,7 @@ import {
   Client,
   expectStatus,
   rowsFingerprint,
+  settledFingerprint,
   startTestServer,
 } from "./harness.ts";
 import { login, postToken } from "./login-kit.ts";
@@ -67,7 +68,7 @@ const garbageBodies: (string | unknown)[] = [
 
 describe("garbage to login endpoints", () => {
   test("POST /v2-beta/token", async () => {
-    const before = rowsFingerprint(server);
+    const before = await settledFingerprint(server);
     for (const body of garbageBodies)
       expect4xx(await postToken(server.url, body), JSON.stringify(body).slice(0, 80));
     const form = await new Client(server.url, null).raw("POST", "/v2-beta/token", {
@@ -100,7 +101,7 @@ describe("garbage to login endpoints", () => {
 
   test("redirect login and callback", async () => {
     const anon = new Client(server.url, null);
-    const before = rowsFingerprint(server);
+    const before = await settledFingerprint(server);
     for (const p of [
       "/v2-beta/auth/fakeoauthconfig/login",
       "/v2-beta/auth/localauthconfig/login",
@@ -133,7 +134,7 @@ describe("garbage to login endpoints", () => {
   });
 
   test("changesecret and account logins", async () => {
-    const before = rowsFingerprint(server);
+    const before = await settledFingerprint(server);
     const path = `/v2-beta/accounts/${userId}?action=changesecret`;
     for (const body of [
       {},

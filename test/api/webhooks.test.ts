@@ -14,6 +14,7 @@ import {
   expectStatus,
   type ProjectFixture,
   rowsFingerprint,
+  settledFingerprint,
   startTestServer,
   until,
 } from "./harness.ts";
@@ -142,7 +143,7 @@ describe("receivers", () => {
   });
 
   test("bad receivers are refused with a clear 4xx and write nothing", async () => {
-    const before = rowsFingerprint(server);
+    const before = await settledFingerprint(server);
     const cases: [unknown, RegExp][] = [
       [{ name: "x", driver: "scaleHost" }, /driver/],
       [{ name: "x", driver: "scaleService" }, /scaleServiceConfig/],
@@ -326,7 +327,7 @@ describe("serviceUpgrade", () => {
       ],
     });
     // Another tag than the receiver's: answered, nothing done.
-    const before = rowsFingerprint(server);
+    const before = await settledFingerprint(server);
     const other = await fire(url, envelope("3"));
     expect(other.status).toBe(200);
     expect(other.body.message).toContain("reacts to tag 2");
@@ -378,7 +379,7 @@ describe("serviceUpgrade", () => {
   test("garbage payloads get a 4xx, change nothing, and are audited", async () => {
     const hub = await upgradeHook("dockerhub", "9", "hub-garbage");
     const reg = await upgradeHook("registry", "9", "reg-garbage");
-    const before = rowsFingerprint(server);
+    const before = await settledFingerprint(server);
     const audits = (await webhookAudits()).length;
     const cases: [string, unknown][] = [
       [hub, "{"],
