@@ -83,13 +83,19 @@ export async function ssh(
     ],
     { stdout: "pipe", stderr: "pipe", stdin: stdin ? Bun.file(stdin) : "ignore" },
   );
-  const timer = setTimeout(() => p.kill(), timeoutMs);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    p.kill();
+  }, timeoutMs);
   const [stdout, stderr, code] = await Promise.all([
     new Response(p.stdout).text(),
     new Response(p.stderr).text(),
     p.exited,
   ]);
   clearTimeout(timer);
+  // A killed ssh says nothing of why: say it, so a slow guest is not read as a failed command.
+  if (timedOut) return { code: 124, stdout, stderr: `${stderr}ssh '${cmd}' timed out after ${timeoutMs} ms` };
   return { code, stdout, stderr };
 }
 
@@ -187,8 +193,11 @@ export async function loadTestImage(vm: Vm, key: string, dir: string): Promise<v
   const tar = join(dir, "busybox.tar");
   const t = Bun.spawn(["tar", "-C", root, "-cf", tar, "."]);
   if ((await t.exited) !== 0) throw new Error("tar failed");
-  const r = await ssh(vm, key, "docker import - corral-test/busybox:latest", tar);
-  check(r.code === 0, `docker import over ssh failed: ${r.stderr}`);
+  // User Docker first (on a busy machine it may still be starting when ssh answers), then the
+  // import, with room for a slow guest: a 60 s default was seen to cut it off under load.
+  await waitSsh(vm, key, 600_000, "docker version --format '{{.Server.Version}}'");
+  const r = await ssh(vm, key, "docker import - corral-test/busybox:latest", tar, 300_000);
+  check(r.code === 0, `docker import over ssh failed (${r.code}): ${r.stderr}`);
 }
 
 /** The admin key the tests give the server through cloud-config (corral.environment). */
