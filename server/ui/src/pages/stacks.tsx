@@ -9,7 +9,10 @@ function StackCard(props: { projectId: string; id: string }) {
   if (!stack) return null;
   const href = `/env/${encodeURIComponent(props.projectId)}/stacks/${encodeURIComponent(stack.id)}`;
   return (
-    <section class={`card stack health-${stack.healthState ?? "unknown"}`} aria-labelledby={`stack-${stack.id}`}>
+    <section
+      class={`card stack health-${stack.healthState ?? "unknown"}`}
+      aria-labelledby={`stack-${stack.id}`}
+    >
       <h3 id={`stack-${stack.id}`}>
         <Link href={href}>{stack.name}</Link> <Badge value={stack.state} label="State" />{" "}
         <Badge value={stack.healthState} label="Health" />
