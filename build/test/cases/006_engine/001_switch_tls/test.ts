@@ -1,5 +1,6 @@
-// One boot: User Docker switched to the second engine (a separate artifact, dist/engines/), its
-// containers back per their restart policy; then Docker TLS on :2376 with `corral tls gen`.
+// User Docker switched to the second engine (a separate artifact, dist/engines/), its containers
+// back per their restart policy; then Docker TLS on :2376 with `corral tls gen`; then a reboot,
+// which comes up on the switched-to engine (loaded from the state partition) with TLS still on.
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../../../../qemu/vm.ts";
@@ -9,6 +10,7 @@ import {
   check,
   keyPair,
   loadTestImage,
+  powerOff,
   type Remote,
   ssh,
   type TestCase,
@@ -34,13 +36,16 @@ async function until(
 /** `corral engine list|switch`, restart policies across the switch, `corral tls gen` and :2376. */
 export const testCase: TestCase = {
   description:
-    "engine list/switch keeps containers per restart policy; TLS on :2376 refuses clients without a cert",
+    "engine list/switch keeps containers per restart policy; TLS on :2376 refuses clients without a cert; both hold after a reboot",
   timeoutMs: 1_500_000,
   async run(ctx) {
     const engines = join(repoRoot, "dist/engines");
     const file = readdirSync(engines).find((f) => /^docker-[0-9.]+\.tar\.gz$/.test(f));
     check(file, `no engine file in ${engines} (build/engines.sh makes it)`);
     const version = file.replace(/\.tar\.gz$/, "");
+    const want = version.replace(/^docker-/, "");
+    // Debian's build says 26.1.5+dfsg1.
+    const isWant = (text: string) => text.trim() === want || text.trim().startsWith(`${want}+`);
     const { key, pub } = await keyPair(ctx.dir);
     const cloudConfig = `#cloud-config\nhostname: corral-engine\nssh_authorized_keys:\n  - ${pub}\n`;
     const vm = await bootWith(ctx, "engine", { cloudConfig, stateDisk: join(ctx.dir, "state.raw") });
@@ -77,9 +82,6 @@ export const testCase: TestCase = {
       const sw = await run(`corral engine switch ${version} -f /home/corral/${file}`, 900_000);
       ctx.log(`switch took ${((Date.now() - started) / 1000).toFixed(0)} s: ${sw.stdout.trim()}`);
       check(sw.code === 0, `engine switch failed: ${sw.stdout}${sw.stderr}`);
-      const want = version.replace(/^docker-/, "");
-      // Debian's build says 26.1.5+dfsg1.
-      const isWant = (text: string) => text.trim() === want || text.trim().startsWith(`${want}+`);
       const server = await until(
         run,
         "docker version --format '{{.Server.Version}}'",
@@ -128,8 +130,31 @@ export const testCase: TestCase = {
         120_000,
       );
       check(ps2.stdout.includes("keeper"), `keeper not running after the TLS restart: ${ps2.stdout}`);
+      await powerOff(vm, key);
     } finally {
       await vm.kill();
+    }
+
+    // A switch holds for every boot: the engine kept on the state partition is loaded at boot and
+    // User Docker comes up on it, its containers and TLS as they were.
+    const again = await bootWith(ctx, "reboot", { stateDisk: join(ctx.dir, "state.raw") });
+    try {
+      await again.waitFor(/CorralOS init \(pid 1\)/, bootTimeoutMs);
+      const server = await waitSsh(again, key, 600_000, "docker version --format '{{.Server.Version}}'");
+      check(isWant(server.stdout), `server version after the reboot: ${server.stdout}`);
+      const list = await ssh(again, key, "corral engine list");
+      check(list.stdout.includes(`current  ${version}`), `engine list after the reboot: ${list.stdout}`);
+      const ps = await waitSsh(again, key, 120_000, "docker ps --format '{{.Names}}' | grep -x keeper");
+      check(ps.stdout.trim() === "keeper", `keeper after the reboot: ${ps.stdout}`);
+      const tls = await waitSsh(
+        again,
+        key,
+        180_000,
+        "docker --tlsverify -H tcp://127.0.0.1:2376 version --format '{{.Server.Version}}'",
+      );
+      check(isWant(tls.stdout), `TLS after the reboot: ${tls.stdout}`);
+    } finally {
+      await again.kill();
     }
   },
 };
