@@ -73,6 +73,11 @@ export interface VmOptions {
   sshPort?: number;
   memoryMb?: number;
   cpus?: number;
+  /**
+   * MAC addresses of more NICs after the first (virtio, in this order), each on a user-mode
+   * network of its own that reaches nothing: links for bond, VLAN and bridge configs to use.
+   */
+  extraNics?: string[];
 }
 
 /** A running machine. */
@@ -155,6 +160,13 @@ export async function bootVm(o: VmOptions = {}): Promise<Vm> {
     "-nic",
     `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${httpPort}-:8080,hostfwd=tcp:127.0.0.1:${httpsPort}-:8443,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
   );
+  for (const [i, mac] of (o.extraNics ?? []).entries())
+    args.push(
+      "-netdev",
+      `user,id=extra${i},restrict=on`,
+      "-device",
+      `virtio-net-pci,netdev=extra${i},mac=${mac}`,
+    );
   // virtio-rng: sshd and Bun want entropy early, and TCG guests have little of their own.
   args.push("-device", "virtio-rng-pci");
   if (o.iso) {
