@@ -3,6 +3,7 @@
 import { expect, test } from "bun:test";
 import type { HostState, IpsecPeer } from "@corral/api";
 import { createLogger } from "@corral/lib";
+import { sampleState } from "../../testing/dns-state.ts";
 import type { Iptables } from "../ports/iptables.ts";
 import { IpsecController } from "./controller.ts";
 import type { IpsecRuntime, RunResult } from "./runtime.ts";
@@ -33,27 +34,13 @@ function fakeRuntime() {
 
 const iptables: Iptables = { save: async () => "", restore: async () => {} };
 
+/** The shared fixture's host, alone or with `peers`, IPsec on. */
 function state(peers: IpsecPeer[]): HostState {
-  return {
-    type: "hostState",
-    version: 1,
-    hostId: "1h1",
-    environmentId: "1a5",
-    network: {
-      cidr: "10.42.0.0/16",
-      hostSubnet: "10.42.1.0/24",
-      gateway: "10.42.1.1",
-      bridgeName: "corral0",
-      mtu: 1500,
-    },
-    portRange: { start: 49153, end: 65535 },
+  return sampleState(1, {
     containers: [],
     services: [],
-    hosts: [],
-    certificates: [],
-    upstreamDns: [],
     ipsec: { localIp: "172.30.99.11", psk: "c2VjcmV0LXNlY3JldC1zZWNyZXQ=", previousPsk: null, peers },
-  };
+  });
 }
 
 const peer: IpsecPeer = { hostId: "1h2", agentIp: "172.30.99.12", subnet: "10.42.2.0/24" };
