@@ -113,6 +113,11 @@ export async function waitSsh(vm: Vm, key: string, timeoutMs: number, cmd = "tru
   throw new Error(`ssh '${cmd}' did not succeed in ${timeoutMs} ms: ${last.stderr.trim()}; log ${vm.log}`);
 }
 
+/** Waits until User Docker answers over ssh; its server version is the answer's stdout. */
+export function waitUserDocker(vm: Vm, key: string, timeoutMs = 600_000): Promise<Remote> {
+  return waitSsh(vm, key, timeoutMs, "docker version --format '{{.Server.Version}}'");
+}
+
 /** The guest server's CA, fetched once from /cacerts over the forwarded HTTPS port. */
 const guestCas = new Map<Vm, string>();
 
@@ -195,7 +200,7 @@ export async function loadTestImage(vm: Vm, key: string, dir: string): Promise<v
   if ((await t.exited) !== 0) throw new Error("tar failed");
   // User Docker first (on a busy machine it may still be starting when ssh answers), then the
   // import, with room for a slow guest: a 60 s default was seen to cut it off under load.
-  await waitSsh(vm, key, 600_000, "docker version --format '{{.Server.Version}}'");
+  await waitUserDocker(vm, key);
   const r = await ssh(vm, key, "docker import - corral-test/busybox:latest", tar, 300_000);
   check(r.code === 0, `docker import over ssh failed (${r.code}): ${r.stderr}`);
 }

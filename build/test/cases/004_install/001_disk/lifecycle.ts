@@ -4,7 +4,14 @@
 // machine falls back from by itself, with the reason in `corral os boot-log`. Firmware boots
 // alternate between UEFI (Debian's OVMF) and BIOS: the same disk boots both ways.
 import type { Vm } from "../../../../qemu/vm.ts";
-import { bootTimeoutMs, bootWith, check, ssh, type TestContext, waitSsh } from "../../../lib/harness.ts";
+import {
+  bootTimeoutMs,
+  bootWith,
+  check,
+  ssh,
+  type TestContext,
+  waitUserDocker,
+} from "../../../lib/harness.ts";
 import { history, makeReleases, upload, waitExit } from "../../../lib/releases.ts";
 
 /**
@@ -23,7 +30,7 @@ const brokenHealthTimeoutS = 120;
 
 async function dockerReady(vm: Vm, key: string) {
   await vm.waitFor(/CorralOS init \(pid 1\)/, bootTimeoutMs);
-  await waitSsh(vm, key, 600_000, "docker version --format '{{.Server.Version}}'");
+  await waitUserDocker(vm, key);
 }
 
 /** Waits until `corral os version` output matches. */
@@ -97,7 +104,7 @@ export async function lifecycle(ctx: TestContext, first: Vm, key: string, disk: 
     ctx.log(`upgrade said: ${up.stdout.trim().replace(/\n/g, " | ")}`);
     fig.upgradeWriteMs = Date.now() - t0;
     await vm.waitFor(/shutdown: kexec\r?\n[\s\S]*CorralOS init \(pid 1\)/, bootTimeoutMs);
-    await waitSsh(vm, key, 600_000, "docker version --format '{{.Server.Version}}'");
+    await waitUserDocker(vm, key);
     const v1 = await waitVersion(vm, key, /slot B: test-2 .*\[active, booted\]/, healthTimeoutS * 1000);
     fig.upgradeMs = Date.now() - t0;
     ctx.log(

@@ -13,7 +13,7 @@ import {
   powerOff,
   ssh,
   type TestCase,
-  waitSsh,
+  waitUserDocker,
 } from "../../../lib/harness.ts";
 import { healthTimeoutS, lifecycle } from "./lifecycle.ts";
 
@@ -31,7 +31,7 @@ async function hostRun(cmd: string[]): Promise<string> {
 
 /** Waits until User Docker answers over ssh; returns ms since `started` and the guest's own figure. */
 async function userDockerReady(vm: Vm, key: string, started: number) {
-  await waitSsh(vm, key, 600_000, "docker version --format '{{.Server.Version}}'");
+  await waitUserDocker(vm, key);
   const wallMs = Date.now() - started;
   const log = await ssh(vm, key, "corral os boot-log --json");
   const entries = log.stdout

@@ -15,6 +15,7 @@ import {
   ssh,
   type TestCase,
   waitSsh,
+  waitUserDocker,
 } from "../../../lib/harness.ts";
 
 /** Retries `cmd` until `ok` accepts its output or `timeoutMs` passes; returns the last output. */
@@ -52,7 +53,7 @@ export const testCase: TestCase = {
     const run = (cmd: string, timeoutMs?: number, stdin?: string) => ssh(vm, key, cmd, stdin, timeoutMs);
     try {
       await vm.waitFor(/CorralOS init \(pid 1\)/, bootTimeoutMs);
-      await waitSsh(vm, key, 300_000, "docker version");
+      await waitUserDocker(vm, key, 300_000);
       const list = await run("corral engine list");
       ctx.log(`engine list:\n${list.stdout}`);
       check(
@@ -140,7 +141,7 @@ export const testCase: TestCase = {
     const again = await bootWith(ctx, "reboot", { stateDisk: join(ctx.dir, "state.raw") });
     try {
       await again.waitFor(/CorralOS init \(pid 1\)/, bootTimeoutMs);
-      const server = await waitSsh(again, key, 600_000, "docker version --format '{{.Server.Version}}'");
+      const server = await waitUserDocker(again, key);
       check(isWant(server.stdout), `server version after the reboot: ${server.stdout}`);
       const list = await ssh(again, key, "corral engine list");
       check(list.stdout.includes(`current  ${version}`), `engine list after the reboot: ${list.stdout}`);
