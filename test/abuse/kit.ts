@@ -18,16 +18,18 @@ export interface RawAnswer {
 /**
  * Writes `head` (and then `body`, possibly in pieces) to the server and reads one answer. Resolves
  * once a whole answer (by Content-Length) has arrived or the server closed the connection, or
- * rejects after `timeoutMs`.
+ * rejects after `timeoutMs`. `localAddress` (any 127.0.0.x, which Linux routes to loopback) makes
+ * the server see another client address, as it would another machine's.
  */
 export function rawRequest(
   port: number,
   head: string,
   body: Uint8Array | string = "",
   timeoutMs = 10_000,
+  localAddress?: string,
 ): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
+    const socket = connect({ port, host: "127.0.0.1", localAddress });
     let buf = Buffer.alloc(0);
     let settled = false;
     const timer = setTimeout(
