@@ -40,9 +40,11 @@ function pid1() {
       },
       tlsServer: async (hosts) => [`/var/lib/corral/docker-tls/server-cert.pem for ${hosts.join(",")}`],
       tlsClient: async () => ({ ca: "CA\n", cert: "CERT\n", key: "KEY\n" }),
-      setConfig: async (key, value) => void settings.push([key, value]),
-      getConfig: (key) => (key === "corral.upgrade.health_timeout" ? 120 : undefined),
-      exportConfig: (full) => ({ hostname: full ? "merged" : "user" }),
+    },
+    config: {
+      set: async (key, value) => void settings.push([key, value]),
+      get: (key) => (key === "corral.upgrade.health_timeout" ? 120 : undefined),
+      export: (full) => ({ hostname: full ? "merged" : "user" }),
     },
   });
   let out = "";

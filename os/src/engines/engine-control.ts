@@ -1,20 +1,9 @@
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  writeFileSync,
-} from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { copyFileSync, mkdirSync, realpathSync, renameSync } from "node:fs";
+import { basename, join } from "node:path";
 import { AppError } from "@corral/lib";
 import type Docker from "dockerode";
-import { stringify } from "yaml";
 import type { CorralConfig } from "../config/config-schema.ts";
-import { configPaths } from "../config/defaults.ts";
-import { parseConfigText } from "../config/load-config.ts";
-import { setPath } from "../config/merge.ts";
+import { setUserConfigKey } from "../config/user-config.ts";
 import { loadTar } from "../services/system-docker.ts";
 import {
   configuredEngine,
@@ -98,17 +87,6 @@ export async function loadEngineImage(docker: Docker, root: string, engine: Engi
     throw new AppError("InvalidOption", `${engine.file} does not hold the image ${engine.image}`);
 }
 
-/** Sets one key in cloud-config.yml (validated first, written 0600 as `corral config set` does). */
-export function saveUserSetting(root: string, path: string, value: unknown): void {
-  const f = join(root, configPaths.user);
-  const doc = existsSync(f) ? parseConfigText(readFileSync(f, "utf8"), f) : {};
-  const text = `#cloud-config\n${stringify(setPath(doc, path, value))}`;
-  parseConfigText(text, configPaths.user);
-  mkdirSync(dirname(f), { recursive: true, mode: 0o700 });
-  writeFileSync(`${f}.tmp`, text, { mode: 0o600 });
-  renameSync(`${f}.tmp`, f);
-}
-
 /** What PID 1 gives the engine commands. */
 export interface EngineHost {
   root: string;
@@ -160,7 +138,7 @@ export async function chooseEngine(host: EngineHost, req: EngineRequest, now: bo
     if (!docker) throw new AppError("ServerError", "System Docker is not running");
     await loadEngineImage(docker, host.root, engine);
   }
-  saveUserSetting(host.root, "corral.docker.engine", engine.version);
+  setUserConfigKey(host.root, "corral.docker.engine", engine.version);
   if (now && engine.version !== host.current().version) await host.run(engine);
   return engine;
 }

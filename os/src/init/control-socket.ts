@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import type { ServiceStatus } from "../services/service-status.ts";
 import type { ChannelRelease } from "../upgrade/channel.ts";
 import type { OsStatus, UpgradeRequest } from "../upgrade/upgrade.ts";
+import { type ConfigControlHandlers, configRoute } from "./config-routes.ts";
 import type { ConsoleState } from "./console-pin.ts";
 import { type EngineControlHandlers, engineRoute } from "./engine-routes.ts";
 import type { PowerAction } from "./power.ts";
@@ -42,6 +43,8 @@ export interface ControlHandlers {
   };
   /** `corral engine ...` and `corral tls gen`. */
   engine?: EngineControlHandlers;
+  /** The console user's `corral config set|get|export`. */
+  config?: ConfigControlHandlers;
 }
 
 /** A request body field that must be text when present. */
@@ -88,8 +91,9 @@ export function serveControl(path: string, handlers: ControlHandlers): { stop():
           }
           return Response.json({ ok: true });
         }
-        if (route.includes(" /engine") || route.includes(" /tls/") || route.startsWith("POST /config/"))
+        if (route.includes(" /engine") || route.includes(" /tls/"))
           return await engineRoute(route, req, handlers.engine);
+        if (route.startsWith("POST /config/")) return await configRoute(route, req, handlers.config);
         const os = handlers.os;
         if (route.includes(" /os/") && !os)
           return Response.json({ error: "no OS handlers" }, { status: 404 });

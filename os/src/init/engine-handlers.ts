@@ -2,17 +2,15 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../config/load-config.ts";
 import { getPath } from "../config/merge.ts";
-import { readUserConfig } from "../config/user-config.ts";
+import { readUserConfig, setUserConfigKey } from "../config/user-config.ts";
 import { listEngines } from "../engines/catalog.ts";
 import { defaultServerHosts, dockerTlsDir, genClientCert, genServerCert } from "../engines/docker-tls.ts";
-import { chooseEngine, type EngineHost, engineStatus, saveUserSetting } from "../engines/engine-control.ts";
+import { chooseEngine, type EngineHost, engineStatus } from "../engines/engine-control.ts";
 import { type BootContext, reconcileServices } from "./boot-phases.ts";
+import type { ConfigControlHandlers } from "./config-routes.ts";
 import type { EngineControlHandlers } from "./engine-routes.ts";
 
-/**
- * PID 1's answers to `corral engine`, `corral tls gen` and the console user's `corral config
- * set|get|export` (the config is root's, 0600), over the boot context.
- */
+/** PID 1's answers to `corral engine` and `corral tls gen`, over the boot context. */
 export function engineHandlers(ctx: BootContext): EngineControlHandlers {
   const host: EngineHost = {
     root: ctx.host.root,
@@ -40,11 +38,17 @@ export function engineHandlers(ctx: BootContext): EngineControlHandlers {
         (f) => `/${f.slice(join(ctx.host.root, "/").length)}`,
       ),
     tlsClient: async () => genClientCert(dir),
-    setConfig: async (key, value) => {
-      saveUserSetting(ctx.host.root, key, value);
+  };
+}
+
+/** PID 1's answers to the console user's `corral config set|get|export`, over the boot context. */
+export function configHandlers(ctx: BootContext): ConfigControlHandlers {
+  return {
+    set: async (key, value) => {
+      setUserConfigKey(ctx.host.root, key, value);
       await reconcileServices(ctx);
     },
-    getConfig: (key) => getPath(loadConfig({ root: ctx.host.root }), key),
-    exportConfig: (full) => (full ? loadConfig({ root: ctx.host.root }) : readUserConfig(ctx.host.root)),
+    get: (key) => getPath(loadConfig({ root: ctx.host.root }), key),
+    export: (full) => (full ? loadConfig({ root: ctx.host.root }) : readUserConfig(ctx.host.root)),
   };
 }

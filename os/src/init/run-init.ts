@@ -10,7 +10,7 @@ import { osList, osRollback, osStatus, osUpgrade } from "../upgrade/upgrade.ts";
 import { type BootContext, bootPhases, pollUntil, reconcileServices, shipped } from "./boot-phases.ts";
 import { chooseConsole, consolePinPath, consoleState, readPinnedConsole } from "./console-pin.ts";
 import { initSocketPath, serveControl } from "./control-socket.ts";
-import { engineHandlers } from "./engine-handlers.ts";
+import { configHandlers, engineHandlers } from "./engine-handlers.ts";
 import { type ConsoleOut, runPhases } from "./phases.ts";
 import { type PowerAction, rebootNow, shutdown } from "./power.ts";
 import { Reaper } from "./reaper.ts";
@@ -109,6 +109,7 @@ export async function runInit(_argv: string[]): Promise<number> {
       rollback: (log) => osRollback(ctx.host, log),
     },
     engine: engineHandlers(ctx),
+    config: configHandlers(ctx),
   });
   // The console user (the machine's administrator, as RancherOS's rancher with its sudo) may
   // call PID 1: `corral os poweroff` and `corral install` from the ssh console.
