@@ -130,9 +130,12 @@ describe("the container shell", () => {
     expect(problems).toEqual([]);
   }, 60_000);
 
-  // Right after the full-page screenshot above: see `screenshot` (browser.ts) for what it must undo.
   test("a closed shell opens again; exit ends it from inside, its code shown", async () => {
-    await page.getByRole("button", { name: "Close shell" }).click();
+    // By keyboard, as a keyboard user closes it. A mouse click here, right after the full-page
+    // screenshot above, was lost 1 run in 5 on a busy machine: the press landed on the button at
+    // the page's last scroll offset (929 px), chromium then laid the page out again at 878 px and
+    // the release landed on the heading above, so no click (events recorded in the page).
+    await page.getByRole("button", { name: "Close shell" }).press("Enter");
     await page.getByRole("button", { name: "Open shell" }).waitFor(wait);
     await page.getByRole("button", { name: "Open shell" }).click();
     await status(/^connected/);
