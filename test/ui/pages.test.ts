@@ -105,7 +105,7 @@ describe("the web UI", () => {
     const shop = card("shop");
     await shop.waitFor(wait);
     const row = shop.locator('tr[data-service="web"]');
-    expect(await row.getByLabel("Scale of web").inputValue()).toBe("2");
+    expect(await row.getByTestId("scale").textContent()).toBe("2");
     await row.locator('[data-testid="container-count"]', { hasText: /^2$/ }).waitFor(wait);
     // The health word is written out (colour is never the only sign) and colours the card's edge.
     await row.locator(".badge-good", { hasText: /^Health: healthy$/ }).waitFor(wait);
@@ -135,7 +135,7 @@ describe("the web UI", () => {
     const row = card("shop").locator('tr[data-service="web"]');
     await row.getByRole("button", { name: "Scale web up" }).click(wait);
     await row.locator('[data-testid="container-count"]', { hasText: /^3$/ }).waitFor(wait);
-    expect(await row.getByLabel("Scale of web").inputValue()).toBe("3");
+    expect(await row.getByTestId("scale").textContent()).toBe("3");
     const services = (await admin.get(`${base}/services?name=web`)).body.data;
     expect(services.map((s: { scale: number }) => s.scale)).toEqual([3]);
     // From the keyboard: focus the button and press Enter.
@@ -147,6 +147,37 @@ describe("the web UI", () => {
       async () => (await admin.get(`${base}/services?name=web`)).body.data[0].scale === 2,
       uiTimeout,
     );
+  });
+
+  test("the scale's number opens a field: Escape gives up, Enter sets the number typed", async () => {
+    const row = card("shop").locator('tr[data-service="web"]');
+    const scale = () => admin.get(`${base}/services?name=web`).then((a) => a.body.data[0].scale);
+    await row.getByTestId("scale").click(wait);
+    const field = row.getByRole("spinbutton", { name: "Scale of web" });
+    expect(await field.inputValue()).toBe("2");
+    await field.fill("5");
+    await field.press("Escape");
+    // Back to the number, focused, unchanged.
+    await row.getByTestId("scale").and(page.locator(":focus")).waitFor(wait);
+    expect(await row.getByTestId("scale").textContent()).toBe("2");
+    expect(await scale()).toBe(2);
+    await page.keyboard.press("Enter");
+    await field.fill("4");
+    await field.press("Enter");
+    await row.locator('[data-testid="container-count"]', { hasText: /^4$/ }).waitFor(wait);
+    expect(await row.getByTestId("scale").textContent()).toBe("4");
+    expect(await scale()).toBe(4);
+    // Garbage changes nothing: a negative number is not a scale.
+    await row.getByTestId("scale").click();
+    await field.fill("-1");
+    await field.press("Enter");
+    expect(await row.getByTestId("scale").textContent()).toBe("4");
+    for (const n of ["3", "2"]) {
+      await row.getByRole("button", { name: "Scale web down" }).click();
+      await row.getByTestId("scale").getByText(n, { exact: true }).waitFor(wait);
+    }
+    await row.locator('[data-testid="container-count"]', { hasText: /^2$/ }).waitFor(wait);
+    expect(await scale()).toBe(2);
   });
 
   test("a service restarts, stops and starts from its row", async () => {
