@@ -23,10 +23,11 @@ export const healthTimeoutS = 300;
 
 /**
  * The deadline set with `corral config set` before the broken upgrade: a build that never gets
- * healthy only waits out its deadline, so a shorter one proves the same fall back ~3 minutes sooner
- * (and that a deadline changed on a running machine governs the next trial boot).
+ * healthy only waits out its deadline, so a shorter one proves the same fall back sooner (and that
+ * a deadline changed on a running machine governs the next trial boot). Its reason names User
+ * Docker whatever else is still starting then (healthy boots have User Docker at 41 s of guest time).
  */
-const brokenHealthTimeoutS = 120;
+const brokenHealthTimeoutS = 75;
 
 async function dockerReady(vm: Vm, key: string) {
   await vm.waitFor(/CorralOS init \(pid 1\)/, bootTimeoutMs);

@@ -1,6 +1,8 @@
 // User Docker switched to the second engine (a separate artifact, dist/engines/), its containers
 // back per their restart policy; then Docker TLS on :2376 with `corral tls gen`; then a reboot,
-// which comes up on the switched-to engine (loaded from the state partition) with TLS still on.
+// which comes up on the switched-to engine (loaded from the state partition) with TLS still on,
+// and without a cloud-config: the state partition keeps the first boot's config (hostname, ssh
+// key) and User Docker's containers (`keeper`, restart always).
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../../../../qemu/vm.ts";
@@ -141,8 +143,11 @@ export const testCase: TestCase = {
     const again = await bootWith(ctx, "reboot", { stateDisk: join(ctx.dir, "state.raw") });
     try {
       await again.waitFor(/CorralOS init \(pid 1\)/, bootTimeoutMs);
+      // Logging in proves the ssh key, given by the first boot's cloud-config only, was kept.
       const server = await waitUserDocker(again, key);
       check(isWant(server.stdout), `server version after the reboot: ${server.stdout}`);
+      const host = (await ssh(again, key, "hostname")).stdout.trim();
+      check(host === "corral-engine", `hostname after the reboot: '${host}'`);
       const list = await ssh(again, key, "corral engine list");
       check(list.stdout.includes(`current  ${version}`), `engine list after the reboot: ${list.stdout}`);
       const ps = await waitSsh(again, key, 120_000, "docker ps --format '{{.Names}}' | grep -x keeper");
