@@ -2,7 +2,13 @@
  * A fake host agent for protocol tests: registers with a token, connects its websocket with the agent
  * key, says hello, pings on demand, records every event the server sends and (optionally) answers them.
  */
-import { type HostFacts, type HostState, HostStateAssembler, serverFrameSchema } from "@corral/api";
+import {
+  type HostFacts,
+  type HostState,
+  HostStateAssembler,
+  type IpsecReport,
+  serverFrameSchema,
+} from "@corral/api";
 import { basic, hostFacts, until } from "./harness.ts";
 
 /** The answer to `POST /v2-beta/register`. */
@@ -121,6 +127,8 @@ export class FakeAgent {
   /** The containers this agent "runs", reported in every ping. */
   readonly containers = new Map<string, Observed>();
   autoReply: AutoReply = dockerLike(this.containers);
+  /** The IPsec mesh this agent reports in every ping, when set (a real agent always reports one). */
+  ipsec: IpsecReport | null = null;
   /**
    * Drops `hostState` frames unread. A fake agent runs in the server's process: parsing the server's
    * network views there would bill the agent's work to the server's event loop (load tests).
@@ -183,6 +191,7 @@ export class FakeAgent {
       type: "ping",
       seq: this.seq++,
       ...(facts && { facts }),
+      ...(this.ipsec && { ipsec: this.ipsec }),
       containers: [...this.containers.values()],
     });
   }

@@ -558,6 +558,33 @@ describe("the web UI", () => {
     await hostCard.locator(".badge", { hasText: /^State: inactive$/ }).waitFor(wait);
     await hostCard.getByRole("button", { name: "Activate fake-host" }).click(wait);
     await hostCard.locator(".badge", { hasText: /^State: active$/ }).waitFor(wait);
+    // The IPsec tunnels as the agent reports them in its pings: shown live, a down one with its reason.
+    const tunnels = hostCard.getByTestId("ipsec");
+    agent.ipsec = { dataPlane: "userspace", peers: [] };
+    await tunnels.getByText("IPsec: no other host to reach (userspace data plane)").waitFor(wait);
+    agent.ipsec = {
+      dataPlane: "kernel",
+      peers: [
+        { hostId: "1h90", agentIp: "10.9.0.2", state: "up", bytesIn: 3 * 1024 * 1024, bytesOut: 2048 },
+        {
+          hostId: "1h91",
+          agentIp: "10.9.0.3",
+          state: "down",
+          reason: "peer refused our key",
+          bytesIn: 0,
+          bytesOut: 0,
+        },
+      ],
+    };
+    await tunnels.getByText("IPsec: 1 of 2 tunnels up (kernel data plane)").waitFor(wait);
+    expect(await tunnels.locator('[data-peer="1h90"]').textContent()).toBe(
+      "to 10.9.0.2 Tunnel: up 3.0 MiB in · 2.0 KiB out",
+    );
+    expect(await tunnels.locator('[data-peer="1h91"]').textContent()).toBe(
+      "to 10.9.0.3 Tunnel: down peer refused our key",
+    );
+    agent.ipsec.peers[1] = { ...agent.ipsec.peers[1]!, state: "up", reason: undefined };
+    await tunnels.getByText("IPsec: 2 of 2 tunnels up (kernel data plane)").waitFor(wait);
     expect(await capture(page, "hosts")).toEqual([]);
     await page.getByRole("link", { name: "Add host" }).click();
     await page

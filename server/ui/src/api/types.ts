@@ -107,6 +107,19 @@ export interface Host extends Resource {
   labels: Record<string, string>;
   info: HostInfo | null;
   osUpgrade?: HostOsUpgrade | null;
+  /** The IPsec tunnel to each other host, as this host last reported it. */
+  ipsecPeers?: IpsecTunnel[];
+  ipsecDataPlane?: "kernel" | "userspace" | "none" | null;
+}
+
+/** One IPsec tunnel of a host: its state, why it is not up, and the bytes through it. */
+export interface IpsecTunnel {
+  hostId: string;
+  agentIp: string;
+  state: "up" | "connecting" | "down";
+  reason?: string;
+  bytesIn: number;
+  bytesOut: number;
 }
 
 /** A registration token (with the command that joins a host). */

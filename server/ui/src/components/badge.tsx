@@ -11,8 +11,8 @@ export function Badge(props: { value: string | null | undefined; label?: string 
 
 /** The colour family of a state or health word. */
 export function tone(value: string): "good" | "bad" | "busy" | "idle" {
-  if (["healthy", "active", "running", "started-once"].includes(value)) return "good";
-  if (["unhealthy", "error", "disconnected", "failed"].includes(value)) return "bad";
+  if (["healthy", "active", "running", "started-once", "up"].includes(value)) return "good";
+  if (["unhealthy", "error", "disconnected", "failed", "down"].includes(value)) return "bad";
   if (
     [
       "initializing",

@@ -3,6 +3,7 @@ import { ActionButtons, type ActionSpec } from "../components/action-buttons.tsx
 import { Badge } from "../components/badge.tsx";
 import { HostGraphs } from "../components/host-graphs.tsx";
 import { HostOs } from "../components/host-os.tsx";
+import { HostTunnels } from "../components/host-tunnels.tsx";
 import { HostUsage } from "../components/host-usage.tsx";
 import { LabelsEditor } from "../components/labels-editor.tsx";
 import { Link } from "../components/link.tsx";
@@ -28,7 +29,7 @@ const hostActions: ActionSpec[] = [
   { action: "remove", verb: "Remove", confirm: "Remove this host from the environment?" },
 ];
 
-/** One host: state, address, facts, CPU/memory/disk gauges and graphs, labels (editable), actions, containers. */
+/** One host: state, address, facts, CPU/memory/disk gauges and graphs, IPsec tunnels, labels (editable), actions, containers. */
 function HostCard(props: { projectId: string; id: string }) {
   const h = tables.host.row(props.id)?.value;
   if (!h) return null;
@@ -46,6 +47,7 @@ function HostCard(props: { projectId: string; id: string }) {
       <HostOs host={h} />
       {h.info ? <HostUsage hostId={h.id} info={h.info} /> : null}
       {h.links.stats ? <HostGraphs link={h.links.stats} hostname={h.hostname} /> : null}
+      <HostTunnels host={h} />
       <LabelsEditor resource={h} name={h.hostname} />
       <ActionButtons resource={h} specs={hostActions} />
       <h4>{containers.length} containers</h4>
