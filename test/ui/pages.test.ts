@@ -578,7 +578,7 @@ describe("the web UI", () => {
     };
     await tunnels.getByText("IPsec: 1 of 2 tunnels up (kernel data plane)").waitFor(wait);
     expect(await tunnels.locator('[data-peer="1h90"]').textContent()).toBe(
-      "to 10.9.0.2 Tunnel: up 3.0 MiB in · 2.0 KiB out",
+      "to 10.9.0.2 Tunnel: up 3 MiB in · 2 KiB out",
     );
     expect(await tunnels.locator('[data-peer="1h91"]').textContent()).toBe(
       "to 10.9.0.3 Tunnel: down peer refused our key",

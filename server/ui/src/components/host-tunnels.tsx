@@ -1,17 +1,7 @@
 import { tables } from "../api/live.ts";
 import type { Host } from "../api/types.ts";
 import { Badge } from "./badge.tsx";
-
-/** A byte count in the largest unit that keeps it at or over 1 (B, KiB, MiB, GiB). */
-export function byteSize(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${n.toFixed(1)} ${units[i]}`;
-}
+import { byteSize } from "./host-usage.tsx";
 
 /**
  * A host card's IPsec part, as its agent last reported it: the data plane, how many tunnels to the

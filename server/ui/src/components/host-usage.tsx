@@ -1,6 +1,7 @@
 import type { HostInfo } from "../api/types.ts";
 
-function size(bytes: number): string {
+/** A byte count in its largest unit of at least 1 (GiB with one decimal; MiB, KiB, B whole). */
+export function byteSize(bytes: number): string {
   const units: [string, number][] = [
     ["GiB", 1024 ** 3],
     ["MiB", 1024 ** 2],
@@ -47,7 +48,7 @@ export function HostUsage(props: { hostId: string; info: HostInfo }) {
           label="Memory"
           value={memoryUsed ?? 0}
           max={memoryTotal}
-          text={`${size(memoryUsed ?? 0)} of ${size(memoryTotal)}`}
+          text={`${byteSize(memoryUsed ?? 0)} of ${byteSize(memoryTotal)}`}
         />
       ) : null}
       {(disks ?? [])
@@ -59,7 +60,7 @@ export function HostUsage(props: { hostId: string; info: HostInfo }) {
             label={`Disk ${d.mount}`}
             value={d.used}
             max={d.size}
-            text={`${size(d.used)} of ${size(d.size)}`}
+            text={`${byteSize(d.used)} of ${byteSize(d.size)}`}
           />
         ))}
     </div>

@@ -6,8 +6,8 @@ import type { Service } from "../api/types.ts";
 /**
  * Scale buttons of a service: -1, the number, +1; the server's answer is the truth. The number is
  * a button that turns into a number field (Enter or leaving it sets the scale, Escape gives up):
- * a page of 100 services drew 100 number fields otherwise, the costliest part of the stacks page
- * (BENCHMARKS.md section 20).
+ * a page of 100 services drew 100 number fields otherwise, the costliest part of the stacks page's
+ * HTML (BENCHMARKS.md section 20: its static copy 26 % faster without them).
  */
 export function ScaleControl(props: { service: Service }) {
   const s = props.service;
