@@ -53,6 +53,9 @@ const routes: [string, Page][] = [
   ["/env/:projectId/audit-log", (p) => admin((m) => <m.AuditLogPage projectId={p.projectId} />)],
   ["/env/:projectId/environments", (p) => admin((m) => <m.EnvironmentsPage projectId={p.projectId} />)],
   ["/env/:projectId/members", (p) => admin((m) => <m.MembersPage projectId={p.projectId} />)],
+  ["/env/:projectId/registries", (p) => admin((m) => <m.RegistriesPage projectId={p.projectId} />)],
+  ["/env/:projectId/secrets", (p) => admin((m) => <m.SecretsPage projectId={p.projectId} />)],
+  ["/env/:projectId/webhooks", (p) => admin((m) => <m.WebhooksPage projectId={p.projectId} />)],
   ["/env/:projectId/catalog", (p) => <CatalogRoute view="browse" projectId={p.projectId} />],
   ["/env/:projectId/catalog/:id", (p) => <CatalogRoute view="template" projectId={p.projectId} id={p.id!} />],
   [

@@ -37,6 +37,9 @@ export function Layout(props: { projectId: string; children: ComponentChildren }
           <Link href={`${base}/hosts`}>Hosts</Link>
           <Link href={`${base}/certificates`}>Certificates</Link>
           <Link href={`${base}/catalog`}>Catalog</Link>
+          <Link href={`${base}/registries`}>Registries</Link>
+          <Link href={`${base}/secrets`}>Secrets</Link>
+          <Link href={`${base}/webhooks`}>Webhooks</Link>
           <Link href={`${base}/members`}>Members</Link>
           <Link href={`${base}/environments`}>Environments</Link>
           <Link href={`${base}/api-keys`}>API keys</Link>

@@ -1,0 +1,278 @@
+import { useSignal } from "@preact/signals";
+import { useEffect } from "preact/hooks";
+import { api, projectPath } from "../../api/client.ts";
+import { tables } from "../../api/live.ts";
+import type { Resource } from "../../api/types.ts";
+import { ErrorLine, message, RemoveButton } from "../../components/feedback.tsx";
+import { shown } from "./common.tsx";
+
+/** A webhook receiver (Rancher's webhook service fields); `url` only in the answer to create. */
+interface Receiver extends Resource {
+  driver: "scaleService" | "serviceUpgrade";
+  scaleServiceConfig: { serviceId: string; action: string; amount: number; min: number; max: number } | null;
+  serviceUpgradeConfig: {
+    serviceSelector: Record<string, string>;
+    tag: string;
+    payloadFormat: string;
+    batchSize: number;
+    intervalMillis: number;
+    startFirst: boolean;
+  } | null;
+  url: string | null;
+  lastTriggered: string | null;
+  lastResult: string | null;
+}
+
+/** What a receiver does, in words. */
+function summary(r: Receiver): string {
+  const s = r.scaleServiceConfig;
+  if (s) {
+    const name = tables.service.row(s.serviceId)?.peek().name ?? s.serviceId;
+    return `scale ${name} ${s.action} by ${s.amount} (between ${s.min} and ${s.max})`;
+  }
+  const u = r.serviceUpgradeConfig;
+  if (!u) return "";
+  const labels = Object.entries(u.serviceSelector).map(([k, v]) => `${k}=${v}`);
+  return `upgrade services labelled ${labels.join(", ")} on a push of tag ${u.tag} (${u.payloadFormat})`;
+}
+
+/** key=value lines into a map; a line without "=" is refused with its number. */
+export function labelLines(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  text.split("\n").forEach((line, i) => {
+    if (!line.trim()) return;
+    const at = line.indexOf("=");
+    if (at <= 0) throw new Error(`service labels, line ${i + 1}: write key=value`);
+    out[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+  });
+  return out;
+}
+
+/** The trigger URL of a receiver just made: shown this once, with a copy button. */
+function NewUrl(props: { receiver: Receiver; onClose: () => void }) {
+  const copied = useSignal(false);
+  const copy = async () => {
+    await navigator.clipboard.writeText(props.receiver.url ?? "");
+    copied.value = true;
+  };
+  return (
+    <section class="card new-secret" aria-label={`Trigger URL of ${props.receiver.name}`}>
+      <p>
+        <strong>Save the trigger URL now:</strong> it holds the receiver's key and is shown only this once.
+        Anyone with it can trigger the receiver with a POST.
+      </p>
+      <p>
+        <code data-testid="trigger-url">{props.receiver.url}</code>
+      </p>
+      <button type="button" onClick={() => void copy()}>
+        Copy the URL
+      </button>{" "}
+      <button type="button" class="link-button" onClick={props.onClose}>
+        Done
+      </button>{" "}
+      <span role="status">{copied.value ? "Copied." : ""}</span>
+    </section>
+  );
+}
+
+/** The create form's fields for the chosen driver, read into the API's config object. */
+function configOf(driver: string, data: FormData): Record<string, unknown> {
+  const text = (k: string) => String(data.get(k) ?? "").trim();
+  const int = (k: string) => Number.parseInt(text(k), 10);
+  if (driver === "scaleService")
+    return {
+      scaleServiceConfig: {
+        serviceId: text("serviceId"),
+        action: text("action"),
+        amount: int("amount"),
+        min: int("min"),
+        max: int("max"),
+      },
+    };
+  return {
+    serviceUpgradeConfig: {
+      serviceSelector: labelLines(String(data.get("selector") ?? "")),
+      tag: text("tag"),
+      payloadFormat: text("payloadFormat"),
+      batchSize: int("batchSize"),
+      intervalMillis: int("intervalMillis"),
+      startFirst: data.get("startFirst") === "on",
+    },
+  };
+}
+
+/**
+ * Webhooks: receivers that scale a service up or down, or upgrade the services with given labels
+ * when a registry reports a push; made here with the trigger URL shown once, listed with when they
+ * were last called and what came of it, removed.
+ */
+export function WebhooksPage(props: { projectId: string }) {
+  const list = useSignal<Receiver[] | null>(null);
+  const error = useSignal<string | null>(null);
+  const fresh = useSignal<Receiver | null>(null);
+  const driver = useSignal<"scaleService" | "serviceUpgrade">("scaleService");
+  const path = projectPath(props.projectId, "receivers");
+  const reload = async () => {
+    list.value = shown(await api.list<Receiver>(path));
+  };
+  useEffect(() => {
+    fresh.value = null;
+    reload().catch((e) => {
+      error.value = message(e);
+    });
+  }, [props.projectId]);
+  const create = async (e: Event) => {
+    e.preventDefault();
+    const form = e.currentTarget as HTMLFormElement;
+    const data = new FormData(form);
+    error.value = null;
+    try {
+      const body = {
+        name: String(data.get("name") ?? "").trim(),
+        driver: driver.value,
+        ...configOf(driver.value, data),
+      };
+      fresh.value = await api.create<Receiver>(path, body);
+      form.reset();
+      driver.value = "scaleService";
+      await reload();
+    } catch (err) {
+      error.value = message(err);
+    }
+  };
+  const services = tables.service.ids.value
+    .map((id) => tables.service.row(id)!.value)
+    .filter((s) => s.state !== "removed");
+  return (
+    <>
+      <h1>Webhooks</h1>
+      {fresh.value ? <NewUrl receiver={fresh.value} onClose={() => (fresh.value = null)} /> : null}
+      {list.value === null && !error.value ? <p aria-busy="true">Loading…</p> : null}
+      {list.value?.length === 0 ? <p class="muted">No receivers yet.</p> : null}
+      {list.value && list.value.length > 0 ? (
+        <table class="services">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Does</th>
+              <th scope="col">Last called</th>
+              <th scope="col">Result</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.value.map((r) => (
+              <tr key={r.id} data-receiver={r.name ?? r.id}>
+                <th scope="row">{r.name}</th>
+                <td>{summary(r)}</td>
+                <td>{r.lastTriggered ? r.lastTriggered.slice(0, 19).replace("T", " ") : "never"}</td>
+                <td>{r.lastResult}</td>
+                <td>
+                  <RemoveButton resource={r} what="receiver" onDone={() => void reload()} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <p>
+        <button type="button" onClick={() => void reload().catch((e) => (error.value = message(e)))}>
+          Refresh
+        </button>
+      </p>
+      <h2 id="add-receiver">Add a receiver</h2>
+      <form class="stack-form" onSubmit={create} aria-labelledby="add-receiver">
+        <div class="field">
+          <label for="receiver-name">Name</label>
+          <input id="receiver-name" name="name" required autocomplete="off" />
+        </div>
+        <div class="field">
+          <label for="receiver-driver">Kind</label>
+          <select
+            id="receiver-driver"
+            value={driver.value}
+            onChange={(e) => {
+              driver.value = (e.currentTarget as HTMLSelectElement).value as typeof driver.value;
+            }}
+          >
+            <option value="scaleService">Scale a service</option>
+            <option value="serviceUpgrade">Upgrade services on an image push</option>
+          </select>
+        </div>
+        {driver.value === "scaleService" ? (
+          <fieldset>
+            <legend>Scaling</legend>
+            <div class="field">
+              <label for="receiver-service">Service</label>
+              <select id="receiver-service" name="serviceId" required>
+                {services.map((s) => (
+                  <option key={s.id} value={s.id}>
+                    {s.name ?? s.id}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div class="field">
+              <label for="receiver-action">Direction</label>
+              <select id="receiver-action" name="action">
+                <option value="up">Up</option>
+                <option value="down">Down</option>
+              </select>
+            </div>
+            <div class="field">
+              <label for="receiver-amount">By how many containers</label>
+              <input id="receiver-amount" name="amount" type="number" min={1} value="1" required />
+            </div>
+            <div class="field">
+              <label for="receiver-min">No fewer than</label>
+              <input id="receiver-min" name="min" type="number" min={0} value="1" required />
+            </div>
+            <div class="field">
+              <label for="receiver-max">No more than</label>
+              <input id="receiver-max" name="max" type="number" min={1} value="100" required />
+            </div>
+          </fieldset>
+        ) : (
+          <fieldset>
+            <legend>Upgrade</legend>
+            <div class="field">
+              <label for="receiver-selector">Services with these labels (key=value, one a line)</label>
+              <textarea id="receiver-selector" name="selector" rows={2} required spellcheck={false} />
+            </div>
+            <div class="field">
+              <label for="receiver-tag">On a push of tag</label>
+              <input id="receiver-tag" name="tag" required placeholder="latest" />
+            </div>
+            <div class="field">
+              <label for="receiver-format">Sent by</label>
+              <select id="receiver-format" name="payloadFormat">
+                <option value="dockerhub">Docker Hub</option>
+                <option value="registry">A registry (Registry v2 notifications)</option>
+              </select>
+            </div>
+            <div class="field">
+              <label for="receiver-batch">Containers at a time</label>
+              <input id="receiver-batch" name="batchSize" type="number" min={1} value="1" required />
+            </div>
+            <div class="field">
+              <label for="receiver-interval">Between batches (ms)</label>
+              <input
+                id="receiver-interval"
+                name="intervalMillis"
+                type="number"
+                min={0}
+                value="2000"
+                required
+              />
+            </div>
+            <label>
+              <input type="checkbox" name="startFirst" /> Start the new container before stopping the old
+            </label>
+          </fieldset>
+        )}
+        <ErrorLine text={error.value} />
+        <button type="submit">Add receiver</button>
+      </form>
+    </>
+  );
+}
