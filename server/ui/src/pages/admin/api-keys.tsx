@@ -6,7 +6,7 @@ import type { Resource } from "../../api/types.ts";
 import { ActionButtons } from "../../components/action-buttons.tsx";
 import { Badge } from "../../components/badge.tsx";
 import { ErrorLine, message, RemoveButton } from "../../components/feedback.tsx";
-import { shown } from "./common.tsx";
+import { ListState, useShownList } from "./common.tsx";
 
 /** An API key as the API lists it (`secretValue` is only in the answer to create). */
 interface ApiKey extends Resource {
@@ -57,17 +57,10 @@ function NewSecret(props: { apiKey: ApiKey; onClose: () => void }) {
 
 /** One list of keys (account or environment) with its create form. */
 function KeySection(props: { title: string; idBase: string; path: string; keep: (k: ApiKey) => boolean }) {
-  const list = useSignal<ApiKey[] | null>(null);
-  const error = useSignal<string | null>(null);
+  const { list, error, reload } = useShownList<ApiKey>(props.path, props.keep);
   const fresh = useSignal<ApiKey | null>(null);
-  const reload = async () => {
-    list.value = shown(await api.list<ApiKey>(props.path)).filter(props.keep);
-  };
   useEffect(() => {
     fresh.value = null;
-    reload().catch((e) => {
-      error.value = message(e);
-    });
   }, [props.path]);
   const create = async (e: Event) => {
     e.preventDefault();
@@ -90,8 +83,7 @@ function KeySection(props: { title: string; idBase: string; path: string; keep: 
     <section aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>{props.title}</h2>
       {fresh.value ? <NewSecret apiKey={fresh.value} onClose={() => (fresh.value = null)} /> : null}
-      {list.value === null && !error.value ? <p aria-busy="true">Loading…</p> : null}
-      {list.value?.length === 0 ? <p class="muted">No keys yet.</p> : null}
+      <ListState list={list.value} error={error.value} what="keys" />
       {list.value && list.value.length > 0 ? (
         <table class="services">
           <thead>

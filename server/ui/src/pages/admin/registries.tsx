@@ -1,9 +1,8 @@
 import { useSignal } from "@preact/signals";
-import { useEffect } from "preact/hooks";
 import { api, projectPath } from "../../api/client.ts";
 import type { Resource } from "../../api/types.ts";
 import { ErrorLine, message, RemoveButton } from "../../components/feedback.tsx";
-import { shown } from "./common.tsx";
+import { ListState, useShownList } from "./common.tsx";
 
 /** A private registry of the environment. */
 interface Registry extends Resource {
@@ -23,25 +22,12 @@ interface RegistryCredential extends Resource {
  * added as Rancher's UI did, registry and credential in one form; removed with their credentials.
  */
 export function RegistriesPage(props: { projectId: string }) {
-  const registries = useSignal<Registry[] | null>(null);
-  const credentials = useSignal<RegistryCredential[]>([]);
-  const error = useSignal<string | null>(null);
-  const busy = useSignal(false);
   const registriesPath = projectPath(props.projectId, "registries");
   const credentialsPath = projectPath(props.projectId, "registrycredentials");
-  const reload = async () => {
-    const [r, c] = await Promise.all([
-      api.list<Registry>(registriesPath),
-      api.list<RegistryCredential>(credentialsPath),
-    ]);
-    registries.value = shown(r);
-    credentials.value = shown(c);
-  };
-  useEffect(() => {
-    reload().catch((e) => {
-      error.value = message(e);
-    });
-  }, [props.projectId]);
+  const { list: registries, error, reload: reloadRegistries } = useShownList<Registry>(registriesPath);
+  const credentials = useShownList<RegistryCredential>(credentialsPath);
+  const busy = useSignal(false);
+  const reload = () => Promise.all([reloadRegistries(), credentials.reload()]).then(() => undefined);
   const add = async (e: Event) => {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
@@ -75,8 +61,7 @@ export function RegistriesPage(props: { projectId: string }) {
         Hosts pull images named <code>host[:port]/…</code> with the credentials of that registry (
         <code>docker.io</code> for Docker Hub).
       </p>
-      {registries.value === null && !error.value ? <p aria-busy="true">Loading…</p> : null}
-      {registries.value?.length === 0 ? <p class="muted">No registries yet.</p> : null}
+      <ListState list={registries.value} error={error.value} what="registries" />
       {registries.value && registries.value.length > 0 ? (
         <table class="services">
           <thead>
@@ -90,7 +75,7 @@ export function RegistriesPage(props: { projectId: string }) {
           </thead>
           <tbody>
             {registries.value.map((r) => {
-              const c = credentials.value.find((x) => x.registryId === r.id);
+              const c = credentials.list.value?.find((x) => x.registryId === r.id);
               return (
                 <tr key={r.id} data-registry={r.serverAddress}>
                   <th scope="row">{r.serverAddress}</th>
@@ -135,7 +120,7 @@ export function RegistriesPage(props: { projectId: string }) {
           <label for="registry-email">Email (optional)</label>
           <input id="registry-email" name="email" type="email" />
         </div>
-        <ErrorLine text={error.value} />
+        <ErrorLine text={error.value ?? credentials.error.value} />
         <button type="submit" disabled={busy.value}>
           Add registry
         </button>

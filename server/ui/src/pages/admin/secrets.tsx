@@ -1,9 +1,8 @@
 import { useSignal } from "@preact/signals";
-import { useEffect } from "preact/hooks";
 import { api, projectPath } from "../../api/client.ts";
 import type { Resource } from "../../api/types.ts";
 import { ErrorLine, message, RemoveButton } from "../../components/feedback.tsx";
-import { shown } from "./common.tsx";
+import { ListState, useShownList } from "./common.tsx";
 
 /** A secret as the API lists it: its value is write-only (always null here). */
 interface Secret extends Resource {
@@ -24,18 +23,9 @@ export function base64Of(bytes: Uint8Array): string {
  * from text typed or a file (sent as base64); removed. Services get them as files under /run/secrets.
  */
 export function SecretsPage(props: { projectId: string }) {
-  const list = useSignal<Secret[] | null>(null);
-  const error = useSignal<string | null>(null);
-  const busy = useSignal(false);
   const path = projectPath(props.projectId, "secrets");
-  const reload = async () => {
-    list.value = shown(await api.list<Secret>(path));
-  };
-  useEffect(() => {
-    reload().catch((e) => {
-      error.value = message(e);
-    });
-  }, [props.projectId]);
+  const { list, error, reload } = useShownList<Secret>(path);
+  const busy = useSignal(false);
   const create = async (e: Event) => {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
@@ -71,8 +61,7 @@ export function SecretsPage(props: { projectId: string }) {
         A service given a secret (compose <code>secrets:</code>) reads it as a file under{" "}
         <code>/run/secrets/</code>. Values are stored encrypted and never shown again.
       </p>
-      {list.value === null && !error.value ? <p aria-busy="true">Loading…</p> : null}
-      {list.value?.length === 0 ? <p class="muted">No secrets yet.</p> : null}
+      <ListState list={list.value} error={error.value} what="secrets" />
       {list.value && list.value.length > 0 ? (
         <table class="services">
           <thead>

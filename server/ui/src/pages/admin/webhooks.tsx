@@ -4,7 +4,7 @@ import { api, projectPath } from "../../api/client.ts";
 import { tables } from "../../api/live.ts";
 import type { Resource } from "../../api/types.ts";
 import { ErrorLine, message, RemoveButton } from "../../components/feedback.tsx";
-import { shown } from "./common.tsx";
+import { ListState, useShownList } from "./common.tsx";
 
 /** A webhook receiver (Rancher's webhook service fields); `url` only in the answer to create. */
 interface Receiver extends Resource {
@@ -107,20 +107,14 @@ function configOf(driver: string, data: FormData): Record<string, unknown> {
  * were last called and what came of it, removed.
  */
 export function WebhooksPage(props: { projectId: string }) {
-  const list = useSignal<Receiver[] | null>(null);
-  const error = useSignal<string | null>(null);
+  const path = projectPath(props.projectId, "receivers");
+  const { list, error, reload } = useShownList<Receiver>(path);
   const fresh = useSignal<Receiver | null>(null);
   const driver = useSignal<"scaleService" | "serviceUpgrade">("scaleService");
-  const path = projectPath(props.projectId, "receivers");
-  const reload = async () => {
-    list.value = shown(await api.list<Receiver>(path));
-  };
+  // Another environment's page: the URL of a receiver made in this one is not shown there.
   useEffect(() => {
     fresh.value = null;
-    reload().catch((e) => {
-      error.value = message(e);
-    });
-  }, [props.projectId]);
+  }, [path]);
   const create = async (e: Event) => {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
@@ -147,8 +141,7 @@ export function WebhooksPage(props: { projectId: string }) {
     <>
       <h1>Webhooks</h1>
       {fresh.value ? <NewUrl receiver={fresh.value} onClose={() => (fresh.value = null)} /> : null}
-      {list.value === null && !error.value ? <p aria-busy="true">Loading…</p> : null}
-      {list.value?.length === 0 ? <p class="muted">No receivers yet.</p> : null}
+      <ListState list={list.value} error={error.value} what="receivers" />
       {list.value && list.value.length > 0 ? (
         <table class="services">
           <thead>
