@@ -4,6 +4,7 @@ import { api, projectPath } from "../api/client.ts";
 import type { Resource } from "../api/types.ts";
 import { ActionButtons } from "../components/action-buttons.tsx";
 import { Badge } from "../components/badge.tsx";
+import { ListTable } from "../components/list-table.tsx";
 
 /** A certificate as the API shows it (the key is never shown). */
 interface Certificate extends Resource {
@@ -81,48 +82,37 @@ export function CertificatesPage(props: { projectId: string }) {
   return (
     <>
       <h1>Certificates</h1>
-      {list.value === null ? <p aria-busy="true">Loading…</p> : null}
-      {list.value?.length === 0 ? <p class="muted">No certificates yet.</p> : null}
-      {list.value && list.value.length > 0 ? (
-        <table class="services">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Common name</th>
-              <th scope="col">Other names</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Actions</th>
+      <ListTable
+        list={list.value}
+        error={error.value}
+        what="certificates"
+        columns={["Name", "Common name", "Other names", "Expires", "Actions"]}
+        row={(c) => {
+          const days = daysLeft(c.expiresAt);
+          return (
+            <tr key={c.id} data-certificate={c.name ?? c.id}>
+              <th scope="row">{c.name}</th>
+              <td>{c.CN}</td>
+              <td>{(c.subjectAlternativeNames ?? []).join(", ")}</td>
+              <td data-testid="expires">
+                {c.expiresAt ? new Date(c.expiresAt).toISOString().slice(0, 10) : "?"}{" "}
+                {c.expired || (days !== null && days < 0) ? (
+                  <Badge value="expired" label="Expiry" />
+                ) : days !== null ? (
+                  <span class={days < 30 ? "warning" : "muted"}>in {days} days</span>
+                ) : null}
+              </td>
+              <td>
+                <ActionButtons
+                  resource={c}
+                  specs={[{ action: "remove", verb: "Remove", confirm: `Remove certificate ${c.name}?` }]}
+                  onDone={() => void reload()}
+                />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {list.value.map((c) => {
-              const days = daysLeft(c.expiresAt);
-              return (
-                <tr key={c.id} data-certificate={c.name ?? c.id}>
-                  <th scope="row">{c.name}</th>
-                  <td>{c.CN}</td>
-                  <td>{(c.subjectAlternativeNames ?? []).join(", ")}</td>
-                  <td data-testid="expires">
-                    {c.expiresAt ? new Date(c.expiresAt).toISOString().slice(0, 10) : "?"}{" "}
-                    {c.expired || (days !== null && days < 0) ? (
-                      <Badge value="expired" label="Expiry" />
-                    ) : days !== null ? (
-                      <span class={days < 30 ? "warning" : "muted"}>in {days} days</span>
-                    ) : null}
-                  </td>
-                  <td>
-                    <ActionButtons
-                      resource={c}
-                      specs={[{ action: "remove", verb: "Remove", confirm: `Remove certificate ${c.name}?` }]}
-                      onDone={() => void reload()}
-                    />
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      ) : null}
+          );
+        }}
+      />
       <h2>Upload a certificate</h2>
       <form class="stack-form" onSubmit={upload}>
         <div class="field">

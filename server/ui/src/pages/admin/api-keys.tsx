@@ -6,7 +6,8 @@ import type { Resource } from "../../api/types.ts";
 import { ActionButtons } from "../../components/action-buttons.tsx";
 import { Badge } from "../../components/badge.tsx";
 import { ErrorLine, message, RemoveButton } from "../../components/feedback.tsx";
-import { ListState, useShownList } from "./common.tsx";
+import { ListTable } from "../../components/list-table.tsx";
+import { useShownList } from "./common.tsx";
 
 /** An API key as the API lists it (`secretValue` is only in the answer to create). */
 interface ApiKey extends Resource {
@@ -83,51 +84,40 @@ function KeySection(props: { title: string; idBase: string; path: string; keep: 
     <section aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>{props.title}</h2>
       {fresh.value ? <NewSecret apiKey={fresh.value} onClose={() => (fresh.value = null)} /> : null}
-      <ListState list={list.value} error={error.value} what="keys" />
-      {list.value && list.value.length > 0 ? (
-        <table class="services">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Access key</th>
-              <th scope="col">Description</th>
-              <th scope="col">State</th>
-              <th scope="col">Created</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.value.map((k) => (
-              <tr key={k.id} data-key={k.publicValue}>
-                <th scope="row">{k.name ?? "(no name)"}</th>
-                <td>
-                  <code>{k.publicValue}</code>
-                </td>
-                <td>{k.description}</td>
-                <td>
-                  <Badge value={k.state} label="State" />
-                </td>
-                <td>{k.created?.slice(0, 16).replace("T", " ")}</td>
-                <td>
-                  <ActionButtons
-                    resource={{ ...k, name: k.name ?? k.publicValue }}
-                    specs={[
-                      { action: "deactivate", verb: "Revoke" },
-                      { action: "activate", verb: "Activate" },
-                    ]}
-                    onDone={() => void reload()}
-                  />{" "}
-                  <RemoveButton
-                    resource={{ ...k, name: k.name ?? k.publicValue }}
-                    what="key"
-                    onDone={() => void reload()}
-                  />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <ListTable
+        list={list.value}
+        error={error.value}
+        what="keys"
+        columns={["Name", "Access key", "Description", "State", "Created", "Actions"]}
+        row={(k) => (
+          <tr key={k.id} data-key={k.publicValue}>
+            <th scope="row">{k.name ?? "(no name)"}</th>
+            <td>
+              <code>{k.publicValue}</code>
+            </td>
+            <td>{k.description}</td>
+            <td>
+              <Badge value={k.state} label="State" />
+            </td>
+            <td>{k.created?.slice(0, 16).replace("T", " ")}</td>
+            <td>
+              <ActionButtons
+                resource={{ ...k, name: k.name ?? k.publicValue }}
+                specs={[
+                  { action: "deactivate", verb: "Revoke" },
+                  { action: "activate", verb: "Activate" },
+                ]}
+                onDone={() => void reload()}
+              />{" "}
+              <RemoveButton
+                resource={{ ...k, name: k.name ?? k.publicValue }}
+                what="key"
+                onDone={() => void reload()}
+              />
+            </td>
+          </tr>
+        )}
+      />
       <form class="stack-form" onSubmit={create} aria-label={`Create ${props.title.toLowerCase()}`}>
         <div class="field">
           <label for={`${id}-name`}>Name</label>

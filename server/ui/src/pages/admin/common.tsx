@@ -38,10 +38,3 @@ export function useShownList<T extends Resource>(
   }, [path]);
   return { list, error, reload };
 }
-
-/** "Loading…" before the first answer, "No <what> yet." for an empty list, else nothing. */
-export function ListState(props: { list: unknown[] | null; error: string | null; what: string }) {
-  if (props.list === null && !props.error) return <p aria-busy="true">Loading…</p>;
-  if (props.list?.length === 0) return <p class="muted">No {props.what} yet.</p>;
-  return null;
-}

@@ -6,6 +6,7 @@ import { ActionButtons } from "../../components/action-buttons.tsx";
 import { Badge } from "../../components/badge.tsx";
 import { ErrorLine, message, RemoveButton } from "../../components/feedback.tsx";
 import { Link } from "../../components/link.tsx";
+import { ListTable } from "../../components/list-table.tsx";
 import { refreshProjects } from "../../session.ts";
 import { shown } from "./common.tsx";
 
@@ -128,24 +129,13 @@ export function EnvironmentsPage(_props: { projectId: string }) {
   return (
     <>
       <h1>Environments</h1>
-      {list.value === null && !error.value ? <p aria-busy="true">Loading…</p> : null}
-      {list.value && list.value.length > 0 ? (
-        <table class="services">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Description</th>
-              <th scope="col">State</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.value.map((p) => (
-              <EnvironmentRow key={p.id} project={p} onDone={done} />
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <ListTable
+        list={list.value}
+        error={error.value}
+        what="environments"
+        columns={["Name", "Description", "State", "Actions"]}
+        row={(p) => <EnvironmentRow key={p.id} project={p} onDone={done} />}
+      />
       <h2>Add an environment</h2>
       <form class="stack-form" onSubmit={create} aria-label="Add an environment">
         <div class="field">

@@ -2,7 +2,8 @@ import { useSignal } from "@preact/signals";
 import { api, projectPath } from "../../api/client.ts";
 import type { Resource } from "../../api/types.ts";
 import { ErrorLine, message, RemoveButton } from "../../components/feedback.tsx";
-import { ListState, useShownList } from "./common.tsx";
+import { ListTable } from "../../components/list-table.tsx";
+import { useShownList } from "./common.tsx";
 
 /** A private registry of the environment. */
 interface Registry extends Resource {
@@ -61,41 +62,31 @@ export function RegistriesPage(props: { projectId: string }) {
         Hosts pull images named <code>host[:port]/…</code> with the credentials of that registry (
         <code>docker.io</code> for Docker Hub).
       </p>
-      <ListState list={registries.value} error={error.value} what="registries" />
-      {registries.value && registries.value.length > 0 ? (
-        <table class="services">
-          <thead>
-            <tr>
-              <th scope="col">Address</th>
-              <th scope="col">User name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Created</th>
-              <th scope="col">Actions</th>
+      <ListTable
+        list={registries.value}
+        error={error.value}
+        what="registries"
+        columns={["Address", "User name", "Email", "Created", "Actions"]}
+        row={(r) => {
+          const c = credentials.list.value?.find((x) => x.registryId === r.id);
+          return (
+            <tr key={r.id} data-registry={r.serverAddress}>
+              <th scope="row">{r.serverAddress}</th>
+              <td>{c?.publicValue ?? <span class="muted">none</span>}</td>
+              <td>{c?.email}</td>
+              <td>{r.created?.slice(0, 16).replace("T", " ")}</td>
+              <td>
+                <RemoveButton
+                  resource={{ ...r, name: r.serverAddress }}
+                  what="registry"
+                  consequence="Its credentials go with it."
+                  onDone={() => void reload()}
+                />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {registries.value.map((r) => {
-              const c = credentials.list.value?.find((x) => x.registryId === r.id);
-              return (
-                <tr key={r.id} data-registry={r.serverAddress}>
-                  <th scope="row">{r.serverAddress}</th>
-                  <td>{c?.publicValue ?? <span class="muted">none</span>}</td>
-                  <td>{c?.email}</td>
-                  <td>{r.created?.slice(0, 16).replace("T", " ")}</td>
-                  <td>
-                    <RemoveButton
-                      resource={{ ...r, name: r.serverAddress }}
-                      what="registry"
-                      consequence="Its credentials go with it."
-                      onDone={() => void reload()}
-                    />
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      ) : null}
+          );
+        }}
+      />
       <h2 id="add-registry">Add a registry</h2>
       <form class="stack-form" onSubmit={add} aria-labelledby="add-registry">
         <div class="field">

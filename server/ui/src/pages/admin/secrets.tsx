@@ -2,7 +2,8 @@ import { useSignal } from "@preact/signals";
 import { api, projectPath } from "../../api/client.ts";
 import type { Resource } from "../../api/types.ts";
 import { ErrorLine, message, RemoveButton } from "../../components/feedback.tsx";
-import { ListState, useShownList } from "./common.tsx";
+import { ListTable } from "../../components/list-table.tsx";
+import { useShownList } from "./common.tsx";
 
 /** A secret as the API lists it: its value is write-only (always null here). */
 interface Secret extends Resource {
@@ -61,31 +62,22 @@ export function SecretsPage(props: { projectId: string }) {
         A service given a secret (compose <code>secrets:</code>) reads it as a file under{" "}
         <code>/run/secrets/</code>. Values are stored encrypted and never shown again.
       </p>
-      <ListState list={list.value} error={error.value} what="secrets" />
-      {list.value && list.value.length > 0 ? (
-        <table class="services">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Description</th>
-              <th scope="col">Created</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.value.map((s) => (
-              <tr key={s.id} data-secret={s.name ?? s.id}>
-                <th scope="row">{s.name}</th>
-                <td>{s.description}</td>
-                <td>{s.created?.slice(0, 16).replace("T", " ")}</td>
-                <td>
-                  <RemoveButton resource={s} what="secret" onDone={() => void reload()} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <ListTable
+        list={list.value}
+        error={error.value}
+        what="secrets"
+        columns={["Name", "Description", "Created", "Actions"]}
+        row={(s) => (
+          <tr key={s.id} data-secret={s.name ?? s.id}>
+            <th scope="row">{s.name}</th>
+            <td>{s.description}</td>
+            <td>{s.created?.slice(0, 16).replace("T", " ")}</td>
+            <td>
+              <RemoveButton resource={s} what="secret" onDone={() => void reload()} />
+            </td>
+          </tr>
+        )}
+      />
       <h2 id="add-secret">Add a secret</h2>
       <form class="stack-form" onSubmit={create} aria-labelledby="add-secret">
         <div class="field">

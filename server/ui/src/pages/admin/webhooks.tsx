@@ -4,7 +4,8 @@ import { api, projectPath } from "../../api/client.ts";
 import { tables } from "../../api/live.ts";
 import type { Resource } from "../../api/types.ts";
 import { ErrorLine, message, RemoveButton } from "../../components/feedback.tsx";
-import { ListState, useShownList } from "./common.tsx";
+import { ListTable } from "../../components/list-table.tsx";
+import { useShownList } from "./common.tsx";
 
 /** A webhook receiver (Rancher's webhook service fields); `url` only in the answer to create. */
 interface Receiver extends Resource {
@@ -75,6 +76,16 @@ function NewUrl(props: { receiver: Receiver; onClose: () => void }) {
   );
 }
 
+/** A required whole-number field of the create form, with its label. */
+function NumberField(props: { id: string; name: string; label: string; min: number; value: string }) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <input id={props.id} name={props.name} type="number" min={props.min} value={props.value} required />
+    </div>
+  );
+}
+
 /** The create form's fields for the chosen driver, read into the API's config object. */
 function configOf(driver: string, data: FormData): Record<string, unknown> {
   const text = (k: string) => String(data.get(k) ?? "").trim();
@@ -141,33 +152,23 @@ export function WebhooksPage(props: { projectId: string }) {
     <>
       <h1>Webhooks</h1>
       {fresh.value ? <NewUrl receiver={fresh.value} onClose={() => (fresh.value = null)} /> : null}
-      <ListState list={list.value} error={error.value} what="receivers" />
-      {list.value && list.value.length > 0 ? (
-        <table class="services">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Does</th>
-              <th scope="col">Last called</th>
-              <th scope="col">Result</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.value.map((r) => (
-              <tr key={r.id} data-receiver={r.name ?? r.id}>
-                <th scope="row">{r.name}</th>
-                <td>{summary(r)}</td>
-                <td>{r.lastTriggered ? r.lastTriggered.slice(0, 19).replace("T", " ") : "never"}</td>
-                <td>{r.lastResult}</td>
-                <td>
-                  <RemoveButton resource={r} what="receiver" onDone={() => void reload()} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <ListTable
+        list={list.value}
+        error={error.value}
+        what="receivers"
+        columns={["Name", "Does", "Last called", "Result", "Actions"]}
+        row={(r) => (
+          <tr key={r.id} data-receiver={r.name ?? r.id}>
+            <th scope="row">{r.name}</th>
+            <td>{summary(r)}</td>
+            <td>{r.lastTriggered ? r.lastTriggered.slice(0, 19).replace("T", " ") : "never"}</td>
+            <td>{r.lastResult}</td>
+            <td>
+              <RemoveButton resource={r} what="receiver" onDone={() => void reload()} />
+            </td>
+          </tr>
+        )}
+      />
       <p>
         <button type="button" onClick={() => void reload().catch((e) => (error.value = message(e)))}>
           Refresh
@@ -212,18 +213,15 @@ export function WebhooksPage(props: { projectId: string }) {
                 <option value="down">Down</option>
               </select>
             </div>
-            <div class="field">
-              <label for="receiver-amount">By how many containers</label>
-              <input id="receiver-amount" name="amount" type="number" min={1} value="1" required />
-            </div>
-            <div class="field">
-              <label for="receiver-min">No fewer than</label>
-              <input id="receiver-min" name="min" type="number" min={0} value="1" required />
-            </div>
-            <div class="field">
-              <label for="receiver-max">No more than</label>
-              <input id="receiver-max" name="max" type="number" min={1} value="100" required />
-            </div>
+            <NumberField
+              id="receiver-amount"
+              name="amount"
+              label="By how many containers"
+              min={1}
+              value="1"
+            />
+            <NumberField id="receiver-min" name="min" label="No fewer than" min={0} value="1" />
+            <NumberField id="receiver-max" name="max" label="No more than" min={1} value="100" />
           </fieldset>
         ) : (
           <fieldset>
@@ -243,21 +241,20 @@ export function WebhooksPage(props: { projectId: string }) {
                 <option value="registry">A registry (Registry v2 notifications)</option>
               </select>
             </div>
-            <div class="field">
-              <label for="receiver-batch">Containers at a time</label>
-              <input id="receiver-batch" name="batchSize" type="number" min={1} value="1" required />
-            </div>
-            <div class="field">
-              <label for="receiver-interval">Between batches (ms)</label>
-              <input
-                id="receiver-interval"
-                name="intervalMillis"
-                type="number"
-                min={0}
-                value="2000"
-                required
-              />
-            </div>
+            <NumberField
+              id="receiver-batch"
+              name="batchSize"
+              label="Containers at a time"
+              min={1}
+              value="1"
+            />
+            <NumberField
+              id="receiver-interval"
+              name="intervalMillis"
+              label="Between batches (ms)"
+              min={0}
+              value="2000"
+            />
             <label>
               <input type="checkbox" name="startFirst" /> Start the new container before stopping the old
             </label>
