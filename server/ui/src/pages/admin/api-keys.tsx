@@ -7,6 +7,7 @@ import { ActionButtons } from "../../components/action-buttons.tsx";
 import { Badge } from "../../components/badge.tsx";
 import { ErrorLine, message, RemoveButton } from "../../components/feedback.tsx";
 import { ListTable } from "../../components/list-table.tsx";
+import { ShownOnce } from "../../components/shown-once.tsx";
 import { useShownList } from "./common.tsx";
 
 /** An API key as the API lists it (`secretValue` is only in the answer to create). */
@@ -20,14 +21,14 @@ interface ApiKey extends Resource {
 
 /** The secret of a key just made: shown this once, with a copy button. */
 function NewSecret(props: { apiKey: ApiKey; onClose: () => void }) {
-  const copied = useSignal(false);
   const k = props.apiKey;
-  const copy = async () => {
-    await navigator.clipboard.writeText(`${k.publicValue}:${k.secretValue}`);
-    copied.value = true;
-  };
   return (
-    <section class="card new-secret" aria-label={`New key ${k.name ?? k.publicValue}`}>
+    <ShownOnce
+      label={`New key ${k.name ?? k.publicValue}`}
+      copy={`${k.publicValue}:${k.secretValue}`}
+      copyLabel="Copy access and secret key"
+      onClose={props.onClose}
+    >
       <p>
         <strong>Save the secret now:</strong> it is shown only this once.
       </p>
@@ -45,14 +46,7 @@ function NewSecret(props: { apiKey: ApiKey; onClose: () => void }) {
           </dd>
         </div>
       </dl>
-      <button type="button" onClick={() => void copy()}>
-        Copy access and secret key
-      </button>{" "}
-      <button type="button" class="link-button" onClick={props.onClose}>
-        Done
-      </button>{" "}
-      <span role="status">{copied.value ? "Copied." : ""}</span>
-    </section>
+    </ShownOnce>
   );
 }
 

@@ -5,6 +5,7 @@ import { tables } from "../../api/live.ts";
 import type { Resource } from "../../api/types.ts";
 import { ErrorLine, message, RemoveButton } from "../../components/feedback.tsx";
 import { ListTable } from "../../components/list-table.tsx";
+import { ShownOnce } from "../../components/shown-once.tsx";
 import { useShownList } from "./common.tsx";
 
 /** A webhook receiver (Rancher's webhook service fields); `url` only in the answer to create. */
@@ -51,28 +52,22 @@ export function labelLines(text: string): Record<string, string> {
 
 /** The trigger URL of a receiver just made: shown this once, with a copy button. */
 function NewUrl(props: { receiver: Receiver; onClose: () => void }) {
-  const copied = useSignal(false);
-  const copy = async () => {
-    await navigator.clipboard.writeText(props.receiver.url ?? "");
-    copied.value = true;
-  };
+  const r = props.receiver;
   return (
-    <section class="card new-secret" aria-label={`Trigger URL of ${props.receiver.name}`}>
+    <ShownOnce
+      label={`Trigger URL of ${r.name}`}
+      copy={r.url ?? ""}
+      copyLabel="Copy the URL"
+      onClose={props.onClose}
+    >
       <p>
         <strong>Save the trigger URL now:</strong> it holds the receiver's key and is shown only this once.
         Anyone with it can trigger the receiver with a POST.
       </p>
       <p>
-        <code data-testid="trigger-url">{props.receiver.url}</code>
+        <code data-testid="trigger-url">{r.url}</code>
       </p>
-      <button type="button" onClick={() => void copy()}>
-        Copy the URL
-      </button>{" "}
-      <button type="button" class="link-button" onClick={props.onClose}>
-        Done
-      </button>{" "}
-      <span role="status">{copied.value ? "Copied." : ""}</span>
-    </section>
+    </ShownOnce>
   );
 }
 
